@@ -1,0 +1,75 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "zgrid",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ZGridClient", targets: ["ZGridClient"]),
+        .library(name: "ZGridWorker", targets: ["ZGridWorker"]),
+        .library(name: "ZGridBroker", targets: ["ZGridBroker"]),
+        .executable(name: "zgrid", targets: ["zgrid"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]
+        ),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(
+            name: "ZGridProtocol",
+            dependencies: [
+                "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "ZGridBroker",
+            dependencies: [
+                "ZGridProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Collections", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "ZGridWorker",
+            dependencies: ["ZGridProtocol", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "ZGridClient",
+            dependencies: [
+                "ZGridProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(name: "ZGridConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .executableTarget(
+            name: "zgrid",
+            dependencies: [
+                "ZGridBroker", "ZGridWorker", "ZGridClient", "ZGridConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "ZGridProtocolTests", dependencies: ["ZGridProtocol"]),
+        .testTarget(name: "ZGridBrokerTests", dependencies: ["ZGridBroker"]),
+        .testTarget(name: "ZGridConfigTests", dependencies: ["ZGridConfig"]),
+        .testTarget(
+            name: "ZGridIntegrationTests",
+            dependencies: ["ZGridBroker", "ZGridWorker", "ZGridClient", "ZeroMQ", "ZGridProtocol"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,49 @@
+import ZGridProtocol
+
+/// What the core asks the I/O shell to do.
+public enum BrokerAction: Sendable, Equatable {
+    /// Send REQUEST to a worker; with `consume` the payload is given away, otherwise shared and kept.
+    case request(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: PayloadHandle, consume: Bool)
+    /// Send REPLY to a client, giving the payload away.
+    case reply(client: PeerID, requestID: UInt64, payload: PayloadHandle)
+    /// Send ERROR to a client.
+    case fail(client: PeerID, requestID: UInt64, code: ErrorCode, message: String)
+    /// Send CANCEL to a worker for a request it runs.
+    case cancel(worker: PeerID, dispatchID: UInt64)
+    /// Send HEARTBEAT to a worker.
+    case heartbeatWorker(PeerID)
+    /// Send HEARTBEAT to a client.
+    case heartbeatClient(PeerID)
+    /// Send DISCONNECT to a worker, telling it to register again.
+    case disconnectWorker(PeerID)
+    /// Drop payload frames the core no longer needs.
+    case release(PayloadHandle)
+    /// Something worth a log line.
+    case notice(BrokerNotice)
+}
+
+/// Notable events, logged by the shell (never one per call).
+public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
+    /// A worker registered.
+    case workerJoined(PeerID, functions: [String], concurrency: Int)
+    /// A worker left: `reason` says whether it disconnected or went silent.
+    case workerLeft(PeerID, reason: String, inFlight: Int)
+    /// A malformed message was dropped.
+    case malformed(PeerID, MalformedReason)
+    /// A peer broke the protocol (for example READY twice); the message was dropped.
+    case protocolViolation(PeerID, String)
+
+    /// One log line.
+    public var description: String {
+        switch self {
+        case .workerJoined(let peer, let functions, let concurrency):
+            "worker \(peer) joined: functions \(functions.joined(separator: ",")), concurrency \(concurrency)"
+        case .workerLeft(let peer, let reason, let inFlight):
+            "worker \(peer) left (\(reason)) with \(inFlight) calls in flight"
+        case .malformed(let peer, let reason):
+            "dropped malformed message from \(peer): \(reason)"
+        case .protocolViolation(let peer, let what):
+            "dropped message from \(peer): \(what)"
+        }
+    }
+}

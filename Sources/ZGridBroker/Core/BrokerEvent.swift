@@ -1,0 +1,38 @@
+import ZGridProtocol
+
+/// An opaque token naming payload frames that the I/O shell holds for the core.
+///
+/// The core never sees payload bytes. Every handle it receives ends in exactly one action that
+/// consumes it: ``BrokerAction/request(worker:dispatchID:function:header:payload:consume:)`` with
+/// `consume`, ``BrokerAction/reply(client:requestID:payload:)``, or ``BrokerAction/release(_:)``.
+public typealias PayloadHandle = Int
+
+/// A decoded message, as the core sees it.
+public enum CoreMessage: Sendable, Equatable {
+    /// CALL from a client.
+    case call(requestID: UInt64, function: String, header: CallHeader, payload: PayloadHandle)
+    /// CANCEL from a client.
+    case cancel(requestID: UInt64)
+    /// HEARTBEAT from a client.
+    case clientHeartbeat
+    /// READY from a worker.
+    case ready(concurrency: Int, functions: [String])
+    /// REPLY from a worker.
+    case reply(dispatchID: UInt64, payload: PayloadHandle)
+    /// ERROR from a worker.
+    case failure(dispatchID: UInt64, code: ErrorCode, message: String)
+    /// HEARTBEAT from a worker.
+    case workerHeartbeat
+    /// DISCONNECT from a worker.
+    case disconnect
+}
+
+/// Everything that drives the broker core.
+public enum BrokerEvent: Sendable, Equatable {
+    /// A message from `peer`.
+    case message(from: PeerID, CoreMessage)
+    /// A message from `peer` that could not be decoded.
+    case malformed(from: PeerID, MalformedReason)
+    /// Time passed: expire deadlines, send heartbeats, drop silent peers.
+    case tick
+}

@@ -1,0 +1,22 @@
+/// Counters kept by the core, for status output and tests.
+public struct BrokerStatistics: Sendable, Equatable {
+    /// CALL messages accepted.
+    public var callsReceived = 0
+    /// Calls answered with REPLY.
+    public var callsSucceeded = 0
+    /// Calls answered with ERROR.
+    public var callsFailed = 0
+    /// Calls retried on another worker after their worker was lost.
+    public var callsRetried = 0
+    /// Calls cancelled by their client.
+    public var callsCancelled = 0
+    /// Malformed messages dropped.
+    public var malformedMessages = 0
+    /// Well-formed messages dropped because they broke the protocol (unknown worker, READY twice…).
+    public var protocolViolations = 0
+    /// Workers that went silent and were dropped.
+    public var workersLost = 0
+
+    /// Creates zeroed counters.
+    public init() {}
+}

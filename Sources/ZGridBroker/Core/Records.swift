@@ -1,0 +1,64 @@
+import DequeModule
+import ZGridProtocol
+
+/// A registered worker, as the core tracks it.
+struct WorkerRecord {
+    var functions: [String]
+    var capacity: Int
+    /// Dispatch ids sent to this worker and not yet answered; the worker's used credit.
+    var inFlight: Set<UInt64> = []
+    var lastSeen: Int64
+    /// When this worker last got work, for least-recently-used tie breaking.
+    var lastDispatchSequence: UInt64 = 0
+    /// Set after DISCONNECT: no new work, removed once idle.
+    var draining = false
+
+    var hasCredit: Bool { !draining && inFlight.count < capacity }
+}
+
+/// Everything the core knows about one function name.
+struct ServiceRecord {
+    /// Workers serving the function that are not draining.
+    var workers: [PeerID] = []
+    /// Calls waiting for a worker, oldest first (entries of finished calls are skipped lazily).
+    var queue: Deque<UInt64> = []
+    /// Since when the function has had no worker; nil while it has one.
+    var noWorkersSince: Int64?
+}
+
+/// One call between its CALL and its answer.
+struct CallRecord {
+    let client: PeerID
+    let requestID: UInt64
+    let function: String
+    var header: CallHeader
+    /// Payload the core still holds: while queued, and while running when the call may be retried.
+    var payload: PayloadHandle?
+    let deadline: Int64
+    /// The worker running the call, nil while queued.
+    var worker: PeerID?
+    /// Order of arrival, for FIFO across services.
+    let sequence: UInt64
+}
+
+/// A client identity and one of its request ids.
+struct ClientCallKey: Hashable {
+    let client: PeerID
+    let requestID: UInt64
+}
+
+/// A client seen recently.
+struct ClientRecord {
+    var lastSeen: Int64
+    var calls: Set<UInt64> = []
+}
+
+/// A deadline in the expiry heap.
+struct DeadlineEntry: Comparable {
+    let deadline: Int64
+    let dispatchID: UInt64
+
+    static func < (lhs: DeadlineEntry, rhs: DeadlineEntry) -> Bool {
+        (lhs.deadline, lhs.dispatchID) < (rhs.deadline, rhs.dispatchID)
+    }
+}

@@ -1,0 +1,35 @@
+/// How to run a broker: where it listens and the limits it enforces, plus the core's options.
+public struct BrokerConfiguration: Sendable {
+    /// Endpoints to bind, such as `tcp://127.0.0.1:5555` or `tcp://127.0.0.1:0` for any free port.
+    public var endpoints: [String]
+    /// Routing options.
+    public var options: BrokerOptions
+    /// The largest frame accepted; a peer sending a larger one is disconnected by libzmq.
+    public var maxMessageBytes: Int
+    /// The most frames in one message; longer messages are dropped as malformed.
+    public var maxFrames: Int
+
+    /// Creates a configuration.
+    public init(endpoints: [String], options: BrokerOptions = .init(), maxMessageBytes: Int = 16 << 20, maxFrames: Int = 64) {
+        self.endpoints = endpoints
+        self.options = options
+        self.maxMessageBytes = maxMessageBytes
+        self.maxFrames = max(8, maxFrames)
+    }
+}
+
+/// Why a broker could not start.
+public enum BrokerError: Error, Sendable, CustomStringConvertible {
+    /// An endpoint could not be bound.
+    case bindFailed(endpoint: String, reason: String)
+    /// libzmq failed while setting up.
+    case setupFailed(String)
+
+    /// A readable explanation.
+    public var description: String {
+        switch self {
+        case .bindFailed(let endpoint, let reason): "cannot listen on \(endpoint): \(reason)"
+        case .setupFailed(let reason): "cannot start the broker: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Logging
+import ZGridProtocol
+import ZeroMQ
+
+/// The poll loop: a thin shell that decodes messages, feeds ``BrokerCore`` and sends what it asks.
+struct BrokerLoop {
+    private var core: BrokerCore
+    private let store: PayloadStore
+    private let logger: Logger
+    private let publish: (BrokerSnapshot) -> Void
+    private var actions: [BrokerAction] = []
+    private var noticeCount = 0
+    private var lastPublished: Int64 = 0
+    private var lastWorkerCount = -1
+    private var unpublished = true
+
+    /// How often the loop publishes its snapshot for other threads, in milliseconds.
+    private static let publishInterval: Int64 = 20
+
+    /// How many messages are read per wake before timers are checked again.
+    private static let burst = 256
+
+    init(configuration: BrokerConfiguration, logger: Logger, publish: @escaping (BrokerSnapshot) -> Void) {
+        core = BrokerCore(options: configuration.options, now: MonotonicClock.nowMilliseconds())
+        store = PayloadStore(framesPerMessage: configuration.maxFrames)
+        self.logger = logger
+        self.publish = publish
+        actions.reserveCapacity(64)
+    }
+
+    /// Runs until the context is shut down.
+    mutating func run(_ socket: borrowing Socket, stop: WakeSignal) {
+        var poller = Poller([socket.pollItem(), stop.pollItem])
+        while true {
+            let now = MonotonicClock.nowMilliseconds()
+            var wait = max(0, min(core.nextWakeup - now, 1000))
+            if unpublished { wait = min(wait, Self.publishInterval) }
+            do {
+                try poller.poll(timeoutMilliseconds: Int(wait))
+            } catch {
+                if !error.isTerminated { logger.error("poll failed: \(error)") }
+                return
+            }
+            if poller.isReadable(1) { return }
+            do {
+                if poller.isReadable(0) { try readBurst(socket) }
+                let after = MonotonicClock.nowMilliseconds()
+                if after >= core.nextWakeup {
+                    core.handle(.tick, now: after, into: &actions)
+                    try perform(socket)
+                }
+            } catch {
+                if !error.isTerminated { logger.error("socket failed: \(error)") }
+                return
+            }
+            unpublished = true
+            let published = MonotonicClock.nowMilliseconds()
+            guard published - lastPublished >= Self.publishInterval || core.workerCount != lastWorkerCount else { continue }
+            lastPublished = published
+            lastWorkerCount = core.workerCount
+            unpublished = false
+            publish(
+                BrokerSnapshot(
+                    statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
+                    functions: core.servedFunctions, heldPayloads: store.held))
+        }
+    }
+
+    private mutating func readBurst(_ socket: borrowing Socket) throws(ZMQError) {
+        for _ in 0..<Self.burst {
+            let (handle, buffer) = store.checkout()
+            guard try socket.receive(into: buffer) else {
+                store.release(handle)
+                return
+            }
+            let now = MonotonicClock.nowMilliseconds()
+            let peer = buffer.count > 0 ? buffer.withBytes(0) { PeerID($0) } : PeerID([])
+            switch BrokerInbound.decode(buffer) {
+            case .failure(let reason):
+                store.release(handle)
+                core.handle(.malformed(from: peer, reason), now: now, into: &actions)
+            case .success(let inbound):
+                let message = coreMessage(inbound, handle: handle)
+                if !message.carriesPayload { store.release(handle) }
+                core.handle(.message(from: peer, message), now: now, into: &actions)
+            }
+            try perform(socket)
+        }
+    }
+
+    private func coreMessage(_ inbound: BrokerInbound, handle: PayloadHandle) -> CoreMessage {
+        switch inbound {
+        case .call(let requestID, let function, let header, let payloadStart):
+            store.setPayloadStart(payloadStart, for: handle)
+            return .call(requestID: requestID, function: function, header: header, payload: handle)
+        case .reply(let dispatchID, let payloadStart):
+            store.setPayloadStart(payloadStart, for: handle)
+            return .reply(dispatchID: dispatchID, payload: handle)
+        case .cancel(let requestID): return .cancel(requestID: requestID)
+        case .clientHeartbeat: return .clientHeartbeat
+        case .ready(let concurrency, let functions): return .ready(concurrency: concurrency, functions: functions)
+        case .failure(let dispatchID, let code, let message): return .failure(dispatchID: dispatchID, code: code, message: message)
+        case .workerHeartbeat: return .workerHeartbeat
+        case .disconnect: return .disconnect
+        }
+    }
+
+    /// Carries out and clears the pending actions.
+    private mutating func perform(_ socket: borrowing Socket) throws(ZMQError) {
+        for action in actions {
+            switch action {
+            case .request(let worker, let dispatchID, let function, let header, let payload, let consume):
+                let (buffer, range) = store.payload(payload)
+                try socket.sendProtocolMessage(
+                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
+                    function: function, header: header, payload: PayloadFrames(buffer, range, consume: consume))
+                if consume { store.release(payload) }
+            case .reply(let client, let requestID, let payload):
+                let (buffer, range) = store.payload(payload)
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.reply.rawValue, id: requestID,
+                    payload: PayloadFrames(buffer, range, consume: true))
+                store.release(payload)
+            case .fail(let client, let requestID, let code, let message):
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
+                    extra: [code.encoded, Array(message.utf8)])
+            case .cancel(let worker, let dispatchID):
+                try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.cancel.rawValue, id: dispatchID)
+            case .heartbeatWorker(let worker):
+                try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue)
+            case .heartbeatClient(let client):
+                try socket.sendProtocolMessage(to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
+            case .disconnectWorker(let worker):
+                try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
+            case .release(let payload):
+                store.release(payload)
+            case .notice(let notice):
+                log(notice)
+            }
+        }
+        actions.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func log(_ notice: BrokerNotice) {
+        switch notice {
+        case .workerJoined, .workerLeft:
+            logger.info("\(notice)")
+        case .malformed, .protocolViolation:
+            noticeCount += 1
+            if noticeCount <= 20 || noticeCount % 1000 == 0 {
+                logger.warning("\(notice) (\(noticeCount) dropped so far)")
+            }
+        }
+    }
+}
+
+extension CoreMessage {
+    /// Whether the message hands a payload to the core.
+    var carriesPayload: Bool {
+        switch self {
+        case .call, .reply: true
+        default: false
+        }
+    }
+}

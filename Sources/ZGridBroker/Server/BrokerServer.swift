@@ -1,0 +1,144 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import ZGridProtocol
+import ZeroMQ
+
+/// A running broker: one thread with one `zmq_poll` loop over a ROUTER socket, feeding
+/// ``BrokerCore`` and carrying out its actions.
+public final class BrokerServer: Sendable {
+    /// The endpoints the broker listens on, with real ports where port 0 was asked for.
+    public let endpoints: [String]
+    private let stopSignal: WakeSignal
+
+    /// Binds the configured endpoints and starts the loop thread; returns once the broker listens.
+    ///
+    /// Pass `context` to share one libzmq context with clients and workers in this process, which
+    /// `inproc://` endpoints need; by default the broker has its own.
+    public static func start(
+        _ configuration: BrokerConfiguration, context shared: Context? = nil, logger: Logger = Logger(label: "zgrid.broker")
+    ) throws(BrokerError) -> BrokerServer {
+        let context: Context
+        if let shared {
+            context = shared
+        } else {
+            do { context = try Context() } catch { throw .setupFailed(error.description) }
+        }
+        let stopSignal: WakeSignal
+        do { stopSignal = try WakeSignal() } catch { throw .setupFailed(error.description) }
+        let ready = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<[String], BrokerError>>(.success([]))
+        let shared = LoopShared()
+        let thread = Thread {
+            defer { shared.finished.signal() }
+            let socket: Socket
+            do {
+                socket = try openRouter(context, configuration)
+            } catch let error as BrokerError {
+                outcome.withLock { $0 = .failure(error) }
+                ready.signal()
+                return
+            } catch {
+                outcome.withLock { $0 = .failure(.setupFailed("\(error)")) }
+                ready.signal()
+                return
+            }
+            let bound = socket.boundEndpoints(configuration.endpoints.count)
+            outcome.withLock { $0 = .success(bound) }
+            ready.signal()
+            logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
+            var loop = BrokerLoop(configuration: configuration, logger: logger) { value in
+                shared.snapshot.withLock { $0 = value }
+            }
+            loop.run(socket, stop: stopSignal)
+            logger.info("broker stopped")
+        }
+        thread.name = "zgrid-broker"
+        thread.stackSize = 1 << 21
+        thread.start()
+        ready.wait()
+        switch outcome.withLock({ $0 }) {
+        case .success(let endpoints):
+            return BrokerServer(endpoints: endpoints, stopSignal: stopSignal, shared: shared)
+        case .failure(let error):
+            shared.finished.wait()
+            throw error
+        }
+    }
+
+    private let shared: LoopShared
+
+    private init(endpoints: [String], stopSignal: WakeSignal, shared: LoopShared) {
+        self.endpoints = endpoints
+        self.stopSignal = stopSignal
+        self.shared = shared
+    }
+
+    /// The latest counters and sizes published by the loop (updated after every burst of messages).
+    public var status: BrokerSnapshot { shared.snapshot.withLock { $0 } }
+
+    /// Stops the loop and closes the socket; returns once the thread has ended. Safe to call twice.
+    public func stop() {
+        stopSignal.signal()
+        wait()
+    }
+
+    /// Waits until the loop ends (after ``stop()`` from elsewhere).
+    public func wait() {
+        shared.finished.wait()
+        shared.finished.signal()
+    }
+}
+
+/// State the loop thread shares with the ``BrokerServer`` handle.
+private final class LoopShared: Sendable {
+    let finished = DispatchSemaphore(value: 0)
+    let snapshot = Mutex(BrokerSnapshot())
+}
+
+/// Opens the broker's ROUTER socket with its limits and binds every endpoint.
+private func openRouter(_ context: Context, _ configuration: BrokerConfiguration) throws(BrokerError) -> Socket {
+    let socket = try routerSocket(context, configuration)
+    for endpoint in configuration.endpoints {
+        do { try socket.bind(endpoint) } catch { throw .bindFailed(endpoint: endpoint, reason: error.message) }
+    }
+    return socket
+}
+
+private func routerSocket(_ context: Context, _ configuration: BrokerConfiguration) throws(BrokerError) -> Socket {
+    do {
+        let socket = try Socket(context, type: .router)
+        try socket.setMaxMessageSize(Int64(configuration.maxMessageBytes))
+        try socket.setSendHighWaterMark(100_000)
+        try socket.setReceiveHighWaterMark(100_000)
+        return socket
+    } catch {
+        throw .setupFailed(error.description)
+    }
+}
+
+/// Counters and sizes the loop publishes for other threads.
+public struct BrokerSnapshot: Sendable, Equatable {
+    /// The core's counters.
+    public var statistics = BrokerStatistics()
+    /// Registered workers.
+    public var workers = 0
+    /// Calls queued or running.
+    public var callsInFlight = 0
+    /// Functions with at least one worker, and how many.
+    public var functions: [String: Int] = [:]
+    /// Payload buffers held by the core.
+    public var heldPayloads = 0
+
+    /// An empty snapshot.
+    public init() {}
+
+    init(statistics: BrokerStatistics, workers: Int, callsInFlight: Int, functions: [String: Int], heldPayloads: Int) {
+        self.statistics = statistics
+        self.workers = workers
+        self.callsInFlight = callsInFlight
+        self.functions = functions
+        self.heldPayloads = heldPayloads
+    }
+}

@@ -1,0 +1,14 @@
+import ZGridProtocol
+
+/// The outcome handed back to a waiting call.
+typealias CallContinuation = CheckedContinuation<Result<[UInt8], GridError>, Never>
+
+/// What reaches the client's I/O thread from calling tasks.
+enum ClientCommandItem: Sendable {
+    /// Send a call and resume `continuation` with its outcome.
+    case call(id: UInt64, function: String, header: CallHeader, payload: [UInt8], timeoutMilliseconds: Int64, continuation: CallContinuation)
+    /// The caller's task was cancelled.
+    case cancel(id: UInt64)
+    /// Close the connection; pending calls fail with ``GridError/closed``.
+    case close
+}

@@ -1,0 +1,172 @@
+import HeapModule
+import Logging
+import ZGridProtocol
+import ZeroMQ
+
+/// The client's I/O thread: owns the DEALER socket, sends calls, resumes callers with replies.
+struct ClientLoop {
+    private struct Pending {
+        let continuation: CallContinuation
+        let deadline: Int64
+        let sentAt: Int64
+    }
+
+    private struct Deadline: Comparable {
+        let at: Int64
+        let id: UInt64
+        static func < (lhs: Deadline, rhs: Deadline) -> Bool { (lhs.at, lhs.id) < (rhs.at, rhs.id) }
+    }
+
+    private let broker: String
+    private let heartbeat: HeartbeatSettings
+    private let mailbox: Mailbox<ClientCommandItem>
+    private let logger: Logger
+    private var pending: [UInt64: Pending] = [:]
+    private var deadlines = Heap<Deadline>()
+    /// Cancels that arrived before their call (the task was cancelled while posting), with when.
+    private var earlyCancels: [UInt64: Int64] = [:]
+    private var inbox: [ClientCommandItem] = []
+    private var lastHeard: Int64 = 0
+    private var nextHeartbeat: Int64 = 0
+    private var brokerSilent = false
+    private var closing = false
+
+    init(broker: String, heartbeat: HeartbeatSettings, mailbox: Mailbox<ClientCommandItem>, logger: Logger) {
+        self.broker = broker
+        self.heartbeat = heartbeat
+        self.mailbox = mailbox
+        self.logger = logger
+    }
+
+    mutating func run(_ context: Context) {
+        do {
+            let socket = try Socket(context, type: .dealer)
+            try socket.setReconnectInterval(milliseconds: 100, max: 2000)
+            try socket.setSendHighWaterMark(0)
+            try socket.setReceiveHighWaterMark(0)
+            try socket.connect(broker)
+            try serve(socket)
+        } catch {
+            logger.error("client connection failed: \(error)")
+        }
+        failAll(.closed)
+        while !closing {
+            // Keep answering callers until close() so no continuation is left hanging.
+            mailbox.take(into: &inbox)
+            for item in inbox { reject(item, .closed) }
+            inbox.removeAll()
+            var poller = Poller([mailbox.signal.pollItem])
+            _ = try? poller.poll(timeoutMilliseconds: 1000)
+        }
+    }
+
+    private mutating func serve(_ socket: borrowing Socket) throws(ZMQError) {
+        let buffer = Multipart(capacity: 256)
+        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem])
+        let now = MonotonicClock.nowMilliseconds()
+        lastHeard = now
+        nextHeartbeat = now
+        while !closing {
+            let current = MonotonicClock.nowMilliseconds()
+            var wake = nextHeartbeat
+            if let first = deadlines.min { wake = min(wake, first.at) }
+            try poller.poll(timeoutMilliseconds: Int(max(0, wake - current)))
+            if poller.isReadable(1) { try drainMailbox(socket) }
+            if poller.isReadable(0) {
+                while try socket.receive(into: buffer) { handleMessage(buffer) }
+            }
+            try timers(socket)
+        }
+    }
+
+    private mutating func drainMailbox(_ socket: borrowing Socket) throws(ZMQError) {
+        mailbox.take(into: &inbox)
+        defer { inbox.removeAll(keepingCapacity: true) }
+        let now = MonotonicClock.nowMilliseconds()
+        for item in inbox {
+            switch item {
+            case .call(let id, let function, let header, let payload, let timeout, let continuation):
+                if earlyCancels.removeValue(forKey: id) != nil {
+                    continuation.resume(returning: .failure(.cancelled))
+                    continue
+                }
+                let deadline = now + timeout
+                pending[id] = Pending(continuation: continuation, deadline: deadline, sentAt: now)
+                deadlines.insert(Deadline(at: deadline, id: id))
+                try socket.sendProtocolMessage(
+                    tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: id, function: function, header: header,
+                    extra: [payload])
+            case .cancel(let id):
+                if let call = pending.removeValue(forKey: id) {
+                    call.continuation.resume(returning: .failure(.cancelled))
+                    try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
+                } else {
+                    earlyCancels[id] = now
+                }
+            case .close:
+                closing = true
+                failAll(.closed)
+            }
+        }
+    }
+
+    private mutating func handleMessage(_ buffer: Multipart) {
+        lastHeard = MonotonicClock.nowMilliseconds()
+        if brokerSilent {
+            brokerSilent = false
+            logger.info("broker answering again")
+        }
+        switch ClientInbound.decode(buffer) {
+        case .failure(let reason):
+            logger.warning("dropped malformed message from the broker: \(reason)")
+        case .success(.reply(let id, let payloadStart)):
+            guard let call = pending.removeValue(forKey: id) else { return }
+            let bytes: [UInt8] =
+                buffer.count - payloadStart == 1
+                ? buffer.bytes(payloadStart) : (payloadStart..<buffer.count).flatMap { buffer.bytes($0) }
+            call.continuation.resume(returning: .success(bytes))
+        case .success(.failure(let id, let code, let message)):
+            guard let call = pending.removeValue(forKey: id) else { return }
+            call.continuation.resume(returning: .failure(GridError(code: code, message: message)))
+        case .success(.heartbeat):
+            break
+        }
+    }
+
+    private mutating func timers(_ socket: borrowing Socket) throws(ZMQError) {
+        let now = MonotonicClock.nowMilliseconds()
+        while let first = deadlines.min, first.at <= now {
+            deadlines.removeMin()
+            guard let call = pending[first.id], call.deadline == first.at else { continue }
+            pending[first.id] = nil
+            call.continuation.resume(returning: .failure(.timeout("no answer within the time limit")))
+            try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: first.id)
+        }
+        guard now >= nextHeartbeat else { return }
+        nextHeartbeat = now + heartbeat.intervalMilliseconds
+        try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
+        if now - lastHeard > heartbeat.expiryMilliseconds && !brokerSilent {
+            brokerSilent = true
+            // Calls sent before the broker fell silent may be lost with it; later ones wait in the
+            // socket's queue for the reconnect and keep their own deadlines.
+            let lost = pending.filter { $0.value.sentAt <= lastHeard }
+            logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before")
+            for (id, call) in lost {
+                pending[id] = nil
+                call.continuation.resume(returning: .failure(.brokerUnreachable("no heartbeat from \(broker) for \(now - lastHeard) ms")))
+            }
+        }
+        earlyCancels = earlyCancels.filter { now - $0.value < 60_000 }
+    }
+
+    private mutating func failAll(_ error: GridError) {
+        for call in pending.values { call.continuation.resume(returning: .failure(error)) }
+        pending.removeAll()
+        deadlines = Heap()
+    }
+
+    private func reject(_ item: ClientCommandItem, _ error: GridError) {
+        if case .call(_, _, _, _, _, let continuation) = item { continuation.resume(returning: .failure(error)) }
+        if case .close = item {}
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import Synchronization
+import ZGridProtocol
+import ZeroMQ
+
+/// A connection to a ZGrid broker for calling remote functions.
+///
+/// One client carries thousands of concurrent calls from many tasks over one socket, owned by a
+/// dedicated I/O thread. Cancelling a calling task cancels its call in the grid.
+///
+/// ```swift
+/// let client = try GridClient(broker: "tcp://127.0.0.1:5555")
+/// let reply = try await client.call("echo", Array("hi".utf8), timeout: .seconds(2))
+/// ```
+public final class GridClient: Sendable {
+    /// The broker endpoint.
+    public let broker: String
+    private let mailbox: Mailbox<ClientCommandItem>
+    private let thread: IOThread
+    private let nextID = Atomic<UInt64>(1)
+    private let closed = Atomic<Bool>(false)
+
+    /// Connects to `broker` (a ZeroMQ endpoint such as `tcp://127.0.0.1:5555`). Connecting is
+    /// asynchronous: calls made before the broker is reachable wait for it within their time limit.
+    /// Pass the broker's `context` to reach it over `inproc://`.
+    public init(
+        broker: String, heartbeat: HeartbeatSettings = .init(), context shared: Context? = nil,
+        logger: Logger = Logger(label: "zgrid.client")
+    ) throws(GridError) {
+        self.broker = broker
+        do { mailbox = try Mailbox() } catch { throw .internal(error.description) }
+        let context: Context
+        do {
+            if let shared { context = shared } else { context = try Context() }
+            try checkEndpoint(broker, context)
+        } catch {
+            throw .invalidArgument("cannot connect to \(broker): \(error.message)")
+        }
+        let mailbox = self.mailbox
+        thread = IOThread(name: "zgrid-client") {
+            var loop = ClientLoop(broker: broker, heartbeat: heartbeat, mailbox: mailbox, logger: logger)
+            loop.run(context)
+        }
+    }
+
+    deinit {
+        mailbox.post(.close)
+    }
+
+    /// Calls `function` with a raw payload and returns the reply payload.
+    ///
+    /// - Parameters:
+    ///   - timeout: the time limit for the whole call, queueing included.
+    ///   - idempotent: the call is safe to run twice, so the broker may retry it when a worker dies.
+    ///   - priority: 0 (lowest) to 9.
+    public func call(
+        _ function: String, _ payload: [UInt8] = [], timeout: Duration = .seconds(30), idempotent: Bool = false, priority: Int = 0
+    ) async throws(GridError) -> [UInt8] {
+        guard FunctionName.isValid(function) else {
+            throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
+        }
+        guard (0...9).contains(priority) else { throw .invalidArgument("priority \(priority) is outside 0...9") }
+        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        guard milliseconds >= 1, milliseconds <= Int64(UInt32.max) else {
+            throw .invalidArgument("timeout \(timeout) is outside 1 ms ... 49 days")
+        }
+        guard !closed.load(ordering: .relaxed) else { throw .closed }
+        if Task.isCancelled { throw .cancelled }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let header = CallHeader(
+            flags: idempotent ? CallHeader.idempotentFlag : 0, priority: UInt8(priority), timeoutMilliseconds: UInt32(milliseconds))
+        let mailbox = self.mailbox
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CallContinuation) in
+                mailbox.post(
+                    .call(id: id, function: function, header: header, payload: payload, timeoutMilliseconds: milliseconds, continuation: continuation))
+            }
+        } onCancel: {
+            mailbox.post(.cancel(id: id))
+        }
+        return try result.get()
+    }
+
+    /// Calls `function` with a `Codable` input (JSON on the wire) and decodes its output.
+    public func call<Input: Encodable, Output: Decodable>(
+        _ function: String, _ input: Input, returning: Output.Type = Output.self, timeout: Duration = .seconds(30),
+        idempotent: Bool = false, priority: Int = 0
+    ) async throws(GridError) -> Output {
+        let payload: [UInt8]
+        do { payload = Array(try JSONEncoder().encode(input)) } catch { throw .coding("cannot encode \(Input.self): \(error)") }
+        let reply = try await call(function, payload, timeout: timeout, idempotent: idempotent, priority: priority)
+        do { return try JSONDecoder().decode(Output.self, from: Data(reply)) } catch {
+            throw .coding("cannot decode the reply of '\(function)' as \(Output.self): \(error)")
+        }
+    }
+
+    /// Closes the connection: calls still waiting fail with ``GridError/closed``. Returns once the
+    /// I/O thread has ended.
+    public func close() async {
+        if !closed.exchange(true, ordering: .relaxed) { mailbox.post(.close) }
+        await thread.finished()
+    }
+}
+
+/// Fails when libzmq rejects `endpoint` (bad syntax or an unknown transport).
+private func checkEndpoint(_ endpoint: String, _ context: Context) throws(ZMQError) {
+    let probe = try Socket(context, type: .dealer)
+    try probe.connect(endpoint)
+}

@@ -1,0 +1,65 @@
+import ZGridProtocol
+
+/// Why a call failed. Each failure case of the grid has its own case.
+public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No worker serves the function.
+    case unknownFunction(String)
+    /// The call did not finish within its time limit.
+    case timeout(String)
+    /// The worker running the call died or was cut off before replying.
+    case workerLost(String)
+    /// The handler threw; the message is its error.
+    case handlerError(String)
+    /// The grid refused the call for now.
+    case busy(String)
+    /// The request or its payload was malformed (for example a payload that did not decode).
+    case malformed(String)
+    /// The call was cancelled.
+    case cancelled
+    /// The broker or worker is shutting down.
+    case shuttingDown(String)
+    /// The grid failed unexpectedly.
+    case `internal`(String)
+    /// The broker stopped answering heartbeats while the call was in flight.
+    case brokerUnreachable(String)
+    /// The client was closed.
+    case closed
+    /// The arguments were invalid (for example a bad function name); nothing was sent.
+    case invalidArgument(String)
+    /// The input could not be encoded or the output could not be decoded on this side.
+    case coding(String)
+
+    init(code: ErrorCode, message: String) {
+        switch code {
+        case .unknownFunction: self = .unknownFunction(message)
+        case .timeout: self = .timeout(message)
+        case .workerLost: self = .workerLost(message)
+        case .handlerError: self = .handlerError(message)
+        case .busy: self = .busy(message)
+        case .malformed: self = .malformed(message)
+        case .cancelled: self = .cancelled
+        case .shuttingDown: self = .shuttingDown(message)
+        case .internal: self = .internal(message)
+        case .clientExpired: self = .brokerUnreachable(message)
+        }
+    }
+
+    /// A readable explanation.
+    public var description: String {
+        switch self {
+        case .unknownFunction(let message): "unknown function: \(message)"
+        case .timeout(let message): "timeout: \(message)"
+        case .workerLost(let message): "worker lost: \(message)"
+        case .handlerError(let message): "handler error: \(message)"
+        case .busy(let message): "busy: \(message)"
+        case .malformed(let message): "malformed: \(message)"
+        case .cancelled: "cancelled"
+        case .shuttingDown(let message): "shutting down: \(message)"
+        case .internal(let message): "internal error: \(message)"
+        case .brokerUnreachable(let message): "broker unreachable: \(message)"
+        case .closed: "the client is closed"
+        case .invalidArgument(let message): "invalid argument: \(message)"
+        case .coding(let message): "coding error: \(message)"
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// The configuration of a ZGrid cluster: the broker and the worker pools, as read from `cluster.conf`.
+///
+/// The file is TOML with one `[broker]` table and any number of `[[pool]]` tables:
+///
+/// ```toml
+/// [broker]
+/// bind = ["tcp://127.0.0.1:5555"]
+///
+/// [[pool]]
+/// name = "demo"
+/// functions = ["echo", "hash"]
+/// ```
+///
+/// Unknown sections and keys are rejected so that typos do not go unnoticed.
+public struct ClusterConfig: Sendable, Equatable {
+    /// Settings of the broker (`[broker]`).
+    public var broker: BrokerSettings
+    /// The worker pools (`[[pool]]`), in file order.
+    public var pools: [PoolSettings]
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - broker: Settings of the broker; all defaults if omitted.
+    ///   - pools: The worker pools; none by default.
+    public init(broker: BrokerSettings = .init(), pools: [PoolSettings] = []) {
+        self.broker = broker
+        self.pools = pools
+    }
+
+    /// Reads and validates a file.
+    /// - Parameter path: Path of the TOML configuration file.
+    /// - Throws: ``ConfigError`` if the file cannot be read, is not valid TOML, or fails validation.
+    public static func load(path: String) throws(ConfigError) -> ClusterConfig {
+        let text = try ConfigFile.read(path: path)
+        return try parse(text, file: path)
+    }
+
+    /// Parses and validates text; `file` is used in error messages.
+    /// - Parameters:
+    ///   - text: The TOML text. An empty text yields the defaults.
+    ///   - file: The name reported in errors.
+    /// - Throws: ``ConfigError`` if the text is not valid TOML or fails validation.
+    public static func parse(_ text: String, file: String = "cluster.conf") throws(ConfigError) -> ClusterConfig {
+        try ConfigDecoder.decode(text, file: file)
+    }
+}

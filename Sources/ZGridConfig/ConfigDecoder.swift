@@ -1,0 +1,86 @@
+import TOMLKit
+
+/// Turns TOML text into a validated ``ClusterConfig``.
+enum ConfigDecoder {
+    /// The top-level sections, as written in the file.
+    static let knownSections = ["broker": "[broker]", "pool": "[[pool]]"]
+
+    /// Parses `text` and validates every section and key; `file` is used in errors.
+    static func decode(_ text: String, file: String) throws(ConfigError) -> ClusterConfig {
+        let root = try parseTOML(text, file: file)
+        let locator = KeyLocator(text: text)
+        func reader(_ table: TOMLTable, _ location: TableLocation) -> TableReader {
+            TableReader(table: table, location: location, file: file, locator: locator)
+        }
+        func error(_ path: [String], _ key: String, _ message: String) -> ConfigError {
+            ConfigError(file: file, line: locator.line(for: path), key: key, message: message)
+        }
+
+        try rejectUnknownSections(root, file: file, locator: locator)
+
+        var broker = BrokerSettings()
+        if let value = root["broker"] {
+            guard let table = value.table else {
+                throw error(["broker"], "broker", "expected a [broker] table, got \(ValueDescription.of(value))")
+            }
+            broker = try BrokerSettings(reading: reader(table, .broker))
+        }
+
+        var pools: [PoolSettings] = []
+        if let value = root["pool"] {
+            guard let array = value.array else {
+                let got = value.table != nil ? "a single [pool] table (write the header as [[pool]])" : ValueDescription.of(value)
+                throw error(["pool"], "pool", "expected an array of [[pool]] tables, got \(got)")
+            }
+            for (index, element) in array.enumerated() {
+                let location = TableLocation.pool(index)
+                guard let table = element.table else {
+                    throw error(location.path, location.display, "expected a [[pool]] table, got \(ValueDescription.of(element))")
+                }
+                let pool = try PoolSettings(reading: reader(table, location))
+                if let first = pools.firstIndex(where: { $0.name == pool.name }) {
+                    let firstLine = locator.line(for: TableLocation.pool(first).path + ["name"]).map { " on line \($0)" } ?? ""
+                    throw reader(table, location).error(
+                        "name",
+                        "expected a unique pool name, got \(String(reflecting: pool.name)) which pool[\(first)]\(firstLine) already uses"
+                    )
+                }
+                pools.append(pool)
+            }
+        }
+        return ClusterConfig(broker: broker, pools: pools)
+    }
+
+    /// Parses the TOML syntax, reporting syntax errors with their line.
+    private static func parseTOML(_ text: String, file: String) throws(ConfigError) -> TOMLTable {
+        do {
+            return try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let line = error.source.begin.line
+            throw ConfigError(
+                file: file,
+                line: line > 0 ? line : nil,
+                message: "invalid TOML at column \(error.source.begin.column): \(error.description)"
+            )
+        } catch {
+            throw ConfigError(file: file, message: "invalid TOML: \(error)")
+        }
+    }
+
+    /// Throws for the first top-level key (in file order) that is not a known section.
+    private static func rejectUnknownSections(_ root: TOMLTable, file: String, locator: KeyLocator) throws(ConfigError) {
+        let unknown = root.keys.filter { knownSections[$0] == nil }
+            .sorted { (locator.line(for: [$0]) ?? .max, $0) < (locator.line(for: [$0]) ?? .max, $1) }
+        guard let key = unknown.first else { return }
+        let known = knownSections.keys.sorted()
+        let hint = Suggestion.closest(to: key, among: known).map { " (did you mean \(knownSections[$0]!)?)" } ?? ""
+        let kind = root[key]?.table != nil || root[key]?.array != nil ? "section" : "top-level key"
+        throw ConfigError(
+            file: file,
+            line: locator.line(for: [key]),
+            key: key,
+            message: "unknown \(kind) \(String(reflecting: key))\(hint); expected only the sections "
+                + known.compactMap { knownSections[$0] }.joined(separator: " and ")
+        )
+    }
+}

@@ -1,0 +1,99 @@
+import ZeroMQ
+
+/// A message the broker received on its ROUTER socket, decoded except for payload frames.
+///
+/// Payload frames stay in the ``Multipart`` buffer from `payloadStart` on, so they can be forwarded
+/// without a copy.
+public enum BrokerInbound: Sendable, Equatable {
+    /// CALL from a client.
+    case call(requestID: UInt64, function: String, header: CallHeader, payloadStart: Int)
+    /// CANCEL from a client.
+    case cancel(requestID: UInt64)
+    /// HEARTBEAT from a client.
+    case clientHeartbeat
+    /// READY from a worker.
+    case ready(concurrency: Int, functions: [String])
+    /// REPLY from a worker.
+    case reply(dispatchID: UInt64, payloadStart: Int)
+    /// ERROR from a worker.
+    case failure(dispatchID: UInt64, code: ErrorCode, message: String)
+    /// HEARTBEAT from a worker.
+    case workerHeartbeat
+    /// DISCONNECT from a worker.
+    case disconnect
+
+    /// The largest concurrency a worker may announce.
+    public static let maxConcurrency = 1_000_000
+
+    /// Decodes a message whose frame 0 is the sender's routing identity.
+    public static func decode(_ message: Multipart) -> Result<BrokerInbound, MalformedReason> {
+        if message.truncated { return .failure(.tooManyFrames) }
+        guard message.count >= 3 else { return .failure(.missingFrames) }
+        if message.frameEquals(1, ProtocolTag.client) {
+            guard let byte = message.singleByte(2), let command = ClientCommand(rawValue: byte) else {
+                return .failure(.unknownCommand)
+            }
+            return decodeClient(command, message)
+        }
+        if message.frameEquals(1, ProtocolTag.worker) {
+            guard let byte = message.singleByte(2), let command = WorkerCommand(rawValue: byte) else {
+                return .failure(.unknownCommand)
+            }
+            return decodeWorker(command, message)
+        }
+        return .failure(.unknownProtocol)
+    }
+
+    private static func decodeClient(_ command: ClientCommand, _ message: Multipart) -> Result<BrokerInbound, MalformedReason> {
+        switch command {
+        case .call:
+            guard message.count >= 6 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            guard let function = message.functionName(4) else { return .failure(.badFunctionName) }
+            guard let header = message.header(5) else { return .failure(.badHeader) }
+            return .success(.call(requestID: id, function: function, header: header, payloadStart: 6))
+        case .cancel:
+            guard message.count == 4 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            return .success(.cancel(requestID: id))
+        case .heartbeat:
+            return .success(.clientHeartbeat)
+        case .reply, .error:
+            return .failure(.unknownCommand)
+        }
+    }
+
+    private static func decodeWorker(_ command: WorkerCommand, _ message: Multipart) -> Result<BrokerInbound, MalformedReason> {
+        switch command {
+        case .ready:
+            guard message.count >= 5 else { return .failure(.missingFrames) }
+            let concurrency: Int? = message.withBytes(3) {
+                $0.count == 4 ? Int($0.readBigEndianUInt32()) : nil
+            }
+            guard let concurrency, concurrency >= 1, concurrency <= maxConcurrency else {
+                return .failure(.badConcurrency)
+            }
+            var functions: [String] = []
+            for index in 4..<message.count {
+                guard let name = message.functionName(index) else { return .failure(.badFunctionName) }
+                functions.append(name)
+            }
+            return .success(.ready(concurrency: concurrency, functions: functions))
+        case .reply:
+            guard message.count >= 4 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            return .success(.reply(dispatchID: id, payloadStart: 4))
+        case .error:
+            guard message.count == 6 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            guard let (code, text) = message.errorBody(4) else { return .failure(.badErrorCode) }
+            return .success(.failure(dispatchID: id, code: code, message: text))
+        case .heartbeat:
+            return .success(.workerHeartbeat)
+        case .disconnect:
+            return .success(.disconnect)
+        case .request, .cancel:
+            return .failure(.unknownCommand)
+        }
+    }
+}

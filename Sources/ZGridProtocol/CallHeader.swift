@@ -1,0 +1,50 @@
+/// The compact per-call header frame: flags, priority, attempt and time limit.
+///
+/// Wire form, 8 bytes: flags (u8), priority (u8), attempt (u8), reserved (u8, 0), timeout in
+/// milliseconds (u32, big-endian, 0 = the broker's default). Receivers accept longer frames and
+/// ignore the bytes past the eighth, so later versions can append fields.
+public struct CallHeader: Sendable, Equatable {
+    /// Bit 0 of ``flags``: the call may safely run twice, so the broker may retry it on another worker.
+    public static let idempotentFlag: UInt8 = 0x01
+    /// The size of the header frame in this version.
+    public static let size = 8
+
+    /// Flag bits (``idempotentFlag``).
+    public var flags: UInt8
+    /// Priority 0 (lowest) to 9 (highest).
+    public var priority: UInt8
+    /// Which attempt this is, 1 for the first; set by the broker on REQUEST.
+    public var attempt: UInt8
+    /// The time limit in milliseconds; 0 means the broker's default. On REQUEST: the time left.
+    public var timeoutMilliseconds: UInt32
+
+    /// Creates a header.
+    public init(flags: UInt8 = 0, priority: UInt8 = 0, attempt: UInt8 = 1, timeoutMilliseconds: UInt32 = 0) {
+        self.flags = flags
+        self.priority = priority
+        self.attempt = attempt
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    /// Whether the idempotent flag is set.
+    public var isIdempotent: Bool {
+        get { flags & Self.idempotentFlag != 0 }
+        set { flags = newValue ? flags | Self.idempotentFlag : flags & ~Self.idempotentFlag }
+    }
+
+    /// The 8-byte wire form.
+    public var encoded: [UInt8] {
+        var bytes: [UInt8] = [flags, priority, attempt, 0]
+        bytes.appendBigEndian(timeoutMilliseconds)
+        return bytes
+    }
+
+    /// Reads a header frame; nil when it is shorter than 8 bytes or the priority is above 9.
+    public init?(decoding bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= Self.size, bytes[1] <= 9 else { return nil }
+        flags = bytes[0]
+        priority = bytes[1]
+        attempt = bytes[2]
+        timeoutMilliseconds = bytes.readBigEndianUInt32(at: 4)
+    }
+}

@@ -1,0 +1,79 @@
+/// The first frame of every ZGrid message after the routing envelope: who speaks and which version.
+public enum ProtocolTag {
+    /// Messages between a client and the broker, version 1.
+    public static let client: [UInt8] = Array("ZGC01".utf8)
+    /// Messages between a worker and the broker, version 1.
+    public static let worker: [UInt8] = Array("ZGW01".utf8)
+}
+
+/// Commands exchanged between a client and the broker (one byte, third frame).
+public enum ClientCommand: UInt8, Sendable, CaseIterable {
+    /// Client → broker: call a function.
+    case call = 0x01
+    /// Client → broker: forget a call the client no longer waits for.
+    case cancel = 0x02
+    /// Broker → client: the successful result of a call.
+    case reply = 0x03
+    /// Broker → client: a call failed, with an ``ErrorCode`` and a message.
+    case error = 0x04
+    /// Both ways: liveness.
+    case heartbeat = 0x05
+}
+
+/// Commands exchanged between a worker and the broker (one byte, third frame).
+public enum WorkerCommand: UInt8, Sendable, CaseIterable {
+    /// Worker → broker: the functions served and the concurrency offered.
+    case ready = 0x01
+    /// Broker → worker: run a function.
+    case request = 0x02
+    /// Worker → broker: a request's result.
+    case reply = 0x03
+    /// Worker → broker: a request failed.
+    case error = 0x04
+    /// Both ways: liveness.
+    case heartbeat = 0x05
+    /// Worker → broker: stop sending work, in-flight requests finish. Broker → worker: register again.
+    case disconnect = 0x06
+    /// Broker → worker: stop a running request (the caller went away or its deadline passed).
+    case cancel = 0x07
+}
+
+/// Why a call failed, as carried in ERROR messages (two bytes, big-endian).
+public enum ErrorCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
+    /// No worker serves the function (none registered within the grace period).
+    case unknownFunction = 1
+    /// The call's deadline passed.
+    case timeout = 2
+    /// The worker running the call died or disconnected before replying.
+    case workerLost = 3
+    /// The handler threw; the message is the handler's error.
+    case handlerError = 4
+    /// The broker refused the call for now; try again later.
+    case busy = 5
+    /// The request was malformed.
+    case malformed = 6
+    /// The call was cancelled.
+    case cancelled = 7
+    /// The broker or worker is shutting down.
+    case shuttingDown = 8
+    /// An unexpected failure inside the grid.
+    case `internal` = 9
+    /// The broker heard nothing from the client for its liveness period and dropped the call.
+    case clientExpired = 10
+
+    /// A short lower-case name, as used in logs and on the command line.
+    public var description: String {
+        switch self {
+        case .unknownFunction: "unknown function"
+        case .timeout: "timeout"
+        case .workerLost: "worker lost"
+        case .handlerError: "handler error"
+        case .busy: "busy"
+        case .malformed: "malformed"
+        case .cancelled: "cancelled"
+        case .shuttingDown: "shutting down"
+        case .internal: "internal error"
+        case .clientExpired: "client expired"
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Dispatch
+import Foundation
+
+/// A dedicated thread that runs a socket owner's poll loop, so Swift concurrency's shared threads
+/// never block in libzmq. ``wait()`` returns once the loop body has returned.
+public final class IOThread: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts `body` on a new thread named `name`.
+    public init(name: String, _ body: @escaping @Sendable () -> Void) {
+        let done = self.done
+        let thread = Thread {
+            body()
+            done.signal()
+        }
+        thread.name = name
+        thread.stackSize = 1 << 21
+        thread.start()
+    }
+
+    /// Blocks until the loop has ended. Safe to call more than once.
+    public func wait() {
+        done.wait()
+        done.signal()
+    }
+
+    /// Suspends until the loop has ended, without blocking a Swift concurrency thread.
+    public func finished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.wait()
+                continuation.resume()
+            }
+        }
+    }
+}

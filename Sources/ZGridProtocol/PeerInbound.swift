@@ -1,0 +1,73 @@
+import ZeroMQ
+
+/// A message a worker received from the broker (DEALER side: no identity frame).
+public enum WorkerInbound: Sendable, Equatable {
+    /// REQUEST: run `function`; payload frames start at `payloadStart`.
+    case request(dispatchID: UInt64, function: String, header: CallHeader, payloadStart: Int)
+    /// CANCEL: stop a running request.
+    case cancel(dispatchID: UInt64)
+    /// HEARTBEAT.
+    case heartbeat
+    /// DISCONNECT: the broker does not know this worker; register again.
+    case disconnect
+
+    /// Decodes a message received on a worker's DEALER socket.
+    public static func decode(_ message: Multipart) -> Result<WorkerInbound, MalformedReason> {
+        if message.truncated { return .failure(.tooManyFrames) }
+        guard message.count >= 2 else { return .failure(.missingFrames) }
+        guard message.frameEquals(0, ProtocolTag.worker) else { return .failure(.unknownProtocol) }
+        guard let byte = message.singleByte(1), let command = WorkerCommand(rawValue: byte) else {
+            return .failure(.unknownCommand)
+        }
+        switch command {
+        case .request:
+            guard message.count >= 5 else { return .failure(.missingFrames) }
+            guard let id = message.id(2) else { return .failure(.badID) }
+            guard let function = message.functionName(3) else { return .failure(.badFunctionName) }
+            guard let header = message.header(4) else { return .failure(.badHeader) }
+            return .success(.request(dispatchID: id, function: function, header: header, payloadStart: 5))
+        case .cancel:
+            guard message.count >= 3, let id = message.id(2) else { return .failure(.badID) }
+            return .success(.cancel(dispatchID: id))
+        case .heartbeat:
+            return .success(.heartbeat)
+        case .disconnect:
+            return .success(.disconnect)
+        case .ready, .reply, .error:
+            return .failure(.unknownCommand)
+        }
+    }
+}
+
+/// A message a client received from the broker (DEALER side: no identity frame).
+public enum ClientInbound: Sendable, Equatable {
+    /// REPLY: the result; payload frames start at `payloadStart`.
+    case reply(requestID: UInt64, payloadStart: Int)
+    /// ERROR: the call failed.
+    case failure(requestID: UInt64, code: ErrorCode, message: String)
+    /// HEARTBEAT.
+    case heartbeat
+
+    /// Decodes a message received on a client's DEALER socket.
+    public static func decode(_ message: Multipart) -> Result<ClientInbound, MalformedReason> {
+        if message.truncated { return .failure(.tooManyFrames) }
+        guard message.count >= 2 else { return .failure(.missingFrames) }
+        guard message.frameEquals(0, ProtocolTag.client) else { return .failure(.unknownProtocol) }
+        guard let byte = message.singleByte(1), let command = ClientCommand(rawValue: byte) else {
+            return .failure(.unknownCommand)
+        }
+        switch command {
+        case .reply:
+            guard message.count >= 3, let id = message.id(2) else { return .failure(.badID) }
+            return .success(.reply(requestID: id, payloadStart: 3))
+        case .error:
+            guard message.count == 5, let id = message.id(2) else { return .failure(.missingFrames) }
+            guard let (code, text) = message.errorBody(3) else { return .failure(.badErrorCode) }
+            return .success(.failure(requestID: id, code: code, message: text))
+        case .heartbeat:
+            return .success(.heartbeat)
+        case .call, .cancel:
+            return .failure(.unknownCommand)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import Synchronization
+import ZGridProtocol
+import ZeroMQ
+
+/// A worker node: serves registered functions to a broker, running up to `concurrency` handlers at
+/// once on Swift concurrency.
+///
+/// ```swift
+/// let worker = Worker(broker: "tcp://127.0.0.1:5555", concurrency: 8)
+/// worker.register("echo") { request in request.payload }
+/// try await worker.run()   // until stop() or the task is cancelled
+/// ```
+public final class Worker: Sendable {
+    /// The broker endpoint the worker connects to.
+    public let broker: String
+    /// How many handlers run at once; the credit announced to the broker.
+    public let concurrency: Int
+    /// Heartbeat interval and liveness towards the broker.
+    public let heartbeat: HeartbeatSettings
+    /// How long a graceful stop waits for running handlers, in milliseconds.
+    public let drainTimeoutMilliseconds: Int64
+    private let logger: Logger
+    private let sharedContext: Context?
+    private let handlers = Mutex<[String: WorkerHandler]>([:])
+    private let state = Mutex<RunState>(.idle)
+
+    private enum RunState {
+        case idle
+        case running(Mailbox<WorkerCommandItem>)
+        case stopRequested
+        case finished
+    }
+
+    /// Creates a worker for `broker` (a ZeroMQ endpoint such as `tcp://127.0.0.1:5555`).
+    /// Pass the broker's `context` to reach it over `inproc://`.
+    public init(
+        broker: String, concurrency: Int = 8, heartbeat: HeartbeatSettings = .init(),
+        drainTimeoutMilliseconds: Int64 = 30_000, context: Context? = nil, logger: Logger = Logger(label: "zgrid.worker")
+    ) {
+        self.sharedContext = context
+        self.broker = broker
+        self.concurrency = max(1, concurrency)
+        self.heartbeat = heartbeat
+        self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
+        self.logger = logger
+    }
+
+    /// Serves `name` with a handler over raw bytes. Register before ``run()``.
+    public func register(_ name: String, _ handler: @escaping WorkerHandler) {
+        handlers.withLock { $0[name] = handler }
+    }
+
+    /// Serves `name` with a handler over `Codable` values, encoded as JSON on the wire.
+    public func register<Input: Decodable & Sendable, Output: Encodable & Sendable>(
+        _ name: String, input: Input.Type = Input.self, _ handler: @escaping @Sendable (Input) async throws -> Output
+    ) {
+        register(name) { request in
+            let value: Input
+            do {
+                value = try JSONDecoder().decode(Input.self, from: Data(request.payload))
+            } catch {
+                throw HandlerFailure(.malformed, "cannot decode the input of '\(name)' as \(Input.self): \(error)")
+            }
+            return Array(try JSONEncoder().encode(try await handler(value)))
+        }
+    }
+
+    /// The names of the registered functions.
+    public var functions: [String] { handlers.withLock { $0.keys.sorted() } }
+
+    /// Connects, registers and serves until ``stop()`` is called or the calling task is cancelled;
+    /// then stops taking work, lets running handlers finish (up to the drain timeout) and returns.
+    public func run() async throws(WorkerError) {
+        let table = handlers.withLock { $0 }
+        guard !table.isEmpty else { throw .nothingRegistered }
+        if let bad = table.keys.first(where: { !FunctionName.isValid($0) }) { throw .invalidFunctionName(bad) }
+        let mailbox: Mailbox<WorkerCommandItem>
+        do { mailbox = try Mailbox() } catch { throw .setupFailed(error.description) }
+        let proceed = state.withLock { state -> Bool? in
+            switch state {
+            case .idle:
+                state = .running(mailbox)
+                return true
+            case .stopRequested:
+                state = .finished
+                return nil
+            case .running, .finished:
+                return false
+            }
+        }
+        guard let proceed else { return }
+        guard proceed else { throw .alreadyRunning }
+        let context: Context
+        if let sharedContext {
+            context = sharedContext
+        } else {
+            do { context = try Context() } catch { throw .setupFailed(error.description) }
+        }
+        let ownsContext = sharedContext == nil
+        let settings = WorkerLoop.Settings(
+            broker: broker, concurrency: concurrency, heartbeat: heartbeat, drainTimeoutMilliseconds: drainTimeoutMilliseconds)
+        let logger = self.logger
+        let thread = IOThread(name: "zgrid-worker") {
+            var loop = WorkerLoop(settings: settings, handlers: table, mailbox: mailbox, logger: logger)
+            loop.run(context, ownsContext: ownsContext)
+        }
+        await withTaskCancellationHandler {
+            await thread.finished()
+        } onCancel: {
+            mailbox.post(.stop)
+        }
+        state.withLock { $0 = .finished }
+    }
+
+    /// Asks a running worker to stop gracefully: DISCONNECT, finish running handlers, return from ``run()``.
+    public func stop() {
+        let mailbox = state.withLock { state -> Mailbox<WorkerCommandItem>? in
+            if case .running(let mailbox) = state { return mailbox }
+            if case .idle = state { state = .stopRequested }
+            return nil
+        }
+        mailbox?.post(.stop)
+    }
+}
+
+/// What reaches the worker's I/O thread from other threads.
+enum WorkerCommandItem: Sendable {
+    /// A handler finished.
+    case finished(id: UInt64, Result<[UInt8], HandlerFailure>)
+    /// Stop gracefully.
+    case stop
+}

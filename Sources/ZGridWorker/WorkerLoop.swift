@@ -1,0 +1,177 @@
+import Logging
+import ZGridProtocol
+import ZeroMQ
+
+/// The worker's I/O thread: owns the DEALER socket, starts handler tasks and sends their results.
+struct WorkerLoop {
+    struct Settings: Sendable {
+        let broker: String
+        let concurrency: Int
+        let heartbeat: HeartbeatSettings
+        let drainTimeoutMilliseconds: Int64
+    }
+
+    private let settings: Settings
+    private let handlers: [String: WorkerHandler]
+    private let mailbox: Mailbox<WorkerCommandItem>
+    private let logger: Logger
+    private var running: [UInt64: Task<Void, Never>] = [:]
+    private var inbox: [WorkerCommandItem] = []
+    private var lastHeard: Int64 = 0
+    private var nextHeartbeat: Int64 = 0
+    private var stopping = false
+    private var stopDeadline: Int64 = 0
+    private var reconnectNeeded = false
+
+    init(settings: Settings, handlers: [String: WorkerHandler], mailbox: Mailbox<WorkerCommandItem>, logger: Logger) {
+        self.settings = settings
+        self.handlers = handlers
+        self.mailbox = mailbox
+        self.logger = logger
+    }
+
+    /// Runs sessions with the broker until a graceful stop completes.
+    mutating func run(_ context: Context, ownsContext: Bool) {
+        var backoff: Int64 = 100
+        while !finishedStopping {
+            do {
+                let socket = try connect(context)
+                backoff = 100
+                try serve(socket)
+                if finishedStopping { try? socket.setLinger(milliseconds: 1000) }
+            } catch {
+                if error.isTerminated { return }
+                logger.warning("worker connection failed: \(error); retrying in \(backoff) ms")
+                MonotonicClock.sleep(milliseconds: backoff)
+                backoff = min(backoff * 2, 5000)
+            }
+        }
+        if ownsContext { context.shutdown() }
+    }
+
+    private var finishedStopping: Bool { stopping && running.isEmpty }
+
+    private func connect(_ context: Context) throws(ZMQError) -> Socket {
+        let socket = try Socket(context, type: .dealer)
+        try socket.setReconnectInterval(milliseconds: 100, max: 2000)
+        try socket.connect(settings.broker)
+        var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency))]
+        for name in handlers.keys.sorted() { ready.append(Array(name.utf8)) }
+        try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.ready.rawValue, extra: ready)
+        logger.info("worker connected", metadata: ["broker": "\(settings.broker)", "functions": "\(handlers.keys.sorted())"])
+        return socket
+    }
+
+    /// One session with the broker; returns when the broker must be reconnected or the stop is done.
+    private mutating func serve(_ socket: borrowing Socket) throws(ZMQError) {
+        let now = MonotonicClock.nowMilliseconds()
+        lastHeard = now
+        nextHeartbeat = now + settings.heartbeat.intervalMilliseconds
+        reconnectNeeded = false
+        let buffer = Multipart(capacity: 256)
+        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem])
+        while !reconnectNeeded && !finishedStopping {
+            let wait = max(0, nextHeartbeat - MonotonicClock.nowMilliseconds())
+            try poller.poll(timeoutMilliseconds: Int(wait))
+            if poller.isReadable(1) { try drainMailbox(socket) }
+            if poller.isReadable(0) {
+                while try socket.receive(into: buffer) {
+                    lastHeard = MonotonicClock.nowMilliseconds()
+                    try handleMessage(buffer, socket)
+                    if reconnectNeeded { break }
+                }
+            }
+            let current = MonotonicClock.nowMilliseconds()
+            if stopping && current >= stopDeadline {
+                logger.warning("drain timeout: abandoning \(running.count) running handlers")
+                for task in running.values { task.cancel() }
+                running.removeAll()
+            }
+            if current >= nextHeartbeat {
+                try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue)
+                nextHeartbeat = current + settings.heartbeat.intervalMilliseconds
+            }
+            if current - lastHeard > settings.heartbeat.expiryMilliseconds && !reconnectNeeded {
+                logger.warning("broker silent for \(current - lastHeard) ms; reconnecting")
+                abandonRunning()
+                reconnectNeeded = true
+            }
+        }
+    }
+
+    private mutating func handleMessage(_ buffer: Multipart, _ socket: borrowing Socket) throws(ZMQError) {
+        switch WorkerInbound.decode(buffer) {
+        case .failure(let reason):
+            logger.warning("dropped malformed message from the broker: \(reason)")
+        case .success(.request(let id, let function, let header, let payloadStart)):
+            guard !stopping, running.count < settings.concurrency, let handler = handlers[function] else {
+                let (code, text): (ErrorCode, String) =
+                    stopping
+                    ? (.shuttingDown, "the worker is stopping")
+                    : handlers[function] == nil ? (.unknownFunction, "this worker does not serve '\(function)'")
+                    : (.busy, "the worker is at its concurrency limit")
+                try sendError(socket, id: id, code: code, message: text)
+                return
+            }
+            let frames = (payloadStart..<buffer.count).map { buffer.bytes($0) }
+            let request = WorkerRequest(function: function, id: id, frames: frames, header: header)
+            let mailbox = self.mailbox
+            running[id] = Task.detached {
+                let result: Result<[UInt8], HandlerFailure>
+                do {
+                    result = .success(try await handler(request))
+                } catch let failure as HandlerFailure {
+                    result = .failure(failure)
+                } catch is CancellationError {
+                    result = .failure(HandlerFailure(.cancelled, "the handler of '\(function)' was cancelled"))
+                } catch {
+                    result = .failure(HandlerFailure(.handlerError, "\(error)"))
+                }
+                mailbox.post(.finished(id: id, result))
+            }
+        case .success(.cancel(let id)):
+            running[id]?.cancel()
+        case .success(.heartbeat):
+            break
+        case .success(.disconnect):
+            logger.info("broker asked this worker to register again")
+            abandonRunning()
+            reconnectNeeded = true
+        }
+    }
+
+    private mutating func drainMailbox(_ socket: borrowing Socket) throws(ZMQError) {
+        mailbox.take(into: &inbox)
+        defer { inbox.removeAll(keepingCapacity: true) }
+        for item in inbox {
+            switch item {
+            case .finished(let id, let result):
+                guard running.removeValue(forKey: id) != nil else { continue }
+                switch result {
+                case .success(let bytes):
+                    try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: [bytes])
+                case .failure(let failure):
+                    try sendError(socket, id: id, code: failure.code, message: failure.message)
+                }
+            case .stop:
+                guard !stopping else { continue }
+                stopping = true
+                stopDeadline = MonotonicClock.nowMilliseconds() + settings.drainTimeoutMilliseconds
+                logger.info("worker stopping: waiting for \(running.count) running handlers")
+                try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
+            }
+        }
+    }
+
+    private func sendError(_ socket: borrowing Socket, id: UInt64, code: ErrorCode, message: String) throws(ZMQError) {
+        try socket.sendProtocolMessage(
+            tag: ProtocolTag.worker, command: WorkerCommand.error.rawValue, id: id, extra: [code.encoded, Array(message.utf8)])
+    }
+
+    /// Cancels handlers whose results can no longer be delivered (the broker forgot this worker).
+    private mutating func abandonRunning() {
+        for task in running.values { task.cancel() }
+        running.removeAll()
+    }
+}
+

@@ -1,0 +1,53 @@
+import ZGridProtocol
+
+/// One function call handed to a handler.
+public struct WorkerRequest: Sendable {
+    /// The function called.
+    public let function: String
+    /// The broker's id for this dispatch (unique per broker run).
+    public let id: UInt64
+    /// The payload frames, as the caller sent them.
+    public let frames: [[UInt8]]
+    /// Which attempt this is: 1, or more when the broker retried an idempotent call after a worker died.
+    public let attempt: Int
+    /// The time left before the caller's deadline, in milliseconds.
+    public let timeLimitMilliseconds: Int
+    /// Whether the caller marked the call safe to run twice.
+    public let isIdempotent: Bool
+    /// The caller's priority, 0 to 9.
+    public let priority: Int
+
+    /// The payload: the single frame, or all frames joined when the caller sent several.
+    public var payload: [UInt8] { frames.count == 1 ? frames[0] : frames.flatMap { $0 } }
+
+    init(function: String, id: UInt64, frames: [[UInt8]], header: CallHeader) {
+        self.function = function
+        self.id = id
+        self.frames = frames
+        attempt = Int(header.attempt)
+        timeLimitMilliseconds = Int(header.timeoutMilliseconds)
+        isIdempotent = header.isIdempotent
+        priority = Int(header.priority)
+    }
+}
+
+/// A function body: takes a request, returns the reply payload or throws.
+public typealias WorkerHandler = @Sendable (WorkerRequest) async throws -> [UInt8]
+
+/// An error a handler throws to choose the error code the caller sees; any other error reaches
+/// the caller as a handler error carrying its description.
+public struct HandlerFailure: Error, Sendable, CustomStringConvertible {
+    /// The code the caller gets.
+    public let code: ErrorCode
+    /// The message the caller gets.
+    public let message: String
+
+    /// Creates a failure with a code and message.
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `"<code>: <message>"`.
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import ZGridConfig
+import ZGridWorker
+
+/// The functions `zgrid worker` can serve, for demos and benchmarks.
+enum Builtins {
+    /// Every built-in function name.
+    static let names = ["echo", "sleep", "hash", "search"]
+
+    /// Registers the named built-ins on `worker`; `search` serves `shards` of the corpus made from `seed`.
+    static func register(_ names: [String], on worker: Worker, shards: ShardSet, seed: UInt64) {
+        for name in names {
+            switch name {
+            case "echo":
+                worker.register("echo") { request in request.payload }
+            case "sleep":
+                worker.register("sleep") { request in
+                    let text = String(decoding: request.payload, as: UTF8.self)
+                    guard let milliseconds = Int(text.trimmingCharacters(in: .whitespaces)), milliseconds >= 0 else {
+                        throw HandlerFailure(.malformed, "sleep expects a number of milliseconds, got '\(text)'")
+                    }
+                    try await Task.sleep(for: .milliseconds(milliseconds))
+                    return Array("slept \(milliseconds) ms".utf8)
+                }
+            case "hash":
+                worker.register("hash") { request in
+                    let text = String(decoding: request.payload, as: UTF8.self)
+                    guard let rounds = Int(text.trimmingCharacters(in: .whitespaces)), rounds >= 0, rounds <= 100_000_000 else {
+                        throw HandlerFailure(.malformed, "hash expects a number of rounds from 0 to 100000000, got '\(text)'")
+                    }
+                    return Array(String(HashRounds.run(rounds: rounds), radix: 16).utf8)
+                }
+            case "search":
+                let index = SearchIndex(shards: shards, seed: seed)
+                worker.register("search") { request in
+                    let query = String(decoding: request.payload, as: UTF8.self)
+                    return Array(index.search(query).json.utf8)
+                }
+            default:
+                continue
+            }
+        }
+    }
+}
+
+/// A CPU-bound function: mixes a 64-bit state for a number of rounds (SplitMix64 steps).
+enum HashRounds {
+    /// The state after `rounds` rounds from a fixed start.
+    static func run(rounds: Int) -> UInt64 {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<rounds {
+            state = SplitMix64.mix(state &+ 0x9E37_79B9_7F4A_7C15)
+        }
+        return state
+    }
+}
+
+/// The SplitMix64 generator: deterministic, fast, good enough for generated data.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    /// SplitMix64's output function.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The next value.
+    mutating func next() -> UInt64 {
+        state = state &+ 0x9E37_79B9_7F4A_7C15
+        return Self.mix(state)
+    }
+}

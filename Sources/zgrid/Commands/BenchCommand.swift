@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import Synchronization
+import ZGridClient
+import ZGridProtocol
+
+/// `zgrid bench`: load generators against a running broker.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure a running cluster.", subcommands: [RPCBench.self])
+}
+
+/// `zgrid bench rpc`: synchronous round trips, then pipelined calls, of one function.
+struct RPCBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rpc",
+        abstract: "Time synchronous calls one at a time, then calls kept in flight, and print one key=value line.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
+    var connect: String?
+
+    @Option(name: .long, help: "The function to call.")
+    var function: String = "echo"
+
+    @Option(name: .long, help: "Payload size in bytes.")
+    var size: Int = 64
+
+    @Option(name: .long, help: "Synchronous calls to time (after a warm-up of a tenth, at most 1000).")
+    var sync: Int = 20_000
+
+    @Option(name: .long, help: "Calls kept in flight in the pipelined phase.")
+    var pipeline: Int = 200
+
+    @Option(name: .long, help: "Calls to complete in the pipelined phase.")
+    var pipelinedCalls: Int = 200_000
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.bootstrapLogging(config, label: "zgrid.bench")
+        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let payload = [UInt8](repeating: 0x61, count: size)
+        for _ in 0..<min(1000, sync / 10) { _ = try await client.call(function, payload) }
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        var total: UInt64 = 0
+        for _ in 0..<sync {
+            let started = MonotonicClock.nowNanoseconds()
+            _ = try await client.call(function, payload)
+            let elapsed = MonotonicClock.nowNanoseconds() - started
+            histogram.record(elapsed)
+            total += elapsed
+        }
+        let remaining = SharedCounter(pipelinedCalls)
+        let started = MonotonicClock.nowNanoseconds()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<pipeline {
+                group.addTask {
+                    while remaining.takeOne() {
+                        _ = try await client.call(function, payload)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let seconds = Double(MonotonicClock.nowNanoseconds() - started) / 1e9
+        await client.close()
+        func micros(_ nanos: UInt64) -> String { String(format: "%.2f", Double(nanos) / 1000) }
+        print(
+            "impl=zgrid sync_calls=\(sync) sync_p50_us=\(micros(histogram.valueAtPercentile(50))) "
+                + "sync_p99_us=\(micros(histogram.valueAtPercentile(99))) sync_mean_us=\(micros(sync > 0 ? total / UInt64(sync) : 0)) "
+                + "pipelined_calls=\(pipelinedCalls) pipeline=\(pipeline) pipelined_cps=\(String(format: "%.2f", Double(pipelinedCalls) / seconds))"
+        )
+    }
+}
+
+/// A count shared by tasks: each ``takeOne()`` claims one unit while any is left.
+final class SharedCounter: Sendable {
+    private let value: Atomic<Int>
+
+    init(_ initial: Int) { value = Atomic(initial) }
+
+    /// Claims one unit; false once none is left.
+    func takeOne() -> Bool { value.subtract(1, ordering: .relaxed).oldValue > 0 }
+}

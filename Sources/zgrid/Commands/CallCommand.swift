@@ -1,0 +1,43 @@
+import ArgumentParser
+import ZGridClient
+import ZGridProtocol
+
+/// `zgrid call NAME [PAYLOAD]`: calls a function once and prints the reply.
+struct CallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "call", abstract: "Call a function and print its reply.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "The function to call.")
+    var name: String
+
+    @Argument(help: "The payload, sent as UTF-8 text.")
+    var payload: String = ""
+
+    @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
+    var connect: String?
+
+    @Option(name: .long, help: "Time limit in milliseconds.")
+    var timeoutMs: Int = 10_000
+
+    @Flag(name: .long, help: "Mark the call safe to retry on another worker.")
+    var idempotent = false
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.bootstrapLogging(config, label: "zgrid.client")
+        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let started = MonotonicClock.nowNanoseconds()
+        do {
+            let reply = try await client.call(name, Array(payload.utf8), timeout: .milliseconds(timeoutMs), idempotent: idempotent)
+            let elapsed = Double(MonotonicClock.nowNanoseconds() - started) / 1000
+            print(String(decoding: reply, as: UTF8.self))
+            FileOutput.standardError("(\(reply.count) bytes in \(String(format: "%.0f", elapsed)) µs)")
+            await client.close()
+        } catch {
+            await client.close()
+            FileOutput.standardError("zgrid call \(name): \(error)")
+            throw ExitCode(2)
+        }
+    }
+}

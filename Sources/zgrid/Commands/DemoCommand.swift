@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import ZGridClient
+import ZGridProtocol
+
+/// `zgrid demo`: brings a local cluster up, makes a few calls, prints results and latency, stops.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Start the local cluster, make a few calls, print their results and latency, and stop.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.bootstrapLogging(config, label: "zgrid.demo")
+        let cluster = try LocalCluster.start(
+            config, configPath: common.config, logLevel: common.logLevel ?? "warning", logger: logger)
+        defer { cluster.stop() }
+        print("broker on \(cluster.broker.endpoints.joined(separator: " ")), starting \(cluster.expectedWorkers) workers…")
+        guard cluster.waitForWorkers() else {
+            throw ValidationError("the workers did not register within 30 s (see the log above)")
+        }
+        let client = try GridClient(broker: cluster.connect)
+        let served = Set(cluster.broker.status.functions.keys)
+        if served.contains("echo") { await show(client, "echo", "hello, grid") }
+        if served.contains("hash") { await show(client, "hash", "100000") }
+        if served.contains("sleep") { await show(client, "sleep", "20") }
+        if served.contains("search") { await show(client, "search", "kalo mine") }
+        await show(client, "no-such-function", "", timeout: .milliseconds(500))
+        if served.contains("echo") { try await latency(client) }
+        await client.close()
+        print("stopping the cluster")
+    }
+
+    private func show(_ client: GridClient, _ function: String, _ payload: String, timeout: Duration = .seconds(10)) async {
+        let started = MonotonicClock.nowNanoseconds()
+        do {
+            let reply = try await client.call(function, Array(payload.utf8), timeout: timeout)
+            let text = String(decoding: reply.prefix(200), as: UTF8.self)
+            print("  \(function)(\(payload)) -> \(text)  [\(micros(since: started)) µs]")
+        } catch {
+            print("  \(function)(\(payload)) -> error: \(error)  [\(micros(since: started)) µs]")
+        }
+    }
+
+    private func latency(_ client: GridClient) async throws {
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        let payload = [UInt8](repeating: 0x61, count: 64)
+        for _ in 0..<2000 {
+            let started = MonotonicClock.nowNanoseconds()
+            _ = try await client.call("echo", payload)
+            histogram.record((MonotonicClock.nowNanoseconds() - started) / 1000)
+        }
+        print(
+            "  2000 echo calls of 64 bytes, one at a time: p50 \(histogram.valueAtPercentile(50)) µs, "
+                + "p99 \(histogram.valueAtPercentile(99)) µs, max \(histogram.max) µs")
+    }
+
+    private func micros(since started: UInt64) -> UInt64 { (MonotonicClock.nowNanoseconds() - started) / 1000 }
+}

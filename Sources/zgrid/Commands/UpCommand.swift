@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+/// `zgrid up`: a broker and the configured worker pools, supervised, until Ctrl-C.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up", abstract: "Run a local cluster: a broker and the worker pools of cluster.conf, restarting crashed workers.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.bootstrapLogging(config, label: "zgrid.up")
+        let cluster = try LocalCluster.start(
+            config, configPath: common.config, logLevel: common.logLevel ?? config.broker.logLevel, logger: logger)
+        print("zgrid broker listening on \(cluster.broker.endpoints.joined(separator: " ")); clients connect to \(cluster.connect)")
+        print("started \(cluster.expectedWorkers) worker processes; press Ctrl-C to stop")
+        _ = await ShutdownSignals.wait()
+        print("stopping…")
+        cluster.stop()
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import ZGridConfig
+import ZGridProtocol
+import ZGridWorker
+
+/// `zgrid worker`: serves the built-in functions until SIGINT or SIGTERM.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker node serving built-in functions: \(Builtins.names.joined(separator: ", ")).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
+    var connect: String?
+
+    @Option(name: .long, help: "A built-in function to serve (repeatable); default: all of them.")
+    var function: [String] = []
+
+    @Option(name: .long, help: "How many calls run at once.")
+    var concurrency: Int = 8
+
+    @Option(name: .long, help: "Search shards held, such as 0-3/16 (default: 0/1, the whole corpus).")
+    var shards: String?
+
+    @Option(name: .long, help: "Seed of the generated search corpus.")
+    var seed: Int = 42
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.bootstrapLogging(config, label: "zgrid.worker")
+        let names = function.isEmpty ? Builtins.names : function
+        for name in names where !Builtins.names.contains(name) {
+            throw ValidationError("unknown built-in function '\(name)': expected one of \(Builtins.names.joined(separator: ", "))")
+        }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        let shardSet: ShardSet
+        if let shards {
+            guard let parsed = ShardSet.parse(shards) else {
+                throw ValidationError("bad --shards '\(shards)': expected indices out of a total, such as 0-3/16 or 0,2,5-7/16")
+            }
+            shardSet = parsed
+        } else {
+            shardSet = try ShardSet(indices: [0], total: 1)
+        }
+        let worker = Worker(
+            broker: connect ?? config.broker.connect, concurrency: concurrency,
+            heartbeat: HeartbeatSettings(intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
+            logger: logger)
+        Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed))
+        ShutdownSignals.install { _ in worker.stop() }
+        try await worker.run()
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ZGridConfig
+
+/// Options every subcommand shares: the config file and the log level.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "The cluster configuration file (TOML). Defaults to ./cluster.conf when it exists.")
+    var config: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (overrides the config file).")
+    var logLevel: String?
+
+    /// The configuration: the named file, ./cluster.conf when present, or the defaults.
+    func loadConfig() throws -> ClusterConfig {
+        if let config { return try ClusterConfig.load(path: config) }
+        if FileManager.default.fileExists(atPath: "cluster.conf") { return try ClusterConfig.load(path: "cluster.conf") }
+        return ClusterConfig()
+    }
+
+    /// Sets up logging to standard error at the chosen level and returns a logger.
+    func bootstrapLogging(_ config: ClusterConfig, label: String) throws -> Logger {
+        let name = (logLevel ?? config.broker.logLevel).lowercased()
+        guard let level = Logger.Level(rawValue: name) else {
+            throw ValidationError("unknown log level '\(name)': expected trace, debug, info, notice, warning, error or critical")
+        }
+        LoggingBootstrap.once(level: level)
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// Makes `LoggingSystem.bootstrap` run at most once per process.
+enum LoggingBootstrap {
+    nonisolated(unsafe) private static var done = false
+
+    static func once(level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

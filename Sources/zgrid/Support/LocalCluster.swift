@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import ZGridBroker
+import ZGridConfig
+
+/// A broker in this process plus the configured worker pools as supervised child processes.
+struct LocalCluster {
+    let broker: BrokerServer
+    let supervisor: Supervisor
+    let connect: String
+    let expectedWorkers: Int
+
+    /// Starts the broker and the pools of `config`.
+    static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
+        let broker = try BrokerServer.start(BrokerConfiguration(config.broker), logger: logger)
+        var children: [Supervisor.Child] = []
+        for pool in config.pools {
+            let shardSets = pool.shards?.split(into: pool.processes)
+            for process in 0..<pool.processes {
+                var arguments = ["worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed", "\(pool.seed)"]
+                arguments += ["--log-level", logLevel]
+                if let configPath { arguments += ["--config", configPath] }
+                for function in pool.functions { arguments += ["--function", function] }
+                if let shardSets { arguments += ["--shards", shardSets[process].description] }
+                children.append(Supervisor.Child(name: "\(pool.name)-\(process)", arguments: arguments))
+            }
+        }
+        let supervisor = Supervisor(children: children, logger: logger)
+        try supervisor.start()
+        return LocalCluster(broker: broker, supervisor: supervisor, connect: config.broker.connect, expectedWorkers: children.count)
+    }
+
+    /// Waits until every configured worker has registered, up to `timeout` seconds.
+    func waitForWorkers(timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while broker.status.workers < expectedWorkers {
+            if Date() > deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
+    /// Stops the workers, then the broker.
+    func stop() {
+        supervisor.stop()
+        broker.stop()
+    }
+}

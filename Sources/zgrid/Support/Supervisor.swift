@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Runs child processes and restarts any that exit while the supervisor is running.
+final class Supervisor: Sendable {
+    /// One supervised process: its name and arguments to this executable.
+    struct Child: Sendable {
+        let name: String
+        let arguments: [String]
+    }
+
+    private struct State {
+        var processes: [Int: Process] = [:]
+        var restarts: [Int: Int] = [:]
+        var stopping = false
+    }
+
+    private let children: [Child]
+    private let executable: URL
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    /// Creates a supervisor for `children`, run as this same executable.
+    init(children: [Child], logger: Logger) {
+        self.children = children
+        self.logger = logger
+        executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    }
+
+    /// Starts every child.
+    func start() throws {
+        for index in children.indices { try launch(index) }
+    }
+
+    /// How many times each child was restarted, by name.
+    var restartCounts: [String: Int] {
+        state.withLock { state in
+            Dictionary(uniqueKeysWithValues: children.indices.map { (children[$0].name, state.restarts[$0, default: 0]) })
+        }
+    }
+
+    /// The process ids of the running children, by name.
+    var processIDs: [String: Int32] {
+        state.withLock { state in
+            Dictionary(uniqueKeysWithValues: state.processes.map { (children[$0.key].name, $0.value.processIdentifier) })
+        }
+    }
+
+    private func launch(_ index: Int) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = children[index].arguments
+        process.terminationHandler = { [weak self] finished in
+            self?.exited(index, process: finished)
+        }
+        try process.run()
+        state.withLock { $0.processes[index] = process }
+        logger.info("started \(children[index].name) (pid \(process.processIdentifier))")
+    }
+
+    private func exited(_ index: Int, process: Process) {
+        let stopping = state.withLock { state -> Bool in
+            if state.processes[index] === process { state.processes[index] = nil }
+            return state.stopping
+        }
+        guard !stopping else { return }
+        let restarts = state.withLock { state -> Int in
+            state.restarts[index, default: 0] += 1
+            return state.restarts[index]!
+        }
+        let delay = min(5.0, 0.2 * Double(1 << min(restarts - 1, 5)))
+        logger.warning(
+            "\(children[index].name) exited (status \(process.terminationStatus)); restarting in \(String(format: "%.1f", delay)) s")
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
+            guard let self, !self.state.withLock({ $0.stopping }) else { return }
+            do { try self.launch(index) } catch { self.logger.error("cannot restart \(self.children[index].name): \(error)") }
+        }
+    }
+
+    /// Sends SIGTERM to every child, waits up to `grace` seconds, then kills what is left.
+    func stop(grace: Double = 10) {
+        let running = state.withLock { state -> [Process] in
+            state.stopping = true
+            return Array(state.processes.values)
+        }
+        for process in running where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(grace)
+        while running.contains(where: \.isRunning) && Date() < deadline { usleep(20_000) }
+        for process in running where process.isRunning {
+            logger.warning("killing pid \(process.processIdentifier) after \(grace) s")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        for process in running { process.waitUntilExit() }
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `zgrid` command line: run a broker, workers or a whole local cluster, and call functions.
+@main
+struct ZGrid: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zgrid",
+        abstract: "A compute grid on ZeroMQ: remote function calls over a broker and worker nodes.",
+        subcommands: [
+            BrokerCommand.self, WorkerCommand.self, CallCommand.self, UpCommand.self, DemoCommand.self, BenchCommand.self,
+        ]
+    )
+}

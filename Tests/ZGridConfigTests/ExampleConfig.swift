@@ -1,0 +1,45 @@
+/// The text of the example `cluster.conf` at the repository root, kept identical to that file.
+enum ExampleConfig {
+    /// The file's exact text, including the final newline.
+    static let text = """
+        # ZGrid cluster configuration (TOML).
+        # Unknown sections and keys are rejected, so a typo is reported instead of ignored.
+
+        [broker]
+        # ZeroMQ endpoints the broker binds: tcp://, ipc:// or inproc://.
+        bind = ["tcp://127.0.0.1:5555"]
+        # Endpoint clients and workers connect to. Defaults to the first bind endpoint,
+        # with a * or 0.0.0.0 host replaced by 127.0.0.1.
+        # connect = "tcp://127.0.0.1:5555"
+        # Heartbeat interval between broker and workers, in milliseconds (10 to 60000).
+        heartbeat_ms = 1000
+        # Heartbeats a peer may miss before it is considered dead (1 to 100).
+        liveness = 3
+        # Request timeout when a client sets none, in milliseconds.
+        default_timeout_ms = 30000
+        # How long a request for a function no worker serves waits before failing, in milliseconds.
+        unknown_function_grace_ms = 5000
+        # Largest message accepted, in bytes.
+        max_message_bytes = 16777216
+        # Largest number of frames accepted in one message.
+        max_frames = 64
+        # Log level: trace, debug, info, notice, warning, error or critical.
+        log_level = "info"
+
+        # One [[pool]] table per group of identical worker processes.
+        [[pool]]
+        # Unique name of the pool.
+        name = "demo"
+        # Functions the pool's workers serve.
+        functions = ["echo", "sleep", "hash", "search"]
+        # Worker processes to start (1 to 256).
+        processes = 2
+        # Requests each process runs at once (1 to 10000).
+        concurrency = 8
+        # Corpus shards held by the pool, out of the total; split over the processes.
+        shards = "0-15/16"
+        # Seed of the generated search corpus.
+        seed = 42
+
+        """
+}

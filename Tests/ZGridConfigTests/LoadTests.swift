@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import ZGridConfig
+
+@Suite("Loading files")
+struct LoadTests {
+    /// A fresh temporary directory, removed by the caller.
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("zgconfig-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test("a missing file gives a clear error naming the path")
+    func missingFile() throws {
+        let path = "/nonexistent/zgrid/cluster.conf"
+        let error = try #require(#expect(throws: ConfigError.self) { try ClusterConfig.load(path: path) })
+        #expect(error.file == path)
+        #expect(error.line == nil)
+        #expect(error.key == nil)
+        #expect(error.message == "file not found; expected a TOML cluster configuration at this path")
+        #expect(error.description == "\(path): file not found; expected a TOML cluster configuration at this path")
+    }
+
+    @Test("a directory is rejected")
+    func directory() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let error = try #require(#expect(throws: ConfigError.self) { try ClusterConfig.load(path: directory.path) })
+        #expect(error.message.hasPrefix("is a directory"))
+    }
+
+    @Test("a file is loaded, and its errors name its path")
+    func loadFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let good = directory.appendingPathComponent("good.conf")
+        try ExampleConfig.text.write(to: good, atomically: true, encoding: .utf8)
+        #expect(try ClusterConfig.load(path: good.path) == ClusterConfig.parse(ExampleConfig.text))
+
+        let bad = directory.appendingPathComponent("bad.conf")
+        try "[broker]\nliveness = 0\n".write(to: bad, atomically: true, encoding: .utf8)
+        let error = try #require(#expect(throws: ConfigError.self) { try ClusterConfig.load(path: bad.path) })
+        #expect(error.file == bad.path)
+        #expect(error.line == 2)
+        #expect(error.key == "broker.liveness")
+    }
+
+    @Test("invalid UTF-8 is rejected")
+    func invalidUTF8() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("binary.conf")
+        try Data([0x5B, 0xFF, 0xFE, 0x5D]).write(to: file)
+        let error = try #require(#expect(throws: ConfigError.self) { try ClusterConfig.load(path: file.path) })
+        #expect(error.message.contains("UTF-8"))
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("Calls over real sockets", .serialized, .timeLimit(.minutes(2)))
+    struct CallTests {
+        @Test("a call round-trips raw bytes and Codable values over tcp")
+        func roundTrip() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            struct Sum: Codable, Sendable { let a: Int; let b: Int }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("echo") { $0.payload }
+                worker.register("add", input: Sum.self) { $0.a + $0.b }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let payload = (0..<1000).map { UInt8($0 % 251) }
+            #expect(try await client.call("echo", payload) == payload)
+            #expect(try await client.call("echo", []) == [])
+            let sum: Int = try await client.call("add", Sum(a: 40, b: 2))
+            #expect(sum == 42)
+            await client.close()
+            await worker.stop()
+            #expect(try await settledStatus(broker).statistics.callsSucceeded == 3)
+        }
+
+        @Test("thousands of concurrent calls from many tasks over one client all get their own answer")
+        func manyConcurrentCalls() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 16) { $0.register("echo") { $0.payload } }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<50 {
+                    group.addTask {
+                        for index in 0..<40 {
+                            let text = bytes("\(task)-\(index)")
+                            let reply = try await client.call("echo", text)
+                            #expect(reply == text)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            await client.close()
+            await worker.stop()
+            #expect(try await settledStatus(broker).statistics.callsSucceeded == 2000)
+        }
+
+        @Test("a worker never runs more calls at once than its concurrency")
+        func concurrencyLimitHolds() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let gauge = ConcurrencyGauge()
+            let worker = try await startWorker(broker, concurrency: 3) { worker in
+                worker.register("slow") { request in
+                    gauge.enter()
+                    defer { gauge.leave() }
+                    try await Task.sleep(for: .milliseconds(30))
+                    return request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<15 { group.addTask { _ = try await client.call("slow", bytes("\(index)")) } }
+                try await group.waitForAll()
+            }
+            #expect(gauge.peak == 3)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("load spreads over the workers that serve a function")
+        func loadSpreads() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let first = Counter()
+            let second = Counter()
+            let one = try await startWorker(broker, concurrency: 2) { worker in
+                worker.register("work") { _ in first.increment(); try await Task.sleep(for: .milliseconds(10)); return [] }
+            }
+            let two = try await startWorker(broker, concurrency: 2) { worker in
+                worker.register("work") { _ in second.increment(); try await Task.sleep(for: .milliseconds(10)); return [] }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<40 { group.addTask { _ = try await client.call("work") } }
+                try await group.waitForAll()
+            }
+            #expect(first.count + second.count == 40)
+            #expect(first.count >= 12 && second.count >= 12, "uneven spread: \(first.count) and \(second.count)")
+            await client.close()
+            await one.stop()
+            await two.stop()
+        }
+
+        @Test("calls work over inproc with a shared context")
+        func inproc() async throws {
+            let context = try Context()
+            let broker = try startBroker(endpoint: "inproc://zgrid-test", context: context)
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, endpoint: "inproc://zgrid-test", context: context) {
+                $0.register("upper") { Array(String(decoding: $0.payload, as: UTF8.self).uppercased().utf8) }
+            }
+            let client = try GridClient(broker: "inproc://zgrid-test", context: context)
+            #expect(try await client.call("upper", bytes("grid")) == bytes("GRID"))
+            await client.close()
+            await worker.stop()
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("Failures reach the caller as typed errors", .serialized, .timeLimit(.minutes(2)))
+    struct FailureTests {
+        @Test("a function no worker serves fails with unknownFunction after the grace period")
+        func unknownFunction() async throws {
+            let broker = try startBroker(graceMilliseconds: 200)
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let started = Date()
+            await #expect(throws: GridError.self) { _ = try await client.call("nobody-serves-this") }
+            do {
+                _ = try await client.call("nobody-serves-this")
+                Issue.record("expected unknownFunction")
+            } catch {
+                guard case .unknownFunction = error else { Issue.record("expected unknownFunction, got \(error)"); return }
+            }
+            #expect(Date().timeIntervalSince(started) >= 0.15)
+            await client.close()
+        }
+
+        @Test("a call past its time limit fails with timeout and its handler is cancelled")
+        func timeout() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let cancelled = Counter()
+            let worker = try await startWorker(broker) { worker in
+                worker.register("forever") { _ in
+                    do { try await Task.sleep(for: .seconds(30)) } catch { cancelled.increment(); throw error }
+                    return []
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            do {
+                _ = try await client.call("forever", timeout: .milliseconds(200))
+                Issue.record("expected timeout")
+            } catch {
+                guard case .timeout = error else { Issue.record("expected timeout, got \(error)"); return }
+            }
+            try await waitUntil("handler cancelled") { cancelled.count == 1 }
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("an error thrown by a handler reaches the caller with its message")
+        func handlerError() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            struct Refused: Error, CustomStringConvertible { var description: String { "refused: quota exceeded" } }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("fails") { _ in throw Refused() }
+                worker.register("picky") { _ in throw HandlerFailure(.malformed, "need a number") }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            do {
+                _ = try await client.call("fails")
+                Issue.record("expected handlerError")
+            } catch {
+                #expect(error == .handlerError("refused: quota exceeded"))
+            }
+            do {
+                _ = try await client.call("picky")
+                Issue.record("expected malformed")
+            } catch {
+                #expect(error == .malformed("need a number"))
+            }
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("cancelling the calling task cancels the call and the handler")
+        func cancellation() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let started = Counter()
+            let cancelled = Counter()
+            let worker = try await startWorker(broker) { worker in
+                worker.register("long") { _ in
+                    started.increment()
+                    do { try await Task.sleep(for: .seconds(30)) } catch { cancelled.increment(); throw error }
+                    return []
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let call = Task { try await client.call("long") }
+            try await waitUntil("handler started") { started.count == 1 }
+            call.cancel()
+            let result = await call.result
+            #expect(throws: GridError.cancelled) { try result.get() }
+            try await waitUntil("handler cancelled") { cancelled.count == 1 }
+            try await waitUntil("broker forgot the call") { broker.status.callsInFlight == 0 }
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("invalid arguments are refused before anything is sent")
+        func invalidArguments() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            await #expect(throws: GridError.self) { _ = try await client.call("bad name!") }
+            await #expect(throws: GridError.self) { _ = try await client.call("echo", priority: 12) }
+            #expect(throws: GridError.self) { _ = try GridClient(broker: "nonsense://x", heartbeat: testHeartbeat) }
+            await client.close()
+            await #expect(throws: GridError.closed) { _ = try await client.call("echo") }
+        }
+    }
+}

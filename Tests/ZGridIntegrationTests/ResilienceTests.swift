@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("Workers dying, broker restarts and graceful stops", .serialized, .timeLimit(.minutes(3)))
+    struct ResilienceTests {
+        /// A raw DEALER peer registers as a worker of `function`, takes one request, then vanishes.
+        /// Returns the header of the request it took.
+        private func vanishingWorker(_ endpoint: String, function: String) async -> CallHeader? {
+            await onThread {
+                guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return nil }
+                do {
+                    try socket.connect(endpoint)
+                    try socket.send(frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(4)), bytes(function)], blocking: true)
+                    var poller = Poller([socket.pollItem()])
+                    let deadline = Date().addingTimeInterval(10)
+                    while Date() < deadline {
+                        try socket.send(frames: [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue]])
+                        try poller.poll(timeoutMilliseconds: 100)
+                        guard poller.isReadable(0), let frames = try socket.receiveFrames(blocking: false) else { continue }
+                        if frames.count >= 5, frames[1] == [WorkerCommand.request.rawValue] {
+                            return frames[4].withUnsafeBytes { CallHeader(decoding: $0) }
+                        }
+                    }
+                } catch {}
+                return nil
+            }
+        }
+
+        @Test("a worker that dies mid-call fails the call with workerLost")
+        func workerLostMidCall() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            async let taken = vanishingWorker(broker.endpoints[0], function: "fragile")
+            try await waitUntil("fake worker registered") { broker.status.workers == 1 }
+            let started = Date()
+            let outcome: Result<[UInt8], GridError>
+            do { outcome = .success(try await client.call("fragile", bytes("x"), timeout: .seconds(5))) } catch { outcome = .failure(error) }
+            #expect(await taken != nil)
+            guard case .failure(.workerLost) = outcome else {
+                Issue.record("expected workerLost, got \(outcome)")
+                return
+            }
+            #expect(Date().timeIntervalSince(started) < 4, "loss should be detected within a few heartbeats")
+            #expect(try await settledStatus(broker).statistics.workersLost == 1)
+            await client.close()
+        }
+
+        @Test("an idempotent call whose worker dies is retried once on another worker")
+        func idempotentRetry() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            async let taken = vanishingWorker(broker.endpoints[0], function: "resize")
+            try await waitUntil("fake worker registered") { broker.status.workers == 1 }
+            let call = Task { try await client.call("resize", bytes("photo"), timeout: .seconds(8), idempotent: true) }
+            let firstHeader = await taken
+            #expect(firstHeader?.attempt == 1)
+            #expect(firstHeader?.isIdempotent == true)
+            let attempts = Counter()
+            let worker = try await startWorker(broker) { worker in
+                worker.register("resize") { request in
+                    attempts.increment()
+                    return bytes("resized \(String(decoding: request.payload, as: UTF8.self)) on attempt \(request.attempt)")
+                }
+            }
+            #expect(try await call.value == bytes("resized photo on attempt 2"))
+            #expect(attempts.count == 1)
+            #expect(try await settledStatus(broker).statistics.callsRetried == 1)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a worker process killed with SIGKILL mid-call gives workerLost, and the grid keeps serving")
+        func killedWorkerProcess() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let process = try launchZGrid(["worker", "--connect", broker.endpoints[0], "--function", "sleep", "--log-level", "error"])
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            try await waitUntil("worker process registered") { broker.status.workers == 1 }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let call = Task { try await client.call("sleep", bytes("5000"), timeout: .seconds(8)) }
+            try await waitUntil("call running") { broker.status.callsInFlight == 1 }
+            try await Task.sleep(for: .milliseconds(100))
+            kill(process.processIdentifier, SIGKILL)
+            let result = await call.result
+            guard case .failure(let error) = result, case .workerLost = error as? GridError else {
+                Issue.record("expected workerLost, got \(result)")
+                return
+            }
+            let replacement = try await startWorker(broker) { $0.register("sleep") { _ in bytes("ok") } }
+            #expect(try await client.call("sleep", bytes("1")) == bytes("ok"))
+            await client.close()
+            await replacement.stop()
+        }
+
+        @Test("after a broker restart, workers register again and calls work")
+        func brokerRestart() async throws {
+            var broker = try startBroker()
+            let endpoint = broker.endpoints[0]
+            let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            #expect(try await client.call("echo", bytes("before")) == bytes("before"))
+            broker.stop()
+            try await Task.sleep(for: .milliseconds(200))
+            broker = try startBroker(endpoint: endpoint)
+            defer { broker.stop() }
+            try await waitUntil("worker registered with the new broker") { broker.status.workers == 1 }
+            #expect(try await client.call("echo", bytes("after"), timeout: .seconds(5)) == bytes("after"))
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a graceful worker stop lets in-flight calls finish and takes no new work")
+        func gracefulStop() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let started = Counter()
+            let worker = try await startWorker(broker) { worker in
+                worker.register("job") { _ in
+                    started.increment()
+                    try await Task.sleep(for: .milliseconds(300))
+                    return bytes("done")
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let calls = (0..<3).map { _ in Task { try await client.call("job", timeout: .seconds(5)) } }
+            try await waitUntil("calls running") { started.count == 3 }
+            worker.worker.stop()
+            for call in calls { #expect(try await call.value == bytes("done")) }
+            _ = await worker.task.result
+            try await waitUntil("worker removed") { broker.status.workers == 0 }
+            await client.close()
+        }
+    }
+}
+
+/// Starts the `zgrid` executable built next to the test bundle.
+func launchZGrid(_ arguments: [String]) throws -> Process {
+    let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    let executable = directory.appendingPathComponent("zgrid")
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw LaunchError(message: "no zgrid executable at \(executable.path): build it with `swift build` first")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    try process.run()
+    return process
+}
+
+/// The zgrid executable could not be started.
+struct LaunchError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+/// Every integration suite runs inside this one, one test at a time: they start real brokers and
+/// workers, and on a 2-core machine parallel suites would starve each other's heartbeats.
+@Suite(.serialized) enum IntegrationTests {}
+
+/// Short heartbeats so that loss is detected within a few hundred milliseconds in tests.
+let testHeartbeat = HeartbeatSettings(intervalMilliseconds: 200, liveness: 4)
+
+/// A logger that prints warnings and worse only.
+func quietLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = .warning
+    return logger
+}
+
+/// Starts a broker on a free loopback port.
+func startBroker(
+    endpoint: String = "tcp://127.0.0.1:0", graceMilliseconds: Int64 = 300, maxMessageBytes: Int = 1 << 20,
+    maxQueuedPerFunction: Int = 100_000, context: Context? = nil
+) throws -> BrokerServer {
+    let options = BrokerOptions(
+        heartbeat: testHeartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
+        maxQueuedPerFunction: maxQueuedPerFunction)
+    return try BrokerServer.start(
+        BrokerConfiguration(endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes),
+        context: context, logger: quietLogger("test.broker"))
+}
+
+/// A worker running in a task, stopped by ``stop()``.
+struct RunningWorker {
+    let worker: Worker
+    let task: Task<Void, any Error>
+
+    /// Stops the worker gracefully and waits for it.
+    func stop() async {
+        worker.stop()
+        _ = await task.result
+    }
+}
+
+/// Makes a worker, lets `setup` register functions, runs it and waits until the broker counts it.
+func startWorker(
+    _ broker: BrokerServer, endpoint: String? = nil, concurrency: Int = 8, context: Context? = nil,
+    _ setup: (Worker) -> Void
+) async throws -> RunningWorker {
+    let before = broker.status.workers
+    let worker = Worker(
+        broker: endpoint ?? broker.endpoints[0], concurrency: concurrency, heartbeat: testHeartbeat,
+        drainTimeoutMilliseconds: 5_000, context: context, logger: quietLogger("test.worker"))
+    setup(worker)
+    let task = Task { try await worker.run() }
+    try await waitUntil("worker registered") { broker.status.workers > before }
+    return RunningWorker(worker: worker, task: task)
+}
+
+/// Polls `condition` every 10 ms until it holds; fails the test after `seconds`.
+func waitUntil(_ what: String, seconds: Double = 10, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline {
+            Issue.record("timed out after \(seconds) s waiting for: \(what)")
+            throw TestTimeout(what: what)
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// A wait in a test ran out of time.
+struct TestTimeout: Error {
+    let what: String
+}
+
+/// Runs blocking socket code on its own thread and returns its result.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    let box = Mutex<T?>(nil)
+    let thread = IOThread(name: "test-peer") { box.withLock { $0 = body() } }
+    await thread.finished()
+    return box.withLock { $0! }
+}
+
+/// Counts how many handlers run at once and the highest count seen.
+final class ConcurrencyGauge: Sendable {
+    private let state = Mutex<(now: Int, peak: Int)>((0, 0))
+
+    func enter() { state.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+    func leave() { state.withLock { $0.now -= 1 } }
+    var peak: Int { state.withLock { $0.peak } }
+}
+
+/// A thread-safe counter.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func increment() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
+}
+
+/// Bytes of a string.
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// The broker's status once it has published everything it did so far (it publishes every 20 ms).
+func settledStatus(_ broker: BrokerServer) async throws -> BrokerSnapshot {
+    try await Task.sleep(for: .milliseconds(60))
+    return broker.status
+}
