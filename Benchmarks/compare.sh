@@ -9,6 +9,8 @@
 #   SYNC_CALLS=20000 PIPELINED_CALLS=200000 SIZE=64 PIPELINE=200
 #   ZGRID=.build/release/zgrid   (built with `swift build -c release --product zgrid` if missing)
 #   ZGRID_ONLY_C=1               run only the C side (no zgrid build/run, no ratios)
+#   ZGRID_CONCURRENCY=128        each zgrid worker's concurrency (credit)
+#   ZGRID_CALLERS=pool|client    where zgrid's calling tasks run (see `zgrid bench rpc --help`)
 #   ROUNDS=2                     number of rounds
 #   STARTUP_WAIT=0.5             seconds between starting broker/workers and the client
 #   RUN_TIMEOUT=600              seconds before a client run is considered hung (failure)
@@ -30,6 +32,11 @@ ROUNDS=${ROUNDS:-2}
 STARTUP_WAIT=${STARTUP_WAIT:-0.5}
 RUN_TIMEOUT=${RUN_TIMEOUT:-600}
 ZGRID_ONLY_C=${ZGRID_ONLY_C:-0}
+# Each zgrid worker's credit: the C reference has no credit limit, so give the two workers enough
+# to hold the whole pipeline (2 x 128 >= 200), or the broker queues what the C broker forwards.
+ZGRID_CONCURRENCY=${ZGRID_CONCURRENCY:-128}
+# Where the benchmark's calling tasks run: pool (Swift's global executor) or client (the client's I/O thread).
+ZGRID_CALLERS=${ZGRID_CALLERS:-pool}
 CC=${CC:-cc}
 
 if [[ -n "${ZGRID:-}" ]]; then
@@ -166,11 +173,11 @@ run_side() {
         local w
         for w in 1 2; do
             start_bg "$LOGDIR/$tag-worker$w.log" "$ZGRID" worker --connect "$EP_Z" \
-                --function echo --concurrency 8 --log-level warning
+                --function echo --concurrency "$ZGRID_CONCURRENCY" --log-level warning
         done
         sleep "$STARTUP_WAIT"
         check_bg_alive "$tag"
-        run_client "$tag" "$ZGRID" bench rpc --connect "$EP_Z" "${CLIENT_ARGS[@]}" || rc=$?
+        run_client "$tag" "$ZGRID" bench rpc --connect "$EP_Z" --callers "$ZGRID_CALLERS" "${CLIENT_ARGS[@]}" || rc=$?
     fi
     if [[ $rc -ne 0 ]]; then
         dump_logs
@@ -190,7 +197,7 @@ run_side() {
 log "params: SIZE=$SIZE SYNC_CALLS=$SYNC_CALLS PIPELINE=$PIPELINE PIPELINED_CALLS=$PIPELINED_CALLS ROUNDS=$ROUNDS"
 declare -a C_LINES=() Z_LINES=()
 for round in $(seq 1 "$ROUNDS"); do
-    echo "== round $round"
+    echo "== round $round (zgrid workers: concurrency $ZGRID_CONCURRENCY, callers: $ZGRID_CALLERS)"
     run_side c "$round"
     echo "$RESULT_LINE"
     C_LINES+=("$RESULT_LINE")

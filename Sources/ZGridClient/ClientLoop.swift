@@ -20,6 +20,7 @@ struct ClientLoop {
     private let broker: String
     private let heartbeat: HeartbeatSettings
     private let mailbox: Mailbox<ClientCommandItem>
+    private let executor: LoopExecutor
     private let logger: Logger
     private var pending: [UInt64: Pending] = [:]
     private var deadlines = Heap<Deadline>()
@@ -31,10 +32,13 @@ struct ClientLoop {
     private var brokerSilent = false
     private var closing = false
 
-    init(broker: String, heartbeat: HeartbeatSettings, mailbox: Mailbox<ClientCommandItem>, logger: Logger) {
+    init(
+        broker: String, heartbeat: HeartbeatSettings, mailbox: Mailbox<ClientCommandItem>, executor: LoopExecutor, logger: Logger
+    ) {
         self.broker = broker
         self.heartbeat = heartbeat
         self.mailbox = mailbox
+        self.executor = executor
         self.logger = logger
     }
 
@@ -52,17 +56,22 @@ struct ClientLoop {
         failAll(.closed)
         while !closing {
             // Keep answering callers until close() so no continuation is left hanging.
+            executor.runPendingJobs()
             mailbox.take(into: &inbox)
-            for item in inbox { reject(item, .closed) }
+            for item in inbox {
+                reject(item, .closed)
+                if case .close = item { closing = true }
+            }
             inbox.removeAll()
-            var poller = Poller([mailbox.signal.pollItem])
+            var poller = Poller([mailbox.signal.pollItem, executor.pollItem])
             _ = try? poller.poll(timeoutMilliseconds: 1000)
         }
+        executor.shutdown()
     }
 
     private mutating func serve(_ socket: borrowing Socket) throws(ZMQError) {
         let buffer = Multipart(capacity: 256)
-        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem])
+        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
         let now = MonotonicClock.nowMilliseconds()
         lastHeard = now
         nextHeartbeat = now
@@ -71,10 +80,12 @@ struct ClientLoop {
             var wake = nextHeartbeat
             if let first = deadlines.min { wake = min(wake, first.at) }
             try poller.poll(timeoutMilliseconds: Int(max(0, wake - current)))
-            if poller.isReadable(1) { try drainMailbox(socket) }
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) { handleMessage(buffer) }
             }
+            // Tasks running on this thread's executor continue here; the calls they make go out below.
+            executor.runPendingJobs()
+            try drainMailbox(socket)
             try timers(socket)
         }
     }
@@ -105,7 +116,11 @@ struct ClientLoop {
                 }
             case .close:
                 closing = true
+                for id in pending.keys {
+                    try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
+                }
                 failAll(.closed)
+                try? socket.setLinger(milliseconds: 200)
             }
         }
     }
@@ -167,6 +182,5 @@ struct ClientLoop {
 
     private func reject(_ item: ClientCommandItem, _ error: GridError) {
         if case .call(_, _, _, _, _, let continuation) = item { continuation.resume(returning: .failure(error)) }
-        if case .close = item {}
     }
 }

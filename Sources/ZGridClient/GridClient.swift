@@ -17,6 +17,7 @@ public final class GridClient: Sendable {
     /// The broker endpoint.
     public let broker: String
     private let mailbox: Mailbox<ClientCommandItem>
+    private let loopExecutor: LoopExecutor
     private let thread: IOThread
     private let nextID = Atomic<UInt64>(1)
     private let closed = Atomic<Bool>(false)
@@ -29,7 +30,12 @@ public final class GridClient: Sendable {
         logger: Logger = Logger(label: "zgrid.client")
     ) throws(GridError) {
         self.broker = broker
-        do { mailbox = try Mailbox() } catch { throw .internal(error.description) }
+        do {
+            mailbox = try Mailbox()
+            loopExecutor = try LoopExecutor()
+        } catch {
+            throw .internal(error.description)
+        }
         let context: Context
         do {
             if let shared { context = shared } else { context = try Context() }
@@ -38,11 +44,20 @@ public final class GridClient: Sendable {
             throw .invalidArgument("cannot connect to \(broker): \(error.message)")
         }
         let mailbox = self.mailbox
+        let executor = loopExecutor
         thread = IOThread(name: "zgrid-client") {
-            var loop = ClientLoop(broker: broker, heartbeat: heartbeat, mailbox: mailbox, logger: logger)
+            var loop = ClientLoop(broker: broker, heartbeat: heartbeat, mailbox: mailbox, executor: executor, logger: logger)
             loop.run(context)
         }
     }
+
+    /// The executor of the client's I/O thread.
+    ///
+    /// Code that makes many calls in a row can run on it, so that sending a call and resuming on its
+    /// reply need no thread switch: `await withTaskExecutorPreference(client.executor) { … }` or
+    /// `Task(executorPreference: client.executor) { … }`. Keep such code short and non-blocking:
+    /// while it runs, the client reads and sends nothing.
+    public var executor: any TaskExecutor { loopExecutor }
 
     deinit {
         mailbox.post(.close)

@@ -23,7 +23,7 @@ public final class Worker: Sendable {
     public let drainTimeoutMilliseconds: Int64
     private let logger: Logger
     private let sharedContext: Context?
-    private let handlers = Mutex<[String: WorkerHandler]>([:])
+    private let handlers = Mutex<[String: Registration]>([:])
     private let state = Mutex<RunState>(.idle)
 
     private enum RunState {
@@ -33,6 +33,9 @@ public final class Worker: Sendable {
         case finished
     }
 
+    /// The most functions one worker may serve: READY must fit the broker's default frame limit (64).
+    public static let maxFunctions = 56
+
     /// Creates a worker for `broker` (a ZeroMQ endpoint such as `tcp://127.0.0.1:5555`).
     /// Pass the broker's `context` to reach it over `inproc://`.
     public init(
@@ -41,22 +44,23 @@ public final class Worker: Sendable {
     ) {
         self.sharedContext = context
         self.broker = broker
-        self.concurrency = max(1, concurrency)
+        self.concurrency = min(max(1, concurrency), BrokerInbound.maxConcurrency)
         self.heartbeat = heartbeat
         self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
         self.logger = logger
     }
 
     /// Serves `name` with a handler over raw bytes. Register before ``run()``.
-    public func register(_ name: String, _ handler: @escaping WorkerHandler) {
-        handlers.withLock { $0[name] = handler }
+    public func register(_ name: String, execution: HandlerExecution = .concurrent, _ handler: @escaping WorkerHandler) {
+        handlers.withLock { $0[name] = Registration(handler: handler, execution: execution) }
     }
 
     /// Serves `name` with a handler over `Codable` values, encoded as JSON on the wire.
     public func register<Input: Decodable & Sendable, Output: Encodable & Sendable>(
-        _ name: String, input: Input.Type = Input.self, _ handler: @escaping @Sendable (Input) async throws -> Output
+        _ name: String, input: Input.Type = Input.self, execution: HandlerExecution = .concurrent,
+        _ handler: @escaping @Sendable (Input) async throws -> Output
     ) {
-        register(name) { request in
+        register(name, execution: execution) { request in
             let value: Input
             do {
                 value = try JSONDecoder().decode(Input.self, from: Data(request.payload))
@@ -76,8 +80,15 @@ public final class Worker: Sendable {
         let table = handlers.withLock { $0 }
         guard !table.isEmpty else { throw .nothingRegistered }
         if let bad = table.keys.first(where: { !FunctionName.isValid($0) }) { throw .invalidFunctionName(bad) }
+        guard table.count <= Self.maxFunctions else { throw .tooManyFunctions(table.count, limit: Self.maxFunctions) }
         let mailbox: Mailbox<WorkerCommandItem>
-        do { mailbox = try Mailbox() } catch { throw .setupFailed(error.description) }
+        let executor: LoopExecutor
+        do {
+            mailbox = try Mailbox()
+            executor = try LoopExecutor()
+        } catch {
+            throw .setupFailed(error.description)
+        }
         let proceed = state.withLock { state -> Bool? in
             switch state {
             case .idle:
@@ -103,7 +114,7 @@ public final class Worker: Sendable {
             broker: broker, concurrency: concurrency, heartbeat: heartbeat, drainTimeoutMilliseconds: drainTimeoutMilliseconds)
         let logger = self.logger
         let thread = IOThread(name: "zgrid-worker") {
-            var loop = WorkerLoop(settings: settings, handlers: table, mailbox: mailbox, logger: logger)
+            var loop = WorkerLoop(settings: settings, handlers: table, mailbox: mailbox, executor: executor, logger: logger)
             loop.run(context, ownsContext: ownsContext)
         }
         await withTaskCancellationHandler {

@@ -12,8 +12,9 @@ struct WorkerLoop {
     }
 
     private let settings: Settings
-    private let handlers: [String: WorkerHandler]
+    private let handlers: [String: Registration]
     private let mailbox: Mailbox<WorkerCommandItem>
+    private let executor: LoopExecutor
     private let logger: Logger
     private var running: [UInt64: Task<Void, Never>] = [:]
     private var inbox: [WorkerCommandItem] = []
@@ -23,10 +24,14 @@ struct WorkerLoop {
     private var stopDeadline: Int64 = 0
     private var reconnectNeeded = false
 
-    init(settings: Settings, handlers: [String: WorkerHandler], mailbox: Mailbox<WorkerCommandItem>, logger: Logger) {
+    init(
+        settings: Settings, handlers: [String: Registration], mailbox: Mailbox<WorkerCommandItem>, executor: LoopExecutor,
+        logger: Logger
+    ) {
         self.settings = settings
         self.handlers = handlers
         self.mailbox = mailbox
+        self.executor = executor
         self.logger = logger
     }
 
@@ -46,6 +51,7 @@ struct WorkerLoop {
                 backoff = min(backoff * 2, 5000)
             }
         }
+        executor.shutdown()
         if ownsContext { context.shutdown() }
     }
 
@@ -69,11 +75,10 @@ struct WorkerLoop {
         nextHeartbeat = now + settings.heartbeat.intervalMilliseconds
         reconnectNeeded = false
         let buffer = Multipart(capacity: 256)
-        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem])
+        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
         while !reconnectNeeded && !finishedStopping {
             let wait = max(0, nextHeartbeat - MonotonicClock.nowMilliseconds())
             try poller.poll(timeoutMilliseconds: Int(wait))
-            if poller.isReadable(1) { try drainMailbox(socket) }
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) {
                     lastHeard = MonotonicClock.nowMilliseconds()
@@ -81,6 +86,9 @@ struct WorkerLoop {
                     if reconnectNeeded { break }
                 }
             }
+            // Handlers on the I/O thread run here, then every finished result goes out in one go.
+            executor.runPendingJobs()
+            try drainMailbox(socket)
             let current = MonotonicClock.nowMilliseconds()
             if stopping && current >= stopDeadline {
                 logger.warning("drain timeout: abandoning \(running.count) running handlers")
@@ -104,7 +112,7 @@ struct WorkerLoop {
         case .failure(let reason):
             logger.warning("dropped malformed message from the broker: \(reason)")
         case .success(.request(let id, let function, let header, let payloadStart)):
-            guard !stopping, running.count < settings.concurrency, let handler = handlers[function] else {
+            guard !stopping, running.count < settings.concurrency, let registration = handlers[function] else {
                 let (code, text): (ErrorCode, String) =
                     stopping
                     ? (.shuttingDown, "the worker is stopping")
@@ -116,7 +124,9 @@ struct WorkerLoop {
             let frames = (payloadStart..<buffer.count).map { buffer.bytes($0) }
             let request = WorkerRequest(function: function, id: id, frames: frames, header: header)
             let mailbox = self.mailbox
-            running[id] = Task.detached {
+            let handler = registration.handler
+            let executor: (any TaskExecutor)? = registration.execution == .ioThread ? self.executor : nil
+            running[id] = Task(executorPreference: executor) {
                 let result: Result<[UInt8], HandlerFailure>
                 do {
                     result = .success(try await handler(request))

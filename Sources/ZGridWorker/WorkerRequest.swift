@@ -34,6 +34,23 @@ public struct WorkerRequest: Sendable {
 /// A function body: takes a request, returns the reply payload or throws.
 public typealias WorkerHandler = @Sendable (WorkerRequest) async throws -> [UInt8]
 
+/// Where a function's handlers run.
+public enum HandlerExecution: Sendable {
+    /// On Swift's global concurrent executor: handlers run in parallel on all cores. The default,
+    /// and the right choice for CPU-heavy or blocking work.
+    case concurrent
+    /// On the worker's I/O thread: no thread switch between the socket and the handler, so the
+    /// lowest latency. Only for handlers that finish in microseconds or only suspend (await)
+    /// without blocking: while one runs, the worker reads and sends nothing.
+    case ioThread
+}
+
+/// A registered function: its handler and where it runs.
+struct Registration: Sendable {
+    let handler: WorkerHandler
+    let execution: HandlerExecution
+}
+
 /// An error a handler throws to choose the error code the caller sees; any other error reaches
 /// the caller as a handler error carrying its description.
 public struct HandlerFailure: Error, Sendable, CustomStringConvertible {

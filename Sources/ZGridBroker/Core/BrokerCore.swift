@@ -127,10 +127,10 @@ public struct BrokerCore {
             return
         }
         if service.workers.isEmpty || !service.queue.isEmpty || bestWorker(in: service) == nil,
-            service.queue.count >= options.maxQueuedPerFunction
+            service.waitingCount >= options.maxQueuedPerFunction
         {
             services[function] = service
-            fail(client, requestID, .busy, "queue for '\(function)' is full (\(service.queue.count) calls)", payload: payload, into: &actions)
+            fail(client, requestID, .busy, "queue for '\(function)' is full (\(service.waitingCount) calls)", payload: payload, into: &actions)
             return
         }
         let timeout = header.timeoutMilliseconds == 0 ? options.defaultTimeoutMilliseconds : Int64(header.timeoutMilliseconds)
@@ -170,6 +170,18 @@ public struct BrokerCore {
         if let payload = call.payload { actions.append(.release(payload)) }
         callsByClientKey[ClientCallKey(client: call.client, requestID: call.requestID)] = nil
         clients[call.client]?.calls.remove(dispatchID)
+        if call.worker == nil { queueEntryWentStale(call.function) }
+    }
+
+    /// Counts the queue entry of a forgotten queued call as stale, so it no longer counts against
+    /// `maxQueuedPerFunction`; compacts the queue once stale entries are the majority.
+    private mutating func queueEntryWentStale(_ function: String) {
+        guard services[function] != nil else { return }
+        services[function]!.staleEntries += 1
+        guard services[function]!.staleEntries * 2 > services[function]!.queue.count else { return }
+        let calls = self.calls
+        services[function]!.queue.removeAll { calls[$0]?.worker != nil || calls[$0] == nil }
+        services[function]!.staleEntries = 0
     }
 
     private mutating func fail(
@@ -236,6 +248,7 @@ public struct BrokerCore {
                     break
                 }
                 services[function]?.queue.removeFirst()
+                services[function]?.staleEntries -= 1
             }
         }
         return best.map { ($0.0, $0.1) }
@@ -401,6 +414,7 @@ public struct BrokerCore {
         for (function, service) in services where service.workers.isEmpty && !service.queue.isEmpty {
             guard let since = service.noWorkersSince, now - since >= options.unknownFunctionGraceMilliseconds else { continue }
             services[function]!.queue.removeAll()
+            services[function]!.staleEntries = 0
             for dispatchID in service.queue where calls[dispatchID]?.worker == nil {
                 failCall(dispatchID, .unknownFunction, "no worker serves function '\(function)'", into: &actions)
             }

@@ -22,6 +22,10 @@ struct ServiceRecord {
     var workers: [PeerID] = []
     /// Calls waiting for a worker, oldest first (entries of finished calls are skipped lazily).
     var queue: Deque<UInt64> = []
+    /// How many entries of `queue` belong to calls that are gone (cancelled, expired, client lost).
+    var staleEntries = 0
+    /// How many calls really wait in `queue`.
+    var waitingCount: Int { queue.count - staleEntries }
     /// Since when the function has had no worker; nil while it has one.
     var noWorkersSince: Int64?
 }

@@ -66,7 +66,14 @@ struct BrokerLoop {
         }
     }
 
+    /// Reads up to ``burst`` messages, then sends everything they caused in one go: back-to-back
+    /// sends let libzmq's I/O thread write them in few batches instead of waking once per message.
     private mutating func readBurst(_ socket: borrowing Socket) throws(ZMQError) {
+        try receiveBurst(socket)
+        try perform(socket)
+    }
+
+    private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) {
         for _ in 0..<Self.burst {
             let (handle, buffer) = store.checkout()
             guard try socket.receive(into: buffer) else {
@@ -84,7 +91,6 @@ struct BrokerLoop {
                 if !message.carriesPayload { store.release(handle) }
                 core.handle(.message(from: peer, message), now: now, into: &actions)
             }
-            try perform(socket)
         }
     }
 

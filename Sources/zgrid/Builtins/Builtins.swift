@@ -8,13 +8,15 @@ enum Builtins {
     static let names = ["echo", "sleep", "hash", "search"]
 
     /// Registers the named built-ins on `worker`; `search` serves `shards` of the corpus made from `seed`.
-    static func register(_ names: [String], on worker: Worker, shards: ShardSet, seed: UInt64) {
+    /// `execution` overrides where handlers run; by default `echo` and `sleep` (which never block)
+    /// run on the worker's I/O thread and the CPU-bound `hash` and `search` run concurrently.
+    static func register(_ names: [String], on worker: Worker, shards: ShardSet, seed: UInt64, execution: HandlerExecution? = nil) {
         for name in names {
             switch name {
             case "echo":
-                worker.register("echo") { request in request.payload }
+                worker.register("echo", execution: execution ?? .ioThread) { request in request.payload }
             case "sleep":
-                worker.register("sleep") { request in
+                worker.register("sleep", execution: execution ?? .ioThread) { request in
                     let text = String(decoding: request.payload, as: UTF8.self)
                     guard let milliseconds = Int(text.trimmingCharacters(in: .whitespaces)), milliseconds >= 0 else {
                         throw HandlerFailure(.malformed, "sleep expects a number of milliseconds, got '\(text)'")
@@ -23,7 +25,7 @@ enum Builtins {
                     return Array("slept \(milliseconds) ms".utf8)
                 }
             case "hash":
-                worker.register("hash") { request in
+                worker.register("hash", execution: execution ?? .concurrent) { request in
                     let text = String(decoding: request.payload, as: UTF8.self)
                     guard let rounds = Int(text.trimmingCharacters(in: .whitespaces)), rounds >= 0, rounds <= 100_000_000 else {
                         throw HandlerFailure(.malformed, "hash expects a number of rounds from 0 to 100000000, got '\(text)'")
@@ -32,7 +34,7 @@ enum Builtins {
                 }
             case "search":
                 let index = SearchIndex(shards: shards, seed: seed)
-                worker.register("search") { request in
+                worker.register("search", execution: execution ?? .concurrent) { request in
                     let query = String(decoding: request.payload, as: UTF8.self)
                     return Array(index.search(query).json.utf8)
                 }

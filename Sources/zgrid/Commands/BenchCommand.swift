@@ -37,10 +37,25 @@ struct RPCBench: AsyncParsableCommand {
     @Option(name: .long, help: "Calls to complete in the pipelined phase.")
     var pipelinedCalls: Int = 200_000
 
+    @Option(name: .long, help: "Where the calling tasks run: pool (Swift's global executor) or client (the client's I/O thread executor).")
+    var callers: String = "pool"
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.bench")
         let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let executor: (any TaskExecutor)?
+        switch callers {
+        case "pool": executor = nil
+        case "client": executor = client.executor
+        default: throw ValidationError("bad --callers '\(callers)': expected pool or client")
+        }
+        let line = try await withTaskExecutorPreference(executor) { try await measure(client, executor: executor) }
+        await client.close()
+        print(line)
+    }
+
+    private func measure(_ client: GridClient, executor: (any TaskExecutor)?) async throws -> String {
         let payload = [UInt8](repeating: 0x61, count: size)
         for _ in 0..<min(1000, sync / 10) { _ = try await client.call(function, payload) }
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
@@ -56,7 +71,7 @@ struct RPCBench: AsyncParsableCommand {
         let started = MonotonicClock.nowNanoseconds()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<pipeline {
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     while remaining.takeOne() {
                         _ = try await client.call(function, payload)
                     }
@@ -65,10 +80,9 @@ struct RPCBench: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let seconds = Double(MonotonicClock.nowNanoseconds() - started) / 1e9
-        await client.close()
         func micros(_ nanos: UInt64) -> String { String(format: "%.2f", Double(nanos) / 1000) }
-        print(
-            "impl=zgrid sync_calls=\(sync) sync_p50_us=\(micros(histogram.valueAtPercentile(50))) "
+        return (
+            "impl=zgrid callers=\(callers) sync_calls=\(sync) sync_p50_us=\(micros(histogram.valueAtPercentile(50))) "
                 + "sync_p99_us=\(micros(histogram.valueAtPercentile(99))) sync_mean_us=\(micros(sync > 0 ? total / UInt64(sync) : 0)) "
                 + "pipelined_calls=\(pipelinedCalls) pipeline=\(pipeline) pipelined_cps=\(String(format: "%.2f", Double(pipelinedCalls) / seconds))"
         )

@@ -13,7 +13,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try common.loadConfig()
-        let logger = try common.bootstrapLogging(config, label: "zgrid.demo")
+        let logger = try common.bootstrapLogging(config, label: "zgrid.demo", defaultLevel: "warning")
         let cluster = try LocalCluster.start(
             config, configPath: common.config, logLevel: common.logLevel ?? "warning", logger: logger)
         defer { cluster.stop() }
@@ -26,11 +26,13 @@ struct DemoCommand: AsyncParsableCommand {
         if served.contains("echo") { await show(client, "echo", "hello, grid") }
         if served.contains("hash") { await show(client, "hash", "100000") }
         if served.contains("sleep") { await show(client, "sleep", "20") }
+        if served.contains("sleep") { await show(client, "sleep", "2000", timeout: .milliseconds(100)) }
         if served.contains("search") { await show(client, "search", "kalo mine") }
-        await show(client, "no-such-function", "", timeout: .milliseconds(500))
+        if served.contains("sleep") { await show(client, "sleep", "soon") }
         if served.contains("echo") { try await latency(client) }
         await client.close()
         print("stopping the cluster")
+        fflush(stdout)
     }
 
     private func show(_ client: GridClient, _ function: String, _ payload: String, timeout: Duration = .seconds(10)) async {

@@ -26,6 +26,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seed of the generated search corpus.")
     var seed: Int = 42
 
+    @Option(name: .long, help: "Where handlers run: auto (echo and sleep on the I/O thread, the rest concurrently), concurrent or io-thread.")
+    var execution: String = "auto"
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.worker")
@@ -47,7 +50,14 @@ struct WorkerCommand: AsyncParsableCommand {
             broker: connect ?? config.broker.connect, concurrency: concurrency,
             heartbeat: HeartbeatSettings(intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
             logger: logger)
-        Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed))
+        let mode: HandlerExecution?
+        switch execution {
+        case "auto": mode = nil
+        case "concurrent": mode = .concurrent
+        case "io-thread": mode = .ioThread
+        default: throw ValidationError("bad --execution '\(execution)': expected auto, concurrent or io-thread")
+        }
+        Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed), execution: mode)
         ShutdownSignals.install { _ in worker.stop() }
         try await worker.run()
     }

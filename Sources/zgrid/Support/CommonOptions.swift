@@ -19,8 +19,8 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Sets up logging to standard error at the chosen level and returns a logger.
-    func bootstrapLogging(_ config: ClusterConfig, label: String) throws -> Logger {
-        let name = (logLevel ?? config.broker.logLevel).lowercased()
+    func bootstrapLogging(_ config: ClusterConfig, label: String, defaultLevel: String? = nil) throws -> Logger {
+        let name = (logLevel ?? defaultLevel ?? config.broker.logLevel).lowercased()
         guard let level = Logger.Level(rawValue: name) else {
             throw ValidationError("unknown log level '\(name)': expected trace, debug, info, notice, warning, error or critical")
         }
