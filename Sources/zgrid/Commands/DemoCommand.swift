@@ -32,7 +32,7 @@ struct DemoCommand: AsyncParsableCommand {
         if served.contains("echo") { try await latency(client) }
         await client.close()
         print("stopping the cluster")
-        fflush(stdout)
+        fflush(nil)
     }
 
     private func show(_ client: GridClient, _ function: String, _ payload: String, timeout: Duration = .seconds(10)) async {
