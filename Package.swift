@@ -52,7 +52,7 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "ZGridConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "ZGridConfig", dependencies: ["ZGridProtocol", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "zgrid",
             dependencies: [

@@ -7,6 +7,10 @@ typealias CallContinuation = CheckedContinuation<Result<[UInt8], GridError>, Nev
 enum ClientCommandItem: Sendable {
     /// Send a call and resume `continuation` with its outcome.
     case call(id: UInt64, function: String, header: CallHeader, payload: [UInt8], timeoutMilliseconds: Int64, continuation: CallContinuation)
+    /// Send a scatter and deliver its parts to `events`.
+    case scatter(
+        id: UInt64, function: String, header: CallHeader, spec: ScatterSpec, frames: [[UInt8]], timeoutMilliseconds: Int64,
+        events: AsyncThrowingStream<ScatterEvent, any Error>.Continuation)
     /// The caller's task was cancelled.
     case cancel(id: UInt64)
     /// Close the connection; pending calls fail with ``GridError/closed``.

@@ -5,11 +5,28 @@ import ZeroMQ
 
 /// The client's I/O thread: owns the DEALER socket, sends calls, resumes callers with replies.
 struct ClientLoop {
+    private enum Waiter {
+        case call(CallContinuation)
+        case scatter(AsyncThrowingStream<ScatterEvent, any Error>.Continuation, startedAt: UInt64)
+    }
+
     private struct Pending {
-        let continuation: CallContinuation
+        let waiter: Waiter
         let deadline: Int64
         let sentAt: Int64
+
+        /// Ends the wait with `error`.
+        func fail(_ error: GridError) {
+            switch waiter {
+            case .call(let continuation): continuation.resume(returning: .failure(error))
+            case .scatter(let events, _): events.finish(throwing: error)
+            }
+        }
     }
+
+    /// How long past its time limit the client waits for a scatter's last parts from the broker,
+    /// which times out the parts itself and says why each is missing.
+    private static let scatterSlackMilliseconds: Int64 = 250
 
     private struct Deadline: Comparable {
         let at: Int64
@@ -102,14 +119,25 @@ struct ClientLoop {
                     continue
                 }
                 let deadline = now + timeout
-                pending[id] = Pending(continuation: continuation, deadline: deadline, sentAt: now)
+                pending[id] = Pending(waiter: .call(continuation), deadline: deadline, sentAt: now)
                 deadlines.insert(Deadline(at: deadline, id: id))
                 try socket.sendProtocolMessage(
                     tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: id, function: function, header: header,
                     extra: [payload])
+            case .scatter(let id, let function, let header, let spec, let frames, let timeout, let events):
+                if earlyCancels.removeValue(forKey: id) != nil {
+                    events.finish(throwing: GridError.cancelled)
+                    continue
+                }
+                let deadline = now + timeout + Self.scatterSlackMilliseconds
+                pending[id] = Pending(waiter: .scatter(events, startedAt: MonotonicClock.nowNanoseconds()), deadline: deadline, sentAt: now)
+                deadlines.insert(Deadline(at: deadline, id: id))
+                try socket.sendProtocolMessage(
+                    tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
+                    extra: [spec.encoded] + frames)
             case .cancel(let id):
                 if let call = pending.removeValue(forKey: id) {
-                    call.continuation.resume(returning: .failure(.cancelled))
+                    call.fail(.cancelled)
                     try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
                 } else {
                     earlyCancels[id] = now
@@ -135,17 +163,37 @@ struct ClientLoop {
         case .failure(let reason):
             logger.warning("dropped malformed message from the broker: \(reason)")
         case .success(.reply(let id, let payloadStart)):
-            guard let call = pending.removeValue(forKey: id) else { return }
-            let bytes: [UInt8] =
-                buffer.count - payloadStart == 1
-                ? buffer.bytes(payloadStart) : (payloadStart..<buffer.count).flatMap { buffer.bytes($0) }
-            call.continuation.resume(returning: .success(bytes))
+            guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
+            pending[id] = nil
+            continuation.resume(returning: .success(payload(buffer, from: payloadStart)))
         case .success(.failure(let id, let code, let message)):
             guard let call = pending.removeValue(forKey: id) else { return }
-            call.continuation.resume(returning: .failure(GridError(code: code, message: message)))
+            call.fail(GridError(code: code, message: message))
         case .success(.heartbeat):
             break
+        case .success(.part(let id, let header, let payloadStart)):
+            guard let call = pending[id], case .scatter(let events, let startedAt) = call.waiter else { return }
+            let result: Result<[UInt8], GridError>
+            if let code = header.error {
+                let message = payloadStart < buffer.count ? String(decoding: buffer.bytes(payloadStart), as: UTF8.self) : ""
+                result = .failure(GridError(code: code, message: message))
+            } else {
+                result = .success(payload(buffer, from: payloadStart))
+            }
+            let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nowNanoseconds() - startedAt))
+            events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
+        case .success(.done(let id, let summary)):
+            guard let call = pending[id], case .scatter(let events, _) = call.waiter else { return }
+            pending[id] = nil
+            events.yield(.done(summary))
+            events.finish()
         }
+    }
+
+    /// The payload frames from `start` on as one byte array.
+    private func payload(_ buffer: Multipart, from start: Int) -> [UInt8] {
+        if buffer.count - start == 1 { return buffer.bytes(start) }
+        return (start..<buffer.count).flatMap { buffer.bytes($0) }
     }
 
     private mutating func timers(_ socket: borrowing Socket) throws(ZMQError) {
@@ -154,7 +202,7 @@ struct ClientLoop {
             deadlines.removeMin()
             guard let call = pending[first.id], call.deadline == first.at else { continue }
             pending[first.id] = nil
-            call.continuation.resume(returning: .failure(.timeout("no answer within the time limit")))
+            call.fail(.timeout("no answer within the time limit"))
             try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: first.id)
         }
         guard now >= nextHeartbeat else { return }
@@ -168,19 +216,23 @@ struct ClientLoop {
             logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before")
             for (id, call) in lost {
                 pending[id] = nil
-                call.continuation.resume(returning: .failure(.brokerUnreachable("no heartbeat from \(broker) for \(now - lastHeard) ms")))
+                call.fail(.brokerUnreachable("no heartbeat from \(broker) for \(now - lastHeard) ms"))
             }
         }
         earlyCancels = earlyCancels.filter { now - $0.value < 60_000 }
     }
 
     private mutating func failAll(_ error: GridError) {
-        for call in pending.values { call.continuation.resume(returning: .failure(error)) }
+        for call in pending.values { call.fail(error) }
         pending.removeAll()
         deadlines = Heap()
     }
 
     private func reject(_ item: ClientCommandItem, _ error: GridError) {
-        if case .call(_, _, _, _, _, let continuation) = item { continuation.resume(returning: .failure(error)) }
+        switch item {
+        case .call(_, _, _, _, _, let continuation): continuation.resume(returning: .failure(error))
+        case .scatter(_, _, _, _, _, _, let events): events.finish(throwing: error)
+        case .cancel, .close: break
+        }
     }
 }

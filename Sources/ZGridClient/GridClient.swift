@@ -72,15 +72,7 @@ public final class GridClient: Sendable {
     public func call(
         _ function: String, _ payload: [UInt8] = [], timeout: Duration = .seconds(30), idempotent: Bool = false, priority: Int = 0
     ) async throws(GridError) -> [UInt8] {
-        guard FunctionName.isValid(function) else {
-            throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
-        }
-        guard (0...9).contains(priority) else { throw .invalidArgument("priority \(priority) is outside 0...9") }
-        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
-        guard milliseconds >= 1, milliseconds <= Int64(UInt32.max) else {
-            throw .invalidArgument("timeout \(timeout) is outside 1 ms ... 49 days")
-        }
-        guard !closed.load(ordering: .relaxed) else { throw .closed }
+        let milliseconds = try validate(function, timeout: timeout, priority: priority)
         if Task.isCancelled { throw .cancelled }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let header = CallHeader(
@@ -95,6 +87,67 @@ public final class GridClient: Sendable {
             mailbox.post(.cancel(id: id))
         }
         return try result.get()
+    }
+
+    /// Sends `payload` to every shard of a sharded function (or to every worker of a plain one), in
+    /// the broker, and returns the parts as they arrive.
+    ///
+    /// Each shard is answered by one of the workers holding it; a shard whose worker fails or dies
+    /// is retried on another replica within the deadline. At the deadline, parts still missing
+    /// arrive as failures saying why (timeout, no worker holds the shard).
+    public func scatter(
+        _ function: String, _ payload: [UInt8], gather: GatherPolicy = .all, timeout: Duration = .seconds(30), priority: Int = 0
+    ) throws(GridError) -> ScatterStream {
+        try startScatter(function, frames: [payload], mode: .broadcast, gather: gather, timeout: timeout, priority: priority)
+    }
+
+    /// Spreads `inputs` over the workers of `function`, one call per input (a parallel map), in
+    /// the broker; part `i` is the reply to `inputs[i]`.
+    public func scatter(
+        _ function: String, inputs: [[UInt8]], gather: GatherPolicy = .all, timeout: Duration = .seconds(30), priority: Int = 0
+    ) throws(GridError) -> ScatterStream {
+        guard inputs.count <= Self.maxScatterInputs else {
+            throw .invalidArgument("\(inputs.count) inputs; one scatter takes at most \(Self.maxScatterInputs)")
+        }
+        return try startScatter(function, frames: inputs, mode: .map, gather: gather, timeout: timeout, priority: priority)
+    }
+
+    /// The most inputs one parallel map takes (each is one frame of one message).
+    public static let maxScatterInputs = 60
+
+    private func startScatter(
+        _ function: String, frames: [[UInt8]], mode: ScatterSpec.Mode, gather: GatherPolicy, timeout: Duration, priority: Int
+    ) throws(GridError) -> ScatterStream {
+        let milliseconds = try validate(function, timeout: timeout, priority: priority)
+        if case .first(let n) = gather, n < 1 || n > Int(UInt16.max) {
+            throw .invalidArgument("first(\(n)) must ask for 1 to \(UInt16.max) parts")
+        }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let header = CallHeader(priority: UInt8(priority), timeoutMilliseconds: UInt32(milliseconds))
+        let (events, continuation) = AsyncThrowingStream<ScatterEvent, any Error>.makeStream()
+        let mailbox = self.mailbox
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { mailbox.post(.cancel(id: id)) }
+        }
+        mailbox.post(
+            .scatter(
+                id: id, function: function, header: header, spec: ScatterSpec(mode: mode, gather: gather.wire), frames: frames,
+                timeoutMilliseconds: milliseconds, events: continuation))
+        return ScatterStream(events: events, summary: SummaryBox())
+    }
+
+    /// Checks a call's arguments; returns the timeout in milliseconds.
+    private func validate(_ function: String, timeout: Duration, priority: Int) throws(GridError) -> Int64 {
+        guard FunctionName.isValid(function) else {
+            throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
+        }
+        guard (0...9).contains(priority) else { throw .invalidArgument("priority \(priority) is outside 0...9") }
+        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        guard milliseconds >= 1, milliseconds <= Int64(UInt32.max) else {
+            throw .invalidArgument("timeout \(timeout) is outside 1 ms ... 49 days")
+        }
+        guard !closed.load(ordering: .relaxed) else { throw .closed }
+        return milliseconds
     }
 
     /// Calls `function` with a `Codable` input (JSON on the wire) and decodes its output.

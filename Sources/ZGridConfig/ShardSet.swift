@@ -1,3 +1,5 @@
+import ZGridProtocol
+
 /// A set of shard indices out of a total number of shards, written like `"0-3/16"` or `"0,2,5-7/16"`.
 public struct ShardSet: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The shard indices held: sorted, unique, each below ``total``.
@@ -6,7 +8,7 @@ public struct ShardSet: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var total: Int
 
     /// The largest accepted ``total``.
-    public static let maxTotal = 65536
+    public static let maxTotal = ShardSpec.maxTotal
 
     /// Creates a shard set; the indices are sorted and duplicates dropped.
     /// - Parameters:
@@ -36,16 +38,6 @@ public struct ShardSet: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The canonical compact form: runs of consecutive indices as `a-b`, single indices as `a`,
     /// separated by commas, then `/total`; e.g. `"0,2,5-7/16"`.
     public var description: String {
-        var parts: [String] = []
-        var start = 0
-        while start < indices.count {
-            var end = start
-            while end + 1 < indices.count, indices[end + 1] == indices[end] + 1 {
-                end += 1
-            }
-            parts.append(start == end ? "\(indices[start])" : "\(indices[start])-\(indices[end])")
-            start = end + 1
-        }
-        return parts.joined(separator: ",") + "/\(total)"
+        ShardSpec(sortedIndices: indices, total: total).description
     }
 }

@@ -11,8 +11,10 @@ public enum BrokerInbound: Sendable, Equatable {
     case cancel(requestID: UInt64)
     /// HEARTBEAT from a client.
     case clientHeartbeat
+    /// SCATTER from a client.
+    case scatter(requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec, payloadStart: Int)
     /// READY from a worker.
-    case ready(concurrency: Int, functions: [String])
+    case ready(concurrency: Int, functions: [ServiceDescriptor])
     /// REPLY from a worker.
     case reply(dispatchID: UInt64, payloadStart: Int)
     /// ERROR from a worker.
@@ -58,7 +60,14 @@ public enum BrokerInbound: Sendable, Equatable {
             return .success(.cancel(requestID: id))
         case .heartbeat:
             return .success(.clientHeartbeat)
-        case .reply, .error:
+        case .scatter:
+            guard message.count >= 7 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            guard let function = message.functionName(4) else { return .failure(.badFunctionName) }
+            guard let header = message.header(5) else { return .failure(.badHeader) }
+            guard let spec = message.withBytes(6, { ScatterSpec(decoding: $0) }) else { return .failure(.badScatterSpec) }
+            return .success(.scatter(requestID: id, function: function, header: header, spec: spec, payloadStart: 7))
+        case .reply, .error, .part, .done:
             return .failure(.unknownCommand)
         }
     }
@@ -73,10 +82,11 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let concurrency, concurrency >= 1, concurrency <= maxConcurrency else {
                 return .failure(.badConcurrency)
             }
-            var functions: [String] = []
+            var functions: [ServiceDescriptor] = []
             for index in 4..<message.count {
-                guard let name = message.functionName(index) else { return .failure(.badFunctionName) }
-                functions.append(name)
+                let text = message.withBytes(index) { String(decoding: $0, as: UTF8.self) }
+                guard let descriptor = ServiceDescriptor(text) else { return .failure(.badFunctionName) }
+                functions.append(descriptor)
             }
             return .success(.ready(concurrency: concurrency, functions: functions))
         case .reply:

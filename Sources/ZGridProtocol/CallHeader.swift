@@ -1,8 +1,9 @@
-/// The compact per-call header frame: flags, priority, attempt and time limit.
+/// The compact per-call header frame: flags, priority, attempt, time limit and shard.
 ///
 /// Wire form, 8 bytes: flags (u8), priority (u8), attempt (u8), reserved (u8, 0), timeout in
-/// milliseconds (u32, big-endian, 0 = the broker's default). Receivers accept longer frames and
-/// ignore the bytes past the eighth, so later versions can append fields.
+/// milliseconds (u32, big-endian, 0 = the broker's default). On REQUEST for one shard of a sharded
+/// function, 4 more bytes follow: the shard index (u32, big-endian). Receivers accept longer frames
+/// and ignore bytes they do not know, so later versions can append fields.
 public struct CallHeader: Sendable, Equatable {
     /// Bit 0 of ``flags``: the call may safely run twice, so the broker may retry it on another worker.
     public static let idempotentFlag: UInt8 = 0x01
@@ -17,13 +18,16 @@ public struct CallHeader: Sendable, Equatable {
     public var attempt: UInt8
     /// The time limit in milliseconds; 0 means the broker's default. On REQUEST: the time left.
     public var timeoutMilliseconds: UInt32
+    /// On REQUEST: the shard of a sharded function this request is for.
+    public var shard: UInt32?
 
     /// Creates a header.
-    public init(flags: UInt8 = 0, priority: UInt8 = 0, attempt: UInt8 = 1, timeoutMilliseconds: UInt32 = 0) {
+    public init(flags: UInt8 = 0, priority: UInt8 = 0, attempt: UInt8 = 1, timeoutMilliseconds: UInt32 = 0, shard: UInt32? = nil) {
         self.flags = flags
         self.priority = priority
         self.attempt = attempt
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.shard = shard
     }
 
     /// Whether the idempotent flag is set.
@@ -36,6 +40,7 @@ public struct CallHeader: Sendable, Equatable {
     public var encoded: [UInt8] {
         var bytes: [UInt8] = [flags, priority, attempt, 0]
         bytes.appendBigEndian(timeoutMilliseconds)
+        if let shard { bytes.appendBigEndian(shard) }
         return bytes
     }
 
@@ -46,5 +51,6 @@ public struct CallHeader: Sendable, Equatable {
         priority = bytes[1]
         attempt = bytes[2]
         timeoutMilliseconds = bytes.readBigEndianUInt32(at: 4)
+        shard = bytes.count >= 12 ? bytes.readBigEndianUInt32(at: 8) : nil
     }
 }

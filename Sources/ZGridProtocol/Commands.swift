@@ -18,6 +18,12 @@ public enum ClientCommand: UInt8, Sendable, CaseIterable {
     case error = 0x04
     /// Both ways: liveness.
     case heartbeat = 0x05
+    /// Client → broker: run one query on every shard (or worker), or one input per part, and gather.
+    case scatter = 0x06
+    /// Broker → client: the result of one part of a scatter.
+    case part = 0x07
+    /// Broker → client: a scatter is over; no more parts follow.
+    case done = 0x08
 }
 
 /// Commands exchanged between a worker and the broker (one byte, third frame).

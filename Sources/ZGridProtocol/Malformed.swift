@@ -18,6 +18,10 @@ public enum MalformedReason: String, Error, Sendable, CaseIterable, CustomString
     case badConcurrency = "bad concurrency"
     /// An ERROR's code frame is not a known 2-byte code.
     case badErrorCode = "bad error code"
+    /// A SCATTER's spec frame is short or names an unknown mode or policy.
+    case badScatterSpec = "bad scatter spec"
+    /// A PART or DONE frame is malformed.
+    case badPart = "bad part"
     /// A frame is larger than allowed.
     case frameTooLarge = "frame too large"
 

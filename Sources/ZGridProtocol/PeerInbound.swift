@@ -47,6 +47,11 @@ public enum ClientInbound: Sendable, Equatable {
     case failure(requestID: UInt64, code: ErrorCode, message: String)
     /// HEARTBEAT.
     case heartbeat
+    /// PART: one part of a scatter; on success payload frames start at `payloadStart`, on failure
+    /// the message is in that frame.
+    case part(requestID: UInt64, header: PartHeader, payloadStart: Int)
+    /// DONE: a scatter is over.
+    case done(requestID: UInt64, summary: ScatterSummary)
 
     /// Decodes a message received on a client's DEALER socket.
     public static func decode(_ message: Multipart) -> Result<ClientInbound, MalformedReason> {
@@ -66,7 +71,15 @@ public enum ClientInbound: Sendable, Equatable {
             return .success(.failure(requestID: id, code: code, message: text))
         case .heartbeat:
             return .success(.heartbeat)
-        case .call, .cancel:
+        case .part:
+            guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }
+            guard let header = message.withBytes(3, { PartHeader(decoding: $0) }) else { return .failure(.badPart) }
+            return .success(.part(requestID: id, header: header, payloadStart: 4))
+        case .done:
+            guard message.count == 4, let id = message.id(2) else { return .failure(.missingFrames) }
+            guard let summary = message.withBytes(3, { ScatterSummary(decoding: $0) }) else { return .failure(.badPart) }
+            return .success(.done(requestID: id, summary: summary))
+        case .call, .cancel, .scatter:
             return .failure(.unknownCommand)
         }
     }

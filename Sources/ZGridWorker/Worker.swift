@@ -51,8 +51,14 @@ public final class Worker: Sendable {
     }
 
     /// Serves `name` with a handler over raw bytes. Register before ``run()``.
-    public func register(_ name: String, execution: HandlerExecution = .concurrent, _ handler: @escaping WorkerHandler) {
-        handlers.withLock { $0[name] = Registration(handler: handler, execution: execution) }
+    ///
+    /// With `shards`, the function is sharded: the worker holds those shards, a scatter sends it
+    /// one request per shard it holds (``WorkerRequest/shard``), and other workers may hold the
+    /// same shards as replicas.
+    public func register(
+        _ name: String, shards: ShardSpec? = nil, execution: HandlerExecution = .concurrent, _ handler: @escaping WorkerHandler
+    ) {
+        handlers.withLock { $0[name] = Registration(handler: handler, execution: execution, shards: shards) }
     }
 
     /// Serves `name` with a handler over `Codable` values, encoded as JSON on the wire.

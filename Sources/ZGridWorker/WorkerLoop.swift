@@ -62,7 +62,9 @@ struct WorkerLoop {
         try socket.setReconnectInterval(milliseconds: 100, max: 2000)
         try socket.connect(settings.broker)
         var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency))]
-        for name in handlers.keys.sorted() { ready.append(Array(name.utf8)) }
+        for name in handlers.keys.sorted() {
+            ready.append(Array(ServiceDescriptor(name: name, shards: handlers[name]?.shards).description.utf8))
+        }
         try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.ready.rawValue, extra: ready)
         logger.info("worker connected", metadata: ["broker": "\(settings.broker)", "functions": "\(handlers.keys.sorted())"])
         return socket

@@ -16,6 +16,8 @@ public struct WorkerRequest: Sendable {
     public let isIdempotent: Bool
     /// The caller's priority, 0 to 9.
     public let priority: Int
+    /// For a sharded function: the shard this request is for (one of the shards the worker holds).
+    public let shard: Int?
 
     /// The payload: the single frame, or all frames joined when the caller sent several.
     public var payload: [UInt8] { frames.count == 1 ? frames[0] : frames.flatMap { $0 } }
@@ -28,6 +30,7 @@ public struct WorkerRequest: Sendable {
         timeLimitMilliseconds = Int(header.timeoutMilliseconds)
         isIdempotent = header.isIdempotent
         priority = Int(header.priority)
+        shard = header.shard.map(Int.init)
     }
 }
 
@@ -45,10 +48,11 @@ public enum HandlerExecution: Sendable {
     case ioThread
 }
 
-/// A registered function: its handler and where it runs.
+/// A registered function: its handler, where it runs and the shards it holds.
 struct Registration: Sendable {
     let handler: WorkerHandler
     let execution: HandlerExecution
+    let shards: ShardSpec?
 }
 
 /// An error a handler throws to choose the error code the caller sees; any other error reaches

@@ -4,6 +4,13 @@ import ZGridProtocol
 public enum BrokerAction: Sendable, Equatable {
     /// Send REQUEST to a worker; with `consume` the payload is given away, otherwise shared and kept.
     case request(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: PayloadHandle, consume: Bool)
+    /// Send REQUEST to a worker with one frame of a payload as its input (a part of a parallel
+    /// map); the payload is shared, never given away.
+    case requestPart(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: PayloadHandle, frame: Int)
+    /// Send PART to a client: one part of a scatter, succeeded (the payload is given away) or failed.
+    case part(client: PeerID, requestID: UInt64, index: Int, outcome: PartOutcome)
+    /// Send DONE to a client: the scatter is over.
+    case scatterDone(client: PeerID, requestID: UInt64, summary: ScatterSummary)
     /// Send REPLY to a client, giving the payload away.
     case reply(client: PeerID, requestID: UInt64, payload: PayloadHandle)
     /// Send ERROR to a client.
@@ -20,6 +27,14 @@ public enum BrokerAction: Sendable, Equatable {
     case release(PayloadHandle)
     /// Something worth a log line.
     case notice(BrokerNotice)
+}
+
+/// How one part of a scatter ended, as sent to the client.
+public enum PartOutcome: Sendable, Equatable {
+    /// The part's reply payload.
+    case success(PayloadHandle)
+    /// Why the part is missing.
+    case failure(ErrorCode, String)
 }
 
 /// Notable events, logged by the shell (never one per call).

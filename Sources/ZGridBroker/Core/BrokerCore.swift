@@ -12,17 +12,21 @@ public struct BrokerCore {
     /// The options in force.
     public let options: BrokerOptions
     /// Counters since start.
-    public private(set) var statistics = BrokerStatistics()
+    public internal(set) var statistics = BrokerStatistics()
 
-    private let startedAt: Int64
-    private var workers: [PeerID: WorkerRecord] = [:]
-    private var services: [String: ServiceRecord] = [:]
-    private var calls: [UInt64: CallRecord] = [:]
-    private var callsByClientKey: [ClientCallKey: UInt64] = [:]
-    private var clients: [PeerID: ClientRecord] = [:]
-    private var deadlines = Heap<DeadlineEntry>()
-    private var nextDispatchID: UInt64 = 1
-    private var nextSequence: UInt64 = 1
+    let startedAt: Int64
+    var workers: [PeerID: WorkerRecord] = [:]
+    var services: [String: ServiceRecord] = [:]
+    var calls: [UInt64: CallRecord] = [:]
+    var callsByClientKey: [ClientCallKey: UInt64] = [:]
+    var scatters: [UInt64: ScatterRecord] = [:]
+    var scattersByClientKey: [ClientCallKey: UInt64] = [:]
+    /// The shard count of each sharded function, as its workers announced it.
+    var shardTotals: [String: Int] = [:]
+    var clients: [PeerID: ClientRecord] = [:]
+    var deadlines = Heap<DeadlineEntry>()
+    var nextDispatchID: UInt64 = 1
+    var nextSequence: UInt64 = 1
     private var nextHeartbeatAt: Int64
 
     /// Creates a core that starts at `now`.
@@ -41,7 +45,9 @@ public struct BrokerCore {
     /// How many calls wait in queues.
     public var queuedCallCount: Int { calls.values.count(where: { $0.worker == nil }) }
     /// The functions served by at least one worker, with their worker count.
-    public var servedFunctions: [String: Int] { services.compactMapValues { $0.workers.isEmpty ? nil : $0.workers.count } }
+    public var servedFunctions: [String: Int] {
+        services.filter { !$0.key.contains("#") && !$0.key.contains("@") }.compactMapValues { $0.workers.isEmpty ? nil : $0.workers.count }
+    }
     /// Calls running on `worker`, or nil when the worker is unknown.
     public func inFlightCount(of worker: PeerID) -> Int? { workers[worker]?.inFlight.count }
 
@@ -71,6 +77,11 @@ public struct BrokerCore {
         case .call(let requestID, let function, let header, let payload):
             touchClient(peer, now: now)
             acceptCall(from: peer, requestID: requestID, function: function, header: header, payload: payload, now: now, into: &actions)
+        case .scatter(let requestID, let function, let header, let spec, let payload, let inputs):
+            touchClient(peer, now: now)
+            acceptScatter(
+                from: peer, requestID: requestID, function: function, header: header, spec: spec, payload: payload, inputs: inputs,
+                now: now, into: &actions)
         case .cancel(let requestID):
             touchClient(peer, now: now)
             cancelCall(from: peer, requestID: requestID, into: &actions)
@@ -84,18 +95,10 @@ public struct BrokerCore {
                 actions.append(.release(payload))
                 return
             }
-            completeCall(dispatchID, on: peer, now: now, into: &actions) { call in
-                .reply(client: call.client, requestID: call.requestID, payload: payload)
-            } orphaned: {
-                .release(payload)
-            }
+            completeCall(dispatchID, on: peer, outcome: .reply(payload), now: now, into: &actions)
         case .failure(let dispatchID, let code, let text):
             guard touchWorker(peer, now: now, into: &actions) else { return }
-            completeCall(dispatchID, on: peer, now: now, into: &actions) { call in
-                .fail(client: call.client, requestID: call.requestID, code: code, message: text)
-            } orphaned: {
-                nil
-            }
+            completeCall(dispatchID, on: peer, outcome: .failure(code, text), now: now, into: &actions)
         case .workerHeartbeat:
             _ = touchWorker(peer, now: now, into: &actions)
         case .disconnect:
@@ -111,51 +114,86 @@ public struct BrokerCore {
         now: Int64, into actions: inout [BrokerAction]
     ) {
         let key = ClientCallKey(client: client, requestID: requestID)
-        guard callsByClientKey[key] == nil else {
-            statistics.protocolViolations += 1
-            actions.append(.release(payload))
-            actions.append(.notice(.protocolViolation(client, "request id \(requestID) already in flight")))
-            return
-        }
+        guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
-        var service = services[function] ?? ServiceRecord(noWorkersSince: startedAt)
-        if service.workers.isEmpty, let since = service.noWorkersSince,
-            now - since >= options.unknownFunctionGraceMilliseconds
-        {
-            services[function] = service
+        let service = services[function]
+        if service.map({ $0.workers.isEmpty }) ?? true, withoutWorkersPastGrace(function, now: now) {
             fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
             return
         }
-        if service.workers.isEmpty || !service.queue.isEmpty || bestWorker(in: service) == nil,
+        if let service, service.workers.isEmpty || !service.queue.isEmpty || bestWorker(in: service) == nil,
             service.waitingCount >= options.maxQueuedPerFunction
         {
-            services[function] = service
             fail(client, requestID, .busy, "queue for '\(function)' is full (\(service.waitingCount) calls)", payload: payload, into: &actions)
             return
         }
-        let timeout = header.timeoutMilliseconds == 0 ? options.defaultTimeoutMilliseconds : Int64(header.timeoutMilliseconds)
-        let dispatchID = nextDispatchID
-        nextDispatchID += 1
-        var stamped = header
-        stamped.attempt = 1
-        calls[dispatchID] = CallRecord(
-            client: client, requestID: requestID, function: function, header: stamped, payload: payload,
-            deadline: now + timeout, worker: nil, sequence: nextSequence)
-        nextSequence += 1
+        let deadline = now + timeLimit(header)
+        var record = CallRecord(
+            client: client, requestID: requestID, function: function, service: function, header: header, payload: payload,
+            deadline: deadline, worker: nil, sequence: 0)
+        record.retryable = header.isIdempotent
+        let dispatchID = admit(record, now: now, into: &actions)
         callsByClientKey[key] = dispatchID
         clients[client, default: ClientRecord(lastSeen: now)].calls.insert(dispatchID)
-        deadlines.insert(DeadlineEntry(deadline: now + timeout, dispatchID: dispatchID))
+    }
+
+    /// Refuses a request id the client already has in flight (a protocol violation).
+    mutating func isNewRequest(_ key: ClientCallKey, payload: PayloadHandle, into actions: inout [BrokerAction]) -> Bool {
+        guard callsByClientKey[key] == nil, scattersByClientKey[key] == nil else {
+            statistics.protocolViolations += 1
+            actions.append(.release(payload))
+            actions.append(.notice(.protocolViolation(key.client, "request id \(key.requestID) already in flight")))
+            return false
+        }
+        return true
+    }
+
+    /// Whether `service` has had no worker for the grace period (counted from broker start for a
+    /// service never seen).
+    func withoutWorkersPastGrace(_ service: String, now: Int64) -> Bool {
+        let record = services[service]
+        guard record?.workers.isEmpty ?? true else { return false }
+        let since = record?.noWorkersSince ?? startedAt
+        return now - since >= options.unknownFunctionGraceMilliseconds
+    }
+
+    /// The time limit a header asks for, or the default.
+    func timeLimit(_ header: CallHeader) -> Int64 {
+        header.timeoutMilliseconds == 0 ? options.defaultTimeoutMilliseconds : Int64(header.timeoutMilliseconds)
+    }
+
+    /// Gives `record` a dispatch id and a deadline, then sends it to the best worker of its service
+    /// or queues it. Returns the dispatch id.
+    mutating func admit(_ record: CallRecord, now: Int64, into actions: inout [BrokerAction]) -> UInt64 {
+        let dispatchID = nextDispatchID
+        nextDispatchID += 1
+        var record = CallRecord(
+            client: record.client, requestID: record.requestID, function: record.function, service: record.service,
+            header: record.header, payload: record.payload, scatter: record.scatter, frame: record.frame,
+            retryable: record.retryable, deadline: record.deadline, worker: nil, sequence: nextSequence)
+        record.header.attempt = 1
+        nextSequence += 1
+        calls[dispatchID] = record
+        deadlines.insert(DeadlineEntry(deadline: record.deadline, dispatchID: dispatchID))
+        var service = services[record.service] ?? ServiceRecord(noWorkersSince: startedAt)
         if service.queue.isEmpty, let worker = bestWorker(in: service) {
-            services[function] = service
+            services[record.service] = service
             dispatch(dispatchID, to: worker, now: now, into: &actions)
         } else {
             service.queue.append(dispatchID)
-            services[function] = service
+            services[record.service] = service
         }
+        return dispatchID
     }
 
     private mutating func cancelCall(from client: PeerID, requestID: UInt64, into actions: inout [BrokerAction]) {
-        guard let dispatchID = callsByClientKey[ClientCallKey(client: client, requestID: requestID)],
+        let key = ClientCallKey(client: client, requestID: requestID)
+        if let scatterID = scattersByClientKey[key] {
+            statistics.callsCancelled += 1
+            closeScatter(scatterID, answer: false, into: &actions)
+            return
+        }
+        guard let dispatchID = callsByClientKey[key],
             let call = calls[dispatchID]
         else { return }
         statistics.callsCancelled += 1
@@ -165,17 +203,21 @@ public struct BrokerCore {
 
     /// Removes a call's record, releasing any payload it held. A running call's id stays in its
     /// worker's in-flight set until the worker answers, so its credit stays used.
-    private mutating func forget(_ dispatchID: UInt64, into actions: inout [BrokerAction]) {
+    mutating func forget(_ dispatchID: UInt64, into actions: inout [BrokerAction]) {
         guard let call = calls.removeValue(forKey: dispatchID) else { return }
-        if let payload = call.payload { actions.append(.release(payload)) }
-        callsByClientKey[ClientCallKey(client: call.client, requestID: call.requestID)] = nil
-        clients[call.client]?.calls.remove(dispatchID)
-        if call.worker == nil { queueEntryWentStale(call.function) }
+        if call.ownsPayload, let payload = call.payload { actions.append(.release(payload)) }
+        if let (scatterID, _) = call.scatter {
+            scatters[scatterID]?.open.remove(dispatchID)
+        } else {
+            callsByClientKey[ClientCallKey(client: call.client, requestID: call.requestID)] = nil
+            clients[call.client]?.calls.remove(dispatchID)
+        }
+        if call.worker == nil { queueEntryWentStale(call.service) }
     }
 
     /// Counts the queue entry of a forgotten queued call as stale, so it no longer counts against
     /// `maxQueuedPerFunction`; compacts the queue once stale entries are the majority.
-    private mutating func queueEntryWentStale(_ function: String) {
+    mutating func queueEntryWentStale(_ function: String) {
         guard services[function] != nil else { return }
         services[function]!.staleEntries += 1
         guard services[function]!.staleEntries * 2 > services[function]!.queue.count else { return }
@@ -184,7 +226,7 @@ public struct BrokerCore {
         services[function]!.staleEntries = 0
     }
 
-    private mutating func fail(
+    mutating func fail(
         _ client: PeerID, _ requestID: UInt64, _ code: ErrorCode, _ text: String, payload: PayloadHandle?,
         into actions: inout [BrokerAction]
     ) {
@@ -193,36 +235,83 @@ public struct BrokerCore {
         actions.append(.fail(client: client, requestID: requestID, code: code, message: text))
     }
 
-    private mutating func failCall(_ dispatchID: UInt64, _ code: ErrorCode, _ text: String, into actions: inout [BrokerAction]) {
-        guard let call = calls[dispatchID] else { return }
-        forget(dispatchID, into: &actions)
-        fail(call.client, call.requestID, code, text, payload: nil, into: &actions)
+    mutating func failCall(_ dispatchID: UInt64, _ code: ErrorCode, _ text: String, into actions: inout [BrokerAction]) {
+        finish(dispatchID, .failure(code, text), into: &actions)
     }
 
-    /// A worker answered `dispatchID`: free its credit, answer the client, and give the worker more work.
+    /// Ends a call with `outcome`: answers its client, or records the part of its scatter.
+    mutating func finish(_ dispatchID: UInt64, _ outcome: CallOutcome, into actions: inout [BrokerAction]) {
+        guard let call = calls[dispatchID] else {
+            if case .reply(let payload) = outcome { actions.append(.release(payload)) }
+            return
+        }
+        forget(dispatchID, into: &actions)
+        if let (scatterID, part) = call.scatter {
+            recordPart(scatterID, part: part, outcome, into: &actions)
+            return
+        }
+        switch outcome {
+        case .reply(let payload):
+            statistics.callsSucceeded += 1
+            actions.append(.reply(client: call.client, requestID: call.requestID, payload: payload))
+        case .failure(let code, let text):
+            fail(call.client, call.requestID, code, text, payload: nil, into: &actions)
+        }
+    }
+
+    /// A worker answered `dispatchID`: free its credit, answer the client (or retry a failed
+    /// retryable call elsewhere), and give the worker more work.
     private mutating func completeCall(
-        _ dispatchID: UInt64, on peer: PeerID, now: Int64, into actions: inout [BrokerAction],
-        answer: (CallRecord) -> BrokerAction, orphaned: () -> BrokerAction?
+        _ dispatchID: UInt64, on peer: PeerID, outcome: CallOutcome, now: Int64, into actions: inout [BrokerAction]
     ) {
         guard workers[peer]?.inFlight.remove(dispatchID) != nil else {
             statistics.protocolViolations += 1
-            if let action = orphaned() { actions.append(action) }
+            if case .reply(let payload) = outcome { actions.append(.release(payload)) }
             actions.append(.notice(.protocolViolation(peer, "answer for request \(dispatchID) it was not running")))
             return
         }
         if let call = calls[dispatchID], call.worker == peer {
-            forget(dispatchID, into: &actions)
-            let action = answer(call)
-            if case .reply = action { statistics.callsSucceeded += 1 } else { statistics.callsFailed += 1 }
-            actions.append(action)
-        } else if let action = orphaned() {
-            actions.append(action)
+            if case .failure(let code, _) = outcome, call.scatter != nil, Self.retryableCodes.contains(code),
+                requeueForRetry(dispatchID, now: now)
+            {
+                kickIdleWorkers(of: call.service, now: now, into: &actions)
+            } else {
+                finish(dispatchID, outcome, into: &actions)
+            }
+        } else if case .reply(let payload) = outcome {
+            actions.append(.release(payload))
         }
         creditReturned(peer, now: now, into: &actions)
     }
 
+    /// Worker errors after which a scatter part is tried on another replica.
+    static let retryableCodes: Set<ErrorCode> = [.handlerError, .busy, .shuttingDown, .workerLost, .internal]
+
+    /// Puts a running call back at the head of its queue for another attempt, when it may retry,
+    /// has attempts and time left, and its payload is still held. Returns whether it did.
+    mutating func requeueForRetry(_ dispatchID: UInt64, now: Int64) -> Bool {
+        guard var call = calls[dispatchID], call.retryable, call.payload != nil,
+            Int(call.header.attempt) < options.maxAttempts, call.deadline > now
+        else { return false }
+        call.worker = nil
+        call.header.attempt += 1
+        calls[dispatchID] = call
+        statistics.callsRetried += 1
+        services[call.service, default: ServiceRecord(noWorkersSince: now)].queue.prepend(dispatchID)
+        return true
+    }
+
+    /// Lets every worker of `service` with free credit take queued work.
+    mutating func kickIdleWorkers(of service: String, now: Int64, into actions: inout [BrokerAction]) {
+        var idle: [PeerID] = []
+        for candidate in services[service]?.workers ?? [] where workers[candidate]?.hasCredit == true {
+            idle.append(candidate)
+        }
+        for candidate in idle { creditReturned(candidate, now: now, into: &actions) }
+    }
+
     /// Sends queued calls to `peer` while it has credit, oldest first across its functions.
-    private mutating func creditReturned(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
+    mutating func creditReturned(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
         if worker.draining {
             if worker.inFlight.isEmpty {
@@ -254,9 +343,9 @@ public struct BrokerCore {
         return best.map { ($0.0, $0.1) }
     }
 
-    private mutating func dispatch(_ dispatchID: UInt64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
+    mutating func dispatch(_ dispatchID: UInt64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard var call = calls[dispatchID], let payload = call.payload else { return }
-        let keepPayload = call.header.isIdempotent && Int(call.header.attempt) < options.maxAttempts
+        let keepPayload = !call.ownsPayload || (call.retryable && Int(call.header.attempt) < options.maxAttempts)
         call.worker = peer
         call.payload = keepPayload ? payload : nil
         var header = call.header
@@ -265,12 +354,16 @@ public struct BrokerCore {
         workers[peer]!.inFlight.insert(dispatchID)
         workers[peer]!.lastDispatchSequence = nextSequence
         nextSequence += 1
-        actions.append(
-            .request(worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, consume: !keepPayload))
+        if let frame = call.frame {
+            actions.append(.requestPart(worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, frame: frame))
+        } else {
+            actions.append(
+                .request(worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, consume: !keepPayload))
+        }
     }
 
     /// The least loaded worker of `service` with credit; ties go to the one idle longest.
-    private func bestWorker(in service: ServiceRecord) -> PeerID? {
+    func bestWorker(in service: ServiceRecord) -> PeerID? {
         var best: (PeerID, WorkerRecord)?
         for peer in service.workers {
             guard let candidate = workers[peer], candidate.hasCredit else { continue }
@@ -290,21 +383,34 @@ public struct BrokerCore {
     // MARK: Workers
 
     private mutating func registerWorker(
-        _ peer: PeerID, concurrency: Int, functions: [String], now: Int64, into actions: inout [BrokerAction]
+        _ peer: PeerID, concurrency: Int, functions: [ServiceDescriptor], now: Int64, into actions: inout [BrokerAction]
     ) {
         guard workers[peer] == nil else {
             statistics.protocolViolations += 1
             actions.append(.notice(.protocolViolation(peer, "READY from a worker already registered")))
             return
         }
-        var unique: [String] = []
-        for function in functions where !unique.contains(function) { unique.append(function) }
-        workers[peer] = WorkerRecord(functions: unique, capacity: concurrency, lastSeen: now)
-        for function in unique {
-            services[function, default: ServiceRecord()].workers.append(peer)
-            services[function]!.noWorkersSince = nil
+        // A worker is reachable under each function name, under `name#shard` for every shard it
+        // holds, and under `name@peer` for broadcasts to every worker of a plain function.
+        var names: Set<String> = []
+        let functions = functions.filter { names.insert($0.name).inserted }
+        var keys: [String] = []
+        for descriptor in functions {
+            for key in [descriptor.name, Self.pinnedKey(descriptor.name, peer)] where !keys.contains(key) { keys.append(key) }
+            if let shards = descriptor.shards {
+                shardTotals[descriptor.name] = shards.total
+                for shard in shards.indices {
+                    let key = Self.shardKey(descriptor.name, shard)
+                    if !keys.contains(key) { keys.append(key) }
+                }
+            }
         }
-        actions.append(.notice(.workerJoined(peer, functions: unique, concurrency: concurrency)))
+        workers[peer] = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now)
+        for key in keys {
+            services[key, default: ServiceRecord()].workers.append(peer)
+            services[key]!.noWorkersSince = nil
+        }
+        actions.append(.notice(.workerJoined(peer, functions: functions.map(\.description), concurrency: concurrency)))
         actions.append(.heartbeatWorker(peer))
         creditReturned(peer, now: now, into: &actions)
     }
@@ -331,7 +437,14 @@ public struct BrokerCore {
         guard let worker = workers[peer] else { return }
         for function in worker.functions {
             services[function]?.workers.removeAll { $0 == peer }
-            if services[function]?.workers.isEmpty == true { services[function]?.noWorkersSince = now }
+            if services[function]?.workers.isEmpty == true {
+                if function.contains("@") {
+                    // A worker's own key dies with it; calls still queued there fail at once.
+                    services[function]?.noWorkersSince = now - options.unknownFunctionGraceMilliseconds
+                } else {
+                    services[function]?.noWorkersSince = now
+                }
+            }
         }
     }
 
@@ -342,27 +455,16 @@ public struct BrokerCore {
         workers[peer] = nil
         statistics.workersLost += 1
         actions.append(.notice(.workerLeft(peer, reason: "silent for \(options.heartbeat.expiryMilliseconds) ms", inFlight: worker.inFlight.count)))
-        var retried: [String: [UInt64]] = [:]
-        for dispatchID in worker.inFlight.sorted() {
-            guard var call = calls[dispatchID] else { continue }
-            if call.payload != nil, Int(call.header.attempt) < options.maxAttempts, call.deadline > now {
-                call.worker = nil
-                call.header.attempt += 1
-                calls[dispatchID] = call
-                statistics.callsRetried += 1
-                retried[call.function, default: []].append(dispatchID)
+        var retried: Set<String> = []
+        for dispatchID in worker.inFlight.sorted().reversed() {
+            guard let call = calls[dispatchID] else { continue }
+            if requeueForRetry(dispatchID, now: now) {
+                retried.insert(call.service)
             } else {
                 failCall(dispatchID, .workerLost, "worker \(peer) was lost while running '\(call.function)'", into: &actions)
             }
         }
-        for (function, ids) in retried {
-            for id in ids.reversed() { services[function, default: ServiceRecord(noWorkersSince: now)].queue.prepend(id) }
-            var idle: [PeerID] = []
-            for candidate in services[function]?.workers ?? [] where workers[candidate]?.hasCredit == true {
-                idle.append(candidate)
-            }
-            for candidate in idle { creditReturned(candidate, now: now, into: &actions) }
-        }
+        for service in retried.sorted() { kickIdleWorkers(of: service, now: now, into: &actions) }
     }
 
     // MARK: Clients
@@ -375,6 +477,11 @@ public struct BrokerCore {
     /// ERROR client-expired, so a client that was only slow learns its calls are gone.
     private mutating func loseClient(_ peer: PeerID, into actions: inout [BrokerAction]) {
         guard let client = clients.removeValue(forKey: peer) else { return }
+        for (key, scatterID) in scattersByClientKey where key.client == peer {
+            actions.append(
+                .fail(client: peer, requestID: key.requestID, code: .clientExpired, message: "no heartbeat from this client; scatter dropped"))
+            closeScatter(scatterID, answer: false, into: &actions)
+        }
         for dispatchID in client.calls.sorted() {
             if let worker = calls[dispatchID]?.worker { actions.append(.cancel(worker: worker, dispatchID: dispatchID)) }
             failCall(
@@ -406,7 +513,11 @@ public struct BrokerCore {
             deadlines.removeMin()
             guard let call = calls[first.dispatchID], call.deadline == first.deadline else { continue }
             if let worker = call.worker { actions.append(.cancel(worker: worker, dispatchID: first.dispatchID)) }
-            failCall(first.dispatchID, .timeout, "'\(call.function)' did not finish within its time limit", into: &actions)
+            if call.worker == nil, call.scatter != nil, services[call.service]?.workers.isEmpty ?? true {
+                failCall(first.dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
+            } else {
+                failCall(first.dispatchID, .timeout, "'\(call.function)' did not finish within its time limit", into: &actions)
+            }
         }
     }
 
@@ -415,8 +526,9 @@ public struct BrokerCore {
             guard let since = service.noWorkersSince, now - since >= options.unknownFunctionGraceMilliseconds else { continue }
             services[function]!.queue.removeAll()
             services[function]!.staleEntries = 0
-            for dispatchID in service.queue where calls[dispatchID]?.worker == nil {
-                failCall(dispatchID, .unknownFunction, "no worker serves function '\(function)'", into: &actions)
+            for dispatchID in service.queue {
+                guard let call = calls[dispatchID], call.worker == nil else { continue }
+                failCall(dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
             }
         }
     }

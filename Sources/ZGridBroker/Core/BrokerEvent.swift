@@ -15,8 +15,10 @@ public enum CoreMessage: Sendable, Equatable {
     case cancel(requestID: UInt64)
     /// HEARTBEAT from a client.
     case clientHeartbeat
+    /// SCATTER from a client; `inputs` is the number of payload frames.
+    case scatter(requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec, payload: PayloadHandle, inputs: Int)
     /// READY from a worker.
-    case ready(concurrency: Int, functions: [String])
+    case ready(concurrency: Int, functions: [ServiceDescriptor])
     /// REPLY from a worker.
     case reply(dispatchID: UInt64, payload: PayloadHandle)
     /// ERROR from a worker.

@@ -6,6 +6,8 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var callsSucceeded = 0
     /// Calls answered with ERROR.
     public var callsFailed = 0
+    /// SCATTER messages accepted.
+    public var scattersReceived = 0
     /// Calls retried on another worker after their worker was lost.
     public var callsRetried = 0
     /// Calls cancelled by their client.

@@ -30,19 +30,56 @@ struct ServiceRecord {
     var noWorkersSince: Int64?
 }
 
-/// One call between its CALL and its answer.
+/// One call between its CALL and its answer; also one part of a scatter.
 struct CallRecord {
     let client: PeerID
     let requestID: UInt64
     let function: String
+    /// The routing key: the function, `function#shard` for one shard, `function@peer` for one worker.
+    var service: String
     var header: CallHeader
     /// Payload the core still holds: while queued, and while running when the call may be retried.
+    /// For a scatter part, the scatter's payload (which the part does not own).
     var payload: PayloadHandle?
+    /// The scatter this call is a part of, with the part's index; nil for a plain call.
+    var scatter: (id: UInt64, part: Int)? = nil
+    /// For a part of a parallel map: which payload frame is its input.
+    var frame: Int? = nil
+    /// Whether the call may run again elsewhere after its worker is lost or fails.
+    var retryable: Bool = false
     let deadline: Int64
     /// The worker running the call, nil while queued.
     var worker: PeerID?
     /// Order of arrival, for FIFO across services.
     let sequence: UInt64
+
+    /// Whether the call releases its payload when it ends (a scatter part does not: the scatter does).
+    var ownsPayload: Bool { scatter == nil }
+}
+
+/// One scatter: its parts are calls; it answers the client part by part, then DONE.
+struct ScatterRecord {
+    let client: PeerID
+    let requestID: UInt64
+    let function: String
+    let payload: PayloadHandle
+    let parts: Int
+    let needed: Int
+    var succeeded = 0
+    var failed = 0
+    /// Parts not answered yet, by dispatch id.
+    var open: Set<UInt64> = []
+
+    /// Every part answered; or, when fewer than all are needed, enough succeeded or too many failed.
+    var isOver: Bool {
+        succeeded + failed == parts || (needed < parts && (succeeded >= needed || parts - failed < needed))
+    }
+}
+
+/// How a call or scatter part ended.
+enum CallOutcome {
+    case reply(PayloadHandle)
+    case failure(ErrorCode, String)
 }
 
 /// A client identity and one of its request ids.

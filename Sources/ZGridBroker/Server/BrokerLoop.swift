@@ -87,15 +87,19 @@ struct BrokerLoop {
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
             case .success(let inbound):
-                let message = coreMessage(inbound, handle: handle)
+                let message = coreMessage(inbound, handle: handle, frames: buffer.count)
                 if !message.carriesPayload { store.release(handle) }
                 core.handle(.message(from: peer, message), now: now, into: &actions)
             }
         }
     }
 
-    private func coreMessage(_ inbound: BrokerInbound, handle: PayloadHandle) -> CoreMessage {
+    private func coreMessage(_ inbound: BrokerInbound, handle: PayloadHandle, frames: Int) -> CoreMessage {
         switch inbound {
+        case .scatter(let requestID, let function, let header, let spec, let payloadStart):
+            store.setPayloadStart(payloadStart, for: handle)
+            return .scatter(
+                requestID: requestID, function: function, header: header, spec: spec, payload: handle, inputs: frames - payloadStart)
         case .call(let requestID, let function, let header, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
             return .call(requestID: requestID, function: function, header: header, payload: handle)
@@ -121,6 +125,25 @@ struct BrokerLoop {
                     to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
                     function: function, header: header, payload: PayloadFrames(buffer, range, consume: consume))
                 if consume { store.release(payload) }
+            case .requestPart(let worker, let dispatchID, let function, let header, let payload, let frame):
+                let (buffer, range) = store.payload(payload)
+                let index = range.lowerBound + frame
+                try socket.sendProtocolMessage(
+                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
+                    function: function, header: header, payload: PayloadFrames(buffer, index..<(index + 1), consume: false))
+            case .part(let client, let requestID, let index, .success(let payload)):
+                let (buffer, range) = store.payload(payload)
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.part.rawValue, id: requestID,
+                    extra: [PartHeader(index: UInt32(index), error: nil).encoded], payload: PayloadFrames(buffer, range, consume: true))
+                store.release(payload)
+            case .part(let client, let requestID, let index, .failure(let code, let message)):
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.part.rawValue, id: requestID,
+                    extra: [PartHeader(index: UInt32(index), error: code).encoded, Array(message.utf8)])
+            case .scatterDone(let client, let requestID, let summary):
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.done.rawValue, id: requestID, extra: [summary.encoded])
             case .reply(let client, let requestID, let payload):
                 let (buffer, range) = store.payload(payload)
                 try socket.sendProtocolMessage(
@@ -165,7 +188,7 @@ extension CoreMessage {
     /// Whether the message hands a payload to the core.
     var carriesPayload: Bool {
         switch self {
-        case .call, .reply: true
+        case .call, .reply, .scatter: true
         default: false
         }
     }

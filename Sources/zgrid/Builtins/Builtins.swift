@@ -1,5 +1,6 @@
 import Foundation
 import ZGridConfig
+import ZGridProtocol
 import ZGridWorker
 
 /// The functions `zgrid worker` can serve, for demos and benchmarks.
@@ -7,10 +8,11 @@ enum Builtins {
     /// Every built-in function name.
     static let names = ["echo", "sleep", "hash", "search"]
 
-    /// Registers the named built-ins on `worker`; `search` serves `shards` of the corpus made from `seed`.
+    /// Registers the named built-ins on `worker`. `search` is sharded when `shards` is given (it
+    /// holds those shards of the corpus made from `seed`); otherwise it holds the whole corpus.
     /// `execution` overrides where handlers run; by default `echo` and `sleep` (which never block)
     /// run on the worker's I/O thread and the CPU-bound `hash` and `search` run concurrently.
-    static func register(_ names: [String], on worker: Worker, shards: ShardSet, seed: UInt64, execution: HandlerExecution? = nil) {
+    static func register(_ names: [String], on worker: Worker, shards: ShardSet?, seed: UInt64, execution: HandlerExecution? = nil) {
         for name in names {
             switch name {
             case "echo":
@@ -33,10 +35,12 @@ enum Builtins {
                     return Array(String(HashRounds.run(rounds: rounds), radix: 16).utf8)
                 }
             case "search":
-                let index = SearchIndex(shards: shards, seed: seed)
-                worker.register("search", execution: execution ?? .concurrent) { request in
+                let held = shards ?? (try? ShardSet(indices: [0], total: 1))!
+                let index = SearchIndex(shards: held, seed: seed)
+                let spec = shards.map { ShardSpec(sortedIndices: $0.indices, total: $0.total) }
+                worker.register("search", shards: spec, execution: execution ?? .concurrent) { request in
                     let query = String(decoding: request.payload, as: UTF8.self)
-                    return Array(index.search(query).json.utf8)
+                    return Array(index.search(query, shard: request.shard).json.utf8)
                 }
             default:
                 continue

@@ -54,17 +54,19 @@ struct SearchIndex: Sendable {
         }
     }
 
-    /// Documents containing every word of `query` (unknown words match nothing).
-    func search(_ query: String) -> Result {
+    /// Documents containing every word of `query` (unknown words match nothing), in `shard` when
+    /// given, else in every shard held.
+    func search(_ query: String, shard: Int? = nil) -> Result {
         let words = query.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
-        var result = Result(shards: shards.map(\.index), hits: 0, top: [])
+        let searched = shard.map { wanted in shards.filter { $0.index == wanted } } ?? shards
+        var result = Result(shards: searched.map(\.index), hits: 0, top: [])
         guard !words.isEmpty else { return result }
         var wanted: [Int] = []
         for word in words {
             guard let position = Self.vocabulary.firstIndex(of: word) else { return result }
             wanted.append(position)
         }
-        for shard in shards {
+        for shard in searched {
             for (number, document) in shard.documents.enumerated() where wanted.allSatisfy(document.contains) {
                 result.hits += 1
                 if result.top.count < 10 { result.top.append("\(shard.index):\(number)") }

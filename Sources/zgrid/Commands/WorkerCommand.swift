@@ -20,7 +20,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How many calls run at once.")
     var concurrency: Int = 8
 
-    @Option(name: .long, help: "Search shards held, such as 0-3/16 (default: 0/1, the whole corpus).")
+    @Option(name: .long, help: "Search shards held, such as 0-3/16, making search sharded (default: the whole corpus, not sharded).")
     var shards: String?
 
     @Option(name: .long, help: "Seed of the generated search corpus.")
@@ -37,14 +37,12 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("unknown built-in function '\(name)': expected one of \(Builtins.names.joined(separator: ", "))")
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        let shardSet: ShardSet
+        var shardSet: ShardSet?
         if let shards {
             guard let parsed = ShardSet.parse(shards) else {
                 throw ValidationError("bad --shards '\(shards)': expected indices out of a total, such as 0-3/16 or 0,2,5-7/16")
             }
             shardSet = parsed
-        } else {
-            shardSet = try ShardSet(indices: [0], total: 1)
         }
         let worker = Worker(
             broker: connect ?? config.broker.connect, concurrency: concurrency,

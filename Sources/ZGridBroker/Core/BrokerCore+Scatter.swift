@@ -1,0 +1,117 @@
+import ZGridProtocol
+
+extension BrokerCore {
+    /// The routing key of one shard of a sharded function.
+    static func shardKey(_ function: String, _ shard: Int) -> String { "\(function)#\(shard)" }
+
+    /// The routing key that reaches one worker's copy of a function.
+    static func pinnedKey(_ function: String, _ peer: PeerID) -> String { "\(function)@\(peer)" }
+
+    /// Why a queued call found no worker, saying which shard when it is one.
+    static func noWorkerMessage(_ call: CallRecord) -> String {
+        if call.scatter != nil, let shard = call.header.shard {
+            return "no worker holds shard \(shard) of '\(call.function)'"
+        }
+        if call.service.contains("@") { return "the worker of this part of '\(call.function)' left" }
+        return "no worker serves function '\(call.function)'"
+    }
+
+    /// Splits a SCATTER into parts, each a call: one per shard of a sharded function, one per
+    /// worker of a plain one (broadcast), or one per input frame (map).
+    mutating func acceptScatter(
+        from client: PeerID, requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec,
+        payload: PayloadHandle, inputs: Int, now: Int64, into actions: inout [BrokerAction]
+    ) {
+        let key = ClientCallKey(client: client, requestID: requestID)
+        guard isNewRequest(key, payload: payload, into: &actions) else { return }
+        statistics.scattersReceived += 1
+        var parts: [(service: String, shard: UInt32?, frame: Int?, retryable: Bool)] = []
+        switch spec.mode {
+        case .map:
+            parts = (0..<inputs).map { (function, nil, $0, true) }
+        case .broadcast:
+            if let total = shardTotals[function] {
+                parts = (0..<total).map { (Self.shardKey(function, $0), UInt32($0), nil, true) }
+            } else {
+                let serving = services[function]?.workers ?? []
+                parts = serving.map { (Self.pinnedKey(function, $0), nil, nil, false) }
+            }
+        }
+        if parts.isEmpty && (spec.mode == .broadcast || withoutWorkersPastGrace(function, now: now)) {
+            if spec.mode == .broadcast {
+                fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
+            } else {
+                actions.append(.release(payload))
+                actions.append(.scatterDone(client: client, requestID: requestID, summary: ScatterSummary(parts: 0, succeeded: 0, failed: 0)))
+            }
+            return
+        }
+        let scatterID = nextDispatchID
+        nextDispatchID += 1
+        scatters[scatterID] = ScatterRecord(
+            client: client, requestID: requestID, function: function, payload: payload, parts: parts.count,
+            needed: spec.needed(of: parts.count))
+        scattersByClientKey[key] = scatterID
+        clients[client, default: ClientRecord(lastSeen: now)].lastSeen = now
+        let deadline = now + timeLimit(header)
+        for (index, part) in parts.enumerated() {
+            guard scatters[scatterID] != nil else { break }  // already over (a part failed at once)
+            var partHeader = header
+            partHeader.shard = part.shard
+            var record = CallRecord(
+                client: client, requestID: requestID, function: function, service: part.service, header: partHeader, payload: payload,
+                deadline: deadline, worker: nil, sequence: 0)
+            record.scatter = (scatterID, index)
+            record.frame = part.frame
+            record.retryable = part.retryable
+            if (services[part.service]?.workers.isEmpty ?? true) && withoutWorkersPastGrace(part.service, now: now) {
+                recordPart(scatterID, part: index, .failure(.unknownFunction, Self.noWorkerMessage(record)), into: &actions)
+                continue
+            }
+            admitPart(record, now: now, into: &actions)
+        }
+    }
+
+    /// Admits a part (recording it as open before it can finish).
+    private mutating func admitPart(_ record: CallRecord, now: Int64, into actions: inout [BrokerAction]) {
+        if let (scatterID, _) = record.scatter { scatters[scatterID]?.open.insert(nextDispatchID) }
+        _ = admit(record, now: now, into: &actions)
+    }
+
+    /// Sends the client one part's outcome and closes the scatter once its gathering is complete.
+    mutating func recordPart(_ scatterID: UInt64, part: Int, _ outcome: CallOutcome, into actions: inout [BrokerAction]) {
+        guard var scatter = scatters[scatterID] else {
+            if case .reply(let payload) = outcome { actions.append(.release(payload)) }
+            return
+        }
+        switch outcome {
+        case .reply(let payload):
+            scatter.succeeded += 1
+            statistics.callsSucceeded += 1
+            actions.append(.part(client: scatter.client, requestID: scatter.requestID, index: part, outcome: .success(payload)))
+        case .failure(let code, let text):
+            scatter.failed += 1
+            statistics.callsFailed += 1
+            actions.append(.part(client: scatter.client, requestID: scatter.requestID, index: part, outcome: .failure(code, text)))
+        }
+        scatters[scatterID] = scatter
+        if scatter.isOver { closeScatter(scatterID, answer: true, into: &actions) }
+    }
+
+    /// Ends a scatter: cancels parts still open, releases its payload and, with `answer`, sends DONE.
+    mutating func closeScatter(_ scatterID: UInt64, answer: Bool, into actions: inout [BrokerAction]) {
+        guard let scatter = scatters.removeValue(forKey: scatterID) else { return }
+        scattersByClientKey[ClientCallKey(client: scatter.client, requestID: scatter.requestID)] = nil
+        for dispatchID in scatter.open.sorted() {
+            if let worker = calls[dispatchID]?.worker { actions.append(.cancel(worker: worker, dispatchID: dispatchID)) }
+            forget(dispatchID, into: &actions)
+        }
+        actions.append(.release(scatter.payload))
+        if answer {
+            actions.append(
+                .scatterDone(
+                    client: scatter.client, requestID: scatter.requestID,
+                    summary: ScatterSummary(parts: scatter.parts, succeeded: scatter.succeeded, failed: scatter.failed)))
+        }
+    }
+}

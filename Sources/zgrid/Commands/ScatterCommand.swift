@@ -1,0 +1,71 @@
+import ArgumentParser
+import ZGridClient
+import ZGridProtocol
+
+/// `zgrid scatter NAME [PAYLOAD]`: one query over every shard (or worker), or a parallel map.
+struct ScatterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scatter",
+        abstract: "Send a query to every shard of a function (or every worker) and print each part as it arrives.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "The function to call.")
+    var name: String
+
+    @Argument(help: "The payload (UTF-8 text) sent to every shard; with --map, one input per argument.")
+    var payloads: [String] = []
+
+    @Flag(name: .long, help: "Parallel map: spread the payload arguments over the workers, one call each.")
+    var map = false
+
+    @Option(name: .long, help: "Gather policy: all, first:N or quorum.")
+    var gather: String = "all"
+
+    @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
+    var connect: String?
+
+    @Option(name: .long, help: "Time limit in milliseconds.")
+    var timeoutMs: Int = 10_000
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.bootstrapLogging(config, label: "zgrid.client")
+        let policy = try parsePolicy()
+        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let stream =
+            map
+            ? try client.scatter(name, inputs: payloads.map { Array($0.utf8) }, gather: policy, timeout: .milliseconds(timeoutMs))
+            : try client.scatter(name, Array((payloads.first ?? "").utf8), gather: policy, timeout: .milliseconds(timeoutMs))
+        let started = MonotonicClock.nowNanoseconds()
+        var parts: [ScatterPart] = []
+        do {
+            for try await part in stream {
+                parts.append(part)
+                let micros = part.elapsed.components.attoseconds / 1_000_000_000_000 + part.elapsed.components.seconds * 1_000_000
+                switch part.result {
+                case .success(let bytes):
+                    print("part \(part.index) [\(micros) µs]: \(String(decoding: bytes.prefix(300), as: UTF8.self))")
+                case .failure(let error):
+                    print("part \(part.index) [\(micros) µs]: missing: \(error)")
+                }
+            }
+        } catch {
+            FileOutput.standardError("zgrid scatter \(name): \(error)")
+            await client.close()
+            throw ExitCode(2)
+        }
+        let total = (MonotonicClock.nowNanoseconds() - started) / 1000
+        let failed = parts.filter { if case .failure = $0.result { true } else { false } }.count
+        print("\(parts.count) parts, \(parts.count - failed) answered, \(failed) missing, in \(total) µs")
+        await client.close()
+        if failed > 0 { throw ExitCode(3) }
+    }
+
+    private func parsePolicy() throws -> GatherPolicy {
+        if gather == "all" { return .all }
+        if gather == "quorum" { return .quorum }
+        if gather.hasPrefix("first:"), let n = Int(gather.dropFirst(6)), n >= 1 { return .first(n) }
+        throw ValidationError("bad --gather '\(gather)': expected all, first:N or quorum")
+    }
+}
