@@ -30,8 +30,8 @@ extension BrokerCore {
         case .map:
             parts = (0..<inputs).map { (function, nil, $0, true) }
         case .broadcast:
-            if let total = shardTotals[function] {
-                parts = (0..<total).map { (Self.shardKey(function, $0), UInt32($0), nil, true) }
+            if let keys = shardKeys[function] {
+                parts = keys.enumerated().map { ($0.element, UInt32($0.offset), nil, true) }
             } else {
                 let serving = services[function]?.workers ?? []
                 parts = serving.map { (Self.pinnedKey(function, $0), nil, nil, false) }

@@ -23,6 +23,8 @@ public struct BrokerCore {
     var scattersByClientKey: [ClientCallKey: UInt64] = [:]
     /// The shard count of each sharded function, as its workers announced it.
     var shardTotals: [String: Int] = [:]
+    /// The routing keys of each sharded function's shards, by shard index.
+    var shardKeys: [String: [String]] = [:]
     var clients: [PeerID: ClientRecord] = [:]
     var deadlines = Heap<DeadlineEntry>()
     var nextDispatchID: UInt64 = 1
@@ -398,7 +400,10 @@ public struct BrokerCore {
         for descriptor in functions {
             for key in [descriptor.name, Self.pinnedKey(descriptor.name, peer)] where !keys.contains(key) { keys.append(key) }
             if let shards = descriptor.shards {
-                shardTotals[descriptor.name] = shards.total
+                if shardTotals[descriptor.name] != shards.total {
+                    shardTotals[descriptor.name] = shards.total
+                    shardKeys[descriptor.name] = (0..<shards.total).map { Self.shardKey(descriptor.name, $0) }
+                }
                 for shard in shards.indices {
                     let key = Self.shardKey(descriptor.name, shard)
                     if !keys.contains(key) { keys.append(key) }
@@ -439,8 +444,12 @@ public struct BrokerCore {
             services[function]?.workers.removeAll { $0 == peer }
             if services[function]?.workers.isEmpty == true {
                 if function.contains("@") {
-                    // A worker's own key dies with it; calls still queued there fail at once.
-                    services[function]?.noWorkersSince = now - options.unknownFunctionGraceMilliseconds
+                    // A worker's own key dies with it; calls still queued there fail at the next tick.
+                    if services[function]?.queue.isEmpty == true {
+                        services[function] = nil
+                    } else {
+                        services[function]?.noWorkersSince = now - options.unknownFunctionGraceMilliseconds
+                    }
                 } else {
                     services[function]?.noWorkersSince = now
                 }
@@ -529,6 +538,11 @@ public struct BrokerCore {
             for dispatchID in service.queue {
                 guard let call = calls[dispatchID], call.worker == nil else { continue }
                 failCall(dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
+            }
+            // Nothing waits and no worker serves it: forget the record, so names that clients
+            // invent cannot grow the table (a later call finds no record and fails at once).
+            if services[function]?.workers.isEmpty == true && services[function]?.queue.isEmpty == true {
+                services[function] = nil
             }
         }
     }

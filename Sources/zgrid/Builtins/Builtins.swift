@@ -8,15 +8,17 @@ enum Builtins {
     /// Every built-in function name.
     static let names = ["echo", "sleep", "hash", "search"]
 
-    /// Registers the named built-ins on `worker`. `search` is sharded when `shards` is given (it
-    /// holds those shards of the corpus made from `seed`); otherwise it holds the whole corpus.
+    /// Registers the named built-ins on `worker`. With `shards`, `search` and `echo` are sharded
+    /// (`search` holds those shards of the corpus made from `seed`, `echo` answers for them, for
+    /// measuring fan-out); otherwise `search` holds the whole corpus.
     /// `execution` overrides where handlers run; by default `echo` and `sleep` (which never block)
     /// run on the worker's I/O thread and the CPU-bound `hash` and `search` run concurrently.
     static func register(_ names: [String], on worker: Worker, shards: ShardSet?, seed: UInt64, execution: HandlerExecution? = nil) {
+        let spec = shards.map { ShardSpec(sortedIndices: $0.indices, total: $0.total) }
         for name in names {
             switch name {
             case "echo":
-                worker.register("echo", execution: execution ?? .ioThread) { request in request.payload }
+                worker.register("echo", shards: spec, execution: execution ?? .ioThread) { request in request.payload }
             case "sleep":
                 worker.register("sleep", execution: execution ?? .ioThread) { request in
                     let text = String(decoding: request.payload, as: UTF8.self)
@@ -37,7 +39,6 @@ enum Builtins {
             case "search":
                 let held = shards ?? (try? ShardSet(indices: [0], total: 1))!
                 let index = SearchIndex(shards: held, seed: seed)
-                let spec = shards.map { ShardSpec(sortedIndices: $0.indices, total: $0.total) }
                 worker.register("search", shards: spec, execution: execution ?? .concurrent) { request in
                     let query = String(decoding: request.payload, as: UTF8.self)
                     return Array(index.search(query, shard: request.shard).json.utf8)
