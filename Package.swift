@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -36,6 +37,7 @@ let package = Package(
             name: "ZGridBroker",
             dependencies: [
                 "ZGridProtocol",
+                "ZGridJobStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Collections", package: "swift-collections"),
             ]
@@ -52,6 +54,7 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "ZGridJobStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ZGridConfig", dependencies: ["ZGridProtocol", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "zgrid",
@@ -66,6 +69,7 @@ let package = Package(
         .testTarget(name: "ZGridProtocolTests", dependencies: ["ZGridProtocol"]),
         .testTarget(name: "ZGridBrokerTests", dependencies: ["ZGridBroker"]),
         .testTarget(name: "ZGridConfigTests", dependencies: ["ZGridConfig"]),
+        .testTarget(name: "ZGridJobStoreTests", dependencies: ["ZGridJobStore"]),
         .testTarget(
             name: "ZGridIntegrationTests",
             dependencies: ["ZGridBroker", "ZGridWorker", "ZGridClient", "ZeroMQ", "ZGridProtocol"]

@@ -11,6 +11,8 @@ enum ClientCommandItem: Sendable {
     case scatter(
         id: UInt64, function: String, header: CallHeader, spec: ScatterSpec, frames: [[UInt8]], timeoutMilliseconds: Int64,
         events: AsyncThrowingStream<ScatterEvent, any Error>.Continuation)
+    /// Send `command` with `frames` after the request id; the reply's bytes resume `continuation`.
+    case request(id: UInt64, command: ClientCommand, frames: [[UInt8]], timeoutMilliseconds: Int64, continuation: CallContinuation)
     /// The caller's task was cancelled.
     case cancel(id: UInt64)
     /// Close the connection; pending calls fail with ``GridError/closed``.

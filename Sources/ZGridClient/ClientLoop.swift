@@ -124,6 +124,15 @@ struct ClientLoop {
                 try socket.sendProtocolMessage(
                     tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: id, function: function, header: header,
                     extra: [payload])
+            case .request(let id, let command, let frames, let timeout, let continuation):
+                if earlyCancels.removeValue(forKey: id) != nil {
+                    continuation.resume(returning: .failure(.cancelled))
+                    continue
+                }
+                let deadline = now + timeout
+                pending[id] = Pending(waiter: .call(continuation), deadline: deadline, sentAt: now)
+                deadlines.insert(Deadline(at: deadline, id: id))
+                try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
             case .scatter(let id, let function, let header, let spec, let frames, let timeout, let events):
                 if earlyCancels.removeValue(forKey: id) != nil {
                     events.finish(throwing: GridError.cancelled)
@@ -182,6 +191,14 @@ struct ClientLoop {
             }
             let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nowNanoseconds() - startedAt))
             events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
+        case .success(.accepted(let id, let jobID)):
+            guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
+            pending[id] = nil
+            continuation.resume(returning: .success(.bigEndian(jobID)))
+        case .success(.jobReply(let id, let payloadStart)):
+            guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
+            pending[id] = nil
+            continuation.resume(returning: .success(payload(buffer, from: payloadStart)))
         case .success(.done(let id, let summary)):
             guard let call = pending[id], case .scatter(let events, _) = call.waiter else { return }
             pending[id] = nil
@@ -231,6 +248,7 @@ struct ClientLoop {
     private func reject(_ item: ClientCommandItem, _ error: GridError) {
         switch item {
         case .call(_, _, _, _, _, let continuation): continuation.resume(returning: .failure(error))
+        case .request(_, _, _, _, let continuation): continuation.resume(returning: .failure(error))
         case .scatter(_, _, _, _, _, _, let events): events.finish(throwing: error)
         case .cancel, .close: break
         }

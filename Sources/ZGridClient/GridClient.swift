@@ -16,10 +16,10 @@ import ZeroMQ
 public final class GridClient: Sendable {
     /// The broker endpoint.
     public let broker: String
-    private let mailbox: Mailbox<ClientCommandItem>
+    let mailbox: Mailbox<ClientCommandItem>
     private let loopExecutor: LoopExecutor
     private let thread: IOThread
-    private let nextID = Atomic<UInt64>(1)
+    let nextID = Atomic<UInt64>(1)
     private let closed = Atomic<Bool>(false)
 
     /// Connects to `broker` (a ZeroMQ endpoint such as `tcp://127.0.0.1:5555`). Connecting is
@@ -112,8 +112,9 @@ public final class GridClient: Sendable {
         return try startScatter(function, frames: inputs, mode: .map, gather: gather, timeout: timeout, priority: priority)
     }
 
-    /// The most inputs one parallel map takes (each is one frame of one message).
-    public static let maxScatterInputs = 60
+    /// The most inputs one parallel map takes (each is one frame of one message; with the broker's
+    /// default limit of 64 frames, 7 go to the envelope).
+    public static let maxScatterInputs = 57
 
     private func startScatter(
         _ function: String, frames: [[UInt8]], mode: ScatterSpec.Mode, gather: GatherPolicy, timeout: Duration, priority: Int
@@ -137,7 +138,7 @@ public final class GridClient: Sendable {
     }
 
     /// Checks a call's arguments; returns the timeout in milliseconds.
-    private func validate(_ function: String, timeout: Duration, priority: Int) throws(GridError) -> Int64 {
+    func validate(_ function: String, timeout: Duration, priority: Int) throws(GridError) -> Int64 {
         guard FunctionName.isValid(function) else {
             throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
         }
@@ -148,6 +149,23 @@ public final class GridClient: Sendable {
         }
         guard !closed.load(ordering: .relaxed) else { throw .closed }
         return milliseconds
+    }
+
+    /// Sends `command` with `frames` and waits for the reply's bytes (the job commands' transport).
+    func request(_ command: ClientCommand, _ frames: [[UInt8]], timeoutMilliseconds: Int64) async throws(GridError) -> [UInt8] {
+        guard !closed.load(ordering: .relaxed) else { throw .closed }
+        if Task.isCancelled { throw .cancelled }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let mailbox = self.mailbox
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CallContinuation) in
+                mailbox.post(
+                    .request(id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, continuation: continuation))
+            }
+        } onCancel: {
+            mailbox.post(.cancel(id: id))
+        }
+        return try result.get()
     }
 
     /// Calls `function` with a `Codable` input (JSON on the wire) and decodes its output.

@@ -28,6 +28,10 @@ public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     /// The input could not be encoded or the output could not be decoded on this side.
     case coding(String)
+    /// The background job ended without a result: dead-lettered, failed or cancelled.
+    case jobFailed(id: UInt64, state: String, lastError: String?)
+    /// No job has this id (never submitted, or purged).
+    case noSuchJob(UInt64)
 
     init(code: ErrorCode, message: String) {
         switch code {
@@ -60,6 +64,8 @@ public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
         case .closed: "the client is closed"
         case .invalidArgument(let message): "invalid argument: \(message)"
         case .coding(let message): "coding error: \(message)"
+        case .jobFailed(let id, let state, let lastError): "job \(id) is \(state)" + (lastError.map { ": \($0)" } ?? "")
+        case .noSuchJob(let id): "no job \(id)"
         }
     }
 }

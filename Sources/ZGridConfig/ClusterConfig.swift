@@ -17,12 +17,15 @@ public struct ClusterConfig: Sendable, Equatable {
     public var broker: BrokerSettings
     /// The worker pools (`[[pool]]`), in file order.
     public var pools: [PoolSettings]
+    /// The `[jobs]` table.
+    public var jobs: JobsSettings
 
     /// Creates a configuration.
     /// - Parameters:
     ///   - broker: Settings of the broker; all defaults if omitted.
     ///   - pools: The worker pools; none by default.
-    public init(broker: BrokerSettings = .init(), pools: [PoolSettings] = []) {
+    public init(broker: BrokerSettings = .init(), pools: [PoolSettings] = [], jobs: JobsSettings = .init()) {
+        self.jobs = jobs
         self.broker = broker
         self.pools = pools
     }

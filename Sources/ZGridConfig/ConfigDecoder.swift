@@ -3,7 +3,7 @@ import TOMLKit
 /// Turns TOML text into a validated ``ClusterConfig``.
 enum ConfigDecoder {
     /// The top-level sections, as written in the file.
-    static let knownSections = ["broker": "[broker]", "pool": "[[pool]]"]
+    static let knownSections = ["broker": "[broker]", "pool": "[[pool]]", "jobs": "[jobs]"]
 
     /// Parses `text` and validates every section and key; `file` is used in errors.
     static func decode(_ text: String, file: String) throws(ConfigError) -> ClusterConfig {
@@ -24,6 +24,14 @@ enum ConfigDecoder {
                 throw error(["broker"], "broker", "expected a [broker] table, got \(ValueDescription.of(value))")
             }
             broker = try BrokerSettings(reading: reader(table, .broker))
+        }
+
+        var jobs = JobsSettings()
+        if let value = root["jobs"] {
+            guard let table = value.table else {
+                throw error(["jobs"], "jobs", "expected a [jobs] table, got \(ValueDescription.of(value))")
+            }
+            jobs = try JobsSettings(reading: reader(table, .jobs))
         }
 
         var pools: [PoolSettings] = []
@@ -48,7 +56,7 @@ enum ConfigDecoder {
                 pools.append(pool)
             }
         }
-        return ClusterConfig(broker: broker, pools: pools)
+        return ClusterConfig(broker: broker, pools: pools, jobs: jobs)
     }
 
     /// Parses the TOML syntax, reporting syntax errors with their line.

@@ -9,6 +9,8 @@ struct TableLocation {
 
     /// The `[broker]` table.
     static let broker = TableLocation(display: "broker", path: ["broker"])
+    /// The `[jobs]` table.
+    static let jobs = TableLocation(display: "jobs", path: ["jobs"])
 
     /// The `[[pool]]` table at `index` (counted from 0).
     static func pool(_ index: Int) -> TableLocation {

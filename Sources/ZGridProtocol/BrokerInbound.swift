@@ -13,6 +13,12 @@ public enum BrokerInbound: Sendable, Equatable {
     case clientHeartbeat
     /// SCATTER from a client.
     case scatter(requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec, payloadStart: Int)
+    /// SUBMIT from a client.
+    case submit(requestID: UInt64, function: String, spec: JobSpec, uniqueKey: String?, tags: [String], payloadStart: Int)
+    /// JOB from a client: `verb` on job `jobID`; `waitMilliseconds` for WAIT.
+    case job(requestID: UInt64, verb: JobVerb, jobID: UInt64, waitMilliseconds: UInt32)
+    /// JOBS from a client: `verb` on the jobs matching a JSON filter.
+    case jobs(requestID: UInt64, verb: JobsVerb, filter: [UInt8])
     /// READY from a worker.
     case ready(concurrency: Int, functions: [ServiceDescriptor])
     /// REPLY from a worker.
@@ -67,7 +73,28 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let header = message.header(5) else { return .failure(.badHeader) }
             guard let spec = message.withBytes(6, { ScatterSpec(decoding: $0) }) else { return .failure(.badScatterSpec) }
             return .success(.scatter(requestID: id, function: function, header: header, spec: spec, payloadStart: 7))
-        case .reply, .error, .part, .done:
+        case .submit:
+            guard message.count >= 8 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            guard let function = message.functionName(4) else { return .failure(.badFunctionName) }
+            guard let spec = message.withBytes(5, { JobSpec(decoding: $0) }) else { return .failure(.badJobSpec) }
+            let key = message.withBytes(6) { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
+            let tagText = message.withBytes(7) { String(decoding: $0, as: UTF8.self) }
+            guard (key?.utf8.count ?? 0) <= 255, let tags = JobTags.parse(tagText) else { return .failure(.badJobSpec) }
+            return .success(.submit(requestID: id, function: function, spec: spec, uniqueKey: key, tags: tags, payloadStart: 8))
+        case .job:
+            guard message.count >= 6 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            guard let byte = message.singleByte(4), let verb = JobVerb(rawValue: byte) else { return .failure(.badVerb) }
+            guard let jobID = message.id(5) else { return .failure(.badID) }
+            let wait: UInt32 = message.count >= 7 ? message.withBytes(6) { $0.count == 4 ? $0.readBigEndianUInt32() : 0 } : 0
+            return .success(.job(requestID: id, verb: verb, jobID: jobID, waitMilliseconds: wait))
+        case .jobs:
+            guard message.count >= 6 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            guard let byte = message.singleByte(4), let verb = JobsVerb(rawValue: byte) else { return .failure(.badVerb) }
+            return .success(.jobs(requestID: id, verb: verb, filter: message.bytes(5)))
+        case .reply, .error, .part, .done, .accepted, .jobReply:
             return .failure(.unknownCommand)
         }
     }
@@ -85,7 +112,7 @@ public enum BrokerInbound: Sendable, Equatable {
             var functions: [ServiceDescriptor] = []
             for index in 4..<message.count {
                 let text = message.withBytes(index) { String(decoding: $0, as: UTF8.self) }
-                guard let descriptor = ServiceDescriptor(text) else { return .failure(.badFunctionName) }
+                guard let descriptor = ServiceDescriptor(parsing: text) else { return .failure(.badFunctionName) }
                 functions.append(descriptor)
             }
             return .success(.ready(concurrency: concurrency, functions: functions))

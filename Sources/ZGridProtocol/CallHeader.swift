@@ -1,9 +1,10 @@
 /// The compact per-call header frame: flags, priority, attempt, time limit and shard.
 ///
 /// Wire form, 8 bytes: flags (u8), priority (u8), attempt (u8), reserved (u8, 0), timeout in
-/// milliseconds (u32, big-endian, 0 = the broker's default). On REQUEST for one shard of a sharded
-/// function, 4 more bytes follow: the shard index (u32, big-endian). Receivers accept longer frames
-/// and ignore bytes they do not know, so later versions can append fields.
+/// milliseconds (u32, big-endian, 0 = the broker's default). On REQUEST, 4 more bytes may follow:
+/// the shard index (u32, big-endian; 0xFFFFFFFF = none), and after them 8 more: the background
+/// job's id (u64, big-endian). Receivers accept longer frames and ignore bytes they do not know,
+/// so later versions can append fields.
 public struct CallHeader: Sendable, Equatable {
     /// Bit 0 of ``flags``: the call may safely run twice, so the broker may retry it on another worker.
     public static let idempotentFlag: UInt8 = 0x01
@@ -20,15 +21,24 @@ public struct CallHeader: Sendable, Equatable {
     public var timeoutMilliseconds: UInt32
     /// On REQUEST: the shard of a sharded function this request is for.
     public var shard: UInt32?
+    /// On REQUEST: the background job this attempt runs.
+    public var job: UInt64?
 
     /// Creates a header.
-    public init(flags: UInt8 = 0, priority: UInt8 = 0, attempt: UInt8 = 1, timeoutMilliseconds: UInt32 = 0, shard: UInt32? = nil) {
+    public init(
+        flags: UInt8 = 0, priority: UInt8 = 0, attempt: UInt8 = 1, timeoutMilliseconds: UInt32 = 0, shard: UInt32? = nil,
+        job: UInt64? = nil
+    ) {
         self.flags = flags
         self.priority = priority
         self.attempt = attempt
         self.timeoutMilliseconds = timeoutMilliseconds
         self.shard = shard
+        self.job = job
     }
+
+    /// The shard field's value meaning "no shard", when a job id follows.
+    static let noShard = UInt32.max
 
     /// Whether the idempotent flag is set.
     public var isIdempotent: Bool {
@@ -40,7 +50,8 @@ public struct CallHeader: Sendable, Equatable {
     public var encoded: [UInt8] {
         var bytes: [UInt8] = [flags, priority, attempt, 0]
         bytes.appendBigEndian(timeoutMilliseconds)
-        if let shard { bytes.appendBigEndian(shard) }
+        if shard != nil || job != nil { bytes.appendBigEndian(shard ?? Self.noShard) }
+        if let job { bytes.appendBigEndian(job) }
         return bytes
     }
 
@@ -51,6 +62,8 @@ public struct CallHeader: Sendable, Equatable {
         priority = bytes[1]
         attempt = bytes[2]
         timeoutMilliseconds = bytes.readBigEndianUInt32(at: 4)
-        shard = bytes.count >= 12 ? bytes.readBigEndianUInt32(at: 8) : nil
+        let shardField = bytes.count >= 12 ? bytes.readBigEndianUInt32(at: 8) : Self.noShard
+        shard = shardField == Self.noShard ? nil : shardField
+        job = bytes.count >= 20 ? bytes.readBigEndianUInt64(at: 12) : nil
     }
 }

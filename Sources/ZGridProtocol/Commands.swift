@@ -24,6 +24,36 @@ public enum ClientCommand: UInt8, Sendable, CaseIterable {
     case part = 0x07
     /// Broker → client: a scatter is over; no more parts follow.
     case done = 0x08
+    /// Client → broker: queue a durable background job.
+    case submit = 0x09
+    /// Broker → client: the job is durable; carries its id.
+    case accepted = 0x0A
+    /// Client → broker: a job query or command (status, wait, cancel, retry) on one job id.
+    case job = 0x0B
+    /// Client → broker: list or purge jobs matching a JSON filter.
+    case jobs = 0x0C
+    /// Broker → client: the JSON answer to JOB or JOBS.
+    case jobReply = 0x0D
+}
+
+/// What a JOB command asks about one job (one byte).
+public enum JobVerb: UInt8, Sendable, CaseIterable {
+    /// The job's current record.
+    case status = 1
+    /// Wait until the job has finished (or the wait's time limit passes), then its record.
+    case wait = 2
+    /// Cancel the job: a queued job is removed, a running one has its handler cancelled.
+    case cancel = 3
+    /// Queue a dead, failed or cancelled job again with fresh attempts.
+    case retry = 4
+}
+
+/// What a JOBS command does with the jobs its filter matches (one byte).
+public enum JobsVerb: UInt8, Sendable, CaseIterable {
+    /// Return them.
+    case list = 1
+    /// Delete finished ones; returns how many.
+    case purge = 2
 }
 
 /// Commands exchanged between a worker and the broker (one byte, third frame).

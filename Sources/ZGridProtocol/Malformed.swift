@@ -22,6 +22,10 @@ public enum MalformedReason: String, Error, Sendable, CaseIterable, CustomString
     case badScatterSpec = "bad scatter spec"
     /// A PART or DONE frame is malformed.
     case badPart = "bad part"
+    /// A SUBMIT's spec, unique key or tags frame is invalid.
+    case badJobSpec = "bad job spec"
+    /// A JOB or JOBS command's verb is unknown.
+    case badVerb = "bad job verb"
     /// A frame is larger than allowed.
     case frameTooLarge = "frame too large"
 

@@ -52,6 +52,10 @@ public enum ClientInbound: Sendable, Equatable {
     case part(requestID: UInt64, header: PartHeader, payloadStart: Int)
     /// DONE: a scatter is over.
     case done(requestID: UInt64, summary: ScatterSummary)
+    /// ACCEPTED: a submitted job is durable.
+    case accepted(requestID: UInt64, jobID: UInt64)
+    /// JOB-REPLY: the JSON answer to a JOB or JOBS command, in frame `payloadStart`.
+    case jobReply(requestID: UInt64, payloadStart: Int)
 
     /// Decodes a message received on a client's DEALER socket.
     public static func decode(_ message: Multipart) -> Result<ClientInbound, MalformedReason> {
@@ -79,7 +83,13 @@ public enum ClientInbound: Sendable, Equatable {
             guard message.count == 4, let id = message.id(2) else { return .failure(.missingFrames) }
             guard let summary = message.withBytes(3, { ScatterSummary(decoding: $0) }) else { return .failure(.badPart) }
             return .success(.done(requestID: id, summary: summary))
-        case .call, .cancel, .scatter:
+        case .accepted:
+            guard message.count == 4, let id = message.id(2), let job = message.id(3) else { return .failure(.badID) }
+            return .success(.accepted(requestID: id, jobID: job))
+        case .jobReply:
+            guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }
+            return .success(.jobReply(requestID: id, payloadStart: 3))
+        case .call, .cancel, .scatter, .submit, .job, .jobs:
             return .failure(.unknownCommand)
         }
     }

@@ -166,7 +166,7 @@ public struct ServiceDescriptor: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses `name` or `name:SHARDS`; nil when the name or shard set is invalid.
-    public init?(_ text: String) {
+    public init?(parsing text: String) {
         let pieces = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(pieces[0])
         guard FunctionName.isValid(name) else { return nil }
@@ -186,7 +186,7 @@ public struct ServiceDescriptor: Sendable, Hashable, CustomStringConvertible {
 extension ServiceDescriptor: ExpressibleByStringLiteral {
     /// A descriptor written as a literal, such as `"search:0-3/16"`; the literal must be valid.
     public init(stringLiteral value: String) {
-        guard let descriptor = ServiceDescriptor(value) else { preconditionFailure("invalid service descriptor literal '\(value)'") }
+        guard let descriptor = ServiceDescriptor(parsing: value) else { preconditionFailure("invalid service descriptor literal '\(value)'") }
         self = descriptor
     }
 }

@@ -18,6 +18,8 @@ public struct WorkerRequest: Sendable {
     public let priority: Int
     /// For a sharded function: the shard this request is for (one of the shards the worker holds).
     public let shard: Int?
+    /// For a background job: its id (with ``attempt``, enough for a handler to be idempotent).
+    public let job: UInt64?
 
     /// The payload: the single frame, or all frames joined when the caller sent several.
     public var payload: [UInt8] { frames.count == 1 ? frames[0] : frames.flatMap { $0 } }
@@ -31,6 +33,7 @@ public struct WorkerRequest: Sendable {
         isIdempotent = header.isIdempotent
         priority = Int(header.priority)
         shard = header.shard.map(Int.init)
+        job = header.job
     }
 }
 

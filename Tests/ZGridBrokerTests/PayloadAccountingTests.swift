@@ -202,8 +202,8 @@ struct Simulation {
                 check(workers[index].state != .offline && workers[index].state != .draining, "request to \(workers[index].state) worker")
                 workers[index].running.append(dispatchID)
             }
-        case .requestPart, .part, .scatterDone:
-            check(false, "scatter action \(action) without any scatter")
+        case .requestPart, .part, .scatterDone, .requestJob, .storeWrite, .storeRead, .accepted, .jobReply, .jobFinished:
+            check(false, "scatter or job action \(action) without any scatter or job")
         case .reply(let client, let requestID, let payload):
             seen["reply", default: 0] += 1
             consume(payload, by: "reply")

@@ -41,5 +41,17 @@ enum ExampleConfig {
         # Seed of the generated search corpus.
         seed = 42
 
+        [jobs]
+        # SQLite file of the durable job store (WAL mode); "" runs the broker without jobs.
+        store = "zgrid-jobs.sqlite"
+        # Percent of each worker's concurrency that background jobs never take (kept for interactive calls).
+        reserve_percent = 25
+        # Time limit (lease) of a job attempt that names none, in milliseconds.
+        default_time_limit_ms = 300000
+        # How long a finished job's result is kept, in seconds.
+        result_ttl_s = 86400
+        # Longest retry backoff, in milliseconds.
+        max_backoff_ms = 3600000
+
         """
 }

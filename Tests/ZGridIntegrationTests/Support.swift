@@ -22,17 +22,42 @@ func quietLogger(_ label: String) -> Logger {
     return logger
 }
 
-/// Starts a broker on a free loopback port.
+/// Starts a broker on a free loopback port (with a job store when `jobStore` names a file).
 func startBroker(
     endpoint: String = "tcp://127.0.0.1:0", graceMilliseconds: Int64 = 300, maxMessageBytes: Int = 1 << 20,
-    maxQueuedPerFunction: Int = 100_000, context: Context? = nil
+    maxQueuedPerFunction: Int = 100_000, context: Context? = nil, jobStore: String? = nil
 ) throws -> BrokerServer {
     let options = BrokerOptions(
         heartbeat: testHeartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
         maxQueuedPerFunction: maxQueuedPerFunction)
     return try BrokerServer.start(
-        BrokerConfiguration(endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes),
+        BrokerConfiguration(endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, jobStorePath: jobStore),
         context: context, logger: quietLogger("test.broker"))
+}
+
+/// A fresh temporary directory, removed by ``TemporaryDirectory/remove()``.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "zgrid-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// A path inside the directory.
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A free loopback TCP port (bound and released; good enough for a test).
+func freePort() throws -> Int {
+    let context = try Context()
+    let socket = try Socket(context, type: .router)
+    try socket.bind("tcp://127.0.0.1:0")
+    let endpoint = try socket.lastEndpoint()
+    guard let port = Int(endpoint.split(separator: ":").last ?? "") else { throw LaunchError(message: "no port in \(endpoint)") }
+    return port
 }
 
 /// A worker running in a task, stopped by ``stop()``.
@@ -52,13 +77,13 @@ func startWorker(
     _ broker: BrokerServer, endpoint: String? = nil, concurrency: Int = 8, context: Context? = nil,
     _ setup: (Worker) -> Void
 ) async throws -> RunningWorker {
-    let before = broker.status.workers
+    let before = broker.status.statistics.workersJoined
     let worker = Worker(
         broker: endpoint ?? broker.endpoints[0], concurrency: concurrency, heartbeat: testHeartbeat,
         drainTimeoutMilliseconds: 5_000, context: context, logger: quietLogger("test.worker"))
     setup(worker)
     let task = Task { try await worker.run() }
-    try await waitUntil("worker registered") { broker.status.workers > before }
+    try await waitUntil("worker registered") { broker.status.statistics.workersJoined > before }
     return RunningWorker(worker: worker, task: task)
 }
 

@@ -1,3 +1,4 @@
+import ZGridJobStore
 import ZGridProtocol
 
 /// What the core asks the I/O shell to do.
@@ -7,6 +8,19 @@ public enum BrokerAction: Sendable, Equatable {
     /// Send REQUEST to a worker with one frame of a payload as its input (a part of a parallel
     /// map); the payload is shared, never given away.
     case requestPart(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: PayloadHandle, frame: Int)
+    /// Send REQUEST to a worker for one attempt of a background job.
+    case requestJob(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: [UInt8])
+    /// Hand writes to the job store; `token` comes back in ``BrokerEvent/storeCommitted(tokens:)``.
+    case storeWrite([StoreWrite], token: UInt64)
+    /// Ask the job store; the answer comes back in ``BrokerEvent/storeRead(token:_:)``.
+    case storeRead(StoreRead, token: UInt64)
+    /// Send ACCEPTED to a client: its job is durable.
+    case accepted(client: PeerID, requestID: UInt64, jobID: UInt64)
+    /// Send JOB-REPLY to a client.
+    case jobReply(client: PeerID, requestID: UInt64, answer: JobAnswer)
+    /// A job finished: the shell copies the result payload (if any) into the record, writes it to the
+    /// store, and sends each of `notify` a JOB-REPLY with the record.
+    case jobFinished(JobRecord, result: PayloadHandle?, notify: [ClientRequest])
     /// Send PART to a client: one part of a scatter, succeeded (the payload is given away) or failed.
     case part(client: PeerID, requestID: UInt64, index: Int, outcome: PartOutcome)
     /// Send DONE to a client: the scatter is over.
@@ -27,6 +41,20 @@ public enum BrokerAction: Sendable, Equatable {
     case release(PayloadHandle)
     /// Something worth a log line.
     case notice(BrokerNotice)
+}
+
+/// A client's request awaiting an answer.
+public struct ClientRequest: Sendable, Equatable {
+    /// The client.
+    public let client: PeerID
+    /// Its request id.
+    public let requestID: UInt64
+
+    /// Names a request.
+    public init(client: PeerID, requestID: UInt64) {
+        self.client = client
+        self.requestID = requestID
+    }
 }
 
 /// How one part of a scatter ended, as sent to the client.

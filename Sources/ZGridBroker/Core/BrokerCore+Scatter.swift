@@ -37,7 +37,7 @@ extension BrokerCore {
                 parts = serving.map { (Self.pinnedKey(function, $0), nil, nil, false) }
             }
         }
-        if parts.isEmpty && (spec.mode == .broadcast || withoutWorkersPastGrace(function, now: now)) {
+        if parts.isEmpty {
             if spec.mode == .broadcast {
                 fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
             } else {
@@ -58,6 +58,7 @@ extension BrokerCore {
             guard scatters[scatterID] != nil else { break }  // already over (a part failed at once)
             var partHeader = header
             partHeader.shard = part.shard
+            partHeader.job = nil
             var record = CallRecord(
                 client: client, requestID: requestID, function: function, service: part.service, header: partHeader, payload: payload,
                 deadline: deadline, worker: nil, sequence: 0)

@@ -1,5 +1,6 @@
 import DequeModule
 import HeapModule
+import ZGridJobStore
 import ZGridProtocol
 
 /// The broker's routing logic as a pure state machine: events in, actions out, no I/O.
@@ -25,6 +26,24 @@ public struct BrokerCore {
     var shardTotals: [String: Int] = [:]
     /// The routing keys of each sharded function's shards, by shard index.
     var shardKeys: [String: [String]] = [:]
+
+    // Background jobs.
+    var jobs: [Int64: JobEntry] = [:]
+    var jobQueues: [String: JobQueue] = [:]
+    var scheduledJobs = Heap<ScheduledJob>()
+    var nextJobID: Int64 = 1
+    var nextStoreToken: UInt64 = 1
+    var pendingAcks: [UInt64: [(ClientRequest, Int64)]] = [:]
+    var pendingReads: [UInt64: PendingRead] = [:]
+    var jobWaiters: [Int64: [JobWaiter]] = [:]
+    var waiterDeadlines = Heap<WaiterDeadline>()
+    var uniqueJobs: [String: Int64] = [:]
+    var random = CoreRandom(seed: 0x5EED)
+    /// The monotonic time of the last event.
+    var lastNow: Int64 = 0
+    /// Wall-clock time in milliseconds since 1970, set by the shell before each event; job
+    /// run-at times and timestamps use it.
+    public var wallNow: Int64 = 0
     var clients: [PeerID: ClientRecord] = [:]
     var deadlines = Heap<DeadlineEntry>()
     var nextDispatchID: UInt64 = 1
@@ -35,6 +54,7 @@ public struct BrokerCore {
     public init(options: BrokerOptions = .init(), now: Int64) {
         self.options = options
         startedAt = now
+        lastNow = now
         nextHeartbeatAt = now + options.heartbeat.intervalMilliseconds
     }
 
@@ -55,14 +75,17 @@ public struct BrokerCore {
 
     /// When the core next wants a ``BrokerEvent/tick``, in monotonic milliseconds.
     public var nextWakeup: Int64 {
-        if let first = deadlines.min { return min(first.deadline, nextHeartbeatAt) }
-        return nextHeartbeatAt
+        var wake = nextHeartbeatAt
+        if let first = deadlines.min { wake = min(wake, first.deadline) }
+        if let jobs = nextJobWakeup(now: lastNow) { wake = min(wake, jobs) }
+        return wake
     }
 
     // MARK: Events
 
     /// Handles one event at time `now`, appending the resulting actions to `actions`.
     public mutating func handle(_ event: BrokerEvent, now: Int64, into actions: inout [BrokerAction]) {
+        lastNow = now
         switch event {
         case .message(let peer, let message):
             handle(message, from: peer, now: now, into: &actions)
@@ -71,6 +94,12 @@ public struct BrokerCore {
             actions.append(.notice(.malformed(peer, reason)))
         case .tick:
             tick(now: now, into: &actions)
+        case .storeCommitted(let tokens):
+            storeCommitted(tokens, now: now, into: &actions)
+        case .storeRead(let token, let result):
+            storeRead(token, result, into: &actions)
+        case .storeFailed(let error):
+            storeFailed(error, into: &actions)
         }
     }
 
@@ -87,6 +116,17 @@ public struct BrokerCore {
         case .cancel(let requestID):
             touchClient(peer, now: now)
             cancelCall(from: peer, requestID: requestID, into: &actions)
+        case .submit(let requestID, let function, let spec, let uniqueKey, let tags, let payload):
+            touchClient(peer, now: now)
+            submitJob(
+                from: peer, requestID: requestID, function: function, spec: spec, uniqueKey: uniqueKey, tags: tags, payload: payload,
+                now: now, into: &actions)
+        case .job(let requestID, let verb, let jobID, let wait):
+            touchClient(peer, now: now)
+            jobCommand(from: peer, requestID: requestID, verb: verb, jobID: jobID, wait: wait, now: now, into: &actions)
+        case .jobs(let requestID, let verb, let query):
+            touchClient(peer, now: now)
+            jobsCommand(from: peer, requestID: requestID, verb: verb, query: query, into: &actions)
         case .clientHeartbeat:
             touchClient(peer, now: now)
             actions.append(.heartbeatClient(peer))
@@ -130,6 +170,9 @@ public struct BrokerCore {
             return
         }
         let deadline = now + timeLimit(header)
+        var header = header
+        header.shard = nil  // fields only the broker sets on REQUEST
+        header.job = nil
         var record = CallRecord(
             client: client, requestID: requestID, function: function, service: function, header: header, payload: payload,
             deadline: deadline, worker: nil, sequence: 0)
@@ -252,6 +295,10 @@ public struct BrokerCore {
             recordPart(scatterID, part: part, outcome, into: &actions)
             return
         }
+        if let job = call.job {
+            jobAttemptEnded(job, outcome, into: &actions)
+            return
+        }
         switch outcome {
         case .reply(let payload):
             statistics.callsSucceeded += 1
@@ -266,6 +313,7 @@ public struct BrokerCore {
     private mutating func completeCall(
         _ dispatchID: UInt64, on peer: PeerID, outcome: CallOutcome, now: Int64, into actions: inout [BrokerAction]
     ) {
+        workers[peer]?.jobAttempts.remove(dispatchID)
         guard workers[peer]?.inFlight.remove(dispatchID) != nil else {
             statistics.protocolViolations += 1
             if case .reply(let payload) = outcome { actions.append(.release(payload)) }
@@ -323,10 +371,11 @@ public struct BrokerCore {
             return
         }
         while workers[peer]?.hasCredit == true {
-            guard let (function, dispatchID) = oldestQueuedCall(for: worker.functions) else { return }
+            guard let (function, dispatchID) = oldestQueuedCall(for: worker.functions) else { break }
             services[function]?.queue.removeFirst()
             dispatch(dispatchID, to: peer, now: now, into: &actions)
         }
+        if !jobQueues.isEmpty { dispatchJobs(to: peer, now: now, into: &actions) }
     }
 
     /// The oldest live queued call among `functions`, skipping (and dropping) finished entries.
@@ -411,6 +460,7 @@ public struct BrokerCore {
             }
         }
         workers[peer] = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now)
+        statistics.workersJoined += 1
         for key in keys {
             services[key, default: ServiceRecord()].workers.append(peer)
             services[key]!.noWorkersSince = nil
@@ -503,6 +553,7 @@ public struct BrokerCore {
 
     private mutating func tick(now: Int64, into actions: inout [BrokerAction]) {
         expireDeadlines(now: now, into: &actions)
+        jobTick(now: now, into: &actions)
         guard now >= nextHeartbeatAt else { return }
         nextHeartbeatAt = now + options.heartbeat.intervalMilliseconds
         let expiry = options.heartbeat.expiryMilliseconds

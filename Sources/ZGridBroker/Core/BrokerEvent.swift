@@ -1,3 +1,4 @@
+import ZGridJobStore
 import ZGridProtocol
 
 /// An opaque token naming payload frames that the I/O shell holds for the core.
@@ -17,6 +18,12 @@ public enum CoreMessage: Sendable, Equatable {
     case clientHeartbeat
     /// SCATTER from a client; `inputs` is the number of payload frames.
     case scatter(requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec, payload: PayloadHandle, inputs: Int)
+    /// SUBMIT from a client, its payload copied out.
+    case submit(requestID: UInt64, function: String, spec: JobSpec, uniqueKey: String?, tags: [String], payload: [UInt8])
+    /// JOB from a client.
+    case job(requestID: UInt64, verb: JobVerb, jobID: UInt64, waitMilliseconds: UInt32)
+    /// JOBS from a client, its filter decoded.
+    case jobs(requestID: UInt64, verb: JobsVerb, query: JobQuery)
     /// READY from a worker.
     case ready(concurrency: Int, functions: [ServiceDescriptor])
     /// REPLY from a worker.
@@ -37,4 +44,10 @@ public enum BrokerEvent: Sendable, Equatable {
     case malformed(from: PeerID, MalformedReason)
     /// Time passed: expire deadlines, send heartbeats, drop silent peers.
     case tick
+    /// The job store made these writes durable.
+    case storeCommitted(tokens: [UInt64])
+    /// The job store answered a read.
+    case storeRead(token: UInt64, Result<StoreReadResult, JobStoreError>)
+    /// The job store failed to write; writes still waiting for a commit may be lost.
+    case storeFailed(JobStoreError)
 }

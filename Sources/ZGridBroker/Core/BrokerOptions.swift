@@ -12,6 +12,15 @@ public struct BrokerOptions: Sendable, Equatable {
     public var maxQueuedPerFunction: Int
     /// How many times an idempotent call is tried in all when workers die under it.
     public var maxAttempts: Int
+    /// The share of each worker's concurrency (percent, rounded up, at least one slot when the
+    /// worker has two or more) that background jobs never take, so interactive calls always find room.
+    public var jobReservePercent: Int
+    /// The time limit of a job attempt that names none, in milliseconds.
+    public var defaultJobTimeLimitMilliseconds: Int64
+    /// How long a finished job's result is kept when the job names no time-to-live, in milliseconds.
+    public var defaultResultTTLMilliseconds: Int64
+    /// The longest retry backoff, in milliseconds.
+    public var maxBackoffMilliseconds: Int64
 
     /// Creates options; the defaults suit a local cluster.
     public init(
@@ -19,12 +28,20 @@ public struct BrokerOptions: Sendable, Equatable {
         defaultTimeoutMilliseconds: Int64 = 30_000,
         unknownFunctionGraceMilliseconds: Int64 = 5_000,
         maxQueuedPerFunction: Int = 100_000,
-        maxAttempts: Int = 2
+        maxAttempts: Int = 2,
+        jobReservePercent: Int = 25,
+        defaultJobTimeLimitMilliseconds: Int64 = 300_000,
+        defaultResultTTLMilliseconds: Int64 = 86_400_000,
+        maxBackoffMilliseconds: Int64 = 3_600_000
     ) {
         self.heartbeat = heartbeat
         self.defaultTimeoutMilliseconds = defaultTimeoutMilliseconds
         self.unknownFunctionGraceMilliseconds = unknownFunctionGraceMilliseconds
         self.maxQueuedPerFunction = maxQueuedPerFunction
         self.maxAttempts = max(1, maxAttempts)
+        self.jobReservePercent = min(100, max(0, jobReservePercent))
+        self.defaultJobTimeLimitMilliseconds = defaultJobTimeLimitMilliseconds
+        self.defaultResultTTLMilliseconds = defaultResultTTLMilliseconds
+        self.maxBackoffMilliseconds = maxBackoffMilliseconds
     }
 }

@@ -8,6 +8,16 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var callsFailed = 0
     /// SCATTER messages accepted.
     public var scattersReceived = 0
+    /// Jobs accepted (durable).
+    public var jobsAccepted = 0
+    /// Jobs that succeeded.
+    public var jobsSucceeded = 0
+    /// Job attempts that failed and were scheduled again.
+    public var jobsRetried = 0
+    /// Jobs dead-lettered after their last attempt failed.
+    public var jobsDead = 0
+    /// Jobs cancelled.
+    public var jobsCancelled = 0
     /// Calls retried on another worker after their worker was lost.
     public var callsRetried = 0
     /// Calls cancelled by their client.
@@ -16,6 +26,8 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var malformedMessages = 0
     /// Well-formed messages dropped because they broke the protocol (unknown worker, READY twice…).
     public var protocolViolations = 0
+    /// Workers that registered (READY accepted).
+    public var workersJoined = 0
     /// Workers that went silent and were dropped.
     public var workersLost = 0
 

@@ -10,6 +10,10 @@ struct WorkerRecord {
     var lastSeen: Int64
     /// When this worker last got work, for least-recently-used tie breaking.
     var lastDispatchSequence: UInt64 = 0
+    /// The dispatch ids of `inFlight` that are background job attempts.
+    var jobAttempts: Set<UInt64> = []
+    /// How many job attempts the worker runs.
+    var jobsInFlight: Int { jobAttempts.count }
     /// Set after DISCONNECT: no new work, removed once idle.
     var draining = false
 
@@ -47,6 +51,8 @@ struct CallRecord {
     var frame: Int? = nil
     /// Whether the call may run again elsewhere after its worker is lost or fails.
     var retryable: Bool = false
+    /// The background job this call is an attempt of.
+    var job: Int64? = nil
     let deadline: Int64
     /// The worker running the call, nil while queued.
     var worker: PeerID?
@@ -54,7 +60,7 @@ struct CallRecord {
     let sequence: UInt64
 
     /// Whether the call releases its payload when it ends (a scatter part does not: the scatter does).
-    var ownsPayload: Bool { scatter == nil }
+    var ownsPayload: Bool { scatter == nil && job == nil }
 }
 
 /// One scatter: its parts are calls; it answers the client part by part, then DONE.

@@ -8,13 +8,20 @@ public struct BrokerConfiguration: Sendable {
     public var maxMessageBytes: Int
     /// The most frames in one message; longer messages are dropped as malformed.
     public var maxFrames: Int
+    /// The SQLite file of durable background jobs; nil runs the broker without jobs (SUBMIT is
+    /// refused).
+    public var jobStorePath: String?
 
     /// Creates a configuration.
-    public init(endpoints: [String], options: BrokerOptions = .init(), maxMessageBytes: Int = 16 << 20, maxFrames: Int = 64) {
+    public init(
+        endpoints: [String], options: BrokerOptions = .init(), maxMessageBytes: Int = 16 << 20, maxFrames: Int = 64,
+        jobStorePath: String? = nil
+    ) {
         self.endpoints = endpoints
         self.options = options
         self.maxMessageBytes = maxMessageBytes
         self.maxFrames = max(8, maxFrames)
+        self.jobStorePath = jobStorePath
     }
 }
 

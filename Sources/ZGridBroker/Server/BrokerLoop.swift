@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import ZGridJobStore
 import ZGridProtocol
 import ZeroMQ
 
@@ -6,6 +8,7 @@ import ZeroMQ
 struct BrokerLoop {
     private var core: BrokerCore
     private let store: PayloadStore
+    private let jobStore: JobStoreLink?
     private let logger: Logger
     private let publish: (BrokerSnapshot) -> Void
     private var actions: [BrokerAction] = []
@@ -20,17 +23,28 @@ struct BrokerLoop {
     /// How many messages are read per wake before timers are checked again.
     private static let burst = 256
 
-    init(configuration: BrokerConfiguration, logger: Logger, publish: @escaping (BrokerSnapshot) -> Void) {
+    init(configuration: BrokerConfiguration, jobStore: JobStoreLink?, logger: Logger, publish: @escaping (BrokerSnapshot) -> Void) {
         core = BrokerCore(options: configuration.options, now: MonotonicClock.nowMilliseconds())
+        core.wallNow = JobStoreLink.wallNow()
         store = PayloadStore(framesPerMessage: configuration.maxFrames)
+        self.jobStore = jobStore
         self.logger = logger
         self.publish = publish
         actions.reserveCapacity(64)
     }
 
-    /// Runs until the context is shut down.
+    /// Takes the unfinished jobs found in the store; their follow-up writes go out when the loop starts.
+    mutating func recover(_ records: [JobRecord], maxID: Int64) {
+        core.recoverJobs(records, maxID: maxID, now: MonotonicClock.nowMilliseconds(), into: &actions)
+    }
+
+    /// Runs until the stop signal.
     mutating func run(_ socket: borrowing Socket, stop: WakeSignal) {
-        var poller = Poller([socket.pollItem(), stop.pollItem])
+        jobStore?.start()
+        do { try perform(socket) } catch { logger.error("socket failed: \(error)") }
+        var items = [socket.pollItem(), stop.pollItem]
+        if let jobStore { items.append(jobStore.events.signal.pollItem) }
+        var poller = Poller(items)
         while true {
             let now = MonotonicClock.nowMilliseconds()
             var wait = max(0, min(core.nextWakeup - now, 1000))
@@ -43,7 +57,9 @@ struct BrokerLoop {
             }
             if poller.isReadable(1) { return }
             do {
+                core.wallNow = JobStoreLink.wallNow()
                 if poller.isReadable(0) { try readBurst(socket) }
+                if let jobStore, poller.isReadable(2) { try storeEvents(jobStore, socket) }
                 let after = MonotonicClock.nowMilliseconds()
                 if after >= core.nextWakeup {
                     core.handle(.tick, now: after, into: &actions)
@@ -62,7 +78,7 @@ struct BrokerLoop {
             publish(
                 BrokerSnapshot(
                     statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
-                    functions: core.servedFunctions, heldPayloads: store.held))
+                    functions: core.servedFunctions, heldPayloads: store.held, jobs: core.jobCounts))
         }
     }
 
@@ -70,6 +86,20 @@ struct BrokerLoop {
     /// sends let libzmq's I/O thread write them in few batches instead of waking once per message.
     private mutating func readBurst(_ socket: borrowing Socket) throws(ZMQError) {
         try receiveBurst(socket)
+        try perform(socket)
+    }
+
+    private mutating func storeEvents(_ jobStore: JobStoreLink, _ socket: borrowing Socket) throws(ZMQError) {
+        let now = MonotonicClock.nowMilliseconds()
+        for event in jobStore.take() {
+            switch event {
+            case .committed(let tokens, _): core.handle(.storeCommitted(tokens: tokens), now: now, into: &actions)
+            case .read(let token, let result): core.handle(.storeRead(token: token, result), now: now, into: &actions)
+            case .failed(let error):
+                logger.error("job store failed: \(error)")
+                core.handle(.storeFailed(error), now: now, into: &actions)
+            }
+        }
         try perform(socket)
     }
 
@@ -86,6 +116,20 @@ struct BrokerLoop {
             case .failure(let reason):
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
+            case .success(.submit(let requestID, _, _, _, _, _)) where jobStore == nil:
+                store.release(handle)
+                try socket.sendProtocolMessage(
+                    to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
+                    extra: [ErrorCode.internal.encoded, Array("this broker has no job store: set [jobs] store in cluster.conf".utf8)])
+            case .success(.jobs(let requestID, let verb, let filter)):
+                store.release(handle)
+                guard let query = try? JSONDecoder().decode(JobQuery.self, from: Data(filter)) else {
+                    try socket.sendProtocolMessage(
+                        to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
+                        extra: [ErrorCode.malformed.encoded, Array("the job filter is not valid JSON for JobQuery".utf8)])
+                    continue
+                }
+                core.handle(.message(from: peer, .jobs(requestID: requestID, verb: verb, query: query)), now: now, into: &actions)
             case .success(let inbound):
                 let message = coreMessage(inbound, handle: handle, frames: buffer.count)
                 if !message.carriesPayload { store.release(handle) }
@@ -106,6 +150,15 @@ struct BrokerLoop {
         case .reply(let dispatchID, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
             return .reply(dispatchID: dispatchID, payload: handle)
+        case .submit(let requestID, let function, let spec, let uniqueKey, let tags, let payloadStart):
+            store.setPayloadStart(payloadStart, for: handle)
+            let (buffer, range) = store.payload(handle)
+            let bytes = range.count == 1 ? buffer.bytes(range.lowerBound) : range.flatMap { buffer.bytes($0) }
+            return .submit(requestID: requestID, function: function, spec: spec, uniqueKey: uniqueKey, tags: tags, payload: bytes)
+        case .job(let requestID, let verb, let jobID, let wait):
+            return .job(requestID: requestID, verb: verb, jobID: jobID, waitMilliseconds: wait)
+        case .jobs(let requestID, let verb, _):
+            return .jobs(requestID: requestID, verb: verb, query: JobQuery())
         case .cancel(let requestID): return .cancel(requestID: requestID)
         case .clientHeartbeat: return .clientHeartbeat
         case .ready(let concurrency, let functions): return .ready(concurrency: concurrency, functions: functions)
@@ -144,6 +197,29 @@ struct BrokerLoop {
             case .scatterDone(let client, let requestID, let summary):
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.done.rawValue, id: requestID, extra: [summary.encoded])
+            case .requestJob(let worker, let dispatchID, let function, let header, let payload):
+                try socket.sendProtocolMessage(
+                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
+                    function: function, header: header, extra: [payload])
+            case .storeWrite(let writes, let token):
+                jobStore?.store.write(writes, token: token)
+            case .storeRead(let query, let token):
+                jobStore?.store.read(query, token: token)
+            case .accepted(let client, let requestID, let jobID):
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.accepted.rawValue, id: requestID, extra: [.bigEndian(jobID)])
+            case .jobReply(let client, let requestID, let answer):
+                try sendJobReply(socket, client, requestID, answer)
+            case .jobFinished(var record, let result, let notify):
+                if let result {
+                    let (buffer, range) = store.payload(result)
+                    record.result = range.count == 1 ? buffer.bytes(range.lowerBound) : range.flatMap { buffer.bytes($0) }
+                    store.release(result)
+                }
+                jobStore?.write([.upsert(record)])
+                for request in notify {
+                    try sendJobReply(socket, request.client, request.requestID, JobAnswer(jobs: [record.info]))
+                }
             case .reply(let client, let requestID, let payload):
                 let (buffer, range) = store.payload(payload)
                 try socket.sendProtocolMessage(
@@ -169,6 +245,12 @@ struct BrokerLoop {
             }
         }
         actions.removeAll(keepingCapacity: true)
+    }
+
+    private func sendJobReply(_ socket: borrowing Socket, _ client: PeerID, _ requestID: UInt64, _ answer: JobAnswer) throws(ZMQError) {
+        let json = (try? JSONEncoder().encode(answer)).map(Array.init) ?? Array("{\"jobs\":[]}".utf8)
+        try socket.sendProtocolMessage(
+            to: client, tag: ProtocolTag.client, command: ClientCommand.jobReply.rawValue, id: requestID, extra: [json])
     }
 
     private mutating func log(_ notice: BrokerNotice) {

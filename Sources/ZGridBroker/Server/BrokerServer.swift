@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import ZGridJobStore
 import ZGridProtocol
 import ZeroMQ
 
@@ -32,6 +33,24 @@ public final class BrokerServer: Sendable {
         let shared = LoopShared()
         let thread = Thread {
             defer { shared.finished.signal() }
+            var jobStore: JobStoreLink?
+            var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) = ([], 0, [:])
+            if let path = configuration.jobStorePath {
+                do {
+                    let link = try JobStoreLink(path: path)
+                    recovered = try link.store.recover()
+                    jobStore = link
+                } catch let error as BrokerError {
+                    outcome.withLock { $0 = .failure(error) }
+                    ready.signal()
+                    return
+                } catch {
+                    outcome.withLock { $0 = .failure(.setupFailed("job store \(path): \(error)")) }
+                    ready.signal()
+                    return
+                }
+            }
+            defer { jobStore?.store.close() }
             let socket: Socket
             do {
                 socket = try openRouter(context, configuration)
@@ -48,9 +67,13 @@ public final class BrokerServer: Sendable {
             outcome.withLock { $0 = .success(bound) }
             ready.signal()
             logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
-            var loop = BrokerLoop(configuration: configuration, logger: logger) { value in
+            if let jobStore {
+                logger.info("job store open", metadata: ["path": "\(configuration.jobStorePath ?? "")", "unfinished": "\(recovered.unfinished.count)"])
+            }
+            var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, logger: logger) { value in
                 shared.snapshot.withLock { $0 = value }
             }
+            loop.recover(recovered.unfinished, maxID: recovered.maxID)
             loop.run(socket, stop: stopSignal)
             logger.info("broker stopped")
         }
@@ -130,15 +153,18 @@ public struct BrokerSnapshot: Sendable, Equatable {
     public var functions: [String: Int] = [:]
     /// Payload buffers held by the core.
     public var heldPayloads = 0
+    /// Unfinished background jobs by state.
+    public var jobs: [String: Int] = [:]
 
     /// An empty snapshot.
     public init() {}
 
-    init(statistics: BrokerStatistics, workers: Int, callsInFlight: Int, functions: [String: Int], heldPayloads: Int) {
+    init(statistics: BrokerStatistics, workers: Int, callsInFlight: Int, functions: [String: Int], heldPayloads: Int, jobs: [String: Int]) {
         self.statistics = statistics
         self.workers = workers
         self.callsInFlight = callsInFlight
         self.functions = functions
         self.heldPayloads = heldPayloads
+        self.jobs = jobs
     }
 }

@@ -12,10 +12,13 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "An endpoint to bind (repeatable); overrides [broker] bind.")
     var bind: [String] = []
 
+    @Option(name: .long, help: "The job store's SQLite file; overrides [jobs] store (\"\" turns jobs off).")
+    var jobStore: String?
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
-        let server = try BrokerServer.start(BrokerConfiguration(config.broker, bind: bind), logger: logger)
+        let server = try BrokerServer.start(BrokerConfiguration(config, bind: bind, jobStore: jobStore), logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
         let number = await ShutdownSignals.wait()
         logger.info("signal \(number): stopping")
@@ -24,15 +27,23 @@ struct BrokerCommand: AsyncParsableCommand {
 }
 
 extension BrokerConfiguration {
-    /// The broker configuration for `settings`, with `bind` overriding its endpoints when not empty.
-    init(_ settings: BrokerSettings, bind: [String] = []) {
+    /// The broker configuration for `config`, with `bind` overriding its endpoints when not empty
+    /// and `jobStore` its job store path when given.
+    init(_ config: ClusterConfig, bind: [String] = [], jobStore: String? = nil) {
+        let settings = config.broker
+        let store = jobStore ?? config.jobs.store
         self.init(
             endpoints: bind.isEmpty ? settings.bind : bind,
             options: BrokerOptions(
                 heartbeat: HeartbeatSettings(intervalMilliseconds: Int64(settings.heartbeatIntervalMs), liveness: Int64(settings.liveness)),
                 defaultTimeoutMilliseconds: Int64(settings.defaultTimeoutMs),
-                unknownFunctionGraceMilliseconds: Int64(settings.unknownFunctionGraceMs)),
+                unknownFunctionGraceMilliseconds: Int64(settings.unknownFunctionGraceMs),
+                jobReservePercent: config.jobs.reservePercent,
+                defaultJobTimeLimitMilliseconds: Int64(config.jobs.defaultTimeLimitMs),
+                defaultResultTTLMilliseconds: Int64(config.jobs.resultTTLSeconds) * 1000,
+                maxBackoffMilliseconds: Int64(config.jobs.maxBackoffMs)),
             maxMessageBytes: settings.maxMessageBytes,
-            maxFrames: settings.maxFrames)
+            maxFrames: settings.maxFrames,
+            jobStorePath: store.isEmpty ? nil : store)
     }
 }

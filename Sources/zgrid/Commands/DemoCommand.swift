@@ -29,6 +29,8 @@ struct DemoCommand: AsyncParsableCommand {
         if served.contains("sleep") { await show(client, "sleep", "2000", timeout: .milliseconds(100)) }
         if served.contains("search") { await show(client, "search", "kalo mine") }
         if served.contains("sleep") { await show(client, "sleep", "soon") }
+        if served.contains("search") { await scatterSearch(client) }
+        if served.contains("hash") { await backgroundJob(client) }
         if served.contains("echo") { try await latency(client) }
         await client.close()
         print("stopping the cluster")
@@ -43,6 +45,27 @@ struct DemoCommand: AsyncParsableCommand {
             print("  \(function)(\(payload)) -> \(text)  [\(micros(since: started)) µs]")
         } catch {
             print("  \(function)(\(payload)) -> error: \(error)  [\(micros(since: started)) µs]")
+        }
+    }
+
+    private func scatterSearch(_ client: GridClient) async {
+        struct Hits: Decodable { let hits: Int }
+        let started = MonotonicClock.nowNanoseconds()
+        guard let result = try? await client.scatter("search", Array("kalo mine".utf8), timeout: .seconds(5)).gathered() else { return }
+        let hits = result.replies.values.compactMap { try? JSONDecoder().decode(Hits.self, from: Data($0)).hits }.reduce(0, +)
+        print(
+            "  scatter search(kalo mine) -> \(result.replies.count) of \(result.parts.count) shards answered, \(hits) hits  [\(micros(since: started)) µs]")
+    }
+
+    private func backgroundJob(_ client: GridClient) async {
+        let started = MonotonicClock.nowNanoseconds()
+        do {
+            let id = try await client.submit("hash", Array("200000".utf8), options: JobOptions(tags: ["demo"]))
+            let queued = micros(since: started)
+            let result = try await client.result(job: id, timeout: .seconds(10))
+            print("  job \(id): submit hash(200000) acknowledged (on disk) in \(queued) µs, result \(String(decoding: result, as: UTF8.self)) after \(micros(since: started)) µs")
+        } catch {
+            print("  background job -> error: \(error)")
         }
     }
 

@@ -1,0 +1,419 @@
+import ZGridJobStore
+import ZGridProtocol
+
+/// Durable background jobs: submit, dispatch on shared worker credit, leases, retries with
+/// backoff, dead-lettering, cancel, wait, and recovery after a restart.
+///
+/// Every state change is handed to the job store (``BrokerAction/storeWrite(_:token:)``); a job is
+/// acknowledged and dispatched only once the store has committed it.
+extension BrokerCore {
+    /// A placeholder client for calls that are job attempts (no client waits on the call itself).
+    static let jobClient = PeerID([])
+
+    // MARK: Recovery
+
+    /// Takes the unfinished jobs found in the store at start: queued and scheduled ones wait again,
+    /// ones that were running when the broker stopped run again (at-least-once).
+    public mutating func recoverJobs(_ records: [JobRecord], maxID: Int64, now: Int64, into actions: inout [BrokerAction]) {
+        nextJobID = max(nextJobID, maxID + 1)
+        var rewritten: [StoreWrite] = []
+        for var record in records where !record.state.isTerminal {
+            if record.state == .running {
+                record.state = .queued
+                record.worker = nil
+                record.lastError = "the broker stopped while this attempt ran"
+                record.updatedAt = wallNow
+                rewritten.append(.upsert(record))
+            }
+            jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
+            if let key = record.uniqueKey { uniqueJobs[key] = record.id }
+            makeReady(record.id)
+        }
+        if !rewritten.isEmpty { actions.append(.storeWrite(rewritten, token: takeToken())) }
+        dispatchReadyJobs(now: now, into: &actions)
+    }
+
+    // MARK: Client commands
+
+    /// SUBMIT: a new job, persisted before it is acknowledged.
+    mutating func submitJob(
+        from client: PeerID, requestID: UInt64, function: String, spec: JobSpec, uniqueKey: String?, tags: [String], payload: [UInt8],
+        now: Int64, into actions: inout [BrokerAction]
+    ) {
+        let request = ClientRequest(client: client, requestID: requestID)
+        if let key = uniqueKey, let existing = uniqueJobs[key], let entry = jobs[existing] {
+            // Coalesced: the unfinished job with this key stands for this submit too.
+            if entry.durable {
+                actions.append(.accepted(client: client, requestID: requestID, jobID: UInt64(existing)))
+            } else {
+                waitForCommit(request, of: existing)
+            }
+            return
+        }
+        let id = nextJobID
+        nextJobID += 1
+        let runAt = spec.runAt > wallNow ? spec.runAt : wallNow
+        let record = JobRecord(
+            id: id, function: function, payload: payload, state: spec.runAt > wallNow ? .scheduled : .queued,
+            priority: Int(spec.priority), attempts: 0, maxAttempts: Int(spec.maxAttempts),
+            backoffMilliseconds: Int64(spec.backoffMilliseconds),
+            timeLimitMilliseconds: spec.timeLimitMilliseconds == 0 ? options.defaultJobTimeLimitMilliseconds : Int64(spec.timeLimitMilliseconds),
+            resultTTLMilliseconds: spec.resultTTLSeconds == 0 ? options.defaultResultTTLMilliseconds : Int64(spec.resultTTLSeconds) * 1000,
+            uniqueKey: uniqueKey, tags: tags, runAt: runAt, createdAt: wallNow, updatedAt: wallNow)
+        jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
+        if let uniqueKey { uniqueJobs[uniqueKey] = id }
+        let token = takeToken()
+        pendingAcks[token, default: []].append((request, id))
+        actions.append(.storeWrite([.upsert(record)], token: token))
+    }
+
+    /// JOB: status, wait, cancel or retry one job.
+    mutating func jobCommand(
+        from client: PeerID, requestID: UInt64, verb: JobVerb, jobID: UInt64, wait: UInt32, now: Int64, into actions: inout [BrokerAction]
+    ) {
+        let request = ClientRequest(client: client, requestID: requestID)
+        let id = Int64(truncatingIfNeeded: jobID)
+        guard let entry = jobs[id] else {
+            // Finished (or unknown): only the store knows.
+            let token = takeToken()
+            pendingReads[token] = .job(request, verb, id)
+            actions.append(.storeRead(.job(id), token: token))
+            return
+        }
+        switch verb {
+        case .status, .retry:
+            actions.append(.jobReply(client: client, requestID: requestID, answer: JobAnswer(jobs: [entry.record.info])))
+        case .wait:
+            let deadline = now + Int64(wait)
+            jobWaiters[id, default: []].append(JobWaiter(request: request, deadline: deadline))
+            waiterDeadlines.insert(WaiterDeadline(deadline: deadline, jobID: id, requestID: requestID))
+        case .cancel:
+            cancelJob(id, now: now, into: &actions)
+            actions.append(.jobReply(client: client, requestID: requestID, answer: JobAnswer(jobs: [lastKnown(id)])))
+        }
+    }
+
+    /// JOBS: list or purge, answered by the store (after every write handed to it so far).
+    mutating func jobsCommand(from client: PeerID, requestID: UInt64, verb: JobsVerb, query: JobQuery, into actions: inout [BrokerAction]) {
+        let request = ClientRequest(client: client, requestID: requestID)
+        let states = Set((query.states ?? []).compactMap(JobState.init(rawValue:)))
+        let token = takeToken()
+        switch verb {
+        case .list:
+            let filter = JobFilter(
+                states: query.states == nil ? nil : states, function: query.function, tag: query.tag,
+                limit: min(max(query.limit ?? 100, 1), 10_000), afterID: query.afterID.map { Int64(truncatingIfNeeded: $0) })
+            pendingReads[token] = .list(request)
+            actions.append(.storeRead(.jobs(filter), token: token))
+        case .purge:
+            let terminal = Set(JobState.allCases.filter(\.isTerminal))
+            pendingReads[token] = .purge(request)
+            actions.append(
+                .storeRead(
+                    .purge(states: query.states == nil ? terminal : states.intersection(terminal), finishedBefore: query.finishedBefore ?? wallNow,
+                        function: query.function), token: token))
+        }
+    }
+
+    private mutating func cancelJob(_ id: Int64, now: Int64, into actions: inout [BrokerAction]) {
+        guard var entry = jobs[id] else { return }
+        if let dispatchID = entry.dispatchID, let worker = calls[dispatchID]?.worker {
+            actions.append(.cancel(worker: worker, dispatchID: dispatchID))
+            forget(dispatchID, into: &actions)
+        }
+        entry.dispatchID = nil
+        jobs[id] = entry
+        statistics.jobsCancelled += 1
+        finishJob(id, state: .cancelled, error: "cancelled by a client", result: nil, into: &actions)
+    }
+
+    // MARK: Store events
+
+    /// The store made writes durable: acknowledge their submits and let their jobs run.
+    mutating func storeCommitted(_ tokens: [UInt64], now: Int64, into actions: inout [BrokerAction]) {
+        for token in tokens {
+            guard let acks = pendingAcks.removeValue(forKey: token) else { continue }
+            for (request, id) in acks {
+                if var entry = jobs[id], !entry.durable {
+                    entry.durable = true
+                    jobs[id] = entry
+                    statistics.jobsAccepted += 1
+                    makeReady(id)
+                }
+                actions.append(.accepted(client: request.client, requestID: request.requestID, jobID: UInt64(id)))
+            }
+        }
+        dispatchReadyJobs(now: now, into: &actions)
+    }
+
+    /// The store failed a write: submits not yet acknowledged may not be durable, so they fail.
+    mutating func storeFailed(_ error: JobStoreError, into actions: inout [BrokerAction]) {
+        for (_, acks) in pendingAcks {
+            for (request, id) in acks {
+                if let entry = jobs[id], !entry.durable {
+                    jobs[id] = nil
+                    if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+                }
+                actions.append(
+                    .fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
+            }
+        }
+        pendingAcks.removeAll()
+        actions.append(.notice(.protocolViolation(PeerID([]), "job store failure: \(error)")))
+    }
+
+    /// The store answered a read.
+    mutating func storeRead(_ token: UInt64, _ result: Result<StoreReadResult, JobStoreError>, into actions: inout [BrokerAction]) {
+        guard let pending = pendingReads.removeValue(forKey: token) else { return }
+        let request: ClientRequest
+        switch pending {
+        case .job(let r, _, _), .list(let r), .purge(let r): request = r
+        }
+        let answer: StoreReadResult
+        switch result {
+        case .success(let value): answer = value
+        case .failure(let error):
+            actions.append(.fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
+            return
+        }
+        switch (pending, answer) {
+        case (.job(_, .retry, let id), .jobs(let records)):
+            guard var record = records.first, jobs[id] == nil, [.dead, .failed, .cancelled].contains(record.state) else {
+                reply(request, records.map(\.info), into: &actions)
+                return
+            }
+            record.state = .queued
+            record.attempts = 0
+            record.runAt = wallNow
+            record.finishedAt = nil
+            record.worker = nil
+            record.result = nil
+            record.updatedAt = wallNow
+            jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
+            let token = takeToken()
+            pendingAcks[token] = []
+            actions.append(.storeWrite([.upsert(record)], token: token))
+            // Acknowledged like a submit: ready once committed.
+            pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
+            reply(request, [record.info], into: &actions)
+        case (.job, .jobs(let records)), (.list, .jobs(let records)):
+            reply(request, records.map(\.info), into: &actions)
+        case (.purge, .purged(let count)):
+            actions.append(.jobReply(client: request.client, requestID: request.requestID, answer: JobAnswer(jobs: [], purged: count)))
+        default:
+            actions.append(.fail(client: request.client, requestID: request.requestID, code: .internal, message: "unexpected job store answer"))
+        }
+    }
+
+    private func reply(_ request: ClientRequest, _ jobs: [JobInfo], into actions: inout [BrokerAction]) {
+        guard request.client != Self.jobClient else { return }
+        actions.append(.jobReply(client: request.client, requestID: request.requestID, answer: JobAnswer(jobs: jobs)))
+    }
+
+    // MARK: Dispatch
+
+    /// Queues a job in its function's queue or the schedule, by its state.
+    private mutating func makeReady(_ id: Int64) {
+        guard let entry = jobs[id], entry.durable else { return }
+        switch entry.record.state {
+        case .queued: jobQueues[entry.record.function, default: JobQueue()].push(id, priority: entry.record.priority)
+        case .scheduled: scheduledJobs.insert(ScheduledJob(runAt: entry.record.runAt, id: id))
+        default: break
+        }
+    }
+
+    /// How many job attempts `worker` may run at once: its concurrency less the reserve for calls.
+    func jobSlots(of worker: WorkerRecord) -> Int {
+        guard worker.capacity > 1 else { return worker.capacity }
+        let reserve = max(options.jobReservePercent > 0 ? 1 : 0, (worker.capacity * options.jobReservePercent + 99) / 100)
+        return max(0, worker.capacity - reserve)
+    }
+
+    /// Gives queued jobs to workers with free job slots, for every function with queued jobs.
+    mutating func dispatchReadyJobs(now: Int64, into actions: inout [BrokerAction]) {
+        for function in jobQueues.keys.sorted() {
+            while let peer = bestJobWorker(for: function), let id = nextQueuedJob(for: function) {
+                dispatchJob(id, to: peer, now: now, into: &actions)
+            }
+        }
+    }
+
+    /// Gives `peer` queued jobs of its functions while it has free job slots.
+    mutating func dispatchJobs(to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
+        guard let worker = workers[peer], !worker.draining else { return }
+        for function in worker.functions where jobQueues[function] != nil {
+            while let current = workers[peer], current.hasCredit, current.jobsInFlight < jobSlots(of: current),
+                let id = nextQueuedJob(for: function)
+            {
+                dispatchJob(id, to: peer, now: now, into: &actions)
+            }
+        }
+    }
+
+    private mutating func nextQueuedJob(for function: String) -> Int64? {
+        guard var queue = jobQueues[function] else { return nil }
+        let jobs = self.jobs
+        let id = queue.popFirst { id in
+            guard let entry = jobs[id] else { return false }
+            return entry.durable && entry.record.state == .queued && entry.dispatchID == nil
+        }
+        jobQueues[function] = queue.isEmpty ? nil : queue
+        return id
+    }
+
+    /// The least loaded worker of `function` with a free job slot.
+    private func bestJobWorker(for function: String) -> PeerID? {
+        var best: (PeerID, WorkerRecord)?
+        for peer in services[function]?.workers ?? [] {
+            guard let candidate = workers[peer], candidate.hasCredit, candidate.jobsInFlight < jobSlots(of: candidate) else { continue }
+            if let (_, current) = best,
+                candidate.inFlight.count * current.capacity >= current.inFlight.count * candidate.capacity
+            {
+                continue
+            }
+            best = (peer, candidate)
+        }
+        return best?.0
+    }
+
+    private mutating func dispatchJob(_ id: Int64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
+        guard var entry = jobs[id] else { return }
+        entry.record.state = .running
+        entry.record.attempts += 1
+        entry.record.startedAt = wallNow
+        entry.record.updatedAt = wallNow
+        entry.record.worker = peer.description
+        let dispatchID = nextDispatchID
+        nextDispatchID += 1
+        entry.dispatchID = dispatchID
+        jobs[id] = entry
+        let header = CallHeader(
+            priority: UInt8(entry.record.priority), attempt: UInt8(clamping: entry.record.attempts),
+            timeoutMilliseconds: UInt32(clamping: entry.record.timeLimitMilliseconds), job: UInt64(id))
+        var call = CallRecord(
+            client: Self.jobClient, requestID: 0, function: entry.record.function, service: entry.record.function, header: header,
+            payload: nil, deadline: now + entry.record.timeLimitMilliseconds, worker: peer, sequence: nextSequence)
+        call.job = id
+        nextSequence += 1
+        calls[dispatchID] = call
+        deadlines.insert(DeadlineEntry(deadline: call.deadline, dispatchID: dispatchID))
+        workers[peer]!.inFlight.insert(dispatchID)
+        workers[peer]!.jobAttempts.insert(dispatchID)
+        workers[peer]!.lastDispatchSequence = nextSequence
+        nextSequence += 1
+        actions.append(.requestJob(worker: peer, dispatchID: dispatchID, function: entry.record.function, header: header, payload: entry.record.payload))
+        actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+    }
+
+    // MARK: Attempts ending
+
+    /// A job attempt ended: success finishes the job; a failure retries it after a backoff or,
+    /// with no attempts left, dead-letters it.
+    mutating func jobAttemptEnded(_ id: Int64, _ outcome: CallOutcome, into actions: inout [BrokerAction]) {
+        guard var entry = jobs[id] else {
+            if case .reply(let payload) = outcome { actions.append(.release(payload)) }
+            return
+        }
+        entry.dispatchID = nil
+        jobs[id] = entry
+        switch outcome {
+        case .reply(let payload):
+            statistics.jobsSucceeded += 1
+            finishJob(id, state: .succeeded, error: nil, result: payload, into: &actions)
+        case .failure(let code, let text):
+            let error = "\(code): \(text)"
+            if entry.record.attempts < entry.record.maxAttempts {
+                statistics.jobsRetried += 1
+                let base = Double(max(1, entry.record.backoffMilliseconds))
+                let exponential = base * Double(1 << min(entry.record.attempts - 1, 30))
+                let delay = Int64(min(Double(options.maxBackoffMilliseconds), exponential * (0.5 + random.unit())))
+                entry.record.state = .scheduled
+                entry.record.runAt = wallNow + delay
+                entry.record.lastError = error
+                entry.record.updatedAt = wallNow
+                jobs[id] = entry
+                scheduledJobs.insert(ScheduledJob(runAt: entry.record.runAt, id: id))
+                actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+            } else {
+                statistics.jobsDead += 1
+                finishJob(id, state: .dead, error: error, result: nil, into: &actions)
+            }
+        }
+    }
+
+    /// Moves a job to a final state, hands it to the store and answers everyone waiting on it.
+    private mutating func finishJob(_ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]) {
+        guard var entry = jobs.removeValue(forKey: id) else { return }
+        entry.record.state = state
+        if let error { entry.record.lastError = error }
+        entry.record.finishedAt = wallNow
+        entry.record.updatedAt = wallNow
+        if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+        let waiting = (jobWaiters.removeValue(forKey: id) ?? []).map(\.request)
+        actions.append(.jobFinished(entry.record, result: result, notify: waiting))
+    }
+
+    /// The record to report for `id`: in memory if unfinished.
+    private func lastKnown(_ id: Int64) -> JobInfo {
+        jobs[id]?.record.info
+            ?? JobInfo(
+                id: UInt64(id), function: "", state: JobState.cancelled.rawValue, priority: 0, attempts: 0, maxAttempts: 0, tags: [],
+                uniqueKey: nil, createdAt: 0, updatedAt: wallNow, runAt: 0, startedAt: nil, finishedAt: wallNow, worker: nil,
+                lastError: "cancelled by a client", result: nil)
+    }
+
+    // MARK: Time
+
+    /// Moves due scheduled jobs to their queues, answers expired waits, dispatches.
+    mutating func jobTick(now: Int64, into actions: inout [BrokerAction]) {
+        var moved = false
+        while let first = scheduledJobs.min, first.runAt <= wallNow {
+            scheduledJobs.removeMin()
+            guard var entry = jobs[first.id], entry.record.state == .scheduled, entry.record.runAt == first.runAt else { continue }
+            entry.record.state = .queued
+            entry.record.updatedAt = wallNow
+            jobs[first.id] = entry
+            jobQueues[entry.record.function, default: JobQueue()].push(first.id, priority: entry.record.priority)
+            moved = true
+        }
+        while let first = waiterDeadlines.min, first.deadline <= now {
+            waiterDeadlines.removeMin()
+            guard var waiters = jobWaiters[first.jobID], let index = waiters.firstIndex(where: { $0.request.requestID == first.requestID }),
+                let entry = jobs[first.jobID]
+            else { continue }
+            let waiter = waiters.remove(at: index)
+            jobWaiters[first.jobID] = waiters.isEmpty ? nil : waiters
+            actions.append(.jobReply(client: waiter.request.client, requestID: waiter.request.requestID, answer: JobAnswer(jobs: [entry.record.info])))
+        }
+        if moved || !jobQueues.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
+    }
+
+    /// When the job side next needs a tick, in monotonic milliseconds, given `now`.
+    func nextJobWakeup(now: Int64) -> Int64? {
+        var wake: Int64?
+        if let first = scheduledJobs.min { wake = now + max(0, first.runAt - wallNow) }
+        if let first = waiterDeadlines.min { wake = min(wake ?? first.deadline, first.deadline) }
+        return wake
+    }
+
+    // MARK: Helpers
+
+    private mutating func waitForCommit(_ request: ClientRequest, of id: Int64) {
+        for (token, acks) in pendingAcks where acks.contains(where: { $0.1 == id }) {
+            pendingAcks[token]!.append((request, id))
+            return
+        }
+    }
+
+    mutating func takeToken() -> UInt64 {
+        defer { nextStoreToken += 1 }
+        return nextStoreToken
+    }
+
+    /// Unfinished jobs by state, for status output.
+    public var jobCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for entry in jobs.values { counts[entry.record.state.rawValue, default: 0] += 1 }
+        return counts
+    }
+}

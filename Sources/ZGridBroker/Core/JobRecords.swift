@@ -1,0 +1,96 @@
+import Foundation
+import DequeModule
+import ZGridJobStore
+import ZGridProtocol
+
+/// A background job the core holds in memory: every unfinished job.
+struct JobEntry {
+    var record: JobRecord
+    /// Committed to disk: only then is it acknowledged and dispatched.
+    var durable: Bool
+    /// The running attempt's dispatch id.
+    var dispatchID: UInt64?
+}
+
+/// Queued jobs of one function, by priority (9 first), oldest first within a priority.
+struct JobQueue {
+    private var lanes: [Deque<Int64>] = Array(repeating: [], count: 10)
+
+    /// Adds a job at the back of its priority's lane (or the front, for a job put back).
+    mutating func push(_ id: Int64, priority: Int, front: Bool = false) {
+        let lane = min(9, max(0, priority))
+        if front { lanes[lane].prepend(id) } else { lanes[lane].append(id) }
+    }
+
+    /// The first job, highest priority first, for which `isLive` holds; dead entries are dropped.
+    mutating func popFirst(where isLive: (Int64) -> Bool) -> Int64? {
+        for lane in stride(from: 9, through: 0, by: -1) {
+            while let id = lanes[lane].popFirst() {
+                if isLive(id) { return id }
+            }
+        }
+        return nil
+    }
+
+    /// Whether any entry (live or not) is left.
+    var isEmpty: Bool { lanes.allSatisfy(\.isEmpty) }
+}
+
+/// A job waiting for its run-at time.
+struct ScheduledJob: Comparable {
+    let runAt: Int64
+    let id: Int64
+
+    static func < (lhs: ScheduledJob, rhs: ScheduledJob) -> Bool { (lhs.runAt, lhs.id) < (rhs.runAt, rhs.id) }
+}
+
+/// A client waiting for a job to finish (JOB WAIT).
+struct JobWaiter {
+    let request: ClientRequest
+    let deadline: Int64
+}
+
+/// When a JOB WAIT gives up.
+struct WaiterDeadline: Comparable {
+    let deadline: Int64
+    let jobID: Int64
+    let requestID: UInt64
+
+    static func < (lhs: WaiterDeadline, rhs: WaiterDeadline) -> Bool {
+        (lhs.deadline, lhs.jobID, lhs.requestID) < (rhs.deadline, rhs.jobID, rhs.requestID)
+    }
+}
+
+/// A store read the core waits for, and what to do with its answer.
+enum PendingRead {
+    case job(ClientRequest, JobVerb, Int64)
+    case list(ClientRequest)
+    case purge(ClientRequest)
+}
+
+/// A small deterministic random generator (SplitMix64) for backoff jitter, so the core stays pure.
+struct CoreRandom {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    /// A value in `0..<1`.
+    mutating func unit() -> Double {
+        state = state &+ 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(1 << 53)
+    }
+}
+
+extension JobRecord {
+    /// The record as reported to clients.
+    var info: JobInfo {
+        JobInfo(
+            id: UInt64(id), function: function, state: state.rawValue, priority: priority, attempts: attempts, maxAttempts: maxAttempts,
+            tags: tags, uniqueKey: uniqueKey, createdAt: createdAt, updatedAt: updatedAt, runAt: runAt, startedAt: startedAt,
+            finishedAt: finishedAt, worker: worker, lastError: lastError, result: result.map { Data($0) })
+    }
+}

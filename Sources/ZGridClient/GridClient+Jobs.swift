@@ -1,0 +1,137 @@
+import Foundation
+import ZGridProtocol
+
+/// A background job's status, as the broker reports it.
+public typealias JobStatus = JobInfo
+
+/// How a background job runs.
+public struct JobOptions: Sendable, Equatable {
+    /// 0 (lowest) to 9.
+    public var priority: Int
+    /// Run no earlier than this long after submitting.
+    public var delay: Duration?
+    /// Run no earlier than this wall-clock time (overrides `delay`).
+    public var runAt: Date?
+    /// Attempts in all before the job is dead-lettered.
+    public var maxAttempts: Int
+    /// The base of the exponential retry backoff (with jitter).
+    public var backoff: Duration
+    /// The time limit of one attempt; nil = the broker's default.
+    public var timeLimit: Duration?
+    /// How long the result is kept after the job finished; nil = the broker's default.
+    public var resultTTL: Duration?
+    /// A key that makes the job unique among unfinished jobs.
+    public var uniqueKey: String?
+    /// Up to 16 tags, each 1 to 64 characters without commas.
+    public var tags: [String]
+
+    /// Creates options; the defaults run the job as soon as possible, up to 3 attempts, 1 s backoff base.
+    public init(
+        priority: Int = 0, delay: Duration? = nil, runAt: Date? = nil, maxAttempts: Int = 3, backoff: Duration = .seconds(1),
+        timeLimit: Duration? = nil, resultTTL: Duration? = nil, uniqueKey: String? = nil, tags: [String] = []
+    ) {
+        self.priority = priority
+        self.delay = delay
+        self.runAt = runAt
+        self.maxAttempts = maxAttempts
+        self.backoff = backoff
+        self.timeLimit = timeLimit
+        self.resultTTL = resultTTL
+        self.uniqueKey = uniqueKey
+        self.tags = tags
+    }
+}
+
+extension GridClient {
+    /// The time limit for job commands that do not wait.
+    static let jobCommandTimeout: Int64 = 30_000
+
+    /// Queues a durable background job and returns its id once it is committed to disk.
+    public func submit(_ function: String, _ payload: [UInt8] = [], options: JobOptions = JobOptions()) async throws(GridError) -> UInt64 {
+        _ = try validate(function, timeout: .seconds(1), priority: options.priority)
+        guard (1...Int(UInt16.max)).contains(options.maxAttempts) else { throw .invalidArgument("maxAttempts must be from 1 to 65535") }
+        guard JobTags.isValid(options.tags) else {
+            throw .invalidArgument("tags: at most \(JobTags.maxCount), each 1 to \(JobTags.maxLength) characters without commas")
+        }
+        guard (options.uniqueKey?.utf8.count ?? 0) <= 255 else { throw .invalidArgument("uniqueKey is longer than 255 bytes") }
+        var runAt: Int64 = 0
+        if let date = options.runAt {
+            runAt = Int64(date.timeIntervalSince1970 * 1000)
+        } else if let delay = options.delay {
+            runAt = Int64(Date().timeIntervalSince1970 * 1000) + Self.milliseconds(delay)
+        }
+        let spec = JobSpec(
+            priority: UInt8(options.priority), maxAttempts: UInt16(options.maxAttempts),
+            backoffMilliseconds: UInt32(clamping: Self.milliseconds(options.backoff)),
+            timeLimitMilliseconds: UInt32(clamping: options.timeLimit.map(Self.milliseconds) ?? 0),
+            resultTTLSeconds: UInt32(clamping: (options.resultTTL.map(Self.milliseconds) ?? 0) / 1000), runAt: runAt)
+        let frames: [[UInt8]] = [
+            Array(function.utf8), spec.encoded, Array((options.uniqueKey ?? "").utf8), Array(JobTags.encode(options.tags).utf8), payload,
+        ]
+        let reply = try await request(.submit, frames, timeoutMilliseconds: Self.jobCommandTimeout)
+        guard reply.count == 8 else { throw .internal("ACCEPTED without a job id") }
+        return reply.withUnsafeBytes { $0.readBigEndianUInt64() }
+    }
+
+    /// The job's current status.
+    public func status(job id: UInt64) async throws(GridError) -> JobStatus {
+        try await jobCommand(.status, id, wait: 0)
+    }
+
+    /// Waits until the job has finished and returns its result; throws ``GridError/jobFailed(id:state:lastError:)``
+    /// when it was dead-lettered or cancelled, ``GridError/timeout(_:)`` when it has not finished in time.
+    public func result(job id: UInt64, timeout: Duration = .seconds(30)) async throws(GridError) -> [UInt8] {
+        let wait = Self.milliseconds(timeout)
+        let status = try await jobCommand(.wait, id, wait: UInt32(clamping: wait))
+        switch status.state {
+        case "succeeded": return Array(status.result ?? Data())
+        case "dead", "failed", "cancelled": throw .jobFailed(id: id, state: status.state, lastError: status.lastError)
+        default: throw .timeout("job \(id) is still \(status.state)")
+        }
+    }
+
+    /// Cancels the job: a queued job is removed, a running one has its handler cancelled. Returns its status.
+    @discardableResult
+    public func cancel(job id: UInt64) async throws(GridError) -> JobStatus {
+        try await jobCommand(.cancel, id, wait: 0)
+    }
+
+    /// Queues a dead, failed or cancelled job again with fresh attempts. Returns its status.
+    @discardableResult
+    public func retry(job id: UInt64) async throws(GridError) -> JobStatus {
+        try await jobCommand(.retry, id, wait: 0)
+    }
+
+    /// The jobs matching `query` (at most `query.limit`, default 100), by id.
+    public func jobs(_ query: JobQuery = JobQuery()) async throws(GridError) -> [JobStatus] {
+        try await jobsCommand(.list, query).jobs
+    }
+
+    /// Deletes finished jobs matching `query` (finished before `query.finishedBefore`, default now); returns how many.
+    public func purge(_ query: JobQuery = JobQuery()) async throws(GridError) -> Int {
+        try await jobsCommand(.purge, query).purged ?? 0
+    }
+
+    private func jobCommand(_ verb: JobVerb, _ id: UInt64, wait: UInt32) async throws(GridError) -> JobStatus {
+        let frames: [[UInt8]] = [[verb.rawValue], .bigEndian(id), .bigEndian(wait)]
+        let answer = try await decode(request(.job, frames, timeoutMilliseconds: Self.jobCommandTimeout + Int64(wait)))
+        guard let status = answer.jobs.first else { throw .noSuchJob(id) }
+        return status
+    }
+
+    private func jobsCommand(_ verb: JobsVerb, _ query: JobQuery) async throws(GridError) -> JobAnswer {
+        let filter: Data
+        do { filter = try JSONEncoder().encode(query) } catch { throw .coding("cannot encode the job filter: \(error)") }
+        return try decode(await request(.jobs, [[verb.rawValue], Array(filter)], timeoutMilliseconds: Self.jobCommandTimeout))
+    }
+
+    private func decode(_ bytes: [UInt8]) throws(GridError) -> JobAnswer {
+        do { return try JSONDecoder().decode(JobAnswer.self, from: Data(bytes)) } catch {
+            throw .coding("cannot decode the broker's job answer: \(error)")
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,40 @@
+import GRDB
+
+/// Applies `StoreWrite`s inside the current transaction, with cached prepared statements.
+enum JobWrites {
+    /// Applies `writes` in order and returns how many job upserts and deletes they held.
+    static func apply(_ writes: some Sequence<StoreWrite>, in db: Database) throws -> Int {
+        var jobs = 0
+        var highestID: Int64?
+        for write in writes {
+            switch write {
+            case .upsert(let job):
+                let statement = try db.cachedStatement(sql: JobRow.upsertSQL)
+                statement.setUncheckedArguments(JobRow.arguments(for: job))
+                try statement.execute()
+                highestID = max(highestID ?? job.id, job.id)
+                jobs += 1
+            case .delete(let id):
+                try db.cachedStatement(sql: "DELETE FROM jobs WHERE id = ?").execute(arguments: [id])
+                jobs += 1
+            case .scheduleFired(let name, let slot):
+                try db.cachedStatement(sql: """
+                    INSERT INTO schedules (name, last_slot) VALUES (?, ?)
+                    ON CONFLICT(name) DO UPDATE SET last_slot = excluded.last_slot
+                    """).execute(arguments: [name, slot])
+            }
+        }
+        if let highestID {
+            try raiseHighestID(to: highestID, in: db)
+        }
+        return jobs
+    }
+
+    /// Raises the recorded highest job id ever written (never lowers it).
+    private static func raiseHighestID(to id: Int64, in db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO store_meta (key, value) VALUES ('max_job_id', ?)
+            ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)
+            """).execute(arguments: [id])
+    }
+}

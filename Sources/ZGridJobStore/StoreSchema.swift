@@ -1,0 +1,52 @@
+import GRDB
+
+/// The tables and indices of the store, created and upgraded by GRDB's migrator.
+enum StoreSchema {
+    /// The migrations, in order; add new ones at the end, never edit a shipped one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: jobs, schedules, meta") { db in
+            try db.execute(sql: version1)
+        }
+        return migrator
+    }
+
+    /// The first schema. `id` is an INTEGER PRIMARY KEY (the rowid) chosen by the broker; `tags` is the
+    /// comma-joined list; `result` is NULL for no result.
+    /// `store_meta` keeps the highest job id ever written, which deletes and purges cannot lower.
+    private static let version1 = """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY NOT NULL,
+            function TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            state TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            backoff_ms INTEGER NOT NULL,
+            time_limit_ms INTEGER NOT NULL,
+            result_ttl_ms INTEGER NOT NULL,
+            unique_key TEXT,
+            tags TEXT NOT NULL,
+            run_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER,
+            worker TEXT,
+            last_error TEXT,
+            result BLOB
+        );
+        CREATE INDEX jobs_by_state ON jobs(state, id);
+        CREATE INDEX jobs_by_function ON jobs(function);
+        CREATE INDEX jobs_by_unique_key ON jobs(unique_key) WHERE unique_key IS NOT NULL;
+        CREATE TABLE schedules (
+            name TEXT PRIMARY KEY NOT NULL,
+            last_slot INTEGER NOT NULL
+        );
+        CREATE TABLE store_meta (
+            key TEXT PRIMARY KEY NOT NULL,
+            value INTEGER NOT NULL
+        );
+        """
+}

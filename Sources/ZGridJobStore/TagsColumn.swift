@@ -1,0 +1,16 @@
+/// How a job's tags are kept in the one `tags` column: joined with commas.
+enum TagsColumn {
+    /// The column value of `tags`; the empty string for no tags.
+    static func join(_ tags: [String]) -> String {
+        tags.joined(separator: ",")
+    }
+
+    /// The tags of a column value.
+    static func split(_ column: String) -> [String] {
+        column.isEmpty ? [] : column.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// A condition on the `tags` column, true when `tag` is one of the tags exactly (case-sensitive,
+    /// no wildcards); its one argument is the tag.
+    static let containsCondition = "instr(',' || tags || ',', ',' || ? || ',') > 0"
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import ZGridClient
+import ZGridProtocol
+
+/// `zgrid jobs`: inspect and manage background jobs.
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs", abstract: "List, show, wait for, retry, cancel and purge background jobs.",
+        subcommands: [List.self, Show.self, Wait.self, Retry.self, Cancel.self, Purge.self])
+
+    /// Options shared by every `jobs` subcommand.
+    struct Connection: ParsableArguments {
+        @OptionGroup var common: CommonOptions
+
+        @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
+        var connect: String?
+
+        func client() throws -> GridClient {
+            let config = try common.loadConfig()
+            let logger = try common.bootstrapLogging(config, label: "zgrid.client", defaultLevel: "warning")
+            return try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        }
+    }
+
+    /// Filters shared by list and purge.
+    struct Filter: ParsableArguments {
+        @Option(name: .long, help: "Only jobs in this state (repeatable): queued, scheduled, running, succeeded, failed, dead, cancelled.")
+        var state: [String] = []
+
+        @Option(name: .long, help: "Only jobs of this function.")
+        var function: String?
+
+        @Option(name: .long, help: "Only jobs with this tag.")
+        var tag: String?
+
+        func query(limit: Int? = nil, afterID: UInt64? = nil, finishedBefore: Int64? = nil) throws -> JobQuery {
+            let known = ["queued", "scheduled", "running", "succeeded", "failed", "dead", "cancelled"]
+            for name in state where !known.contains(name) {
+                throw ValidationError("unknown state '\(name)': expected one of \(known.joined(separator: ", "))")
+            }
+            return JobQuery(
+                states: state.isEmpty ? nil : state, function: function, tag: tag, limit: limit, afterID: afterID, finishedBefore: finishedBefore)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List jobs, one line each.")
+        @OptionGroup var connection: Connection
+        @OptionGroup var filter: Filter
+        @Option(name: .long, help: "At most this many.") var limit: Int = 100
+        @Option(name: .long, help: "Only jobs with a larger id (paging).") var after: UInt64?
+
+        func run() async throws {
+            let client = try connection.client()
+            let jobs = try await client.jobs(filter.query(limit: limit, afterID: after))
+            print("id\tstate\tfunction\tattempts\tpriority\ttags\tlast error")
+            for job in jobs {
+                print(
+                    "\(job.id)\t\(job.state)\t\(job.function)\t\(job.attempts)/\(job.maxAttempts)\t\(job.priority)\t\(job.tags.joined(separator: ","))\t\(job.lastError ?? "")"
+                )
+            }
+            await client.close()
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one job in full (JSON).")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The job id.") var id: UInt64
+
+        func run() async throws {
+            let client = try connection.client()
+            try await printJob(client.status(job: id))
+            await client.close()
+        }
+    }
+
+    struct Wait: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Wait for a job to finish and print its result.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The job id.") var id: UInt64
+        @Option(name: .long, help: "Give up after this many seconds.") var timeoutS: Int = 60
+
+        func run() async throws {
+            let client = try connection.client()
+            do {
+                let result = try await client.result(job: id, timeout: .seconds(timeoutS))
+                print(String(decoding: result, as: UTF8.self))
+            } catch {
+                FileOutput.standardError("zgrid jobs wait \(id): \(error)")
+                await client.close()
+                throw ExitCode(2)
+            }
+            await client.close()
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Queue a dead, failed or cancelled job again with fresh attempts.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The job id.") var id: UInt64
+
+        func run() async throws {
+            let client = try connection.client()
+            try await printJob(client.retry(job: id))
+            await client.close()
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a job: queued ones are removed, running ones stopped.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The job id.") var id: UInt64
+
+        func run() async throws {
+            let client = try connection.client()
+            try await printJob(client.cancel(job: id))
+            await client.close()
+        }
+    }
+
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete finished jobs (succeeded, failed, dead, cancelled).")
+        @OptionGroup var connection: Connection
+        @OptionGroup var filter: Filter
+        @Option(name: .long, help: "Only jobs that finished at least this many seconds ago.") var olderThanS: Int = 0
+
+        func run() async throws {
+            let client = try connection.client()
+            let before = Int64(Date().timeIntervalSince1970 * 1000) - Int64(olderThanS) * 1000
+            let count = try await client.purge(filter.query(finishedBefore: before))
+            print("purged \(count) jobs")
+            await client.close()
+        }
+    }
+}
+
+/// Prints a job as indented JSON (its result as text when it is valid UTF-8).
+private func printJob(_ job: JobStatus) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(job), as: UTF8.self))
+    if let result = job.result, let text = String(data: result, encoding: .utf8) { print("result: \(text)") }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import ZGridClient
+import ZGridProtocol
+
+/// `zgrid submit`: queues a durable background job, or a whole file of them.
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Queue a durable background job and print its id once it is on disk; or bulk-submit a JSON Lines file.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "The function to run (not with --from).")
+    var function: String?
+
+    @Argument(help: "The payload, sent as UTF-8 text.")
+    var payload: String = ""
+
+    @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
+    var connect: String?
+
+    @Option(name: .long, help: "Priority 0-9.")
+    var priority: Int = 0
+
+    @Option(name: .long, help: "Run no earlier than this many milliseconds from now.")
+    var delayMs: Int?
+
+    @Option(name: .long, help: "Attempts in all before the job is dead-lettered.")
+    var maxAttempts: Int = 3
+
+    @Option(name: .long, help: "Base of the exponential retry backoff, in milliseconds.")
+    var backoffMs: Int = 1000
+
+    @Option(name: .long, help: "Time limit of one attempt, in milliseconds (default: [jobs] default_time_limit_ms).")
+    var timeLimitMs: Int?
+
+    @Option(name: .long, help: "How long the result is kept, in seconds (default: [jobs] result_ttl_s).")
+    var resultTtlS: Int?
+
+    @Option(name: .long, help: "A key that makes the job unique among unfinished jobs (a second submit returns the first's id).")
+    var uniqueKey: String?
+
+    @Option(name: .long, help: "A tag (repeatable).")
+    var tag: [String] = []
+
+    @Flag(name: .long, help: "Wait for the job to finish and print its result.")
+    var wait = false
+
+    @Option(name: .long, help: "Bulk-submit a JSON Lines file: one {\"function\", \"payload\", \"priority\", \"delay_ms\", \"max_attempts\", \"unique_key\", \"tags\"} per line.")
+    var from: String?
+
+    @Option(name: .long, help: "Submits kept in flight during a bulk submit.")
+    var inFlight: Int = 256
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.bootstrapLogging(config, label: "zgrid.client", defaultLevel: "warning")
+        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        defer { Task { await client.close() } }
+        if let from {
+            try await BulkSubmit(client: client, path: from, inFlight: max(1, inFlight)).run()
+            await client.close()
+            return
+        }
+        guard let function else { throw ValidationError("name the function to run, or give --from FILE.jsonl") }
+        let options = JobOptions(
+            priority: priority, delay: delayMs.map { .milliseconds($0) }, maxAttempts: maxAttempts, backoff: .milliseconds(backoffMs),
+            timeLimit: timeLimitMs.map { .milliseconds($0) }, resultTTL: resultTtlS.map { .seconds($0) }, uniqueKey: uniqueKey, tags: tag)
+        do {
+            let id = try await client.submit(function, Array(payload.utf8), options: options)
+            print(id)
+            if wait {
+                let result = try await client.result(job: id, timeout: .seconds(3600))
+                print(String(decoding: result, as: UTF8.self))
+            }
+        } catch {
+            FileOutput.standardError("zgrid submit: \(error)")
+            await client.close()
+            throw ExitCode(2)
+        }
+        await client.close()
+    }
+}

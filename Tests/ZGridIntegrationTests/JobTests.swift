@@ -1,0 +1,178 @@
+import Foundation
+import Synchronization
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("Durable background jobs over real sockets and a real SQLite file", .serialized, .timeLimit(.minutes(3)))
+    struct JobTests {
+        /// Records which jobs a handler ran, and how often.
+        final class RunLog: Sendable {
+            private let runs = Mutex<[UInt64: [Int]]>([:])
+            func record(_ job: UInt64?, attempt: Int) { runs.withLock { $0[job ?? 0, default: []].append(attempt) } }
+            var snapshot: [UInt64: [Int]] { runs.withLock { $0 } }
+        }
+
+        @Test("a submitted job runs on a worker, with its id and attempt, and its result can be awaited")
+        func submitAndResult() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let log = RunLog()
+            let worker = try await startWorker(broker) { worker in
+                worker.register("resize") { request in
+                    log.record(request.job, attempt: request.attempt)
+                    return bytes("resized \(String(decoding: request.payload, as: UTF8.self))")
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let id = try await client.submit("resize", bytes("cat.jpg"), options: JobOptions(tags: ["photos", "user-7"]))
+            #expect(try await client.result(job: id, timeout: .seconds(5)) == bytes("resized cat.jpg"))
+            let status = try await client.status(job: id)
+            #expect(status.state == "succeeded")
+            #expect(status.attempts == 1)
+            #expect(status.tags == ["photos", "user-7"])
+            #expect(log.snapshot == [id: [1]])
+            let listed = try await client.jobs(JobQuery(states: ["succeeded"], tag: "photos"))
+            #expect(listed.map(\.id) == [id])
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a failing job is retried with backoff and dead-lettered after its last attempt")
+        func retryThenDead() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let log = RunLog()
+            let worker = try await startWorker(broker) { worker in
+                worker.register("flaky") { request in
+                    log.record(request.job, attempt: request.attempt)
+                    if String(decoding: request.payload, as: UTF8.self) == "recovers", request.attempt >= 2 { return bytes("ok") }
+                    throw HandlerFailure(.handlerError, "boom on attempt \(request.attempt)")
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let options = JobOptions(maxAttempts: 3, backoff: .milliseconds(20))
+            let doomed = try await client.submit("flaky", bytes("never"), options: options)
+            let recovering = try await client.submit("flaky", bytes("recovers"), options: options)
+            do {
+                _ = try await client.result(job: doomed, timeout: .seconds(5))
+                Issue.record("a dead job returned a result")
+            } catch {
+                #expect(error == .jobFailed(id: doomed, state: "dead", lastError: "handler error: boom on attempt 3"))
+            }
+            #expect(try await client.result(job: recovering, timeout: .seconds(5)) == bytes("ok"))
+            #expect(log.snapshot[doomed] == [1, 2, 3])
+            #expect(log.snapshot[recovering] == [1, 2])
+            #expect(try await client.jobs(JobQuery(states: ["dead"])).map(\.id) == [doomed])
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a delayed job waits for its time, cancelling removes a queued job, and a unique key coalesces submits")
+        func delayCancelUnique() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let log = RunLog()
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let queued = try await client.submit("work", bytes("x"))
+            let cancelled = try await client.cancel(job: queued)
+            #expect(cancelled.state == "cancelled")
+            let first = try await client.submit("work", bytes("a"), options: JobOptions(uniqueKey: "report-2026-11"))
+            let second = try await client.submit("work", bytes("b"), options: JobOptions(uniqueKey: "report-2026-11"))
+            #expect(first == second)
+            let started = Date()
+            let delayed = try await client.submit("work", bytes("later"), options: JobOptions(delay: .milliseconds(400)))
+            #expect(try await client.status(job: delayed).state == "scheduled")
+            let worker = try await startWorker(broker) { worker in
+                worker.register("work") { request in
+                    log.record(request.job, attempt: request.attempt)
+                    return request.payload
+                }
+            }
+            #expect(try await client.result(job: delayed, timeout: .seconds(5)) == bytes("later"))
+            #expect(Date().timeIntervalSince(started) >= 0.38)
+            #expect(try await client.result(job: first, timeout: .seconds(5)) == bytes("a"))
+            #expect(log.snapshot[queued] == nil)
+            #expect(log.snapshot.count == 2)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("cancelling a running job cancels its handler")
+        func cancelRunning() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let started = Counter()
+            let cancelled = Counter()
+            let worker = try await startWorker(broker) { worker in
+                worker.register("long") { _ in
+                    started.increment()
+                    do { try await Task.sleep(for: .seconds(30)) } catch { cancelled.increment(); throw error }
+                    return []
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let id = try await client.submit("long")
+            try await waitUntil("job started") { started.count == 1 }
+            #expect(try await client.cancel(job: id).state == "cancelled")
+            try await waitUntil("handler cancelled") { cancelled.count == 1 }
+            #expect(try await client.status(job: id).state == "cancelled")
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("jobs survive a broker restart, and a job whose worker died runs again elsewhere")
+        func restartAndWorkerLoss() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let store = directory.file("jobs.sqlite")
+            var broker = try startBroker(jobStore: store)
+            let endpoint = broker.endpoints[0]
+            var client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            var ids: [UInt64] = []
+            for index in 0..<20 { ids.append(try await client.submit("count", bytes("\(index)"))) }
+            await client.close()
+            broker.stop()
+            broker = try startBroker(endpoint: endpoint, jobStore: store)
+            defer { broker.stop() }
+            try await waitUntil("jobs recovered") { broker.status.jobs["queued"] == 20 }
+            let log = RunLog()
+            let worker = try await startWorker(broker) { worker in
+                worker.register("count") { request in
+                    log.record(request.job, attempt: request.attempt)
+                    return request.payload
+                }
+            }
+            client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            for (index, id) in ids.enumerated() {
+                #expect(try await client.result(job: id, timeout: .seconds(5)) == bytes("\(index)"))
+            }
+            #expect(log.snapshot.count == 20)
+            #expect(log.snapshot.values.allSatisfy { $0 == [1] })
+            await worker.stop()
+            // A worker process killed mid-job: the job goes back to the queue with the attempt counted.
+            let process = try launchZGrid(["worker", "--connect", endpoint, "--function", "sleep", "--log-level", "error"])
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            try await waitUntil("worker process registered") { broker.status.workers == 1 }
+            let slow = try await client.submit("sleep", bytes("10000"), options: JobOptions(backoff: .milliseconds(10)))
+            try await waitUntil("job running") { broker.status.jobs["running"] == 1 }
+            kill(process.processIdentifier, SIGKILL)
+            let rescuer = try await startWorker(broker) { $0.register("sleep") { request in bytes("rescued on attempt \(request.attempt)") } }
+            #expect(try await client.result(job: slow, timeout: .seconds(10)) == bytes("rescued on attempt 2"))
+            await client.close()
+            await rescuer.stop()
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// placeholder until the job store tests land
