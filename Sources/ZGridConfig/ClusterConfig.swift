@@ -19,13 +19,18 @@ public struct ClusterConfig: Sendable, Equatable {
     public var pools: [PoolSettings]
     /// The `[jobs]` table.
     public var jobs: JobsSettings
+    /// The `[[schedule]]` tables, in file order.
+    public var schedules: [ScheduleSettings]
 
     /// Creates a configuration.
     /// - Parameters:
     ///   - broker: Settings of the broker; all defaults if omitted.
     ///   - pools: The worker pools; none by default.
-    public init(broker: BrokerSettings = .init(), pools: [PoolSettings] = [], jobs: JobsSettings = .init()) {
+    public init(
+        broker: BrokerSettings = .init(), pools: [PoolSettings] = [], jobs: JobsSettings = .init(), schedules: [ScheduleSettings] = []
+    ) {
         self.jobs = jobs
+        self.schedules = schedules
         self.broker = broker
         self.pools = pools
     }

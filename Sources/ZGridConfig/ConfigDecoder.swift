@@ -3,7 +3,7 @@ import TOMLKit
 /// Turns TOML text into a validated ``ClusterConfig``.
 enum ConfigDecoder {
     /// The top-level sections, as written in the file.
-    static let knownSections = ["broker": "[broker]", "pool": "[[pool]]", "jobs": "[jobs]"]
+    static let knownSections = ["broker": "[broker]", "pool": "[[pool]]", "jobs": "[jobs]", "schedule": "[[schedule]]"]
 
     /// Parses `text` and validates every section and key; `file` is used in errors.
     static func decode(_ text: String, file: String) throws(ConfigError) -> ClusterConfig {
@@ -56,7 +56,24 @@ enum ConfigDecoder {
                 pools.append(pool)
             }
         }
-        return ClusterConfig(broker: broker, pools: pools, jobs: jobs)
+        var schedules: [ScheduleSettings] = []
+        if let value = root["schedule"] {
+            guard let array = value.array else {
+                throw error(["schedule"], "schedule", "expected an array of [[schedule]] tables, got \(ValueDescription.of(value))")
+            }
+            for (index, element) in array.enumerated() {
+                let location = TableLocation.schedule(index)
+                guard let table = element.table else {
+                    throw error(location.path, location.display, "expected a [[schedule]] table, got \(ValueDescription.of(element))")
+                }
+                let schedule = try ScheduleSettings(reading: reader(table, location))
+                if schedules.contains(where: { $0.name == schedule.name }) {
+                    throw reader(table, location).error("name", "expected a unique schedule name, got \(String(reflecting: schedule.name)) twice")
+                }
+                schedules.append(schedule)
+            }
+        }
+        return ClusterConfig(broker: broker, pools: pools, jobs: jobs, schedules: schedules)
     }
 
     /// Parses the TOML syntax, reporting syntax errors with their line.

@@ -12,6 +12,11 @@ struct TableLocation {
     /// The `[jobs]` table.
     static let jobs = TableLocation(display: "jobs", path: ["jobs"])
 
+    /// The `[[schedule]]` table at `index` (counted from 0).
+    static func schedule(_ index: Int) -> TableLocation {
+        TableLocation(display: "schedule[\(index)]", path: ["schedule", "#\(index)"])
+    }
+
     /// The `[[pool]]` table at `index` (counted from 0).
     static func pool(_ index: Int) -> TableLocation {
         TableLocation(display: "pool[\(index)]", path: ["pool", "#\(index)"])

@@ -53,5 +53,16 @@ enum ExampleConfig {
         # Longest retry backoff, in milliseconds.
         max_backoff_ms = 3600000
 
+        # Recurring jobs: one [[schedule]] table each. The broker submits the job at every cron slot (UTC),
+        # once per slot even across restarts; slots missed while it was down fire if within catch_up_s.
+        # [[schedule]]
+        # name = "nightly-report"
+        # cron = "0 3 * * *"
+        # function = "hash"
+        # payload = "1000000"
+        # priority = 0
+        # max_attempts = 3
+        # catch_up_s = 3600
+
         """
 }

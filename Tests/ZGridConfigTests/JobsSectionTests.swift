@@ -32,3 +32,44 @@ struct JobsSectionTests {
         #expect(typo?.description.contains("store") == true)
     }
 }
+
+@Suite("The [[schedule]] tables")
+struct ScheduleSectionTests {
+    @Test("schedules are read with their defaults")
+    func reads() throws {
+        let config = try ClusterConfig.parse(
+            """
+            [[schedule]]
+            name = "nightly-report"
+            cron = "0 3 * * *"
+            function = "report"
+            payload = "all"
+
+            [[schedule]]
+            name = "sweep"
+            cron = "*/5 * * * *"
+            function = "sweep"
+            catch_up_s = 0
+            """)
+        #expect(config.schedules.map(\.name) == ["nightly-report", "sweep"])
+        #expect(config.schedules[0].cron.description == "0 3 * * *")
+        #expect(config.schedules[0].payload == "all")
+        #expect(config.schedules[0].catchUpSeconds == 3600)
+        #expect(config.schedules[1].catchUpSeconds == 0)
+    }
+
+    @Test("a bad cron expression names the line, the key and the field")
+    func badCron() {
+        let error = #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse("[[schedule]]\nname = \"x\"\ncron = \"0 25 * * *\"\nfunction = \"f\"\n", file: "c.conf")
+        }
+        #expect(error?.line == 3)
+        #expect(error?.key == "schedule[0].cron")
+        #expect(error?.message.contains("hour") == true)
+        let duplicate = #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse("[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"f\"\n[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"g\"\n")
+        }
+        #expect(duplicate?.message.contains("unique") == true)
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse("[[schedule]]\nname = \"x\"\nfunction = \"f\"\n") }
+    }
+}

@@ -14,8 +14,11 @@ extension BrokerCore {
 
     /// Takes the unfinished jobs found in the store at start: queued and scheduled ones wait again,
     /// ones that were running when the broker stopped run again (at-least-once).
-    public mutating func recoverJobs(_ records: [JobRecord], maxID: Int64, now: Int64, into actions: inout [BrokerAction]) {
+    public mutating func recoverJobs(
+        _ records: [JobRecord], maxID: Int64, scheduleSlots slots: [String: Int64] = [:], now: Int64, into actions: inout [BrokerAction]
+    ) {
         nextJobID = max(nextJobID, maxID + 1)
+        scheduleSlots.merge(slots) { _, recovered in recovered }
         var rewritten: [StoreWrite] = []
         for var record in records where !record.state.isTerminal {
             if record.state == .running {
@@ -140,7 +143,9 @@ extension BrokerCore {
                     statistics.jobsAccepted += 1
                     makeReady(id)
                 }
-                actions.append(.accepted(client: request.client, requestID: request.requestID, jobID: UInt64(id)))
+                if request.client != Self.jobClient {
+                    actions.append(.accepted(client: request.client, requestID: request.requestID, jobID: UInt64(id)))
+                }
             }
         }
         dispatchReadyJobs(now: now, into: &actions)
@@ -366,6 +371,7 @@ extension BrokerCore {
 
     /// Moves due scheduled jobs to their queues, answers expired waits, dispatches.
     mutating func jobTick(now: Int64, into actions: inout [BrokerAction]) {
+        fireSchedules(into: &actions)
         var moved = false
         while let first = scheduledJobs.min, first.runAt <= wallNow {
             scheduledJobs.removeMin()
@@ -394,6 +400,31 @@ extension BrokerCore {
         if let first = scheduledJobs.min { wake = now + max(0, first.runAt - wallNow) }
         if let first = waiterDeadlines.min { wake = min(wake ?? first.deadline, first.deadline) }
         return wake
+    }
+
+    // MARK: Schedules
+
+    /// Submits a job for every schedule slot due since its last fired slot (within its catch-up
+    /// window), recording the slot in the same store transaction as the job.
+    mutating func fireSchedules(into actions: inout [BrokerAction]) {
+        for schedule in options.schedules {
+            let oldest = wallNow - schedule.catchUpMilliseconds - 1
+            let after = max(scheduleSlots[schedule.name] ?? (wallNow - 60_000), oldest)
+            for slot in schedule.cron.slots(after: after, until: wallNow, limit: 100) {
+                let id = nextJobID
+                nextJobID += 1
+                let record = JobRecord(
+                    id: id, function: schedule.function, payload: schedule.payload, state: .queued, priority: schedule.priority,
+                    attempts: 0, maxAttempts: schedule.maxAttempts, backoffMilliseconds: 1000,
+                    timeLimitMilliseconds: options.defaultJobTimeLimitMilliseconds, resultTTLMilliseconds: options.defaultResultTTLMilliseconds,
+                    uniqueKey: nil, tags: schedule.tags + ["schedule:\(schedule.name)"], runAt: wallNow, createdAt: wallNow, updatedAt: wallNow)
+                jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
+                scheduleSlots[schedule.name] = slot
+                let token = takeToken()
+                pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
+                actions.append(.storeWrite([.upsert(record), .scheduleFired(name: schedule.name, slot: slot)], token: token))
+            }
+        }
     }
 
     // MARK: Helpers

@@ -38,6 +38,8 @@ public struct BrokerCore {
     var jobWaiters: [Int64: [JobWaiter]] = [:]
     var waiterDeadlines = Heap<WaiterDeadline>()
     var uniqueJobs: [String: Int64] = [:]
+    /// The last fired slot of each schedule (ms since 1970).
+    var scheduleSlots: [String: Int64] = [:]
     var random = CoreRandom(seed: 0x5EED)
     /// The monotonic time of the last event.
     var lastNow: Int64 = 0

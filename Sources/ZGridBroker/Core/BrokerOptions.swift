@@ -21,6 +21,8 @@ public struct BrokerOptions: Sendable, Equatable {
     public var defaultResultTTLMilliseconds: Int64
     /// The longest retry backoff, in milliseconds.
     public var maxBackoffMilliseconds: Int64
+    /// Jobs the broker submits by itself on cron schedules.
+    public var schedules: [RecurringJob]
 
     /// Creates options; the defaults suit a local cluster.
     public init(
@@ -32,7 +34,8 @@ public struct BrokerOptions: Sendable, Equatable {
         jobReservePercent: Int = 25,
         defaultJobTimeLimitMilliseconds: Int64 = 300_000,
         defaultResultTTLMilliseconds: Int64 = 86_400_000,
-        maxBackoffMilliseconds: Int64 = 3_600_000
+        maxBackoffMilliseconds: Int64 = 3_600_000,
+        schedules: [RecurringJob] = []
     ) {
         self.heartbeat = heartbeat
         self.defaultTimeoutMilliseconds = defaultTimeoutMilliseconds
@@ -43,5 +46,6 @@ public struct BrokerOptions: Sendable, Equatable {
         self.defaultJobTimeLimitMilliseconds = defaultJobTimeLimitMilliseconds
         self.defaultResultTTLMilliseconds = defaultResultTTLMilliseconds
         self.maxBackoffMilliseconds = maxBackoffMilliseconds
+        self.schedules = schedules
     }
 }

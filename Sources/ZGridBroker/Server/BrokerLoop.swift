@@ -34,8 +34,8 @@ struct BrokerLoop {
     }
 
     /// Takes the unfinished jobs found in the store; their follow-up writes go out when the loop starts.
-    mutating func recover(_ records: [JobRecord], maxID: Int64) {
-        core.recoverJobs(records, maxID: maxID, now: MonotonicClock.nowMilliseconds(), into: &actions)
+    mutating func recover(_ records: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) {
+        core.recoverJobs(records, maxID: maxID, scheduleSlots: scheduleSlots, now: MonotonicClock.nowMilliseconds(), into: &actions)
     }
 
     /// Runs until the stop signal.

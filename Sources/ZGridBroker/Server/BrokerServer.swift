@@ -70,10 +70,12 @@ public final class BrokerServer: Sendable {
             if let jobStore {
                 logger.info("job store open", metadata: ["path": "\(configuration.jobStorePath ?? "")", "unfinished": "\(recovered.unfinished.count)"])
             }
+            var configuration = configuration
+            if jobStore == nil { configuration.options.schedules = [] }  // schedules need a store to fire into
             var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, logger: logger) { value in
                 shared.snapshot.withLock { $0 = value }
             }
-            loop.recover(recovered.unfinished, maxID: recovered.maxID)
+            loop.recover(recovered.unfinished, maxID: recovered.maxID, scheduleSlots: recovered.scheduleSlots)
             loop.run(socket, stop: stopSignal)
             logger.info("broker stopped")
         }

@@ -41,7 +41,13 @@ extension BrokerConfiguration {
                 jobReservePercent: config.jobs.reservePercent,
                 defaultJobTimeLimitMilliseconds: Int64(config.jobs.defaultTimeLimitMs),
                 defaultResultTTLMilliseconds: Int64(config.jobs.resultTTLSeconds) * 1000,
-                maxBackoffMilliseconds: Int64(config.jobs.maxBackoffMs)),
+                maxBackoffMilliseconds: Int64(config.jobs.maxBackoffMs),
+                schedules: config.schedules.map { schedule in
+                    RecurringJob(
+                        name: schedule.name, cron: schedule.cron, function: schedule.function, payload: Array(schedule.payload.utf8),
+                        priority: schedule.priority, maxAttempts: schedule.maxAttempts,
+                        catchUpMilliseconds: Int64(schedule.catchUpSeconds) * 1000)
+                }),
             maxMessageBytes: settings.maxMessageBytes,
             maxFrames: settings.maxFrames,
             jobStorePath: store.isEmpty ? nil : store)
