@@ -109,7 +109,7 @@ struct Cluster: Sendable {
                 ))
         }
         let cluster = try await start(workers: setups)
-        let result = await cluster.client.scatter("lookup", scatterQuery, timeout: .seconds(10)).gathered()
+        let result = try await cluster.client.scatter("lookup", scatterQuery, timeout: .seconds(10)).gathered()
         guard result.isComplete, result.replies.count == totalShards else {
             await cluster.stop()
             throw FixtureError(description: "the first scatter over \(totalShards) shards was incomplete: \(result.failures)")

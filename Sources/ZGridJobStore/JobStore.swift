@@ -99,6 +99,11 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Closes the store (see `close()`) if that was not done.
+    deinit {
+        close()
+    }
+
     /// Reports a call made after `close()` to the `events` callback, if there is one.
     private func reportClosed(_ event: StoreEvent) {
         lifecycle.withLock { $0.events }?(event)

@@ -1,5 +1,5 @@
 /// What the store's thread reports through the `events` callback given to `JobStore.start(events:)`.
-public enum StoreEvent: Sendable {
+public enum StoreEvent: Sendable, Equatable {
     /// One transaction committed: the tokens of every `write` call in it, in call order, and the number
     /// of job upserts and deletes it held. Those writes now survive a crash of the process.
     case committed(tokens: [UInt64], jobs: Int)

@@ -8,7 +8,7 @@ import ZGridProtocol
 /// `zgrid bench`: load generators against a running broker.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure a running cluster.", subcommands: [RPCBench.self, BenchLoad.self, BenchScatter.self])
+        commandName: "bench", abstract: "Measure a running cluster.", subcommands: [RPCBench.self, BenchLoad.self, BenchScatter.self, BenchJobs.self])
 }
 
 /// `zgrid bench rpc`: synchronous round trips, then pipelined calls, of one function.

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import ZGridJobStore
+
+@Suite("Lifecycle")
+struct LifecycleTests {
+    @Test("a path in a missing directory gives .cannotOpen with the path")
+    func badPath() throws {
+        let path = "/nonexistent-zgrid-\(UUID().uuidString)/jobs.sqlite"
+        #expect {
+            try JobStore(path: path)
+        } throws: { error in
+            guard case .cannotOpen(let failedPath, let reason) = error as? JobStoreError else { return false }
+            return failedPath == path && !reason.isEmpty
+        }
+        #expect(throws: JobStoreError.cannotOpen(path: "", reason: "the path is empty")) { try JobStore(path: "") }
+    }
+
+    @Test("a file that is not a database gives .cannotOpen")
+    func notADatabase() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory.file("garbage.sqlite")
+            try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
+            #expect {
+                try JobStore(path: path)
+            } throws: { error in
+                guard case .cannotOpen(let failedPath, _) = error as? JobStoreError else { return false }
+                return failedPath == path
+            }
+        }
+    }
+
+    @Test("close commits what is queued, is idempotent, and later calls report .closed")
+    func closeIsIdempotent() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory.file("jobs.sqlite")
+            let store = try JobStore(path: path)
+            let recorder = EventRecorder()
+            store.start(events: recorder.callback)
+            store.write((1...300).map { .upsert(makeJob($0)) }, token: 1)
+            store.read(.counts, token: 2)
+            store.close()
+            let beforeSecondClose = recorder.snapshot
+            #expect(EventRecorder.committedTokens(in: beforeSecondClose) == [1])
+            #expect(EventRecorder.answer(to: 2, in: beforeSecondClose) != nil)
+            store.close()
+
+            store.write([.upsert(makeJob(999))], token: 3)
+            store.read(.job(1), token: 4)
+            let late = EventRecorder()
+            store.start(events: late.callback)
+            #expect(Array(recorder.snapshot.dropFirst(beforeSecondClose.count)) == [
+                .failed(.closed), .read(token: 4, .failure(.closed)),
+            ])
+            #expect(late.snapshot == [.failed(.closed)])
+            #expect(throws: JobStoreError.closed) { try store.recover() }
+
+            let reopened = try JobStore(path: path)
+            defer { reopened.close() }
+            let recovered = try reopened.recover()
+            #expect(recovered.unfinished.count == 300)
+            #expect(recovered.maxID == 300)
+        }
+    }
+
+    @Test("close of a store never started commits the queued writes")
+    func closeWithoutStart() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory.file("jobs.sqlite")
+            let store = try JobStore(path: path)
+            store.write([.upsert(makeJob(1)), .scheduleFired(name: "s", slot: 4)], token: 1)
+            store.close()
+            let reopened = try JobStore(path: path)
+            defer { reopened.close() }
+            let recovered = try reopened.recover()
+            #expect(recovered.unfinished == [makeJob(1)])
+            #expect(recovered.scheduleSlots == ["s": 4])
+        }
+    }
+
+    @Test("releasing a started store without close() commits what was queued")
+    func releaseWithoutClose() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory.file("jobs.sqlite")
+            do {
+                let store = try JobStore(path: path)
+                store.start { _ in }
+                store.write([.upsert(makeJob(1))], token: 1)
+            }
+            let reopened = try JobStore(path: path)
+            defer { reopened.close() }
+            #expect(try reopened.recover().unfinished == [makeJob(1)])
+        }
+    }
+
+    @Test("close called from the events callback does not deadlock")
+    func closeFromCallback() throws {
+        try withTemporaryDirectory { directory throws in
+            let store = try JobStore(path: directory.file("jobs.sqlite"))
+            let recorder = EventRecorder()
+            store.start { event in
+                recorder.record(event)
+                store.close()
+            }
+            store.write([.upsert(makeJob(1))], token: 1)
+            recorder.waitForCommits([1])
+            store.close()
+            #expect(throws: JobStoreError.closed) { try store.recover() }
+        }
+    }
+
+    @Test("error descriptions name the problem")
+    func descriptions() {
+        #expect(JobStoreError.cannotOpen(path: "/x", reason: "nope").description == "cannot open job store at /x: nope")
+        #expect(JobStoreError.database("disk full").description == "job store database error: disk full")
+        #expect(JobStoreError.closed.description == "job store is closed")
+    }
+}
