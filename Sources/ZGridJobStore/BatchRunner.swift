@@ -44,8 +44,11 @@ struct BatchRunner: Sendable {
     private func answer(_ query: StoreRead) -> Result<StoreReadResult, JobStoreError> {
         Result { () throws(JobStoreError) in
             try StoreFailure.mapping {
-                if case .purge = query {
+                switch query {
+                case .purge, .expire:
                     return try database.write { db in try JobQueries.answer(query, in: db) }
+                case .job, .jobs, .counts:
+                    break
                 }
                 return try database.read { db in try JobQueries.answer(query, in: db) }
             }

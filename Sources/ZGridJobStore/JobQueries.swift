@@ -13,6 +13,12 @@ enum JobQueries {
             return .purged(try purge(states: states, finishedBefore: finishedBefore, function: function, in: db))
         case .counts:
             return .counts(try counts(in: db))
+        case .expire(let now):
+            let names = JobState.terminal.map(\.rawValue).sorted()
+            try db.execute(
+                sql: "DELETE FROM jobs WHERE state IN (\(placeholders(names.count))) AND coalesce(finished_at, updated_at) + result_ttl_ms < ?",
+                arguments: StatementArguments(names) + [now])
+            return .purged(db.changesCount)
         }
     }
 

@@ -8,6 +8,9 @@ public enum StoreRead: Sendable, Equatable {
     /// without `finishedAt` counts by `updatedAt`), only of `function` when given: `.purged` with the count.
     /// Unfinished states in `states` are ignored, so a purge never deletes a live job.
     case purge(states: Set<JobState>, finishedBefore: Int64, function: String?)
+    /// Deletes finished jobs whose result time-to-live ran out by `now` (finish time plus the job's
+    /// own result TTL): `.purged` with the count.
+    case expire(now: Int64)
     /// The number of jobs in each state, every state present (0 when none): `.counts`.
     case counts
 }

@@ -202,6 +202,8 @@ struct Simulation {
                 check(workers[index].state != .offline && workers[index].state != .draining, "request to \(workers[index].state) worker")
                 workers[index].running.append(dispatchID)
             }
+        case .storeRead(.expire, _):
+            break  // the periodic result expiry touches no payload
         case .requestPart, .part, .scatterDone, .requestJob, .storeWrite, .storeRead, .accepted, .jobReply, .jobFinished:
             check(false, "scatter or job action \(action) without any scatter or job")
         case .reply(let client, let requestID, let payload):

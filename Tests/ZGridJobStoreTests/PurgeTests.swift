@@ -34,3 +34,25 @@ struct PurgeTests {
         }
     }
 }
+
+@Suite("Expiry of finished jobs' results")
+struct ExpiryTests {
+    @Test("expire deletes finished jobs past their own result TTL and keeps the rest")
+    func expire() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try JobStore(path: directory.file("jobs.sqlite"))
+        let recorder = EventRecorder()
+        store.start(events: recorder.callback)
+        let now: Int64 = 1_000_000
+        let old = JobRecord(id: 1, function: "f", payload: [], state: .succeeded, resultTTLMilliseconds: 100, createdAt: 0, finishedAt: now - 200)
+        let fresh = JobRecord(id: 2, function: "f", payload: [], state: .succeeded, resultTTLMilliseconds: 1000, createdAt: 0, finishedAt: now - 200)
+        let live = JobRecord(id: 3, function: "f", payload: [], state: .queued, resultTTLMilliseconds: 1, createdAt: 0)
+        store.write([.upsert(old), .upsert(fresh), .upsert(live)], token: 1)
+        store.read(.expire(now: now), token: 2)
+        store.read(.jobs(JobFilter()), token: 3)
+        #expect(recorder.waitForRead(2) == .success(.purged(1)))
+        #expect(recorder.waitForRead(3) == .success(.jobs([fresh, live])))
+        store.close()
+    }
+}

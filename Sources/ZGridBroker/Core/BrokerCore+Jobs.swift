@@ -372,6 +372,12 @@ extension BrokerCore {
     /// Moves due scheduled jobs to their queues, answers expired waits, dispatches.
     mutating func jobTick(now: Int64, into actions: inout [BrokerAction]) {
         fireSchedules(into: &actions)
+        if now >= nextExpiryAt {
+            // Results past their time-to-live are deleted in the store, once a minute (the answer,
+            // a count, needs no handling: no pending read is recorded for it).
+            nextExpiryAt = now + 60_000
+            actions.append(.storeRead(.expire(now: wallNow), token: takeToken()))
+        }
         var moved = false
         while let first = scheduledJobs.min, first.runAt <= wallNow {
             scheduledJobs.removeMin()

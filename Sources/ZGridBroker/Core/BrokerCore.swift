@@ -38,6 +38,8 @@ public struct BrokerCore {
     var jobWaiters: [Int64: [JobWaiter]] = [:]
     var waiterDeadlines = Heap<WaiterDeadline>()
     var uniqueJobs: [String: Int64] = [:]
+    /// When the store next deletes expired results (monotonic ms).
+    var nextExpiryAt: Int64 = 0
     /// The last fired slot of each schedule (ms since 1970).
     var scheduleSlots: [String: Int64] = [:]
     var random = CoreRandom(seed: 0x5EED)
@@ -71,6 +73,10 @@ public struct BrokerCore {
     /// The functions served by at least one worker, with their worker count.
     public var servedFunctions: [String: Int] {
         services.filter { !$0.key.contains("#") && !$0.key.contains("@") }.compactMapValues { $0.workers.isEmpty ? nil : $0.workers.count }
+    }
+    /// Whether some worker that is not draining serves `function` now.
+    public func isServed(_ function: String) -> Bool {
+        FunctionName.isValid(function) && !(services[function]?.workers.isEmpty ?? true)
     }
     /// Calls running on `worker`, or nil when the worker is unknown.
     public func inFlightCount(of worker: PeerID) -> Int? { workers[worker]?.inFlight.count }
