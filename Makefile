@@ -11,6 +11,7 @@ demo: deps
 
 ## Runs every test (unit and integration, over real sockets).
 test: deps
+	@scripts/ensure-pyzmq.sh
 	swift build --build-tests
 	swift test --skip-build
 

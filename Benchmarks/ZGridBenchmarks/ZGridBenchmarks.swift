@@ -5,16 +5,21 @@
 // Every grid benchmark runs a real broker on tcp://127.0.0.1:0, real workers and one GridClient in
 // this process, built once in the benchmark's setup hook (outside the measurements) and stopped in
 // its teardown hook. Thresholds gate on malloc counts only, never on time: on a shared machine
-// with few cores, times vary too much between runs to gate on.
+// with few cores, times vary too much between runs to gate on. BrokerCore_MallocsPerCall is gated
+// exactly (its count is deterministic); the grid benchmarks' counts within 10% at the median.
 
 import Benchmark
 import ZGridBroker
 import ZGridClient
 import ZGridWorker
 
-/// Thresholds that never fail, for metrics reported but not gated (times, and the end-to-end
-/// malloc counts, which depend on how messages happen to be batched).
+/// Thresholds that never fail, for the times: reported, never gated.
 private var ungated: BenchmarkThresholds { .none }
+
+/// Thresholds for the malloc counts of the grid benchmarks, which cover every thread of the
+/// process (client, broker, workers, libzmq): they move by a few percent between runs with how
+/// messages happen to be batched, so only a change of the median by more than 10% fails.
+private var endToEndMallocs: BenchmarkThresholds { .init(relative: [.p50: 10.0]) }
 
 /// Settings shared by the grid benchmarks.
 private func gridConfiguration(
@@ -28,7 +33,7 @@ private func gridConfiguration(
         scalingFactor: scalingFactor,
         maxDuration: .seconds(5),
         maxIterations: maxIterations,
-        thresholds: [.wallClock: ungated, .throughput: ungated, .mallocCountTotal: ungated],
+        thresholds: [.wallClock: ungated, .throughput: ungated, .mallocCountTotal: endToEndMallocs],
         setup: setup,
         teardown: teardown
     )

@@ -38,6 +38,11 @@ extension BrokerSettings {
             throw reader.error("log_level", "expected \(levels), got \(String(reflecting: level))")
         }
 
+        let metricsRule = "a tcp:// endpoint such as \"tcp://127.0.0.1:9464\", or \"\" for none"
+        let metrics = try reader.string("metrics", expected: metricsRule) ?? ""
+        guard metrics.isEmpty || metrics.hasPrefix("tcp://") else {
+            throw reader.error("metrics", "expected \(metricsRule), got \(String(reflecting: metrics))")
+        }
         self.init(
             bind: bind,
             connect: connect,
@@ -49,5 +54,6 @@ extension BrokerSettings {
             maxFrames: try reader.int("max_frames", default: 64, in: 8...4096),
             logLevel: level.lowercased()
         )
+        self.metrics = metrics
     }
 }

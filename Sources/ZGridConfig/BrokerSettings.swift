@@ -20,6 +20,9 @@ public struct BrokerSettings: Sendable, Equatable {
     public var maxFrames: Int
     /// Log level (key `log_level`), one of ``logLevels``.
     public var logLevel: String
+    /// Where the broker serves Prometheus metrics over HTTP (key `metrics`), such as
+    /// `"tcp://127.0.0.1:9464"`; empty (the default) serves none.
+    public var metrics: String = ""
 
     /// Creates broker settings; every parameter has the documented default.
     /// - Parameters:
@@ -63,6 +66,6 @@ public struct BrokerSettings: Sendable, Equatable {
     /// The keys accepted in the `[broker]` table.
     public static let knownKeys = [
         "bind", "connect", "heartbeat_ms", "liveness", "default_timeout_ms",
-        "unknown_function_grace_ms", "max_message_bytes", "max_frames", "log_level",
+        "unknown_function_grace_ms", "max_message_bytes", "max_frames", "log_level", "metrics",
     ]
 }

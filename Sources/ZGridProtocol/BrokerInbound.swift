@@ -19,6 +19,8 @@ public enum BrokerInbound: Sendable, Equatable {
     case job(requestID: UInt64, verb: JobVerb, jobID: UInt64, waitMilliseconds: UInt32)
     /// JOBS from a client: `verb` on the jobs matching a JSON filter.
     case jobs(requestID: UInt64, verb: JobsVerb, filter: [UInt8])
+    /// ADMIN from a client: an operator command with its argument frame.
+    case admin(requestID: UInt64, verb: AdminVerb, argument: [UInt8])
     /// READY from a worker.
     case ready(concurrency: Int, functions: [ServiceDescriptor])
     /// REPLY from a worker.
@@ -94,7 +96,12 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let id = message.id(3) else { return .failure(.badID) }
             guard let byte = message.singleByte(4), let verb = JobsVerb(rawValue: byte) else { return .failure(.badVerb) }
             return .success(.jobs(requestID: id, verb: verb, filter: message.bytes(5)))
-        case .reply, .error, .part, .done, .accepted, .jobReply:
+        case .admin:
+            guard message.count >= 5 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            guard let byte = message.singleByte(4), let verb = AdminVerb(rawValue: byte) else { return .failure(.badVerb) }
+            return .success(.admin(requestID: id, verb: verb, argument: message.count >= 6 ? message.bytes(5) : []))
+        case .reply, .error, .part, .done, .accepted, .jobReply, .adminReply:
             return .failure(.unknownCommand)
         }
     }

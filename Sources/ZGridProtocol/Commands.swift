@@ -34,6 +34,18 @@ public enum ClientCommand: UInt8, Sendable, CaseIterable {
     case jobs = 0x0C
     /// Broker → client: the JSON answer to JOB or JOBS.
     case jobReply = 0x0D
+    /// Client → broker: an operator command (status, drain).
+    case admin = 0x0E
+    /// Broker → client: the JSON answer to ADMIN.
+    case adminReply = 0x0F
+}
+
+/// What an ADMIN command asks (one byte).
+public enum AdminVerb: UInt8, Sendable, CaseIterable {
+    /// The broker's status report.
+    case status = 1
+    /// Stop sending new work to the worker named in the argument frame (its id in hexadecimal).
+    case drain = 2
 }
 
 /// What a JOB command asks about one job (one byte).

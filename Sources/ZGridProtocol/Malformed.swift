@@ -26,6 +26,9 @@ public enum MalformedReason: String, Error, Sendable, CaseIterable, CustomString
     case badJobSpec = "bad job spec"
     /// A JOB or JOBS command's verb is unknown.
     case badVerb = "bad job verb"
+    /// An MDP message's envelope delimiter (the empty frame before the tag, or after a client
+    /// address) is not empty.
+    case badEnvelope = "bad envelope"
     /// A frame is larger than allowed.
     case frameTooLarge = "frame too large"
 

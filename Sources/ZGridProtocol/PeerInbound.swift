@@ -86,10 +86,10 @@ public enum ClientInbound: Sendable, Equatable {
         case .accepted:
             guard message.count == 4, let id = message.id(2), let job = message.id(3) else { return .failure(.badID) }
             return .success(.accepted(requestID: id, jobID: job))
-        case .jobReply:
+        case .jobReply, .adminReply:
             guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }
             return .success(.jobReply(requestID: id, payloadStart: 3))
-        case .call, .cancel, .scatter, .submit, .job, .jobs:
+        case .call, .cancel, .scatter, .submit, .job, .jobs, .admin:
             return .failure(.unknownCommand)
         }
     }

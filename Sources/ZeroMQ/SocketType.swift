@@ -3,6 +3,8 @@ import CZeroMQ
 /// The ZeroMQ socket patterns this wrapper exposes.
 public enum SocketType: Sendable {
     case router, dealer, req, rep, pair, push, pull, pub, sub
+    /// A raw TCP socket: each message is [connection id][bytes]; used for plain HTTP.
+    case stream
 
     var rawValue: Int32 {
         switch self {
@@ -15,6 +17,7 @@ public enum SocketType: Sendable {
         case .pull: ZMQ_PULL
         case .pub: ZMQ_PUB
         case .sub: ZMQ_SUB
+        case .stream: ZMQ_STREAM
         }
     }
 }

@@ -153,6 +153,7 @@ public struct BrokerCore {
             _ = touchWorker(peer, now: now, into: &actions)
         case .disconnect:
             guard workers[peer] != nil else { return }
+            workers[peer]?.heldByOperator = false  // its own graceful stop: removed once idle
             startDraining(peer, now: now, into: &actions)
         }
     }
@@ -372,7 +373,7 @@ public struct BrokerCore {
     mutating func creditReturned(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
         if worker.draining {
-            if worker.inFlight.isEmpty {
+            if worker.inFlight.isEmpty && !worker.heldByOperator {
                 workers[peer] = nil
                 actions.append(.notice(.workerLeft(peer, reason: "disconnected", inFlight: 0)))
             }
@@ -489,7 +490,7 @@ public struct BrokerCore {
         return true
     }
 
-    private mutating func startDraining(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
+    mutating func startDraining(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         workers[peer]!.draining = true
         workers[peer]!.lastSeen = now
         detachFromServices(peer, now: now)

@@ -16,6 +16,8 @@ struct WorkerRecord {
     var jobsInFlight: Int { jobAttempts.count }
     /// Set after DISCONNECT: no new work, removed once idle.
     var draining = false
+    /// Drained by an operator: no new work, but kept (heartbeating) until it leaves.
+    var heldByOperator = false
 
     var hasCredit: Bool { !draining && inFlight.count < capacity }
 }

@@ -11,12 +11,15 @@ public struct BrokerConfiguration: Sendable {
     /// The SQLite file of durable background jobs; nil runs the broker without jobs (SUBMIT is
     /// refused).
     public var jobStorePath: String?
+    /// Where to serve Prometheus metrics over HTTP, such as `tcp://127.0.0.1:9464`; nil serves none.
+    public var metricsEndpoint: String?
 
     /// Creates a configuration.
     public init(
         endpoints: [String], options: BrokerOptions = .init(), maxMessageBytes: Int = 16 << 20, maxFrames: Int = 64,
-        jobStorePath: String? = nil
+        jobStorePath: String? = nil, metricsEndpoint: String? = nil
     ) {
+        self.metricsEndpoint = metricsEndpoint
         self.endpoints = endpoints
         self.options = options
         self.maxMessageBytes = maxMessageBytes

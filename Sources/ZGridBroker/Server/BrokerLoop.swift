@@ -12,6 +12,12 @@ struct BrokerLoop {
     private let logger: Logger
     private let publish: (BrokerSnapshot) -> Void
     private var actions: [BrokerAction] = []
+    /// Call counts, latencies and swift-metrics for status reports and the metrics endpoint.
+    private let observer = BrokerObserver()
+    /// The HTTP metrics endpoint, when configured.
+    private let metrics: MetricsEndpoint?
+    /// MDP/0.1 and MMI peers, translated at the decode point and in ``perform(_:)``.
+    private var majordomo = MajordomoBridge()
     private var noticeCount = 0
     private var lastPublished: Int64 = 0
     private var lastWorkerCount = -1
@@ -23,7 +29,11 @@ struct BrokerLoop {
     /// How many messages are read per wake before timers are checked again.
     private static let burst = 256
 
-    init(configuration: BrokerConfiguration, jobStore: JobStoreLink?, logger: Logger, publish: @escaping (BrokerSnapshot) -> Void) {
+    init(
+        configuration: BrokerConfiguration, jobStore: JobStoreLink?, metrics: MetricsEndpoint? = nil, logger: Logger,
+        publish: @escaping (BrokerSnapshot) -> Void
+    ) {
+        self.metrics = metrics
         core = BrokerCore(options: configuration.options, now: MonotonicClock.nowMilliseconds())
         core.wallNow = JobStoreLink.wallNow()
         store = PayloadStore(framesPerMessage: configuration.maxFrames)
@@ -44,6 +54,8 @@ struct BrokerLoop {
         do { try perform(socket) } catch { logger.error("socket failed: \(error)") }
         var items = [socket.pollItem(), stop.pollItem]
         if let jobStore { items.append(jobStore.events.signal.pollItem) }
+        let metricsIndex = items.count
+        if let metrics { items.append(metrics.pollItem) }
         var poller = Poller(items)
         while true {
             let now = MonotonicClock.nowMilliseconds()
@@ -60,8 +72,13 @@ struct BrokerLoop {
                 core.wallNow = JobStoreLink.wallNow()
                 if poller.isReadable(0) { try readBurst(socket) }
                 if let jobStore, poller.isReadable(2) { try storeEvents(jobStore, socket) }
+                if let metrics, poller.isReadable(metricsIndex) {
+                    let observer = self.observer
+                    try metrics.serve { observer.prometheusText() }
+                }
                 let after = MonotonicClock.nowMilliseconds()
                 if after >= core.nextWakeup {
+                    majordomo.keepClientsAlive(&core, now: after)
                     core.handle(.tick, now: after, into: &actions)
                     try perform(socket)
                 }
@@ -75,6 +92,8 @@ struct BrokerLoop {
             lastPublished = published
             lastWorkerCount = core.workerCount
             unpublished = false
+            observer.publish(
+                counters: core.statistics.named, workers: core.workerCount, callsInFlight: core.callsInFlight, jobs: core.jobCounts)
             publish(
                 BrokerSnapshot(
                     statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
@@ -112,7 +131,17 @@ struct BrokerLoop {
             }
             let now = MonotonicClock.nowMilliseconds()
             let peer = buffer.count > 0 ? buffer.withBytes(0) { PeerID($0) } : PeerID([])
-            switch BrokerInbound.decode(buffer) {
+            let decoded: Result<BrokerInbound, MalformedReason>
+            if MajordomoInbound.isMajordomo(buffer) {
+                guard let translated = try majordomo.inbound(buffer, from: peer, core: core, socket: socket) else {
+                    store.release(handle)
+                    continue
+                }
+                decoded = translated
+            } else {
+                decoded = BrokerInbound.decode(buffer)
+            }
+            switch decoded {
             case .failure(let reason):
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
@@ -121,6 +150,19 @@ struct BrokerLoop {
                 try socket.sendProtocolMessage(
                     to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
                     extra: [ErrorCode.internal.encoded, Array("this broker has no job store: set [jobs] store in cluster.conf".utf8)])
+            case .success(.admin(let requestID, let verb, let argument)):
+                store.release(handle)
+                try answerAdmin(socket, peer, requestID, verb, argument, now: now)
+            case .success(.call(let requestID, let function, let header, let payloadStart)):
+                observer.callStarted(client: peer, requestID: requestID, function: function, now: MonotonicClock.nowNanoseconds())
+                store.setPayloadStart(payloadStart, for: handle)
+                core.handle(
+                    .message(from: peer, .call(requestID: requestID, function: function, header: header, payload: handle)), now: now,
+                    into: &actions)
+            case .success(.cancel(let requestID)):
+                store.release(handle)
+                observer.callCancelled(client: peer, requestID: requestID)
+                core.handle(.message(from: peer, .cancel(requestID: requestID)), now: now, into: &actions)
             case .success(.jobs(let requestID, let verb, let filter)):
                 store.release(handle)
                 guard let query = try? JSONDecoder().decode(JobQuery.self, from: Data(filter)) else {
@@ -131,14 +173,17 @@ struct BrokerLoop {
                 }
                 core.handle(.message(from: peer, .jobs(requestID: requestID, verb: verb, query: query)), now: now, into: &actions)
             case .success(let inbound):
-                let message = coreMessage(inbound, handle: handle, frames: buffer.count)
+                guard let message = coreMessage(inbound, handle: handle, frames: buffer.count) else {
+                    store.release(handle)
+                    continue
+                }
                 if !message.carriesPayload { store.release(handle) }
                 core.handle(.message(from: peer, message), now: now, into: &actions)
             }
         }
     }
 
-    private func coreMessage(_ inbound: BrokerInbound, handle: PayloadHandle, frames: Int) -> CoreMessage {
+    private func coreMessage(_ inbound: BrokerInbound, handle: PayloadHandle, frames: Int) -> CoreMessage? {
         switch inbound {
         case .scatter(let requestID, let function, let header, let spec, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
@@ -159,6 +204,8 @@ struct BrokerLoop {
             return .job(requestID: requestID, verb: verb, jobID: jobID, waitMilliseconds: wait)
         case .jobs(let requestID, let verb, _):
             return .jobs(requestID: requestID, verb: verb, query: JobQuery())
+        case .admin:
+            return nil  // answered by the loop itself
         case .cancel(let requestID): return .cancel(requestID: requestID)
         case .clientHeartbeat: return .clientHeartbeat
         case .ready(let concurrency, let functions): return .ready(concurrency: concurrency, functions: functions)
@@ -171,6 +218,7 @@ struct BrokerLoop {
     /// Carries out and clears the pending actions.
     private mutating func perform(_ socket: borrowing Socket) throws(ZMQError) {
         for action in actions {
+            if !majordomo.isIdle, try majordomo.perform(action, core: core, store: store, socket: socket, observer: observer) { continue }
             switch action {
             case .request(let worker, let dispatchID, let function, let header, let payload, let consume):
                 let (buffer, range) = store.payload(payload)
@@ -221,12 +269,14 @@ struct BrokerLoop {
                     try sendJobReply(socket, request.client, request.requestID, JobAnswer(jobs: [record.info]))
                 }
             case .reply(let client, let requestID, let payload):
+                observer.callEnded(client: client, requestID: requestID, succeeded: true, now: MonotonicClock.nowNanoseconds())
                 let (buffer, range) = store.payload(payload)
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.reply.rawValue, id: requestID,
                     payload: PayloadFrames(buffer, range, consume: true))
                 store.release(payload)
             case .fail(let client, let requestID, let code, let message):
+                observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
                     extra: [code.encoded, Array(message.utf8)])
@@ -245,6 +295,26 @@ struct BrokerLoop {
             }
         }
         actions.removeAll(keepingCapacity: true)
+    }
+
+    /// Answers an operator's ADMIN command (status or drain) at once, from the loop's own state.
+    private mutating func answerAdmin(
+        _ socket: borrowing Socket, _ peer: PeerID, _ requestID: UInt64, _ verb: AdminVerb, _ argument: [UInt8], now: Int64
+    ) throws(ZMQError) {
+        let json: [UInt8]
+        switch verb {
+        case .status:
+            let report = StatusReport(
+                uptimeMilliseconds: core.uptime(at: now), workers: core.workerSummaries(), functions: observer.functionReports(core.functionLoads()),
+                jobs: core.jobCounts, queuedJobsByPriority: core.queuedJobsByPriority, counters: core.statistics.named)
+            json = (try? JSONEncoder().encode(report)).map(Array.init) ?? []
+        case .drain:
+            let drained = core.drainWorker(named: String(decoding: argument, as: UTF8.self), now: now, into: &actions)
+            json = Array("{\"drained\":\(drained)}".utf8)
+            try perform(socket)
+        }
+        try socket.sendProtocolMessage(
+            to: peer, tag: ProtocolTag.client, command: ClientCommand.adminReply.rawValue, id: requestID, extra: [json])
     }
 
     private func sendJobReply(_ socket: borrowing Socket, _ client: PeerID, _ requestID: UInt64, _ answer: JobAnswer) throws(ZMQError) {

@@ -72,7 +72,16 @@ public final class BrokerServer: Sendable {
             }
             var configuration = configuration
             if jobStore == nil { configuration.options.schedules = [] }  // schedules need a store to fire into
-            var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, logger: logger) { value in
+            var metrics: MetricsEndpoint?
+            if let endpoint = configuration.metricsEndpoint {
+                do {
+                    metrics = try MetricsEndpoint(context: context, endpoint: endpoint)
+                    logger.info("metrics served over HTTP", metadata: ["endpoint": "\(endpoint)"])
+                } catch {
+                    logger.error("cannot serve metrics on \(endpoint): \(error)")
+                }
+            }
+            var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, metrics: metrics, logger: logger) { value in
                 shared.snapshot.withLock { $0 = value }
             }
             loop.recover(recovered.unfinished, maxID: recovered.maxID, scheduleSlots: recovered.scheduleSlots)

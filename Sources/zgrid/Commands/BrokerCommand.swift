@@ -50,6 +50,7 @@ extension BrokerConfiguration {
                 }),
             maxMessageBytes: settings.maxMessageBytes,
             maxFrames: settings.maxFrames,
-            jobStorePath: store.isEmpty ? nil : store)
+            jobStorePath: store.isEmpty ? nil : store,
+            metricsEndpoint: settings.metrics.isEmpty ? nil : settings.metrics)
     }
 }

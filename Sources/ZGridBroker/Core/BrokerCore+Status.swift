@@ -1,0 +1,61 @@
+import ZGridProtocol
+
+extension BrokerCore {
+    /// Every registered worker, for the status report.
+    public func workerSummaries() -> [StatusReport.Worker] {
+        workers.map { peer, worker in
+            StatusReport.Worker(
+                id: peer.description, functions: worker.functions.filter { !$0.contains("@") && !$0.contains("#") }.sorted(),
+                capacity: worker.capacity, inFlight: worker.inFlight.count, jobsInFlight: worker.jobsInFlight, draining: worker.draining)
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// Load of each function a client can name: workers, their capacity, slots in use, calls waiting.
+    public func functionLoads() -> [String: (workers: Int, capacity: Int, inFlight: Int, queued: Int)] {
+        var loads: [String: (workers: Int, capacity: Int, inFlight: Int, queued: Int)] = [:]
+        for (name, service) in services where !name.contains("@") && !name.contains("#") {
+            var load = (workers: service.workers.count, capacity: 0, inFlight: 0, queued: service.waitingCount)
+            for peer in service.workers {
+                guard let worker = workers[peer] else { continue }
+                load.capacity += worker.capacity
+                load.inFlight += worker.inFlight.count
+            }
+            loads[name] = load
+        }
+        return loads
+    }
+
+    /// Queued jobs by priority.
+    public var queuedJobsByPriority: [String: Int] {
+        var counts: [String: Int] = [:]
+        for entry in jobs.values where entry.record.state == .queued { counts["\(entry.record.priority)", default: 0] += 1 }
+        return counts
+    }
+
+    /// Milliseconds since the core started, at `now`.
+    public func uptime(at now: Int64) -> Int64 { now - startedAt }
+
+    /// Stops sending new work to the worker whose id is `hex` (as in the status report); its running
+    /// calls finish. Returns false when no worker has that id.
+    public mutating func drainWorker(named hex: String, now: Int64, into actions: inout [BrokerAction]) -> Bool {
+        guard let peer = workers.keys.first(where: { $0.description == hex.lowercased() }) else { return false }
+        if workers[peer]?.draining == false {
+            workers[peer]?.heldByOperator = true
+            startDraining(peer, now: now, into: &actions)
+        }
+        return true
+    }
+}
+
+extension BrokerStatistics {
+    /// The counters by name, for status reports and metrics.
+    public var named: [String: Int] {
+        [
+            "calls_received": callsReceived, "calls_succeeded": callsSucceeded, "calls_failed": callsFailed,
+            "calls_retried": callsRetried, "calls_cancelled": callsCancelled, "scatters_received": scattersReceived,
+            "jobs_accepted": jobsAccepted, "jobs_succeeded": jobsSucceeded, "jobs_retried": jobsRetried, "jobs_dead": jobsDead,
+            "jobs_cancelled": jobsCancelled, "malformed_messages": malformedMessages, "protocol_violations": protocolViolations,
+            "workers_joined": workersJoined, "workers_lost": workersLost,
+        ]
+    }
+}

@@ -1,0 +1,142 @@
+import Histogram
+import CoreMetrics
+import Prometheus
+import ZGridProtocol
+
+/// Watches calls pass through the broker loop and keeps what operators see: swift-metrics counters,
+/// timers and gauges (backed by a Prometheus registry of this broker's own), and per-function
+/// counts and latency percentiles for the status report.
+///
+/// A call is timed from its CALL arriving to its REPLY or ERROR leaving, at the loop.
+final class BrokerObserver {
+    /// The registry the metrics endpoint renders.
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private var started: [CallKey: (function: String, at: UInt64)] = [:]
+    private var functions: [String: FunctionStats] = [:]
+    private var lastCounters: [String: Int] = [:]
+    private var counters: [String: CoreMetrics.Counter] = [:]
+    private var gauges: [String: CoreMetrics.Gauge] = [:]
+
+    /// The most distinct function names tracked; calls to further names count under "other".
+    static let maxFunctions = 10_000
+    /// The most calls timed at once; beyond, new calls are not timed (their counts still are).
+    static let maxTimed = 1_000_000
+
+    private struct CallKey: Hashable {
+        let client: PeerID
+        let requestID: UInt64
+    }
+
+    private final class FunctionStats {
+        var succeeded = 0
+        var failed = 0
+        var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
+        let ok: CoreMetrics.Counter
+        let errors: CoreMetrics.Counter
+        let timer: CoreMetrics.Timer
+
+        init(_ name: String, factory: PrometheusMetricsFactory) {
+            ok = CoreMetrics.Counter(label: "zgrid_calls_total", dimensions: [("function", name), ("outcome", "ok")], factory: factory)
+            errors = CoreMetrics.Counter(label: "zgrid_calls_total", dimensions: [("function", name), ("outcome", "error")], factory: factory)
+            timer = CoreMetrics.Timer(label: "zgrid_call_duration_seconds", dimensions: [("function", name)], factory: factory)
+        }
+    }
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(5), .seconds(30),
+        ]
+        self.factory = factory
+    }
+
+    /// A CALL arrived.
+    func callStarted(client: PeerID, requestID: UInt64, function: String, now: UInt64) {
+        guard started.count < Self.maxTimed else { return }
+        started[CallKey(client: client, requestID: requestID)] = (stats(for: function).0, now)
+    }
+
+    /// A call was answered (REPLY when `succeeded`, else ERROR).
+    func callEnded(client: PeerID, requestID: UInt64, succeeded: Bool, now: UInt64) {
+        guard let (function, at) = started.removeValue(forKey: CallKey(client: client, requestID: requestID)) else { return }
+        let stats = self.stats(for: function).1
+        let elapsed = now &- at
+        if succeeded {
+            stats.succeeded += 1
+            stats.ok.increment()
+        } else {
+            stats.failed += 1
+            stats.errors.increment()
+        }
+        stats.latency.record(elapsed / 1000)
+        stats.timer.recordNanoseconds(Int64(elapsed))
+    }
+
+    /// The client cancelled a call: it is answered no more.
+    func callCancelled(client: PeerID, requestID: UInt64) {
+        started.removeValue(forKey: CallKey(client: client, requestID: requestID))
+    }
+
+    private func stats(for function: String) -> (String, FunctionStats) {
+        if let stats = functions[function] { return (function, stats) }
+        let name = functions.count < Self.maxFunctions ? function : "other"
+        if let stats = functions[name] { return (name, stats) }
+        let stats = FunctionStats(name, factory: factory)
+        functions[name] = stats
+        return (name, stats)
+    }
+
+    /// Brings gauges and counters up to date with the core's figures.
+    func publish(counters named: [String: Int], workers: Int, callsInFlight: Int, jobs: [String: Int]) {
+        for (name, value) in named {
+            let delta = value - (lastCounters[name] ?? 0)
+            guard delta > 0 else { continue }
+            counter("zgrid_\(name)_total").increment(by: Int64(delta))
+        }
+        lastCounters = named
+        gauge("zgrid_workers").record(workers)
+        gauge("zgrid_calls_in_flight").record(callsInFlight)
+        for state in ["queued", "scheduled", "running"] {
+            gauge("zgrid_jobs", [("state", state)]).record(jobs[state] ?? 0)
+        }
+    }
+
+    private func counter(_ label: String) -> CoreMetrics.Counter {
+        if let counter = counters[label] { return counter }
+        let counter = CoreMetrics.Counter(label: label, factory: factory)
+        counters[label] = counter
+        return counter
+    }
+
+    private func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Gauge {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        if let gauge = gauges[key] { return gauge }
+        let gauge = CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory)
+        gauges[key] = gauge
+        return gauge
+    }
+
+    /// Per-function entries of the status report, joining the core's load figures.
+    func functionReports(_ loads: [String: (workers: Int, capacity: Int, inFlight: Int, queued: Int)]) -> [StatusReport.Function] {
+        let names = Set(loads.keys).union(functions.keys)
+        return names.sorted().map { name in
+            let load = loads[name] ?? (0, 0, 0, 0)
+            let stats = functions[name]
+            let p50 = stats.map { $0.latency.totalCount > 0 ? Int($0.latency.valueAtPercentile(50)) : 0 } ?? 0
+            let p99 = stats.map { $0.latency.totalCount > 0 ? Int($0.latency.valueAtPercentile(99)) : 0 } ?? 0
+            return StatusReport.Function(
+                name: name, workers: load.workers, capacity: load.capacity, inFlight: load.inFlight, queuedCalls: load.queued,
+                succeeded: stats?.succeeded ?? 0, failed: stats?.failed ?? 0, p50Microseconds: p50, p99Microseconds: p99)
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    func prometheusText() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

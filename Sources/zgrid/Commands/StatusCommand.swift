@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import ZGridClient
+import ZGridProtocol
+
+/// `zgrid status`: the broker's status report, once.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Print the broker's workers, functions (load, queue, latency), jobs and counters.")
+
+    @OptionGroup var connection: JobsCommand.Connection
+
+    @Flag(name: .long, help: "Print the raw JSON report.")
+    var json = false
+
+    func run() async throws {
+        let client = try connection.client()
+        let report = try await client.brokerStatus()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(StatusRenderer.render(report, previous: nil, interval: 0))
+        }
+        await client.close()
+    }
+}
+
+/// `zgrid top`: the status report refreshed in place, with rates.
+struct TopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "top", abstract: "The broker's status, refreshed in place with call rates, until Ctrl-C.")
+
+    @OptionGroup var connection: JobsCommand.Connection
+
+    @Option(name: .long, help: "Seconds between refreshes.")
+    var interval: Double = 1
+
+    @Option(name: .long, help: "Stop after this many refreshes (0 = until Ctrl-C).")
+    var count: Int = 0
+
+    func run() async throws {
+        let client = try connection.client()
+        var previous: StatusReport?
+        var shown = 0
+        while count == 0 || shown < count {
+            let report = try await client.brokerStatus()
+            print("\u{1B}[H\u{1B}[2J" + StatusRenderer.render(report, previous: previous, interval: interval))
+            previous = report
+            shown += 1
+            try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+        }
+        await client.close()
+    }
+}
+
+/// `zgrid drain WORKER`: the broker sends the worker no new work.
+struct DrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain", abstract: "Stop sending new work to a worker (id from zgrid status); its running calls and jobs finish.")
+
+    @OptionGroup var connection: JobsCommand.Connection
+
+    @Argument(help: "The worker's id, as zgrid status shows it.")
+    var worker: String
+
+    func run() async throws {
+        let client = try connection.client()
+        let known = try await client.drain(worker: worker)
+        await client.close()
+        guard known else {
+            FileOutput.standardError("zgrid drain: no worker \(worker)")
+            throw ExitCode(2)
+        }
+        print("draining \(worker)")
+    }
+}
+
+/// Formats a status report as text tables.
+enum StatusRenderer {
+    static func render(_ report: StatusReport, previous: StatusReport?, interval: Double) -> String {
+        var lines: [String] = ["broker up \(report.uptimeMilliseconds / 1000) s"]
+        lines.append("")
+        lines.append(pad(["function", "workers", "used/capacity", "queued", "ok", "failed", "calls/s", "p50 µs", "p99 µs"]))
+        for function in report.functions {
+            var rate = "-"
+            if let before = previous?.functions.first(where: { $0.name == function.name }), interval > 0 {
+                let done = (function.succeeded + function.failed) - (before.succeeded + before.failed)
+                rate = String(format: "%.0f", Double(done) / interval)
+            }
+            lines.append(
+                pad([
+                    function.name, "\(function.workers)", "\(function.inFlight)/\(function.capacity)", "\(function.queuedCalls)",
+                    "\(function.succeeded)", "\(function.failed)", rate, "\(function.p50Microseconds)", "\(function.p99Microseconds)",
+                ]))
+        }
+        lines.append("")
+        lines.append(pad(["worker", "used/capacity", "jobs", "state", "functions"]))
+        for worker in report.workers {
+            lines.append(
+                pad([
+                    worker.id, "\(worker.inFlight)/\(worker.capacity)", "\(worker.jobsInFlight)", worker.draining ? "draining" : "serving",
+                    worker.functions.joined(separator: ","),
+                ]))
+        }
+        lines.append("")
+        let jobs = ["queued", "scheduled", "running"].map { "\($0) \(report.jobs[$0] ?? 0)" }.joined(separator: ", ")
+        let byPriority = (0...9).reversed().compactMap { p in report.queuedJobsByPriority["\(p)"].map { "p\(p): \($0)" } }.joined(separator: " ")
+        lines.append("jobs: \(jobs)" + (byPriority.isEmpty ? "" : "  (queued by priority: \(byPriority))"))
+        let counters = report.counters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lines.append("counters: \(counters)")
+        return lines.joined(separator: "\n")
+    }
+
+    private static func pad(_ columns: [String]) -> String {
+        let widths = [18, 8, 14, 8, 10, 8, 9, 9, 9]
+        return columns.enumerated().map { index, text in
+            let width = index < widths.count ? widths[index] : 0
+            return text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+        }.joined()
+    }
+}
