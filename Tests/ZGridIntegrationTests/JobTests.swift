@@ -133,6 +133,46 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a backlog larger than memory waits on disk, is read back in pages, and every job runs once")
+        func backlogSpillsToDisk() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"), maxResidentJobs: 100)
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            var ids: [UInt64] = []
+            try await withThrowingTaskGroup(of: [UInt64].self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        var mine: [UInt64] = []
+                        for index in 0..<125 { mine.append(try await client.submit("tally", bytes("\(task)-\(index)"))) }
+                        return mine
+                    }
+                }
+                for try await batch in group { ids += batch }
+            }
+            let cancelled = ids[900]
+            #expect(try await client.cancel(job: cancelled).state == "cancelled")
+            try await waitUntil("backlog on disk") { (broker.status.jobs["queued_on_disk"] ?? 0) >= 800 }
+            #expect((broker.status.jobs["queued"] ?? 0) <= 101)
+            let log = RunLog()
+            let worker = try await startWorker(broker, concurrency: 8) { worker in
+                worker.register("tally") { request in
+                    log.record(request.job, attempt: request.attempt)
+                    return []
+                }
+            }
+            try await waitUntil("backlog drained", seconds: 60) { log.snapshot.count == 999 }
+            try await Task.sleep(for: .milliseconds(300))
+            let runs = log.snapshot
+            #expect(runs.count == 999)
+            #expect(runs[cancelled] == nil, "a job cancelled on disk must not run")
+            #expect(runs.values.allSatisfy { $0 == [1] }, "every job ran exactly once")
+            #expect(try await client.status(job: ids[0]).state == "succeeded")
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("jobs survive a broker restart, and a job whose worker died runs again elsewhere")
         func restartAndWorkerLoss() async throws {
             let directory = try TemporaryDirectory()

@@ -23,7 +23,8 @@ extension IntegrationTests {
             }
             let endpoint = broker.endpoints[0]
             #expect(try await PythonPeers.mdpClient(endpoint, "greet", ["wor", "ld"]) == MDPReply(service: "greet", body: ["hello, world"]))
-            #expect(try await PythonPeers.mdpClient(endpoint, "greet", ["mdp"], dealer: true) == MDPReply(service: "greet", body: ["hello, mdp"]))
+            let overDealer = try await PythonPeers.mdpClient(endpoint, "greet", ["mdp"], dealer: true)
+            #expect(overDealer == MDPReply(service: "greet", body: ["hello, mdp"]))
             #expect(try await PythonPeers.mdpClient(endpoint, "slow", ["zzz"]) == MDPReply(service: "slow", body: ["zzz"]))
             let status = try await settledStatus(broker)
             #expect(status.statistics.callsSucceeded == 3)
@@ -79,8 +80,8 @@ extension IntegrationTests {
             let endpoint = broker.endpoints[0]
             #expect(try await PythonPeers.mdpClient(endpoint, "mmi.service", ["echo"]) == MDPReply(service: "mmi.service", body: ["200"]))
             #expect(try await PythonPeers.mdpClient(endpoint, "mmi.service", ["nope"]) == MDPReply(service: "mmi.service", body: ["404"]))
-            #expect(
-                try await PythonPeers.mdpClient(endpoint, "mmi.service", ["echo#0"], dealer: true) == MDPReply(service: "mmi.service", body: ["404"]))
+            let internalKey = try await PythonPeers.mdpClient(endpoint, "mmi.service", ["echo#0"], dealer: true)
+            #expect(internalKey == MDPReply(service: "mmi.service", body: ["404"]), "internal routing keys are not services")
             #expect(try await PythonPeers.mdpClient(endpoint, "mmi.other", ["echo"]) == MDPReply(service: "mmi.other", body: ["501"]))
             #expect(try await settledStatus(broker).statistics.callsReceived == 0, "MMI is answered by the broker, not as calls")
             await worker.stop()

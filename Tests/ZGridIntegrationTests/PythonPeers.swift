@@ -12,7 +12,7 @@ enum PythonPeers {
         let result = try await run(["-c", "import zmq"], timeoutSeconds: 30)
         guard result.status == 0 else {
             throw InteropError(
-                message: "pyzmq cannot be imported by python3 (\(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): "
+                message: "pyzmq cannot be imported by python3 (\(result.stderr.split(separator: "\n").last ?? "no output")): "
                     + "install it with `python3 -m pip install pyzmq` or `apt-get install python3-zmq` (`make test` does this)")
         }
     }

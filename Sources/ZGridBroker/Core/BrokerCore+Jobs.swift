@@ -28,8 +28,13 @@ extension BrokerCore {
                 record.updatedAt = wallNow
                 rewritten.append(.upsert(record))
             }
-            jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
             if let key = record.uniqueKey { uniqueJobs[key] = record.id }
+            if record.state == .queued && jobs.count >= options.maxResidentJobs {
+                spilled[record.function] = spilled[record.function] ?? 0
+                spilledCount += 1
+                continue
+            }
+            jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
             makeReady(record.id)
         }
         if !rewritten.isEmpty { actions.append(.storeWrite(rewritten, token: takeToken())) }
@@ -44,9 +49,10 @@ extension BrokerCore {
         now: Int64, into actions: inout [BrokerAction]
     ) {
         let request = ClientRequest(client: client, requestID: requestID)
-        if let key = uniqueKey, let existing = uniqueJobs[key], let entry = jobs[existing] {
-            // Coalesced: the unfinished job with this key stands for this submit too.
-            if entry.durable {
+        if let key = uniqueKey, let existing = uniqueJobs[key] {
+            // Coalesced: the unfinished job with this key stands for this submit too (a job not in
+            // memory waits on disk, so it is durable).
+            if jobs[existing]?.durable ?? true {
                 actions.append(.accepted(client: client, requestID: requestID, jobID: UInt64(existing)))
             } else {
                 waitForCommit(request, of: existing)
@@ -139,9 +145,16 @@ extension BrokerCore {
             for (request, id) in acks {
                 if var entry = jobs[id], !entry.durable {
                     entry.durable = true
-                    jobs[id] = entry
                     statistics.jobsAccepted += 1
-                    makeReady(id)
+                    if entry.record.state == .queued && jobs.count > options.maxResidentJobs {
+                        // Over the memory bound: this job waits on disk until the queue drains.
+                        jobs[id] = nil
+                        spilled[entry.record.function] = spilled[entry.record.function] ?? 0
+                        spilledCount += 1
+                    } else {
+                        jobs[id] = entry
+                        makeReady(id)
+                    }
                 }
                 if request.client != Self.jobClient {
                     actions.append(.accepted(client: request.client, requestID: request.requestID, jobID: UInt64(id)))
@@ -170,9 +183,14 @@ extension BrokerCore {
     /// The store answered a read.
     mutating func storeRead(_ token: UInt64, _ result: Result<StoreReadResult, JobStoreError>, into actions: inout [BrokerAction]) {
         guard let pending = pendingReads.removeValue(forKey: token) else { return }
+        if case .pageIn(let function) = pending {
+            pageIn(function, result, into: &actions)
+            return
+        }
         let request: ClientRequest
         switch pending {
         case .job(let r, _, _), .list(let r), .purge(let r): request = r
+        case .pageIn: return
         }
         let answer: StoreReadResult
         switch result {
@@ -200,6 +218,21 @@ extension BrokerCore {
             actions.append(.storeWrite([.upsert(record)], token: token))
             // Acknowledged like a submit: ready once committed.
             pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
+            reply(request, [record.info], into: &actions)
+        case (.job(_, .cancel, let id), .jobs(let records)):
+            guard var record = records.first, jobs[id] == nil, record.state == .queued || record.state == .scheduled else {
+                reply(request, records.map(\.info), into: &actions)
+                return
+            }
+            // A queued job waiting on disk: cancelled there, and skipped if a page read brings it back.
+            record.state = .cancelled
+            record.finishedAt = wallNow
+            record.updatedAt = wallNow
+            record.lastError = "cancelled by a client"
+            cancelledOnDisk.insert(id)
+            if let key = record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+            statistics.jobsCancelled += 1
+            actions.append(.storeWrite([.upsert(record)], token: takeToken()))
             reply(request, [record.info], into: &actions)
         case (.job, .jobs(let records)), (.list, .jobs(let records)):
             reply(request, records.map(\.info), into: &actions)
@@ -236,6 +269,7 @@ extension BrokerCore {
 
     /// Gives queued jobs to workers with free job slots, for every function with queued jobs.
     mutating func dispatchReadyJobs(now: Int64, into actions: inout [BrokerAction]) {
+        requestPages(into: &actions)
         for function in jobQueues.keys.sorted() {
             while let peer = bestJobWorker(for: function), let id = nextQueuedJob(for: function) {
                 dispatchJob(id, to: peer, now: now, into: &actions)
@@ -408,6 +442,40 @@ extension BrokerCore {
         return wake
     }
 
+    // MARK: Paging queued jobs in from disk
+
+    /// When memory has room again, asks the store for the next queued jobs of each spilled function.
+    mutating func requestPages(into actions: inout [BrokerAction]) {
+        guard !spilled.isEmpty, jobs.count < options.maxResidentJobs / 2 else { return }
+        let page = max(1, options.maxResidentJobs / 4)
+        for (function, after) in spilled.sorted(by: { $0.key < $1.key }) where !pagesInFlight.contains(function) {
+            pagesInFlight.insert(function)
+            let token = takeToken()
+            pendingReads[token] = .pageIn(function)
+            actions.append(.storeRead(.jobs(JobFilter(states: [.queued], function: function, limit: page, afterID: after)), token: token))
+        }
+    }
+
+    /// A page of on-disk queued jobs arrived: they join the in-memory queues.
+    private mutating func pageIn(_ function: String, _ result: Result<StoreReadResult, JobStoreError>, into actions: inout [BrokerAction]) {
+        pagesInFlight.remove(function)
+        guard case .success(.jobs(let records)) = result else { return }
+        var highest = spilled[function] ?? 0
+        for record in records {
+            highest = max(highest, record.id)
+            guard jobs[record.id] == nil, cancelledOnDisk.remove(record.id) == nil else { continue }
+            jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
+            spilledCount = max(0, spilledCount - 1)
+            makeReady(record.id)
+        }
+        if records.count < max(1, options.maxResidentJobs / 4) {
+            spilled[function] = nil  // everything on disk has been read back
+        } else {
+            spilled[function] = highest
+        }
+        dispatchReadyJobs(now: lastNow, into: &actions)
+    }
+
     // MARK: Schedules
 
     /// Submits a job for every schedule slot due since its last fired slot (within its catch-up
@@ -447,10 +515,11 @@ extension BrokerCore {
         return nextStoreToken
     }
 
-    /// Unfinished jobs by state, for status output.
+    /// Unfinished jobs by state, for status output; `queued_on_disk` counts queued jobs not in memory.
     public var jobCounts: [String: Int] {
         var counts: [String: Int] = [:]
         for entry in jobs.values { counts[entry.record.state.rawValue, default: 0] += 1 }
+        if spilledCount > 0 { counts["queued_on_disk"] = spilledCount }
         return counts
     }
 }

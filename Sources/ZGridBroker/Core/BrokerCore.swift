@@ -38,6 +38,14 @@ public struct BrokerCore {
     var jobWaiters: [Int64: [JobWaiter]] = [:]
     var waiterDeadlines = Heap<WaiterDeadline>()
     var uniqueJobs: [String: Int64] = [:]
+    /// Functions with queued jobs that wait only on disk, with the highest id read back so far.
+    var spilled: [String: Int64] = [:]
+    /// Functions whose next page of queued jobs is being read from disk.
+    var pagesInFlight: Set<String> = []
+    /// Queued jobs waiting only on disk (an estimate for status reports).
+    var spilledCount = 0
+    /// On-disk queued jobs cancelled since they were spilled (skipped when read back).
+    var cancelledOnDisk: Set<Int64> = []
     /// When the store next deletes expired results (monotonic ms).
     var nextExpiryAt: Int64 = 0
     /// The last fired slot of each schedule (ms since 1970).

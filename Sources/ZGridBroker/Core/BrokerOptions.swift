@@ -23,6 +23,9 @@ public struct BrokerOptions: Sendable, Equatable {
     public var maxBackoffMilliseconds: Int64
     /// Jobs the broker submits by itself on cron schedules.
     public var schedules: [RecurringJob]
+    /// The most unfinished jobs kept in memory; beyond, queued jobs wait only on disk and are read
+    /// back in pages as the queue drains, so a backlog of millions costs no more memory.
+    public var maxResidentJobs: Int
 
     /// Creates options; the defaults suit a local cluster.
     public init(
@@ -35,7 +38,8 @@ public struct BrokerOptions: Sendable, Equatable {
         defaultJobTimeLimitMilliseconds: Int64 = 300_000,
         defaultResultTTLMilliseconds: Int64 = 86_400_000,
         maxBackoffMilliseconds: Int64 = 3_600_000,
-        schedules: [RecurringJob] = []
+        schedules: [RecurringJob] = [],
+        maxResidentJobs: Int = 100_000
     ) {
         self.heartbeat = heartbeat
         self.defaultTimeoutMilliseconds = defaultTimeoutMilliseconds
@@ -47,5 +51,6 @@ public struct BrokerOptions: Sendable, Equatable {
         self.defaultResultTTLMilliseconds = defaultResultTTLMilliseconds
         self.maxBackoffMilliseconds = maxBackoffMilliseconds
         self.schedules = schedules
+        self.maxResidentJobs = max(100, maxResidentJobs)
     }
 }

@@ -66,6 +66,7 @@ enum PendingRead {
     case job(ClientRequest, JobVerb, Int64)
     case list(ClientRequest)
     case purge(ClientRequest)
+    case pageIn(String)
 }
 
 /// A small deterministic random generator (SplitMix64) for backoff jitter, so the core stays pure.
