@@ -55,5 +55,6 @@ extension BrokerSettings {
             logLevel: level.lowercased()
         )
         self.metrics = metrics
+        self.shutdownGraceMs = try reader.int("shutdown_grace_ms", default: 10_000, in: 0...3_600_000)
     }
 }

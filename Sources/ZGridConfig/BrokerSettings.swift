@@ -23,6 +23,8 @@ public struct BrokerSettings: Sendable, Equatable {
     /// Where the broker serves Prometheus metrics over HTTP (key `metrics`), such as
     /// `"tcp://127.0.0.1:9464"`; empty (the default) serves none.
     public var metrics: String = ""
+    /// On SIGTERM, how long calls in flight may take to finish, in milliseconds (key `shutdown_grace_ms`, default 10000).
+    public var shutdownGraceMs: Int = 10_000
 
     /// Creates broker settings; every parameter has the documented default.
     /// - Parameters:
@@ -66,6 +68,6 @@ public struct BrokerSettings: Sendable, Equatable {
     /// The keys accepted in the `[broker]` table.
     public static let knownKeys = [
         "bind", "connect", "heartbeat_ms", "liveness", "default_timeout_ms",
-        "unknown_function_grace_ms", "max_message_bytes", "max_frames", "log_level", "metrics",
+        "unknown_function_grace_ms", "max_message_bytes", "max_frames", "log_level", "metrics", "shutdown_grace_ms",
     ]
 }

@@ -20,6 +20,7 @@ struct WorkerLoop {
     private var inbox: [WorkerCommandItem] = []
     private var lastHeard: Int64 = 0
     private var nextHeartbeat: Int64 = 0
+    private var lastBeatSent: Int64 = 0
     private var stopping = false
     private var stopDeadline: Int64 = 0
     private var reconnectNeeded = false
@@ -99,6 +100,7 @@ struct WorkerLoop {
             }
             if current >= nextHeartbeat {
                 try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue)
+                lastBeatSent = current
                 nextHeartbeat = current + settings.heartbeat.intervalMilliseconds
             }
             if current - lastHeard > settings.heartbeat.expiryMilliseconds && !reconnectNeeded {
@@ -144,7 +146,13 @@ struct WorkerLoop {
         case .success(.cancel(let id)):
             running[id]?.cancel()
         case .success(.heartbeat):
-            break
+            // Answer the broker's beat, so its view of this worker's liveness follows the broker's
+            // interval even when this worker was configured with a longer one.
+            let now = MonotonicClock.nowMilliseconds()
+            if now - lastBeatSent >= 50 {
+                try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue)
+                lastBeatSent = now
+            }
         case .success(.disconnect):
             logger.info("broker asked this worker to register again")
             abandonRunning()

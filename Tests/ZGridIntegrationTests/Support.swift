@@ -30,9 +30,9 @@ func startBroker(
     let options = BrokerOptions(
         heartbeat: testHeartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
         maxQueuedPerFunction: maxQueuedPerFunction, maxResidentJobs: maxResidentJobs)
-    return try BrokerServer.start(
-        BrokerConfiguration(endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, jobStorePath: jobStore),
-        context: context, logger: quietLogger("test.broker"))
+    var configuration = BrokerConfiguration(endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, jobStorePath: jobStore)
+    configuration.shutdownGraceMilliseconds = 1000
+    return try BrokerServer.start(configuration, context: context, logger: quietLogger("test.broker"))
 }
 
 /// A fresh temporary directory, removed by ``TemporaryDirectory/remove()``.

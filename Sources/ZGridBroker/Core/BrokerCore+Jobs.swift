@@ -383,6 +383,7 @@ extension BrokerCore {
     /// Moves a job to a final state, hands it to the store and answers everyone waiting on it.
     private mutating func finishJob(_ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]) {
         guard var entry = jobs.removeValue(forKey: id) else { return }
+        if !pagesInFlight.isEmpty { finishedDuringPage.insert(id) }
         entry.record.state = state
         if let error { entry.record.lastError = error }
         entry.record.finishedAt = wallNow
@@ -459,11 +460,12 @@ extension BrokerCore {
     /// A page of on-disk queued jobs arrived: they join the in-memory queues.
     private mutating func pageIn(_ function: String, _ result: Result<StoreReadResult, JobStoreError>, into actions: inout [BrokerAction]) {
         pagesInFlight.remove(function)
+        defer { if pagesInFlight.isEmpty { finishedDuringPage.removeAll() } }
         guard case .success(.jobs(let records)) = result else { return }
         var highest = spilled[function] ?? 0
         for record in records {
             highest = max(highest, record.id)
-            guard jobs[record.id] == nil, cancelledOnDisk.remove(record.id) == nil else { continue }
+            guard jobs[record.id] == nil, cancelledOnDisk.remove(record.id) == nil, !finishedDuringPage.contains(record.id) else { continue }
             jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
             spilledCount = max(0, spilledCount - 1)
             makeReady(record.id)

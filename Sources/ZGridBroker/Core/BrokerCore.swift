@@ -46,6 +46,9 @@ public struct BrokerCore {
     var spilledCount = 0
     /// On-disk queued jobs cancelled since they were spilled (skipped when read back).
     var cancelledOnDisk: Set<Int64> = []
+    /// Jobs that finished while a page read was under way: the page may still list them as
+    /// queued (their final write came after the read), so they are skipped.
+    var finishedDuringPage: Set<Int64> = []
     /// When the store next deletes expired results (monotonic ms).
     var nextExpiryAt: Int64 = 0
     /// The last fired slot of each schedule (ms since 1970).

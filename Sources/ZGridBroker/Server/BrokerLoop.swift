@@ -19,6 +19,11 @@ struct BrokerLoop {
     /// MDP/0.1 and MMI peers, translated at the decode point and in ``perform(_:)``.
     private var majordomo = MajordomoBridge()
     private var noticeCount = 0
+    private var jobCounts: [String: Int] = [:]
+    /// Set once a stop was asked: when the loop ends at the latest.
+    private var stopDeadline: Int64?
+    private let shutdownGraceMilliseconds: Int64
+    private var jobCountsAt: Int64 = -1_000_000
     private var lastPublished: Int64 = 0
     private var lastWorkerCount = -1
     private var unpublished = true
@@ -34,6 +39,7 @@ struct BrokerLoop {
         publish: @escaping (BrokerSnapshot) -> Void
     ) {
         self.metrics = metrics
+        shutdownGraceMilliseconds = configuration.shutdownGraceMilliseconds
         core = BrokerCore(options: configuration.options, now: MonotonicClock.nowMilliseconds())
         core.wallNow = JobStoreLink.wallNow()
         store = PayloadStore(framesPerMessage: configuration.maxFrames)
@@ -67,7 +73,16 @@ struct BrokerLoop {
                 if !error.isTerminated { logger.error("poll failed: \(error)") }
                 return
             }
-            if poller.isReadable(1) { return }
+            if poller.isReadable(1) && stopDeadline == nil {
+                // Graceful stop: take no new work, let calls in flight finish within the bound.
+                stop.drain()
+                stopDeadline = MonotonicClock.nowMilliseconds() + shutdownGraceMilliseconds
+                logger.info("broker stopping: \(core.callsInFlight) calls in flight, waiting up to \(shutdownGraceMilliseconds) ms")
+            }
+            if let stopDeadline, core.callsInFlight == 0 || MonotonicClock.nowMilliseconds() >= stopDeadline {
+                if core.callsInFlight > 0 { logger.warning("broker stopped with \(core.callsInFlight) calls still in flight") }
+                return
+            }
             do {
                 core.wallNow = JobStoreLink.wallNow()
                 if poller.isReadable(0) { try readBurst(socket) }
@@ -92,12 +107,17 @@ struct BrokerLoop {
             lastPublished = published
             lastWorkerCount = core.workerCount
             unpublished = false
+            if published - jobCountsAt >= 1000 {
+                // Counting jobs walks every unfinished job in memory: once a second is enough.
+                jobCounts = core.jobCounts
+                jobCountsAt = published
+            }
             observer.publish(
-                counters: core.statistics.named, workers: core.workerCount, callsInFlight: core.callsInFlight, jobs: core.jobCounts)
+                counters: core.statistics.named, workers: core.workerCount, callsInFlight: core.callsInFlight, jobs: jobCounts)
             publish(
                 BrokerSnapshot(
                     statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
-                    functions: core.servedFunctions, heldPayloads: store.held, jobs: core.jobCounts))
+                    functions: core.servedFunctions, heldPayloads: store.held, jobs: jobCounts))
         }
     }
 
@@ -145,6 +165,13 @@ struct BrokerLoop {
             case .failure(let reason):
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
+            case .success(.call(let requestID, _, _, _)) where stopDeadline != nil,
+                .success(.scatter(let requestID, _, _, _, _)) where stopDeadline != nil,
+                .success(.submit(let requestID, _, _, _, _, _)) where stopDeadline != nil:
+                store.release(handle)
+                try socket.sendProtocolMessage(
+                    to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
+                    extra: [ErrorCode.shuttingDown.encoded, Array("the broker is stopping".utf8)])
             case .success(.submit(let requestID, _, _, _, _, _)) where jobStore == nil:
                 store.release(handle)
                 try socket.sendProtocolMessage(

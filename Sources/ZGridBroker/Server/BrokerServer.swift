@@ -112,7 +112,9 @@ public final class BrokerServer: Sendable {
     /// The latest counters and sizes published by the loop (updated after every burst of messages).
     public var status: BrokerSnapshot { shared.snapshot.withLock { $0 } }
 
-    /// Stops the loop and closes the socket; returns once the thread has ended. Safe to call twice.
+    /// Stops gracefully: new calls, scatters and submits are refused with SHUTTING_DOWN, calls in
+    /// flight get up to the configured grace period to finish, the job store is flushed; returns
+    /// once the thread has ended. Safe to call twice.
     public func stop() {
         stopSignal.signal()
         wait()

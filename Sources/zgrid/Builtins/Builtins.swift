@@ -6,7 +6,7 @@ import ZGridWorker
 /// The functions `zgrid worker` can serve, for demos and benchmarks.
 enum Builtins {
     /// Every built-in function name.
-    static let names = ["echo", "sleep", "hash", "search"]
+    static let names = ["echo", "sleep", "hash", "search", "noop"]
 
     /// Registers the named built-ins on `worker`. With `shards`, `search` and `echo` are sharded
     /// (`search` holds those shards of the corpus made from `seed`, `echo` answers for them, for
@@ -19,6 +19,8 @@ enum Builtins {
             switch name {
             case "echo":
                 worker.register("echo", shards: spec, execution: execution ?? .ioThread) { request in request.payload }
+            case "noop":
+                worker.register("noop", execution: execution ?? .ioThread) { _ in [] }
             case "sleep":
                 worker.register("sleep", execution: execution ?? .ioThread) { request in
                     let text = String(decoding: request.payload, as: UTF8.self)
@@ -62,8 +64,9 @@ enum HashRounds {
     }
 }
 
-/// The SplitMix64 generator: deterministic, fast, good enough for generated data.
-struct SplitMix64 {
+/// The SplitMix64 generator: deterministic for a seed, fast, good enough for generated data and
+/// for fuzzing that must repeat exactly for a seed.
+struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }

@@ -52,5 +52,6 @@ extension BrokerConfiguration {
             maxFrames: settings.maxFrames,
             jobStorePath: store.isEmpty ? nil : store,
             metricsEndpoint: settings.metrics.isEmpty ? nil : settings.metrics)
+        shutdownGraceMilliseconds = Int64(settings.shutdownGraceMs)
     }
 }

@@ -1,20 +1,5 @@
 import ZGridProtocol
 
-/// SplitMix64: a small, fast, seedable generator, so that a fuzz run repeats exactly for a seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Which of the fuzzer's sockets sends a message. Each is its own DEALER, so the broker sees three
 /// peers: one that acts as a client, one that registers as a worker, and one that never registers.
 enum FuzzPersona: Int, CaseIterable, Sendable {

@@ -4,7 +4,7 @@ import ZGridProtocol
 import ZGridWorker
 
 /// `zgrid worker`: serves the built-in functions until SIGINT or SIGTERM.
-struct WorkerCommand: AsyncParsableCommand {
+struct WorkerNodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a worker node serving built-in functions: \(Builtins.names.joined(separator: ", ")).")
