@@ -245,6 +245,8 @@ struct Simulation {
                 retire(worker)
             case .protocolViolation:
                 seen["violation", default: 0] += 1
+            case .jobDead:
+                check(false, "a job was dead-lettered without any job")
             case .malformed:
                 break
             }

@@ -73,6 +73,8 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
     case workerLeft(PeerID, reason: String, inFlight: Int)
     /// A malformed message was dropped.
     case malformed(PeerID, MalformedReason)
+    /// A background job was dead-lettered after its last attempt failed.
+    case jobDead(id: Int64, function: String, attempts: Int, error: String)
     /// A peer broke the protocol (for example READY twice); the message was dropped.
     case protocolViolation(PeerID, String)
 
@@ -85,6 +87,8 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
             "worker \(peer) left (\(reason)) with \(inFlight) calls in flight"
         case .malformed(let peer, let reason):
             "dropped malformed message from \(peer): \(reason)"
+        case .jobDead(let id, let function, let attempts, let error):
+            "job \(id) (\(function)) dead-lettered after \(attempts) attempts: \(error)"
         case .protocolViolation(let peer, let what):
             "dropped message from \(peer): \(what)"
         }

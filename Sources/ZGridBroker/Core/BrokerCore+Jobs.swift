@@ -375,6 +375,7 @@ extension BrokerCore {
                 actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
             } else {
                 statistics.jobsDead += 1
+                actions.append(.notice(.jobDead(id: id, function: entry.record.function, attempts: entry.record.attempts, error: error)))
                 finishJob(id, state: .dead, error: error, result: nil, into: &actions)
             }
         }

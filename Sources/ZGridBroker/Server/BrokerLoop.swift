@@ -354,6 +354,8 @@ struct BrokerLoop {
         switch notice {
         case .workerJoined, .workerLeft:
             logger.info("\(notice)")
+        case .jobDead:
+            logger.warning("\(notice)")
         case .malformed, .protocolViolation:
             noticeCount += 1
             if noticeCount <= 20 || noticeCount % 1000 == 0 {
