@@ -36,6 +36,7 @@ struct ClientLoop {
 
     private let broker: String
     private let heartbeat: HeartbeatSettings
+    private let security: PeerSecurity?
     private let mailbox: Mailbox<ClientCommandItem>
     private let executor: LoopExecutor
     private let logger: Logger
@@ -50,9 +51,11 @@ struct ClientLoop {
     private var closing = false
 
     init(
-        broker: String, heartbeat: HeartbeatSettings, mailbox: Mailbox<ClientCommandItem>, executor: LoopExecutor, logger: Logger
+        broker: String, heartbeat: HeartbeatSettings, security: PeerSecurity?, mailbox: Mailbox<ClientCommandItem>, executor: LoopExecutor,
+        logger: Logger
     ) {
         self.broker = broker
+        self.security = security
         self.heartbeat = heartbeat
         self.mailbox = mailbox
         self.executor = executor
@@ -65,6 +68,7 @@ struct ClientLoop {
             try socket.setReconnectInterval(milliseconds: 100, max: 2000)
             try socket.setSendHighWaterMark(0)
             try socket.setReceiveHighWaterMark(0)
+            try socket.secure(security)
             try socket.connect(broker)
             try serve(socket)
         } catch {

@@ -26,7 +26,7 @@ public final class GridClient: Sendable {
     /// asynchronous: calls made before the broker is reachable wait for it within their time limit.
     /// Pass the broker's `context` to reach it over `inproc://`.
     public init(
-        broker: String, heartbeat: HeartbeatSettings = .init(), context shared: Context? = nil,
+        broker: String, heartbeat: HeartbeatSettings = .init(), context shared: Context? = nil, security: PeerSecurity? = nil,
         logger: Logger = Logger(label: "zgrid.client")
     ) throws(GridError) {
         self.broker = broker
@@ -46,7 +46,8 @@ public final class GridClient: Sendable {
         let mailbox = self.mailbox
         let executor = loopExecutor
         thread = IOThread(name: "zgrid-client") {
-            var loop = ClientLoop(broker: broker, heartbeat: heartbeat, mailbox: mailbox, executor: executor, logger: logger)
+            var loop = ClientLoop(
+                broker: broker, heartbeat: heartbeat, security: security, mailbox: mailbox, executor: executor, logger: logger)
             loop.run(context)
         }
     }

@@ -35,6 +35,14 @@ public enum BrokerInbound: Sendable, Equatable {
     /// The largest concurrency a worker may announce.
     public static let maxConcurrency = 1_000_000
 
+    /// Whether a message (frame 0 the identity) speaks as a worker (ZGW01, or MDPW01 after the
+    /// empty delimiter) rather than as a client.
+    public static func speaksAsWorker(_ message: Multipart) -> Bool {
+        guard message.count >= 2 else { return false }
+        if message.frameEquals(1, ProtocolTag.worker) { return true }
+        return message.count >= 3 && message.size(1) == 0 && message.frameEquals(2, Array("MDPW01".utf8))
+    }
+
     /// Decodes a message whose frame 0 is the sender's routing identity.
     public static func decode(_ message: Multipart) -> Result<BrokerInbound, MalformedReason> {
         if message.truncated { return .failure(.tooManyFrames) }

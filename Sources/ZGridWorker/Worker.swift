@@ -23,6 +23,7 @@ public final class Worker: Sendable {
     public let drainTimeoutMilliseconds: Int64
     private let logger: Logger
     private let sharedContext: Context?
+    private let security: PeerSecurity?
     private let handlers = Mutex<[String: Registration]>([:])
     private let state = Mutex<RunState>(.idle)
 
@@ -40,9 +41,11 @@ public final class Worker: Sendable {
     /// Pass the broker's `context` to reach it over `inproc://`.
     public init(
         broker: String, concurrency: Int = 8, heartbeat: HeartbeatSettings = .init(),
-        drainTimeoutMilliseconds: Int64 = 30_000, context: Context? = nil, logger: Logger = Logger(label: "zgrid.worker")
+        drainTimeoutMilliseconds: Int64 = 30_000, context: Context? = nil, security: PeerSecurity? = nil,
+        logger: Logger = Logger(label: "zgrid.worker")
     ) {
         self.sharedContext = context
+        self.security = security
         self.broker = broker
         self.concurrency = min(max(1, concurrency), BrokerInbound.maxConcurrency)
         self.heartbeat = heartbeat
@@ -117,7 +120,8 @@ public final class Worker: Sendable {
         }
         let ownsContext = sharedContext == nil
         let settings = WorkerLoop.Settings(
-            broker: broker, concurrency: concurrency, heartbeat: heartbeat, drainTimeoutMilliseconds: drainTimeoutMilliseconds)
+            broker: broker, concurrency: concurrency, heartbeat: heartbeat, drainTimeoutMilliseconds: drainTimeoutMilliseconds,
+            security: security)
         let logger = self.logger
         let thread = IOThread(name: "zgrid-worker") {
             var loop = WorkerLoop(settings: settings, handlers: table, mailbox: mailbox, executor: executor, logger: logger)

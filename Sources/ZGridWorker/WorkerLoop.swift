@@ -9,6 +9,7 @@ struct WorkerLoop {
         let concurrency: Int
         let heartbeat: HeartbeatSettings
         let drainTimeoutMilliseconds: Int64
+        let security: PeerSecurity?
     }
 
     private let settings: Settings
@@ -61,6 +62,7 @@ struct WorkerLoop {
     private func connect(_ context: Context) throws(ZMQError) -> Socket {
         let socket = try Socket(context, type: .dealer)
         try socket.setReconnectInterval(milliseconds: 100, max: 2000)
+        try socket.secure(settings.security)
         try socket.connect(settings.broker)
         var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency))]
         for name in handlers.keys.sorted() {

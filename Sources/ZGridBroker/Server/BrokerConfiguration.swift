@@ -13,6 +13,8 @@ public struct BrokerConfiguration: Sendable {
     public var jobStorePath: String?
     /// Where to serve Prometheus metrics over HTTP, such as `tcp://127.0.0.1:9464`; nil serves none.
     public var metricsEndpoint: String?
+    /// CURVE encryption and key-based admission on every endpoint; nil runs without.
+    public var security: BrokerSecurity?
     /// On stop, how long calls in flight may take to finish (new calls are refused meanwhile).
     public var shutdownGraceMilliseconds: Int64 = 10_000
 

@@ -16,6 +16,8 @@ struct BrokerLoop {
     private let observer = BrokerObserver()
     /// The HTTP metrics endpoint, when configured.
     private let metrics: MetricsEndpoint?
+    /// The CURVE admission gate, when security is on.
+    private let security: SecurityGate?
     /// MDP/0.1 and MMI peers, translated at the decode point and in ``perform(_:)``.
     private var majordomo = MajordomoBridge()
     private var noticeCount = 0
@@ -35,10 +37,11 @@ struct BrokerLoop {
     private static let burst = 256
 
     init(
-        configuration: BrokerConfiguration, jobStore: JobStoreLink?, metrics: MetricsEndpoint? = nil, logger: Logger,
-        publish: @escaping (BrokerSnapshot) -> Void
+        configuration: BrokerConfiguration, jobStore: JobStoreLink?, metrics: MetricsEndpoint? = nil, security: SecurityGate? = nil,
+        logger: Logger, publish: @escaping (BrokerSnapshot) -> Void
     ) {
         self.metrics = metrics
+        self.security = security
         shutdownGraceMilliseconds = configuration.shutdownGraceMilliseconds
         core = BrokerCore(options: configuration.options, now: MonotonicClock.nowMilliseconds())
         core.wallNow = JobStoreLink.wallNow()
@@ -62,6 +65,8 @@ struct BrokerLoop {
         if let jobStore { items.append(jobStore.events.signal.pollItem) }
         let metricsIndex = items.count
         if let metrics { items.append(metrics.pollItem) }
+        let securityIndex = items.count
+        if let security { items += [security.zap.pollItem(), security.monitor.pollItem()] }
         var poller = Poller(items)
         while true {
             let now = MonotonicClock.nowMilliseconds()
@@ -87,6 +92,9 @@ struct BrokerLoop {
                 core.wallNow = JobStoreLink.wallNow()
                 if poller.isReadable(0) { try readBurst(socket) }
                 if let jobStore, poller.isReadable(2) { try storeEvents(jobStore, socket) }
+                if let security, poller.isReadable(securityIndex) || poller.isReadable(securityIndex + 1) {
+                    for line in try security.answerZAP() + security.readMonitor() { logger.warning("\(line)") }
+                }
                 if let metrics, poller.isReadable(metricsIndex) {
                     let observer = self.observer
                     try metrics.serve { observer.prometheusText() }
@@ -114,10 +122,11 @@ struct BrokerLoop {
             }
             observer.publish(
                 counters: core.statistics.named, workers: core.workerCount, callsInFlight: core.callsInFlight, jobs: jobCounts)
-            publish(
-                BrokerSnapshot(
-                    statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
-                    functions: core.servedFunctions, heldPayloads: store.held, jobs: jobCounts))
+            var snapshot = BrokerSnapshot(
+                statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
+                functions: core.servedFunctions, heldPayloads: store.held, jobs: jobCounts)
+            snapshot.securityRefusals = security?.refusals ?? 0
+            publish(snapshot)
         }
     }
 
@@ -151,6 +160,19 @@ struct BrokerLoop {
             }
             let now = MonotonicClock.nowMilliseconds()
             let peer = buffer.count > 0 ? buffer.withBytes(0) { PeerID($0) } : PeerID([])
+            if let security, buffer.count > 1 {
+                // With CURVE on, the ZAP handler gave every connection a role: a client key may not
+                // speak as a worker, nor a worker key as a client.
+                let role = buffer.count > 1 ? buffer.property(1, "User-Id") ?? "" : ""
+                let needed = BrokerInbound.speaksAsWorker(buffer) ? "worker" : "client"
+                if !role.contains(needed) {
+                    store.release(handle)
+                    if let line = security.refuseRole(peer.description, role: role, command: needed + " command") {
+                        logger.warning("\(line)")
+                    }
+                    continue
+                }
+            }
             let decoded: Result<BrokerInbound, MalformedReason>
             if MajordomoInbound.isMajordomo(buffer) {
                 guard let translated = try majordomo.inbound(buffer, from: peer, core: core, socket: socket) else {
@@ -333,7 +355,8 @@ struct BrokerLoop {
         case .status:
             let report = StatusReport(
                 uptimeMilliseconds: core.uptime(at: now), workers: core.workerSummaries(), functions: observer.functionReports(core.functionLoads()),
-                jobs: core.jobCounts, queuedJobsByPriority: core.queuedJobsByPriority, counters: core.statistics.named)
+                jobs: core.jobCounts, queuedJobsByPriority: core.queuedJobsByPriority,
+                counters: core.statistics.named.merging(["security_refusals": security?.refusals ?? 0]) { $1 })
             json = (try? JSONEncoder().encode(report)).map(Array.init) ?? []
         case .drain:
             let drained = core.drainWorker(named: String(decoding: argument, as: UTF8.self), now: now, into: &actions)

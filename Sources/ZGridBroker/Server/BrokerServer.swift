@@ -67,11 +67,22 @@ public final class BrokerServer: Sendable {
             outcome.withLock { $0 = .success(bound) }
             ready.signal()
             logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
-            if let jobStore {
+            if jobStore != nil {
                 logger.info("job store open", metadata: ["path": "\(configuration.jobStorePath ?? "")", "unfinished": "\(recovered.unfinished.count)"])
             }
             var configuration = configuration
             if jobStore == nil { configuration.options.schedules = [] }  // schedules need a store to fire into
+            var gate: SecurityGate?
+            if let security = configuration.security {
+                do {
+                    gate = try SecurityGate(
+                        security: security, context: context, router: socket,
+                        monitorEndpoint: "inproc://zgrid-handshakes-\(UInt64.random(in: 0...UInt64.max))")
+                } catch {
+                    logger.error("cannot start the CURVE gate: \(error)")
+                    return
+                }
+            }
             var metrics: MetricsEndpoint?
             if let endpoint = configuration.metricsEndpoint {
                 do {
@@ -81,7 +92,7 @@ public final class BrokerServer: Sendable {
                     logger.error("cannot serve metrics on \(endpoint): \(error)")
                 }
             }
-            var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, metrics: metrics, logger: logger) { value in
+            var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, metrics: metrics, security: gate, logger: logger) { value in
                 shared.snapshot.withLock { $0 = value }
             }
             loop.recover(recovered.unfinished, maxID: recovered.maxID, scheduleSlots: recovered.scheduleSlots)
@@ -136,6 +147,11 @@ private final class LoopShared: Sendable {
 /// Opens the broker's ROUTER socket with its limits and binds every endpoint.
 private func openRouter(_ context: Context, _ configuration: BrokerConfiguration) throws(BrokerError) -> Socket {
     let socket = try routerSocket(context, configuration)
+    if let security = configuration.security {
+        do { try socket.makeCurveServer(secretKey: security.serverKeys.secretKey) } catch {
+            throw .setupFailed("CURVE: \(error.description)")
+        }
+    }
     for endpoint in configuration.endpoints {
         do { try socket.bind(endpoint) } catch { throw .bindFailed(endpoint: endpoint, reason: error.message) }
     }
@@ -168,6 +184,8 @@ public struct BrokerSnapshot: Sendable, Equatable {
     public var heldPayloads = 0
     /// Unfinished background jobs by state.
     public var jobs: [String: Int] = [:]
+    /// Peers refused by CURVE security: unknown keys, failed handshakes, commands outside a role.
+    public var securityRefusals = 0
 
     /// An empty snapshot.
     public init() {}

@@ -185,7 +185,7 @@ struct FuzzGenerator {
     private mutating func dispatchID() -> [UInt8] { .bigEndian(chance(0.8) ? UInt64(int(1...20_000)) : u64()) }
 
     private mutating func function() -> String {
-        switch weighted([50, 10, 4, 20, 6, 10]) {
+        switch weighted([50, 10, 4, 20, 0, 10]) {
         case 0: return pick(Self.fuzzFunctions)
         case 1: return Self.shardedFunction
         case 2: return realFunction

@@ -1,0 +1,73 @@
+import CZeroMQ
+
+/// A CURVE key pair in Z85 text (40 characters each), as libzmq uses them.
+public struct CurveKeyPair: Sendable, Equatable {
+    /// The public key, shared with peers.
+    public let publicKey: String
+    /// The secret key, kept private.
+    public let secretKey: String
+
+    /// Creates a pair from Z85 text; nil when either is not a valid 40-character Z85 key.
+    public init?(publicKey: String, secretKey: String) {
+        guard Curve.isValidKey(publicKey), Curve.isValidKey(secretKey) else { return nil }
+        self.publicKey = publicKey
+        self.secretKey = secretKey
+    }
+
+    /// A new random key pair (`zmq_curve_keypair`).
+    public static func generate() throws(ZMQError) -> CurveKeyPair {
+        var publicKey = [CChar](repeating: 0, count: 41)
+        var secretKey = [CChar](repeating: 0, count: 41)
+        guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw ZMQError.last("zmq_curve_keypair") }
+        let text = { (chars: [CChar]) in String(decoding: chars.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        return CurveKeyPair(publicKey: text(publicKey), secretKey: text(secretKey))!
+    }
+}
+
+/// CURVE helpers.
+public enum Curve {
+    /// Whether `key` is a 40-character Z85 text that decodes to 32 bytes.
+    public static func isValidKey(_ key: String) -> Bool {
+        guard key.utf8.count == 40 else { return false }
+        var decoded = [UInt8](repeating: 0, count: 32)
+        return zmq_z85_decode(&decoded, key) != nil
+    }
+
+    /// The Z85 text of a 32-byte key (as ZAP hands it over).
+    public static func z85(_ key: [UInt8]) -> String? {
+        guard key.count == 32 else { return nil }
+        var text = [CChar](repeating: 0, count: 41)
+        guard zmq_z85_encode(&text, key, 32) != nil else { return nil }
+        return String(decoding: text.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension Socket {
+    /// Makes this socket a CURVE server with `secretKey` (set before bind).
+    public func makeCurveServer(secretKey: String, domain: String = "zgrid") throws(ZMQError) {
+        try setOption(ZMQ_CURVE_SERVER, Int32(1))
+        try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(secretKey.utf8))
+        try setOption(ZMQ_ZAP_DOMAIN, bytes: Array(domain.utf8))
+    }
+
+    /// Makes this socket a CURVE client of a server with `serverKey` (set before connect).
+    public func makeCurveClient(serverKey: String, keys: CurveKeyPair) throws(ZMQError) {
+        try setOption(ZMQ_CURVE_SERVERKEY, bytes: Array(serverKey.utf8))
+        try setOption(ZMQ_CURVE_PUBLICKEY, bytes: Array(keys.publicKey.utf8))
+        try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(keys.secretKey.utf8))
+    }
+
+    /// Reports this socket's handshake failures on a PAIR socket at `endpoint` (`zmq_socket_monitor`).
+    public func monitorHandshakeFailures(on endpoint: String) throws(ZMQError) {
+        let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+        guard zmq_socket_monitor(handle, endpoint, Int32(events)) == 0 else { throw ZMQError.last("zmq_socket_monitor \(endpoint)") }
+    }
+}
+
+extension Multipart {
+    /// A metadata property of frame `index`, such as `"User-Id"` set by the ZAP handler.
+    public func property(_ index: Int, _ name: String) -> String? {
+        guard let value = zmq_msg_gets(frame(index), name) else { return nil }
+        return String(cString: value)
+    }
+}
