@@ -60,7 +60,7 @@ let package = Package(
             ]
         ),
         .target(name: "ZGridJobStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "ZGridConfig", dependencies: ["ZGridProtocol", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "ZGridConfig", dependencies: ["ZGridProtocol", "ZeroMQ", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "zgrid",
             dependencies: [
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "ZGridProtocolTests", dependencies: ["ZGridProtocol"]),
         .testTarget(name: "ZGridBrokerTests", dependencies: ["ZGridBroker"]),
-        .testTarget(name: "ZGridConfigTests", dependencies: ["ZGridConfig"]),
+        .testTarget(name: "ZGridConfigTests", dependencies: ["ZGridConfig", "ZeroMQ"]),
         .testTarget(name: "ZGridJobStoreTests", dependencies: ["ZGridJobStore"]),
         .testTarget(
             name: "ZGridIntegrationTests",

@@ -39,7 +39,7 @@ public final class GridClient: Sendable {
         let context: Context
         do {
             if let shared { context = shared } else { context = try Context() }
-            try checkEndpoint(broker, context)
+            try checkEndpoint(broker, context, security: security)
         } catch {
             throw .invalidArgument("cannot connect to \(broker): \(error.message)")
         }
@@ -191,7 +191,8 @@ public final class GridClient: Sendable {
 }
 
 /// Fails when libzmq rejects `endpoint` (bad syntax or an unknown transport).
-private func checkEndpoint(_ endpoint: String, _ context: Context) throws(ZMQError) {
+private func checkEndpoint(_ endpoint: String, _ context: Context, security: PeerSecurity?) throws(ZMQError) {
     let probe = try Socket(context, type: .dealer)
+    try probe.secure(security)
     try probe.connect(endpoint)
 }

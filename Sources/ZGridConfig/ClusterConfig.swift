@@ -21,14 +21,18 @@ public struct ClusterConfig: Sendable, Equatable {
     public var jobs: JobsSettings
     /// The `[[schedule]]` tables, in file order.
     public var schedules: [ScheduleSettings]
+    /// The `[security]` table.
+    public var security: SecuritySettings
 
     /// Creates a configuration.
     /// - Parameters:
     ///   - broker: Settings of the broker; all defaults if omitted.
     ///   - pools: The worker pools; none by default.
     public init(
-        broker: BrokerSettings = .init(), pools: [PoolSettings] = [], jobs: JobsSettings = .init(), schedules: [ScheduleSettings] = []
+        broker: BrokerSettings = .init(), pools: [PoolSettings] = [], jobs: JobsSettings = .init(), schedules: [ScheduleSettings] = [],
+        security: SecuritySettings = .init()
     ) {
+        self.security = security
         self.jobs = jobs
         self.schedules = schedules
         self.broker = broker

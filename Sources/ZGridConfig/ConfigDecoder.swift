@@ -3,7 +3,9 @@ import TOMLKit
 /// Turns TOML text into a validated ``ClusterConfig``.
 enum ConfigDecoder {
     /// The top-level sections, as written in the file.
-    static let knownSections = ["broker": "[broker]", "pool": "[[pool]]", "jobs": "[jobs]", "schedule": "[[schedule]]"]
+    static let knownSections = [
+        "broker": "[broker]", "pool": "[[pool]]", "jobs": "[jobs]", "schedule": "[[schedule]]", "security": "[security]",
+    ]
 
     /// Parses `text` and validates every section and key; `file` is used in errors.
     static func decode(_ text: String, file: String) throws(ConfigError) -> ClusterConfig {
@@ -56,6 +58,14 @@ enum ConfigDecoder {
                 pools.append(pool)
             }
         }
+        var security = SecuritySettings()
+        if let value = root["security"] {
+            guard let table = value.table else {
+                throw error(["security"], "security", "expected a [security] table, got \(ValueDescription.of(value))")
+            }
+            security = try SecuritySettings(reading: reader(table, .security))
+        }
+
         var schedules: [ScheduleSettings] = []
         if let value = root["schedule"] {
             guard let array = value.array else {
@@ -73,7 +83,7 @@ enum ConfigDecoder {
                 schedules.append(schedule)
             }
         }
-        return ClusterConfig(broker: broker, pools: pools, jobs: jobs, schedules: schedules)
+        return ClusterConfig(broker: broker, pools: pools, jobs: jobs, schedules: schedules, security: security)
     }
 
     /// Parses the TOML syntax, reporting syntax errors with their line.

@@ -11,6 +11,8 @@ struct TableLocation {
     static let broker = TableLocation(display: "broker", path: ["broker"])
     /// The `[jobs]` table.
     static let jobs = TableLocation(display: "jobs", path: ["jobs"])
+    /// The `[security]` table.
+    static let security = TableLocation(display: "security", path: ["security"])
 
     /// The `[[schedule]]` table at `index` (counted from 0).
     static func schedule(_ index: Int) -> TableLocation {
@@ -91,6 +93,13 @@ struct TableReader {
             strings.append(text)
         }
         return strings
+    }
+
+    /// The boolean at `key`, `nil` if absent; throws if it is not a boolean.
+    func bool(_ key: String, expected: String) throws(ConfigError) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let flag = value.bool else { throw error(key, "expected \(expected), got \(ValueDescription.of(value))") }
+        return flag
     }
 
     /// Throws a "missing required key" error for `key`.

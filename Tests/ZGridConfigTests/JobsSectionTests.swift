@@ -1,5 +1,12 @@
+import Foundation
 import Testing
 import ZGridConfig
+import ZeroMQ
+
+/// Key pairs for tests.
+enum CurveKeyPairFixture {
+    static func make() -> CurveKeyPair { try! CurveKeyPair.generate() }
+}
 
 @Suite("The [jobs] section")
 struct JobsSectionTests {
@@ -71,5 +78,34 @@ struct ScheduleSectionTests {
         }
         #expect(duplicate?.message.contains("unique") == true)
         #expect(throws: ConfigError.self) { try ClusterConfig.parse("[[schedule]]\nname = \"x\"\nfunction = \"f\"\n") }
+    }
+}
+
+@Suite("The [security] table and key files")
+struct SecuritySectionTests {
+    @Test("keys are validated, with the line and the element that is wrong")
+    func validation() throws {
+        let good = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+        let config = try ClusterConfig.parse("[security]\ncurve = true\nclient_keys = [\"\(good)\"]\n")
+        #expect(config.security.curve)
+        #expect(config.security.clientKeys == [good])
+        let error = #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse("[security]\ncurve = true\nworker_keys = [\"\(good)\", \"short\"]\n", file: "c.conf")
+        }
+        #expect(error?.line == 3)
+        #expect(error?.key == "security.worker_keys[1]")
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse("[security]\ncurve = \"yes\"\n") }
+    }
+
+    @Test("a key file round-trips, and a bad one names the file")
+    func keyFile() throws {
+        let keys = CurveKeyPairFixture.make()
+        let path = NSTemporaryDirectory() + "zgrid-key-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try KeyFile.text(keys).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try KeyFile.load(path) == keys)
+        try "public = \"x\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let error = #expect(throws: ConfigError.self) { try KeyFile.load(path) }
+        #expect(error?.file == path)
     }
 }

@@ -62,7 +62,7 @@ struct UnknownKeyErrorTests {
         let error = try #require(parseError(text))
         #expect(error.line == 4)
         #expect(error.key == "brokr")
-        #expect(error.message == "unknown section \"brokr\" (did you mean [broker]?); expected only the sections [broker] and [jobs] and [[pool]] and [[schedule]]")
+        #expect(error.message == "unknown section \"brokr\" (did you mean [broker]?); expected only the sections [broker] and [jobs] and [[pool]] and [[schedule]] and [security]")
     }
 
     @Test("an unknown array of tables and an unknown top-level key")

@@ -43,7 +43,7 @@ struct RPCBench: AsyncParsableCommand {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.bench")
-        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let client = try common.client(config, connect: connect, logger: logger)
         let executor: (any TaskExecutor)?
         switch callers {
         case "pool": executor = nil

@@ -29,7 +29,7 @@ struct BenchJobs: AsyncParsableCommand {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.bench", defaultLevel: "warning")
-        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let client = try common.client(config, connect: connect, logger: logger)
         let tickets = TicketDispenser()
         let (function, count) = (self.function, self.count)
         let payload = Array("x".utf8)

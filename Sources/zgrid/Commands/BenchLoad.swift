@@ -41,7 +41,7 @@ struct BenchLoad: AsyncParsableCommand {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.bench", defaultLevel: "warning")
         guard duration > 0, concurrency >= 1 else { throw ValidationError("--duration and --concurrency must be positive") }
-        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let client = try common.client(config, connect: connect, logger: logger)
         let bytes = payload.map { Array($0.utf8) } ?? [UInt8](repeating: 0x61, count: size)
         let recorder = LatencyRecorder()
         let deadline = MonotonicClock.nowNanoseconds() + UInt64(duration * 1e9)

@@ -33,7 +33,7 @@ struct BenchScatter: AsyncParsableCommand {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.bench", defaultLevel: "warning")
-        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let client = try common.client(config, connect: connect, logger: logger)
         let query = Array(payload.utf8)
         let (function, sync, pipeline, seconds) = (self.function, self.sync, self.pipeline, self.seconds)
         let shards = try await client.scatter(function, query).gathered().parts.count

@@ -18,7 +18,7 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
-        let server = try BrokerServer.start(BrokerConfiguration(config, bind: bind, jobStore: jobStore), logger: logger)
+        let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
         let number = await ShutdownSignals.wait()
         logger.info("signal \(number): stopping")
@@ -29,7 +29,7 @@ struct BrokerCommand: AsyncParsableCommand {
 extension BrokerConfiguration {
     /// The broker configuration for `config`, with `bind` overriding its endpoints when not empty
     /// and `jobStore` its job store path when given.
-    init(_ config: ClusterConfig, bind: [String] = [], jobStore: String? = nil) {
+    init(_ config: ClusterConfig, bind: [String] = [], jobStore: String? = nil) throws {
         let settings = config.broker
         let store = jobStore ?? config.jobs.store
         self.init(
@@ -53,5 +53,6 @@ extension BrokerConfiguration {
             jobStorePath: store.isEmpty ? nil : store,
             metricsEndpoint: settings.metrics.isEmpty ? nil : settings.metrics)
         shutdownGraceMilliseconds = Int64(settings.shutdownGraceMs)
+        security = try config.security.broker()
     }
 }

@@ -26,7 +26,7 @@ struct CallCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.client")
-        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let client = try common.client(config, connect: connect, logger: logger)
         let started = MonotonicClock.nowNanoseconds()
         do {
             let reply = try await client.call(name, Array(payload.utf8), timeout: .milliseconds(timeoutMs), idempotent: idempotent)

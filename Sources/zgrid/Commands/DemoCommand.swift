@@ -21,7 +21,7 @@ struct DemoCommand: AsyncParsableCommand {
         guard cluster.waitForWorkers() else {
             throw ValidationError("the workers did not register within 30 s (see the log above)")
         }
-        let client = try GridClient(broker: cluster.connect)
+        let client = try common.client(config, connect: cluster.connect, logger: logger)
         let served = Set(cluster.broker.status.functions.keys)
         if served.contains("echo") { await show(client, "echo", "hello, grid") }
         if served.contains("hash") { await show(client, "hash", "100000") }

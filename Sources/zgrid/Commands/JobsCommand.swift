@@ -19,7 +19,7 @@ struct JobsCommand: AsyncParsableCommand {
         func client() throws -> GridClient {
             let config = try common.loadConfig()
             let logger = try common.bootstrapLogging(config, label: "zgrid.client", defaultLevel: "warning")
-            return try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+            return try common.client(config, connect: connect, logger: logger)
         }
     }
 

@@ -32,7 +32,7 @@ struct ScatterCommand: AsyncParsableCommand {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.client")
         let policy = try parsePolicy()
-        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let client = try common.client(config, connect: connect, logger: logger)
         let stream =
             map
             ? try client.scatter(name, inputs: payloads.map { Array($0.utf8) }, gather: policy, timeout: .milliseconds(timeoutMs))

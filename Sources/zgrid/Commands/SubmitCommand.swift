@@ -56,7 +56,7 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.client", defaultLevel: "warning")
-        let client = try GridClient(broker: connect ?? config.broker.connect, logger: logger)
+        let client = try common.client(config, connect: connect, logger: logger)
         defer { Task { await client.close() } }
         if let from {
             try await BulkSubmit(client: client, path: from, inFlight: max(1, inFlight)).run()

@@ -47,7 +47,7 @@ struct WorkerNodeCommand: AsyncParsableCommand {
         let worker = Worker(
             broker: connect ?? config.broker.connect, concurrency: concurrency,
             heartbeat: HeartbeatSettings(intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
-            logger: logger)
+            security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger)
         let mode: HandlerExecution?
         switch execution {
         case "auto": mode = nil

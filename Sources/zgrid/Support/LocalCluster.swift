@@ -12,7 +12,7 @@ struct LocalCluster {
 
     /// Starts the broker and the pools of `config`.
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
-        let broker = try BrokerServer.start(BrokerConfiguration(config), logger: logger)
+        let broker = try BrokerServer.start(try BrokerConfiguration(config), logger: logger)
         var children: [Supervisor.Child] = []
         for pool in config.pools {
             let shardSets = pool.shards?.split(into: pool.processes)

@@ -1,0 +1,99 @@
+import TOMLKit
+import ZeroMQ
+
+/// The `[security]` table: CURVE on the broker's endpoints and who may connect.
+public struct SecuritySettings: Sendable, Equatable {
+    /// Whether CURVE is on (key `curve`, default false).
+    public var curve: Bool
+    /// The broker's key file (key `broker_key_file`); clients and workers on this machine read the
+    /// broker's public key from it too.
+    public var brokerKeyFile: String
+    /// The broker's public key for peers that cannot read its key file (key `broker_public_key`).
+    public var brokerPublicKey: String
+    /// Public keys allowed to act as clients (key `client_keys`, Z85).
+    public var clientKeys: [String]
+    /// Public keys allowed to act as workers (key `worker_keys`, Z85).
+    public var workerKeys: [String]
+    /// The key pair `zgrid` client commands use (key `client_key_file`).
+    public var clientKeyFile: String
+    /// The key pair `zgrid worker` uses (key `worker_key_file`).
+    public var workerKeyFile: String
+
+    /// The keys of `[security]`.
+    public static let knownKeys = [
+        "curve", "broker_key_file", "broker_public_key", "client_keys", "worker_keys", "client_key_file", "worker_key_file",
+    ]
+
+    /// Creates settings; by default security is off.
+    public init(
+        curve: Bool = false, brokerKeyFile: String = "keys/broker.key", brokerPublicKey: String = "", clientKeys: [String] = [],
+        workerKeys: [String] = [], clientKeyFile: String = "keys/client.key", workerKeyFile: String = "keys/worker.key"
+    ) {
+        self.curve = curve
+        self.brokerKeyFile = brokerKeyFile
+        self.brokerPublicKey = brokerPublicKey
+        self.clientKeys = clientKeys
+        self.workerKeys = workerKeys
+        self.clientKeyFile = clientKeyFile
+        self.workerKeyFile = workerKeyFile
+    }
+}
+
+extension SecuritySettings {
+    /// Reads and validates the `[security]` table.
+    init(reading reader: TableReader) throws(ConfigError) {
+        try reader.rejectUnknownKeys(known: Self.knownKeys)
+        let keyRule = "an array of 40-character Z85 public keys (as `zgrid keygen` prints them)"
+        var lists: [[String]] = []
+        for name in ["client_keys", "worker_keys"] {
+            let keys = try reader.stringArray(name, expected: keyRule) ?? []
+            for (index, key) in keys.enumerated() where !Curve.isValidKey(key) {
+                throw reader.error(name, element: index, "expected a 40-character Z85 public key, got \(String(reflecting: key))")
+            }
+            lists.append(keys)
+        }
+        let publicKey = try reader.string("broker_public_key", expected: "a 40-character Z85 public key") ?? ""
+        guard publicKey.isEmpty || Curve.isValidKey(publicKey) else {
+            throw reader.error("broker_public_key", "expected a 40-character Z85 public key, got \(String(reflecting: publicKey))")
+        }
+        let curve = try reader.bool("curve", expected: "true or false") ?? false
+        self.init(
+            curve: curve,
+            brokerKeyFile: try reader.string("broker_key_file", expected: "a file path") ?? "keys/broker.key",
+            brokerPublicKey: publicKey, clientKeys: lists[0], workerKeys: lists[1],
+            clientKeyFile: try reader.string("client_key_file", expected: "a file path") ?? "keys/client.key",
+            workerKeyFile: try reader.string("worker_key_file", expected: "a file path") ?? "keys/worker.key")
+    }
+}
+
+/// A CURVE key file, as `zgrid keygen` writes it: TOML with `public` and `secret` in Z85.
+public enum KeyFile {
+    /// The text of a key file for `keys`.
+    public static func text(_ keys: CurveKeyPair) -> String {
+        """
+        # ZGrid CURVE key pair (Z85). Keep this file private: it holds the secret key.
+        # Give the public key to the broker's [security] client_keys or worker_keys.
+        public = "\(keys.publicKey)"
+        secret = "\(keys.secretKey)"
+
+        """
+    }
+
+    /// Reads a key file; errors name the file and what is wrong.
+    public static func load(_ path: String) throws(ConfigError) -> CurveKeyPair {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigError(file: path, message: "cannot read the key file: \(error.localizedDescription) (make one with `zgrid keygen --out \(path)`)")
+        }
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw ConfigError(file: path, message: "expected a key file with public = \"…\" and secret = \"…\": \(error)")
+        }
+        guard let publicKey = table["public"]?.string, let secretKey = table["secret"]?.string,
+            let keys = CurveKeyPair(publicKey: publicKey, secretKey: secretKey)
+        else {
+            throw ConfigError(file: path, message: "expected 40-character Z85 keys in public = \"…\" and secret = \"…\"")
+        }
+        return keys
+    }
+}

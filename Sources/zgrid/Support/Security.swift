@@ -1,0 +1,28 @@
+import ZGridBroker
+import ZGridClient
+import ZGridConfig
+import ZGridProtocol
+import ZeroMQ
+import Logging
+
+extension CommonOptions {
+    /// A client of the configured broker (or `connect`), with CURVE when `[security] curve` is on.
+    func client(_ config: ClusterConfig, connect: String?, logger: Logger) throws -> GridClient {
+        try GridClient(broker: connect ?? config.broker.connect, security: config.security.peer(keyFile: config.security.clientKeyFile), logger: logger)
+    }
+}
+
+extension SecuritySettings {
+    /// The CURVE settings of a client or worker using the key pair in `keyFile`; nil when CURVE is off.
+    func peer(keyFile: String) throws -> PeerSecurity? {
+        guard curve else { return nil }
+        let serverKey = brokerPublicKey.isEmpty ? try KeyFile.load(brokerKeyFile).publicKey : brokerPublicKey
+        return PeerSecurity(serverKey: serverKey, keys: try KeyFile.load(keyFile))
+    }
+
+    /// The broker's CURVE settings; nil when CURVE is off.
+    func broker() throws -> BrokerSecurity? {
+        guard curve else { return nil }
+        return BrokerSecurity(serverKeys: try KeyFile.load(brokerKeyFile), clientKeys: Set(clientKeys), workerKeys: Set(workerKeys))
+    }
+}
