@@ -10,6 +10,8 @@ public struct CallHeader: Sendable, Equatable {
     public static let idempotentFlag: UInt8 = 0x01
     /// The size of the header frame in this version.
     public static let size = 8
+    /// The longest header frame accepted (room for fields later versions append).
+    public static let maxSize = 64
 
     /// Flag bits (``idempotentFlag``).
     public var flags: UInt8
@@ -57,7 +59,7 @@ public struct CallHeader: Sendable, Equatable {
 
     /// Reads a header frame; nil when it is shorter than 8 bytes or the priority is above 9.
     public init?(decoding bytes: UnsafeRawBufferPointer) {
-        guard bytes.count >= Self.size, bytes[1] <= 9 else { return nil }
+        guard bytes.count >= Self.size, bytes.count <= Self.maxSize, bytes[1] <= 9 else { return nil }
         flags = bytes[0]
         priority = bytes[1]
         attempt = bytes[2]

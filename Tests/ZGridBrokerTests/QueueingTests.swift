@@ -176,3 +176,25 @@ import ZGridProtocol
         #expect(driver.core.queuedCallCount == 0)
     }
 }
+
+@Suite("Per-client limit on calls in flight")
+struct ClientLimitTests {
+    @Test("a client past its limit of calls in flight is answered busy, others are not")
+    func perClientLimit() {
+        var core = BrokerCore(options: BrokerOptions(maxInFlightPerClient: 3), now: 0)
+        var actions: [BrokerAction] = []
+        let greedy = PeerID(Array("greedy".utf8))
+        let polite = PeerID(Array("polite".utf8))
+        for id in 1...4 {
+            core.handle(.message(from: greedy, .call(requestID: UInt64(id), function: "f", header: CallHeader(), payload: id)), now: 1, into: &actions)
+        }
+        core.handle(.message(from: polite, .call(requestID: 1, function: "f", header: CallHeader(), payload: 10)), now: 1, into: &actions)
+        let busy = actions.compactMap { action -> (PeerID, UInt64)? in
+            if case .fail(let client, let requestID, .busy, _) = action { return (client, requestID) }
+            return nil
+        }
+        #expect(busy.count == 1)
+        #expect(busy.first?.0 == greedy && busy.first?.1 == 4)
+        #expect(actions.contains(.release(4)))
+    }
+}

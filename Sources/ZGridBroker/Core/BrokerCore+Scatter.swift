@@ -25,6 +25,10 @@ extension BrokerCore {
         let key = ClientCallKey(client: client, requestID: requestID)
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.scattersReceived += 1
+        guard withinClientLimit(client) else {
+            fail(client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed", payload: payload, into: &actions)
+            return
+        }
         var parts: [(service: String, shard: UInt32?, frame: Int?, retryable: Bool)] = []
         switch spec.mode {
         case .map:
@@ -53,6 +57,7 @@ extension BrokerCore {
             needed: spec.needed(of: parts.count))
         scattersByClientKey[key] = scatterID
         clients[client, default: ClientRecord(lastSeen: now)].lastSeen = now
+        clients[client]?.scatters += 1
         let deadline = now + timeLimit(header)
         for (index, part) in parts.enumerated() {
             guard scatters[scatterID] != nil else { break }  // already over (a part failed at once)
@@ -103,6 +108,7 @@ extension BrokerCore {
     mutating func closeScatter(_ scatterID: UInt64, answer: Bool, into actions: inout [BrokerAction]) {
         guard let scatter = scatters.removeValue(forKey: scatterID) else { return }
         scattersByClientKey[ClientCallKey(client: scatter.client, requestID: scatter.requestID)] = nil
+        if let count = clients[scatter.client]?.scatters, count > 0 { clients[scatter.client]?.scatters = count - 1 }
         for dispatchID in scatter.open.sorted() {
             if let worker = calls[dispatchID]?.worker { actions.append(.cancel(worker: worker, dispatchID: dispatchID)) }
             forget(dispatchID, into: &actions)

@@ -178,6 +178,10 @@ public struct BrokerCore {
         let key = ClientCallKey(client: client, requestID: requestID)
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
+        guard withinClientLimit(client) else {
+            fail(client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed", payload: payload, into: &actions)
+            return
+        }
         let service = services[function]
         if service.map({ $0.workers.isEmpty }) ?? true, withoutWorkersPastGrace(function, now: now) {
             fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
@@ -211,6 +215,11 @@ public struct BrokerCore {
             return false
         }
         return true
+    }
+
+    /// Whether `client` may start another call or scatter.
+    func withinClientLimit(_ client: PeerID) -> Bool {
+        (clients[client]?.calls.count ?? 0) + (clients[client]?.scatters ?? 0) < options.maxInFlightPerClient
     }
 
     /// Whether `service` has had no worker for the grace period (counted from broker start for a

@@ -23,6 +23,9 @@ public struct BrokerOptions: Sendable, Equatable {
     public var maxBackoffMilliseconds: Int64
     /// Jobs the broker submits by itself on cron schedules.
     public var schedules: [RecurringJob]
+    /// The most calls and scatters one client may have in flight (queued or running); more are
+    /// answered BUSY.
+    public var maxInFlightPerClient: Int
     /// The most unfinished jobs kept in memory; beyond, queued jobs wait only on disk and are read
     /// back in pages as the queue drains, so a backlog of millions costs no more memory.
     public var maxResidentJobs: Int
@@ -39,8 +42,10 @@ public struct BrokerOptions: Sendable, Equatable {
         defaultResultTTLMilliseconds: Int64 = 86_400_000,
         maxBackoffMilliseconds: Int64 = 3_600_000,
         schedules: [RecurringJob] = [],
-        maxResidentJobs: Int = 100_000
+        maxResidentJobs: Int = 100_000,
+        maxInFlightPerClient: Int = 10_000
     ) {
+        self.maxInFlightPerClient = max(1, maxInFlightPerClient)
         self.heartbeat = heartbeat
         self.defaultTimeoutMilliseconds = defaultTimeoutMilliseconds
         self.unknownFunctionGraceMilliseconds = unknownFunctionGraceMilliseconds

@@ -100,6 +100,8 @@ struct ClientCallKey: Hashable {
 struct ClientRecord {
     var lastSeen: Int64
     var calls: Set<UInt64> = []
+    /// Scatters in flight.
+    var scatters = 0
 }
 
 /// A deadline in the expiry heap.
