@@ -151,6 +151,10 @@ func launchZGrid(_ arguments: [String]) throws -> Process {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    // Not the test's own output pipes: a grandchild left behind by a failed test must not keep
+    // the test runner waiting for end of file.
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
     try process.run()
     return process
 }

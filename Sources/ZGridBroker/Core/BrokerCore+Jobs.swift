@@ -97,8 +97,13 @@ extension BrokerCore {
             jobWaiters[id, default: []].append(JobWaiter(request: request, deadline: deadline))
             waiterDeadlines.insert(WaiterDeadline(deadline: deadline, jobID: id, requestID: requestID))
         case .cancel:
+            var final = entry.record
             cancelJob(id, now: now, into: &actions)
-            actions.append(.jobReply(client: client, requestID: requestID, answer: JobAnswer(jobs: [lastKnown(id)])))
+            final.state = .cancelled
+            final.finishedAt = wallNow
+            final.updatedAt = wallNow
+            final.lastError = "cancelled by a client"
+            actions.append(.jobReply(client: client, requestID: requestID, answer: JobAnswer(jobs: [final.info])))
         }
     }
 
@@ -394,15 +399,6 @@ extension BrokerCore {
         actions.append(.jobFinished(entry.record, result: result, notify: waiting))
     }
 
-    /// The record to report for `id`: in memory if unfinished.
-    private func lastKnown(_ id: Int64) -> JobInfo {
-        jobs[id]?.record.info
-            ?? JobInfo(
-                id: UInt64(id), function: "", state: JobState.cancelled.rawValue, priority: 0, attempts: 0, maxAttempts: 0, tags: [],
-                uniqueKey: nil, createdAt: 0, updatedAt: wallNow, runAt: 0, startedAt: nil, finishedAt: wallNow, worker: nil,
-                lastError: "cancelled by a client", result: nil)
-    }
-
     // MARK: Time
 
     /// Moves due scheduled jobs to their queues, answers expired waits, dispatches.
@@ -414,7 +410,7 @@ extension BrokerCore {
             nextExpiryAt = now + 60_000
             actions.append(.storeRead(.expire(now: wallNow), token: takeToken()))
         }
-        var moved = false
+        var moved: [StoreWrite] = []
         while let first = scheduledJobs.min, first.runAt <= wallNow {
             scheduledJobs.removeMin()
             guard var entry = jobs[first.id], entry.record.state == .scheduled, entry.record.runAt == first.runAt else { continue }
@@ -422,8 +418,9 @@ extension BrokerCore {
             entry.record.updatedAt = wallNow
             jobs[first.id] = entry
             jobQueues[entry.record.function, default: JobQueue()].push(first.id, priority: entry.record.priority)
-            moved = true
+            moved.append(.upsert(entry.record))
         }
+        if !moved.isEmpty { actions.append(.storeWrite(moved, token: takeToken())) }
         while let first = waiterDeadlines.min, first.deadline <= now {
             waiterDeadlines.removeMin()
             guard var waiters = jobWaiters[first.jobID], let index = waiters.firstIndex(where: { $0.request.requestID == first.requestID }),
@@ -433,7 +430,7 @@ extension BrokerCore {
             jobWaiters[first.jobID] = waiters.isEmpty ? nil : waiters
             actions.append(.jobReply(client: waiter.request.client, requestID: waiter.request.requestID, answer: JobAnswer(jobs: [entry.record.info])))
         }
-        if moved || !jobQueues.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
+        if !moved.isEmpty || !jobQueues.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
     }
 
     /// When the job side next needs a tick, in monotonic milliseconds, given `now`.
@@ -485,7 +482,8 @@ extension BrokerCore {
     /// window), recording the slot in the same store transaction as the job.
     mutating func fireSchedules(into actions: inout [BrokerAction]) {
         for schedule in options.schedules {
-            let oldest = wallNow - schedule.catchUpMilliseconds - 1
+            // A window shorter than a minute would miss slots between ticks: a slot is a minute.
+            let oldest = wallNow - max(schedule.catchUpMilliseconds, 60_000) - 1
             let after = max(scheduleSlots[schedule.name] ?? (wallNow - 60_000), oldest)
             for slot in schedule.cron.slots(after: after, until: wallNow, limit: 100) {
                 let id = nextJobID

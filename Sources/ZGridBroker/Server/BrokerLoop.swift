@@ -194,7 +194,9 @@ struct BrokerLoop {
                 try socket.sendProtocolMessage(
                     to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
                     extra: [ErrorCode.shuttingDown.encoded, Array("the broker is stopping".utf8)])
-            case .success(.submit(let requestID, _, _, _, _, _)) where jobStore == nil:
+            case .success(.submit(let requestID, _, _, _, _, _)) where jobStore == nil,
+                .success(.job(let requestID, _, _, _)) where jobStore == nil,
+                .success(.jobs(let requestID, _, _)) where jobStore == nil:
                 store.release(handle)
                 try socket.sendProtocolMessage(
                     to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,

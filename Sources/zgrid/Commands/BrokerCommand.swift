@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServiceLifecycle
 import ZGridBroker
 import ZGridConfig
 import ZGridProtocol
@@ -20,9 +21,8 @@ struct BrokerCommand: AsyncParsableCommand {
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
         let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
-        let number = await ShutdownSignals.wait()
-        logger.info("signal \(number): stopping")
-        server.stop()
+        let group = ServiceGroup(services: [BrokerService(server: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServiceLifecycle
 import Foundation
 
 /// `zgrid up`: a broker and the configured worker pools, supervised, until Ctrl-C.
@@ -15,8 +16,11 @@ struct UpCommand: AsyncParsableCommand {
             config, configPath: common.config, logLevel: common.logLevel ?? config.broker.logLevel, logger: logger)
         print("zgrid broker listening on \(cluster.broker.endpoints.joined(separator: " ")); clients connect to \(cluster.connect)")
         print("started \(cluster.expectedWorkers) worker processes; press Ctrl-C to stop")
-        _ = await ShutdownSignals.wait()
-        print("stopping…")
-        cluster.stop()
+        // Services stop in reverse order: the workers first, then the broker.
+        let group = ServiceGroup(
+            services: [BrokerService(server: cluster.broker), SupervisorService(supervisor: cluster.supervisor)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+        print("stopped")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServiceLifecycle
 import ZGridConfig
 import ZGridProtocol
 import ZGridWorker
@@ -56,7 +57,7 @@ struct WorkerNodeCommand: AsyncParsableCommand {
         default: throw ValidationError("bad --execution '\(execution)': expected auto, concurrent or io-thread")
         }
         Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed), execution: mode)
-        ShutdownSignals.install { _ in worker.stop() }
-        try await worker.run()
+        let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
     }
 }

@@ -18,6 +18,14 @@ struct FuzzTally: Sendable {
     var received: [String: Int] = [:]
     /// REQUESTs answered (some twice, some with ERROR); every seventh is left unanswered.
     var requestsAnswered = 0
+    /// Pacing calls sent (a CALL to the real function after every ``FuzzSender/paceEvery`` messages).
+    var paced = 0
+    /// Pacing calls answered with their own payload.
+    var pacedAnswered = 0
+    /// Pacing calls answered with anything else (another payload, an ERROR).
+    var pacedWrong = 0
+    /// The first wrong answer to a pacing call.
+    var pacedProblem: String?
     /// Set when the broker stopped taking messages or a socket failed; the run then ended early.
     var failure: String?
 }
@@ -25,6 +33,12 @@ struct FuzzTally: Sendable {
 /// Sends a ``FuzzGenerator``'s messages to a broker over one DEALER socket per persona, on the
 /// calling thread, reading what comes back and answering the REQUESTs the broker sends to the
 /// fuzzer's worker registrations (promptly, late, twice, with ERROR, or never).
+///
+/// Every ``paceEvery`` messages the client persona calls the real function and waits (up to 5 s)
+/// for the reply: the broker handles a peer's messages in order, so the fuzzer never runs far
+/// ahead of it, and what the broker holds is its own state, not a backlog in libzmq's queues. The
+/// reply must carry the call's payload. (Oversized frames, after which libzmq cuts the connection,
+/// are sent by the stranger persona only.)
 final class FuzzSender {
     /// One persona's socket.
     private final class Peer {
@@ -40,10 +54,20 @@ final class FuzzSender {
     private var requestsSeen = 0
     /// How long one send may wait for the broker to take a message before the run fails.
     private let stallSeconds: Double
+    /// The function real workers serve as an echo, for pacing calls.
+    private let realFunction: String
+    /// The request id of the pacing call waited for, and its payload.
+    private var pace: (id: UInt64, payload: [UInt8])?
+    /// Messages sent between pacing calls.
+    static let paceEvery = 1000
+    /// Pacing calls use request ids from here up, which the generator never picks (it picks 1…64
+    /// or a random 64-bit value: a collision is a 1 in 2^62 chance per message).
+    private static let paceIDBase: UInt64 = 1 << 62
 
-    /// Opens one socket per persona, connected to `endpoint`.
-    init(endpoint: String, stallSeconds: Double = 20) throws(ZMQError) {
+    /// Opens one socket per persona, connected to `endpoint`; pacing calls go to `realFunction`.
+    init(endpoint: String, realFunction: String, stallSeconds: Double = 20) throws(ZMQError) {
         self.endpoint = endpoint
+        self.realFunction = realFunction
         self.stallSeconds = stallSeconds
         context = try Context()
         for _ in FuzzPersona.allCases { peers.append(Peer(try openSocket())) }
@@ -75,6 +99,7 @@ final class FuzzSender {
                     if message.mutated { tally.mutated += 1 }
                     if message.oversized { tally.oversized += 1 }
                     if tally.sent % 8 == 0 { try drain() }
+                    if tally.sent % Self.paceEvery == 0 { try paceCall() }
                     if tally.sent % 100_000 == 0 { progress(tally) }
                 }
             }
@@ -88,6 +113,26 @@ final class FuzzSender {
             tally.failure = "socket error: \(error)"
         }
         return finish()
+    }
+
+    /// Calls the real function from the client persona and waits up to 5 s for the answer.
+    private func paceCall() throws(ZMQError) {
+        tally.paced += 1
+        let id = Self.paceIDBase + UInt64(tally.paced)
+        let payload = Array("pace \(tally.paced)".utf8)
+        pace = (id, payload)
+        let frames = [
+            ProtocolTag.client, [ClientCommand.call.rawValue], .bigEndian(id), Array(realFunction.utf8),
+            CallHeader(timeoutMilliseconds: 10_000).encoded, payload,
+        ]
+        guard try send(frames, on: peers[FuzzPersona.client.rawValue]) else { return }
+        let deadline = Date().addingTimeInterval(5)
+        while pace != nil, Date() < deadline {
+            var poller = Poller(peers.map { $0.socket.pollItem() })
+            try poller.poll(timeoutMilliseconds: 10)
+            try drain()
+        }
+        pace = nil
     }
 
     private func finish() -> FuzzTally {
@@ -129,6 +174,17 @@ final class FuzzSender {
         let tag = inbox.bytes(0)
         if tag == ProtocolTag.client, inbox.size(1) == 1, let command = ClientCommand(rawValue: inbox.bytes(1)[0]) {
             tally.received["zgc.\(command)", default: 0] += 1
+            if let pace, frames >= 3, inbox.size(2) == 8, inbox.withBytes(2, { $0.readBigEndianUInt64() }) == pace.id {
+                self.pace = nil
+                if command == .reply, (3..<frames).flatMap({ inbox.bytes($0) }) == pace.payload {
+                    tally.pacedAnswered += 1
+                } else {
+                    tally.pacedWrong += 1
+                    if tally.pacedProblem == nil {
+                        tally.pacedProblem = "pacing call \(pace.id - Self.paceIDBase) answered \(command) with \(frames - 3) frame(s)"
+                    }
+                }
+            }
         } else if tag == ProtocolTag.worker, inbox.size(1) == 1, let command = WorkerCommand(rawValue: inbox.bytes(1)[0]) {
             tally.received["zgw.\(command)", default: 0] += 1
             if command == .request, frames >= 5, inbox.size(2) == 8 {
