@@ -6,7 +6,8 @@ typealias CallContinuation = CheckedContinuation<Result<[UInt8], GridError>, Nev
 /// What reaches the client's I/O thread from calling tasks.
 enum ClientCommandItem: Sendable {
     /// Send a call and resume `continuation` with its outcome.
-    case call(id: UInt64, function: String, header: CallHeader, payload: [UInt8], timeoutMilliseconds: Int64, continuation: CallContinuation)
+    case call(
+        id: UInt64, function: String, header: CallHeader, payload: [UInt8], timeoutMilliseconds: Int64, continuation: CallContinuation)
     /// Send a scatter and deliver its parts to `events`.
     case scatter(
         id: UInt64, function: String, header: CallHeader, spec: ScatterSpec, frames: [[UInt8]], timeoutMilliseconds: Int64,

@@ -82,7 +82,9 @@ public final class GridClient: Sendable {
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CallContinuation) in
                 mailbox.post(
-                    .call(id: id, function: function, header: header, payload: payload, timeoutMilliseconds: milliseconds, continuation: continuation))
+                    .call(
+                        id: id, function: function, header: header, payload: payload, timeoutMilliseconds: milliseconds,
+                        continuation: continuation))
             }
         } onCancel: {
             mailbox.post(.cancel(id: id))
@@ -161,7 +163,8 @@ public final class GridClient: Sendable {
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CallContinuation) in
                 mailbox.post(
-                    .request(id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, continuation: continuation))
+                    .request(id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, continuation: continuation)
+                )
             }
         } onCancel: {
             mailbox.post(.cancel(id: id))

@@ -78,7 +78,8 @@ enum ConfigDecoder {
                 }
                 let schedule = try ScheduleSettings(reading: reader(table, location))
                 if schedules.contains(where: { $0.name == schedule.name }) {
-                    throw reader(table, location).error("name", "expected a unique schedule name, got \(String(reflecting: schedule.name)) twice")
+                    throw reader(table, location).error(
+                        "name", "expected a unique schedule name, got \(String(reflecting: schedule.name)) twice")
                 }
                 schedules.append(schedule)
             }

@@ -40,12 +40,16 @@ extension ScheduleSettings {
     init(reading reader: TableReader) throws(ConfigError) {
         try reader.rejectUnknownKeys(known: Self.knownKeys)
         let nameRule = "a name of 1 to 55 characters of A-Z a-z 0-9 . _ -"
-        guard let name = try reader.string("name", expected: nameRule) else { throw reader.error("name", "expected \(nameRule); the key is missing") }
+        guard let name = try reader.string("name", expected: nameRule) else {
+            throw reader.error("name", "expected \(nameRule); the key is missing")
+        }
         guard name.utf8.count <= 55, ZGridProtocol.FunctionName.isValid(name) else {
             throw reader.error("name", "expected \(nameRule), got \(String(reflecting: name))")
         }
         let cronRule = "five cron fields in UTC such as \"0 3 * * *\""
-        guard let cronText = try reader.string("cron", expected: cronRule) else { throw reader.error("cron", "expected \(cronRule); the key is missing") }
+        guard let cronText = try reader.string("cron", expected: cronRule) else {
+            throw reader.error("cron", "expected \(cronRule); the key is missing")
+        }
         let cron: CronExpression
         do { cron = try CronExpression(parsing: cronText) } catch {
             throw reader.error("cron", "expected \(cronRule), got \(String(reflecting: cronText)): \(error)")

@@ -83,7 +83,8 @@ public enum KeyFile {
     public static func load(_ path: String) throws(ConfigError) -> CurveKeyPair {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigError(file: path, message: "cannot read the key file: \(error.localizedDescription) (make one with `zgrid keygen --out \(path)`)")
+            throw ConfigError(
+                file: path, message: "cannot read the key file: \(error.localizedDescription) (make one with `zgrid keygen --out \(path)`)")
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {

@@ -16,7 +16,8 @@ enum JobQueries {
         case .expire(let now):
             let names = JobState.terminal.map(\.rawValue).sorted()
             try db.execute(
-                sql: "DELETE FROM jobs WHERE state IN (\(placeholders(names.count))) AND coalesce(finished_at, updated_at) + result_ttl_ms < ?",
+                sql:
+                    "DELETE FROM jobs WHERE state IN (\(placeholders(names.count))) AND coalesce(finished_at, updated_at) + result_ttl_ms < ?",
                 arguments: StatementArguments(names) + [now])
             return .purged(db.changesCount)
         }
@@ -30,10 +31,12 @@ enum JobQueries {
 
     /// The highest job id ever written; 0 when none was.
     static func highestID(in db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: """
-            SELECT max(coalesce((SELECT max(id) FROM jobs), 0),
-                       coalesce((SELECT value FROM store_meta WHERE key = 'max_job_id'), 0))
-            """) ?? 0
+        try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT max(coalesce((SELECT max(id) FROM jobs), 0),
+                           coalesce((SELECT value FROM store_meta WHERE key = 'max_job_id'), 0))
+                """) ?? 0
     }
 
     /// The last fired slot of every schedule, by name.

@@ -18,10 +18,12 @@ enum JobWrites {
                 try db.cachedStatement(sql: "DELETE FROM jobs WHERE id = ?").execute(arguments: [id])
                 jobs += 1
             case .scheduleFired(let name, let slot):
-                try db.cachedStatement(sql: """
-                    INSERT INTO schedules (name, last_slot) VALUES (?, ?)
-                    ON CONFLICT(name) DO UPDATE SET last_slot = excluded.last_slot
-                    """).execute(arguments: [name, slot])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO schedules (name, last_slot) VALUES (?, ?)
+                        ON CONFLICT(name) DO UPDATE SET last_slot = excluded.last_slot
+                        """
+                ).execute(arguments: [name, slot])
             }
         }
         if let highestID {
@@ -32,9 +34,11 @@ enum JobWrites {
 
     /// Raises the recorded highest job id ever written (never lowers it).
     private static func raiseHighestID(to id: Int64, in db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO store_meta (key, value) VALUES ('max_job_id', ?)
-            ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)
-            """).execute(arguments: [id])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO store_meta (key, value) VALUES ('max_job_id', ?)
+                ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)
+                """
+        ).execute(arguments: [id])
     }
 }

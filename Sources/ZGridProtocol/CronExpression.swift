@@ -61,7 +61,9 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
             guard parts.count <= 2 else { throw CronError("\(name): \"\(item)\" has more than one /") }
             var step = 1
             if parts.count == 2 {
-                guard let value = Int(parts[1]), value >= 1 else { throw CronError("\(name): step in \"\(item)\" is not a positive number") }
+                guard let value = Int(parts[1]), value >= 1 else {
+                    throw CronError("\(name): step in \"\(item)\" is not a positive number")
+                }
                 step = value
             }
             let base = parts[0]

@@ -186,7 +186,9 @@ public struct ServiceDescriptor: Sendable, Hashable, CustomStringConvertible {
 extension ServiceDescriptor: ExpressibleByStringLiteral {
     /// A descriptor written as a literal, such as `"search:0-3/16"`; the literal must be valid.
     public init(stringLiteral value: String) {
-        guard let descriptor = ServiceDescriptor(parsing: value) else { preconditionFailure("invalid service descriptor literal '\(value)'") }
+        guard let descriptor = ServiceDescriptor(parsing: value) else {
+            preconditionFailure("invalid service descriptor literal '\(value)'")
+        }
         self = descriptor
     }
 }

@@ -122,8 +122,9 @@ struct WorkerLoop {
                 let (code, text): (ErrorCode, String) =
                     stopping
                     ? (.shuttingDown, "the worker is stopping")
-                    : handlers[function] == nil ? (.unknownFunction, "this worker does not serve '\(function)'")
-                    : (.busy, "the worker is at its concurrency limit")
+                    : handlers[function] == nil
+                        ? (.unknownFunction, "this worker does not serve '\(function)'")
+                        : (.busy, "the worker is at its concurrency limit")
                 try sendError(socket, id: id, code: code, message: text)
                 return
             }
@@ -196,4 +197,3 @@ struct WorkerLoop {
         running.removeAll()
     }
 }
-

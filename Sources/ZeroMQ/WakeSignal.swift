@@ -1,9 +1,9 @@
 import CZeroMQ
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A wake-up signal for a poll loop: any thread calls ``signal()``; the loop polls ``pollItem``

@@ -7,7 +7,9 @@ struct ZGrid: AsyncParsableCommand {
         commandName: "zgrid",
         abstract: "A compute grid on ZeroMQ: remote function calls over a broker and worker nodes.",
         subcommands: [
-            BrokerCommand.self, WorkerNodeCommand.self, CallCommand.self, ScatterCommand.self, SubmitCommand.self, JobsCommand.self, StatusCommand.self, TopCommand.self, DrainCommand.self, KeygenCommand.self, UpCommand.self, DemoCommand.self, BenchCommand.self, FuzzCommand.self,
+            BrokerCommand.self, WorkerNodeCommand.self, CallCommand.self, ScatterCommand.self, SubmitCommand.self, JobsCommand.self,
+            StatusCommand.self, TopCommand.self, DrainCommand.self, KeygenCommand.self, UpCommand.self, DemoCommand.self, BenchCommand.self,
+            FuzzCommand.self,
         ]
     )
 }

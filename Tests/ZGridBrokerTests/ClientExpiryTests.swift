@@ -1,6 +1,7 @@
 import Testing
-@testable import ZGridBroker
 import ZGridProtocol
+
+@testable import ZGridBroker
 
 /// Clients are dropped after twice the workers' allowance of silence (interval × liveness × 2).
 @Suite struct ClientExpiryTests {

@@ -1,6 +1,7 @@
 import Testing
-@testable import ZGridBroker
 import ZGridProtocol
+
+@testable import ZGridBroker
 
 @Suite struct DisconnectTests {
     @Test func disconnectingWorkerGetsNoNewWorkButFinishesItsCalls() throws {

@@ -1,6 +1,7 @@
 import Testing
-@testable import ZGridBroker
 import ZGridProtocol
+
+@testable import ZGridBroker
 
 /// Every payload handle given to the core must end in exactly one consuming action: a REQUEST
 /// with `consume`, a REPLY or a release. Random traffic checks that, along with worker credit.
@@ -38,8 +39,10 @@ import ZGridProtocol
     @Test func randomTrafficTakesEveryPath() {
         var seen: [String: Int] = [:]
         for seed in Self.seeds { seen.merge(Self.simulate(seed: seed).seen, uniquingKeysWith: +) }
-        for path in ["request", "shared request", "reply", "handler error", "timeout", "busy", "unknown function",
-                     "worker lost", "retry", "client expired", "cancel", "violation", "disconnect", "drained"] {
+        for path in [
+            "request", "shared request", "reply", "handler error", "timeout", "busy", "unknown function",
+            "worker lost", "retry", "client expired", "cancel", "violation", "disconnect", "drained",
+        ] {
             #expect(seen[path, default: 0] >= 5, "path '\(path)' taken \(seen[path, default: 0]) times")
         }
     }
@@ -213,7 +216,8 @@ struct Simulation {
             check(outstanding.remove(CallKey(client: client, requestID: requestID)) != nil, "reply for \(client)#\(requestID), not waiting")
         case .fail(let client, let requestID, let code, _):
             seen[code.description, default: 0] += 1
-            check(outstanding.remove(CallKey(client: client, requestID: requestID)) != nil, "\(code) for \(client)#\(requestID), not waiting")
+            check(
+                outstanding.remove(CallKey(client: client, requestID: requestID)) != nil, "\(code) for \(client)#\(requestID), not waiting")
             if code == .busy {
                 check(driver.core.queuedCallCount >= maxQueued, "busy with only \(driver.core.queuedCallCount) calls queued")
             }
@@ -319,8 +323,11 @@ struct Simulation {
         let function = Int.random(in: 0..<10, using: &rng) == 0 ? Self.neverServed : Self.functions.randomElement(using: &rng)!
         let payload = newPayload()
         if let duplicate = mine.randomElement(using: &rng), Int.random(in: 0..<20, using: &rng) == 0 {
-            let actions = driver.send(.message(from: client, .call(requestID: duplicate.requestID, function: function, header: header, payload: payload)))
-            check(actions.count == 2 && actions.first == .release(payload) && actions.protocolViolations == [client], "duplicate accepted: \(actions)")
+            let actions = driver.send(
+                .message(from: client, .call(requestID: duplicate.requestID, function: function, header: header, payload: payload)))
+            check(
+                actions.count == 2 && actions.first == .release(payload) && actions.protocolViolations == [client],
+                "duplicate accepted: \(actions)")
             apply(actions)
             return
         }
@@ -367,7 +374,12 @@ struct Simulation {
         guard let index = workers.indices.filter({ workers[$0].state == .offline }).randomElement(using: &rng) else { return }
         workers[index].state = .active
         let functions = Self.functions.filter { _ in Bool.random(using: &rng) }
-        send(.message(from: workers[index].id, .ready(concurrency: Int.random(in: 1...3, using: &rng), functions: (functions.isEmpty ? ["a"] : functions).map { ServiceDescriptor(name: $0) })))
+        send(
+            .message(
+                from: workers[index].id,
+                .ready(
+                    concurrency: Int.random(in: 1...3, using: &rng),
+                    functions: (functions.isEmpty ? ["a"] : functions).map { ServiceDescriptor(name: $0) })))
     }
 
     mutating func workerDisconnects() {

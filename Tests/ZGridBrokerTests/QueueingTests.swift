@@ -1,6 +1,7 @@
 import Testing
-@testable import ZGridBroker
 import ZGridProtocol
+
+@testable import ZGridBroker
 
 @Suite struct QueueingTests {
     @Test func callsBeyondCapacityAreQueuedAndDispatchedInArrivalOrder() throws {
@@ -186,7 +187,9 @@ struct ClientLimitTests {
         let greedy = PeerID(Array("greedy".utf8))
         let polite = PeerID(Array("polite".utf8))
         for id in 1...4 {
-            core.handle(.message(from: greedy, .call(requestID: UInt64(id), function: "f", header: CallHeader(), payload: id)), now: 1, into: &actions)
+            core.handle(
+                .message(from: greedy, .call(requestID: UInt64(id), function: "f", header: CallHeader(), payload: id)), now: 1,
+                into: &actions)
         }
         core.handle(.message(from: polite, .call(requestID: 1, function: "f", header: CallHeader(), payload: 10)), now: 1, into: &actions)
         let busy = actions.compactMap { action -> (PeerID, UInt64)? in

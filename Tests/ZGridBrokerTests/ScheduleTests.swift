@@ -47,6 +47,8 @@ struct ScheduleTests {
         var later = try core(wall: threeAM + 3 * 60_000 + 5_000, slots: ["tick": threeAM])
         #expect(tick(&later, wall: threeAM + 3 * 60_000 + 5_000, now: 1_000) == [threeAM + 60_000, threeAM + 120_000, threeAM + 180_000])
         var outside = try core(catchUp: 90_000, wall: threeAM + 10 * 60_000, slots: ["tick": threeAM])
-        #expect(tick(&outside, wall: threeAM + 10 * 60_000, now: 1_000) == [threeAM + 9 * 60_000, threeAM + 10 * 60_000], "older slots are past the catch-up window")
+        #expect(
+            tick(&outside, wall: threeAM + 10 * 60_000, now: 1_000) == [threeAM + 9 * 60_000, threeAM + 10 * 60_000],
+            "older slots are past the catch-up window")
     }
 }

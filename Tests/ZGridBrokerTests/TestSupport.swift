@@ -1,6 +1,7 @@
 import Testing
-@testable import ZGridBroker
 import ZGridProtocol
+
+@testable import ZGridBroker
 
 /// A peer identity made from a readable name.
 func peer(_ name: String) -> PeerID { PeerID(Array(name.utf8)) }
@@ -50,7 +51,8 @@ extension [BrokerAction] {
     var requests: [SentRequest] {
         compactMap {
             guard case .request(let worker, let dispatchID, let function, let header, let payload, let consume) = $0 else { return nil }
-            return SentRequest(worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload, consume: consume)
+            return SentRequest(
+                worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload, consume: consume)
         }
     }
     var failures: [SentFailure] {

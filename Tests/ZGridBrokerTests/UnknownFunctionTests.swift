@@ -1,6 +1,7 @@
 import Testing
-@testable import ZGridBroker
 import ZGridProtocol
+
+@testable import ZGridBroker
 
 @Suite struct UnknownFunctionTests {
     /// Grace 5 s, heartbeats every second; long liveness so nobody is dropped as silent.

@@ -1,6 +1,7 @@
 import Testing
-@testable import ZGridBroker
 import ZGridProtocol
+
+@testable import ZGridBroker
 
 @Suite struct WorkerLossTests {
     /// Expiry 3000 ms; calls live long enough to outlast it.

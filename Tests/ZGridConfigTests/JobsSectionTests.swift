@@ -24,7 +24,9 @@ struct JobsSectionTests {
             """)
         #expect(
             config.jobs
-                == JobsSettings(store: "/var/lib/zgrid/jobs.sqlite", reservePercent: 50, defaultTimeLimitMs: 1000, resultTTLSeconds: 60, maxBackoffMs: 5000))
+                == JobsSettings(
+                    store: "/var/lib/zgrid/jobs.sqlite", reservePercent: 50, defaultTimeLimitMs: 1000, resultTTLSeconds: 60,
+                    maxBackoffMs: 5000))
     }
 
     @Test("a bad [jobs] key names the file, line, key and what was expected")
@@ -74,7 +76,9 @@ struct ScheduleSectionTests {
         #expect(error?.key == "schedule[0].cron")
         #expect(error?.message.contains("hour") == true)
         let duplicate = #expect(throws: ConfigError.self) {
-            try ClusterConfig.parse("[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"f\"\n[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"g\"\n")
+            try ClusterConfig.parse(
+                "[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"f\"\n[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"g\"\n"
+            )
         }
         #expect(duplicate?.message.contains("unique") == true)
         #expect(throws: ConfigError.self) { try ClusterConfig.parse("[[schedule]]\nname = \"x\"\nfunction = \"f\"\n") }

@@ -22,13 +22,14 @@ struct TypeAndRangeErrorTests {
 
     @Test("a float in the second pool names that pool")
     func floatInSecondPool() throws {
-        let text = minimalPool + """
-            [[pool]]
-            name = "q"
-            functions = ["echo"]
-            concurrency = 2.5
+        let text =
+            minimalPool + """
+                [[pool]]
+                name = "q"
+                functions = ["echo"]
+                concurrency = 2.5
 
-            """
+                """
         let error = try #require(parseError(text, file: "conf/grid.toml"))
         #expect(error.file == "conf/grid.toml")
         #expect(error.line == 7)

@@ -21,13 +21,14 @@ struct UnknownKeyErrorTests {
 
     @Test("a misspelt pool key in the second pool")
     func poolTypo() throws {
-        let text = minimalPool + """
-            [[pool]]
-            name = "q"
-            functions = ["echo"]
-            concurency = 4
+        let text =
+            minimalPool + """
+                [[pool]]
+                name = "q"
+                functions = ["echo"]
+                concurency = 4
 
-            """
+                """
         let error = try #require(parseError(text))
         #expect(error.line == 7)
         #expect(error.key == "pool[1].concurency")
@@ -62,7 +63,10 @@ struct UnknownKeyErrorTests {
         let error = try #require(parseError(text))
         #expect(error.line == 4)
         #expect(error.key == "brokr")
-        #expect(error.message == "unknown section \"brokr\" (did you mean [broker]?); expected only the sections [broker] and [jobs] and [[pool]] and [[schedule]] and [security]")
+        #expect(
+            error.message
+                == "unknown section \"brokr\" (did you mean [broker]?); expected only the sections [broker] and [jobs] and [[pool]] and [[schedule]] and [security]"
+        )
     }
 
     @Test("an unknown array of tables and an unknown top-level key")

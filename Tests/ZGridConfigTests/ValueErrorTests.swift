@@ -43,7 +43,10 @@ struct ValueErrorTests {
         arguments: [
             ("bad name", "expected a function name made of A-Z a-z 0-9 . _ -, got \"bad name\" (\" \" is not allowed)"),
             ("héllo", "expected a function name made of A-Z a-z 0-9 . _ -, got \"héllo\" (\"é\" is not allowed)"),
-            ("mmi.service", "expected a function name not starting with \"mmi.\" (reserved for broker service queries), got \"mmi.service\""),
+            (
+                "mmi.service",
+                "expected a function name not starting with \"mmi.\" (reserved for broker service queries), got \"mmi.service\""
+            ),
             ("", "expected a function name of 1 to 255 characters, got \"\""),
             (String(repeating: "f", count: 256), "expected a function name of at most 255 bytes, got one of 256 bytes"),
             ("echo", "expected each function once, got \"echo\" twice"),

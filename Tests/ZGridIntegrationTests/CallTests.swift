@@ -82,10 +82,14 @@ extension IntegrationTests {
             let first = Counter()
             let second = Counter()
             let one = try await startWorker(broker, concurrency: 2) { worker in
-                worker.register("work") { _ in first.increment(); try await Task.sleep(for: .milliseconds(10)); return [] }
+                worker.register("work") { _ in
+                    first.increment(); try await Task.sleep(for: .milliseconds(10)); return []
+                }
             }
             let two = try await startWorker(broker, concurrency: 2) { worker in
-                worker.register("work") { _ in second.increment(); try await Task.sleep(for: .milliseconds(10)); return [] }
+                worker.register("work") { _ in
+                    second.increment(); try await Task.sleep(for: .milliseconds(10)); return []
+                }
             }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             try await withThrowingTaskGroup(of: Void.self) { group in

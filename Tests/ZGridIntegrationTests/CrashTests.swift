@@ -49,7 +49,9 @@ extension IntegrationTests {
                     for task in 0..<8 {
                         group.addTask {
                             for index in 0..<10_000 {
-                                guard let id = try? await client.submit("record", bytes("\(task)-\(index)"), options: JobOptions(backoff: .milliseconds(10)))
+                                guard
+                                    let id = try? await client.submit(
+                                        "record", bytes("\(task)-\(index)"), options: JobOptions(backoff: .milliseconds(10)))
                                 else { return }
                                 acknowledged.add(id)
                             }

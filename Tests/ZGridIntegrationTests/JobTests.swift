@@ -209,7 +209,9 @@ extension IntegrationTests {
             let slow = try await client.submit("sleep", bytes("10000"), options: JobOptions(backoff: .milliseconds(10)))
             try await waitUntil("job running") { broker.status.jobs["running"] == 1 }
             kill(process.processIdentifier, SIGKILL)
-            let rescuer = try await startWorker(broker) { $0.register("sleep") { request in bytes("rescued on attempt \(request.attempt)") } }
+            let rescuer = try await startWorker(broker) {
+                $0.register("sleep") { request in bytes("rescued on attempt \(request.attempt)") }
+            }
             #expect(try await client.result(job: slow, timeout: .seconds(10)) == bytes("rescued on attempt 2"))
             await client.close()
             await rescuer.stop()

@@ -22,7 +22,8 @@ extension IntegrationTests {
                 }
             }
             let endpoint = broker.endpoints[0]
-            #expect(try await PythonPeers.mdpClient(endpoint, "greet", ["wor", "ld"]) == MDPReply(service: "greet", body: ["hello, world"]))
+            #expect(
+                try await PythonPeers.mdpClient(endpoint, "greet", ["wor", "ld"]) == MDPReply(service: "greet", body: ["hello, world"]))
             let overDealer = try await PythonPeers.mdpClient(endpoint, "greet", ["mdp"], dealer: true)
             #expect(overDealer == MDPReply(service: "greet", body: ["hello, mdp"]))
             #expect(try await PythonPeers.mdpClient(endpoint, "slow", ["zzz"]) == MDPReply(service: "slow", body: ["zzz"]))

@@ -18,7 +18,8 @@ extension IntegrationTests {
             #expect(try await client.call("echo", bytes("first")) == bytes("first"))
             let endpoint = broker.endpoints[0]
             let badMessages: [[[UInt8]]] = [
-                [bytes("ZGC99"), [ClientCommand.call.rawValue], .bigEndian(UInt64(1)), bytes("echo"), CallHeader().encoded],  // wrong version
+                // wrong version
+                [bytes("ZGC99"), [ClientCommand.call.rawValue], .bigEndian(UInt64(1)), bytes("echo"), CallHeader().encoded],
                 [ProtocolTag.client],  // missing frames
                 [ProtocolTag.client, [0x7f]],  // unknown command
                 [ProtocolTag.client, [ClientCommand.call.rawValue], [1, 2, 3], bytes("echo"), CallHeader().encoded],  // short id
@@ -47,8 +48,11 @@ extension IntegrationTests {
                 guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return false }
                 do {
                     try socket.connect(endpoint)
-                    try socket.send(frames: [ProtocolTag.client, [ClientCommand.call.rawValue], .bigEndian(UInt64(9)), bytes("echo"),
-                        CallHeader().encoded, [UInt8](repeating: 0, count: 1 << 20)], blocking: true)
+                    try socket.send(
+                        frames: [
+                            ProtocolTag.client, [ClientCommand.call.rawValue], .bigEndian(UInt64(9)), bytes("echo"),
+                            CallHeader().encoded, [UInt8](repeating: 0, count: 1 << 20),
+                        ], blocking: true)
                     try socket.setLinger(milliseconds: 1000)
                     return true
                 } catch { return false }
@@ -70,7 +74,8 @@ extension IntegrationTests {
                 guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return nil }
                 do {
                     try socket.connect(endpoint)
-                    try socket.send(frames: [ProtocolTag.worker, [WorkerCommand.reply.rawValue], .bigEndian(UInt64(77)), bytes("late")], blocking: true)
+                    try socket.send(
+                        frames: [ProtocolTag.worker, [WorkerCommand.reply.rawValue], .bigEndian(UInt64(77)), bytes("late")], blocking: true)
                     var poller = Poller([socket.pollItem()])
                     try poller.poll(timeoutMilliseconds: 2000)
                     return poller.isReadable(0) ? try socket.receiveFrames(blocking: false) : nil

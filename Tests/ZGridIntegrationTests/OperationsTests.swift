@@ -62,12 +62,17 @@ extension IntegrationTests {
 func httpGet(_ url: String) async throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())", url]
+    process.arguments = [
+        "python3", "-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())",
+        url,
+    ]
     let output = Pipe()
     process.standardOutput = output
     try process.run()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw LaunchError(message: "GET \(url) failed (python exited \(process.terminationStatus))") }
+    guard process.terminationStatus == 0 else {
+        throw LaunchError(message: "GET \(url) failed (python exited \(process.terminationStatus))")
+    }
     return String(decoding: data, as: UTF8.self)
 }

@@ -16,7 +16,9 @@ extension IntegrationTests {
                 guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return nil }
                 do {
                     try socket.connect(endpoint)
-                    try socket.send(frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(4)), bytes(function)], blocking: true)
+                    try socket.send(
+                        frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(4)), bytes(function)], blocking: true
+                    )
                     var poller = Poller([socket.pollItem()])
                     let deadline = Date().addingTimeInterval(10)
                     while Date() < deadline {
@@ -41,7 +43,9 @@ extension IntegrationTests {
             try await waitUntil("fake worker registered") { broker.status.workers == 1 }
             let started = Date()
             let outcome: Result<[UInt8], GridError>
-            do { outcome = .success(try await client.call("fragile", bytes("x"), timeout: .seconds(5))) } catch { outcome = .failure(error) }
+            do { outcome = .success(try await client.call("fragile", bytes("x"), timeout: .seconds(5))) } catch {
+                outcome = .failure(error)
+            }
             #expect(await taken != nil)
             guard case .failure(.workerLost) = outcome else {
                 Issue.record("expected workerLost, got \(outcome)")

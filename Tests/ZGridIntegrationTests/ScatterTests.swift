@@ -100,7 +100,9 @@ extension IntegrationTests {
                 guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return }
                 do {
                     try socket.connect(endpoint)
-                    try socket.send(frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(4)), bytes("search:0/1")], blocking: true)
+                    try socket.send(
+                        frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(4)), bytes("search:0/1")],
+                        blocking: true)
                     var poller = Poller([socket.pollItem()])
                     let deadline = Date().addingTimeInterval(10)
                     while Date() < deadline {
@@ -136,8 +138,20 @@ extension IntegrationTests {
             let broker = try startBroker()
             defer { broker.stop() }
             let workers = [
-                try await startWorker(broker) { $0.register("square") { request in bytes("\(Int(String(decoding: request.payload, as: UTF8.self))! * Int(String(decoding: request.payload, as: UTF8.self))!)") } },
-                try await startWorker(broker) { $0.register("square") { request in bytes("\(Int(String(decoding: request.payload, as: UTF8.self))! * Int(String(decoding: request.payload, as: UTF8.self))!)") } },
+                try await startWorker(broker) {
+                    $0.register("square") { request in
+                        bytes(
+                            "\(Int(String(decoding: request.payload, as: UTF8.self))! * Int(String(decoding: request.payload, as: UTF8.self))!)"
+                        )
+                    }
+                },
+                try await startWorker(broker) {
+                    $0.register("square") { request in
+                        bytes(
+                            "\(Int(String(decoding: request.payload, as: UTF8.self))! * Int(String(decoding: request.payload, as: UTF8.self))!)"
+                        )
+                    }
+                },
             ]
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             let inputs = (0..<40).map { bytes("\($0)") }

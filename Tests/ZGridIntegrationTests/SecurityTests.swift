@@ -25,7 +25,8 @@ extension IntegrationTests {
 
         private func secureBroker(_ keys: Keys) throws -> BrokerServer {
             var configuration = BrokerConfiguration(endpoints: ["tcp://127.0.0.1:0"], options: BrokerOptions(heartbeat: testHeartbeat))
-            configuration.security = BrokerSecurity(serverKeys: keys.broker, clientKeys: [keys.client.publicKey], workerKeys: [keys.worker.publicKey])
+            configuration.security = BrokerSecurity(
+                serverKeys: keys.broker, clientKeys: [keys.client.publicKey], workerKeys: [keys.worker.publicKey])
             configuration.shutdownGraceMilliseconds = 500
             return try BrokerServer.start(configuration, logger: quietLogger("test.broker"))
         }
@@ -58,16 +59,19 @@ extension IntegrationTests {
             let (worker, task) = secureWorker(broker, keys.worker, serverKey: keys.broker.publicKey)
             try await waitUntil("worker registered") { broker.status.workers == 1 }
             let good = try GridClient(
-                broker: broker.endpoints[0], heartbeat: testHeartbeat, security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.client))
+                broker: broker.endpoints[0], heartbeat: testHeartbeat,
+                security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.client))
             #expect(try await good.call("echo", bytes("secret")) == bytes("secret"))
 
             let stranger = try GridClient(
-                broker: broker.endpoints[0], heartbeat: testHeartbeat, security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.stranger))
+                broker: broker.endpoints[0], heartbeat: testHeartbeat,
+                security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.stranger))
             #expect(await answered(stranger, milliseconds: 400) == false)
             try await waitUntil("unknown key counted") { broker.status.securityRefusals >= 1 }
 
             let wrongServer = try GridClient(
-                broker: broker.endpoints[0], heartbeat: testHeartbeat, security: PeerSecurity(serverKey: keys.stranger.publicKey, keys: keys.client))
+                broker: broker.endpoints[0], heartbeat: testHeartbeat,
+                security: PeerSecurity(serverKey: keys.stranger.publicKey, keys: keys.client))
             let before = broker.status.securityRefusals
             #expect(await answered(wrongServer, milliseconds: 400) == false)
             try await waitUntil("wrong server key counted") { broker.status.securityRefusals > before }
@@ -96,7 +100,8 @@ extension IntegrationTests {
             let (worker, task) = secureWorker(broker, keys.worker, serverKey: keys.broker.publicKey)
             try await waitUntil("real worker registered") { broker.status.workers == 1 }
             let workerAsClient = try GridClient(
-                broker: broker.endpoints[0], heartbeat: testHeartbeat, security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.worker))
+                broker: broker.endpoints[0], heartbeat: testHeartbeat,
+                security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.worker))
             #expect(await answered(workerAsClient, milliseconds: 400) == false)
             #expect(broker.status.statistics.callsReceived == 0)
             await workerAsClient.close()

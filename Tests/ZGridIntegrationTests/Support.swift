@@ -30,7 +30,8 @@ func startBroker(
     let options = BrokerOptions(
         heartbeat: testHeartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
         maxQueuedPerFunction: maxQueuedPerFunction, maxResidentJobs: maxResidentJobs)
-    var configuration = BrokerConfiguration(endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, jobStorePath: jobStore)
+    var configuration = BrokerConfiguration(
+        endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, jobStorePath: jobStore)
     configuration.shutdownGraceMilliseconds = 1000
     return try BrokerServer.start(configuration, context: context, logger: quietLogger("test.broker"))
 }
@@ -116,7 +117,11 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
 final class ConcurrencyGauge: Sendable {
     private let state = Mutex<(now: Int, peak: Int)>((0, 0))
 
-    func enter() { state.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+    func enter() {
+        state.withLock {
+            $0.now += 1; $0.peak = max($0.peak, $0.now)
+        }
+    }
     func leave() { state.withLock { $0.now -= 1 } }
     var peak: Int { state.withLock { $0.peak } }
 }

@@ -70,8 +70,10 @@ struct FilterTests {
     func counts() throws {
         try withTemporaryDirectory { directory throws in
             try withStartedStore(at: directory.file("jobs.sqlite")) { store, recorder throws in
-                #expect(try answer(.counts, store: store, recorder: recorder, token: 1) == .counts(
-                    Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })))
+                #expect(
+                    try answer(.counts, store: store, recorder: recorder, token: 1)
+                        == .counts(
+                            Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })))
                 store.write(Self.jobs.map { .upsert($0) }, token: 2)
                 let expected: [JobState: Int] = [
                     .queued: 1, .scheduled: 2, .running: 2, .succeeded: 2, .failed: 1, .dead: 1, .cancelled: 1,

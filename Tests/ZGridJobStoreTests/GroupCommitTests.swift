@@ -64,14 +64,15 @@ struct GroupCommitTests {
             let recorder = EventRecorder()
             store.start(events: recorder.callback)
             let events = recorder.wait { $0.count == 6 }
-            #expect(events == [
-                .committed(tokens: [1], jobs: 1),
-                .read(token: 2, .success(.jobs([makeJob(1)]))),
-                .committed(tokens: [3, 4], jobs: 2),
-                .read(token: 5, .success(.jobs([makeJob(1), makeJob(2), makeJob(3)]))),
-                .committed(tokens: [6], jobs: 1),
-                .read(token: 7, .success(.jobs([makeJob(2), makeJob(3)]))),
-            ])
+            #expect(
+                events == [
+                    .committed(tokens: [1], jobs: 1),
+                    .read(token: 2, .success(.jobs([makeJob(1)]))),
+                    .committed(tokens: [3, 4], jobs: 2),
+                    .read(token: 5, .success(.jobs([makeJob(1), makeJob(2), makeJob(3)]))),
+                    .committed(tokens: [6], jobs: 1),
+                    .read(token: 7, .success(.jobs([makeJob(2), makeJob(3)]))),
+                ])
         }
     }
 

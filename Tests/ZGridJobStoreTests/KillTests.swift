@@ -18,10 +18,10 @@ struct KillTests {
     /// Where this test binary is, when it can be run again as a child (SwiftPM's Linux test runner).
     static var testBinary: String? {
         #if os(Linux)
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return path.hasSuffix(".xctest") ? path : nil
+            let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+            return path.hasSuffix(".xctest") ? path : nil
         #else
-        return nil
+            return nil
         #endif
     }
 
@@ -46,7 +46,8 @@ struct KillTests {
                 let data = output.fileHandleForReading.availableData
                 if data.isEmpty { break }
                 text += String(decoding: data, as: UTF8.self)
-                reported = text.split(separator: "\n").lazy
+                reported =
+                    text.split(separator: "\n").lazy
                     .compactMap { $0.hasPrefix(Self.marker) ? Int($0.dropFirst(Self.marker.count)) : nil }.first
             }
             Thread.sleep(forTimeInterval: 0.2)  // let the child commit more, so the kill lands mid-stream
@@ -75,10 +76,11 @@ struct KillTests {
         store.start(events: recorder.callback)
         var nextID: Int64 = 1
         func writeBatch(token: UInt64) {
-            store.write((0..<Self.batchSize).map { _ in
-                defer { nextID += 1 }
-                return .upsert(makeJob(nextID))
-            }, token: token)
+            store.write(
+                (0..<Self.batchSize).map { _ in
+                    defer { nextID += 1 }
+                    return .upsert(makeJob(nextID))
+                }, token: token)
         }
         let reportedCalls = UInt64(Self.reportedJobs / Self.batchSize)
         for token in 0..<reportedCalls {

@@ -49,9 +49,10 @@ struct LifecycleTests {
             store.read(.job(1), token: 4)
             let late = EventRecorder()
             store.start(events: late.callback)
-            #expect(Array(recorder.snapshot.dropFirst(beforeSecondClose.count)) == [
-                .failed(.closed), .read(token: 4, .failure(.closed)),
-            ])
+            #expect(
+                Array(recorder.snapshot.dropFirst(beforeSecondClose.count)) == [
+                    .failed(.closed), .read(token: 4, .failure(.closed)),
+                ])
             #expect(late.snapshot == [.failed(.closed)])
             #expect(throws: JobStoreError.closed) { try store.recover() }
 

@@ -7,7 +7,8 @@ struct TemporaryDirectory {
 
     /// Creates the directory.
     init() throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("zgjobstore-\(UUID().uuidString)", isDirectory: true).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }

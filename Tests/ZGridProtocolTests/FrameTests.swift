@@ -25,7 +25,9 @@ struct FrameTests {
 
     @Test("scatter specs, part headers and summaries round-trip; bad ones are refused")
     func scatterFrames() {
-        for spec in [ScatterSpec(mode: .broadcast), ScatterSpec(mode: .map, gather: .first(3)), ScatterSpec(mode: .broadcast, gather: .quorum)] {
+        for spec in [
+            ScatterSpec(mode: .broadcast), ScatterSpec(mode: .map, gather: .first(3)), ScatterSpec(mode: .broadcast, gather: .quorum),
+        ] {
             #expect(decode(spec.encoded, ScatterSpec.init(decoding:)) == spec)
         }
         #expect(decode([2, 0, 0, 0, 0, 0, 0, 0], ScatterSpec.init(decoding:)) == nil, "unknown mode")
@@ -41,7 +43,9 @@ struct FrameTests {
 
     @Test("job specs round-trip; priority above 9 and zero attempts are refused")
     func jobSpec() {
-        let spec = JobSpec(priority: 9, maxAttempts: 5, backoffMilliseconds: 250, timeLimitMilliseconds: 60_000, resultTTLSeconds: 3600, runAt: 1_800_000_000_000)
+        let spec = JobSpec(
+            priority: 9, maxAttempts: 5, backoffMilliseconds: 250, timeLimitMilliseconds: 60_000, resultTTLSeconds: 3600,
+            runAt: 1_800_000_000_000)
         #expect(spec.encoded.count == JobSpec.size)
         #expect(decode(spec.encoded, JobSpec.init(decoding:)) == spec)
         var bad = spec.encoded
@@ -60,7 +64,9 @@ struct FrameTests {
         #expect(spec.description == "0-3,5-7/16")
         guard case .failure(let error) = ShardSpec.parse("3-16/16") else { Issue.record("accepted 16 of 16"); return }
         #expect(error.reason.contains("not below the total"))
-        #expect(ServiceDescriptor(parsing: "search:0-3/16") == ServiceDescriptor(name: "search", shards: ShardSpec(sortedIndices: [0, 1, 2, 3], total: 16)))
+        #expect(
+            ServiceDescriptor(parsing: "search:0-3/16")
+                == ServiceDescriptor(name: "search", shards: ShardSpec(sortedIndices: [0, 1, 2, 3], total: 16)))
         #expect(ServiceDescriptor(parsing: "echo")?.shards == nil)
         #expect(ServiceDescriptor(parsing: "bad name") == nil)
         #expect(ServiceDescriptor(parsing: "search:x/2") == nil)

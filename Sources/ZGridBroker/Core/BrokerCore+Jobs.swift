@@ -66,7 +66,8 @@ extension BrokerCore {
             id: id, function: function, payload: payload, state: spec.runAt > wallNow ? .scheduled : .queued,
             priority: Int(spec.priority), attempts: 0, maxAttempts: Int(spec.maxAttempts),
             backoffMilliseconds: Int64(spec.backoffMilliseconds),
-            timeLimitMilliseconds: spec.timeLimitMilliseconds == 0 ? options.defaultJobTimeLimitMilliseconds : Int64(spec.timeLimitMilliseconds),
+            timeLimitMilliseconds: spec.timeLimitMilliseconds == 0
+                ? options.defaultJobTimeLimitMilliseconds : Int64(spec.timeLimitMilliseconds),
             resultTTLMilliseconds: spec.resultTTLSeconds == 0 ? options.defaultResultTTLMilliseconds : Int64(spec.resultTTLSeconds) * 1000,
             uniqueKey: uniqueKey, tags: tags, runAt: runAt, createdAt: wallNow, updatedAt: wallNow)
         jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
@@ -124,7 +125,9 @@ extension BrokerCore {
             pendingReads[token] = .purge(request)
             actions.append(
                 .storeRead(
-                    .purge(states: query.states == nil ? terminal : states.intersection(terminal), finishedBefore: query.finishedBefore ?? wallNow,
+                    .purge(
+                        states: query.states == nil ? terminal : states.intersection(terminal),
+                        finishedBefore: query.finishedBefore ?? wallNow,
                         function: query.function), token: token))
         }
     }
@@ -201,7 +204,8 @@ extension BrokerCore {
         switch result {
         case .success(let value): answer = value
         case .failure(let error):
-            actions.append(.fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
+            actions.append(
+                .fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
             return
         }
         switch (pending, answer) {
@@ -244,7 +248,8 @@ extension BrokerCore {
         case (.purge, .purged(let count)):
             actions.append(.jobReply(client: request.client, requestID: request.requestID, answer: JobAnswer(jobs: [], purged: count)))
         default:
-            actions.append(.fail(client: request.client, requestID: request.requestID, code: .internal, message: "unexpected job store answer"))
+            actions.append(
+                .fail(client: request.client, requestID: request.requestID, code: .internal, message: "unexpected job store answer"))
         }
     }
 
@@ -345,7 +350,9 @@ extension BrokerCore {
         workers[peer]!.jobAttempts.insert(dispatchID)
         workers[peer]!.lastDispatchSequence = nextSequence
         nextSequence += 1
-        actions.append(.requestJob(worker: peer, dispatchID: dispatchID, function: entry.record.function, header: header, payload: entry.record.payload))
+        actions.append(
+            .requestJob(
+                worker: peer, dispatchID: dispatchID, function: entry.record.function, header: header, payload: entry.record.payload))
         actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
     }
 
@@ -387,7 +394,9 @@ extension BrokerCore {
     }
 
     /// Moves a job to a final state, hands it to the store and answers everyone waiting on it.
-    private mutating func finishJob(_ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]) {
+    private mutating func finishJob(
+        _ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]
+    ) {
         guard var entry = jobs.removeValue(forKey: id) else { return }
         if !pagesInFlight.isEmpty { finishedDuringPage.insert(id) }
         entry.record.state = state
@@ -428,7 +437,8 @@ extension BrokerCore {
             else { continue }
             let waiter = waiters.remove(at: index)
             jobWaiters[first.jobID] = waiters.isEmpty ? nil : waiters
-            actions.append(.jobReply(client: waiter.request.client, requestID: waiter.request.requestID, answer: JobAnswer(jobs: [entry.record.info])))
+            actions.append(
+                .jobReply(client: waiter.request.client, requestID: waiter.request.requestID, answer: JobAnswer(jobs: [entry.record.info])))
         }
         if !moved.isEmpty || !jobQueues.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
     }
@@ -463,7 +473,9 @@ extension BrokerCore {
         var highest = spilled[function] ?? 0
         for record in records {
             highest = max(highest, record.id)
-            guard jobs[record.id] == nil, cancelledOnDisk.remove(record.id) == nil, !finishedDuringPage.contains(record.id) else { continue }
+            guard jobs[record.id] == nil, cancelledOnDisk.remove(record.id) == nil, !finishedDuringPage.contains(record.id) else {
+                continue
+            }
             jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
             spilledCount = max(0, spilledCount - 1)
             makeReady(record.id)
@@ -491,8 +503,10 @@ extension BrokerCore {
                 let record = JobRecord(
                     id: id, function: schedule.function, payload: schedule.payload, state: .queued, priority: schedule.priority,
                     attempts: 0, maxAttempts: schedule.maxAttempts, backoffMilliseconds: 1000,
-                    timeLimitMilliseconds: options.defaultJobTimeLimitMilliseconds, resultTTLMilliseconds: options.defaultResultTTLMilliseconds,
-                    uniqueKey: nil, tags: schedule.tags + ["schedule:\(schedule.name)"], runAt: wallNow, createdAt: wallNow, updatedAt: wallNow)
+                    timeLimitMilliseconds: options.defaultJobTimeLimitMilliseconds,
+                    resultTTLMilliseconds: options.defaultResultTTLMilliseconds,
+                    uniqueKey: nil, tags: schedule.tags + ["schedule:\(schedule.name)"], runAt: wallNow, createdAt: wallNow,
+                    updatedAt: wallNow)
                 jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
                 scheduleSlots[schedule.name] = slot
                 let token = takeToken()

@@ -26,7 +26,9 @@ extension BrokerCore {
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.scattersReceived += 1
         guard withinClientLimit(client) else {
-            fail(client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed", payload: payload, into: &actions)
+            fail(
+                client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
+                payload: payload, into: &actions)
             return
         }
         var parts: [(service: String, shard: UInt32?, frame: Int?, retryable: Bool)] = []
@@ -46,7 +48,8 @@ extension BrokerCore {
                 fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
             } else {
                 actions.append(.release(payload))
-                actions.append(.scatterDone(client: client, requestID: requestID, summary: ScatterSummary(parts: 0, succeeded: 0, failed: 0)))
+                actions.append(
+                    .scatterDone(client: client, requestID: requestID, summary: ScatterSummary(parts: 0, succeeded: 0, failed: 0)))
             }
             return
         }

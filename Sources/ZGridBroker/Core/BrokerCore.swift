@@ -179,7 +179,9 @@ public struct BrokerCore {
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
         guard withinClientLimit(client) else {
-            fail(client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed", payload: payload, into: &actions)
+            fail(
+                client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
+                payload: payload, into: &actions)
             return
         }
         let service = services[function]
@@ -190,7 +192,9 @@ public struct BrokerCore {
         if let service, service.workers.isEmpty || !service.queue.isEmpty || bestWorker(in: service) == nil,
             service.waitingCount >= options.maxQueuedPerFunction
         {
-            fail(client, requestID, .busy, "queue for '\(function)' is full (\(service.waitingCount) calls)", payload: payload, into: &actions)
+            fail(
+                client, requestID, .busy, "queue for '\(function)' is full (\(service.waitingCount) calls)", payload: payload,
+                into: &actions)
             return
         }
         let deadline = now + timeLimit(header)
@@ -435,10 +439,12 @@ public struct BrokerCore {
         workers[peer]!.lastDispatchSequence = nextSequence
         nextSequence += 1
         if let frame = call.frame {
-            actions.append(.requestPart(worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, frame: frame))
+            actions.append(
+                .requestPart(worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, frame: frame))
         } else {
             actions.append(
-                .request(worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, consume: !keepPayload))
+                .request(
+                    worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, consume: !keepPayload))
         }
     }
 
@@ -542,7 +548,8 @@ public struct BrokerCore {
         detachFromServices(peer, now: now)
         workers[peer] = nil
         statistics.workersLost += 1
-        actions.append(.notice(.workerLeft(peer, reason: "silent for \(options.heartbeat.expiryMilliseconds) ms", inFlight: worker.inFlight.count)))
+        actions.append(
+            .notice(.workerLeft(peer, reason: "silent for \(options.heartbeat.expiryMilliseconds) ms", inFlight: worker.inFlight.count)))
         var retried: Set<String> = []
         for dispatchID in worker.inFlight.sorted().reversed() {
             guard let call = calls[dispatchID] else { continue }
@@ -567,13 +574,16 @@ public struct BrokerCore {
         guard let client = clients.removeValue(forKey: peer) else { return }
         for (key, scatterID) in scattersByClientKey where key.client == peer {
             actions.append(
-                .fail(client: peer, requestID: key.requestID, code: .clientExpired, message: "no heartbeat from this client; scatter dropped"))
+                .fail(
+                    client: peer, requestID: key.requestID, code: .clientExpired, message: "no heartbeat from this client; scatter dropped")
+            )
             closeScatter(scatterID, answer: false, into: &actions)
         }
         for dispatchID in client.calls.sorted() {
             if let worker = calls[dispatchID]?.worker { actions.append(.cancel(worker: worker, dispatchID: dispatchID)) }
             failCall(
-                dispatchID, .clientExpired, "no heartbeat from this client for \(2 * options.heartbeat.expiryMilliseconds) ms; call dropped",
+                dispatchID, .clientExpired,
+                "no heartbeat from this client for \(2 * options.heartbeat.expiryMilliseconds) ms; call dropped",
                 into: &actions)
         }
     }

@@ -306,7 +306,8 @@ struct BrokerLoop {
                 jobStore?.store.read(query, token: token)
             case .accepted(let client, let requestID, let jobID):
                 try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.accepted.rawValue, id: requestID, extra: [.bigEndian(jobID)])
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.accepted.rawValue, id: requestID, extra: [.bigEndian(jobID)]
+                )
             case .jobReply(let client, let requestID, let answer):
                 try sendJobReply(socket, client, requestID, answer)
             case .jobFinished(var record, let result, let notify):
@@ -356,7 +357,8 @@ struct BrokerLoop {
         switch verb {
         case .status:
             let report = StatusReport(
-                uptimeMilliseconds: core.uptime(at: now), workers: core.workerSummaries(), functions: observer.functionReports(core.functionLoads()),
+                uptimeMilliseconds: core.uptime(at: now), workers: core.workerSummaries(),
+                functions: observer.functionReports(core.functionLoads()),
                 jobs: core.jobCounts, queuedJobsByPriority: core.queuedJobsByPriority,
                 counters: core.statistics.named.merging(["security_refusals": security?.refusals ?? 0]) { $1 })
             json = (try? JSONEncoder().encode(report)).map(Array.init) ?? []

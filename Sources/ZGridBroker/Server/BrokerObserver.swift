@@ -1,5 +1,5 @@
-import Histogram
 import CoreMetrics
+import Histogram
 import Prometheus
 import ZGridProtocol
 
@@ -38,7 +38,8 @@ final class BrokerObserver {
 
         init(_ name: String, factory: PrometheusMetricsFactory) {
             ok = CoreMetrics.Counter(label: "zgrid_calls_total", dimensions: [("function", name), ("outcome", "ok")], factory: factory)
-            errors = CoreMetrics.Counter(label: "zgrid_calls_total", dimensions: [("function", name), ("outcome", "error")], factory: factory)
+            errors = CoreMetrics.Counter(
+                label: "zgrid_calls_total", dimensions: [("function", name), ("outcome", "error")], factory: factory)
             timer = CoreMetrics.Timer(label: "zgrid_call_duration_seconds", dimensions: [("function", name)], factory: factory)
         }
     }

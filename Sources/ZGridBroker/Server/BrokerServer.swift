@@ -68,7 +68,9 @@ public final class BrokerServer: Sendable {
             ready.signal()
             logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
             if jobStore != nil {
-                logger.info("job store open", metadata: ["path": "\(configuration.jobStorePath ?? "")", "unfinished": "\(recovered.unfinished.count)"])
+                logger.info(
+                    "job store open",
+                    metadata: ["path": "\(configuration.jobStorePath ?? "")", "unfinished": "\(recovered.unfinished.count)"])
             }
             var configuration = configuration
             if jobStore == nil { configuration.options.schedules = [] }  // schedules need a store to fire into
@@ -92,7 +94,8 @@ public final class BrokerServer: Sendable {
                     logger.error("cannot serve metrics on \(endpoint): \(error)")
                 }
             }
-            var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, metrics: metrics, security: gate, logger: logger) { value in
+            var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, metrics: metrics, security: gate, logger: logger) {
+                value in
                 shared.snapshot.withLock { $0 = value }
             }
             loop.recover(recovered.unfinished, maxID: recovered.maxID, scheduleSlots: recovered.scheduleSlots)

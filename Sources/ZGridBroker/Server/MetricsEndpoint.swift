@@ -24,7 +24,8 @@ final class MetricsEndpoint {
             let isGet = request.starts(with: Array("GET ".utf8))
             let content = isGet ? body() : Array("only GET is served here\n".utf8)
             let status = isGet ? "200 OK" : "405 Method Not Allowed"
-            let head = "HTTP/1.1 \(status)\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(content.count)\r\nConnection: close\r\n\r\n"
+            let head =
+                "HTTP/1.1 \(status)\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(content.count)\r\nConnection: close\r\n\r\n"
             try socket.send(connection, more: true)
             try socket.send(Array(head.utf8) + content)
             try socket.send(connection, more: true)

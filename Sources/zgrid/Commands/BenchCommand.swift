@@ -8,7 +8,8 @@ import ZGridProtocol
 /// `zgrid bench`: load generators against a running broker.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure a running cluster.", subcommands: [RPCBench.self, BenchLoad.self, BenchScatter.self, BenchJobs.self])
+        commandName: "bench", abstract: "Measure a running cluster.",
+        subcommands: [RPCBench.self, BenchLoad.self, BenchScatter.self, BenchJobs.self])
 }
 
 /// `zgrid bench rpc`: synchronous round trips, then pipelined calls, of one function.
@@ -81,11 +82,10 @@ struct RPCBench: AsyncParsableCommand {
         }
         let seconds = Double(MonotonicClock.nowNanoseconds() - started) / 1e9
         func micros(_ nanos: UInt64) -> String { String(format: "%.2f", Double(nanos) / 1000) }
-        return (
-            "impl=zgrid callers=\(callers) sync_calls=\(sync) sync_p50_us=\(micros(histogram.valueAtPercentile(50))) "
-                + "sync_p99_us=\(micros(histogram.valueAtPercentile(99))) sync_mean_us=\(micros(sync > 0 ? total / UInt64(sync) : 0)) "
-                + "pipelined_calls=\(pipelinedCalls) pipeline=\(pipeline) pipelined_cps=\(String(format: "%.2f", Double(pipelinedCalls) / seconds))"
-        )
+        return
+            ("impl=zgrid callers=\(callers) sync_calls=\(sync) sync_p50_us=\(micros(histogram.valueAtPercentile(50))) "
+            + "sync_p99_us=\(micros(histogram.valueAtPercentile(99))) sync_mean_us=\(micros(sync > 0 ? total / UInt64(sync) : 0)) "
+            + "pipelined_calls=\(pipelinedCalls) pipeline=\(pipeline) pipelined_cps=\(String(format: "%.2f", Double(pipelinedCalls) / seconds))")
     }
 }
 

@@ -7,7 +7,8 @@ import ZGridProtocol
 /// `zgrid bench jobs`: durable submits kept in flight, then the time the workers take to drain them.
 struct BenchJobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "jobs", abstract: "Submit no-op jobs with many in flight (acknowledged = on disk), then wait for the workers to drain them.")
+        commandName: "jobs",
+        abstract: "Submit no-op jobs with many in flight (acknowledged = on disk), then wait for the workers to drain them.")
 
     @OptionGroup var common: CommonOptions
 
@@ -45,7 +46,8 @@ struct BenchJobs: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let submitSeconds = Date().timeIntervalSince(started)
-        print(String(format: "submitted %d jobs in %.2f s: %.0f acknowledged submits/s", count, submitSeconds, Double(count) / submitSeconds))
+        print(
+            String(format: "submitted %d jobs in %.2f s: %.0f acknowledged submits/s", count, submitSeconds, Double(count) / submitSeconds))
         guard !noDrain else {
             await client.close()
             return
@@ -56,7 +58,9 @@ struct BenchJobs: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(200))
         }
         let total = Date().timeIntervalSince(started)
-        print(String(format: "all %d jobs finished %.2f s after the first submit: %.0f jobs/s end to end", count, total, Double(count) / total))
+        print(
+            String(
+                format: "all %d jobs finished %.2f s after the first submit: %.0f jobs/s end to end", count, total, Double(count) / total))
         await client.close()
     }
 }

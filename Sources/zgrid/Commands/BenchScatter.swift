@@ -37,7 +37,9 @@ struct BenchScatter: AsyncParsableCommand {
         let query = Array(payload.utf8)
         let (function, sync, pipeline, seconds) = (self.function, self.sync, self.pipeline, self.seconds)
         let shards = try await client.scatter(function, query).gathered().parts.count
-        guard shards > 1 else { throw ValidationError("'\(function)' answered a scatter with \(shards) parts: start its workers with --shards") }
+        guard shards > 1 else {
+            throw ValidationError("'\(function)' answered a scatter with \(shards) parts: start its workers with --shards")
+        }
         let call: @Sendable () async throws -> Void = { _ = try await client.call(function, query) }
         let gather: @Sendable () async throws -> Void = {
             let result = try await client.scatter(function, query).gathered()
@@ -51,8 +53,12 @@ struct BenchScatter: AsyncParsableCommand {
         await client.close()
         func micros(_ nanos: UInt64) -> String { String(format: "%.1f", Double(nanos) / 1000) }
         print("function=\(function) shards=\(shards)")
-        print("single call: p50 \(micros(callLatency.valueAtPercentile(50))) µs, p99 \(micros(callLatency.valueAtPercentile(99))) µs, \(String(format: "%.0f", callRate)) calls/s with \(pipeline) in flight")
-        print("scatter/gather: p50 \(micros(scatterLatency.valueAtPercentile(50))) µs, p99 \(micros(scatterLatency.valueAtPercentile(99))) µs, \(String(format: "%.0f", scatterRate)) gathered queries/s with \(pipeline) in flight")
+        print(
+            "single call: p50 \(micros(callLatency.valueAtPercentile(50))) µs, p99 \(micros(callLatency.valueAtPercentile(99))) µs, \(String(format: "%.0f", callRate)) calls/s with \(pipeline) in flight"
+        )
+        print(
+            "scatter/gather: p50 \(micros(scatterLatency.valueAtPercentile(50))) µs, p99 \(micros(scatterLatency.valueAtPercentile(99))) µs, \(String(format: "%.0f", scatterRate)) gathered queries/s with \(pipeline) in flight"
+        )
         let latencyRatio = Double(scatterLatency.valueAtPercentile(50)) / Double(max(1, callLatency.valueAtPercentile(50)))
         let rateRatio = scatterRate / max(1, callRate)
         print(String(format: "ratio scatter/call p50: %.2f (target <= 3.00) %@", latencyRatio, latencyRatio <= 3 ? "PASS" : "MISS"))
@@ -69,7 +75,9 @@ struct BenchScatter: AsyncParsableCommand {
         return histogram
     }
 
-    private static func throughput(seconds: Double, inFlight: Int, _ operation: @escaping @Sendable () async throws -> Void) async throws -> Double {
+    private static func throughput(seconds: Double, inFlight: Int, _ operation: @escaping @Sendable () async throws -> Void) async throws
+        -> Double
+    {
         let deadline = MonotonicClock.nowNanoseconds() + UInt64(seconds * 1e9)
         let started = MonotonicClock.nowNanoseconds()
         let done = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -54,7 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
         guard let result = try? await client.scatter("search", Array("kalo mine".utf8), timeout: .seconds(5)).gathered() else { return }
         let hits = result.replies.values.compactMap { try? JSONDecoder().decode(Hits.self, from: Data($0)).hits }.reduce(0, +)
         print(
-            "  scatter search(kalo mine) -> \(result.replies.count) of \(result.parts.count) shards answered, \(hits) hits  [\(micros(since: started)) µs]")
+            "  scatter search(kalo mine) -> \(result.replies.count) of \(result.parts.count) shards answered, \(hits) hits  [\(micros(since: started)) µs]"
+        )
     }
 
     private func backgroundJob(_ client: GridClient) async {
@@ -63,7 +64,9 @@ struct DemoCommand: AsyncParsableCommand {
             let id = try await client.submit("hash", Array("200000".utf8), options: JobOptions(tags: ["demo"]))
             let queued = micros(since: started)
             let result = try await client.result(job: id, timeout: .seconds(10))
-            print("  job \(id): submit hash(200000) acknowledged (on disk) in \(queued) µs, result \(String(decoding: result, as: UTF8.self)) after \(micros(since: started)) µs")
+            print(
+                "  job \(id): submit hash(200000) acknowledged (on disk) in \(queued) µs, result \(String(decoding: result, as: UTF8.self)) after \(micros(since: started)) µs"
+            )
         } catch {
             print("  background job -> error: \(error)")
         }

@@ -40,7 +40,8 @@ struct JobsCommand: AsyncParsableCommand {
                 throw ValidationError("unknown state '\(name)': expected one of \(known.joined(separator: ", "))")
             }
             return JobQuery(
-                states: state.isEmpty ? nil : state, function: function, tag: tag, limit: limit, afterID: afterID, finishedBefore: finishedBefore)
+                states: state.isEmpty ? nil : state, function: function, tag: tag, limit: limit, afterID: afterID,
+                finishedBefore: finishedBefore)
         }
     }
 

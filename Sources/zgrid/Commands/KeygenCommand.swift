@@ -21,7 +21,8 @@ struct KeygenCommand: ParsableCommand {
         let keys = try CurveKeyPair.generate()
         let directory = (out as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        guard FileManager.default.createFile(atPath: out, contents: Data(KeyFile.text(keys).utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard FileManager.default.createFile(atPath: out, contents: Data(KeyFile.text(keys).utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw ValidationError("cannot write \(out)")
         }
         print(keys.publicKey)

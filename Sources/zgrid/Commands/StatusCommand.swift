@@ -29,7 +29,8 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// `zgrid top`: the status report refreshed in place, with rates.
 struct TopCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "top", abstract: "The broker's status, refreshed in place with call rates, until Ctrl-C.")
+    static let configuration = CommandConfiguration(
+        commandName: "top", abstract: "The broker's status, refreshed in place with call rates, until Ctrl-C.")
 
     @OptionGroup var connection: JobsCommand.Connection
 
@@ -105,7 +106,8 @@ enum StatusRenderer {
         }
         lines.append("")
         let jobs = ["queued", "scheduled", "running"].map { "\($0) \(report.jobs[$0] ?? 0)" }.joined(separator: ", ")
-        let byPriority = (0...9).reversed().compactMap { p in report.queuedJobsByPriority["\(p)"].map { "p\(p): \($0)" } }.joined(separator: " ")
+        let byPriority = (0...9).reversed().compactMap { p in report.queuedJobsByPriority["\(p)"].map { "p\(p): \($0)" } }.joined(
+            separator: " ")
         lines.append("jobs: \(jobs)" + (byPriority.isEmpty ? "" : "  (queued by priority: \(byPriority))"))
         let counters = report.counters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         lines.append("counters: \(counters)")

@@ -47,7 +47,11 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Wait for the job to finish and print its result.")
     var wait = false
 
-    @Option(name: .long, help: "Bulk-submit a JSON Lines file: one {\"function\", \"payload\", \"priority\", \"delay_ms\", \"max_attempts\", \"unique_key\", \"tags\"} per line.")
+    @Option(
+        name: .long,
+        help:
+            "Bulk-submit a JSON Lines file: one {\"function\", \"payload\", \"priority\", \"delay_ms\", \"max_attempts\", \"unique_key\", \"tags\"} per line."
+    )
     var from: String?
 
     @Option(name: .long, help: "Submits kept in flight during a bulk submit.")

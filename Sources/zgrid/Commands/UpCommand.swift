@@ -1,6 +1,6 @@
 import ArgumentParser
-import ServiceLifecycle
 import Foundation
+import ServiceLifecycle
 
 /// `zgrid up`: a broker and the configured worker pools, supervised, until Ctrl-C.
 struct UpCommand: AsyncParsableCommand {

@@ -27,7 +27,8 @@ struct WorkerNodeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seed of the generated search corpus.")
     var seed: Int = 42
 
-    @Option(name: .long, help: "Where handlers run: auto (echo and sleep on the I/O thread, the rest concurrently), concurrent or io-thread.")
+    @Option(
+        name: .long, help: "Where handlers run: auto (echo and sleep on the I/O thread, the rest concurrently), concurrent or io-thread.")
     var execution: String = "auto"
 
     func run() async throws {
@@ -47,7 +48,8 @@ struct WorkerNodeCommand: AsyncParsableCommand {
         }
         let worker = Worker(
             broker: connect ?? config.broker.connect, concurrency: concurrency,
-            heartbeat: HeartbeatSettings(intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
+            heartbeat: HeartbeatSettings(
+                intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
             security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger)
         let mode: HandlerExecution?
         switch execution {

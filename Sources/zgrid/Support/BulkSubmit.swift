@@ -53,7 +53,8 @@ struct BulkSubmit {
                         guard index < total else { return }
                         let (number, line) = jobs[index]
                         let options = JobOptions(
-                            priority: line.priority ?? 0, delay: line.delay_ms.map { .milliseconds($0) }, maxAttempts: line.max_attempts ?? 3,
+                            priority: line.priority ?? 0, delay: line.delay_ms.map { .milliseconds($0) },
+                            maxAttempts: line.max_attempts ?? 3,
                             uniqueKey: line.unique_key, tags: line.tags ?? [])
                         var pause = 50
                         while true {
@@ -78,7 +79,9 @@ struct BulkSubmit {
         progress.draw(elapsed: Date().timeIntervalSince(started))
         FileHandle.standardError.write(Data("\n".utf8))
         let seconds = Date().timeIntervalSince(started)
-        print("submitted \(total) jobs in \(String(format: "%.1f", seconds)) s (\(String(format: "%.0f", Double(total) / max(seconds, 0.001)))/s)")
+        print(
+            "submitted \(total) jobs in \(String(format: "%.1f", seconds)) s (\(String(format: "%.0f", Double(total) / max(seconds, 0.001)))/s)"
+        )
     }
 }
 

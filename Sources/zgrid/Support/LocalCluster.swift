@@ -17,7 +17,9 @@ struct LocalCluster {
         for pool in config.pools {
             let shardSets = pool.shards?.split(into: pool.processes)
             for process in 0..<pool.processes {
-                var arguments = ["worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed", "\(pool.seed)"]
+                var arguments = [
+                    "worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed", "\(pool.seed)",
+                ]
                 arguments += ["--log-level", logLevel]
                 if let configPath { arguments += ["--config", configPath] }
                 for function in pool.functions { arguments += ["--function", function] }

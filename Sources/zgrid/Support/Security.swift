@@ -1,14 +1,16 @@
+import Logging
 import ZGridBroker
 import ZGridClient
 import ZGridConfig
 import ZGridProtocol
 import ZeroMQ
-import Logging
 
 extension CommonOptions {
     /// A client of the configured broker (or `connect`), with CURVE when `[security] curve` is on.
     func client(_ config: ClusterConfig, connect: String?, logger: Logger) throws -> GridClient {
-        try GridClient(broker: connect ?? config.broker.connect, security: config.security.peer(keyFile: config.security.clientKeyFile), logger: logger)
+        try GridClient(
+            broker: connect ?? config.broker.connect, security: config.security.peer(keyFile: config.security.clientKeyFile), logger: logger
+        )
     }
 }
 

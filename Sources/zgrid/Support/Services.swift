@@ -45,7 +45,8 @@ struct SupervisorService: Service {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))
             }
-        } onGracefulShutdown: {}
+        } onGracefulShutdown: {
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 supervisor.stop()
