@@ -131,8 +131,11 @@ extension IntegrationTests {
                             let header = CallHeader(timeoutMilliseconds: 60_000).encoded
                             try socket.send(frames: [ProtocolTag.client, [ClientCommand.call.rawValue], .bigEndian(UInt64(id)), bytes("slow"), header, bytes("hold")], blocking: true)
                         }
+                        // Alive until told to vanish: heartbeats, as a live client sends them.
+                        while !vanish.wait(milliseconds: 100) {
+                            try socket.send(frames: [ProtocolTag.client, [ClientCommand.heartbeat.rawValue]], blocking: true)
+                        }
                     } catch { return false }
-                    vanish.wait()
                     return true  // the socket closes here, with linger 0: the client is gone
                 }
             }
@@ -210,7 +213,7 @@ extension IntegrationTests {
                     return finished
                 }
             }
-            try await waitUntil("the flood queued at the broker", seconds: 30) { broker.status.callsInFlight >= floodSize - 100 }
+            try await waitUntil("the whole flood at the broker", seconds: 60) { broker.status.statistics.callsReceived >= floodSize }
 
             let caller = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
             let results = await withTaskGroup(of: [(ok: Bool, nanoseconds: UInt64)].self) { group in
@@ -276,11 +279,12 @@ func endProcess(_ process: Process) {
     process.waitUntilExit()
 }
 
-/// A one-shot signal between a test and a blocking peer thread.
+/// A one-shot signal from a test to a blocking peer thread.
 final class WakeFlag: Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     func signal() { semaphore.signal() }
-    func wait() { semaphore.wait() }
+    /// Whether the signal came within `milliseconds`.
+    func wait(milliseconds: Int) -> Bool { semaphore.wait(timeout: .now() + .milliseconds(milliseconds)) == .success }
 }
 
 /// The `slow` function of the vanishing-client tests: payload `quick` answers at once, `check`

@@ -25,12 +25,7 @@ extension BrokerCore {
         let key = ClientCallKey(client: client, requestID: requestID)
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.scattersReceived += 1
-        guard withinClientLimit(client) else {
-            fail(
-                client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
-                payload: payload, into: &actions)
-            return
-        }
+        guard admitWithinClientLimit(client, requestID, payload: payload, into: &actions) else { return }
         var parts: [(service: String, shard: UInt32?, frame: Int?, retryable: Bool)] = []
         switch spec.mode {
         case .map:

@@ -178,12 +178,7 @@ public struct BrokerCore {
         let key = ClientCallKey(client: client, requestID: requestID)
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
-        guard withinClientLimit(client) else {
-            fail(
-                client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
-                payload: payload, into: &actions)
-            return
-        }
+        guard admitWithinClientLimit(client, requestID, payload: payload, into: &actions) else { return }
         let service = services[function]
         if service.map({ $0.workers.isEmpty }) ?? true, withoutWorkersPastGrace(function, now: now) {
             fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
@@ -221,9 +216,17 @@ public struct BrokerCore {
         return true
     }
 
-    /// Whether `client` may start another call or scatter.
-    func withinClientLimit(_ client: PeerID) -> Bool {
-        (clients[client]?.calls.count ?? 0) + (clients[client]?.scatters ?? 0) < options.maxInFlightPerClient
+    /// Whether `client` may start another call or scatter; when it may not, answers BUSY and
+    /// releases the payload.
+    mutating func admitWithinClientLimit(
+        _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle, into actions: inout [BrokerAction]
+    ) -> Bool {
+        let inFlight = (clients[client]?.calls.count ?? 0) + (clients[client]?.scatters ?? 0)
+        guard inFlight >= options.maxInFlightPerClient else { return true }
+        fail(
+            client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
+            payload: payload, into: &actions)
+        return false
     }
 
     /// Whether `service` has had no worker for the grace period (counted from broker start for a

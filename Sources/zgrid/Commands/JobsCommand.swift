@@ -16,6 +16,19 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
         var connect: String?
 
+        /// Runs `body` with a client of the broker and closes the client afterwards, on errors too.
+        func withClient<T>(_ body: (GridClient) async throws -> T) async throws -> T {
+            let client = try self.client()
+            do {
+                let value = try await body(client)
+                await client.close()
+                return value
+            } catch {
+                await client.close()
+                throw error
+            }
+        }
+
         func client() throws -> GridClient {
             let config = try common.loadConfig()
             let logger = try common.bootstrapLogging(config, label: "zgrid.client", defaultLevel: "warning")
@@ -71,9 +84,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "The job id.") var id: UInt64
 
         func run() async throws {
-            let client = try connection.client()
-            try await printJob(client.status(job: id))
-            await client.close()
+            try await printJob(connection.withClient { try await $0.status(job: id) })
         }
     }
 
@@ -103,9 +114,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "The job id.") var id: UInt64
 
         func run() async throws {
-            let client = try connection.client()
-            try await printJob(client.retry(job: id))
-            await client.close()
+            try await printJob(connection.withClient { try await $0.retry(job: id) })
         }
     }
 
@@ -115,9 +124,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "The job id.") var id: UInt64
 
         func run() async throws {
-            let client = try connection.client()
-            try await printJob(client.cancel(job: id))
-            await client.close()
+            try await printJob(connection.withClient { try await $0.cancel(job: id) })
         }
     }
 
