@@ -14,7 +14,11 @@ enum ClientCommandItem: Sendable {
         events: AsyncThrowingStream<ScatterEvent, any Error>.Continuation)
     /// Send `command` with `frames` after the request id; the reply's bytes resume `continuation`.
     case request(id: UInt64, command: ClientCommand, frames: [[UInt8]], timeoutMilliseconds: Int64, continuation: CallContinuation)
-    /// The caller's task was cancelled.
+    /// Open an event subscription; its events go to `subscription`'s stream.
+    case subscribe(id: UInt64, request: SubscribeRequest, subscription: SubscriptionState)
+    /// The consumer of subscription `id` has taken events: acknowledge them now.
+    case acknowledge(id: UInt64)
+    /// The caller's task was cancelled, or a subscription's consumer stopped.
     case cancel(id: UInt64)
     /// Close the connection; pending calls fail with ``GridError/closed``.
     case close

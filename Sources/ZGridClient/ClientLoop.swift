@@ -1,3 +1,4 @@
+import Foundation
 import HeapModule
 import Logging
 import ZGridProtocol
@@ -45,9 +46,13 @@ struct ClientLoop {
     /// Cancels that arrived before their call (the task was cancelled while posting), with when.
     private var earlyCancels: [UInt64: Int64] = [:]
     private var inbox: [ClientCommandItem] = []
+    /// Open event subscriptions by request id, with the last seq delivered and acknowledged.
+    private var subscriptions: [UInt64: (state: SubscriptionState, lastSeen: UInt64?, acked: UInt64)] = [:]
     private var lastHeard: Int64 = 0
     private var nextHeartbeat: Int64 = 0
     private var brokerSilent = false
+    /// Subscriptions the broker no longer knows, to subscribe again.
+    private var resubscribe: [UInt64] = []
     private var closing = false
 
     init(
@@ -106,6 +111,13 @@ struct ClientLoop {
             }
             // Tasks running on this thread's executor continue here; the calls they make go out below.
             executor.runPendingJobs()
+            for id in resubscribe {
+                guard let subscription = subscriptions[id] else { continue }
+                var request = subscription.state.request
+                request.after = subscription.lastSeen ?? request.after
+                try sendSubscribe(socket, id: id, request)
+            }
+            resubscribe.removeAll()
             try drainMailbox(socket)
             try timers(socket)
         }
@@ -148,6 +160,16 @@ struct ClientLoop {
                 try socket.sendProtocolMessage(
                     tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
                     extra: [spec.encoded] + frames)
+            case .subscribe(let id, let request, let state):
+                subscriptions[id] = (state, request.after, 0)
+                try sendSubscribe(socket, id: id, request)
+            case .acknowledge(let id):
+                try acknowledge(socket, id: id, force: false)
+            case .cancel(let id) where subscriptions[id] != nil:
+                try acknowledge(socket, id: id, force: false)  // a named subscription resumes after what was taken
+                subscriptions[id]?.state.continuation.finish()
+                subscriptions[id] = nil
+                try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
             case .cancel(let id):
                 if let call = pending.removeValue(forKey: id) {
                     call.fail(.cancelled)
@@ -157,7 +179,8 @@ struct ClientLoop {
                 }
             case .close:
                 closing = true
-                for id in pending.keys {
+                for id in subscriptions.keys { try acknowledge(socket, id: id, force: false) }
+                for id in Array(pending.keys) + Array(subscriptions.keys) {
                     try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
                 }
                 failAll(.closed)
@@ -179,9 +202,32 @@ struct ClientLoop {
             guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
             pending[id] = nil
             continuation.resume(returning: .success(payload(buffer, from: payloadStart)))
+        case .success(.failure(let id, let code, let message)) where subscriptions[id] != nil:
+            if code == .unknownSubscription {
+                // The broker restarted or expired it: subscribe again after the last event delivered.
+                resubscribe.append(id)
+            } else {
+                subscriptions.removeValue(forKey: id)?.state.continuation.finish(throwing: GridError(code: code, message: message))
+            }
         case .success(.failure(let id, let code, let message)):
             guard let call = pending.removeValue(forKey: id) else { return }
             call.fail(GridError(code: code, message: message))
+        case .success(.event(let id, let payloadStart)):
+            guard var subscription = subscriptions[id] else { return }
+            let decoder = JSONDecoder()
+            for index in payloadStart..<buffer.count {
+                guard let event = try? decoder.decode(GridEvent.self, from: Data(buffer.bytes(index))) else {
+                    logger.warning("dropped an event the client cannot decode")
+                    continue
+                }
+                if event.kind == .subscribed {
+                    if subscription.lastSeen == nil { subscription.lastSeen = event.seq }
+                } else {
+                    subscription.lastSeen = max(subscription.lastSeen ?? 0, event.seq)
+                }
+                subscription.state.continuation.yield(event)
+            }
+            subscriptions[id] = subscription
         case .success(.heartbeat):
             break
         case .success(.part(let id, let header, let payloadStart)):
@@ -229,6 +275,7 @@ struct ClientLoop {
         guard now >= nextHeartbeat else { return }
         nextHeartbeat = now + heartbeat.intervalMilliseconds
         try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
+        for id in subscriptions.keys { try acknowledge(socket, id: id, force: true) }
         if now - lastHeard > heartbeat.expiryMilliseconds && !brokerSilent {
             brokerSilent = true
             // Calls sent before the broker fell silent may be lost with it; later ones wait in the
@@ -243,7 +290,24 @@ struct ClientLoop {
         earlyCancels = earlyCancels.filter { now - $0.value < 60_000 }
     }
 
+    private func sendSubscribe(_ socket: borrowing Socket, id: UInt64, _ request: SubscribeRequest) throws(ZMQError) {
+        let json = (try? JSONEncoder().encode(request)).map(Array.init) ?? []
+        try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.subscribe.rawValue, id: id, extra: [json])
+    }
+
+    /// Sends EVENT-ACK with the consumer's position when it moved (or always, as a keepalive).
+    private mutating func acknowledge(_ socket: borrowing Socket, id: UInt64, force: Bool) throws(ZMQError) {
+        guard let subscription = subscriptions[id] else { return }
+        let consumed = subscription.state.consumed.load(ordering: .relaxed)
+        guard force || consumed > subscription.acked else { return }
+        subscriptions[id]?.acked = max(consumed, subscription.acked)
+        try socket.sendProtocolMessage(
+            tag: ProtocolTag.client, command: ClientCommand.eventAck.rawValue, id: id, extra: [.bigEndian(consumed)])
+    }
+
     private mutating func failAll(_ error: GridError) {
+        for subscription in subscriptions.values { subscription.state.continuation.finish(throwing: error) }
+        subscriptions.removeAll()
         for call in pending.values { call.fail(error) }
         pending.removeAll()
         deadlines = Heap()
@@ -254,7 +318,8 @@ struct ClientLoop {
         case .call(_, _, _, _, _, let continuation): continuation.resume(returning: .failure(error))
         case .request(_, _, _, _, let continuation): continuation.resume(returning: .failure(error))
         case .scatter(_, _, _, _, _, _, let events): events.finish(throwing: error)
-        case .cancel, .close: break
+        case .subscribe(_, _, let subscription): subscription.continuation.finish(throwing: error)
+        case .cancel, .close, .acknowledge: break
         }
     }
 }

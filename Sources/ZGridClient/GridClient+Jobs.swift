@@ -50,8 +50,11 @@ extension GridClient {
     public func submit(_ function: String, _ payload: [UInt8] = [], options: JobOptions = JobOptions()) async throws(GridError) -> UInt64 {
         _ = try validate(function, timeout: .seconds(1), priority: options.priority)
         guard (1...Int(UInt16.max)).contains(options.maxAttempts) else { throw .invalidArgument("maxAttempts must be from 1 to 65535") }
-        guard JobTags.isValid(options.tags) else {
-            throw .invalidArgument("tags: at most \(JobTags.maxCount), each 1 to \(JobTags.maxLength) characters without commas")
+        let tags = options.tags.contains(originTag) ? options.tags : options.tags + [originTag]
+        guard JobTags.isValid(tags) else {
+            throw .invalidArgument(
+                "tags: at most \(JobTags.maxCount - 1) (one slot is the client's origin tag), each 1 to \(JobTags.maxLength) characters without commas"
+            )
         }
         guard (options.uniqueKey?.utf8.count ?? 0) <= 255 else { throw .invalidArgument("uniqueKey is longer than 255 bytes") }
         var runAt: Int64 = 0
@@ -66,7 +69,7 @@ extension GridClient {
             timeLimitMilliseconds: UInt32(clamping: options.timeLimit.map(Self.milliseconds) ?? 0),
             resultTTLSeconds: UInt32(clamping: (options.resultTTL.map(Self.milliseconds) ?? 0) / 1000), runAt: runAt)
         let frames: [[UInt8]] = [
-            Array(function.utf8), spec.encoded, Array((options.uniqueKey ?? "").utf8), Array(JobTags.encode(options.tags).utf8), payload,
+            Array(function.utf8), spec.encoded, Array((options.uniqueKey ?? "").utf8), Array(JobTags.encode(tags).utf8), payload,
         ]
         let reply = try await request(.submit, frames, timeoutMilliseconds: Self.jobCommandTimeout)
         guard reply.count == 8 else { throw .internal("ACCEPTED without a job id") }

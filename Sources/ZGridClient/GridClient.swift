@@ -16,6 +16,9 @@ import ZeroMQ
 public final class GridClient: Sendable {
     /// The broker endpoint.
     public let broker: String
+    /// This client's name: jobs it submits carry the tag `client:<name>` (see ``originTag``), so
+    /// ``submittedByThisClient`` finds them. Random unless given.
+    public let name: String
     let mailbox: Mailbox<ClientCommandItem>
     private let loopExecutor: LoopExecutor
     private let thread: IOThread
@@ -26,10 +29,15 @@ public final class GridClient: Sendable {
     /// asynchronous: calls made before the broker is reachable wait for it within their time limit.
     /// Pass the broker's `context` to reach it over `inproc://`.
     public init(
-        broker: String, heartbeat: HeartbeatSettings = .init(), context shared: Context? = nil, security: PeerSecurity? = nil,
-        logger: Logger = Logger(label: "zgrid.client")
+        broker: String, name: String? = nil, heartbeat: HeartbeatSettings = .init(), context shared: Context? = nil,
+        security: PeerSecurity? = nil, logger: Logger = Logger(label: "zgrid.client")
     ) throws(GridError) {
         self.broker = broker
+        let name = name ?? "c" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        guard JobTags.isValid(["client:" + name]) else {
+            throw .invalidArgument("client name '\(name)': 1 to \(JobTags.maxLength - 7) characters without commas")
+        }
+        self.name = name
         do {
             mailbox = try Mailbox()
             loopExecutor = try LoopExecutor()

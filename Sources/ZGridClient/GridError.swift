@@ -45,6 +45,7 @@ public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
         case .shuttingDown: self = .shuttingDown(message)
         case .internal: self = .internal(message)
         case .clientExpired: self = .brokerUnreachable(message)
+        case .unknownSubscription: self = .internal(message)
         }
     }
 

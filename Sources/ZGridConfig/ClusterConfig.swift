@@ -23,6 +23,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var schedules: [ScheduleSettings]
     /// The `[security]` table.
     public var security: SecuritySettings
+    /// The `[events]` table.
+    public var events: EventsSettings
 
     /// Creates a configuration.
     /// - Parameters:
@@ -30,8 +32,9 @@ public struct ClusterConfig: Sendable, Equatable {
     ///   - pools: The worker pools; none by default.
     public init(
         broker: BrokerSettings = .init(), pools: [PoolSettings] = [], jobs: JobsSettings = .init(), schedules: [ScheduleSettings] = [],
-        security: SecuritySettings = .init()
+        security: SecuritySettings = .init(), events: EventsSettings = .init()
     ) {
+        self.events = events
         self.security = security
         self.jobs = jobs
         self.schedules = schedules

@@ -5,6 +5,7 @@ enum ConfigDecoder {
     /// The top-level sections, as written in the file.
     static let knownSections = [
         "broker": "[broker]", "pool": "[[pool]]", "jobs": "[jobs]", "schedule": "[[schedule]]", "security": "[security]",
+        "events": "[events]",
     ]
 
     /// Parses `text` and validates every section and key; `file` is used in errors.
@@ -34,6 +35,14 @@ enum ConfigDecoder {
                 throw error(["jobs"], "jobs", "expected a [jobs] table, got \(ValueDescription.of(value))")
             }
             jobs = try JobsSettings(reading: reader(table, .jobs))
+        }
+
+        var events = EventsSettings()
+        if let value = root["events"] {
+            guard let table = value.table else {
+                throw error(["events"], "events", "expected an [events] table, got \(ValueDescription.of(value))")
+            }
+            events = try EventsSettings(reading: reader(table, .events))
         }
 
         var pools: [PoolSettings] = []
@@ -84,7 +93,7 @@ enum ConfigDecoder {
                 schedules.append(schedule)
             }
         }
-        return ClusterConfig(broker: broker, pools: pools, jobs: jobs, schedules: schedules, security: security)
+        return ClusterConfig(broker: broker, pools: pools, jobs: jobs, schedules: schedules, security: security, events: events)
     }
 
     /// Parses the TOML syntax, reporting syntax errors with their line.

@@ -11,6 +11,8 @@ struct TableLocation {
     static let broker = TableLocation(display: "broker", path: ["broker"])
     /// The `[jobs]` table.
     static let jobs = TableLocation(display: "jobs", path: ["jobs"])
+    /// The `[events]` table.
+    static let events = TableLocation(display: "events", path: ["events"])
     /// The `[security]` table.
     static let security = TableLocation(display: "security", path: ["security"])
 

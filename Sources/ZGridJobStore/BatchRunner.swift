@@ -45,9 +45,9 @@ struct BatchRunner: Sendable {
         Result { () throws(JobStoreError) in
             try StoreFailure.mapping {
                 switch query {
-                case .purge, .expire:
+                case .purge, .expire, .expireEvents:
                     return try database.write { db in try JobQueries.answer(query, in: db) }
-                case .job, .jobs, .counts:
+                case .job, .jobs, .counts, .events:
                     break
                 }
                 return try database.read { db in try JobQueries.answer(query, in: db) }

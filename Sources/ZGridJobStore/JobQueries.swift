@@ -20,6 +20,11 @@ enum JobQueries {
                     "DELETE FROM jobs WHERE state IN (\(placeholders(names.count))) AND coalesce(finished_at, updated_at) + result_ttl_ms < ?",
                 arguments: StatementArguments(names) + [now])
             return .purged(db.changesCount)
+        case .events(let query):
+            let (events, oldest) = try EventRow.events(query, in: db)
+            return .events(events, oldest: oldest)
+        case .expireEvents(let before):
+            return .purged(try EventRow.expire(before: before, in: db))
         }
     }
 

@@ -44,6 +44,18 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Loads what the broker's event hub needs at start: the highest event seq ever recorded (0 for
+    /// none; expiry does not lower it) and the acknowledged position of every named subscription.
+    /// Reads synchronously: call it before `start(events:)`.
+    ///
+    /// - Throws: `.closed` after `close()`, `.database` when SQLite fails.
+    public func recoverEvents() throws(JobStoreError) -> (maxSeq: Int64, positions: [String: Int64]) {
+        guard lifecycle.withLock({ $0.phase }) != .closed else { throw .closed }
+        return try StoreFailure.mapping {
+            try database.read { db in (try EventRow.highestSeq(in: db), try EventRow.positions(in: db)) }
+        }
+    }
+
     /// Starts the store's thread; `events` is called on that thread for every committed transaction,
     /// answered read and failure, in arrival order. It must not block: it should only hand the event to
     /// the broker's loop and wake it. Work queued before `start` is done first. Later calls do nothing,

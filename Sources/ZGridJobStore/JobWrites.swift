@@ -6,6 +6,7 @@ enum JobWrites {
     static func apply(_ writes: some Sequence<StoreWrite>, in db: Database) throws -> Int {
         var jobs = 0
         var highestID: Int64?
+        var highestSeq: Int64?
         for write in writes {
             switch write {
             case .upsert(let job):
@@ -24,21 +25,36 @@ enum JobWrites {
                         ON CONFLICT(name) DO UPDATE SET last_slot = excluded.last_slot
                         """
                 ).execute(arguments: [name, slot])
+            case .event(let event):
+                let statement = try db.cachedStatement(sql: EventRow.insertSQL)
+                statement.setUncheckedArguments(EventRow.arguments(for: event))
+                try statement.execute()
+                highestSeq = max(highestSeq ?? event.seq, event.seq)
+            case .subscriptionPosition(let name, let seq):
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO subscriptions (name, seq) VALUES (?, ?)
+                        ON CONFLICT(name) DO UPDATE SET seq = max(seq, excluded.seq)
+                        """
+                ).execute(arguments: [name, seq])
             }
         }
         if let highestID {
-            try raiseHighestID(to: highestID, in: db)
+            try raise("max_job_id", to: highestID, in: db)
+        }
+        if let highestSeq {
+            try raise("max_event_seq", to: highestSeq, in: db)
         }
         return jobs
     }
 
-    /// Raises the recorded highest job id ever written (never lowers it).
-    private static func raiseHighestID(to id: Int64, in db: Database) throws {
+    /// Raises the recorded highest job id or event seq ever written (never lowers it).
+    private static func raise(_ key: String, to value: Int64, in db: Database) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO store_meta (key, value) VALUES ('max_job_id', ?)
+                INSERT INTO store_meta (key, value) VALUES (?, ?)
                 ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)
                 """
-        ).execute(arguments: [id])
+        ).execute(arguments: [key, value])
     }
 }

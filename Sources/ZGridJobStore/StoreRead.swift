@@ -13,4 +13,8 @@ public enum StoreRead: Sendable, Equatable {
     case expire(now: Int64)
     /// The number of jobs in each state, every state present (0 when none): `.counts`.
     case counts
+    /// The events of the log matching the query: `.events` with the oldest seq still kept.
+    case events(EventQuery)
+    /// Deletes events recorded before `before` (wall-clock ms): `.purged` with the count.
+    case expireEvents(before: Int64)
 }

@@ -6,4 +6,6 @@ public enum StoreReadResult: Sendable, Equatable {
     case purged(Int)
     /// The number of jobs in each state; every state is a key.
     case counts([JobState: Int])
+    /// Events of the log, ascending by seq, and the oldest seq the log still keeps (nil when empty).
+    case events([EventRecord], oldest: Int64?)
 }

@@ -8,6 +8,9 @@ enum StoreSchema {
         migrator.registerMigration("v1: jobs, schedules, meta") { db in
             try db.execute(sql: version1)
         }
+        migrator.registerMigration("v2: events, subscriptions") { db in
+            try db.execute(sql: version2)
+        }
         return migrator
     }
 
@@ -47,6 +50,31 @@ enum StoreSchema {
         CREATE TABLE store_meta (
             key TEXT PRIMARY KEY NOT NULL,
             value INTEGER NOT NULL
+        );
+        """
+
+    /// The event log and the positions of named subscriptions. `seq` is the rowid, numbered by the
+    /// broker; `store_meta` keeps `max_event_seq`, which expiry cannot lower.
+    private static let version2 = """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY NOT NULL,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            job_id INTEGER,
+            function TEXT,
+            tags TEXT NOT NULL,
+            worker TEXT,
+            attempt INTEGER,
+            fraction REAL,
+            message TEXT,
+            error TEXT,
+            result BLOB,
+            result_size INTEGER
+        );
+        CREATE INDEX events_by_job ON events(job_id) WHERE job_id IS NOT NULL;
+        CREATE TABLE subscriptions (
+            name TEXT PRIMARY KEY NOT NULL,
+            seq INTEGER NOT NULL
         );
         """
 }

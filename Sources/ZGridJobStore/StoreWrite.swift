@@ -6,4 +6,8 @@ public enum StoreWrite: Sendable, Equatable {
     case delete(Int64)
     /// Records that the schedule `name` fired for `slot` (its latest fired slot).
     case scheduleFired(name: String, slot: Int64)
+    /// Appends an event to the event log (its `seq` set).
+    case event(EventRecord)
+    /// Records how far the named subscription `name` has read the event log.
+    case subscriptionPosition(name: String, seq: Int64)
 }

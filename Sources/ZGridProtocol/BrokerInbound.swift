@@ -21,6 +21,12 @@ public enum BrokerInbound: Sendable, Equatable {
     case jobs(requestID: UInt64, verb: JobsVerb, filter: [UInt8])
     /// ADMIN from a client: an operator command with its argument frame.
     case admin(requestID: UInt64, verb: AdminVerb, argument: [UInt8])
+    /// SUBSCRIBE from a client: its JSON request.
+    case subscribe(requestID: UInt64, request: [UInt8])
+    /// EVENT-ACK from a client: the subscription's events up to `seq` were taken.
+    case eventAck(requestID: UInt64, seq: UInt64)
+    /// PROGRESS from a worker: `fraction` (0 to 1) and a message for a running request.
+    case progress(dispatchID: UInt64, fraction: Double, message: String)
     /// READY from a worker.
     case ready(concurrency: Int, functions: [ServiceDescriptor])
     /// REPLY from a worker.
@@ -109,7 +115,15 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let id = message.id(3) else { return .failure(.badID) }
             guard let byte = message.singleByte(4), let verb = AdminVerb(rawValue: byte) else { return .failure(.badVerb) }
             return .success(.admin(requestID: id, verb: verb, argument: message.count >= 6 ? message.bytes(5) : []))
-        case .reply, .error, .part, .done, .accepted, .jobReply, .adminReply:
+        case .subscribe:
+            guard message.count == 5 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            return .success(.subscribe(requestID: id, request: message.bytes(4)))
+        case .eventAck:
+            guard message.count == 5 else { return .failure(.missingFrames) }
+            guard let id = message.id(3), let seq = message.id(4) else { return .failure(.badID) }
+            return .success(.eventAck(requestID: id, seq: seq))
+        case .reply, .error, .part, .done, .accepted, .jobReply, .adminReply, .event:
             return .failure(.unknownCommand)
         }
     }
@@ -144,6 +158,13 @@ public enum BrokerInbound: Sendable, Equatable {
             return .success(.workerHeartbeat)
         case .disconnect:
             return .success(.disconnect)
+        case .progress:
+            guard message.count == 6 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            let fraction: Double? = message.withBytes(4) { $0.count == 4 ? Double($0.readBigEndianUInt32()) / 1_000_000 : nil }
+            guard let fraction, fraction <= 1, message.size(5) <= ProgressReport.maxMessageBytes else { return .failure(.badProgress) }
+            let text = message.withBytes(5) { String(decoding: $0, as: UTF8.self) }
+            return .success(.progress(dispatchID: id, fraction: fraction, message: text))
         case .request, .cancel:
             return .failure(.unknownCommand)
         }

@@ -38,6 +38,12 @@ public enum ClientCommand: UInt8, Sendable, CaseIterable {
     case admin = 0x0E
     /// Broker → client: the JSON answer to ADMIN.
     case adminReply = 0x0F
+    /// Client → broker: open an event subscription (JSON ``SubscribeRequest``); CANCEL closes it.
+    case subscribe = 0x10
+    /// Broker → client: events of a subscription, one JSON ``GridEvent`` per frame, in log order.
+    case event = 0x11
+    /// Client → broker: the subscription's consumer has taken every event up to a seq; also a keepalive.
+    case eventAck = 0x12
 }
 
 /// What an ADMIN command asks (one byte).
@@ -84,6 +90,8 @@ public enum WorkerCommand: UInt8, Sendable, CaseIterable {
     case disconnect = 0x06
     /// Broker → worker: stop a running request (the caller went away or its deadline passed).
     case cancel = 0x07
+    /// Worker → broker: how far a running request has come (fraction and message).
+    case progress = 0x08
 }
 
 /// Why a call failed, as carried in ERROR messages (two bytes, big-endian).
@@ -108,6 +116,8 @@ public enum ErrorCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case `internal` = 9
     /// The broker heard nothing from the client for its liveness period and dropped the call.
     case clientExpired = 10
+    /// The broker does not know the event subscription (it restarted or expired it): subscribe again.
+    case unknownSubscription = 11
 
     /// A short lower-case name, as used in logs and on the command line.
     public var description: String {
@@ -122,6 +132,7 @@ public enum ErrorCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .shuttingDown: "shutting down"
         case .internal: "internal error"
         case .clientExpired: "client expired"
+        case .unknownSubscription: "unknown subscription"
         }
     }
 }

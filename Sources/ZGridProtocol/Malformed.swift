@@ -31,6 +31,8 @@ public enum MalformedReason: String, Error, Sendable, CaseIterable, CustomString
     case badEnvelope = "bad envelope"
     /// A frame is larger than allowed.
     case frameTooLarge = "frame too large"
+    /// A PROGRESS's fraction is not 4 bytes of at most 1,000,000 millionths, or its message is too long.
+    case badProgress = "bad progress"
 
     /// The reason as text.
     public var description: String { rawValue }

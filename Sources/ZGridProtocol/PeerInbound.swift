@@ -33,7 +33,7 @@ public enum WorkerInbound: Sendable, Equatable {
             return .success(.heartbeat)
         case .disconnect:
             return .success(.disconnect)
-        case .ready, .reply, .error:
+        case .ready, .reply, .error, .progress:
             return .failure(.unknownCommand)
         }
     }
@@ -56,6 +56,8 @@ public enum ClientInbound: Sendable, Equatable {
     case accepted(requestID: UInt64, jobID: UInt64)
     /// JOB-REPLY: the JSON answer to a JOB or JOBS command, in frame `payloadStart`.
     case jobReply(requestID: UInt64, payloadStart: Int)
+    /// EVENT: events of a subscription, one JSON event per frame from `payloadStart` on.
+    case event(requestID: UInt64, payloadStart: Int)
 
     /// Decodes a message received on a client's DEALER socket.
     public static func decode(_ message: Multipart) -> Result<ClientInbound, MalformedReason> {
@@ -89,7 +91,10 @@ public enum ClientInbound: Sendable, Equatable {
         case .jobReply, .adminReply:
             guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }
             return .success(.jobReply(requestID: id, payloadStart: 3))
-        case .call, .cancel, .scatter, .submit, .job, .jobs, .admin:
+        case .event:
+            guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }
+            return .success(.event(requestID: id, payloadStart: 3))
+        case .call, .cancel, .scatter, .submit, .job, .jobs, .admin, .subscribe, .eventAck:
             return .failure(.unknownCommand)
         }
     }

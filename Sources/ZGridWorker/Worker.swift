@@ -150,6 +150,8 @@ public final class Worker: Sendable {
 enum WorkerCommandItem: Sendable {
     /// A handler finished.
     case finished(id: UInt64, Result<[UInt8], HandlerFailure>)
+    /// A handler reported progress.
+    case progress(id: UInt64, fraction: Double, message: String)
     /// Stop gracefully.
     case stop
 }

@@ -25,6 +25,12 @@ struct WorkerLoop {
     private var stopping = false
     private var stopDeadline: Int64 = 0
     private var reconnectNeeded = false
+    /// Progress reports waiting for their request's send interval, and when each request last sent one.
+    private var heldProgress: [UInt64: (fraction: Double, message: String)] = [:]
+    private var progressSentAt: [UInt64: Int64] = [:]
+
+    /// The shortest time between two PROGRESS messages of one request, in milliseconds.
+    private static let progressInterval: Int64 = 100
 
     init(
         settings: Settings, handlers: [String: Registration], mailbox: Mailbox<WorkerCommandItem>, executor: LoopExecutor,
@@ -82,7 +88,9 @@ struct WorkerLoop {
         let buffer = Multipart(capacity: 256)
         var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
         while !reconnectNeeded && !finishedStopping {
-            let wait = max(0, nextHeartbeat - MonotonicClock.nowMilliseconds())
+            var wake = nextHeartbeat
+            if !heldProgress.isEmpty { wake = min(wake, MonotonicClock.nowMilliseconds() + Self.progressInterval) }
+            let wait = max(0, wake - MonotonicClock.nowMilliseconds())
             try poller.poll(timeoutMilliseconds: Int(wait))
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) {
@@ -94,6 +102,7 @@ struct WorkerLoop {
             // Handlers on the I/O thread run here, then every finished result goes out in one go.
             executor.runPendingJobs()
             try drainMailbox(socket)
+            try sendHeldProgress(socket)
             let current = MonotonicClock.nowMilliseconds()
             if stopping && current >= stopDeadline {
                 logger.warning("drain timeout: abandoning \(running.count) running handlers")
@@ -129,8 +138,10 @@ struct WorkerLoop {
                 return
             }
             let frames = (payloadStart..<buffer.count).map { buffer.bytes($0) }
-            let request = WorkerRequest(function: function, id: id, frames: frames, header: header)
             let mailbox = self.mailbox
+            let request = WorkerRequest(function: function, id: id, frames: frames, header: header) { fraction, message in
+                mailbox.post(.progress(id: id, fraction: fraction, message: message))
+            }
             let handler = registration.handler
             let executor: (any TaskExecutor)? = registration.execution == .ioThread ? self.executor : nil
             running[id] = Task(executorPreference: executor) {
@@ -169,6 +180,8 @@ struct WorkerLoop {
         for item in inbox {
             switch item {
             case .finished(let id, let result):
+                heldProgress[id] = nil
+                progressSentAt[id] = nil
                 guard running.removeValue(forKey: id) != nil else { continue }
                 switch result {
                 case .success(let bytes):
@@ -176,6 +189,9 @@ struct WorkerLoop {
                 case .failure(let failure):
                     try sendError(socket, id: id, code: failure.code, message: failure.message)
                 }
+            case .progress(let id, let fraction, let message):
+                guard running[id] != nil else { continue }
+                heldProgress[id] = (fraction, message)
             case .stop:
                 guard !stopping else { continue }
                 stopping = true
@@ -183,6 +199,19 @@ struct WorkerLoop {
                 logger.info("worker stopping: waiting for \(running.count) running handlers")
                 try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
             }
+        }
+    }
+
+    /// Sends held progress reports of requests whose interval has passed (one per request).
+    private mutating func sendHeldProgress(_ socket: borrowing Socket) throws(ZMQError) {
+        guard !heldProgress.isEmpty else { return }
+        let now = MonotonicClock.nowMilliseconds()
+        for (id, report) in heldProgress where now - (progressSentAt[id] ?? .min / 2) >= Self.progressInterval {
+            heldProgress[id] = nil
+            progressSentAt[id] = now
+            try socket.sendProtocolMessage(
+                tag: ProtocolTag.worker, command: WorkerCommand.progress.rawValue, id: id,
+                extra: [.bigEndian(UInt32(report.fraction * 1_000_000)), Array(report.message.utf8)])
         }
     }
 
@@ -195,5 +224,7 @@ struct WorkerLoop {
     private mutating func abandonRunning() {
         for task in running.values { task.cancel() }
         running.removeAll()
+        heldProgress.removeAll()
+        progressSentAt.removeAll()
     }
 }

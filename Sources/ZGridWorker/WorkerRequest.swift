@@ -21,10 +21,31 @@ public struct WorkerRequest: Sendable {
     /// For a background job: its id (with ``attempt``, enough for a handler to be idempotent).
     public let job: UInt64?
 
+    /// Where progress reports go (nil for requests made outside a worker, such as in tests).
+    private let reporter: (@Sendable (Double, String) -> Void)?
+
     /// The payload: the single frame, or all frames joined when the caller sent several.
     public var payload: [UInt8] { frames.count == 1 ? frames[0] : frames.flatMap { $0 } }
 
-    init(function: String, id: UInt64, frames: [[UInt8]], header: CallHeader) {
+    /// Reports how far the handler has come: `fraction` from 0 to 1 (clamped) and a short message
+    /// (at most 1 KB; longer ones are cut). For a background job the broker pushes it to event
+    /// subscribers as a `progress` event. Cheap to call often: the worker sends at most one report
+    /// per request every 100 ms and the broker publishes at most one per job per progress interval,
+    /// the latest winning.
+    public func progress(_ fraction: Double, _ message: String = "") {
+        let clamped = fraction.isNaN ? 0 : min(1, max(0, fraction))
+        var text = message
+        if text.utf8.count > ProgressReport.maxMessageBytes {
+            text = String(decoding: Array(text.utf8.prefix(ProgressReport.maxMessageBytes)), as: UTF8.self)
+            while text.utf8.count > ProgressReport.maxMessageBytes { text.removeLast() }
+        }
+        reporter?(clamped, text)
+    }
+
+    init(
+        function: String, id: UInt64, frames: [[UInt8]], header: CallHeader, reporter: (@Sendable (Double, String) -> Void)? = nil
+    ) {
+        self.reporter = reporter
         self.function = function
         self.id = id
         self.frames = frames

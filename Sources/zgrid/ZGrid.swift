@@ -9,7 +9,7 @@ struct ZGrid: AsyncParsableCommand {
         subcommands: [
             BrokerCommand.self, WorkerNodeCommand.self, CallCommand.self, ScatterCommand.self, SubmitCommand.self, JobsCommand.self,
             StatusCommand.self, TopCommand.self, DrainCommand.self, KeygenCommand.self, UpCommand.self, DemoCommand.self, BenchCommand.self,
-            FuzzCommand.self,
+            FuzzCommand.self, WatchCommand.self,
         ]
     )
 }

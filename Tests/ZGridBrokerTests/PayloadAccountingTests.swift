@@ -230,6 +230,8 @@ struct Simulation {
             check(registered[worker] != nil, "heartbeat to unregistered worker \(worker)")
         case .heartbeatClient:
             break
+        case .publish(let event):
+            seen["event " + event.kind, default: 0] += 1
         case .disconnectWorker(let worker):
             seen["disconnect", default: 0] += 1
             check(registered[worker] == nil, "DISCONNECT sent to registered worker \(worker)")

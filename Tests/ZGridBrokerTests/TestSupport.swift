@@ -1,4 +1,5 @@
 import Testing
+import ZGridJobStore
 import ZGridProtocol
 
 @testable import ZGridBroker
@@ -125,11 +126,18 @@ struct Driver {
         return nextPayload
     }
 
+    /// Events the core published for the event log (kept apart from the returned actions).
+    var published: [EventRecord] = []
+
     @discardableResult
     mutating func send(_ event: BrokerEvent) -> [BrokerAction] {
         var actions: [BrokerAction] = []
         core.handle(event, now: now, into: &actions)
-        return actions
+        return actions.filter { action in
+            guard case .publish(let record) = action else { return true }
+            published.append(record)
+            return false
+        }
     }
 
     @discardableResult

@@ -36,7 +36,7 @@ extension IntegrationTests {
             let status = try await client.status(job: id)
             #expect(status.state == "succeeded")
             #expect(status.attempts == 1)
-            #expect(status.tags == ["photos", "user-7"])
+            #expect(status.tags == ["photos", "user-7", client.originTag])
             #expect(log.snapshot == [id: [1]])
             let listed = try await client.jobs(JobQuery(states: ["succeeded"], tag: "photos"))
             #expect(listed.map(\.id) == [id])

@@ -41,6 +41,8 @@ public enum BrokerAction: Sendable, Equatable {
     case release(PayloadHandle)
     /// Something worth a log line.
     case notice(BrokerNotice)
+    /// An event for the event log and its subscribers (numbered by the event hub).
+    case publish(EventRecord)
 }
 
 /// A client's request awaiting an answer.

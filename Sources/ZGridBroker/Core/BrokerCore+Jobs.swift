@@ -27,6 +27,7 @@ extension BrokerCore {
                 record.lastError = "the broker stopped while this attempt ran"
                 record.updatedAt = wallNow
                 rewritten.append(.upsert(record))
+                actions.append(jobEvent(.retried, record, attempt: record.attempts, error: record.lastError))
             }
             if let key = record.uniqueKey { uniqueJobs[key] = record.id }
             if record.state == .queued && jobs.count >= options.maxResidentJobs {
@@ -154,6 +155,7 @@ extension BrokerCore {
                 if var entry = jobs[id], !entry.durable {
                     entry.durable = true
                     statistics.jobsAccepted += 1
+                    actions.append(jobEvent(entry.record.state == .scheduled ? .scheduled : .queued, entry.record))
                     if entry.record.state == .queued && jobs.count > options.maxResidentJobs {
                         // Over the memory bound: this job waits on disk until the queue drains.
                         jobs[id] = nil
@@ -242,6 +244,7 @@ extension BrokerCore {
             if let key = record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
             statistics.jobsCancelled += 1
             actions.append(.storeWrite([.upsert(record)], token: takeToken()))
+            actions.append(jobEvent(.cancelled, record, error: record.lastError))
             reply(request, [record.info], into: &actions)
         case (.job, .jobs(let records)), (.list, .jobs(let records)):
             reply(request, records.map(\.info), into: &actions)
@@ -354,6 +357,7 @@ extension BrokerCore {
             .requestJob(
                 worker: peer, dispatchID: dispatchID, function: entry.record.function, header: header, payload: entry.record.payload))
         actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+        actions.append(jobEvent(.started, entry.record, worker: peer.description, attempt: entry.record.attempts))
     }
 
     // MARK: Attempts ending
@@ -367,6 +371,7 @@ extension BrokerCore {
         }
         entry.dispatchID = nil
         jobs[id] = entry
+        progress.forget(id)
         switch outcome {
         case .reply(let payload):
             statistics.jobsSucceeded += 1
@@ -385,6 +390,10 @@ extension BrokerCore {
                 jobs[id] = entry
                 scheduledJobs.insert(ScheduledJob(runAt: entry.record.runAt, id: id))
                 actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+                actions.append(
+                    jobEvent(
+                        .retried, entry.record, attempt: entry.record.attempts, error: error,
+                        message: "next attempt in \(delay) ms"))
             } else {
                 statistics.jobsDead += 1
                 actions.append(.notice(.jobDead(id: id, function: entry.record.function, attempts: entry.record.attempts, error: error)))
@@ -398,6 +407,7 @@ extension BrokerCore {
         _ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]
     ) {
         guard var entry = jobs.removeValue(forKey: id) else { return }
+        progress.forget(id)
         if !pagesInFlight.isEmpty { finishedDuringPage.insert(id) }
         entry.record.state = state
         if let error { entry.record.lastError = error }
@@ -428,6 +438,7 @@ extension BrokerCore {
             jobs[first.id] = entry
             jobQueues[entry.record.function, default: JobQueue()].push(first.id, priority: entry.record.priority)
             moved.append(.upsert(entry.record))
+            actions.append(jobEvent(.queued, entry.record))
         }
         if !moved.isEmpty { actions.append(.storeWrite(moved, token: takeToken())) }
         while let first = waiterDeadlines.min, first.deadline <= now {

@@ -55,7 +55,8 @@ extension BrokerStatistics {
             "calls_retried": callsRetried, "calls_cancelled": callsCancelled, "scatters_received": scattersReceived,
             "jobs_accepted": jobsAccepted, "jobs_succeeded": jobsSucceeded, "jobs_retried": jobsRetried, "jobs_dead": jobsDead,
             "jobs_cancelled": jobsCancelled, "malformed_messages": malformedMessages, "protocol_violations": protocolViolations,
-            "workers_joined": workersJoined, "workers_lost": workersLost,
+            "workers_joined": workersJoined, "workers_lost": workersLost, "progress_published": progressPublished,
+            "progress_coalesced": progressCoalesced,
         ]
     }
 }

@@ -54,6 +54,8 @@ public struct BrokerCore {
     /// The last fired slot of each schedule (ms since 1970).
     var scheduleSlots: [String: Int64] = [:]
     var random = CoreRandom(seed: 0x5EED)
+    /// Progress reports held back by coalescing, by job, with when each job last had one published.
+    var progress = ProgressCoalescer()
     /// The monotonic time of the last event.
     var lastNow: Int64 = 0
     /// Wall-clock time in milliseconds since 1970, set by the shell before each event; job
@@ -97,6 +99,7 @@ public struct BrokerCore {
         var wake = nextHeartbeatAt
         if let first = deadlines.min { wake = min(wake, first.deadline) }
         if let jobs = nextJobWakeup(now: lastNow) { wake = min(wake, jobs) }
+        if let progress = nextProgressFlush { wake = min(wake, progress) }
         return wake
     }
 
@@ -162,6 +165,9 @@ public struct BrokerCore {
             completeCall(dispatchID, on: peer, outcome: .failure(code, text), now: now, into: &actions)
         case .workerHeartbeat:
             _ = touchWorker(peer, now: now, into: &actions)
+        case .progress(let dispatchID, let fraction, let text):
+            guard touchWorker(peer, now: now, into: &actions) else { return }
+            reportProgress(dispatchID, on: peer, fraction: fraction, message: text, now: now, into: &actions)
         case .disconnect:
             guard workers[peer] != nil else { return }
             workers[peer]?.heldByOperator = false  // its own graceful stop: removed once idle
@@ -403,6 +409,7 @@ public struct BrokerCore {
             if worker.inFlight.isEmpty && !worker.heldByOperator {
                 workers[peer] = nil
                 actions.append(.notice(.workerLeft(peer, reason: "disconnected", inFlight: 0)))
+                actions.append(poolEvent(.workerLeft, worker: peer, message: "disconnected"))
             }
             return
         }
@@ -504,6 +511,11 @@ public struct BrokerCore {
             services[key]!.noWorkersSince = nil
         }
         actions.append(.notice(.workerJoined(peer, functions: functions.map(\.description), concurrency: concurrency)))
+        actions.append(
+            poolEvent(
+                .workerJoined, worker: peer,
+                message: "functions \(functions.map(\.description).joined(separator: ",")), concurrency \(concurrency)"
+            ))
         actions.append(.heartbeatWorker(peer))
         creditReturned(peer, now: now, into: &actions)
     }
@@ -522,11 +534,11 @@ public struct BrokerCore {
     mutating func startDraining(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         workers[peer]!.draining = true
         workers[peer]!.lastSeen = now
-        detachFromServices(peer, now: now)
+        detachFromServices(peer, now: now, into: &actions)
         creditReturned(peer, now: now, into: &actions)
     }
 
-    private mutating func detachFromServices(_ peer: PeerID, now: Int64) {
+    private mutating func detachFromServices(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
         for function in worker.functions {
             services[function]?.workers.removeAll { $0 == peer }
@@ -540,6 +552,7 @@ public struct BrokerCore {
                     }
                 } else {
                     services[function]?.noWorkersSince = now
+                    if !function.contains("#") { actions.append(poolEvent(.noWorkers, function: function)) }
                 }
             }
         }
@@ -548,11 +561,12 @@ public struct BrokerCore {
     /// Drops a silent worker: its calls are retried elsewhere when idempotent, failed otherwise.
     private mutating func loseWorker(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
-        detachFromServices(peer, now: now)
+        detachFromServices(peer, now: now, into: &actions)
         workers[peer] = nil
         statistics.workersLost += 1
-        actions.append(
-            .notice(.workerLeft(peer, reason: "silent for \(options.heartbeat.expiryMilliseconds) ms", inFlight: worker.inFlight.count)))
+        let reason = "silent for \(options.heartbeat.expiryMilliseconds) ms"
+        actions.append(.notice(.workerLeft(peer, reason: reason, inFlight: worker.inFlight.count)))
+        actions.append(poolEvent(.workerLeft, worker: peer, message: reason))
         var retried: Set<String> = []
         for dispatchID in worker.inFlight.sorted().reversed() {
             guard let call = calls[dispatchID] else { continue }
@@ -596,6 +610,7 @@ public struct BrokerCore {
     private mutating func tick(now: Int64, into actions: inout [BrokerAction]) {
         expireDeadlines(now: now, into: &actions)
         jobTick(now: now, into: &actions)
+        flushProgress(now: now, into: &actions)
         guard now >= nextHeartbeatAt else { return }
         nextHeartbeatAt = now + options.heartbeat.intervalMilliseconds
         let expiry = options.heartbeat.expiryMilliseconds

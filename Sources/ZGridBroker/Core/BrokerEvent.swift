@@ -32,6 +32,8 @@ public enum CoreMessage: Sendable, Equatable {
     case failure(dispatchID: UInt64, code: ErrorCode, message: String)
     /// HEARTBEAT from a worker.
     case workerHeartbeat
+    /// PROGRESS from a worker: how far a running request has come.
+    case progress(dispatchID: UInt64, fraction: Double, message: String)
     /// DISCONNECT from a worker.
     case disconnect
 }

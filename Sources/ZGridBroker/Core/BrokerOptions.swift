@@ -29,6 +29,9 @@ public struct BrokerOptions: Sendable, Equatable {
     /// The most unfinished jobs kept in memory; beyond, queued jobs wait only on disk and are read
     /// back in pages as the queue drains, so a backlog of millions costs no more memory.
     public var maxResidentJobs: Int
+    /// The shortest time between two progress events of one job, in milliseconds: reports in
+    /// between are coalesced (the latest wins).
+    public var progressIntervalMilliseconds: Int64
 
     /// Creates options; the defaults suit a local cluster.
     public init(
@@ -43,8 +46,10 @@ public struct BrokerOptions: Sendable, Equatable {
         maxBackoffMilliseconds: Int64 = 3_600_000,
         schedules: [RecurringJob] = [],
         maxResidentJobs: Int = 100_000,
-        maxInFlightPerClient: Int = 10_000
+        maxInFlightPerClient: Int = 10_000,
+        progressIntervalMilliseconds: Int64 = 250
     ) {
+        self.progressIntervalMilliseconds = max(0, progressIntervalMilliseconds)
         self.maxInFlightPerClient = max(1, maxInFlightPerClient)
         self.heartbeat = heartbeat
         self.defaultTimeoutMilliseconds = defaultTimeoutMilliseconds

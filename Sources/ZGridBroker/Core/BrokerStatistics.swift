@@ -24,6 +24,10 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var callsCancelled = 0
     /// Malformed messages dropped.
     public var malformedMessages = 0
+    /// Progress events published.
+    public var progressPublished = 0
+    /// Progress reports replaced by a later one before being published.
+    public var progressCoalesced = 0
     /// Well-formed messages dropped because they broke the protocol (unknown worker, READY twice…).
     public var protocolViolations = 0
     /// Workers that registered (READY accepted).

@@ -17,6 +17,8 @@ public struct BrokerConfiguration: Sendable {
     public var security: BrokerSecurity?
     /// On stop, how long calls in flight may take to finish (new calls are refused meanwhile).
     public var shutdownGraceMilliseconds: Int64 = 10_000
+    /// The event log and subscriptions (events are recorded only with a job store).
+    public var events = EventHubOptions()
 
     /// Creates a configuration.
     public init(

@@ -20,6 +20,9 @@ struct BrokerLoop {
     private let security: SecurityGate?
     /// MDP/0.1 and MMI peers, translated at the decode point and in ``perform(_:)``.
     private var majordomo = MajordomoBridge()
+    /// The event log and its subscriptions.
+    private var hub: EventHub
+    private var hubTickAt: Int64 = 0
     private var noticeCount = 0
     private var jobCounts: [String: Int] = [:]
     /// Set once a stop was asked: when the loop ends at the latest.
@@ -44,12 +47,20 @@ struct BrokerLoop {
         self.security = security
         shutdownGraceMilliseconds = configuration.shutdownGraceMilliseconds
         core = BrokerCore(options: configuration.options, now: MonotonicClock.nowMilliseconds())
+        var events = configuration.events
+        events.record = events.record && jobStore != nil
+        hub = EventHub(options: events)
         core.wallNow = JobStoreLink.wallNow()
         store = PayloadStore(framesPerMessage: configuration.maxFrames)
         self.jobStore = jobStore
         self.logger = logger
         self.publish = publish
         actions.reserveCapacity(64)
+    }
+
+    /// Continues the event log after `maxSeq`, with the stored positions of named subscriptions.
+    mutating func recoverEvents(maxSeq: Int64, positions: [String: Int64]) {
+        hub = EventHub(options: hub.options, maxSeq: maxSeq, positions: positions)
     }
 
     /// Takes the unfinished jobs found in the store; their follow-up writes go out when the loop starts.
@@ -70,7 +81,7 @@ struct BrokerLoop {
         var poller = Poller(items)
         while true {
             let now = MonotonicClock.nowMilliseconds()
-            var wait = max(0, min(core.nextWakeup - now, 1000))
+            var wait = max(0, min(min(core.nextWakeup, hubTickAt) - now, 1000))
             if unpublished { wait = min(wait, Self.publishInterval) }
             do {
                 try poller.poll(timeoutMilliseconds: Int(wait))
@@ -105,6 +116,11 @@ struct BrokerLoop {
                     core.handle(.tick, now: after, into: &actions)
                     try perform(socket)
                 }
+                if after >= hubTickAt {
+                    hub.tick(now: after, wallNow: core.wallNow)
+                    hubTickAt = hub.nextWakeup(now: after)
+                    try perform(socket)
+                }
             } catch {
                 if !error.isTerminated { logger.error("socket failed: \(error)") }
                 return
@@ -121,7 +137,8 @@ struct BrokerLoop {
                 jobCountsAt = published
             }
             observer.publish(
-                counters: core.statistics.named, workers: core.workerCount, callsInFlight: core.callsInFlight, jobs: jobCounts)
+                counters: core.statistics.named.merging(hub.counters) { $1 }, workers: core.workerCount, callsInFlight: core.callsInFlight,
+                jobs: jobCounts)
             var snapshot = BrokerSnapshot(
                 statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
                 functions: core.servedFunctions, heldPayloads: store.held, jobs: jobCounts)
@@ -141,11 +158,16 @@ struct BrokerLoop {
         let now = MonotonicClock.nowMilliseconds()
         for event in jobStore.take() {
             switch event {
-            case .committed(let tokens, _): core.handle(.storeCommitted(tokens: tokens), now: now, into: &actions)
+            case .committed(let tokens, _):
+                core.handle(.storeCommitted(tokens: tokens), now: now, into: &actions)
+                hub.committed(tokens)
+            case .read(let token, let result) where EventHub.owns(token):
+                hub.readAnswered(token: token, result, wallNow: core.wallNow)
             case .read(let token, let result): core.handle(.storeRead(token: token, result), now: now, into: &actions)
             case .failed(let error):
                 logger.error("job store failed: \(error)")
                 core.handle(.storeFailed(error), now: now, into: &actions)
+                hub.storeFailed()
             }
         }
         try perform(socket)
@@ -210,6 +232,21 @@ struct BrokerLoop {
                 core.handle(
                     .message(from: peer, .call(requestID: requestID, function: function, header: header, payload: handle)), now: now,
                     into: &actions)
+            case .success(.cancel(let requestID)) where hub.close(from: peer, requestID: requestID):
+                store.release(handle)
+            case .success(.subscribe(let requestID, let json)):
+                store.release(handle)
+                guard let request = try? JSONDecoder().decode(SubscribeRequest.self, from: Data(json)) else {
+                    try socket.sendProtocolMessage(
+                        to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
+                        extra: [ErrorCode.malformed.encoded, Array("the subscription is not valid JSON for SubscribeRequest".utf8)])
+                    continue
+                }
+                hub.subscribe(from: peer, requestID: requestID, request, now: now, wallNow: core.wallNow)
+                hubTickAt = min(hubTickAt, hub.nextWakeup(now: now))
+            case .success(.eventAck(let requestID, let seq)):
+                store.release(handle)
+                hub.acknowledge(from: peer, requestID: requestID, seq: seq, now: now, wallNow: core.wallNow)
             case .success(.cancel(let requestID)):
                 store.release(handle)
                 observer.callCancelled(client: peer, requestID: requestID)
@@ -255,13 +292,15 @@ struct BrokerLoop {
             return .job(requestID: requestID, verb: verb, jobID: jobID, waitMilliseconds: wait)
         case .jobs(let requestID, let verb, _):
             return .jobs(requestID: requestID, verb: verb, query: JobQuery())
-        case .admin:
+        case .admin, .subscribe, .eventAck:
             return nil  // answered by the loop itself
         case .cancel(let requestID): return .cancel(requestID: requestID)
         case .clientHeartbeat: return .clientHeartbeat
         case .ready(let concurrency, let functions): return .ready(concurrency: concurrency, functions: functions)
         case .failure(let dispatchID, let code, let message): return .failure(dispatchID: dispatchID, code: code, message: message)
         case .workerHeartbeat: return .workerHeartbeat
+        case .progress(let dispatchID, let fraction, let message):
+            return .progress(dispatchID: dispatchID, fraction: fraction, message: message)
         case .disconnect: return .disconnect
         }
     }
@@ -317,6 +356,7 @@ struct BrokerLoop {
                     store.release(result)
                 }
                 jobStore?.write([.upsert(record)])
+                hub.publish(Self.finalEvent(record, wallNow: core.wallNow))
                 for request in notify {
                     try sendJobReply(socket, request.client, request.requestID, JobAnswer(jobs: [record.info]))
                 }
@@ -344,9 +384,41 @@ struct BrokerLoop {
                 store.release(payload)
             case .notice(let notice):
                 log(notice)
+            case .publish(let event):
+                hub.publish(event)
             }
         }
         actions.removeAll(keepingCapacity: true)
+        try performHub(socket)
+    }
+
+    /// Carries out what the event hub asks: store writes and reads, EVENT and ERROR messages.
+    private mutating func performHub(_ socket: borrowing Socket) throws(ZMQError) {
+        for action in hub.takeActions() {
+            switch action {
+            case .write(let writes, let token):
+                jobStore?.store.write(writes, token: token)
+            case .read(let query, let token):
+                jobStore?.store.read(query, token: token)
+            case .deliver(let client, let requestID, let events):
+                let encoder = JSONEncoder()
+                let frames = events.compactMap { event in (try? encoder.encode(event)).map(Array.init) }
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.event.rawValue, id: requestID, extra: frames)
+            case .fail(let client, let requestID, let code, let message):
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
+                    extra: [code.encoded, Array(message.utf8)])
+            }
+        }
+    }
+
+    /// The event of a job reaching a final state, with its result.
+    private static func finalEvent(_ record: JobRecord, wallNow: Int64) -> EventRecord {
+        EventRecord(
+            at: wallNow, kind: GridEventKind(rawValue: record.state.rawValue)?.rawValue ?? GridEventKind.failed.rawValue, job: record.id,
+            function: record.function, tags: record.tags, worker: record.worker, attempt: record.attempts,
+            error: record.state == .succeeded ? nil : record.lastError, result: record.result)
     }
 
     /// Answers an operator's ADMIN command (status or drain) at once, from the loop's own state.
@@ -360,7 +432,8 @@ struct BrokerLoop {
                 uptimeMilliseconds: core.uptime(at: now), workers: core.workerSummaries(),
                 functions: observer.functionReports(core.functionLoads()),
                 jobs: core.jobCounts, queuedJobsByPriority: core.queuedJobsByPriority,
-                counters: core.statistics.named.merging(["security_refusals": security?.refusals ?? 0]) { $1 })
+                counters: core.statistics.named.merging(hub.counters) { $1 }.merging(
+                    ["security_refusals": security?.refusals ?? 0, "subscriptions_open": hub.subscriptionCount]) { $1 })
             json = (try? JSONEncoder().encode(report)).map(Array.init) ?? []
         case .drain:
             let drained = core.drainWorker(named: String(decoding: argument, as: UTF8.self), now: now, into: &actions)

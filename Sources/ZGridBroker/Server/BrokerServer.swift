@@ -35,10 +35,12 @@ public final class BrokerServer: Sendable {
             defer { shared.finished.signal() }
             var jobStore: JobStoreLink?
             var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) = ([], 0, [:])
+            var recoveredEvents: (maxSeq: Int64, positions: [String: Int64]) = (0, [:])
             if let path = configuration.jobStorePath {
                 do {
                     let link = try JobStoreLink(path: path)
                     recovered = try link.store.recover()
+                    recoveredEvents = try link.store.recoverEvents()
                     jobStore = link
                 } catch let error as BrokerError {
                     outcome.withLock { $0 = .failure(error) }
@@ -98,6 +100,7 @@ public final class BrokerServer: Sendable {
                 value in
                 shared.snapshot.withLock { $0 = value }
             }
+            loop.recoverEvents(maxSeq: recoveredEvents.maxSeq, positions: recoveredEvents.positions)
             loop.recover(recovered.unfinished, maxID: recovered.maxID, scheduleSlots: recovered.scheduleSlots)
             loop.run(socket, stop: stopSignal)
             logger.info("broker stopped")

@@ -47,12 +47,17 @@ extension BrokerConfiguration {
                         name: schedule.name, cron: schedule.cron, function: schedule.function, payload: Array(schedule.payload.utf8),
                         priority: schedule.priority, maxAttempts: schedule.maxAttempts,
                         catchUpMilliseconds: Int64(schedule.catchUpSeconds) * 1000)
-                }),
+                },
+                progressIntervalMilliseconds: Int64(config.events.progressIntervalMs)),
             maxMessageBytes: settings.maxMessageBytes,
             maxFrames: settings.maxFrames,
             jobStorePath: store.isEmpty ? nil : store,
             metricsEndpoint: settings.metrics.isEmpty ? nil : settings.metrics)
         shutdownGraceMilliseconds = Int64(settings.shutdownGraceMs)
+        events = EventHubOptions(
+            retentionMilliseconds: Int64(config.events.retentionSeconds) * 1000, defaultWindow: config.events.window,
+            inlineResultBytes: config.events.inlineResultBytes, maxSubscriptionsPerClient: config.events.maxSubscriptionsPerClient,
+            livenessMilliseconds: 2 * Int64(settings.heartbeatIntervalMs) * Int64(settings.liveness))
         security = try config.security.broker()
     }
 }

@@ -1,0 +1,46 @@
+import ZGridProtocol
+
+extension GridClient {
+    /// Subscribes to events the broker pushes: job events (queued, started, progress, retried,
+    /// succeeded, failed, dead, cancelled, …) and pool events (workers joining and leaving).
+    ///
+    /// ```swift
+    /// for try await event in client.events(matching: .job(id)) {
+    ///     print(event.kind, event.fraction ?? 0)
+    ///     if event.kind.isFinal { break }
+    /// }
+    /// ```
+    ///
+    /// The stream survives reconnects and broker restarts: the client subscribes again after the
+    /// last event it delivered, and the broker replays what was missed from its event log (or
+    /// sends a ``GridEventKind/gap`` event for what is older than it keeps).
+    ///
+    /// - Parameters:
+    ///   - filter: which events; ``EventFilter/everything`` by default.
+    ///   - name: a durable name: the broker remembers how far it was read, so a later
+    ///     subscription with the same name (from this or another client) resumes there.
+    ///   - after: resume after this seq instead (replaying from the broker's log).
+    ///   - window: events delivered and not yet taken before the consumer lags (default: the broker's).
+    public func events(matching filter: EventFilter = .everything, name: String? = nil, after: UInt64? = nil, window: Int? = nil)
+        throws(GridError) -> EventStream
+    {
+        if let name, name.isEmpty || name.utf8.count > SubscribeRequest.maxNameBytes {
+            throw .invalidArgument("a subscription name must have 1 to \(SubscribeRequest.maxNameBytes) bytes")
+        }
+        if let window, window < 1 { throw .invalidArgument("window must be at least 1") }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let request = SubscribeRequest(name: name, filter: filter, after: after, window: window)
+        let (events, continuation) = AsyncThrowingStream<GridEvent, any Error>.makeStream()
+        let state = SubscriptionState(continuation: continuation, request: request, window: window ?? 1000)
+        let mailbox = self.mailbox
+        continuation.onTermination = { _ in mailbox.post(.cancel(id: id)) }
+        mailbox.post(.subscribe(id: id, request: request, subscription: state))
+        return EventStream(events: events, state: state, id: id, mailbox: mailbox)
+    }
+
+    /// The filter for every job this client submitted (jobs carry the tag `client:<name>`).
+    public var submittedByThisClient: EventFilter { .tag(originTag) }
+
+    /// The tag every job submitted by this client carries.
+    public var originTag: String { "client:\(name)" }
+}

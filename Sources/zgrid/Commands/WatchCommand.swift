@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import ZGridClient
+import ZGridProtocol
+
+/// `zgrid watch`: prints the broker's events live, one line each.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print job and worker pool events as the broker pushes them, until Ctrl-C.",
+        discussion: """
+            With no filter every event is shown. Filters add up: --job 12 --tag photos shows the events \
+            of job 12 and of every job tagged photos. With --name the broker remembers how far this \
+            watcher read, and a later `zgrid watch --name` with the same name resumes there.
+            """)
+
+    @OptionGroup var connection: JobsCommand.Connection
+
+    @Option(name: .long, help: "Events of this job id (repeatable).")
+    var job: [UInt64] = []
+
+    @Option(name: .long, help: "Events of jobs with this tag (repeatable).")
+    var tag: [String] = []
+
+    @Option(name: .long, help: "Events of this function's jobs and workers (repeatable).")
+    var function: [String] = []
+
+    @Flag(name: .long, help: "Worker pool events (joined, left, no workers).")
+    var pool = false
+
+    @Option(name: .long, help: "A durable subscription name: resume where the last watcher with this name stopped.")
+    var name: String?
+
+    @Option(name: .long, help: "Replay from the broker's event log after this seq.")
+    var after: UInt64?
+
+    @Option(name: .long, help: "Stop after this many events (0 = until Ctrl-C).")
+    var count: Int = 0
+
+    @Flag(name: .long, help: "Print each event as one line of JSON.")
+    var json = false
+
+    func run() async throws {
+        let client = try connection.client()
+        let filter = EventFilter(
+            jobs: job.isEmpty ? nil : job, tags: tag.isEmpty ? nil : tag, functions: function.isEmpty ? nil : function,
+            pool: pool ? true : nil)
+        let stream = try client.events(matching: filter, name: name, after: after)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var shown = 0
+        for try await event in stream {
+            if json {
+                print(String(decoding: try encoder.encode(event), as: UTF8.self))
+            } else {
+                print(EventLine.render(event))
+            }
+            if event.kind != .subscribed { shown += 1 }
+            if count > 0 && shown >= count { break }
+        }
+        await client.close()
+    }
+}
+
+/// One readable line per event.
+enum EventLine {
+    /// `seq  time  kind  job/function  details`.
+    static func render(_ event: GridEvent) -> String {
+        let time = Date(timeIntervalSince1970: Double(event.at) / 1000)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withTime, .withColonSeparatorInTime, .withFractionalSeconds]
+        var subject = ""
+        if let job = event.job { subject = "job \(job)" }
+        if let function = event.function { subject += subject.isEmpty ? function : " (\(function))" }
+        var details: [String] = []
+        if let worker = event.worker { details.append("worker \(worker)") }
+        if let attempt = event.attempt { details.append("attempt \(attempt)") }
+        if let fraction = event.fraction { details.append(String(format: "%.0f%%", fraction * 100)) }
+        if let message = event.message, !message.isEmpty { details.append(message) }
+        if let error = event.error { details.append("error: \(error)") }
+        if let size = event.resultSize { details.append("result \(size) bytes") }
+        if let from = event.missedFrom, let to = event.missedTo {
+            details.append("missed \(from)...\(to)" + (event.missed.map { " (\($0) events)" } ?? ""))
+        }
+        let kind = event.kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+        return "\(String(event.seq).padding(toLength: 8, withPad: " ", startingAt: 0)) \(formatter.string(from: time))  \(kind) "
+            + "\(subject.padding(toLength: 24, withPad: " ", startingAt: 0)) \(details.joined(separator: ", "))"
+    }
+}

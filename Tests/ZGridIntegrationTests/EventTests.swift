@@ -1,0 +1,253 @@
+import Foundation
+import Synchronization
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("The event channel: job and pool events pushed to subscribers", .serialized, .timeLimit(.minutes(3)))
+    struct EventTests {
+        /// Collects events from a stream on a task until `stop` says so.
+        final class Collector: Sendable {
+            private let state = Mutex<(events: [GridEvent], error: GridError?)>(([], nil))
+            private let task = Mutex<Task<Void, Never>?>(nil)
+
+            init(_ stream: EventStream) {
+                let running = Task { [self] in
+                    do {
+                        for try await event in stream { state.withLock { $0.events.append(event) } }
+                    } catch {
+                        state.withLock { $0.error = error as? GridError ?? .internal("\(error)") }
+                    }
+                }
+                task.withLock { $0 = running }
+            }
+
+            var snapshot: [GridEvent] { state.withLock { $0.events } }
+            var error: GridError? { state.withLock { $0.error } }
+
+            func kinds(of job: UInt64) -> [GridEventKind] { snapshot.filter { $0.job == job }.map(\.kind) }
+
+            func stop() async {
+                let task = self.task.withLock { $0 }
+                task?.cancel()
+                await task?.value
+            }
+        }
+
+        @Test("a subscriber sees a job's events in order: queued, started, progress, succeeded with the result")
+        func orderPerJob() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("report") { request in
+                    for step in 1...4 {
+                        request.progress(Double(step) / 4, "step \(step)")
+                        try await Task.sleep(for: .milliseconds(120))
+                    }
+                    return bytes("done \(request.job ?? 0)")
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let collector = Collector(try client.events(matching: client.submittedByThisClient))
+            try await waitUntil("subscribed") { collector.snapshot.contains { $0.kind == .subscribed } }
+            let id = try await client.submit("report", bytes("q3"))
+            try await waitUntil("job finished") { collector.kinds(of: id).contains(.succeeded) }
+            let events = collector.snapshot.filter { $0.job == id }
+            let kinds = events.map(\.kind)
+            #expect(kinds.first == .queued)
+            #expect(kinds.dropFirst().first == .started)
+            #expect(kinds.last == .succeeded)
+            #expect(kinds.contains(.progress))
+            let seqs = collector.snapshot.filter { $0.kind != .subscribed }.map(\.seq)
+            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count, "seqs rise strictly: \(seqs)")
+            let fractions = events.compactMap(\.fraction)
+            #expect(fractions == fractions.sorted(), "progress only moves forward: \(fractions)")
+            #expect(events.last?.result == Data(bytes("done \(id)")))
+            #expect(events.first { $0.kind == .started }?.worker != nil)
+            await collector.stop()
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a new client with the same subscription name resumes after the last event the first one took")
+        func resumeByName() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in worker.register("noop") { _ in [] } }
+            let submitter = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let first = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let before = Collector(try first.events(matching: .function("noop"), name: "dashboard"))
+            try await waitUntil("subscribed") { before.snapshot.contains { $0.kind == .subscribed } }
+            let early = try await submitter.submit("noop")
+            _ = try await submitter.result(job: early, timeout: .seconds(5))
+            try await waitUntil("first client saw the job finish") { before.kinds(of: early).contains(.succeeded) }
+            await before.stop()
+            await first.close()
+            // While nobody listens, more jobs run.
+            var late: [UInt64] = []
+            for _ in 0..<5 { late.append(try await submitter.submit("noop")) }
+            for id in late { _ = try await submitter.result(job: id, timeout: .seconds(5)) }
+            let second = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let after = Collector(try second.events(matching: .function("noop"), name: "dashboard"))
+            try await waitUntil("missed events replayed") { late.allSatisfy { after.kinds(of: $0).contains(.succeeded) } }
+            let lastSeenBefore = before.snapshot.filter { $0.kind != .subscribed }.map(\.seq).max() ?? 0
+            let replayed = after.snapshot.filter { $0.kind != .subscribed }
+            #expect(replayed.allSatisfy { $0.seq > lastSeenBefore }, "nothing the first client took comes again")
+            #expect(replayed.allSatisfy { $0.job != early }, "the early job's events were taken already")
+            #expect(!replayed.contains { $0.kind == .gap || $0.kind == .lagged })
+            for id in late { #expect(after.kinds(of: id) == [.queued, .started, .succeeded], "job \(id)") }
+            let seqs = replayed.map(\.seq)
+            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
+            await after.stop()
+            await second.close()
+            await submitter.close()
+            await worker.stop()
+        }
+
+        @Test("after a broker restart the stream resubscribes and replays from the log, seqs never reused")
+        func resumeAfterBrokerRestart() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            var broker = try startBroker(endpoint: endpoint, jobStore: directory.file("jobs.sqlite"))
+            let worker = try await startWorker(broker) { worker in worker.register("noop") { _ in [] } }
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            let collector = Collector(try client.events(matching: .everything))
+            try await waitUntil("subscribed") { collector.snapshot.contains { $0.kind == .subscribed } }
+            let before = try await client.submit("noop")
+            _ = try await client.result(job: before, timeout: .seconds(5))
+            try await waitUntil("events before the restart") { collector.kinds(of: before).contains(.succeeded) }
+            broker.stop()
+            broker = try startBroker(endpoint: endpoint, jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            // Submitted by another client before the subscriber is back: replayed from the log.
+            let other = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            try await waitUntil("worker back", seconds: 15) { broker.status.workers == 1 }
+            let during = try await other.submit("noop")
+            _ = try await other.result(job: during, timeout: .seconds(10))
+            try await waitUntil("events after the restart", seconds: 15) { collector.kinds(of: during).contains(.succeeded) }
+            let after = try await client.submit("noop")
+            try await waitUntil("live again") { collector.kinds(of: after).contains(.succeeded) }
+            let logged = collector.snapshot.filter { ![.subscribed, .lagged, .gap].contains($0.kind) }
+            let seqs = logged.map(\.seq)
+            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count, "seqs rise strictly across the restart: \(seqs)")
+            #expect(collector.kinds(of: during) == [.queued, .started, .succeeded])
+            #expect(collector.kinds(of: before) == [.queued, .started, .succeeded])
+            #expect(collector.snapshot.filter { $0.kind == .subscribed }.count >= 2, "subscribed again after the restart")
+            #expect(collector.error == nil)
+            await collector.stop()
+            await client.close()
+            await other.close()
+            await worker.stop()
+        }
+
+        @Test("a consumer that does not read gets at most its window, then one lagged event; others are not slowed")
+        func laggedConsumer() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("noop") { _ in [] }
+                worker.register("echo") { request in request.payload }
+            }
+            let slow = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let stream = try slow.events(matching: .function("noop"), window: 8)
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            var ids: [UInt64] = []
+            for _ in 0..<20 { ids.append(try await client.submit("noop")) }
+            for id in ids { _ = try await client.result(job: id, timeout: .seconds(10)) }
+            // The slow consumer has not read a thing; calls still go through at once.
+            #expect(try await client.call("echo", bytes("still fast"), timeout: .seconds(2)) == bytes("still fast"))
+            var iterator = stream.makeAsyncIterator()
+            var received: [GridEvent] = []
+            while received.last?.kind != .lagged {
+                guard let event = try await iterator.next() else { break }
+                received.append(event)
+            }
+            let delivered = received.filter { $0.kind != .subscribed && $0.kind != .lagged }
+            #expect(delivered.count == 8, "exactly the window was delivered before lagging")
+            let lagged = try #require(received.last)
+            #expect(lagged.kind == .lagged)
+            #expect((lagged.missed ?? 0) == 60 - 8, "20 jobs × 3 events, less the window")
+            #expect((lagged.missedFrom ?? 0) > (delivered.last?.seq ?? .max))
+            #expect(lagged.missedTo == lagged.seq)
+            // Live again after the lag: a new job's events arrive.
+            let fresh = try await client.submit("noop")
+            var freshKinds: [GridEventKind] = []
+            while !freshKinds.contains(.succeeded) {
+                guard let event = try await iterator.next() else { break }
+                if event.job == fresh { freshKinds.append(event.kind) }
+            }
+            #expect(freshKinds == [.queued, .started, .succeeded])
+            await slow.close()
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a chatty handler's progress is coalesced: a few events, in order, the latest kept")
+        func progressCoalescing() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("chatty") { request in
+                    let start = ContinuousClock.now
+                    var step = 0
+                    while ContinuousClock.now - start < .milliseconds(1000) {
+                        step += 1
+                        request.progress(min(1, (ContinuousClock.now - start) / .milliseconds(1000)), "step \(step)")
+                        try await Task.sleep(for: .milliseconds(1))
+                    }
+                    request.progress(1, "finished after \(step) steps")
+                    return bytes("\(step)")
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let collector = Collector(try client.events(matching: .function("chatty")))
+            try await waitUntil("subscribed") { collector.snapshot.contains { $0.kind == .subscribed } }
+            let id = try await client.submit("chatty")
+            let steps = Int(String(decoding: try await client.result(job: id, timeout: .seconds(10)), as: UTF8.self)) ?? 0
+            try await waitUntil("succeeded event") { collector.kinds(of: id).contains(.succeeded) }
+            let progress = collector.snapshot.filter { $0.job == id && $0.kind == .progress }
+            #expect(steps >= 100, "the handler reported \(steps) times")
+            #expect(progress.count >= 2, "progress came through")
+            #expect(progress.count <= 1000 / 250 + 3, "at most one per 250 ms interval: \(progress.count)")
+            let fractions = progress.compactMap(\.fraction)
+            #expect(fractions == fractions.sorted(), "in order: \(fractions)")
+            #expect(fractions.allSatisfy { (0...1).contains($0) })
+            #expect(broker.status.statistics.progressCoalesced + broker.status.statistics.progressPublished > 0)
+            await collector.stop()
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("pool events: a worker joining, its function losing its last worker, the worker leaving")
+        func poolEvents() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let collector = Collector(try client.events(matching: .poolEvents))
+            try await waitUntil("subscribed") { collector.snapshot.contains { $0.kind == .subscribed } }
+            let worker = try await startWorker(broker) { worker in worker.register("thumbnail") { _ in [] } }
+            try await waitUntil("joined") { collector.snapshot.contains { $0.kind == .workerJoined } }
+            await worker.stop()
+            try await waitUntil("left") { collector.snapshot.contains { $0.kind == .workerLeft } }
+            let kinds = collector.snapshot.map(\.kind)
+            #expect(kinds == [.subscribed, .workerJoined, .noWorkers, .workerLeft])
+            #expect(collector.snapshot.first { $0.kind == .noWorkers }?.function == "thumbnail")
+            #expect(collector.snapshot.first { $0.kind == .workerJoined }?.message?.contains("thumbnail") == true)
+            await collector.stop()
+            await client.close()
+        }
+    }
+}
