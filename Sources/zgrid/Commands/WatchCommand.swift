@@ -55,6 +55,7 @@ struct WatchCommand: AsyncParsableCommand {
             } else {
                 print(EventLine.render(event))
             }
+            fflush(nil)  // live, also when piped
             if event.kind != .subscribed { shown += 1 }
             if count > 0 && shown >= count { break }
         }
