@@ -8,6 +8,8 @@
 public struct CallHeader: Sendable, Equatable {
     /// Bit 0 of ``flags``: the call may safely run twice, so the broker may retry it on another worker.
     public static let idempotentFlag: UInt8 = 0x01
+    /// Bit 1 of ``flags``, on REQUEST only: a batch of background jobs (see ``BatchItems``).
+    public static let batchFlag: UInt8 = 0x02
     /// The size of the header frame in this version.
     public static let size = 8
     /// The longest header frame accepted (room for fields later versions append).
@@ -46,6 +48,12 @@ public struct CallHeader: Sendable, Equatable {
     public var isIdempotent: Bool {
         get { flags & Self.idempotentFlag != 0 }
         set { flags = newValue ? flags | Self.idempotentFlag : flags & ~Self.idempotentFlag }
+    }
+
+    /// Whether the batch flag is set (REQUEST only).
+    public var isBatch: Bool {
+        get { flags & Self.batchFlag != 0 }
+        set { flags = newValue ? flags | Self.batchFlag : flags & ~Self.batchFlag }
     }
 
     /// The 8-byte wire form.

@@ -151,23 +151,34 @@ public struct ScatterSummary: Sendable, Equatable {
     }
 }
 
-/// A function a worker serves, as announced in READY: a name, optionally with the shards held,
-/// written `name` or `name:0-3/16`.
+/// A function a worker serves, as announced in READY: a name, optionally with the shards held and
+/// its batching, written `name`, `name:0-3/16`, `name+batch=32/100` or `name:0-3/16+batch=32/100`.
 public struct ServiceDescriptor: Sendable, Hashable, CustomStringConvertible {
     /// The function name.
     public var name: String
     /// The shards held, for a sharded function.
     public var shards: ShardSpec?
+    /// For a batch-capable function: at most this many jobs per batch and how long the broker may
+    /// hold the first job of a batch waiting for more.
+    public var batch: BatchSpec?
 
     /// Creates a descriptor.
-    public init(name: String, shards: ShardSpec? = nil) {
+    public init(name: String, shards: ShardSpec? = nil, batch: BatchSpec? = nil) {
         self.name = name
         self.shards = shards
+        self.batch = batch
     }
 
-    /// Parses `name` or `name:SHARDS`; nil when the name or shard set is invalid.
+    /// Parses a descriptor; nil when the name, shard set or batch part is invalid.
     public init?(parsing text: String) {
-        let pieces = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        var rest = Substring(text)
+        batch = nil
+        if let plus = rest.firstIndex(of: "+") {
+            guard let spec = BatchSpec(parsing: rest[rest.index(after: plus)...]) else { return nil }
+            batch = spec
+            rest = rest[..<plus]
+        }
+        let pieces = rest.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(pieces[0])
         guard FunctionName.isValid(name) else { return nil }
         self.name = name
@@ -179,8 +190,39 @@ public struct ServiceDescriptor: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// `name` or `name:SHARDS`.
-    public var description: String { shards.map { "\(name):\($0)" } ?? name }
+    /// The text form, as parsed by ``init(parsing:)``.
+    public var description: String {
+        var text = shards.map { "\(name):\($0)" } ?? name
+        if let batch { text += "+\(batch)" }
+        return text
+    }
+}
+
+/// How a batch-capable function takes background jobs: up to ``maxItems`` jobs that share a batch
+/// key in one REQUEST, sent when that many are queued or the oldest has waited ``maxWaitMilliseconds``.
+public struct BatchSpec: Sendable, Hashable, CustomStringConvertible {
+    /// The most jobs in one batch (1 to ``BatchItems/maxItems``).
+    public var maxItems: Int
+    /// How long the broker may hold a batch's first job for more, in milliseconds (0 to 60,000).
+    public var maxWaitMilliseconds: Int
+
+    /// Creates a spec; nil when out of range.
+    public init?(maxItems: Int, maxWaitMilliseconds: Int) {
+        guard (1...BatchItems.maxItems).contains(maxItems), (0...60_000).contains(maxWaitMilliseconds) else { return nil }
+        self.maxItems = maxItems
+        self.maxWaitMilliseconds = maxWaitMilliseconds
+    }
+
+    /// Parses `batch=N/T`.
+    init?(parsing text: Substring) {
+        guard text.hasPrefix("batch=") else { return nil }
+        let numbers = text.dropFirst(6).split(separator: "/", omittingEmptySubsequences: false)
+        guard numbers.count == 2, let items = Int(numbers[0]), let wait = Int(numbers[1]) else { return nil }
+        self.init(maxItems: items, maxWaitMilliseconds: wait)
+    }
+
+    /// `batch=N/T`.
+    public var description: String { "batch=\(maxItems)/\(maxWaitMilliseconds)" }
 }
 
 extension ServiceDescriptor: ExpressibleByStringLiteral {
