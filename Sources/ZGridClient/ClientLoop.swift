@@ -202,16 +202,16 @@ struct ClientLoop {
             guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
             pending[id] = nil
             continuation.resume(returning: .success(payload(buffer, from: payloadStart)))
-        case .success(.failure(let id, let code, let message)) where subscriptions[id] != nil:
+        case .success(.failure(let id, let code, let message, _)) where subscriptions[id] != nil:
             if code == .unknownSubscription {
                 // The broker restarted or expired it: subscribe again after the last event delivered.
                 resubscribe.append(id)
             } else {
                 subscriptions.removeValue(forKey: id)?.state.continuation.finish(throwing: GridError(code: code, message: message))
             }
-        case .success(.failure(let id, let code, let message)):
+        case .success(.failure(let id, let code, let message, let retryAfter)):
             guard let call = pending.removeValue(forKey: id) else { return }
-            call.fail(GridError(code: code, message: message))
+            call.fail(GridError(code: code, message: message, retryAfterMilliseconds: retryAfter))
         case .success(.event(let id, let payloadStart)):
             guard var subscription = subscriptions[id] else { return }
             let decoder = JSONDecoder()

@@ -20,16 +20,30 @@ public struct JobOptions: Sendable, Equatable {
     public var timeLimit: Duration?
     /// How long the result is kept after the job finished; nil = the broker's default.
     public var resultTTL: Duration?
-    /// A key that makes the job unique among unfinished jobs.
+    /// Coalescing: while an unfinished job has this key, submitting another returns its id.
     public var uniqueKey: String?
+    /// Superseding: a later job with the same key cancels this one while it is still queued.
+    public var replaceKey: String?
+    /// Fairness (a user, a tenant): queued jobs of one priority take turns by key.
+    public var fairnessKey: String?
+    /// Batching: jobs of a batch-capable function with the same key may run as one batch.
+    public var batchKey: String?
+    /// Load shedding may park the job as deferred while the broker is overloaded (for
+    /// low-priority work that can wait); a sweep queues it again when the load falls.
+    public var sheddable: Bool
     /// Up to 16 tags, each 1 to 64 characters without commas.
     public var tags: [String]
 
     /// Creates options; the defaults run the job as soon as possible, up to 3 attempts, 1 s backoff base.
     public init(
         priority: Int = 0, delay: Duration? = nil, runAt: Date? = nil, maxAttempts: Int = 3, backoff: Duration = .seconds(1),
-        timeLimit: Duration? = nil, resultTTL: Duration? = nil, uniqueKey: String? = nil, tags: [String] = []
+        timeLimit: Duration? = nil, resultTTL: Duration? = nil, uniqueKey: String? = nil, tags: [String] = [],
+        replaceKey: String? = nil, fairnessKey: String? = nil, batchKey: String? = nil, sheddable: Bool = false
     ) {
+        self.replaceKey = replaceKey
+        self.fairnessKey = fairnessKey
+        self.batchKey = batchKey
+        self.sheddable = sheddable
         self.priority = priority
         self.delay = delay
         self.runAt = runAt
@@ -56,7 +70,8 @@ extension GridClient {
                 "tags: at most \(JobTags.maxCount - 1) (one slot is the client's origin tag), each 1 to \(JobTags.maxLength) characters without commas"
             )
         }
-        guard (options.uniqueKey?.utf8.count ?? 0) <= 255 else { throw .invalidArgument("uniqueKey is longer than 255 bytes") }
+        let keys = JobKeys(unique: options.uniqueKey, replace: options.replaceKey, fairness: options.fairnessKey, batch: options.batchKey)
+        guard keys.isValid else { throw .invalidArgument("uniqueKey, replaceKey, fairnessKey and batchKey must be 1 to 255 bytes") }
         var runAt: Int64 = 0
         if let date = options.runAt {
             runAt = Int64(date.timeIntervalSince1970 * 1000)
@@ -68,10 +83,13 @@ extension GridClient {
             backoffMilliseconds: UInt32(clamping: Self.milliseconds(options.backoff)),
             timeLimitMilliseconds: UInt32(clamping: options.timeLimit.map(Self.milliseconds) ?? 0),
             resultTTLSeconds: UInt32(clamping: (options.resultTTL.map(Self.milliseconds) ?? 0) / 1000), runAt: runAt)
-        let frames: [[UInt8]] = [
-            Array(function.utf8), spec.encoded, Array((options.uniqueKey ?? "").utf8), Array(JobTags.encode(tags).utf8), payload,
-        ]
-        let reply = try await request(.submit, frames, timeoutMilliseconds: Self.jobCommandTimeout)
+        var flagged = spec
+        flagged.isSheddable = options.sheddable
+        let frames: [[UInt8]] = [Array(function.utf8), flagged.encoded, keys.encoded, Array(JobTags.encode(tags).utf8), payload]
+        let deadline = ContinuousClock.now + .milliseconds(Self.jobCommandTimeout)
+        let reply = try await retryingBusy(until: deadline) { () async throws(GridError) -> [UInt8] in
+            try await self.request(.enqueue, frames, timeoutMilliseconds: Self.jobCommandTimeout)
+        }
         guard reply.count == 8 else { throw .internal("ACCEPTED without a job id") }
         return reply.withUnsafeBytes { $0.readBigEndianUInt64() }
     }

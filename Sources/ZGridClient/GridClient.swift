@@ -23,6 +23,10 @@ public final class GridClient: Sendable {
     private let loopExecutor: LoopExecutor
     private let thread: IOThread
     let nextID = Atomic<UInt64>(1)
+    /// How often a call or submit answered BUSY with a retry-after time (admission control) is
+    /// tried again, after that time with jitter (×0.5 to ×1.5) and within its time limit, before
+    /// ``GridError/busy(_:retryAfter:)`` is thrown.
+    public let busyRetries: Int
     private let closed = Atomic<Bool>(false)
 
     /// Connects to `broker` (a ZeroMQ endpoint such as `tcp://127.0.0.1:5555`). Connecting is
@@ -30,8 +34,9 @@ public final class GridClient: Sendable {
     /// Pass the broker's `context` to reach it over `inproc://`.
     public init(
         broker: String, name: String? = nil, heartbeat: HeartbeatSettings = .init(), context shared: Context? = nil,
-        security: PeerSecurity? = nil, logger: Logger = Logger(label: "zgrid.client")
+        security: PeerSecurity? = nil, busyRetries: Int = 3, logger: Logger = Logger(label: "zgrid.client")
     ) throws(GridError) {
+        self.busyRetries = max(0, busyRetries)
         self.broker = broker
         let name = name ?? "c" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         guard JobTags.isValid(["client:" + name]) else {
@@ -82,6 +87,17 @@ public final class GridClient: Sendable {
         _ function: String, _ payload: [UInt8] = [], timeout: Duration = .seconds(30), idempotent: Bool = false, priority: Int = 0
     ) async throws(GridError) -> [UInt8] {
         let milliseconds = try validate(function, timeout: timeout, priority: priority)
+        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
+        return try await retryingBusy(until: deadline) { () async throws(GridError) -> [UInt8] in
+            let left = max(1, Self.milliseconds(ContinuousClock.now.duration(to: deadline)))
+            return try await self.callOnce(function, payload, milliseconds: left, idempotent: idempotent, priority: priority)
+        }
+    }
+
+    /// One attempt of ``call(_:_:timeout:idempotent:priority:)``.
+    private func callOnce(
+        _ function: String, _ payload: [UInt8], milliseconds: Int64, idempotent: Bool, priority: Int
+    ) async throws(GridError) -> [UInt8] {
         if Task.isCancelled { throw .cancelled }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let header = CallHeader(

@@ -10,8 +10,9 @@ public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
     case workerLost(String)
     /// The handler threw; the message is its error.
     case handlerError(String)
-    /// The grid refused the call for now.
-    case busy(String)
+    /// The grid refused the call or job for now; with admission control, `retryAfter` says when to
+    /// try again. The client has already retried up to its `busyRetries` before throwing this.
+    case busy(String, retryAfter: Duration?)
     /// The request or its payload was malformed (for example a payload that did not decode).
     case malformed(String)
     /// The call was cancelled.
@@ -33,13 +34,13 @@ public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No job has this id (never submitted, or purged).
     case noSuchJob(UInt64)
 
-    init(code: ErrorCode, message: String) {
+    init(code: ErrorCode, message: String, retryAfterMilliseconds: UInt32? = nil) {
         switch code {
         case .unknownFunction: self = .unknownFunction(message)
         case .timeout: self = .timeout(message)
         case .workerLost: self = .workerLost(message)
         case .handlerError: self = .handlerError(message)
-        case .busy: self = .busy(message)
+        case .busy: self = .busy(message, retryAfter: retryAfterMilliseconds.map { .milliseconds(Int64($0)) })
         case .malformed: self = .malformed(message)
         case .cancelled: self = .cancelled
         case .shuttingDown: self = .shuttingDown(message)
@@ -56,7 +57,10 @@ public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timeout(let message): "timeout: \(message)"
         case .workerLost(let message): "worker lost: \(message)"
         case .handlerError(let message): "handler error: \(message)"
-        case .busy(let message): "busy: \(message)"
+        case .busy(let message, let retryAfter):
+            "busy: \(message)"
+                + (retryAfter.map { "; retry after \($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) ms" }
+                    ?? "")
         case .malformed(let message): "malformed: \(message)"
         case .cancelled: "cancelled"
         case .shuttingDown(let message): "shutting down: \(message)"

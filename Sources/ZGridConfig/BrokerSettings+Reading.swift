@@ -56,5 +56,6 @@ extension BrokerSettings {
         )
         self.metrics = metrics
         self.shutdownGraceMs = try reader.int("shutdown_grace_ms", default: 10_000, in: 0...3_600_000)
+        self.agingMs = try reader.int("aging_ms", default: 1000, in: 1...86_400_000)
     }
 }

@@ -25,6 +25,9 @@ public struct BrokerSettings: Sendable, Equatable {
     public var metrics: String = ""
     /// On SIGTERM, how long calls in flight may take to finish, in milliseconds (key `shutdown_grace_ms`, default 10000).
     public var shutdownGraceMs: Int = 10_000
+    /// The aging step of queued calls and jobs, in milliseconds (key `aging_ms`): a waiting item
+    /// gains one priority level per step.
+    public var agingMs: Int = 1000
 
     /// Creates broker settings; every parameter has the documented default.
     /// - Parameters:
@@ -69,5 +72,6 @@ public struct BrokerSettings: Sendable, Equatable {
     public static let knownKeys = [
         "bind", "connect", "heartbeat_ms", "liveness", "default_timeout_ms",
         "unknown_function_grace_ms", "max_message_bytes", "max_frames", "log_level", "metrics", "shutdown_grace_ms",
+        "aging_ms",
     ]
 }

@@ -25,6 +25,10 @@ public struct ClusterConfig: Sendable, Equatable {
     public var security: SecuritySettings
     /// The `[events]` table.
     public var events: EventsSettings
+    /// The `[[function]]` tables, in file order.
+    public var functions: [FunctionSettings]
+    /// The `[shedding]` table.
+    public var shedding: SheddingSettings
 
     /// Creates a configuration.
     /// - Parameters:
@@ -32,8 +36,11 @@ public struct ClusterConfig: Sendable, Equatable {
     ///   - pools: The worker pools; none by default.
     public init(
         broker: BrokerSettings = .init(), pools: [PoolSettings] = [], jobs: JobsSettings = .init(), schedules: [ScheduleSettings] = [],
-        security: SecuritySettings = .init(), events: EventsSettings = .init()
+        security: SecuritySettings = .init(), events: EventsSettings = .init(), functions: [FunctionSettings] = [],
+        shedding: SheddingSettings = .init()
     ) {
+        self.functions = functions
+        self.shedding = shedding
         self.events = events
         self.security = security
         self.jobs = jobs

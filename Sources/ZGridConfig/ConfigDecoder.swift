@@ -5,7 +5,7 @@ enum ConfigDecoder {
     /// The top-level sections, as written in the file.
     static let knownSections = [
         "broker": "[broker]", "pool": "[[pool]]", "jobs": "[jobs]", "schedule": "[[schedule]]", "security": "[security]",
-        "events": "[events]",
+        "events": "[events]", "function": "[[function]]", "shedding": "[shedding]",
     ]
 
     /// Parses `text` and validates every section and key; `file` is used in errors.
@@ -43,6 +43,33 @@ enum ConfigDecoder {
                 throw error(["events"], "events", "expected an [events] table, got \(ValueDescription.of(value))")
             }
             events = try EventsSettings(reading: reader(table, .events))
+        }
+
+        var shedding = SheddingSettings()
+        if let value = root["shedding"] {
+            guard let table = value.table else {
+                throw error(["shedding"], "shedding", "expected a [shedding] table, got \(ValueDescription.of(value))")
+            }
+            shedding = try SheddingSettings(reading: reader(table, .shedding))
+        }
+
+        var functions: [FunctionSettings] = []
+        if let value = root["function"] {
+            guard let array = value.array else {
+                throw error(["function"], "function", "expected an array of [[function]] tables, got \(ValueDescription.of(value))")
+            }
+            for (index, element) in array.enumerated() {
+                let location = TableLocation.function(index)
+                guard let table = element.table else {
+                    throw error(location.path, location.display, "expected a [[function]] table, got \(ValueDescription.of(element))")
+                }
+                let function = try FunctionSettings(reading: reader(table, location))
+                if functions.contains(where: { $0.name == function.name }) {
+                    throw reader(table, location).error(
+                        "name", "expected each function in one [[function]] table, got \(String(reflecting: function.name)) twice")
+                }
+                functions.append(function)
+            }
         }
 
         var pools: [PoolSettings] = []
@@ -93,7 +120,9 @@ enum ConfigDecoder {
                 schedules.append(schedule)
             }
         }
-        return ClusterConfig(broker: broker, pools: pools, jobs: jobs, schedules: schedules, security: security, events: events)
+        return ClusterConfig(
+            broker: broker, pools: pools, jobs: jobs, schedules: schedules, security: security, events: events, functions: functions,
+            shedding: shedding)
     }
 
     /// Parses the TOML syntax, reporting syntax errors with their line.

@@ -11,6 +11,12 @@ struct TableLocation {
     static let broker = TableLocation(display: "broker", path: ["broker"])
     /// The `[jobs]` table.
     static let jobs = TableLocation(display: "jobs", path: ["jobs"])
+    /// The `[shedding]` table.
+    static let shedding = TableLocation(display: "shedding", path: ["shedding"])
+    /// The `[[function]]` table at `index` (counted from 0).
+    static func function(_ index: Int) -> TableLocation {
+        TableLocation(display: "function[\(index)]", path: ["function", "#\(index)"])
+    }
     /// The `[events]` table.
     static let events = TableLocation(display: "events", path: ["events"])
     /// The `[security]` table.
@@ -70,6 +76,12 @@ struct TableReader {
             throw error(key, "expected \(expected), got \(ValueDescription.of(value))")
         }
         return number
+    }
+
+    /// The integer at `key`, `nil` if absent; throws if it is not an integer within `range`.
+    func optionalInt(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        guard table[key] != nil else { return nil }
+        return try int(key, default: 0, in: range)
     }
 
     /// The string at `key`, `nil` if absent; throws if it is not a string (`expected` describes what is wanted).

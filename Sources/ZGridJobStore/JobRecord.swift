@@ -42,6 +42,14 @@ public struct JobRecord: Sendable, Equatable {
     public var lastError: String?
     /// The result of a succeeded job.
     public var result: [UInt8]?
+    /// The fairness key (a user, a tenant): queued jobs of one priority take turns by key.
+    public var fairnessKey: String?
+    /// Jobs of a batch-capable function with the same batch key may run as one batch.
+    public var batchKey: String?
+    /// A later job with the same replace key cancels this one while it is queued.
+    public var replaceKey: String?
+    /// Whether load shedding may park this job as deferred under overload.
+    public var sheddable: Bool = false
 
     /// Creates a record; the defaults describe a job just submitted: queued, runnable at `createdAt`,
     /// priority 0, 3 attempts, 1 s backoff base, broker-default time limit and result TTL.

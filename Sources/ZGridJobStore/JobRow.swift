@@ -6,7 +6,8 @@ enum JobRow {
     /// The columns, in the order of `arguments(for:)` and `decode(_:)`.
     static let columns = """
         id, function, payload, state, priority, attempts, max_attempts, backoff_ms, time_limit_ms, result_ttl_ms, \
-        unique_key, tags, run_at, created_at, updated_at, started_at, finished_at, worker, last_error, result
+        unique_key, tags, run_at, created_at, updated_at, started_at, finished_at, worker, last_error, result, \
+        fairness_key, batch_key, replace_key, sheddable
         """
 
     /// Inserts a job or replaces all its fields. An empty blob binds as NULL in GRDB, hence the
@@ -14,7 +15,7 @@ enum JobRow {
     static let upsertSQL = """
         INSERT INTO jobs (\(columns))
         VALUES (?, ?, coalesce(?, X''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                CASE WHEN ? THEN coalesce(?, X'') END)
+                CASE WHEN ? THEN coalesce(?, X'') END, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET
             function = excluded.function, payload = excluded.payload, state = excluded.state,
             priority = excluded.priority, attempts = excluded.attempts, max_attempts = excluded.max_attempts,
@@ -22,7 +23,8 @@ enum JobRow {
             result_ttl_ms = excluded.result_ttl_ms, unique_key = excluded.unique_key, tags = excluded.tags,
             run_at = excluded.run_at, created_at = excluded.created_at, updated_at = excluded.updated_at,
             started_at = excluded.started_at, finished_at = excluded.finished_at, worker = excluded.worker,
-            last_error = excluded.last_error, result = excluded.result
+            last_error = excluded.last_error, result = excluded.result, fairness_key = excluded.fairness_key,
+            batch_key = excluded.batch_key, replace_key = excluded.replace_key, sheddable = excluded.sheddable
         """
 
     /// The arguments of `upsertSQL` for `job`.
@@ -31,7 +33,8 @@ enum JobRow {
             job.id, job.function, Data(job.payload), job.state.rawValue, job.priority, job.attempts, job.maxAttempts,
             job.backoffMilliseconds, job.timeLimitMilliseconds, job.resultTTLMilliseconds, job.uniqueKey,
             TagsColumn.join(job.tags), job.runAt, job.createdAt, job.updatedAt, job.startedAt, job.finishedAt,
-            job.worker, job.lastError, job.result != nil, job.result.map { Data($0) },
+            job.worker, job.lastError, job.result != nil, job.result.map { Data($0) }, job.fairnessKey, job.batchKey,
+            job.replaceKey, job.sheddable,
         ]
         return StatementArguments(values)
     }
@@ -44,7 +47,7 @@ enum JobRow {
             guard let state = JobState(rawValue: stateName) else {
                 throw JobStoreError.database("job \(id) has the unknown state '\(stateName)'")
             }
-            return JobRecord(
+            var record = JobRecord(
                 id: id,
                 function: try row.decode(atIndex: 1),
                 payload: try bytes(row, 2) ?? [],
@@ -66,6 +69,11 @@ enum JobRow {
                 lastError: try row.decode(atIndex: 18),
                 result: try bytes(row, 19)
             )
+            record.fairnessKey = try row.decode(atIndex: 20)
+            record.batchKey = try row.decode(atIndex: 21)
+            record.replaceKey = try row.decode(atIndex: 22)
+            record.sheddable = try row.decode(atIndex: 23)
+            return record
         }
     }
 

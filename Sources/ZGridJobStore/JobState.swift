@@ -14,17 +14,19 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
     case dead
     /// Cancelled before it finished.
     case cancelled
+    /// Parked by load shedding while the broker is overloaded; queued again when the load falls.
+    case deferred
 
     /// Whether the job is finished for good: succeeded, failed, dead or cancelled.
     public var isTerminal: Bool {
         switch self {
-        case .queued, .scheduled, .running: false
+        case .queued, .scheduled, .running, .deferred: false
         case .succeeded, .failed, .dead, .cancelled: true
         }
     }
 
-    /// The states of unfinished jobs: queued, scheduled and running.
-    public static let unfinished: Set<JobState> = [.queued, .scheduled, .running]
+    /// The states of unfinished jobs: queued, scheduled, running and deferred.
+    public static let unfinished: Set<JobState> = [.queued, .scheduled, .running, .deferred]
 
     /// The states of finished jobs: succeeded, failed, dead and cancelled.
     public static let terminal: Set<JobState> = [.succeeded, .failed, .dead, .cancelled]

@@ -11,6 +11,9 @@ enum StoreSchema {
         migrator.registerMigration("v2: events, subscriptions") { db in
             try db.execute(sql: version2)
         }
+        migrator.registerMigration("v3: queue control keys") { db in
+            try db.execute(sql: version3)
+        }
         return migrator
     }
 
@@ -51,6 +54,14 @@ enum StoreSchema {
             key TEXT PRIMARY KEY NOT NULL,
             value INTEGER NOT NULL
         );
+        """
+
+    /// Queue control: fairness, batch and replace keys and the sheddable flag of each job.
+    private static let version3 = """
+        ALTER TABLE jobs ADD COLUMN fairness_key TEXT;
+        ALTER TABLE jobs ADD COLUMN batch_key TEXT;
+        ALTER TABLE jobs ADD COLUMN replace_key TEXT;
+        ALTER TABLE jobs ADD COLUMN sheddable INTEGER NOT NULL DEFAULT 0;
         """
 
     /// The event log and the positions of named subscriptions. `seq` is the rowid, numbered by the

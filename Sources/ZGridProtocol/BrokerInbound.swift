@@ -13,8 +13,8 @@ public enum BrokerInbound: Sendable, Equatable {
     case clientHeartbeat
     /// SCATTER from a client.
     case scatter(requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec, payloadStart: Int)
-    /// SUBMIT from a client.
-    case submit(requestID: UInt64, function: String, spec: JobSpec, uniqueKey: String?, tags: [String], payloadStart: Int)
+    /// SUBMIT or ENQUEUE from a client.
+    case submit(requestID: UInt64, function: String, spec: JobSpec, keys: JobKeys, tags: [String], payloadStart: Int)
     /// JOB from a client: `verb` on job `jobID`; `waitMilliseconds` for WAIT.
     case job(requestID: UInt64, verb: JobVerb, jobID: UInt64, waitMilliseconds: UInt32)
     /// JOBS from a client: `verb` on the jobs matching a JSON filter.
@@ -97,7 +97,16 @@ public enum BrokerInbound: Sendable, Equatable {
             let key = message.withBytes(6) { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
             let tagText = message.withBytes(7) { String(decoding: $0, as: UTF8.self) }
             guard (key?.utf8.count ?? 0) <= 255, let tags = JobTags.parse(tagText) else { return .failure(.badJobSpec) }
-            return .success(.submit(requestID: id, function: function, spec: spec, uniqueKey: key, tags: tags, payloadStart: 8))
+            return .success(.submit(requestID: id, function: function, spec: spec, keys: JobKeys(unique: key), tags: tags, payloadStart: 8))
+        case .enqueue:
+            guard message.count >= 8 else { return .failure(.missingFrames) }
+            guard let id = message.id(3) else { return .failure(.badID) }
+            guard let function = message.functionName(4) else { return .failure(.badFunctionName) }
+            guard let spec = message.withBytes(5, { JobSpec(decoding: $0) }) else { return .failure(.badJobSpec) }
+            guard message.size(6) <= 4096, let keys = JobKeys.decode(message.bytes(6)), keys.isValid else { return .failure(.badJobSpec) }
+            let tagText = message.withBytes(7) { String(decoding: $0, as: UTF8.self) }
+            guard let tags = JobTags.parse(tagText) else { return .failure(.badJobSpec) }
+            return .success(.submit(requestID: id, function: function, spec: spec, keys: keys, tags: tags, payloadStart: 8))
         case .job:
             guard message.count >= 6 else { return .failure(.missingFrames) }
             guard let id = message.id(3) else { return .failure(.badID) }

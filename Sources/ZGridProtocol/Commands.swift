@@ -44,6 +44,9 @@ public enum ClientCommand: UInt8, Sendable, CaseIterable {
     case event = 0x11
     /// Client → broker: the subscription's consumer has taken every event up to a seq; also a keepalive.
     case eventAck = 0x12
+    /// Client → broker: queue a durable background job, with a JSON ``JobKeys`` frame in place of
+    /// SUBMIT's unique key.
+    case enqueue = 0x13
 }
 
 /// What an ADMIN command asks (one byte).

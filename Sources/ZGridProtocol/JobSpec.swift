@@ -1,6 +1,6 @@
 /// The options of a SUBMIT, in its fixed-size spec frame.
 ///
-/// Wire form, 32 bytes, big-endian: priority (u8, 0-9), reserved (u8), max attempts (u16, 1+),
+/// Wire form, 32 bytes, big-endian: priority (u8, 0-9), flags (u8, bit 0 sheddable), max attempts (u16, 1+),
 /// backoff base in ms (u32), time limit in ms (u32, 0 = the broker's default), result time-to-live
 /// in seconds (u32, 0 = the broker's default), run-at as wall-clock ms since 1970 (i64, 0 = now),
 /// reserved (8 bytes). Longer frames are accepted.
@@ -10,6 +10,16 @@ public struct JobSpec: Sendable, Equatable {
 
     /// 0 (lowest) to 9.
     public var priority: UInt8
+    /// Flag bits (``sheddableFlag``).
+    public var flags: UInt8 = 0
+    /// Bit 0 of ``flags``: load shedding may park the job as deferred under overload.
+    public static let sheddableFlag: UInt8 = 0x01
+
+    /// Whether the sheddable flag is set.
+    public var isSheddable: Bool {
+        get { flags & Self.sheddableFlag != 0 }
+        set { flags = newValue ? flags | Self.sheddableFlag : flags & ~Self.sheddableFlag }
+    }
     /// Attempts in all before the job is dead-lettered.
     public var maxAttempts: UInt16
     /// The base of the exponential retry backoff.
@@ -36,7 +46,7 @@ public struct JobSpec: Sendable, Equatable {
 
     /// The wire form.
     public var encoded: [UInt8] {
-        var bytes: [UInt8] = [priority, 0]
+        var bytes: [UInt8] = [priority, flags]
         bytes.appendBigEndian(maxAttempts)
         bytes.appendBigEndian(backoffMilliseconds)
         bytes.appendBigEndian(timeLimitMilliseconds)
@@ -49,6 +59,7 @@ public struct JobSpec: Sendable, Equatable {
     public init?(decoding bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= Self.size, bytes[0] <= 9 else { return nil }
         priority = bytes[0]
+        flags = bytes[1]
         maxAttempts = bytes.readBigEndianUInt16(at: 2)
         guard maxAttempts >= 1 else { return nil }
         backoffMilliseconds = bytes.readBigEndianUInt32(at: 4)

@@ -43,8 +43,8 @@ public enum WorkerInbound: Sendable, Equatable {
 public enum ClientInbound: Sendable, Equatable {
     /// REPLY: the result; payload frames start at `payloadStart`.
     case reply(requestID: UInt64, payloadStart: Int)
-    /// ERROR: the call failed.
-    case failure(requestID: UInt64, code: ErrorCode, message: String)
+    /// ERROR: the call failed; BUSY from admission control carries a retry-after time.
+    case failure(requestID: UInt64, code: ErrorCode, message: String, retryAfterMilliseconds: UInt32?)
     /// HEARTBEAT.
     case heartbeat
     /// PART: one part of a scatter; on success payload frames start at `payloadStart`, on failure
@@ -72,9 +72,16 @@ public enum ClientInbound: Sendable, Equatable {
             guard message.count >= 3, let id = message.id(2) else { return .failure(.badID) }
             return .success(.reply(requestID: id, payloadStart: 3))
         case .error:
-            guard message.count == 5, let id = message.id(2) else { return .failure(.missingFrames) }
+            guard message.count == 5 || message.count == 6, let id = message.id(2) else { return .failure(.missingFrames) }
             guard let (code, text) = message.errorBody(3) else { return .failure(.badErrorCode) }
-            return .success(.failure(requestID: id, code: code, message: text))
+            var retryAfter: UInt32?
+            if message.count == 6 {
+                guard let value = message.withBytes(5, { $0.count == 4 ? $0.readBigEndianUInt32() : nil }) else {
+                    return .failure(.badErrorCode)
+                }
+                retryAfter = value
+            }
+            return .success(.failure(requestID: id, code: code, message: text, retryAfterMilliseconds: retryAfter))
         case .heartbeat:
             return .success(.heartbeat)
         case .part:
@@ -94,7 +101,7 @@ public enum ClientInbound: Sendable, Equatable {
         case .event:
             guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }
             return .success(.event(requestID: id, payloadStart: 3))
-        case .call, .cancel, .scatter, .submit, .job, .jobs, .admin, .subscribe, .eventAck:
+        case .call, .cancel, .scatter, .submit, .job, .jobs, .admin, .subscribe, .eventAck, .enqueue:
             return .failure(.unknownCommand)
         }
     }

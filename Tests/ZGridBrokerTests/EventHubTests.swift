@@ -226,7 +226,7 @@ struct EventHubTests {
         core.recoverJobs([], maxID: 0, now: 0, into: &actions)
         core.handle(.message(from: worker1, .ready(concurrency: 4, functions: [ServiceDescriptor(name: "f")])), now: 0, into: &actions)
         core.handle(
-            .message(from: client1, .submit(requestID: 1, function: "f", spec: JobSpec(), uniqueKey: nil, tags: [], payload: [])), now: 0,
+            .message(from: client1, .submit(requestID: 1, function: "f", spec: JobSpec(), keys: JobKeys(), tags: [], payload: [])), now: 0,
             into: &actions)
         let token = actions.compactMap { if case .storeWrite(_, let token) = $0 { token } else { nil } }.last!
         actions.removeAll()

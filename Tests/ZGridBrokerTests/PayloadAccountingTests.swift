@@ -232,6 +232,11 @@ struct Simulation {
             break
         case .publish(let event):
             seen["event " + event.kind, default: 0] += 1
+        case .refuse(let client, let requestID, _, let retryAfter):
+            seen["busy", default: 0] += 1
+            check(retryAfter >= 50 && retryAfter <= 60_000, "retry-after \(retryAfter) ms")
+            check(outstanding.remove(CallKey(client: client, requestID: requestID)) != nil, "busy for \(client)#\(requestID), not waiting")
+            check(driver.core.queuedCallCount >= maxQueued, "busy with only \(driver.core.queuedCallCount) calls queued")
         case .disconnectWorker(let worker):
             seen["disconnect", default: 0] += 1
             check(registered[worker] == nil, "DISCONNECT sent to registered worker \(worker)")

@@ -58,8 +58,11 @@ extension [BrokerAction] {
     }
     var failures: [SentFailure] {
         compactMap {
-            guard case .fail(let client, let requestID, let code, _) = $0 else { return nil }
-            return SentFailure(client: client, requestID: requestID, code: code)
+            switch $0 {
+            case .fail(let client, let requestID, let code, _): SentFailure(client: client, requestID: requestID, code: code)
+            case .refuse(let client, let requestID, _, _): SentFailure(client: client, requestID: requestID, code: .busy)
+            default: nil
+            }
         }
     }
     var replies: [SentReply] {

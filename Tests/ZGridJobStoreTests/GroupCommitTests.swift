@@ -103,6 +103,8 @@ struct GroupCommitTests {
         #expect(committedJobs == 1000)
         #expect(events.count <= 1000)
         let counts = try answer(.counts, store: store, recorder: recorder, token: 1_000_000)
-        #expect(counts == .counts([.queued: 1000, .scheduled: 0, .running: 0, .succeeded: 0, .failed: 0, .dead: 0, .cancelled: 0]))
+        #expect(
+            counts
+                == .counts([.queued: 1000, .scheduled: 0, .running: 0, .succeeded: 0, .failed: 0, .dead: 0, .cancelled: 0, .deferred: 0]))
     }
 }

@@ -29,6 +29,8 @@ public enum BrokerAction: Sendable, Equatable {
     case reply(client: PeerID, requestID: UInt64, payload: PayloadHandle)
     /// Send ERROR to a client.
     case fail(client: PeerID, requestID: UInt64, code: ErrorCode, message: String)
+    /// Send ERROR BUSY to a client with a retry-after time: admission control refused the call or job.
+    case refuse(client: PeerID, requestID: UInt64, message: String, retryAfterMilliseconds: Int64)
     /// Send CANCEL to a worker for a request it runs.
     case cancel(worker: PeerID, dispatchID: UInt64)
     /// Send HEARTBEAT to a worker.

@@ -30,9 +30,9 @@ extension BrokerCore {
                 actions.append(jobEvent(.retried, record, attempt: record.attempts, error: record.lastError))
             }
             if let key = record.uniqueKey { uniqueJobs[key] = record.id }
-            if record.state == .queued && jobs.count >= options.maxResidentJobs {
-                spilled[record.function] = spilled[record.function] ?? 0
-                spilledCount += 1
+            if let key = record.replaceKey { replaceJobs[key] = record.id }
+            if record.state == .queued && jobs.count >= options.maxResidentJobs && mayWaitOnDisk(record) {
+                spill(record)
                 continue
             }
             jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
@@ -46,10 +46,11 @@ extension BrokerCore {
 
     /// SUBMIT: a new job, persisted before it is acknowledged.
     mutating func submitJob(
-        from client: PeerID, requestID: UInt64, function: String, spec: JobSpec, uniqueKey: String?, tags: [String], payload: [UInt8],
+        from client: PeerID, requestID: UInt64, function: String, spec: JobSpec, keys: JobKeys, tags: [String], payload: [UInt8],
         now: Int64, into actions: inout [BrokerAction]
     ) {
         let request = ClientRequest(client: client, requestID: requestID)
+        let uniqueKey = keys.unique
         if let key = uniqueKey, let existing = uniqueJobs[key] {
             // Coalesced: the unfinished job with this key stands for this submit too (a job not in
             // memory waits on disk, so it is durable).
@@ -60,10 +61,23 @@ extension BrokerCore {
             }
             return
         }
+        if spec.runAt <= wallNow,
+            let (message, retryAfter) = refusal(
+                function, queued: queuedJobs(of: function), limit: policy(for: function).maxQueuedJobs, meter: jobRates[function],
+                what: "jobs")
+        {
+            // Admission happens before the job is acknowledged: nothing refused was accepted.
+            statistics.admissionRefusals += 1
+            actions.append(.refuse(client: client, requestID: requestID, message: message, retryAfterMilliseconds: retryAfter))
+            return
+        }
         let id = nextJobID
         nextJobID += 1
+        if let key = keys.replace, let earlier = replaceJobs[key] {
+            supersede(earlier, by: id, into: &actions)
+        }
         let runAt = spec.runAt > wallNow ? spec.runAt : wallNow
-        let record = JobRecord(
+        var record = JobRecord(
             id: id, function: function, payload: payload, state: spec.runAt > wallNow ? .scheduled : .queued,
             priority: Int(spec.priority), attempts: 0, maxAttempts: Int(spec.maxAttempts),
             backoffMilliseconds: Int64(spec.backoffMilliseconds),
@@ -71,8 +85,13 @@ extension BrokerCore {
                 ? options.defaultJobTimeLimitMilliseconds : Int64(spec.timeLimitMilliseconds),
             resultTTLMilliseconds: spec.resultTTLSeconds == 0 ? options.defaultResultTTLMilliseconds : Int64(spec.resultTTLSeconds) * 1000,
             uniqueKey: uniqueKey, tags: tags, runAt: runAt, createdAt: wallNow, updatedAt: wallNow)
+        record.fairnessKey = keys.fairness
+        record.batchKey = keys.batch
+        record.replaceKey = keys.replace
+        record.sheddable = spec.isSheddable
         jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
         if let uniqueKey { uniqueJobs[uniqueKey] = id }
+        if let key = keys.replace { replaceJobs[key] = id }
         let token = takeToken()
         pendingAcks[token, default: []].append((request, id))
         actions.append(.storeWrite([.upsert(record)], token: token))
@@ -156,11 +175,10 @@ extension BrokerCore {
                     entry.durable = true
                     statistics.jobsAccepted += 1
                     actions.append(jobEvent(entry.record.state == .scheduled ? .scheduled : .queued, entry.record))
-                    if entry.record.state == .queued && jobs.count > options.maxResidentJobs {
+                    if entry.record.state == .queued && jobs.count > options.maxResidentJobs && mayWaitOnDisk(entry.record) {
                         // Over the memory bound: this job waits on disk until the queue drains.
                         jobs[id] = nil
-                        spilled[entry.record.function] = spilled[entry.record.function] ?? 0
-                        spilledCount += 1
+                        spill(entry.record)
                     } else {
                         jobs[id] = entry
                         makeReady(id)
@@ -267,8 +285,9 @@ extension BrokerCore {
     private mutating func makeReady(_ id: Int64) {
         guard let entry = jobs[id], entry.durable else { return }
         switch entry.record.state {
-        case .queued: jobQueues[entry.record.function, default: JobQueue()].push(id, priority: entry.record.priority)
+        case .queued: pushQueued(entry.record)
         case .scheduled: scheduledJobs.insert(ScheduledJob(runAt: entry.record.runAt, id: id))
+        case .deferred: deferredJobs.append(id)
         default: break
         }
     }
@@ -284,7 +303,7 @@ extension BrokerCore {
     mutating func dispatchReadyJobs(now: Int64, into actions: inout [BrokerAction]) {
         requestPages(into: &actions)
         for function in jobQueues.keys.sorted() {
-            while let peer = bestJobWorker(for: function), let id = nextQueuedJob(for: function) {
+            while let peer = bestJobWorker(for: function), let id = nextQueuedJob(for: function, now: now, into: &actions) {
                 dispatchJob(id, to: peer, now: now, into: &actions)
             }
         }
@@ -295,22 +314,73 @@ extension BrokerCore {
         guard let worker = workers[peer], !worker.draining else { return }
         for function in worker.functions where jobQueues[function] != nil {
             while let current = workers[peer], current.hasCredit, current.jobsInFlight < jobSlots(of: current),
-                let id = nextQueuedJob(for: function)
+                let id = nextQueuedJob(for: function, now: now, into: &actions)
             {
                 dispatchJob(id, to: peer, now: now, into: &actions)
             }
         }
     }
 
-    private mutating func nextQueuedJob(for function: String) -> Int64? {
-        guard var queue = jobQueues[function] else { return nil }
-        let jobs = self.jobs
-        let id = queue.popFirst { id in
-            guard let entry = jobs[id] else { return false }
-            return entry.durable && entry.record.state == .queued && entry.dispatchID == nil
+    /// The next queued job of `function` to run: highest effective priority (aging), keys taking
+    /// turns within a priority. Under overload, sheddable low-priority jobs met on the way are
+    /// parked as deferred instead.
+    private mutating func nextQueuedJob(for function: String, now: Int64, into actions: inout [BrokerAction]) -> Int64? {
+        let aging = agingMilliseconds(for: function)
+        while var queue = jobQueues[function] {
+            let jobs = self.jobs
+            let id = queue.popBest(now: now, agingMilliseconds: aging) { id in
+                guard let entry = jobs[id] else { return false }
+                return entry.durable && entry.record.state == .queued && entry.dispatchID == nil
+            }
+            jobQueues[function] = queue.isEmpty ? nil : queue
+            guard let id else { return nil }
+            if let record = jobs[id]?.record, shouldDefer(record, now: now) {
+                deferJob(id, into: &actions)
+                continue
+            }
+            return id
         }
-        jobQueues[function] = queue.isEmpty ? nil : queue
-        return id
+        return nil
+    }
+
+    /// Puts a queued job in its function's wait queue, under its priority and fairness key.
+    mutating func pushQueued(_ record: JobRecord) {
+        let key = record.fairnessKey ?? ""
+        if record.sheddable && record.priority <= options.shedding.maxPriority {
+            jobQueues[record.function, default: FunctionJobQueue()].sheddable.push(
+                record.id, priority: record.priority, key: key, since: lastNow)
+        } else {
+            jobQueues[record.function, default: FunctionJobQueue()].regular.push(
+                record.id, priority: record.priority, key: key, since: lastNow)
+        }
+    }
+
+    /// Whether a queued job may wait only on disk when memory is full: not while its fairness key
+    /// has few jobs in memory, so a key with a small share is never stuck behind a spilled backlog.
+    private func mayWaitOnDisk(_ record: JobRecord) -> Bool {
+        guard let key = record.fairnessKey else { return true }
+        return (jobQueues[record.function]?.count(ofKey: key) ?? 0) >= Self.residentPerFairnessKey
+    }
+
+    /// Queued jobs of one fairness key that always stay in memory.
+    static let residentPerFairnessKey = 100
+
+    /// Leaves a queued job only on disk, to be paged in when the queue drains.
+    private mutating func spill(_ record: JobRecord) {
+        spilled[record.function] = spilled[record.function] ?? 0
+        spilledCount += 1
+        spilledByFunction[record.function, default: 0] += 1
+    }
+
+    /// Cancels the queued (or scheduled, or deferred) job `earlier` in favour of the job `id` with
+    /// the same replace key; a running one is left to finish.
+    private mutating func supersede(_ earlier: Int64, by id: Int64, into actions: inout [BrokerAction]) {
+        guard let entry = jobs[earlier], entry.durable, entry.dispatchID == nil,
+            [.queued, .scheduled, .deferred].contains(entry.record.state)
+        else { return }
+        statistics.jobsSuperseded += 1
+        statistics.jobsCancelled += 1
+        finishJob(earlier, state: .cancelled, error: "superseded by job \(id)", result: nil, into: &actions)
     }
 
     /// The least loaded worker of `function` with a free job slot.
@@ -339,12 +409,13 @@ extension BrokerCore {
         nextDispatchID += 1
         entry.dispatchID = dispatchID
         jobs[id] = entry
+        let timeLimit = min(entry.record.timeLimitMilliseconds, policy(for: entry.record.function).timeLimitMilliseconds ?? .max)
         let header = CallHeader(
             priority: UInt8(entry.record.priority), attempt: UInt8(clamping: entry.record.attempts),
-            timeoutMilliseconds: UInt32(clamping: entry.record.timeLimitMilliseconds), job: UInt64(id))
+            timeoutMilliseconds: UInt32(clamping: timeLimit), job: UInt64(id))
         var call = CallRecord(
             client: Self.jobClient, requestID: 0, function: entry.record.function, service: entry.record.function, header: header,
-            payload: nil, deadline: now + entry.record.timeLimitMilliseconds, worker: peer, sequence: nextSequence)
+            payload: nil, deadline: now + timeLimit, worker: peer, sequence: nextSequence)
         call.job = id
         nextSequence += 1
         calls[dispatchID] = call
@@ -414,6 +485,7 @@ extension BrokerCore {
         entry.record.finishedAt = wallNow
         entry.record.updatedAt = wallNow
         if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+        if let key = entry.record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
         let waiting = (jobWaiters.removeValue(forKey: id) ?? []).map(\.request)
         actions.append(.jobFinished(entry.record, result: result, notify: waiting))
     }
@@ -423,6 +495,8 @@ extension BrokerCore {
     /// Moves due scheduled jobs to their queues, answers expired waits, dispatches.
     mutating func jobTick(now: Int64, into actions: inout [BrokerAction]) {
         fireSchedules(into: &actions)
+        shedQueued(now: now, into: &actions)
+        sweepDeferred(now: now, into: &actions)
         if now >= nextExpiryAt {
             // Results past their time-to-live are deleted in the store, once a minute (the answer,
             // a count, needs no handling: no pending read is recorded for it).
@@ -436,7 +510,7 @@ extension BrokerCore {
             entry.record.state = .queued
             entry.record.updatedAt = wallNow
             jobs[first.id] = entry
-            jobQueues[entry.record.function, default: JobQueue()].push(first.id, priority: entry.record.priority)
+            pushQueued(entry.record)
             moved.append(.upsert(entry.record))
             actions.append(jobEvent(.queued, entry.record))
         }
@@ -489,10 +563,12 @@ extension BrokerCore {
             }
             jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
             spilledCount = max(0, spilledCount - 1)
+            spilledByFunction[function] = max(0, (spilledByFunction[function] ?? 0) - 1)
             makeReady(record.id)
         }
         if records.count < max(1, options.maxResidentJobs / 4) {
             spilled[function] = nil  // everything on disk has been read back
+            spilledByFunction[function] = nil
         } else {
             spilled[function] = highest
         }

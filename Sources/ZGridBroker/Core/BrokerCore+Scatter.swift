@@ -56,7 +56,7 @@ extension BrokerCore {
         scattersByClientKey[key] = scatterID
         clients[client, default: ClientRecord(lastSeen: now)].lastSeen = now
         clients[client]?.scatters += 1
-        let deadline = now + timeLimit(header)
+        let deadline = now + timeLimit(header, function: function)
         for (index, part) in parts.enumerated() {
             guard scatters[scatterID] != nil else { break }  // already over (a part failed at once)
             var partHeader = header

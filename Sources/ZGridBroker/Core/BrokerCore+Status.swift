@@ -56,6 +56,8 @@ extension BrokerStatistics {
             "jobs_accepted": jobsAccepted, "jobs_succeeded": jobsSucceeded, "jobs_retried": jobsRetried, "jobs_dead": jobsDead,
             "jobs_cancelled": jobsCancelled, "malformed_messages": malformedMessages, "protocol_violations": protocolViolations,
             "workers_joined": workersJoined, "workers_lost": workersLost, "progress_published": progressPublished,
+            "jobs_deferred": jobsDeferred, "jobs_swept": jobsSwept, "admission_refusals": admissionRefusals,
+            "jobs_superseded": jobsSuperseded,
             "progress_coalesced": progressCoalesced,
         ]
     }

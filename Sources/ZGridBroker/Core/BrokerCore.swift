@@ -29,7 +29,7 @@ public struct BrokerCore {
 
     // Background jobs.
     var jobs: [Int64: JobEntry] = [:]
-    var jobQueues: [String: JobQueue] = [:]
+    var jobQueues: [String: FunctionJobQueue] = [:]
     var scheduledJobs = Heap<ScheduledJob>()
     var nextJobID: Int64 = 1
     var nextStoreToken: UInt64 = 1
@@ -56,6 +56,19 @@ public struct BrokerCore {
     var random = CoreRandom(seed: 0x5EED)
     /// Progress reports held back by coalescing, by job, with when each job last had one published.
     var progress = ProgressCoalescer()
+    /// Drain rates of calls and of job attempts, by function, for admission's retry-after times.
+    var callRates: [String: RateMeter] = [:]
+    var jobRates: [String: RateMeter] = [:]
+    /// Jobs parked by load shedding, oldest first.
+    var deferredJobs: Deque<Int64> = []
+    /// Since when the broker has not been overloaded (nil while it is).
+    var calmSince: Int64?
+    /// The last overload check.
+    var overloadCheck: (at: Int64, value: Bool) = (-1, false)
+    /// Queued jobs waiting only on disk, by function.
+    var spilledByFunction: [String: Int] = [:]
+    /// The unfinished job holding each replace key.
+    var replaceJobs: [String: Int64] = [:]
     /// The monotonic time of the last event.
     var lastNow: Int64 = 0
     /// Wall-clock time in milliseconds since 1970, set by the shell before each event; job
@@ -100,6 +113,10 @@ public struct BrokerCore {
         if let first = deadlines.min { wake = min(wake, first.deadline) }
         if let jobs = nextJobWakeup(now: lastNow) { wake = min(wake, jobs) }
         if let progress = nextProgressFlush { wake = min(wake, progress) }
+        if let sweep = nextSweep(now: lastNow) { wake = min(wake, sweep) }
+        if options.shedding.enabled, jobQueues.values.contains(where: { !$0.sheddable.isEmpty }) {
+            wake = min(wake, lastNow + 50)  // load shedding watches for overload
+        }
         return wake
     }
 
@@ -138,10 +155,10 @@ public struct BrokerCore {
         case .cancel(let requestID):
             touchClient(peer, now: now)
             cancelCall(from: peer, requestID: requestID, into: &actions)
-        case .submit(let requestID, let function, let spec, let uniqueKey, let tags, let payload):
+        case .submit(let requestID, let function, let spec, let keys, let tags, let payload):
             touchClient(peer, now: now)
             submitJob(
-                from: peer, requestID: requestID, function: function, spec: spec, uniqueKey: uniqueKey, tags: tags, payload: payload,
+                from: peer, requestID: requestID, function: function, spec: spec, keys: keys, tags: tags, payload: payload,
                 now: now, into: &actions)
         case .job(let requestID, let verb, let jobID, let wait):
             touchClient(peer, now: now)
@@ -191,14 +208,17 @@ public struct BrokerCore {
             return
         }
         if let service, service.workers.isEmpty || !service.queue.isEmpty || bestWorker(in: service) == nil,
-            service.waitingCount >= options.maxQueuedPerFunction
+            let (message, retryAfter) = refusal(
+                function, queued: service.waitingCount, limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
+                meter: callRates[function], what: "calls")
         {
-            fail(
-                client, requestID, .busy, "queue for '\(function)' is full (\(service.waitingCount) calls)", payload: payload,
-                into: &actions)
+            statistics.callsFailed += 1
+            statistics.admissionRefusals += 1
+            actions.append(.release(payload))
+            actions.append(.refuse(client: client, requestID: requestID, message: message, retryAfterMilliseconds: retryAfter))
             return
         }
-        let deadline = now + timeLimit(header)
+        let deadline = now + timeLimit(header, function: function)
         var header = header
         header.shard = nil  // fields only the broker sets on REQUEST
         header.job = nil
@@ -245,8 +265,9 @@ public struct BrokerCore {
     }
 
     /// The time limit a header asks for, or the default.
-    func timeLimit(_ header: CallHeader) -> Int64 {
-        header.timeoutMilliseconds == 0 ? options.defaultTimeoutMilliseconds : Int64(header.timeoutMilliseconds)
+    func timeLimit(_ header: CallHeader, function: String) -> Int64 {
+        let asked = header.timeoutMilliseconds == 0 ? options.defaultTimeoutMilliseconds : Int64(header.timeoutMilliseconds)
+        return min(asked, policy(for: function).timeLimitMilliseconds ?? .max)
     }
 
     /// Gives `record` a dispatch id and a deadline, then sends it to the best worker of its service
@@ -267,7 +288,7 @@ public struct BrokerCore {
             services[record.service] = service
             dispatch(dispatchID, to: worker, now: now, into: &actions)
         } else {
-            service.queue.append(dispatchID)
+            service.queue.push(dispatchID, priority: Int(record.header.priority), since: now)
             services[record.service] = service
         }
         return dispatchID
@@ -333,6 +354,7 @@ public struct BrokerCore {
             return
         }
         forget(dispatchID, into: &actions)
+        recordCompletion(Self.functionName(of: call.service), job: call.job != nil)
         if let (scatterID, part) = call.scatter {
             recordPart(scatterID, part: part, outcome, into: &actions)
             return
@@ -389,7 +411,8 @@ public struct BrokerCore {
         call.header.attempt += 1
         calls[dispatchID] = call
         statistics.callsRetried += 1
-        services[call.service, default: ServiceRecord(noWorkersSince: now)].queue.prepend(dispatchID)
+        services[call.service, default: ServiceRecord(noWorkersSince: now)].queue.push(
+            dispatchID, priority: Int(call.header.priority), since: now, front: true)
         return true
     }
 
@@ -414,27 +437,36 @@ public struct BrokerCore {
             return
         }
         while workers[peer]?.hasCredit == true {
-            guard let (function, dispatchID) = oldestQueuedCall(for: worker.functions) else { break }
-            services[function]?.queue.removeFirst()
+            guard let (function, lane, dispatchID) = bestQueuedCall(for: worker.functions, now: now) else { break }
+            services[function]?.queue.removeHead(ofLane: lane)
             dispatch(dispatchID, to: peer, now: now, into: &actions)
         }
         if !jobQueues.isEmpty { dispatchJobs(to: peer, now: now, into: &actions) }
     }
 
-    /// The oldest live queued call among `functions`, skipping (and dropping) finished entries.
-    private mutating func oldestQueuedCall(for functions: [String]) -> (String, UInt64)? {
-        var best: (String, UInt64, UInt64)?
+    /// The queued call with the highest effective priority (priority plus aging) among
+    /// `functions`, ties to the one waiting longest, with its function and lane; finished entries
+    /// met on the way are dropped.
+    private mutating func bestQueuedCall(for functions: [String], now: Int64) -> (String, Int, UInt64)? {
+        var best: (function: String, lane: Int, id: UInt64, effective: Double, sequence: UInt64)?
         for function in functions {
-            while let head = services[function]?.queue.first {
-                if let call = calls[head], call.worker == nil {
-                    if best == nil || call.sequence < best!.2 { best = (function, head, call.sequence) }
+            let aging = agingMilliseconds(for: function)
+            while let head = services[function]?.queue.best(now: now, agingMilliseconds: aging) {
+                guard let call = calls[head.entry.id], call.worker == nil else {
+                    services[function]?.queue.removeHead(ofLane: head.lane)
+                    services[function]?.staleEntries -= 1
+                    continue
+                }
+                if let current = best,
+                    current.effective > head.effective || (current.effective == head.effective && current.sequence < call.sequence)
+                {
                     break
                 }
-                services[function]?.queue.removeFirst()
-                services[function]?.staleEntries -= 1
+                best = (function, head.lane, head.entry.id, head.effective, call.sequence)
+                break
             }
         }
-        return best.map { ($0.0, $0.1) }
+        return best.map { ($0.function, $0.lane, $0.id) }
     }
 
     mutating func dispatch(_ dispatchID: UInt64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
@@ -609,6 +641,7 @@ public struct BrokerCore {
 
     private mutating func tick(now: Int64, into actions: inout [BrokerAction]) {
         expireDeadlines(now: now, into: &actions)
+        updateRates(now: now)
         jobTick(now: now, into: &actions)
         flushProgress(now: now, into: &actions)
         guard now >= nextHeartbeatAt else { return }
@@ -641,9 +674,9 @@ public struct BrokerCore {
     private mutating func failCallsWithoutWorkers(now: Int64, into actions: inout [BrokerAction]) {
         for (function, service) in services where service.workers.isEmpty && !service.queue.isEmpty {
             guard let since = service.noWorkersSince, now - since >= options.unknownFunctionGraceMilliseconds else { continue }
-            services[function]!.queue.removeAll()
+            services[function]!.queue = WaitQueue()
             services[function]!.staleEntries = 0
-            for dispatchID in service.queue {
+            for dispatchID in service.queue.ids {
                 guard let call = calls[dispatchID], call.worker == nil else { continue }
                 failCall(dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
             }

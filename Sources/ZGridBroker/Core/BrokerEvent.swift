@@ -19,7 +19,7 @@ public enum CoreMessage: Sendable, Equatable {
     /// SCATTER from a client; `inputs` is the number of payload frames.
     case scatter(requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec, payload: PayloadHandle, inputs: Int)
     /// SUBMIT from a client, its payload copied out.
-    case submit(requestID: UInt64, function: String, spec: JobSpec, uniqueKey: String?, tags: [String], payload: [UInt8])
+    case submit(requestID: UInt64, function: String, spec: JobSpec, keys: JobKeys, tags: [String], payload: [UInt8])
     /// JOB from a client.
     case job(requestID: UInt64, verb: JobVerb, jobID: UInt64, waitMilliseconds: UInt32)
     /// JOBS from a client, its filter decoded.

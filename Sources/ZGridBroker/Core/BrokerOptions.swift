@@ -32,6 +32,14 @@ public struct BrokerOptions: Sendable, Equatable {
     /// The shortest time between two progress events of one job, in milliseconds: reports in
     /// between are coalesced (the latest wins).
     public var progressIntervalMilliseconds: Int64
+    /// The aging step of queued calls and jobs: a waiting item gains one priority level per this
+    /// many milliseconds, so an item of priority `p` is never passed by work that arrived more than
+    /// `(9 − p) × agingMilliseconds` after it.
+    public var agingMilliseconds: Int64
+    /// Per-function queue control, by function name.
+    public var functions: [String: FunctionPolicy]
+    /// Load shedding of sheddable low-priority jobs under overload.
+    public var shedding: SheddingPolicy
 
     /// Creates options; the defaults suit a local cluster.
     public init(
@@ -47,8 +55,14 @@ public struct BrokerOptions: Sendable, Equatable {
         schedules: [RecurringJob] = [],
         maxResidentJobs: Int = 100_000,
         maxInFlightPerClient: Int = 10_000,
-        progressIntervalMilliseconds: Int64 = 250
+        progressIntervalMilliseconds: Int64 = 250,
+        agingMilliseconds: Int64 = 1000,
+        functions: [String: FunctionPolicy] = [:],
+        shedding: SheddingPolicy = .init()
     ) {
+        self.shedding = shedding
+        self.agingMilliseconds = max(1, agingMilliseconds)
+        self.functions = functions
         self.progressIntervalMilliseconds = max(0, progressIntervalMilliseconds)
         self.maxInFlightPerClient = max(1, maxInFlightPerClient)
         self.heartbeat = heartbeat
@@ -62,5 +76,62 @@ public struct BrokerOptions: Sendable, Equatable {
         self.maxBackoffMilliseconds = maxBackoffMilliseconds
         self.schedules = schedules
         self.maxResidentJobs = max(100, maxResidentJobs)
+    }
+}
+
+/// Queue control for one function, from its `[[function]]` table; nil fields take the broker's defaults.
+public struct FunctionPolicy: Sendable, Equatable {
+    /// Admission: the most calls queued for the function; past it new ones are answered BUSY with
+    /// a retry-after time.
+    public var maxQueued: Int?
+    /// Admission: the longest expected queue wait (queued items over the recent drain rate), in
+    /// milliseconds; past it new ones are answered BUSY with a retry-after time.
+    public var maxQueueWaitMilliseconds: Int64?
+    /// The longest time limit a call or job attempt of the function gets, in milliseconds.
+    public var timeLimitMilliseconds: Int64?
+    /// The aging step: a waiting item gains one priority level per this many milliseconds.
+    public var agingMilliseconds: Int64?
+    /// Admission for jobs: the most jobs queued for the function (in memory and on disk).
+    public var maxQueuedJobs: Int?
+
+    /// Creates a policy.
+    public init(
+        maxQueued: Int? = nil, maxQueueWaitMilliseconds: Int64? = nil, timeLimitMilliseconds: Int64? = nil, agingMilliseconds: Int64? = nil,
+        maxQueuedJobs: Int? = nil
+    ) {
+        self.maxQueuedJobs = maxQueuedJobs
+        self.maxQueued = maxQueued
+        self.maxQueueWaitMilliseconds = maxQueueWaitMilliseconds
+        self.timeLimitMilliseconds = timeLimitMilliseconds
+        self.agingMilliseconds = agingMilliseconds
+    }
+}
+
+/// When the broker is overloaded and what load shedding parks then.
+public struct SheddingPolicy: Sendable, Equatable {
+    /// Whether load shedding is on.
+    public var enabled: Bool
+    /// Overloaded when this many calls are queued in all.
+    public var queuedCalls: Int
+    /// Overloaded when a queued call has waited this long, in milliseconds.
+    public var callWaitMilliseconds: Int64
+    /// Sheddable jobs of this priority or lower are parked as deferred under overload.
+    public var maxPriority: Int
+    /// How long the broker must be calm before the sweep queues deferred jobs again, in milliseconds.
+    public var calmMilliseconds: Int64
+    /// The most deferred jobs the sweep queues again per tick.
+    public var sweepBatch: Int
+
+    /// Creates a policy; the defaults suit a local cluster.
+    public init(
+        enabled: Bool = true, queuedCalls: Int = 64, callWaitMilliseconds: Int64 = 250, maxPriority: Int = 3,
+        calmMilliseconds: Int64 = 2000, sweepBatch: Int = 500
+    ) {
+        self.enabled = enabled
+        self.queuedCalls = max(1, queuedCalls)
+        self.callWaitMilliseconds = max(1, callWaitMilliseconds)
+        self.maxPriority = min(9, max(0, maxPriority))
+        self.calmMilliseconds = max(0, calmMilliseconds)
+        self.sweepBatch = max(1, sweepBatch)
     }
 }

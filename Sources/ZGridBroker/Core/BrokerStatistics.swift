@@ -24,6 +24,14 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var callsCancelled = 0
     /// Malformed messages dropped.
     public var malformedMessages = 0
+    /// Jobs parked as deferred by load shedding.
+    public var jobsDeferred = 0
+    /// Deferred jobs queued again by the sweep.
+    public var jobsSwept = 0
+    /// Calls and jobs refused BUSY by admission control (with a retry-after time).
+    public var admissionRefusals = 0
+    /// Queued jobs cancelled because a later job had the same replace key.
+    public var jobsSuperseded = 0
     /// Progress events published.
     public var progressPublished = 0
     /// Progress reports replaced by a later one before being published.

@@ -12,30 +12,6 @@ struct JobEntry {
     var dispatchID: UInt64?
 }
 
-/// Queued jobs of one function, by priority (9 first), oldest first within a priority.
-struct JobQueue {
-    private var lanes: [Deque<Int64>] = Array(repeating: [], count: 10)
-
-    /// Adds a job at the back of its priority's lane (or the front, for a job put back).
-    mutating func push(_ id: Int64, priority: Int, front: Bool = false) {
-        let lane = min(9, max(0, priority))
-        if front { lanes[lane].prepend(id) } else { lanes[lane].append(id) }
-    }
-
-    /// The first job, highest priority first, for which `isLive` holds; dead entries are dropped.
-    mutating func popFirst(where isLive: (Int64) -> Bool) -> Int64? {
-        for lane in stride(from: 9, through: 0, by: -1) {
-            while let id = lanes[lane].popFirst() {
-                if isLive(id) { return id }
-            }
-        }
-        return nil
-    }
-
-    /// Whether any entry (live or not) is left.
-    var isEmpty: Bool { lanes.allSatisfy(\.isEmpty) }
-}
-
 /// A job waiting for its run-at time.
 struct ScheduledJob: Comparable {
     let runAt: Int64

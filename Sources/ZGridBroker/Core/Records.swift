@@ -26,8 +26,8 @@ struct WorkerRecord {
 struct ServiceRecord {
     /// Workers serving the function that are not draining.
     var workers: [PeerID] = []
-    /// Calls waiting for a worker, oldest first (entries of finished calls are skipped lazily).
-    var queue: Deque<UInt64> = []
+    /// Calls waiting for a worker, by priority with aging (entries of finished calls are skipped lazily).
+    var queue = WaitQueue<UInt64>()
     /// How many entries of `queue` belong to calls that are gone (cancelled, expired, client lost).
     var staleEntries = 0
     /// How many calls really wait in `queue`.

@@ -283,11 +283,11 @@ struct BrokerLoop {
         case .reply(let dispatchID, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
             return .reply(dispatchID: dispatchID, payload: handle)
-        case .submit(let requestID, let function, let spec, let uniqueKey, let tags, let payloadStart):
+        case .submit(let requestID, let function, let spec, let keys, let tags, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
             let (buffer, range) = store.payload(handle)
             let bytes = range.count == 1 ? buffer.bytes(range.lowerBound) : range.flatMap { buffer.bytes($0) }
-            return .submit(requestID: requestID, function: function, spec: spec, uniqueKey: uniqueKey, tags: tags, payload: bytes)
+            return .submit(requestID: requestID, function: function, spec: spec, keys: keys, tags: tags, payload: bytes)
         case .job(let requestID, let verb, let jobID, let wait):
             return .job(requestID: requestID, verb: verb, jobID: jobID, waitMilliseconds: wait)
         case .jobs(let requestID, let verb, _):
@@ -372,6 +372,11 @@ struct BrokerLoop {
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
                     extra: [code.encoded, Array(message.utf8)])
+            case .refuse(let client, let requestID, let message, let retryAfter):
+                observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
+                    extra: [ErrorCode.busy.encoded, Array(message.utf8), .bigEndian(UInt32(clamping: retryAfter))])
             case .cancel(let worker, let dispatchID):
                 try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.cancel.rawValue, id: dispatchID)
             case .heartbeatWorker(let worker):

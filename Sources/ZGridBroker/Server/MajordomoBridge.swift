@@ -100,7 +100,7 @@ struct MajordomoBridge {
             try socket.sendMajordomo(
                 to: client, [Majordomo.clientTag, Array(request.service.utf8)], body: PayloadFrames(buffer, range, consume: true))
             store.release(payload)
-        case .fail(let client, let requestID, _, _):
+        case .fail(let client, let requestID, _, _), .refuse(let client, let requestID, _, _):
             guard close(requestID, of: client) != nil else { return false }
             observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
         case .heartbeatClient(let client):

@@ -48,7 +48,23 @@ extension BrokerConfiguration {
                         priority: schedule.priority, maxAttempts: schedule.maxAttempts,
                         catchUpMilliseconds: Int64(schedule.catchUpSeconds) * 1000)
                 },
-                progressIntervalMilliseconds: Int64(config.events.progressIntervalMs)),
+                progressIntervalMilliseconds: Int64(config.events.progressIntervalMs),
+                agingMilliseconds: Int64(settings.agingMs),
+                functions: Dictionary(
+                    uniqueKeysWithValues: config.functions.map { function in
+                        (
+                            function.name,
+                            FunctionPolicy(
+                                maxQueued: function.maxQueued, maxQueueWaitMilliseconds: function.maxQueueWaitMs.map(Int64.init),
+                                timeLimitMilliseconds: function.timeLimitMs.map(Int64.init),
+                                agingMilliseconds: function.agingMs.map(Int64.init),
+                                maxQueuedJobs: function.maxQueuedJobs)
+                        )
+                    }),
+                shedding: SheddingPolicy(
+                    enabled: config.shedding.enabled, queuedCalls: config.shedding.queuedCalls,
+                    callWaitMilliseconds: Int64(config.shedding.callWaitMs), maxPriority: config.shedding.maxPriority,
+                    calmMilliseconds: Int64(config.shedding.calmMs), sweepBatch: config.shedding.sweepBatch)),
             maxMessageBytes: settings.maxMessageBytes,
             maxFrames: settings.maxFrames,
             jobStorePath: store.isEmpty ? nil : store,

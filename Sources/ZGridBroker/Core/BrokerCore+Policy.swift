@@ -1,0 +1,184 @@
+import DequeModule
+import ZGridJobStore
+import ZGridProtocol
+
+/// Queue control: per-function policies, admission with retry-after times computed from drain
+/// rates, and load shedding of sheddable low-priority jobs with a sweep that queues them again.
+extension BrokerCore {
+    /// The policy of `function` (a service key such as `f#3` uses its function's).
+    func policy(for function: String) -> FunctionPolicy {
+        options.functions[Self.functionName(of: function)] ?? FunctionPolicy()
+    }
+
+    /// The aging step of `function`.
+    func agingMilliseconds(for function: String) -> Int64 {
+        policy(for: function).agingMilliseconds ?? options.agingMilliseconds
+    }
+
+    /// The function of a service key: `f`, `f#shard` and `f@peer` all belong to `f`.
+    static func functionName(of service: String) -> String {
+        guard let end = service.firstIndex(where: { $0 == "#" || $0 == "@" }) else { return service }
+        return String(service[..<end])
+    }
+
+    // MARK: Admission
+
+    /// Why a new item for `function` must wait, and for how long, when `queued` items already wait
+    /// and they drain at `meter`'s rate; nil when it may queue.
+    func refusal(
+        _ function: String, queued: Int, limit: Int?, meter: RateMeter?, what: String
+    ) -> (message: String, retryAfter: Int64)? {
+        let policy = policy(for: function)
+        let perSecond = meter?.perSecond ?? 0
+        if let limit, queued >= limit {
+            let excess = Double(queued - limit + 1)
+            return ("\(queued) \(what) queued for '\(function)', the most allowed is \(limit)", Self.retryAfter(excess / perSecond * 1000))
+        }
+        if let maxWait = policy.maxQueueWaitMilliseconds, perSecond > 0 {
+            let expected = Double(queued + 1) / perSecond * 1000
+            if expected > Double(maxWait) {
+                return (
+                    "'\(function)' would wait about \(Int(expected)) ms in the queue, the most allowed is \(maxWait) ms",
+                    Self.retryAfter(expected - Double(maxWait))
+                )
+            }
+        }
+        return nil
+    }
+
+    /// A retry-after time in milliseconds: 50 ms to 60 s, 1 s when nothing drains.
+    static func retryAfter(_ milliseconds: Double) -> Int64 {
+        guard milliseconds.isFinite else { return 1000 }
+        return Int64(min(60_000, max(50, milliseconds.rounded(.up))))
+    }
+
+    /// Queued calls of `function`, counting its shards' and workers' own queues.
+    func queuedCalls(of function: String) -> Int {
+        services[function]?.waitingCount ?? 0
+    }
+
+    /// Queued jobs of `function`, in memory and on disk.
+    func queuedJobs(of function: String) -> Int {
+        (jobQueues[function]?.count ?? 0) + (spilledByFunction[function] ?? 0)
+    }
+
+    /// Counts a call or job attempt of `function` that ended, for drain rates.
+    mutating func recordCompletion(_ function: String, job: Bool) {
+        if job {
+            jobRates[function, default: RateMeter()].count += 1
+        } else {
+            callRates[function, default: RateMeter()].count += 1
+        }
+    }
+
+    /// Brings drain rates up to date (about once a second).
+    mutating func updateRates(now: Int64) {
+        for function in callRates.keys { callRates[function]!.update(now: now) }
+        for function in jobRates.keys { jobRates[function]!.update(now: now) }
+    }
+
+    // MARK: Load shedding
+
+    /// Whether interactive calls are backing up: at least `queuedCalls` calls queued in all, or
+    /// one waiting `callWaitMilliseconds` or more. Checked at most once per millisecond.
+    mutating func isOverloaded(now: Int64) -> Bool {
+        guard options.shedding.enabled else { return false }
+        if overloadCheck.at == now { return overloadCheck.value }
+        var queued = 0
+        var overloaded = false
+        for (function, service) in services where service.waitingCount > 0 {
+            queued += service.waitingCount
+            if let head = service.queue.best(now: now, agingMilliseconds: agingMilliseconds(for: function)),
+                now - head.entry.since >= options.shedding.callWaitMilliseconds, calls[head.entry.id]?.worker == nil
+            {
+                overloaded = true
+                break
+            }
+        }
+        overloaded = overloaded || queued >= options.shedding.queuedCalls
+        overloadCheck = (now, overloaded)
+        if overloaded { calmSince = nil } else if calmSince == nil { calmSince = now }
+        return overloaded
+    }
+
+    /// Whether load shedding parks `record` instead of dispatching it now.
+    mutating func shouldDefer(_ record: JobRecord, now: Int64) -> Bool {
+        record.sheddable && record.priority <= options.shedding.maxPriority && isOverloaded(now: now)
+    }
+
+    /// Parks a queued job as deferred (persisted, with an event) until the load falls.
+    mutating func deferJob(_ id: Int64, into actions: inout [BrokerAction]) {
+        guard var entry = jobs[id] else { return }
+        entry.record.state = .deferred
+        entry.record.updatedAt = wallNow
+        jobs[id] = entry
+        deferredJobs.append(id)
+        statistics.jobsDeferred += 1
+        actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+        actions.append(jobEvent(.deferred, entry.record, message: "the broker is overloaded: parked until the load falls"))
+    }
+
+    /// Under overload, parks up to `sweepBatch` queued sheddable low-priority jobs as deferred.
+    mutating func shedQueued(now: Int64, into actions: inout [BrokerAction]) {
+        guard options.shedding.enabled, jobQueues.values.contains(where: { !$0.sheddable.isEmpty }), isOverloaded(now: now) else { return }
+        var parked = 0
+        for function in jobQueues.keys.sorted() where parked < options.shedding.sweepBatch {
+            while parked < options.shedding.sweepBatch,
+                let id = jobQueues[function]?.sheddable.popLowest(upTo: options.shedding.maxPriority)
+            {
+                guard let entry = jobs[id], entry.durable, entry.record.state == .queued, entry.dispatchID == nil else { continue }
+                deferJob(id, into: &actions)
+                parked += 1
+            }
+            if jobQueues[function]?.isEmpty == true { jobQueues[function] = nil }
+        }
+    }
+
+    /// The sweep: once the broker has been calm for `calmMilliseconds`, queues deferred jobs again,
+    /// up to `sweepBatch` per tick.
+    mutating func sweepDeferred(now: Int64, into actions: inout [BrokerAction]) {
+        guard !deferredJobs.isEmpty, !isOverloaded(now: now), let calmSince, now - calmSince >= options.shedding.calmMilliseconds
+        else { return }
+        var moved: [StoreWrite] = []
+        while moved.count < options.shedding.sweepBatch, let id = deferredJobs.popFirst() {
+            guard var entry = jobs[id], entry.record.state == .deferred else { continue }
+            entry.record.state = .queued
+            entry.record.updatedAt = wallNow
+            jobs[id] = entry
+            pushQueued(entry.record)
+            moved.append(.upsert(entry.record))
+            statistics.jobsSwept += 1
+            actions.append(jobEvent(.queued, entry.record, message: "queued again: the load fell"))
+        }
+        if !moved.isEmpty { actions.append(.storeWrite(moved, token: takeToken())) }
+    }
+
+    /// When the sweep next wants a tick, if deferred jobs wait.
+    func nextSweep(now: Int64) -> Int64? {
+        guard !deferredJobs.isEmpty else { return nil }
+        return max(now + 10, (calmSince ?? now) + options.shedding.calmMilliseconds)
+    }
+}
+
+/// Completions per second of one function, smoothed.
+struct RateMeter {
+    /// Completions since the last update.
+    var count = 0
+    /// The smoothed rate.
+    private(set) var perSecond: Double = 0
+    private var since: Int64?
+
+    /// Folds the completions since the last update into the rate.
+    mutating func update(now: Int64) {
+        guard let since else {
+            self.since = now
+            return
+        }
+        let elapsed = now - since
+        guard elapsed >= 500 else { return }
+        let current = Double(count) * 1000 / Double(elapsed)
+        perSecond = perSecond == 0 ? current : 0.5 * perSecond + 0.5 * current
+        count = 0
+        self.since = now
+    }
+}

@@ -1,0 +1,135 @@
+import DequeModule
+
+/// Items waiting for a worker: ten priority lanes (9 first) with aging, and within a lane
+/// round-robin between fairness keys, oldest first within a key.
+///
+/// **Aging.** An item's effective priority is its priority plus the time it has waited divided by
+/// the aging step, so an item of priority `p` is never passed by work that arrived more than
+/// `(9 − p) × aging` after it: low-priority work is delayed, never starved.
+///
+/// **Fairness.** Within a lane, keys take turns: a key with a million items waiting delays another
+/// key's single item by at most one turn of each other key.
+///
+/// Entries are removed lazily: the owner decides whether the item at the head still waits (see
+/// ``popBest(now:agingMilliseconds:isLive:)``) and counts entries that went stale.
+struct WaitQueue<ID: Hashable> {
+    /// One waiting item.
+    struct Entry {
+        let id: ID
+        /// When it started waiting (monotonic ms).
+        let since: Int64
+    }
+
+    private struct Lane {
+        var byKey: [String: Deque<Entry>] = [:]
+        /// Keys with items, in turn order.
+        var turns: Deque<String> = []
+
+        var head: Entry? { turns.first.flatMap { byKey[$0]?.first } }
+
+        mutating func push(_ entry: Entry, key: String, front: Bool) {
+            if byKey[key] == nil {
+                byKey[key] = [entry]
+                if front { turns.prepend(key) } else { turns.append(key) }
+            } else if front {
+                byKey[key]!.prepend(entry)
+            } else {
+                byKey[key]!.append(entry)
+            }
+        }
+
+        /// Removes the head; its key goes to the back of the turns when it has more.
+        mutating func popHead() -> Entry? {
+            guard let key = turns.popFirst(), let entry = byKey[key]?.popFirst() else { return nil }
+            if byKey[key]!.isEmpty {
+                byKey[key] = nil
+            } else {
+                turns.append(key)
+            }
+            return entry
+        }
+    }
+
+    private var lanes = Array(repeating: Lane(), count: 10)
+    /// Entries held, live or stale.
+    private(set) var count = 0
+
+    /// Whether no entry is held.
+    var isEmpty: Bool { count == 0 }
+
+    /// Adds an item at the back of its key's queue in its priority's lane (at the front for an
+    /// item put back, such as a retried call).
+    mutating func push(_ id: ID, priority: Int, key: String = "", since: Int64, front: Bool = false) {
+        lanes[min(9, max(0, priority))].push(Entry(id: id, since: since), key: key, front: front)
+        count += 1
+    }
+
+    /// The head with the highest effective priority (ties: the one waiting longest), with that
+    /// priority; nil when empty.
+    func best(now: Int64, agingMilliseconds: Int64) -> (entry: Entry, lane: Int, effective: Double)? {
+        var best: (entry: Entry, lane: Int, effective: Double)?
+        let step = Double(max(1, agingMilliseconds))
+        for lane in stride(from: 9, through: 0, by: -1) {
+            guard let head = lanes[lane].head else { continue }
+            let effective = Double(lane) + Double(max(0, now - head.since)) / step
+            if let current = best, current.effective > effective || (current.effective == effective && current.entry.since <= head.since) {
+                continue
+            }
+            best = (head, lane, effective)
+        }
+        return best
+    }
+
+    /// Removes and returns the best live item; stale heads met on the way are dropped and reported
+    /// through `dropped`.
+    mutating func popBest(now: Int64, agingMilliseconds: Int64, isLive: (ID) -> Bool, dropped: (ID) -> Void = { _ in }) -> ID? {
+        while let (entry, lane, _) = best(now: now, agingMilliseconds: agingMilliseconds) {
+            _ = lanes[lane].popHead()
+            count -= 1
+            if isLive(entry.id) { return entry.id }
+            dropped(entry.id)
+        }
+        return nil
+    }
+
+    /// Removes and returns the head of the lowest non-empty lane up to `maxPriority`.
+    mutating func popLowest(upTo maxPriority: Int) -> ID? {
+        for lane in 0...min(9, max(0, maxPriority)) {
+            if let entry = lanes[lane].popHead() {
+                count -= 1
+                return entry.id
+            }
+        }
+        return nil
+    }
+
+    /// Drops the head of `lane` (after ``best(now:agingMilliseconds:)`` named it).
+    mutating func removeHead(ofLane lane: Int) {
+        if lanes[lane].popHead() != nil { count -= 1 }
+    }
+
+    /// Keeps only the entries for which `keep` holds, in their order.
+    mutating func removeAll(where remove: (ID) -> Bool) {
+        for index in lanes.indices {
+            var lane = Lane()
+            for key in lanes[index].turns {
+                for entry in lanes[index].byKey[key] ?? [] where !remove(entry.id) {
+                    lane.push(entry, key: key, front: false)
+                }
+            }
+            lanes[index] = lane
+        }
+        count = lanes.reduce(0) { total, lane in total + lane.byKey.values.reduce(0) { $0 + $1.count } }
+    }
+
+    /// Every entry's id, highest lane first (for failing or counting them all).
+    var ids: [ID] {
+        lanes.reversed().flatMap { lane in lane.turns.flatMap { lane.byKey[$0]?.map(\.id) ?? [] } }
+    }
+
+    /// How many entries each priority holds.
+    var countsByPriority: [Int] { lanes.map { $0.byKey.values.reduce(0) { $0 + $1.count } } }
+
+    /// How many entries `key` holds in all lanes.
+    func count(ofKey key: String) -> Int { lanes.reduce(0) { $0 + ($1.byKey[key]?.count ?? 0) } }
+}
