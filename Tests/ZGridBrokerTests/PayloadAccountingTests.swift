@@ -230,6 +230,8 @@ struct Simulation {
             check(registered[worker] != nil, "heartbeat to unregistered worker \(worker)")
         case .heartbeatClient:
             break
+        case .requestBatch:
+            check(false, "a batch without batch-capable workers")
         case .publish(let event):
             seen["event " + event.kind, default: 0] += 1
         case .refuse(let client, let requestID, _, let retryAfter):

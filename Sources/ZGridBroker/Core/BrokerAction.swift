@@ -10,6 +10,9 @@ public enum BrokerAction: Sendable, Equatable {
     case requestPart(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: PayloadHandle, frame: Int)
     /// Send REQUEST to a worker for one attempt of a background job.
     case requestJob(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: [UInt8])
+    /// Send a batch REQUEST to a worker: the items frame, then one payload frame per job.
+    case requestBatch(
+        worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, items: [BatchItems.Item], payloads: [[UInt8]])
     /// Hand writes to the job store; `token` comes back in ``BrokerEvent/storeCommitted(tokens:)``.
     case storeWrite([StoreWrite], token: UInt64)
     /// Ask the job store; the answer comes back in ``BrokerEvent/storeRead(token:_:)``.

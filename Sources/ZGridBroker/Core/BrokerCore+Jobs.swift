@@ -302,6 +302,7 @@ extension BrokerCore {
     /// Gives queued jobs to workers with free job slots, for every function with queued jobs.
     mutating func dispatchReadyJobs(now: Int64, into actions: inout [BrokerAction]) {
         requestPages(into: &actions)
+        for function in batchGroups.keys.sorted() { dispatchBatches(of: function, now: now, into: &actions) }
         for function in jobQueues.keys.sorted() {
             while let peer = bestJobWorker(for: function), let id = nextQueuedJob(for: function, now: now, into: &actions) {
                 dispatchJob(id, to: peer, now: now, into: &actions)
@@ -312,6 +313,9 @@ extension BrokerCore {
     /// Gives `peer` queued jobs of its functions while it has free job slots.
     mutating func dispatchJobs(to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer], !worker.draining else { return }
+        for function in worker.functions where batchGroups[function] != nil {
+            dispatchBatches(of: function, to: peer, now: now, into: &actions)
+        }
         for function in worker.functions where jobQueues[function] != nil {
             while let current = workers[peer], current.hasCredit, current.jobsInFlight < jobSlots(of: current),
                 let id = nextQueuedJob(for: function, now: now, into: &actions)
@@ -346,7 +350,9 @@ extension BrokerCore {
     /// Puts a queued job in its function's wait queue, under its priority and fairness key.
     mutating func pushQueued(_ record: JobRecord) {
         let key = record.fairnessKey ?? ""
-        if record.sheddable && record.priority <= options.shedding.maxPriority {
+        if waitsInBatch(record) {
+            pushBatched(record)
+        } else if record.sheddable && record.priority <= options.shedding.maxPriority {
             jobQueues[record.function, default: FunctionJobQueue()].sheddable.push(
                 record.id, priority: record.priority, key: key, since: lastNow)
         } else {
@@ -384,7 +390,7 @@ extension BrokerCore {
     }
 
     /// The least loaded worker of `function` with a free job slot.
-    private func bestJobWorker(for function: String) -> PeerID? {
+    func bestJobWorker(for function: String) -> PeerID? {
         var best: (PeerID, WorkerRecord)?
         for peer in services[function]?.workers ?? [] {
             guard let candidate = workers[peer], candidate.hasCredit, candidate.jobsInFlight < jobSlots(of: candidate) else { continue }
@@ -398,7 +404,7 @@ extension BrokerCore {
         return best?.0
     }
 
-    private mutating func dispatchJob(_ id: Int64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
+    mutating func dispatchJob(_ id: Int64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else { return }
         entry.record.state = .running
         entry.record.attempts += 1
@@ -447,6 +453,8 @@ extension BrokerCore {
         case .reply(let payload):
             statistics.jobsSucceeded += 1
             finishJob(id, state: .succeeded, error: nil, result: payload, into: &actions)
+        case .batch:
+            jobAttemptEnded(id, .failure(.malformed, "a batch reply to a single job"), into: &actions)
         case .failure(let code, let text):
             let error = "\(code): \(text)"
             if entry.record.attempts < entry.record.maxAttempts {
@@ -474,6 +482,17 @@ extension BrokerCore {
     }
 
     /// Moves a job to a final state, hands it to the store and answers everyone waiting on it.
+    /// A job of a batch succeeded with `result`.
+    mutating func jobSucceeded(_ id: Int64, result: [UInt8], into actions: inout [BrokerAction]) {
+        guard var entry = jobs[id] else { return }
+        entry.dispatchID = nil
+        entry.record.result = result
+        jobs[id] = entry
+        progress.forget(id)
+        statistics.jobsSucceeded += 1
+        finishJob(id, state: .succeeded, error: nil, result: nil, into: &actions)
+    }
+
     private mutating func finishJob(
         _ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]
     ) {
@@ -525,7 +544,7 @@ extension BrokerCore {
             actions.append(
                 .jobReply(client: waiter.request.client, requestID: waiter.request.requestID, answer: JobAnswer(jobs: [entry.record.info])))
         }
-        if !moved.isEmpty || !jobQueues.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
+        if !moved.isEmpty || !jobQueues.isEmpty || !batchGroups.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
     }
 
     /// When the job side next needs a tick, in monotonic milliseconds, given `now`.
@@ -533,6 +552,7 @@ extension BrokerCore {
         var wake: Int64?
         if let first = scheduledJobs.min { wake = now + max(0, first.runAt - wallNow) }
         if let first = waiterDeadlines.min { wake = min(wake ?? first.deadline, first.deadline) }
+        if let due = nextBatchDue { wake = min(wake ?? due, max(due, now)) }
         return wake
     }
 

@@ -97,6 +97,13 @@ extension BrokerCore {
             scatter.failed += 1
             statistics.callsFailed += 1
             actions.append(.part(client: scatter.client, requestID: scatter.requestID, index: part, outcome: .failure(code, text)))
+        case .batch:
+            scatter.failed += 1
+            statistics.callsFailed += 1
+            actions.append(
+                .part(
+                    client: scatter.client, requestID: scatter.requestID, index: part,
+                    outcome: .failure(.internal, "a batch reply to a part")))
         }
         scatters[scatterID] = scatter
         if scatter.isOver { closeScatter(scatterID, answer: true, into: &actions) }

@@ -57,7 +57,7 @@ extension BrokerStatistics {
             "jobs_cancelled": jobsCancelled, "malformed_messages": malformedMessages, "protocol_violations": protocolViolations,
             "workers_joined": workersJoined, "workers_lost": workersLost, "progress_published": progressPublished,
             "jobs_deferred": jobsDeferred, "jobs_swept": jobsSwept, "admission_refusals": admissionRefusals,
-            "jobs_superseded": jobsSuperseded,
+            "jobs_superseded": jobsSuperseded, "batches_dispatched": batchesDispatched,
             "progress_coalesced": progressCoalesced,
         ]
     }

@@ -69,6 +69,10 @@ public struct BrokerCore {
     var spilledByFunction: [String: Int] = [:]
     /// The unfinished job holding each replace key.
     var replaceJobs: [String: Int64] = [:]
+    /// How the latest worker declaring each batch-capable function takes batches.
+    var batchSpecs: [String: BatchSpec] = [:]
+    /// Queued jobs of batch-capable functions, by function and batch key.
+    var batchGroups: [String: [String: BatchGroup]] = [:]
     /// The monotonic time of the last event.
     var lastNow: Int64 = 0
     /// Wall-clock time in milliseconds since 1970, set by the shell before each event; job
@@ -177,6 +181,9 @@ public struct BrokerCore {
                 return
             }
             completeCall(dispatchID, on: peer, outcome: .reply(payload), now: now, into: &actions)
+        case .batchReply(let dispatchID, let results):
+            guard touchWorker(peer, now: now, into: &actions) else { return }
+            completeCall(dispatchID, on: peer, outcome: .batch(results), now: now, into: &actions)
         case .failure(let dispatchID, let code, let text):
             guard touchWorker(peer, now: now, into: &actions) else { return }
             completeCall(dispatchID, on: peer, outcome: .failure(code, text), now: now, into: &actions)
@@ -363,12 +370,18 @@ public struct BrokerCore {
             jobAttemptEnded(job, outcome, into: &actions)
             return
         }
+        if let batch = call.batch {
+            batchEnded(batch, outcome, into: &actions)
+            return
+        }
         switch outcome {
         case .reply(let payload):
             statistics.callsSucceeded += 1
             actions.append(.reply(client: call.client, requestID: call.requestID, payload: payload))
         case .failure(let code, let text):
             fail(call.client, call.requestID, code, text, payload: nil, into: &actions)
+        case .batch:
+            fail(call.client, call.requestID, .internal, "a batch reply to a call that was no batch", payload: nil, into: &actions)
         }
     }
 
@@ -441,7 +454,7 @@ public struct BrokerCore {
             services[function]?.queue.removeHead(ofLane: lane)
             dispatch(dispatchID, to: peer, now: now, into: &actions)
         }
-        if !jobQueues.isEmpty { dispatchJobs(to: peer, now: now, into: &actions) }
+        if !jobQueues.isEmpty || !batchGroups.isEmpty { dispatchJobs(to: peer, now: now, into: &actions) }
     }
 
     /// The queued call with the highest effective priority (priority plus aging) among
@@ -537,6 +550,11 @@ public struct BrokerCore {
             }
         }
         workers[peer] = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now)
+        for descriptor in functions {
+            guard let batch = descriptor.batch else { continue }
+            workers[peer]!.batchFunctions.insert(descriptor.name)
+            batchSpecs[descriptor.name] = batch
+        }
         statistics.workersJoined += 1
         for key in keys {
             services[key, default: ServiceRecord()].workers.append(peer)

@@ -28,6 +28,8 @@ public enum CoreMessage: Sendable, Equatable {
     case ready(concurrency: Int, functions: [ServiceDescriptor])
     /// REPLY from a worker.
     case reply(dispatchID: UInt64, payload: PayloadHandle)
+    /// REPLY from a worker to a batch: one result per job, decoded by the shell.
+    case batchReply(dispatchID: UInt64, results: [BatchResult])
     /// ERROR from a worker.
     case failure(dispatchID: UInt64, code: ErrorCode, message: String)
     /// HEARTBEAT from a worker.

@@ -24,6 +24,8 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var callsCancelled = 0
     /// Malformed messages dropped.
     public var malformedMessages = 0
+    /// Batch REQUESTs sent (each runs several jobs).
+    public var batchesDispatched = 0
     /// Jobs parked as deferred by load shedding.
     public var jobsDeferred = 0
     /// Deferred jobs queued again by the sweep.

@@ -18,6 +18,8 @@ struct WorkerRecord {
     var draining = false
     /// Drained by an operator: no new work, but kept (heartbeating) until it leaves.
     var heldByOperator = false
+    /// Functions this worker takes batches of.
+    var batchFunctions: Set<String> = []
 
     var hasCredit: Bool { !draining && inFlight.count < capacity }
 }
@@ -55,6 +57,8 @@ struct CallRecord {
     var retryable: Bool = false
     /// The background job this call is an attempt of.
     var job: Int64? = nil
+    /// The background jobs this call runs as one batch, in item order.
+    var batch: [Int64]? = nil
     let deadline: Int64
     /// The worker running the call, nil while queued.
     var worker: PeerID?
@@ -62,7 +66,7 @@ struct CallRecord {
     let sequence: UInt64
 
     /// Whether the call releases its payload when it ends (a scatter part does not: the scatter does).
-    var ownsPayload: Bool { scatter == nil && job == nil }
+    var ownsPayload: Bool { scatter == nil && job == nil && batch == nil }
 }
 
 /// One scatter: its parts are calls; it answers the client part by part, then DONE.
@@ -88,6 +92,8 @@ struct ScatterRecord {
 enum CallOutcome {
     case reply(PayloadHandle)
     case failure(ErrorCode, String)
+    /// The per-job results of a batch.
+    case batch([BatchResult])
 }
 
 /// A client identity and one of its request ids.

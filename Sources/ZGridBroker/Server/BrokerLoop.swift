@@ -280,6 +280,17 @@ struct BrokerLoop {
         case .call(let requestID, let function, let header, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
             return .call(requestID: requestID, function: function, header: header, payload: handle)
+        case .reply(let dispatchID, let payloadStart) where core.isBatchDispatch(dispatchID):
+            // One result frame per job: copied out here, since each job keeps its own result.
+            var results: [BatchResult] = []
+            for index in payloadStart..<frames {
+                guard let result = store.payload(handle).0.withBytes(index, { BatchResult(decoding: $0) }) else {
+                    return .failure(
+                        dispatchID: dispatchID, code: .malformed, message: "batch result frame \(index - payloadStart) is malformed")
+                }
+                results.append(result)
+            }
+            return .batchReply(dispatchID: dispatchID, results: results)
         case .reply(let dispatchID, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
             return .reply(dispatchID: dispatchID, payload: handle)
@@ -339,6 +350,10 @@ struct BrokerLoop {
                 try socket.sendProtocolMessage(
                     to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
                     function: function, header: header, extra: [payload])
+            case .requestBatch(let worker, let dispatchID, let function, let header, let items, let payloads):
+                try socket.sendProtocolMessage(
+                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
+                    function: function, header: header, extra: [BatchItems.encode(items)] + payloads)
             case .storeWrite(let writes, let token):
                 jobStore?.store.write(writes, token: token)
             case .storeRead(let query, let token):
