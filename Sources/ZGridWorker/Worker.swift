@@ -21,7 +21,12 @@ public final class Worker: Sendable {
     public let heartbeat: HeartbeatSettings
     /// How long a graceful stop waits for running handlers, in milliseconds.
     public let drainTimeoutMilliseconds: Int64
+    /// How long a handler may keep running after it was cancelled (at its time limit, or on the
+    /// broker's CANCEL) before it counts as stuck, in milliseconds. A stuck handler keeps its slot;
+    /// when every slot is held by a stuck handler, ``run()`` throws ``WorkerError/allSlotsStuck(_:)``.
+    public let stuckGraceMilliseconds: Int64
     private let logger: Logger
+    private let gauges = WorkerGauges()
     private let sharedContext: Context?
     private let security: PeerSecurity?
     private let handlers = Mutex<[String: Registration]>([:])
@@ -41,8 +46,8 @@ public final class Worker: Sendable {
     /// Pass the broker's `context` to reach it over `inproc://`.
     public init(
         broker: String, concurrency: Int = 8, heartbeat: HeartbeatSettings = .init(),
-        drainTimeoutMilliseconds: Int64 = 30_000, context: Context? = nil, security: PeerSecurity? = nil,
-        logger: Logger = Logger(label: "zgrid.worker")
+        drainTimeoutMilliseconds: Int64 = 30_000, stuckGraceMilliseconds: Int64 = 5_000, context: Context? = nil,
+        security: PeerSecurity? = nil, logger: Logger = Logger(label: "zgrid.worker")
     ) {
         self.sharedContext = context
         self.security = security
@@ -50,6 +55,7 @@ public final class Worker: Sendable {
         self.concurrency = min(max(1, concurrency), BrokerInbound.maxConcurrency)
         self.heartbeat = heartbeat
         self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
+        self.stuckGraceMilliseconds = max(0, stuckGraceMilliseconds)
         self.logger = logger
     }
 
@@ -61,7 +67,7 @@ public final class Worker: Sendable {
     public func register(
         _ name: String, shards: ShardSpec? = nil, execution: HandlerExecution = .concurrent, _ handler: @escaping WorkerHandler
     ) {
-        handlers.withLock { $0[name] = Registration(handler: handler, execution: execution, shards: shards) }
+        handlers.withLock { $0[name] = Registration(body: .single(handler), execution: execution, shards: shards) }
     }
 
     /// Serves `name` with a handler over `Codable` values, encoded as JSON on the wire.
@@ -83,13 +89,33 @@ public final class Worker: Sendable {
     /// The names of the registered functions.
     public var functions: [String] { handlers.withLock { $0.keys.sorted() } }
 
+    /// How many handlers were found stuck since the worker was created: still running
+    /// ``stuckGraceMilliseconds`` after they were cancelled (each is counted once, also if it ends later).
+    public var stuckHandlers: Int { gauges.stuckHandlers }
+
+    /// Adds a function to the table served by ``run()`` (internal: see the `register` methods).
+    func add(_ name: String, _ registration: Registration) {
+        handlers.withLock { $0[name] = registration }
+    }
+
     /// Connects, registers and serves until ``stop()`` is called or the calling task is cancelled;
     /// then stops taking work, lets running handlers finish (up to the drain timeout) and returns.
+    ///
+    /// Each request runs under the time limit the broker sent with it: at the limit its handler's
+    /// task is cancelled and the request answered with a timeout once the task ends. Throws
+    /// ``WorkerError/allSlotsStuck(_:)`` (after telling the broker it leaves) when every slot is
+    /// held by a handler that ignored its cancellation for ``stuckGraceMilliseconds``: such a
+    /// worker can do no more work and should be restarted.
     public func run() async throws(WorkerError) {
         let table = handlers.withLock { $0 }
         guard !table.isEmpty else { throw .nothingRegistered }
         if let bad = table.keys.first(where: { !FunctionName.isValid($0) }) { throw .invalidFunctionName(bad) }
         guard table.count <= Self.maxFunctions else { throw .tooManyFunctions(table.count, limit: Self.maxFunctions) }
+        for (name, registration) in table.sorted(by: { $0.key < $1.key }) {
+            if case .batch(_, let maxItems, let maxWait) = registration.body, registration.batchSpec == nil {
+                throw .invalidBatchLimits(name, maxItems: maxItems, maxWaitMilliseconds: maxWait)
+            }
+        }
         let mailbox: Mailbox<WorkerCommandItem>
         let executor: LoopExecutor
         do {
@@ -121,11 +147,15 @@ public final class Worker: Sendable {
         let ownsContext = sharedContext == nil
         let settings = WorkerLoop.Settings(
             broker: broker, concurrency: concurrency, heartbeat: heartbeat, drainTimeoutMilliseconds: drainTimeoutMilliseconds,
-            security: security)
+            stuckGraceMilliseconds: stuckGraceMilliseconds, security: security)
         let logger = self.logger
+        let gauges = self.gauges
+        let outcome = Mutex<WorkerError?>(nil)
         let thread = IOThread(name: "zgrid-worker") {
-            var loop = WorkerLoop(settings: settings, handlers: table, mailbox: mailbox, executor: executor, logger: logger)
-            loop.run(context, ownsContext: ownsContext)
+            var loop = WorkerLoop(
+                settings: settings, handlers: table, mailbox: mailbox, executor: executor, gauges: gauges, logger: logger)
+            let failure = loop.run(context, ownsContext: ownsContext)
+            outcome.withLock { $0 = failure }
         }
         await withTaskCancellationHandler {
             await thread.finished()
@@ -133,6 +163,7 @@ public final class Worker: Sendable {
             mailbox.post(.stop)
         }
         state.withLock { $0 = .finished }
+        if let failure = outcome.withLock({ $0 }) { throw failure }
     }
 
     /// Asks a running worker to stop gracefully: DISCONNECT, finish running handlers, return from ``run()``.
@@ -148,8 +179,8 @@ public final class Worker: Sendable {
 
 /// What reaches the worker's I/O thread from other threads.
 enum WorkerCommandItem: Sendable {
-    /// A handler finished.
-    case finished(id: UInt64, Result<[UInt8], HandlerFailure>)
+    /// A handler's task ended: the REPLY's frames, or the failure to answer with ERROR.
+    case finished(id: UInt64, Result<[[UInt8]], HandlerFailure>)
     /// A handler reported progress.
     case progress(id: UInt64, fraction: Double, message: String)
     /// Stop gracefully.

@@ -1,4 +1,6 @@
-/// Why a worker could not run.
+import ZGridProtocol
+
+/// Why a worker could not run, or stopped serving.
 public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No function was registered before ``Worker/run()``.
     case nothingRegistered
@@ -10,6 +12,12 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
     case alreadyRunning
     /// libzmq failed while setting up.
     case setupFailed(String)
+    /// A batch function's limits are out of range: at most 1 to ``ZGridProtocol/BatchItems/maxItems``
+    /// items, a wait of 0 to 60,000 ms.
+    case invalidBatchLimits(String, maxItems: Int, maxWaitMilliseconds: Int)
+    /// Every slot is held by a handler that ignored its cancellation for the grace period: the
+    /// worker stopped serving (it sent DISCONNECT) and its process should be restarted.
+    case allSlotsStuck(Int)
 
     /// A readable explanation.
     public var description: String {
@@ -21,6 +29,10 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(count) functions registered; one worker serves at most \(limit): split them over several workers"
         case .alreadyRunning: "the worker is already running"
         case .setupFailed(let reason): "cannot start the worker: \(reason)"
+        case .invalidBatchLimits(let name, let maxItems, let maxWait):
+            "invalid batch limits for '\(name)': \(maxItems) items, \(maxWait) ms; use 1 to \(BatchItems.maxItems) items and 0 to 60000 ms"
+        case .allSlotsStuck(let count):
+            "all \(count) slots are held by handlers that ignore cancellation past the grace period; the worker must be restarted"
         }
     }
 }

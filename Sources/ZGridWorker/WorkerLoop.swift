@@ -9,6 +9,7 @@ struct WorkerLoop {
         let concurrency: Int
         let heartbeat: HeartbeatSettings
         let drainTimeoutMilliseconds: Int64
+        let stuckGraceMilliseconds: Int64
         let security: PeerSecurity?
     }
 
@@ -17,7 +18,8 @@ struct WorkerLoop {
     private let mailbox: Mailbox<WorkerCommandItem>
     private let executor: LoopExecutor
     private let logger: Logger
-    private var running: [UInt64: Task<Void, Never>] = [:]
+    private let gauges: WorkerGauges
+    private var running = RunningRequests()
     private var inbox: [WorkerCommandItem] = []
     private var lastHeard: Int64 = 0
     private var nextHeartbeat: Int64 = 0
@@ -25,6 +27,8 @@ struct WorkerLoop {
     private var stopping = false
     private var stopDeadline: Int64 = 0
     private var reconnectNeeded = false
+    /// Set when the worker must stop serving at once (every slot held by a stuck handler).
+    private var failure: WorkerError?
     /// Progress reports waiting for their request's send interval, and when each request last sent one.
     private var heldProgress: [UInt64: (fraction: Double, message: String)] = [:]
     private var progressSentAt: [UInt64: Int64] = [:]
@@ -34,8 +38,9 @@ struct WorkerLoop {
 
     init(
         settings: Settings, handlers: [String: Registration], mailbox: Mailbox<WorkerCommandItem>, executor: LoopExecutor,
-        logger: Logger
+        gauges: WorkerGauges, logger: Logger
     ) {
+        self.gauges = gauges
         self.settings = settings
         self.handlers = handlers
         self.mailbox = mailbox
@@ -43,17 +48,18 @@ struct WorkerLoop {
         self.logger = logger
     }
 
-    /// Runs sessions with the broker until a graceful stop completes.
-    mutating func run(_ context: Context, ownsContext: Bool) {
+    /// Runs sessions with the broker until a graceful stop completes; returns why the worker had
+    /// to stop serving, if it did not stop gracefully.
+    mutating func run(_ context: Context, ownsContext: Bool) -> WorkerError? {
         var backoff: Int64 = 100
-        while !finishedStopping {
+        while !finishedStopping && failure == nil {
             do {
                 let socket = try connect(context)
                 backoff = 100
                 try serve(socket)
-                if finishedStopping { try? socket.setLinger(milliseconds: 1000) }
+                if finishedStopping || failure != nil { try? socket.setLinger(milliseconds: 1000) }
             } catch {
-                if error.isTerminated { return }
+                if error.isTerminated { return failure }
                 logger.warning("worker connection failed: \(error); retrying in \(backoff) ms")
                 MonotonicClock.sleep(milliseconds: backoff)
                 backoff = min(backoff * 2, 5000)
@@ -61,6 +67,7 @@ struct WorkerLoop {
         }
         executor.shutdown()
         if ownsContext { context.shutdown() }
+        return failure
     }
 
     private var finishedStopping: Bool { stopping && running.isEmpty }
@@ -72,7 +79,7 @@ struct WorkerLoop {
         try socket.connect(settings.broker)
         var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency))]
         for name in handlers.keys.sorted() {
-            ready.append(Array(ServiceDescriptor(name: name, shards: handlers[name]?.shards).description.utf8))
+            if let registration = handlers[name] { ready.append(Array(registration.descriptor(name).description.utf8)) }
         }
         try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.ready.rawValue, extra: ready)
         logger.info("worker connected", metadata: ["broker": "\(settings.broker)", "functions": "\(handlers.keys.sorted())"])
@@ -87,8 +94,8 @@ struct WorkerLoop {
         reconnectNeeded = false
         let buffer = Multipart(capacity: 256)
         var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
-        while !reconnectNeeded && !finishedStopping {
-            var wake = nextHeartbeat
+        while !reconnectNeeded && !finishedStopping && failure == nil {
+            var wake = min(nextHeartbeat, running.nextCheck)
             if !heldProgress.isEmpty { wake = min(wake, MonotonicClock.nowMilliseconds() + Self.progressInterval) }
             let wait = max(0, wake - MonotonicClock.nowMilliseconds())
             try poller.poll(timeoutMilliseconds: Int(wait))
@@ -104,10 +111,11 @@ struct WorkerLoop {
             try drainMailbox(socket)
             try sendHeldProgress(socket)
             let current = MonotonicClock.nowMilliseconds()
+            try enforceTimeLimits(socket, now: current)
+            if failure != nil { break }
             if stopping && current >= stopDeadline {
                 logger.warning("drain timeout: abandoning \(running.count) running handlers")
-                for task in running.values { task.cancel() }
-                running.removeAll()
+                running.abandonAll()
             }
             if current >= nextHeartbeat {
                 try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue)
@@ -127,38 +135,9 @@ struct WorkerLoop {
         case .failure(let reason):
             logger.warning("dropped malformed message from the broker: \(reason)")
         case .success(.request(let id, let function, let header, let payloadStart)):
-            guard !stopping, running.count < settings.concurrency, let registration = handlers[function] else {
-                let (code, text): (ErrorCode, String) =
-                    stopping
-                    ? (.shuttingDown, "the worker is stopping")
-                    : handlers[function] == nil
-                        ? (.unknownFunction, "this worker does not serve '\(function)'")
-                        : (.busy, "the worker is at its concurrency limit")
-                try sendError(socket, id: id, code: code, message: text)
-                return
-            }
-            let frames = (payloadStart..<buffer.count).map { buffer.bytes($0) }
-            let mailbox = self.mailbox
-            let request = WorkerRequest(function: function, id: id, frames: frames, header: header) { fraction, message in
-                mailbox.post(.progress(id: id, fraction: fraction, message: message))
-            }
-            let handler = registration.handler
-            let executor: (any TaskExecutor)? = registration.execution == .ioThread ? self.executor : nil
-            running[id] = Task(executorPreference: executor) {
-                let result: Result<[UInt8], HandlerFailure>
-                do {
-                    result = .success(try await handler(request))
-                } catch let failure as HandlerFailure {
-                    result = .failure(failure)
-                } catch is CancellationError {
-                    result = .failure(HandlerFailure(.cancelled, "the handler of '\(function)' was cancelled"))
-                } catch {
-                    result = .failure(HandlerFailure(.handlerError, "\(error)"))
-                }
-                mailbox.post(.finished(id: id, result))
-            }
+            try startRequest(socket, id: id, function: function, header: header, message: buffer, payloadStart: payloadStart)
         case .success(.cancel(let id)):
-            running[id]?.cancel()
+            running.cancel(id, reason: .broker, now: MonotonicClock.nowMilliseconds(), grace: settings.stuckGraceMilliseconds)
         case .success(.heartbeat):
             // Answer the broker's beat, so its view of this worker's liveness follows the broker's
             // interval even when this worker was configured with a longer one.
@@ -182,15 +161,20 @@ struct WorkerLoop {
             case .finished(let id, let result):
                 heldProgress[id] = nil
                 progressSentAt[id] = nil
-                guard running.removeValue(forKey: id) != nil else { continue }
-                switch result {
-                case .success(let bytes):
-                    try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: [bytes])
+                guard let entry = running.remove(id) else { continue }
+                if entry.isStuck {
+                    logger.warning(
+                        "a stuck handler ended at last; its slot is free again",
+                        metadata: ["function": "\(entry.function)", "dispatch": "\(id)"])
+                }
+                switch entry.cancelReason == .timeLimit ? .failure(Self.timeLimitFailure(entry)) : result {
+                case .success(let frames):
+                    try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: frames)
                 case .failure(let failure):
                     try sendError(socket, id: id, code: failure.code, message: failure.message)
                 }
             case .progress(let id, let fraction, let message):
-                guard running[id] != nil else { continue }
+                guard running.contains(id) else { continue }
                 heldProgress[id] = (fraction, message)
             case .stop:
                 guard !stopping else { continue }
@@ -200,6 +184,69 @@ struct WorkerLoop {
                 try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
             }
         }
+    }
+
+    /// Starts a handler for a REQUEST, or answers ERROR at once when it cannot run.
+    private mutating func startRequest(
+        _ socket: borrowing Socket, id: UInt64, function: String, header: CallHeader, message: Multipart, payloadStart: Int
+    ) throws(ZMQError) {
+        guard !stopping, running.count < settings.concurrency, let registration = handlers[function] else {
+            let (code, text): (ErrorCode, String) =
+                stopping
+                ? (.shuttingDown, "the worker is stopping")
+                : handlers[function] == nil
+                    ? (.unknownFunction, "this worker does not serve '\(function)'")
+                    : (.busy, "the worker is at its concurrency limit")
+            try sendError(socket, id: id, code: code, message: text)
+            return
+        }
+        let mailbox = self.mailbox
+        let prepared = HandlerCall.prepare(
+            registration, function: function, id: id, header: header, message: message, payloadStart: payloadStart
+        ) { fraction, text in
+            mailbox.post(.progress(id: id, fraction: fraction, message: text))
+        }
+        let call: HandlerCall
+        switch prepared {
+        case .success(let ready): call = ready
+        case .failure(let failure):
+            try sendError(socket, id: id, code: failure.code, message: failure.message)
+            return
+        }
+        let executor: (any TaskExecutor)? = registration.execution == .ioThread ? self.executor : nil
+        let task = Task(executorPreference: executor) {
+            mailbox.post(.finished(id: id, await call.run()))
+        }
+        running.insert(
+            id, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds, now: MonotonicClock.nowMilliseconds())
+    }
+
+    /// Cancels handlers past their time limit, reports those that ignore it past the grace period,
+    /// and gives up (DISCONNECT, then ``Worker/run()`` throws) when every slot is held by a stuck one.
+    private mutating func enforceTimeLimits(_ socket: borrowing Socket, now: Int64) throws(ZMQError) {
+        for event in running.tick(now: now, grace: settings.stuckGraceMilliseconds) {
+            switch event {
+            case .timedOut(let id, let entry):
+                logger.info(
+                    "handler exceeded its time limit; cancelling it",
+                    metadata: ["function": "\(entry.function)", "dispatch": "\(id)", "limit_ms": "\(entry.limitMilliseconds)"])
+            case .stuck(let id, let entry):
+                gauges.recordStuck()
+                logger.error(
+                    "handler ignores cancellation: still running \(now - entry.cancelledAt) ms after it was cancelled; its slot stays occupied",
+                    metadata: ["function": "\(entry.function)", "dispatch": "\(id)"])
+            }
+        }
+        guard running.stuckCount >= settings.concurrency else { return }
+        let count = running.stuckCount
+        logger.critical("all \(count) slots are held by stuck handlers: this worker stops serving and must be restarted")
+        try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
+        failure = .allSlotsStuck(count)
+    }
+
+    /// The answer to a request cancelled at its time limit, whatever its handler returned.
+    private static func timeLimitFailure(_ entry: RunningRequests.Entry) -> HandlerFailure {
+        HandlerFailure(.timeout, "'\(entry.function)' exceeded its time limit of \(entry.limitMilliseconds) ms")
     }
 
     /// Sends held progress reports of requests whose interval has passed (one per request).
@@ -222,8 +269,7 @@ struct WorkerLoop {
 
     /// Cancels handlers whose results can no longer be delivered (the broker forgot this worker).
     private mutating func abandonRunning() {
-        for task in running.values { task.cancel() }
-        running.removeAll()
+        running.abandonAll()
         heldProgress.removeAll()
         progressSentAt.removeAll()
     }

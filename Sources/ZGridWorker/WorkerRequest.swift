@@ -72,13 +72,6 @@ public enum HandlerExecution: Sendable {
     case ioThread
 }
 
-/// A registered function: its handler, where it runs and the shards it holds.
-struct Registration: Sendable {
-    let handler: WorkerHandler
-    let execution: HandlerExecution
-    let shards: ShardSpec?
-}
-
 /// An error a handler throws to choose the error code the caller sees; any other error reaches
 /// the caller as a handler error carrying its description.
 public struct HandlerFailure: Error, Sendable, CustomStringConvertible {

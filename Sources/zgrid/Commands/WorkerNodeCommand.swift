@@ -4,8 +4,13 @@ import ZGridConfig
 import ZGridProtocol
 import ZGridWorker
 
-/// `zgrid worker`: serves the built-in functions until SIGINT or SIGTERM.
+/// `zgrid worker`: serves the built-in functions until SIGINT or SIGTERM. Exits with status
+/// ``stuckExitCode`` when every slot is held by a handler that ignores cancellation, so that a
+/// supervisor (`zgrid up`, systemd…) restarts it.
 struct WorkerNodeCommand: AsyncParsableCommand {
+    /// The exit status of a worker whose slots are all held by stuck handlers.
+    static let stuckExitCode: Int32 = 3
+
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a worker node serving built-in functions: \(Builtins.names.joined(separator: ", ")).")
@@ -31,6 +36,13 @@ struct WorkerNodeCommand: AsyncParsableCommand {
         name: .long, help: "Where handlers run: auto (echo and sleep on the I/O thread, the rest concurrently), concurrent or io-thread.")
     var execution: String = "auto"
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How long a cancelled handler may keep running before it counts as stuck, in milliseconds.",
+            discussion: "When every slot is held by a stuck handler, the worker exits with status 3 to be restarted."))
+    var stuckGraceMs: Int64 = 5_000
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.worker")
@@ -39,6 +51,7 @@ struct WorkerNodeCommand: AsyncParsableCommand {
             throw ValidationError("unknown built-in function '\(name)': expected one of \(Builtins.names.joined(separator: ", "))")
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard stuckGraceMs >= 0 else { throw ValidationError("--stuck-grace-ms must be 0 or more") }
         var shardSet: ShardSet?
         if let shards {
             guard let parsed = ShardSet.parse(shards) else {
@@ -50,7 +63,8 @@ struct WorkerNodeCommand: AsyncParsableCommand {
             broker: connect ?? config.broker.connect, concurrency: concurrency,
             heartbeat: HeartbeatSettings(
                 intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
-            security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger)
+            stuckGraceMilliseconds: stuckGraceMs, security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger
+        )
         let mode: HandlerExecution?
         switch execution {
         case "auto": mode = nil
@@ -60,6 +74,13 @@ struct WorkerNodeCommand: AsyncParsableCommand {
         }
         Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed), execution: mode)
         let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch WorkerError.allSlotsStuck(let count) {
+            logger.critical(
+                "all \(count) slots are held by handlers that ignore cancellation; exiting with status \(Self.stuckExitCode) to be restarted"
+            )
+            throw ExitCode(Self.stuckExitCode)
+        }
     }
 }

@@ -1,0 +1,96 @@
+import ZGridProtocol
+import ZeroMQ
+
+/// What one handler task runs for a REQUEST, and how its outcome becomes the REPLY's frames.
+enum HandlerCall: Sendable {
+    /// A plain function: one request in, one reply frame out.
+    case single(WorkerHandler, WorkerRequest)
+    /// A batch function called with a plain REQUEST: the handler gets one item, the reply is its result.
+    case singleItem(BatchHandler, function: String, BatchItem)
+    /// A batch function called with a batch REQUEST: one result frame per item.
+    case batch(BatchHandler, function: String, [BatchItem])
+
+    /// Prepares the call for a REQUEST whose payload starts at frame `payloadStart` of `message`; a
+    /// failure (a malformed batch) is answered at once, without running anything.
+    static func prepare(
+        _ registration: Registration, function: String, id: UInt64, header: CallHeader, message: Multipart, payloadStart: Int,
+        reporter: @escaping @Sendable (Double, String) -> Void
+    ) -> Result<HandlerCall, HandlerFailure> {
+        let frames = (payloadStart..<message.count).map { message.bytes($0) }
+        switch registration.body {
+        case .single(let handler):
+            guard !header.isBatch else {
+                return .failure(HandlerFailure(.malformed, "'\(function)' is not a batch function on this worker"))
+            }
+            return .success(.single(handler, WorkerRequest(function: function, id: id, frames: frames, header: header, reporter: reporter)))
+        case .batch(let handler, _, _):
+            guard header.isBatch else {
+                let payload = frames.count == 1 ? frames[0] : frames.flatMap { $0 }
+                let item = BatchItem(job: header.job ?? 0, attempt: Int(header.attempt), payload: payload)
+                return .success(.singleItem(handler, function: function, item))
+            }
+            guard let first = frames.first, let items = first.withUnsafeBytes({ BatchItems.decode($0) }) else {
+                return .failure(HandlerFailure(.malformed, "the items frame of a batch for '\(function)' is invalid"))
+            }
+            guard items.count == frames.count - 1 else {
+                return .failure(
+                    HandlerFailure(
+                        .malformed, "a batch for '\(function)' lists \(items.count) items but carries \(frames.count - 1) payload frames"))
+            }
+            let batch = zip(items, frames.dropFirst()).map { item, payload in
+                BatchItem(job: item.job, attempt: Int(item.attempt), payload: payload)
+            }
+            return .success(.batch(handler, function: function, batch))
+        }
+    }
+
+    /// Runs the handler; returns the REPLY's frames or the failure to answer with ERROR.
+    func run() async -> Result<[[UInt8]], HandlerFailure> {
+        do {
+            switch self {
+            case .single(let handler, let request):
+                return .success([try await handler(request)])
+            case .singleItem(let handler, let function, let item):
+                let results = try await handler([item])
+                guard results.count == 1 else { return .failure(Self.wrongCount(function, results.count, expected: 1)) }
+                switch results[0] {
+                case .success(let payload): return .success([payload])
+                case .failure(let failure): return .failure(failure)
+                }
+            case .batch(let handler, let function, let items):
+                let results = try await handler(items)
+                guard results.count == items.count else {
+                    return .failure(Self.wrongCount(function, results.count, expected: items.count))
+                }
+                return .success(
+                    results.map { result in
+                        switch result {
+                        case .success(let payload): BatchResult.success(payload).encoded
+                        case .failure(let failure): BatchResult.failure(failure.code, failure.message).encoded
+                        }
+                    })
+            }
+        } catch let failure as HandlerFailure {
+            return .failure(failure)
+        } catch is CancellationError {
+            return .failure(HandlerFailure(.cancelled, "the handler of '\(function)' was cancelled"))
+        } catch {
+            return .failure(HandlerFailure(.handlerError, "\(error)"))
+        }
+    }
+
+    /// The function called.
+    var function: String {
+        switch self {
+        case .single(_, let request): request.function
+        case .singleItem(_, let function, _), .batch(_, let function, _): function
+        }
+    }
+
+    private static func wrongCount(_ function: String, _ count: Int, expected: Int) -> HandlerFailure {
+        HandlerFailure(
+            .handlerError,
+            "the batch handler of '\(function)' returned \(count) results for \(expected) item\(expected == 1 ? "" : "s"); it must return one per item"
+        )
+    }
+}

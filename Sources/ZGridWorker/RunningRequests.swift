@@ -1,0 +1,119 @@
+/// The handlers a worker runs, by dispatch id, with their time limits and cancellation state.
+///
+/// A request holds its slot (counts against the concurrency) until its handler's task ends, even
+/// after it was cancelled: a handler that ignores cancellation keeps eating the slot, and once it
+/// has done so for the grace period it is **stuck**.
+struct RunningRequests {
+    /// Why a handler's task was cancelled.
+    enum CancelReason: Equatable {
+        /// The request's time limit passed.
+        case timeLimit
+        /// The broker sent CANCEL.
+        case broker
+    }
+
+    /// One running handler.
+    struct Entry {
+        /// The handler's task.
+        let task: Task<Void, Never>
+        /// The function it serves.
+        let function: String
+        /// The time limit from the request header, in milliseconds; 0 for none.
+        let limitMilliseconds: UInt32
+        /// When the time limit passes, on the monotonic clock; nil without a limit.
+        let deadline: Int64?
+        /// Why the task was cancelled, nil while it was not.
+        var cancelReason: CancelReason?
+        /// When it was cancelled.
+        var cancelledAt: Int64 = 0
+        /// Whether it outlived its cancellation by the grace period.
+        var isStuck = false
+    }
+
+    /// What ``tick(now:grace:)`` found.
+    enum Event {
+        /// A request passed its time limit; its task was cancelled.
+        case timedOut(id: UInt64, Entry)
+        /// A cancelled handler is still running after the grace period.
+        case stuck(id: UInt64, Entry)
+    }
+
+    private var entries: [UInt64: Entry] = [:]
+    /// Stuck handlers among the running ones.
+    private(set) var stuckCount = 0
+    /// When ``tick(now:grace:)`` next has something to do (may be early, never late).
+    private(set) var nextCheck: Int64 = .max
+
+    /// How many handlers run.
+    var count: Int { entries.count }
+    /// Whether none runs.
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Whether `id` runs.
+    func contains(_ id: UInt64) -> Bool { entries[id] != nil }
+
+    /// Adds a started handler; `limitMilliseconds` 0 means no time limit.
+    mutating func insert(_ id: UInt64, task: Task<Void, Never>, function: String, limitMilliseconds: UInt32, now: Int64) {
+        let deadline = limitMilliseconds == 0 ? nil : now + Int64(limitMilliseconds)
+        entries[id] = Entry(task: task, function: function, limitMilliseconds: limitMilliseconds, deadline: deadline)
+        if let deadline { nextCheck = min(nextCheck, deadline) }
+    }
+
+    /// Removes a handler whose task ended.
+    mutating func remove(_ id: UInt64) -> Entry? {
+        guard let entry = entries.removeValue(forKey: id) else { return nil }
+        if entry.isStuck { stuckCount -= 1 }
+        return entry
+    }
+
+    /// Cancels `id`'s task, unless it was cancelled already; the grace period starts now.
+    mutating func cancel(_ id: UInt64, reason: CancelReason, now: Int64, grace: Int64) {
+        guard var entry = entries[id], entry.cancelReason == nil else { return }
+        entry.cancelReason = reason
+        entry.cancelledAt = now
+        entry.task.cancel()
+        entries[id] = entry
+        nextCheck = min(nextCheck, now + grace)
+    }
+
+    /// Cancels the handlers past their time limit and marks those past their grace period as stuck.
+    mutating func tick(now: Int64, grace: Int64) -> [Event] {
+        guard now >= nextCheck else { return [] }
+        var events: [Event] = []
+        var next = Int64.max
+        for index in entries.indices {
+            let id = entries.keys[index]
+            var entry = entries.values[index]
+            if entry.cancelReason == nil, let deadline = entry.deadline {
+                if deadline <= now {
+                    entry.cancelReason = .timeLimit
+                    entry.cancelledAt = now
+                    entry.task.cancel()
+                    events.append(.timedOut(id: id, entry))
+                } else {
+                    next = min(next, deadline)
+                }
+            }
+            if entry.cancelReason != nil && !entry.isStuck {
+                if now - entry.cancelledAt >= grace {
+                    entry.isStuck = true
+                    stuckCount += 1
+                    events.append(.stuck(id: id, entry))
+                } else {
+                    next = min(next, entry.cancelledAt + grace)
+                }
+            }
+            entries.values[index] = entry
+        }
+        nextCheck = next
+        return events
+    }
+
+    /// Cancels every handler and forgets them all (their answers can no longer be delivered).
+    mutating func abandonAll() {
+        for entry in entries.values { entry.task.cancel() }
+        entries.removeAll()
+        stuckCount = 0
+        nextCheck = .max
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import Synchronization
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("Time limits enforced by the worker", .serialized, .timeLimit(.minutes(2)))
+    struct WorkerTimeLimitTests {
+        /// Starts a worker with a short stuck grace period on `broker`, waiting until it registered.
+        func startLimitedWorker(
+            _ broker: BrokerServer, concurrency: Int, stuckGraceMilliseconds: Int64 = 300, _ setup: (Worker) -> Void
+        ) async throws -> RunningWorker {
+            let before = broker.status.statistics.workersJoined
+            let worker = Worker(
+                broker: broker.endpoints[0], concurrency: concurrency, heartbeat: testHeartbeat, drainTimeoutMilliseconds: 5_000,
+                stuckGraceMilliseconds: stuckGraceMilliseconds, logger: quietLogger("test.worker"))
+            setup(worker)
+            let task = Task { try await worker.run() }
+            try await waitUntil("worker registered") { broker.status.statistics.workersJoined > before }
+            return RunningWorker(worker: worker, task: task)
+        }
+
+        /// A handler that blocks its thread for `seconds` without ever looking at cancellation.
+        @Sendable static func ignoreCancellation(for seconds: Double) {
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+        }
+
+        @Test("a cooperative handler is cancelled at its time limit, the caller gets a timeout and the slot frees up")
+        func cooperativeHandlerIsCancelled() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let sawCancellation = Mutex(false)
+            let worker = try await startLimitedWorker(broker, concurrency: 1) { worker in
+                worker.register("nap") { _ in
+                    do {
+                        try await Task.sleep(for: .seconds(10))
+                    } catch is CancellationError {
+                        sawCancellation.withLock { $0 = true }
+                    }
+                    return bytes("woke up")
+                }
+                worker.register("echo") { $0.payload }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let started = Date()
+            do {
+                _ = try await client.call("nap", timeout: .milliseconds(300))
+                Issue.record("the call should have timed out")
+            } catch {
+                guard case .timeout = error else {
+                    Issue.record("expected a timeout, got \(error)")
+                    return
+                }
+            }
+            #expect(Date().timeIntervalSince(started) < 2)
+            try await waitUntil("the handler saw its cancellation", seconds: 3) { sawCancellation.withLock { $0 } }
+            // The only slot is free again: the next call runs at once.
+            #expect(try await client.call("echo", bytes("next"), timeout: .seconds(3)) == bytes("next"))
+            #expect(worker.worker.stuckHandlers == 0)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a worker whose only slot is held by a handler that ignores cancellation stops serving and throws")
+        func allSlotsStuckStopsTheWorker() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startLimitedWorker(broker, concurrency: 1) { worker in
+                worker.register("spin") { request in
+                    Self.ignoreCancellation(for: 3)
+                    return request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let started = Date()
+            await #expect(throws: GridError.self) { _ = try await client.call("spin", timeout: .milliseconds(300)) }
+            let result = await worker.task.result
+            #expect(Date().timeIntervalSince(started) < 2.5, "the worker should give up before the handler ends")
+            #expect(throws: WorkerError.allSlotsStuck(1)) { try result.get() }
+            #expect(worker.worker.stuckHandlers == 1)
+            // It said goodbye: the broker no longer counts it.
+            try await waitUntil("the broker dropped the worker") { broker.status.workers == 0 }
+            await client.close()
+        }
+
+        @Test("with two slots and one stuck handler the worker keeps serving on the other slot")
+        func oneStuckSlotOfTwo() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let gauge = ConcurrencyGauge()
+            let worker = try await startLimitedWorker(broker, concurrency: 2) { worker in
+                worker.register("spin") { request in
+                    Self.ignoreCancellation(for: 2)
+                    return request.payload
+                }
+                worker.register("slow") { request in
+                    gauge.enter()
+                    defer { gauge.leave() }
+                    try await Task.sleep(for: .milliseconds(300))
+                    return request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            await #expect(throws: GridError.self) { _ = try await client.call("spin", timeout: .milliseconds(200)) }
+            try await waitUntil("the handler counted as stuck", seconds: 3) { worker.worker.stuckHandlers == 1 }
+            // One slot left: calls still run, one at a time.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<2 {
+                    group.addTask {
+                        let reply = try await client.call("slow", bytes("\(index)"), timeout: .seconds(5))
+                        #expect(reply == bytes("\(index)"))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(gauge.peak == 1)
+            // Once the stuck handler ends at last, its slot serves again: two calls run at once.
+            try await Task.sleep(for: .seconds(1.5))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<2 {
+                    group.addTask {
+                        let reply = try await client.call("slow", bytes("\(index)"), timeout: .seconds(5))
+                        #expect(reply == bytes("\(index)"))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(gauge.peak == 2)
+            #expect(worker.worker.stuckHandlers == 1)
+            await client.close()
+            await worker.stop()
+            await #expect(throws: Never.self) { try await worker.task.value }
+        }
+
+        @Test("without a CANCEL from the broker the worker answers TIMEOUT itself, replacing the handler's late result")
+        func workerAnswersTimeoutItself() async throws {
+            let raw = try RawBroker()
+            let (worker, _) = try await startWorker(on: raw, concurrency: 1) { worker in
+                worker.register("nap") { _ in
+                    try? await Task.sleep(for: .seconds(10))
+                    return bytes("late result")
+                }
+            }
+            let started = Date()
+            await raw.request(1, "nap", header: CallHeader(timeoutMilliseconds: 200), [bytes("x")])
+            let answer = WorkerAnswer(await raw.next())
+            #expect(Date().timeIntervalSince(started) < 1.5)
+            #expect(answer?.id == 1)
+            #expect(answer?.error?.code == .timeout)
+            #expect(answer?.error?.message == "'nap' exceeded its time limit of 200 ms")
+            await worker.stop()
+        }
+
+        @Test("a request with time limit 0 has no worker-side limit")
+        func zeroMeansNoLimit() async throws {
+            let raw = try RawBroker()
+            let (worker, _) = try await startWorker(on: raw, concurrency: 1) { worker in
+                worker.register("nap") { request in
+                    try await Task.sleep(for: .milliseconds(400))
+                    return request.payload
+                }
+            }
+            await raw.request(2, "nap", header: CallHeader(timeoutMilliseconds: 0), [bytes("rested")])
+            let answer = WorkerAnswer(await raw.next())
+            #expect(answer?.command == .reply)
+            #expect(answer?.frames == [bytes("rested")])
+            await worker.stop()
+        }
+
+        @Test("after CANCEL the slot stays occupied until the handler's task ends")
+        func cancelKeepsTheSlotUntilTheTaskEnds() async throws {
+            let raw = try RawBroker()
+            let (worker, _) = try await startWorker(on: raw, concurrency: 1) { worker in
+                worker.register("spin") { request in
+                    Self.ignoreCancellation(for: 1)
+                    return request.payload
+                }
+                worker.register("echo") { $0.payload }
+            }
+            await raw.request(3, "spin", header: CallHeader(timeoutMilliseconds: 0), [bytes("spun")])
+            try await Task.sleep(for: .milliseconds(100))
+            await raw.send([[WorkerCommand.cancel.rawValue], .bigEndian(UInt64(3))])
+            try await Task.sleep(for: .milliseconds(50))
+            await raw.request(4, "echo", header: CallHeader(timeoutMilliseconds: 0), [bytes("hi")])
+            let busy = WorkerAnswer(await raw.next())
+            #expect(busy?.id == 4)
+            #expect(busy?.error?.code == .busy)
+            // Nothing is sent for the cancelled request before its task ends (about 1 s after it started).
+            let late = WorkerAnswer(await raw.next())
+            #expect(late?.id == 3)
+            #expect(late?.command == .reply)
+            #expect(worker.worker.stuckHandlers == 0)
+            await raw.request(5, "echo", header: CallHeader(timeoutMilliseconds: 0), [bytes("again")])
+            let echoed = WorkerAnswer(await raw.next())
+            #expect(echoed?.id == 5)
+            #expect(echoed?.frames == [bytes("again")])
+            await worker.stop()
+        }
+
+        @Test(
+            "a handler that ignores the broker's CANCEL past the grace period is stuck; with every slot stuck the worker sends DISCONNECT and throws"
+        )
+        func stuckAfterCancel() async throws {
+            let raw = try RawBroker()
+            let (worker, _) = try await startWorker(on: raw, concurrency: 1, stuckGraceMilliseconds: 200) { worker in
+                worker.register("spin") { request in
+                    Self.ignoreCancellation(for: 2)
+                    return request.payload
+                }
+            }
+            await raw.request(6, "spin", header: CallHeader(timeoutMilliseconds: 0), [])
+            try await Task.sleep(for: .milliseconds(100))
+            let started = Date()
+            await raw.send([[WorkerCommand.cancel.rawValue], .bigEndian(UInt64(6))])
+            let goodbye = await raw.next()
+            #expect(goodbye == [ProtocolTag.worker, [WorkerCommand.disconnect.rawValue]])
+            let result = await worker.task.result
+            #expect(Date().timeIntervalSince(started) < 1.5)
+            #expect(throws: WorkerError.allSlotsStuck(1)) { try result.get() }
+            #expect(worker.worker.stuckHandlers == 1)
+        }
+    }
+}
