@@ -266,5 +266,46 @@ extension IntegrationTests {
             await client.close()
             await worker.stop()
         }
+
+        @Test("jobs sharing a batch key reach a batch-capable worker as batches, and each gets its own result")
+        func batchesEndToEnd() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try broker(BrokerOptions(), directory)
+            defer { broker.stop() }
+            let sizes = Mutex<[Int]>([])
+            let worker = try await startWorker(broker, concurrency: 2) { worker in
+                worker.registerBatch("index", maxItems: 4, maxWait: .milliseconds(100)) { items in
+                    sizes.withLock { $0.append(items.count) }
+                    return items.map { item in
+                        let text = String(decoding: item.payload, as: UTF8.self)
+                        return text == "poison" ? .failure(HandlerFailure(.handlerError, "cannot index \(item.job)")) : .success(bytes("indexed \(text)"))
+                    }
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            var ids: [UInt64] = []
+            try await withThrowingTaskGroup(of: (Int, UInt64).self) { group in
+                for index in 0..<10 {
+                    group.addTask { (index, try await client.submit("index", bytes("doc-\(index)"), options: JobOptions(batchKey: "shard-1"))) }
+                }
+                var byIndex: [Int: UInt64] = [:]
+                for try await (index, id) in group { byIndex[index] = id }
+                ids = (0..<10).map { byIndex[$0]! }
+            }
+            let poison = try await client.submit("index", bytes("poison"), options: JobOptions(maxAttempts: 1, batchKey: "shard-1"))
+            for (index, id) in ids.enumerated() {
+                #expect(try await client.result(job: id, timeout: .seconds(5)) == bytes("indexed doc-\(index)"))
+            }
+            await #expect(throws: GridError.self) { try await client.result(job: poison, timeout: .seconds(5)) }
+            #expect(try await client.status(job: poison).state == "dead")
+            let seen = sizes.withLock { $0 }
+            #expect(seen.reduce(0, +) == 11, "every job ran exactly once: \(seen)")
+            #expect(seen.contains { $0 > 1 }, "jobs were batched: \(seen)")
+            #expect(seen.allSatisfy { $0 <= 4 }, "no batch beyond its limit: \(seen)")
+            #expect(broker.status.statistics.batchesDispatched == seen.count, "each handler run was one batch REQUEST")
+            await client.close()
+            await worker.stop()
+        }
     }
 }
