@@ -14,15 +14,24 @@ public struct FunctionSettings: Sendable, Equatable {
     public var timeLimitMs: Int?
     /// Its aging step: a waiting item gains one priority level per this many milliseconds (key `aging_ms`).
     public var agingMs: Int?
+    /// Batches: at most this many jobs per batch, never more than its workers announce (key `batch_max_items`).
+    public var batchMaxItems: Int?
+    /// Batches: how long a batch's first job waits for more, in milliseconds (key `batch_max_wait_ms`).
+    public var batchMaxWaitMs: Int?
 
     /// The keys of a `[[function]]` table.
-    public static let knownKeys = ["name", "max_queued", "max_queued_jobs", "max_queue_wait_ms", "time_limit_ms", "aging_ms"]
+    public static let knownKeys = [
+        "name", "max_queued", "max_queued_jobs", "max_queue_wait_ms", "time_limit_ms", "aging_ms",
+        "batch_max_items", "batch_max_wait_ms",
+    ]
 
     /// Creates settings.
     public init(
         name: String, maxQueued: Int? = nil, maxQueuedJobs: Int? = nil, maxQueueWaitMs: Int? = nil, timeLimitMs: Int? = nil,
-        agingMs: Int? = nil
+        agingMs: Int? = nil, batchMaxItems: Int? = nil, batchMaxWaitMs: Int? = nil
     ) {
+        self.batchMaxItems = batchMaxItems
+        self.batchMaxWaitMs = batchMaxWaitMs
         self.name = name
         self.maxQueued = maxQueued
         self.maxQueuedJobs = maxQueuedJobs
@@ -45,7 +54,9 @@ extension FunctionSettings {
             maxQueuedJobs: try reader.optionalInt("max_queued_jobs", in: 0...1_000_000_000),
             maxQueueWaitMs: try reader.optionalInt("max_queue_wait_ms", in: 1...86_400_000),
             timeLimitMs: try reader.optionalInt("time_limit_ms", in: 1...604_800_000),
-            agingMs: try reader.optionalInt("aging_ms", in: 1...86_400_000)
+            agingMs: try reader.optionalInt("aging_ms", in: 1...86_400_000),
+            batchMaxItems: try reader.optionalInt("batch_max_items", in: 1...48),
+            batchMaxWaitMs: try reader.optionalInt("batch_max_wait_ms", in: 0...60_000)
         )
     }
 }

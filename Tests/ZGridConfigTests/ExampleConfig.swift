@@ -25,6 +25,9 @@ enum ExampleConfig {
         max_frames = 64
         # Log level: trace, debug, info, notice, warning, error or critical.
         log_level = "info"
+        # Aging of queued calls and jobs: a waiting item gains one priority level per this many
+        # milliseconds, so low-priority work is delayed, never starved.
+        aging_ms = 1000
 
         # One [[pool]] table per group of identical worker processes.
         [[pool]]
@@ -53,6 +56,18 @@ enum ExampleConfig {
         # Longest retry backoff, in milliseconds.
         max_backoff_ms = 3600000
 
+        [events]
+        # How long the broker's event log keeps job and pool events for resuming subscribers, in seconds.
+        retention_s = 3600
+        # Events a subscription may have unacknowledged before it lags (gets one "lagged" event instead).
+        window = 1000
+        # Results up to this many bytes travel inside "succeeded" events.
+        inline_result_bytes = 4096
+        # Shortest time between two progress events of one job, in milliseconds.
+        progress_interval_ms = 250
+        # Open subscriptions per client.
+        max_subscriptions_per_client = 64
+
         # Recurring jobs: one [[schedule]] table each. The broker submits the job at every cron slot (UTC),
         # once per slot even across restarts; slots missed while it was down fire if within catch_up_s.
         # [[schedule]]
@@ -63,6 +78,33 @@ enum ExampleConfig {
         # priority = 0
         # max_attempts = 3
         # catch_up_s = 3600
+
+        [shedding]
+        # Load shedding: while the broker is overloaded, queued sheddable jobs of low priority are parked
+        # as "deferred" instead of dispatched; a sweep queues them again once the load has fallen.
+        enabled = true
+        # Overloaded when this many calls are queued in all...
+        queued_calls = 64
+        # ...or a queued call has waited this long, in milliseconds.
+        call_wait_ms = 250
+        # Sheddable jobs of this priority or lower are parked.
+        max_priority = 3
+        # Calm this long (milliseconds) before the sweep queues deferred jobs again.
+        calm_ms = 2000
+        # Deferred jobs queued again per sweep tick.
+        sweep_batch = 500
+
+        # Queue control for one function (optional; one [[function]] table per function).
+        [[function]]
+        name = "hash"
+        # Admission: at most this many calls queued; more are answered BUSY with a retry-after time.
+        max_queued = 10000
+        # Admission: at most this many jobs queued (in memory and on disk).
+        max_queued_jobs = 1000000
+        # Admission: refuse when the expected queue wait (queue length / recent drain rate) exceeds this, in ms.
+        max_queue_wait_ms = 10000
+        # The longest time limit a call or job attempt of the function gets, in milliseconds.
+        time_limit_ms = 60000
 
         """
 }

@@ -65,7 +65,7 @@ struct UnknownKeyErrorTests {
         #expect(error.key == "brokr")
         #expect(
             error.message
-                == "unknown section \"brokr\" (did you mean [broker]?); expected only the sections [broker] and [events] and [jobs] and [[pool]] and [[schedule]] and [security]"
+                == "unknown section \"brokr\" (did you mean [broker]?); expected only the sections [broker] and [events] and [[function]] and [jobs] and [[pool]] and [[schedule]] and [security] and [shedding]"
         )
     }
 

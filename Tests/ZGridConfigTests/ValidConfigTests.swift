@@ -116,6 +116,9 @@ struct ValidConfigTests {
                     shards: ShardSet.parse("0-15/16"),
                     seed: 42
                 )
+            ],
+            functions: [
+                FunctionSettings(name: "hash", maxQueued: 10000, maxQueuedJobs: 1_000_000, maxQueueWaitMs: 10000, timeLimitMs: 60000)
             ]
         )
         #expect(config == expected)

@@ -93,9 +93,12 @@ extension IntegrationTests {
             let broker = try startBroker()
             defer { broker.stop() }
             let gauge = ConcurrencyGauge()
+            let spun = Counter()
             let worker = try await startLimitedWorker(broker, concurrency: 2) { worker in
                 worker.register("spin") { request in
-                    Self.ignoreCancellation(for: 2)
+                    // Long enough that the first phase ends before it, even on a loaded machine.
+                    Self.ignoreCancellation(for: 4)
+                    spun.increment()
                     return request.payload
                 }
                 worker.register("slow") { request in
@@ -118,9 +121,11 @@ extension IntegrationTests {
                 }
                 try await group.waitForAll()
             }
+            #expect(spun.count == 0, "the stuck handler was still running during the first phase")
             #expect(gauge.peak == 1)
             // Once the stuck handler ends at last, its slot serves again: two calls run at once.
-            try await Task.sleep(for: .seconds(1.5))
+            try await waitUntil("the stuck handler ended", seconds: 10) { spun.count == 1 }
+            try await Task.sleep(for: .milliseconds(100))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<2 {
                     group.addTask {

@@ -15,6 +15,15 @@ struct BatchGroup {
 /// batch REQUEST when N are queued or the oldest has waited T milliseconds; each job gets its own
 /// result back from the batch's REPLY.
 extension BrokerCore {
+    /// How `function` is batched: the workers' announcement, narrowed by its `[[function]]` policy.
+    func batchSpec(for function: String) -> BatchSpec? {
+        guard let announced = batchSpecs[function] else { return nil }
+        let policy = policy(for: function)
+        return BatchSpec(
+            maxItems: min(announced.maxItems, max(1, policy.batchMaxItems ?? announced.maxItems)),
+            maxWaitMilliseconds: min(60_000, max(0, policy.batchMaxWaitMilliseconds ?? announced.maxWaitMilliseconds))) ?? announced
+    }
+
     /// Whether a queued job waits in a batch group rather than the function's wait queue.
     func waitsInBatch(_ record: JobRecord) -> Bool {
         record.batchKey != nil && batchSpecs[record.function] != nil
@@ -38,7 +47,7 @@ extension BrokerCore {
     var nextBatchDue: Int64? {
         var due: Int64?
         for (function, groups) in batchGroups {
-            let wait = Int64(batchSpecs[function]?.maxWaitMilliseconds ?? 0)
+            let wait = Int64(batchSpec(for: function)?.maxWaitMilliseconds ?? 0)
             for group in groups.values { due = min(due ?? (group.since + wait), group.since + wait) }
         }
         return due
@@ -47,7 +56,7 @@ extension BrokerCore {
     /// Sends the due batch groups of `function` (full, or waited long enough) to workers with free
     /// job slots: as one batch to a batch-capable worker, else job by job.
     mutating func dispatchBatches(of function: String, to only: PeerID? = nil, now: Int64, into actions: inout [BrokerAction]) {
-        guard let spec = batchSpecs[function], var groups = batchGroups[function] else { return }
+        guard let spec = batchSpec(for: function), var groups = batchGroups[function] else { return }
         let due = groups.filter { _, group in group.ids.count >= spec.maxItems || now - group.since >= Int64(spec.maxWaitMilliseconds) }
             .sorted { ($0.value.since, $0.key) < ($1.value.since, $1.key) }
         for (key, _) in due {

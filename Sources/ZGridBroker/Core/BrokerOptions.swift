@@ -93,12 +93,18 @@ public struct FunctionPolicy: Sendable, Equatable {
     public var agingMilliseconds: Int64?
     /// Admission for jobs: the most jobs queued for the function (in memory and on disk).
     public var maxQueuedJobs: Int?
+    /// Batches: at most this many jobs per batch (never more than the workers announced).
+    public var batchMaxItems: Int?
+    /// Batches: how long a batch's first job may wait for more, in milliseconds (overrides the workers' announcement).
+    public var batchMaxWaitMilliseconds: Int?
 
     /// Creates a policy.
     public init(
         maxQueued: Int? = nil, maxQueueWaitMilliseconds: Int64? = nil, timeLimitMilliseconds: Int64? = nil, agingMilliseconds: Int64? = nil,
-        maxQueuedJobs: Int? = nil
+        maxQueuedJobs: Int? = nil, batchMaxItems: Int? = nil, batchMaxWaitMilliseconds: Int? = nil
     ) {
+        self.batchMaxItems = batchMaxItems
+        self.batchMaxWaitMilliseconds = batchMaxWaitMilliseconds
         self.maxQueuedJobs = maxQueuedJobs
         self.maxQueued = maxQueued
         self.maxQueueWaitMilliseconds = maxQueueWaitMilliseconds

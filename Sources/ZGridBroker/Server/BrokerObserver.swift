@@ -100,7 +100,7 @@ final class BrokerObserver {
         lastCounters = named
         gauge("zgrid_workers").record(workers)
         gauge("zgrid_calls_in_flight").record(callsInFlight)
-        for state in ["queued", "scheduled", "running"] {
+        for state in ["queued", "scheduled", "running", "deferred"] {
             gauge("zgrid_jobs", [("state", state)]).record(jobs[state] ?? 0)
         }
     }

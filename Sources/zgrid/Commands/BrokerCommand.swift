@@ -58,7 +58,8 @@ extension BrokerConfiguration {
                                 maxQueued: function.maxQueued, maxQueueWaitMilliseconds: function.maxQueueWaitMs.map(Int64.init),
                                 timeLimitMilliseconds: function.timeLimitMs.map(Int64.init),
                                 agingMilliseconds: function.agingMs.map(Int64.init),
-                                maxQueuedJobs: function.maxQueuedJobs)
+                                maxQueuedJobs: function.maxQueuedJobs, batchMaxItems: function.batchMaxItems,
+                                batchMaxWaitMilliseconds: function.batchMaxWaitMs)
                         )
                     }),
                 shedding: SheddingPolicy(

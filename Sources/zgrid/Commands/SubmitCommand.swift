@@ -44,13 +44,25 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A tag (repeatable).")
     var tag: [String] = []
 
+    @Option(name: .long, help: "A replace key: this job cancels the queued job with the same key (the later supersedes the earlier).")
+    var replaceKey: String?
+
+    @Option(name: .long, help: "A fairness key (a user, a tenant): queued jobs of one priority take turns by key.")
+    var fairnessKey: String?
+
+    @Option(name: .long, help: "A batch key: jobs of a batch-capable function with the same key may run as one batch.")
+    var batchKey: String?
+
+    @Flag(name: .long, help: "Load shedding may park the job as deferred while the broker is overloaded.")
+    var sheddable = false
+
     @Flag(name: .long, help: "Wait for the job to finish and print its result.")
     var wait = false
 
     @Option(
         name: .long,
         help:
-            "Bulk-submit a JSON Lines file: one {\"function\", \"payload\", \"priority\", \"delay_ms\", \"max_attempts\", \"unique_key\", \"tags\"} per line."
+            "Bulk-submit a JSON Lines file: one {\"function\", \"payload\", \"priority\", \"delay_ms\", \"max_attempts\", \"unique_key\", \"tags\", \"replace_key\", \"fairness_key\", \"batch_key\", \"sheddable\"} per line."
     )
     var from: String?
 
@@ -70,7 +82,8 @@ struct SubmitCommand: AsyncParsableCommand {
         guard let function else { throw ValidationError("name the function to run, or give --from FILE.jsonl") }
         let options = JobOptions(
             priority: priority, delay: delayMs.map { .milliseconds($0) }, maxAttempts: maxAttempts, backoff: .milliseconds(backoffMs),
-            timeLimit: timeLimitMs.map { .milliseconds($0) }, resultTTL: resultTtlS.map { .seconds($0) }, uniqueKey: uniqueKey, tags: tag)
+            timeLimit: timeLimitMs.map { .milliseconds($0) }, resultTTL: resultTtlS.map { .seconds($0) }, uniqueKey: uniqueKey, tags: tag,
+            replaceKey: replaceKey, fairnessKey: fairnessKey, batchKey: batchKey, sheddable: sheddable)
         do {
             let id = try await client.submit(function, Array(payload.utf8), options: options)
             print(id)

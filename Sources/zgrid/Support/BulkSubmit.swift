@@ -15,6 +15,10 @@ struct BulkSubmit {
         let max_attempts: Int?
         let unique_key: String?
         let tags: [String]?
+        let replace_key: String?
+        let fairness_key: String?
+        let batch_key: String?
+        let sheddable: Bool?
     }
 
     let client: GridClient
@@ -55,16 +59,20 @@ struct BulkSubmit {
                         let options = JobOptions(
                             priority: line.priority ?? 0, delay: line.delay_ms.map { .milliseconds($0) },
                             maxAttempts: line.max_attempts ?? 3,
-                            uniqueKey: line.unique_key, tags: line.tags ?? [])
+                            uniqueKey: line.unique_key, tags: line.tags ?? [], replaceKey: line.replace_key,
+                            fairnessKey: line.fairness_key, batchKey: line.batch_key, sheddable: line.sheddable ?? false)
                         var pause = 50
                         while true {
                             do {
                                 _ = try await client.submit(line.function, Array((line.payload ?? "").utf8), options: options)
                                 progress.done()
                                 break
-                            } catch GridError.busy {
+                            } catch GridError.busy(_, let retryAfter) {
+                                // Admission control: wait as long as the broker says (with jitter), or back off.
                                 progress.busy()
-                                try await Task.sleep(for: .milliseconds(pause + Int.random(in: 0...pause)))
+                                let wait =
+                                    retryAfter.map { $0 * Double.random(in: 0.5...1.5) } ?? .milliseconds(pause + Int.random(in: 0...pause))
+                                try await Task.sleep(for: wait)
                                 pause = min(pause * 2, 2000)
                             } catch {
                                 throw ValidationError("\(path):\(number): \(error)")
