@@ -124,15 +124,9 @@ extension BrokerCore {
         header.isBatch = true
         var call = CallRecord(
             client: Self.jobClient, requestID: 0, function: function, service: function, header: header, payload: nil,
-            deadline: now + timeLimit, worker: peer, sequence: nextSequence)
+            deadline: now + timeLimit, worker: peer, sequence: 0)
         call.batch = ids
-        nextSequence += 1
-        calls[dispatchID] = call
-        deadlines.insert(DeadlineEntry(deadline: call.deadline, dispatchID: dispatchID))
-        workers[peer]!.inFlight.insert(dispatchID)
-        workers[peer]!.jobAttempts.insert(dispatchID)
-        workers[peer]!.lastDispatchSequence = nextSequence
-        nextSequence += 1
+        runAttempt(call, as: dispatchID, on: peer)
         statistics.batchesDispatched += 1
         actions.append(
             .requestBatch(worker: peer, dispatchID: dispatchID, function: function, header: header, items: items, payloads: payloads))

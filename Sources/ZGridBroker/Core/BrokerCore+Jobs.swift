@@ -421,8 +421,20 @@ extension BrokerCore {
             timeoutMilliseconds: UInt32(clamping: timeLimit), job: UInt64(id))
         var call = CallRecord(
             client: Self.jobClient, requestID: 0, function: entry.record.function, service: entry.record.function, header: header,
-            payload: nil, deadline: now + timeLimit, worker: peer, sequence: nextSequence)
+            payload: nil, deadline: now + timeLimit, worker: peer, sequence: 0)
         call.job = id
+        runAttempt(call, as: dispatchID, on: peer)
+        actions.append(
+            .requestJob(
+                worker: peer, dispatchID: dispatchID, function: entry.record.function, header: header, payload: entry.record.payload))
+        actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+        actions.append(jobEvent(.started, entry.record, worker: peer.description, attempt: entry.record.attempts))
+    }
+
+    /// Records a job attempt (or batch) as running on `peer`: its call, deadline and job slot.
+    mutating func runAttempt(_ call: CallRecord, as dispatchID: UInt64, on peer: PeerID) {
+        var call = call
+        call.sequence = nextSequence
         nextSequence += 1
         calls[dispatchID] = call
         deadlines.insert(DeadlineEntry(deadline: call.deadline, dispatchID: dispatchID))
@@ -430,11 +442,6 @@ extension BrokerCore {
         workers[peer]!.jobAttempts.insert(dispatchID)
         workers[peer]!.lastDispatchSequence = nextSequence
         nextSequence += 1
-        actions.append(
-            .requestJob(
-                worker: peer, dispatchID: dispatchID, function: entry.record.function, header: header, payload: entry.record.payload))
-        actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
-        actions.append(jobEvent(.started, entry.record, worker: peer.description, attempt: entry.record.attempts))
     }
 
     // MARK: Attempts ending

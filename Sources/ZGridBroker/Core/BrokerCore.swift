@@ -462,7 +462,7 @@ public struct BrokerCore {
     /// met on the way are dropped.
     private mutating func bestQueuedCall(for functions: [String], now: Int64) -> (String, Int, UInt64)? {
         var best: (function: String, lane: Int, id: UInt64, effective: Double, sequence: UInt64)?
-        for function in functions {
+        for function in functions where !(services[function]?.queue.isEmpty ?? true) {
             let aging = agingMilliseconds(for: function)
             while let head = services[function]?.queue.best(now: now, agingMilliseconds: aging) {
                 guard let call = calls[head.entry.id], call.worker == nil else {

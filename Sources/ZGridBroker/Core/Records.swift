@@ -63,7 +63,7 @@ struct CallRecord {
     /// The worker running the call, nil while queued.
     var worker: PeerID?
     /// Order of arrival, for FIFO across services.
-    let sequence: UInt64
+    var sequence: UInt64
 
     /// Whether the call releases its payload when it ends (a scatter part does not: the scatter does).
     var ownsPayload: Bool { scatter == nil && job == nil && batch == nil }
