@@ -278,10 +278,14 @@ func writeHeartbeatConfig(_ directory: TemporaryDirectory, extra: String = "") t
 }
 
 /// Ends a child process: SIGCONT (in case it is stopped), SIGKILL, and waits for it.
+///
+/// Waits even when the process has already ended: on Linux a `Process` keeps itself alive (its
+/// run loop source retains it) until `waitUntilExit()` returns, so one never waited for leaks.
 func endProcess(_ process: Process) {
-    guard process.isRunning else { return }
-    kill(process.processIdentifier, SIGCONT)
-    kill(process.processIdentifier, SIGKILL)
+    if process.isRunning {
+        kill(process.processIdentifier, SIGCONT)
+        kill(process.processIdentifier, SIGKILL)
+    }
     process.waitUntilExit()
 }
 

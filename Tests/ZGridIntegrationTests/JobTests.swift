@@ -204,7 +204,7 @@ extension IntegrationTests {
             await worker.stop()
             // A worker process killed mid-job: the job goes back to the queue with the attempt counted.
             let process = try launchZGrid(["worker", "--connect", endpoint, "--function", "sleep", "--log-level", "error"])
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            defer { endProcess(process) }
             try await waitUntil("worker process registered") { broker.status.workers == 1 }
             let slow = try await client.submit("sleep", bytes("10000"), options: JobOptions(backoff: .milliseconds(10)))
             try await waitUntil("job running") { broker.status.jobs["running"] == 1 }
