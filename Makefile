@@ -31,9 +31,10 @@ test-tsan: deps
 		swift test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 ## Runs every test under AddressSanitizer (and LeakSanitizer, also in the zgrid processes the tests
-## start), in its own build directory (slow). The suppressions file names the leaks of TOMLKit and
-## of the toolchain's XCTest harness, nothing of ours. ASan's quarantine keeps freed memory resident,
-## so the fuzzed broker may end up to 768 MiB over its start; LSan checks it for leaks at its exit.
+## start), in its own build directory (slow). The suppressions file names leaks of TOMLKit, of the
+## toolchain's XCTest and of Swift weak references (LSan cannot see their side tables), none of
+## ours. ASan's quarantine keeps freed memory resident, so the fuzzed broker may end up to 768 MiB
+## over its start; LSan checks it for leaks at its exit.
 test-asan: deps
 	@scripts/ensure-pyzmq.sh
 	swift build --build-tests --sanitize=address --scratch-path .build-asan

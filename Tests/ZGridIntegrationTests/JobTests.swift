@@ -154,7 +154,10 @@ extension IntegrationTests {
             let cancelled = ids[900]
             #expect(try await client.cancel(job: cancelled).state == "cancelled")
             try await waitUntil("backlog on disk") { (broker.status.jobs["queued_on_disk"] ?? 0) >= 800 }
-            #expect((broker.status.jobs["queued"] ?? 0) <= 101)
+            // At most 100 committed jobs stay in memory. The status counts jobs once a second, so this
+            // count may date from the submits, when each of the 8 tasks could also have one submit
+            // waiting for its commit (held in memory until then): 108 at most, however slow the run.
+            #expect((broker.status.jobs["queued"] ?? 0) <= 100 + 8)
             let log = RunLog()
             let worker = try await startWorker(broker, concurrency: 8) { worker in
                 worker.register("tally") { request in
