@@ -60,6 +60,9 @@ public final class JobStore: Sendable {
     /// answered read and failure, in arrival order. It must not block: it should only hand the event to
     /// the broker's loop and wake it. Work queued before `start` is done first. Later calls do nothing,
     /// except after `close()`, when `events` gets `.failed(.closed)` at once.
+    ///
+    /// The store keeps `events` until it is deinitialized (calls after `close()` still report to it), so a
+    /// callback that uses the store must capture it weakly: a strong capture keeps both alive forever.
     public func start(events: @escaping @Sendable (StoreEvent) -> Void) {
         let phase = lifecycle.withLock { state in
             let phase = state.phase

@@ -10,7 +10,7 @@ extension IntegrationTests {
         private func children(of pid: Int32) -> [Int32] {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
             return tasks.flatMap { task -> [Int32] in
-                let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+                let text = readText("/proc/\(pid)/task/\(task)/children") ?? ""
                 return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             }
         }
@@ -41,8 +41,8 @@ extension IntegrationTests {
             defer {
                 if up.isRunning {
                     for child in children(of: up.processIdentifier) { kill(child, SIGKILL) }
-                    kill(up.processIdentifier, SIGKILL)
                 }
+                endProcess(up)
             }
             let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
             try await waitUntil("two workers", seconds: 20) {

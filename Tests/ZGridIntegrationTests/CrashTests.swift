@@ -32,7 +32,7 @@ extension IntegrationTests {
             let endpoint = "tcp://127.0.0.1:\(try freePort())"
             let arguments = ["broker", "--bind", endpoint, "--job-store", store, "--log-level", "error"]
             var broker = try launchZGrid(arguments)
-            defer { if broker.isRunning { kill(broker.processIdentifier, SIGKILL) } }
+            defer { endProcess(broker) }
             let executions = Executions()
             let worker = Worker(broker: endpoint, concurrency: 4, heartbeat: testHeartbeat, logger: quietLogger("test.worker"))
             worker.register("record") { request in

@@ -87,7 +87,9 @@ extension IntegrationTests {
             try await waitUntil("raw worker registered") { broker.status.workers == 1 }
             let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
             let outcome: Result<[UInt8], GridError>
-            do { outcome = .success(try await client.call("frozen", bytes("once"), timeout: .seconds(10))) } catch { outcome = .failure(error) }
+            do { outcome = .success(try await client.call("frozen", bytes("once"), timeout: .seconds(10))) } catch {
+                outcome = .failure(error)
+            }
             guard case .failure(.workerLost) = outcome else {
                 Issue.record("expected workerLost, got \(outcome)")
                 return
@@ -129,7 +131,11 @@ extension IntegrationTests {
                         try socket.send(frames: [ProtocolTag.client, [ClientCommand.heartbeat.rawValue]], blocking: true)
                         for id in 1...10 {
                             let header = CallHeader(timeoutMilliseconds: 60_000).encoded
-                            try socket.send(frames: [ProtocolTag.client, [ClientCommand.call.rawValue], .bigEndian(UInt64(id)), bytes("slow"), header, bytes("hold")], blocking: true)
+                            try socket.send(
+                                frames: [
+                                    ProtocolTag.client, [ClientCommand.call.rawValue], .bigEndian(UInt64(id)), bytes("slow"), header,
+                                    bytes("hold"),
+                                ], blocking: true)
                         }
                         // Alive until told to vanish: heartbeats, as a live client sends them.
                         while !vanish.wait(milliseconds: 100) {
@@ -272,10 +278,14 @@ func writeHeartbeatConfig(_ directory: TemporaryDirectory, extra: String = "") t
 }
 
 /// Ends a child process: SIGCONT (in case it is stopped), SIGKILL, and waits for it.
+///
+/// Waits even when the process has already ended: on Linux a `Process` keeps itself alive (its
+/// run loop source retains it) until `waitUntilExit()` returns, so one never waited for leaks.
 func endProcess(_ process: Process) {
-    guard process.isRunning else { return }
-    kill(process.processIdentifier, SIGCONT)
-    kill(process.processIdentifier, SIGKILL)
+    if process.isRunning {
+        kill(process.processIdentifier, SIGCONT)
+        kill(process.processIdentifier, SIGKILL)
+    }
     process.waitUntilExit()
 }
 
@@ -322,7 +332,9 @@ final class SlowFunction: Sendable {
         let replies = await withTaskGroup(of: String.self) { group in
             for _ in 0..<slots {
                 group.addTask {
-                    do { return String(decoding: try await client.call("slow", bytes("check"), timeout: .seconds(10)), as: UTF8.self) } catch {
+                    do {
+                        return String(decoding: try await client.call("slow", bytes("check"), timeout: .seconds(10)), as: UTF8.self)
+                    } catch {
                         return "\(error)"
                     }
                 }
@@ -362,7 +374,8 @@ struct FrozenWorker {
             do {
                 let first = try Socket(context, type: .dealer)
                 try first.connect(endpoint)
-                try first.send(frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(2)), bytes("frozen")], blocking: true)
+                try first.send(
+                    frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(2)), bytes("frozen")], blocking: true)
                 // Heartbeat and read until the REQUEST arrives.
                 let deadline = Date().addingTimeInterval(15)
                 var taken: Request?
@@ -381,7 +394,9 @@ struct FrozenWorker {
                 while !condition(), Date() < thawDeadline { Thread.sleep(forTimeInterval: 0.02) }
                 Thread.sleep(forTimeInterval: 0.2)
                 // Awake: the late answer and a heartbeat; everything queued meanwhile is read too.
-                try first.send(frames: [ProtocolTag.worker, [WorkerCommand.reply.rawValue], .bigEndian(taken.dispatchID), bytes("late")], blocking: true)
+                try first.send(
+                    frames: [ProtocolTag.worker, [WorkerCommand.reply.rawValue], .bigEndian(taken.dispatchID), bytes("late")],
+                    blocking: true)
                 try first.send(frames: [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue]], blocking: true)
                 for frames in try Self.read(first, milliseconds: 1500) {
                     if frames.count >= 2, frames[0] == ProtocolTag.worker, frames[1] == [WorkerCommand.disconnect.rawValue] {
@@ -392,7 +407,8 @@ struct FrozenWorker {
                 // Registered again, on a new socket as the protocol asks.
                 let second = try Socket(context, type: .dealer)
                 try second.connect(endpoint)
-                try second.send(frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(2)), bytes("frozen")], blocking: true)
+                try second.send(
+                    frames: [ProtocolTag.worker, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(2)), bytes("frozen")], blocking: true)
                 let listenUntil = Date().addingTimeInterval(1.5)
                 while Date() < listenUntil {
                     try second.send(frames: [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue]])

@@ -154,7 +154,10 @@ extension IntegrationTests {
             let cancelled = ids[900]
             #expect(try await client.cancel(job: cancelled).state == "cancelled")
             try await waitUntil("backlog on disk") { (broker.status.jobs["queued_on_disk"] ?? 0) >= 800 }
-            #expect((broker.status.jobs["queued"] ?? 0) <= 101)
+            // At most 100 committed jobs stay in memory. The status counts jobs once a second, so this
+            // count may date from the submits, when each of the 8 tasks could also have one submit
+            // waiting for its commit (held in memory until then): 108 at most, however slow the run.
+            #expect((broker.status.jobs["queued"] ?? 0) <= 100 + 8)
             let log = RunLog()
             let worker = try await startWorker(broker, concurrency: 8) { worker in
                 worker.register("tally") { request in
@@ -204,7 +207,7 @@ extension IntegrationTests {
             await worker.stop()
             // A worker process killed mid-job: the job goes back to the queue with the attempt counted.
             let process = try launchZGrid(["worker", "--connect", endpoint, "--function", "sleep", "--log-level", "error"])
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            defer { endProcess(process) }
             try await waitUntil("worker process registered") { broker.status.workers == 1 }
             let slow = try await client.submit("sleep", bytes("10000"), options: JobOptions(backoff: .milliseconds(10)))
             try await waitUntil("job running") { broker.status.jobs["running"] == 1 }

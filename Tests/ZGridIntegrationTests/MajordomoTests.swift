@@ -42,7 +42,7 @@ extension IntegrationTests {
             let endpoint = broker.endpoints[0]
             let process = try PythonPeers.launchWorker(
                 endpoint, "shout", heartbeatMilliseconds: testHeartbeat.intervalMilliseconds, liveness: testHeartbeat.liveness)
-            defer { if process.isRunning { process.terminate() } }
+            defer { endProcess(process) }
             try await waitUntil("the MDP worker registered") { broker.status.functions["shout"] == 1 }
             let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
             #expect(try await client.call("shout", bytes("hello"), timeout: .seconds(5)) == bytes("HELLO"))

@@ -48,10 +48,8 @@ enum PythonPeers {
         if process.isRunning { process.terminate() }
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()  // also when it has ended: only this releases the Process on Linux
         let data = (process.standardError as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
         return (process.terminationReason == .exit ? process.terminationStatus : -1, String(decoding: data, as: UTF8.self))
     }
@@ -79,6 +77,7 @@ enum PythonPeers {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
+        process.waitUntilExit()  // it has ended; only this releases the Process on Linux
         let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return (process.terminationStatus, stdout, stderr)

@@ -86,7 +86,7 @@ extension IntegrationTests {
             let broker = try startBroker()
             defer { broker.stop() }
             let process = try launchZGrid(["worker", "--connect", broker.endpoints[0], "--function", "sleep", "--log-level", "error"])
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            defer { endProcess(process) }
             try await waitUntil("worker process registered") { broker.status.workers == 1 }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             let call = Task { try await client.call("sleep", bytes("5000"), timeout: .seconds(8)) }

@@ -136,6 +136,16 @@ final class Counter: Sendable {
 /// Bytes of a string.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+/// The text of the file at `path` (UTF-8), or nil when it cannot be opened.
+///
+/// Not `String(contentsOfFile:)`: on Linux, Foundation leaks its 4 KiB read buffer when a file
+/// reads empty, as an empty output file or most `/proc/PID/task/TID/children` files do.
+func readText(_ path: String) -> String? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    do { return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self) } catch { return nil }
+}
+
 /// The broker's status once it has published everything it did so far (it publishes every 20 ms).
 func settledStatus(_ broker: BrokerServer) async throws -> BrokerSnapshot {
     try await Task.sleep(for: .milliseconds(60))

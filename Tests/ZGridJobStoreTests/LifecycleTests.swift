@@ -99,9 +99,9 @@ struct LifecycleTests {
         try withTemporaryDirectory { directory throws in
             let store = try JobStore(path: directory.file("jobs.sqlite"))
             let recorder = EventRecorder()
-            store.start { event in
+            store.start { [weak store] event in  // the store keeps its callback: a strong capture is a cycle
                 recorder.record(event)
-                store.close()
+                store?.close()
             }
             store.write([.upsert(makeJob(1))], token: 1)
             recorder.waitForCommits([1])

@@ -42,7 +42,9 @@ struct FuzzCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How much the broker's resident memory may grow, in MiB.")
     var rssSlackMib: Int = 64
 
-    @Option(name: .long, help: "How long the broker may take to forget the fuzzer's peers and calls, in seconds (default: from the heartbeat settings).")
+    @Option(
+        name: .long,
+        help: "How long the broker may take to forget the fuzzer's peers and calls, in seconds (default: from the heartbeat settings).")
     var settleSeconds: Double?
 
     @Flag(name: .long, help: "Only generate the messages and print a digest of them (to check that a seed repeats).")
@@ -60,7 +62,8 @@ struct FuzzCommand: AsyncParsableCommand {
             print(FuzzDigest.of(&generator, messages: messages))
             return
         }
-        let heartbeat = HeartbeatSettings(intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness))
+        let heartbeat = HeartbeatSettings(
+            intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness))
         let endpoint = connect ?? config.broker.connect
         let client = try GridClient(broker: endpoint, heartbeat: heartbeat, logger: logger)
         var report = FuzzReport()
@@ -111,7 +114,9 @@ struct FuzzCommand: AsyncParsableCommand {
         report.check(
             "\(outcome.calls) checked calls to '\(function)' during the fuzzing, each answered with its own payload",
             outcome.calls > 0 && outcome.wrong == 0 && outcome.failed == 0,
-            detail: "\(outcome.wrong) wrong, \(outcome.failed) failed\(outcome.firstProblem.map { "; first: \($0)" } ?? ""); latency \(outcome.latencySummary)")
+            detail:
+                "\(outcome.wrong) wrong, \(outcome.failed) failed\(outcome.firstProblem.map { "; first: \($0)" } ?? ""); latency \(outcome.latencySummary)"
+        )
         do {
             let reply = try await client.call(function, Array("after the fuzz".utf8), timeout: .seconds(10))
             _ = try await client.brokerStatus()
@@ -119,7 +124,8 @@ struct FuzzCommand: AsyncParsableCommand {
         } catch {
             report.check("the broker answers a call and a status request after the fuzzing", false, detail: "\(error)")
         }
-        let settleLimit = settleSeconds ?? Double(4 * heartbeat.expiryMilliseconds + Int64(config.broker.unknownFunctionGraceMs)) / 1000 + 10
+        let settleLimit =
+            settleSeconds ?? Double(4 * heartbeat.expiryMilliseconds + Int64(config.broker.unknownFunctionGraceMs)) / 1000 + 10
         let settled = try await waitForQuiet(client, realWorkers: realWorkers, seconds: settleLimit)
         report.check(
             "within \(Int(settleLimit)) s the fuzzer's workers are gone, the \(realWorkers.count) real one(s) are still registered, and no call is queued or running",
@@ -133,7 +139,10 @@ struct FuzzCommand: AsyncParsableCommand {
                 rssEnd <= rssStart + slack)
         }
         if let after = try? await client.brokerStatus() {
-            let keys = ["malformed_messages", "protocol_violations", "calls_received", "calls_succeeded", "calls_failed", "scatters_received", "workers_joined", "workers_lost"]
+            let keys = [
+                "malformed_messages", "protocol_violations", "calls_received", "calls_succeeded", "calls_failed", "scatters_received",
+                "workers_joined", "workers_lost",
+            ]
             let deltas = keys.map { "\($0) +\((after.counters[$0] ?? 0) - (before.counters[$0] ?? 0))" }
             report.line("broker counters: " + deltas.joined(separator: ", "))
         }
@@ -171,7 +180,8 @@ struct FuzzCommand: AsyncParsableCommand {
             if (try? await client.call(function, Array("ping".utf8), timeout: .seconds(2))) == Array("ping".utf8) { return }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw ValidationError("'\(function)' does not answer with its payload at \(client.broker): start a broker and `zgrid worker --function echo`")
+        throw ValidationError(
+            "'\(function)' does not answer with its payload at \(client.broker): start a broker and `zgrid worker --function echo`")
     }
 
     /// Polls the broker's status until only the real workers are registered and no call is queued
@@ -183,7 +193,8 @@ struct FuzzCommand: AsyncParsableCommand {
             if let status = try? await client.brokerStatus() {
                 let workers = Set(status.workers.map(\.id))
                 let busy = status.functions.filter { $0.inFlight > 0 || $0.queuedCalls > 0 }
-                detail = "workers \(workers.sorted()) (real: \(realWorkers.sorted())); busy functions: "
+                detail =
+                    "workers \(workers.sorted()) (real: \(realWorkers.sorted())); busy functions: "
                     + busy.map { "\($0.name) running \($0.inFlight) queued \($0.queuedCalls)" }.joined(separator: ", ")
                 if workers == realWorkers && busy.isEmpty { return (true, detail) }
             }
@@ -249,7 +260,8 @@ final class CheckedCalls: Sendable {
         var index = 0
         while !flags.stopped {
             index += 1
-            let payload = Array("checked \(caller).\(index) ".utf8) + [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: index % 200)
+            let payload =
+                Array("checked \(caller).\(index) ".utf8) + [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: index % 200)
             let started = MonotonicClock.nowNanoseconds()
             let result: Result<[UInt8], GridError>
             do { result = .success(try await client.call(function, payload, timeout: .seconds(20))) } catch { result = .failure(error) }
@@ -261,7 +273,9 @@ final class CheckedCalls: Sendable {
                 case .success(let reply) where reply == payload: break
                 case .success(let reply):
                     outcome.wrong += 1
-                    if outcome.firstProblem == nil { outcome.firstProblem = "call \(caller).\(index) got \(reply.count) bytes that are not its payload" }
+                    if outcome.firstProblem == nil {
+                        outcome.firstProblem = "call \(caller).\(index) got \(reply.count) bytes that are not its payload"
+                    }
                 case .failure(let error):
                     outcome.failed += 1
                     if outcome.firstProblem == nil { outcome.firstProblem = "call \(caller).\(index) failed: \(error)" }
@@ -279,7 +293,8 @@ struct FuzzReport {
     mutating func describe(_ tally: FuzzTally, elapsed: Double) {
         line(
             String(
-                format: "sent %d messages in %.1f s (%.0f/s): %d mutated, %d with a frame over the limit, %d reconnects, %d requests answered",
+                format:
+                    "sent %d messages in %.1f s (%.0f/s): %d mutated, %d with a frame over the limit, %d reconnects, %d requests answered",
                 tally.sent, elapsed, Double(tally.sent) / max(elapsed, 0.001), tally.mutated, tally.oversized, tally.reconnects,
                 tally.requestsAnswered))
         line("  by family: " + tally.families.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

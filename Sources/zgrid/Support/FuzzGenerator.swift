@@ -111,7 +111,8 @@ struct FuzzGenerator {
         if count % 1500 == 0 {
             let persona = pick(FuzzPersona.allCases)
             if persona == .worker {
-                pending.append(.send(FuzzMessage(persona: .worker, frames: validReady(), family: "zgw.ready", mutated: false, oversized: false)))
+                pending.append(
+                    .send(FuzzMessage(persona: .worker, frames: validReady(), family: "zgw.ready", mutated: false, oversized: false)))
             }
             return .reconnect(persona)
         }
@@ -170,7 +171,11 @@ struct FuzzGenerator {
         case 8: return ("zgw.ready", workerSide, chance(0.7) ? validReady() : oddReady())
         case 9: return ("zgw.reply", workerSide, [Self.workerTag, [WorkerCommand.reply.rawValue], dispatchID()] + payloadFrames(0...2))
         case 10: return ("zgw.error", workerSide, workerError())
-        case 11: return ("zgw.heartbeat", chance(0.5) ? .stranger : .worker, [Self.workerTag, [WorkerCommand.heartbeat.rawValue]] + extraFrames(0...1))
+        case 11:
+            return (
+                "zgw.heartbeat", chance(0.5) ? .stranger : .worker,
+                [Self.workerTag, [WorkerCommand.heartbeat.rawValue]] + extraFrames(0...1)
+            )
         case 12: return ("zgw.disconnect", workerSide, [Self.workerTag, [WorkerCommand.disconnect.rawValue]])
         case 13: return ("broker-only", pick(FuzzPersona.allCases), brokerOnly())
         case 14: return ("mdp", chance(0.5) ? .stranger : .client, majordomo())
@@ -206,7 +211,8 @@ struct FuzzGenerator {
         default: timeout = UInt32(truncatingIfNeeded: u64())
         }
         let flags: UInt8 = chance(0.8) ? UInt8(int(0...1)) : byte()
-        var bytes = CallHeader(flags: flags, priority: UInt8(int(0...9)), attempt: chance(0.9) ? 1 : byte(), timeoutMilliseconds: timeout).encoded
+        var bytes = CallHeader(flags: flags, priority: UInt8(int(0...9)), attempt: chance(0.9) ? 1 : byte(), timeoutMilliseconds: timeout)
+            .encoded
         switch weighted([80, 10, 5, 5]) {
         case 0: break
         case 1: bytes.appendBigEndian(UInt32(int(0...20)))  // a shard field
@@ -251,7 +257,8 @@ struct FuzzGenerator {
     private mutating func submit() -> [[UInt8]] {
         var spec = JobSpec(
             priority: UInt8(int(0...9)), maxAttempts: UInt16(int(0...5)), backoffMilliseconds: UInt32(int(0...2000)),
-            timeLimitMilliseconds: UInt32(int(0...5000)), resultTTLSeconds: UInt32(int(0...100)), runAt: chance(0.8) ? 0 : Int64(bitPattern: u64())
+            timeLimitMilliseconds: UInt32(int(0...5000)), resultTTLSeconds: UInt32(int(0...100)),
+            runAt: chance(0.8) ? 0 : Int64(bitPattern: u64())
         ).encoded
         if chance(0.2) { spec = Array(spec.prefix(int(0...40))) }
         let key = chance(0.5) ? [] : Array("key-\(int(0...20))".utf8)
@@ -261,7 +268,9 @@ struct FuzzGenerator {
     }
 
     private mutating func job() -> [[UInt8]] {
-        var frames = [Self.clientTag, [ClientCommand.job.rawValue], requestID(), [chance(0.8) ? UInt8(int(1...4)) : byte()], .bigEndian(u64() % 100)]
+        var frames = [
+            Self.clientTag, [ClientCommand.job.rawValue], requestID(), [chance(0.8) ? UInt8(int(1...4)) : byte()], .bigEndian(u64() % 100),
+        ]
         if chance(0.5) { frames.append(.bigEndian(UInt32(int(0...3000)))) }
         return frames
     }

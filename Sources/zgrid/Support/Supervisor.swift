@@ -60,6 +60,9 @@ final class Supervisor: Sendable {
     }
 
     private func exited(_ index: Int, process: Process) {
+        // Returns at once (the process has ended), and is what releases it: on Linux a Process
+        // keeps itself alive until waitUntilExit(), so each restart would leak the one it replaced.
+        process.waitUntilExit()
         let stopping = state.withLock { state -> Bool in
             if state.processes[index] === process { state.processes[index] = nil }
             return state.stopping
