@@ -159,7 +159,7 @@ struct FuzzGenerator {
     private mutating func base() -> (String, FuzzPersona, [[UInt8]]) {
         let clientSide: FuzzPersona = chance(0.8) ? .client : .stranger
         let workerSide: FuzzPersona = chance(0.7) ? .worker : .stranger
-        switch weighted([12, 5, 4, 9, 4, 3, 2, 1, 5, 8, 5, 4, 1, 3, 4, 8]) {
+        switch weighted([12, 5, 4, 9, 4, 3, 2, 1, 5, 8, 5, 4, 1, 3, 4, 3, 2, 2, 3, 8]) {
         case 0: return ("zgc.call", clientSide, call())
         case 1: return ("zgc.cancel", clientSide, [Self.clientTag, [ClientCommand.cancel.rawValue], requestID()])
         case 2: return ("zgc.heartbeat", clientSide, [Self.clientTag, [ClientCommand.heartbeat.rawValue]] + extraFrames(0...2))
@@ -179,6 +179,13 @@ struct FuzzGenerator {
         case 12: return ("zgw.disconnect", workerSide, [Self.workerTag, [WorkerCommand.disconnect.rawValue]])
         case 13: return ("broker-only", pick(FuzzPersona.allCases), brokerOnly())
         case 14: return ("mdp", chance(0.5) ? .stranger : .client, majordomo())
+        case 15: return ("zgc.enqueue", clientSide, enqueue())
+        case 16: return ("zgc.subscribe", clientSide, subscribe())
+        case 17:
+            return (
+                "zgc.event-ack", clientSide, [Self.clientTag, [ClientCommand.eventAck.rawValue], requestID(), .bigEndian(u64() % 1000)]
+            )
+        case 18: return ("zgw.progress", workerSide, progress())
         default: return ("random", pick(FuzzPersona.allCases), (0..<int(1...8)).map { _ in randomBytes(int(0...40)) })
         }
     }
@@ -267,6 +274,34 @@ struct FuzzGenerator {
             + payloadFrames(0...2)
     }
 
+    /// ENQUEUE: SUBMIT with a JSON keys frame, valid or not.
+    private mutating func enqueue() -> [[UInt8]] {
+        var frames = submit()
+        frames[1] = [ClientCommand.enqueue.rawValue]
+        let keys = pick([
+            "", "{}", #"{"fairness":"tenant-1"}"#, #"{"replace":"r-1","batch":"b-1"}"#, #"{"unique":""}"#, "not json",
+            #"{"unique":"\#(String(repeating: "k", count: 300))"}"#,
+        ])
+        if frames.count > 5 { frames[5] = Array(keys.utf8) }
+        return frames
+    }
+
+    /// SUBSCRIBE with requests valid and not.
+    private mutating func subscribe() -> [[UInt8]] {
+        let request = pick([
+            #"{"filter":{}}"#, #"{"filter":{"jobs":[1,2]},"after":0}"#, #"{"name":"fz","filter":{"pool":true}}"#, "bad",
+            #"{"filter":{},"window":0}"#, #"{"filter":{"tags":["a"]},"after":18446744073709551615}"#, #"{"name":"","filter":{}}"#,
+        ])
+        return [Self.clientTag, [ClientCommand.subscribe.rawValue], requestID(), Array(request.utf8)]
+    }
+
+    /// PROGRESS for dispatch ids real and forged, fractions in and out of range.
+    private mutating func progress() -> [[UInt8]] {
+        let fraction: UInt32 = chance(0.8) ? UInt32(int(0...1_000_000)) : UInt32.random(in: 0...UInt32.max, using: &random)
+        let message = chance(0.9) ? Array("step".utf8) : randomBytes(int(1000...1100))
+        return [Self.workerTag, [WorkerCommand.progress.rawValue], dispatchID(), .bigEndian(fraction), message]
+    }
+
     private mutating func job() -> [[UInt8]] {
         var frames = [
             Self.clientTag, [ClientCommand.job.rawValue], requestID(), [chance(0.8) ? UInt8(int(1...4)) : byte()], .bigEndian(u64() % 100),
@@ -294,6 +329,7 @@ struct FuzzGenerator {
         var descriptors = Self.fuzzFunctions.filter { _ in chance(0.6) }
         if descriptors.isEmpty { descriptors = [Self.fuzzFunctions[0]] }
         if chance(0.7) { descriptors.append(pick(["fzs:0-3/8", "fzs:4-7/8", "fzs:0,2,5-7/8", "fzs:0-7/8"])) }
+        if chance(0.2) { descriptors.append(pick(["fzb+batch=4/10", "fzb+batch=48/0", "fzb+batch=49/10", "fzb+batch=x"])) }
         if chance(0.002) { descriptors.append("\(Self.hugeShardedFunction):0/65536") }
         return [Self.workerTag, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(int(1...64)))] + descriptors.map { Array($0.utf8) }
     }
