@@ -9,7 +9,7 @@ import ZGridProtocol
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure a running cluster.",
-        subcommands: [RPCBench.self, BenchLoad.self, BenchScatter.self, BenchJobs.self])
+        subcommands: [RPCBench.self, BenchLoad.self, BenchScatter.self, BenchJobs.self, BenchOverload.self])
 }
 
 /// `zgrid bench rpc`: synchronous round trips, then pipelined calls, of one function.

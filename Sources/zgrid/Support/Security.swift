@@ -6,11 +6,12 @@ import ZGridProtocol
 import ZeroMQ
 
 extension CommonOptions {
-    /// A client of the configured broker (or `connect`), with CURVE when `[security] curve` is on.
-    func client(_ config: ClusterConfig, connect: String?, logger: Logger) throws -> GridClient {
+    /// A client of the configured broker (or `connect`), with CURVE when `[security] curve` is on;
+    /// `busyRetries` as in ``GridClient/busyRetries`` (0: BUSY answers are thrown at once).
+    func client(_ config: ClusterConfig, connect: String?, busyRetries: Int = 3, logger: Logger) throws -> GridClient {
         try GridClient(
-            broker: connect ?? config.broker.connect, security: config.security.peer(keyFile: config.security.clientKeyFile), logger: logger
-        )
+            broker: connect ?? config.broker.connect, security: config.security.peer(keyFile: config.security.clientKeyFile),
+            busyRetries: busyRetries, logger: logger)
     }
 }
 
