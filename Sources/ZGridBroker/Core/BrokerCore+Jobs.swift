@@ -63,7 +63,8 @@ extension BrokerCore {
         }
         if spec.runAt <= wallNow,
             let (message, retryAfter) = refusal(
-                function, queued: queuedJobs(of: function), limit: policy(for: function).maxQueuedJobs, meter: jobRates[function],
+                function, queued: queuedJobs(of: function), ahead: jobsAhead(of: function, priority: Int(spec.priority)),
+                limit: policy(for: function).maxQueuedJobs, meter: jobRates[function],
                 what: "jobs")
         {
             // Admission happens before the job is acknowledged: nothing refused was accepted.

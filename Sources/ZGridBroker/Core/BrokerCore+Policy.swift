@@ -24,9 +24,11 @@ extension BrokerCore {
     // MARK: Admission
 
     /// Why a new item for `function` must wait, and for how long, when `queued` items already wait
-    /// and they drain at `meter`'s rate; nil when it may queue.
+    /// (`ahead` of them at the new item's priority or above) and they drain at `meter`'s rate; nil
+    /// when it may queue. The length limit counts every queued item; the wait limit only those
+    /// ahead, so high-priority work is refused last.
     func refusal(
-        _ function: String, queued: Int, limit: Int?, meter: RateMeter?, what: String
+        _ function: String, queued: Int, ahead: Int, limit: Int?, meter: RateMeter?, what: String
     ) -> (message: String, retryAfter: Int64)? {
         let policy = policy(for: function)
         let perSecond = meter?.perSecond ?? 0
@@ -35,7 +37,7 @@ extension BrokerCore {
             return ("\(queued) \(what) queued for '\(function)', the most allowed is \(limit)", Self.retryAfter(excess / perSecond * 1000))
         }
         if let maxWait = policy.maxQueueWaitMilliseconds, perSecond > 0 {
-            let expected = Double(queued + 1) / perSecond * 1000
+            let expected = Double(ahead + 1) / perSecond * 1000
             if expected > Double(maxWait) {
                 return (
                     "'\(function)' would wait about \(Int(expected)) ms in the queue, the most allowed is \(maxWait) ms",
@@ -57,17 +59,24 @@ extension BrokerCore {
         services[function]?.waitingCount ?? 0
     }
 
-    /// Queued jobs of `function`, in memory and on disk.
+    /// Queued jobs of `function`, in memory, on disk and in batch groups.
     func queuedJobs(of function: String) -> Int {
-        (jobQueues[function]?.count ?? 0) + (spilledByFunction[function] ?? 0)
+        (jobQueues[function]?.count ?? 0) + (spilledByFunction[function] ?? 0) + batchedCount(of: function)
+    }
+
+    /// Queued jobs of `function` a new job of `priority` waits behind (on disk counted as ahead).
+    func jobsAhead(of function: String, priority: Int) -> Int {
+        let queue = jobQueues[function]
+        let inMemory = (queue?.regular.count(atOrAbove: priority) ?? 0) + (queue?.sheddable.count(atOrAbove: priority) ?? 0)
+        return inMemory + (spilledByFunction[function] ?? 0) + batchedCount(of: function)
     }
 
     /// Counts a call or job attempt of `function` that ended, for drain rates.
     mutating func recordCompletion(_ function: String, job: Bool) {
         if job {
-            jobRates[function, default: RateMeter()].count += 1
+            jobRates[function, default: RateMeter(since: lastNow)].count += 1
         } else {
-            callRates[function, default: RateMeter()].count += 1
+            callRates[function, default: RateMeter(since: lastNow)].count += 1
         }
     }
 
@@ -166,14 +175,14 @@ struct RateMeter {
     var count = 0
     /// The smoothed rate.
     private(set) var perSecond: Double = 0
-    private var since: Int64?
+    /// When the current window started (monotonic ms).
+    private var since: Int64
+
+    /// A meter whose first window starts at `since`.
+    init(since: Int64) { self.since = since }
 
     /// Folds the completions since the last update into the rate.
     mutating func update(now: Int64) {
-        guard let since else {
-            self.since = now
-            return
-        }
         let elapsed = now - since
         guard elapsed >= 500 else { return }
         let current = Double(count) * 1000 / Double(elapsed)

@@ -216,7 +216,8 @@ public struct BrokerCore {
         }
         if let service, service.workers.isEmpty || !service.queue.isEmpty || bestWorker(in: service) == nil,
             let (message, retryAfter) = refusal(
-                function, queued: service.waitingCount, limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
+                function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
+                limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
                 meter: callRates[function], what: "calls")
         {
             statistics.callsFailed += 1

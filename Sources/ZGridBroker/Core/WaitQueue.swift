@@ -130,6 +130,12 @@ struct WaitQueue<ID: Hashable> {
     /// How many entries each priority holds.
     var countsByPriority: [Int] { lanes.map { $0.byKey.values.reduce(0) { $0 + $1.count } } }
 
+    /// How many entries wait in lanes of `priority` and above (those a new item of that priority
+    /// waits behind, aging aside).
+    func count(atOrAbove priority: Int) -> Int {
+        lanes[min(9, max(0, priority))...].reduce(0) { total, lane in total + lane.byKey.values.reduce(0) { $0 + $1.count } }
+    }
+
     /// How many entries `key` holds in all lanes.
     func count(ofKey key: String) -> Int { lanes.reduce(0) { $0 + ($1.byKey[key]?.count ?? 0) } }
 }

@@ -1,0 +1,58 @@
+import Testing
+import ZGridJobStore
+import ZGridProtocol
+
+@testable import ZGridBroker
+
+/// Admission control in the core: retry-after times from the drain rate, and the wait limit
+/// counting only the work ahead of a new call's priority.
+@Suite("Admission control")
+struct AdmissionTests {
+    /// A worker of concurrency 1 that completed 10 calls in the last second (a drain rate of ~10/s).
+    func warmedUp(_ policy: FunctionPolicy) -> Driver {
+        var options = testOptions(grace: 60_000)
+        options.functions = ["f": policy]
+        var driver = Driver(options: options)
+        driver.ready(worker1, concurrency: 1)
+        driver.send(.tick)  // starts the rate window
+        for request in 1...10 {
+            let sent = driver.call(client2, UInt64(request))
+            if let dispatch = sent.requests.first { driver.reply(worker1, dispatch.dispatchID) }
+        }
+        driver.now = 1000
+        driver.send(.tick)
+        return driver
+    }
+
+    func refusals(_ actions: [BrokerAction]) -> [Int64] {
+        actions.compactMap { if case .refuse(_, _, _, let retryAfter) = $0 { retryAfter } else { nil } }
+    }
+
+    @Test("past the wait limit a call is refused with the time its queue needs; a higher priority one still queues")
+    func waitLimitByPriority() {
+        var driver = warmedUp(FunctionPolicy(maxQueueWaitMilliseconds: 500))
+        driver.call(client1, 100)  // runs
+        var refused: [Int64] = []
+        for request in 101...110 { refused += refusals(driver.call(client1, UInt64(request))) }
+        // About 10 calls per second drain: 5 queued make 500 ms, the next ones are refused.
+        #expect(driver.core.queuedCallCount == 4 || driver.core.queuedCallCount == 5)
+        #expect(!refused.isEmpty)
+        #expect(refused.allSatisfy { (50...2000).contains($0) }, "retry-after from the drain rate: \(refused)")
+        var urgent = CallHeader(priority: 9)
+        urgent.timeoutMilliseconds = 0
+        let actions = driver.message(client1, .call(requestID: 200, function: "f", header: urgent, payload: driver.payload()))
+        #expect(refusals(actions).isEmpty, "nothing of priority 9 is ahead of it")
+        #expect(driver.core.queuedCallCount >= 5)
+    }
+
+    @Test("past the length limit a call is refused; without a drain rate the retry-after is a second")
+    func lengthLimit() {
+        var options = testOptions(grace: 60_000)
+        options.functions = ["f": FunctionPolicy(maxQueued: 2)]
+        var driver = Driver(options: options)
+        driver.ready(worker1, concurrency: 1)
+        for request in 1...3 { #expect(refusals(driver.call(client1, UInt64(request))).isEmpty) }
+        #expect(refusals(driver.call(client1, 4)) == [1000])
+        #expect(driver.core.statistics.admissionRefusals == 1)
+    }
+}
