@@ -41,6 +41,4 @@ extension GridClient {
     /// The filter for every job this client submitted (jobs carry the tag `client:<name>`).
     public var submittedByThisClient: EventFilter { .tag(originTag) }
 
-    /// The tag every job submitted by this client carries.
-    public var originTag: String { "client:\(name)" }
 }

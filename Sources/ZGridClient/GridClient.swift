@@ -19,6 +19,8 @@ public final class GridClient: Sendable {
     /// This client's name: jobs it submits carry the tag `client:<name>` (see ``originTag``), so
     /// ``submittedByThisClient`` finds them. Random unless given.
     public let name: String
+    /// The tag every job submitted by this client carries: `client:<name>`.
+    public let originTag: String
     let mailbox: Mailbox<ClientCommandItem>
     private let loopExecutor: LoopExecutor
     private let thread: IOThread
@@ -43,6 +45,7 @@ public final class GridClient: Sendable {
             throw .invalidArgument("client name '\(name)': 1 to \(JobTags.maxLength - 7) characters without commas")
         }
         self.name = name
+        originTag = "client:" + name
         do {
             mailbox = try Mailbox()
             loopExecutor = try LoopExecutor()

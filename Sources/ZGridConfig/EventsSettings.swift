@@ -1,5 +1,8 @@
 /// The `[events]` table: the broker's event log and event subscriptions.
 public struct EventsSettings: Sendable, Equatable {
+    /// Whether events are written to the job store's event log, so subscribers can resume and replay
+    /// (key `record`); without it they are only pushed live.
+    public var record: Bool
     /// How long the event log keeps events for resuming subscribers, in seconds (key `retention_s`).
     public var retentionSeconds: Int
     /// Events a subscription may have delivered and unacknowledged before it lags, unless it asks
@@ -13,13 +16,16 @@ public struct EventsSettings: Sendable, Equatable {
     public var maxSubscriptionsPerClient: Int
 
     /// The keys of `[events]`.
-    public static let knownKeys = ["retention_s", "window", "inline_result_bytes", "progress_interval_ms", "max_subscriptions_per_client"]
+    public static let knownKeys = [
+        "record", "retention_s", "window", "inline_result_bytes", "progress_interval_ms", "max_subscriptions_per_client",
+    ]
 
     /// Creates settings with the documented defaults.
     public init(
         retentionSeconds: Int = 3600, window: Int = 1000, inlineResultBytes: Int = 4096, progressIntervalMs: Int = 250,
-        maxSubscriptionsPerClient: Int = 64
+        maxSubscriptionsPerClient: Int = 64, record: Bool = true
     ) {
+        self.record = record
         self.retentionSeconds = retentionSeconds
         self.window = window
         self.inlineResultBytes = inlineResultBytes
@@ -37,7 +43,8 @@ extension EventsSettings {
             window: try reader.int("window", default: 1000, in: 1...100_000),
             inlineResultBytes: try reader.int("inline_result_bytes", default: 4096, in: 0...1_048_576),
             progressIntervalMs: try reader.int("progress_interval_ms", default: 250, in: 0...60_000),
-            maxSubscriptionsPerClient: try reader.int("max_subscriptions_per_client", default: 64, in: 1...10_000)
+            maxSubscriptionsPerClient: try reader.int("max_subscriptions_per_client", default: 64, in: 1...10_000),
+            record: try reader.bool("record", expected: "true or false") ?? true
         )
     }
 }

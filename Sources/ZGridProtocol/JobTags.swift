@@ -7,7 +7,11 @@ public enum JobTags {
 
     /// Whether `tags` are valid.
     public static func isValid(_ tags: [String]) -> Bool {
-        tags.count <= maxCount && tags.allSatisfy { !$0.isEmpty && $0.utf8.count <= maxLength && !$0.contains(",") }
+        tags.count <= maxCount
+            && tags.allSatisfy { tag in
+                let bytes = tag.utf8
+                return !bytes.isEmpty && bytes.count <= maxLength && !bytes.contains(UInt8(ascii: ","))
+            }
     }
 
     /// The wire form: comma-separated.
@@ -15,7 +19,12 @@ public enum JobTags {
 
     /// Reads the wire form; nil when it breaks the rules.
     public static func parse(_ text: String) -> [String]? {
-        let tags = text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !text.isEmpty else { return [] }
+        let bytes = text.utf8
+        guard bytes.contains(UInt8(ascii: ",")) else {
+            return bytes.count <= maxLength ? [text] : nil  // one tag: the common case, without splitting
+        }
+        let tags = bytes.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         return isValid(tags) ? tags : nil
     }
 }

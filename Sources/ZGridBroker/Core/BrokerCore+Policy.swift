@@ -7,7 +7,8 @@ import ZGridProtocol
 extension BrokerCore {
     /// The policy of `function` (a service key such as `f#3` uses its function's).
     func policy(for function: String) -> FunctionPolicy {
-        options.functions[Self.functionName(of: function)] ?? FunctionPolicy()
+        guard !options.functions.isEmpty else { return FunctionPolicy() }
+        return options.functions[Self.functionName(of: function)] ?? FunctionPolicy()
     }
 
     /// The aging step of `function`.
@@ -17,7 +18,7 @@ extension BrokerCore {
 
     /// The function of a service key: `f`, `f#shard` and `f@peer` all belong to `f`.
     static func functionName(of service: String) -> String {
-        guard let end = service.firstIndex(where: { $0 == "#" || $0 == "@" }) else { return service }
+        guard let end = service.utf8.firstIndex(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "@") }) else { return service }
         return String(service[..<end])
     }
 

@@ -69,10 +69,15 @@ public struct EventHub {
     /// Whether a store token belongs to the hub.
     public static func owns(_ token: UInt64) -> Bool { token >= firstToken && token < (1 << 62) }
 
+    private var published = 0
+    private var delivered = 0
+    private var lagged = 0
+    private var opened = 0
+
     /// Counters since start, by name, for status reports and metrics.
-    public private(set) var counters: [String: Int] = [
-        "events_published": 0, "events_delivered": 0, "events_lagged": 0, "subscriptions_opened": 0,
-    ]
+    public var counters: [String: Int] {
+        ["events_published": published, "events_delivered": delivered, "events_lagged": lagged, "subscriptions_opened": opened]
+    }
 
     /// Creates a hub whose log continues after `maxSeq`, with the stored positions of named
     /// subscriptions.
@@ -107,7 +112,7 @@ public struct EventHub {
             event.resultSize = result.count
             if result.count > options.inlineResultBytes { event.result = nil }
         }
-        counters["events_published", default: 0] += 1
+        published += 1
         if options.record {
             unflushed.append(event)
         } else {
@@ -152,7 +157,7 @@ public struct EventHub {
                 if subscription.lag != nil || subscription.unacked.count >= subscription.window {
                     subscription.lag = Lag(
                         from: subscription.lag?.from ?? event.seq, to: event.seq, count: (subscription.lag?.count ?? 0) + 1)
-                    counters["events_lagged", default: 0] += 1
+                    lagged += 1
                 } else {
                     subscription.unacked.append(event.seq)
                     batch.append(Self.wire(event))
@@ -160,7 +165,7 @@ public struct EventHub {
             }
             subscriptions[key] = subscription
             if !batch.isEmpty {
-                counters["events_delivered", default: 0] += batch.count
+                delivered += batch.count
                 actions.append(.deliver(client: key.peer, requestID: key.requestID, events: batch))
             }
         }
@@ -205,7 +210,7 @@ public struct EventHub {
         subscription.replaying = resumes
         subscriptions[key] = subscription
         if let name = request.name { byName[name] = key }
-        counters["subscriptions_opened", default: 0] += 1
+        opened += 1
         let start = max(0, min(after, committedHead))
         let note = resumes ? "resuming after \(after); the log's head is \(committedHead)" : "live from \(committedHead)"
         actions.append(
@@ -320,7 +325,7 @@ public struct EventHub {
             batch.append(Self.wire(event))
         }
         if !batch.isEmpty {
-            counters["events_delivered", default: 0] += batch.count
+            delivered += batch.count
             actions.append(.deliver(client: key.peer, requestID: key.requestID, events: batch))
         }
         if events.count < room {

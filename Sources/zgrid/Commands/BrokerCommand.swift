@@ -72,7 +72,8 @@ extension BrokerConfiguration {
             metricsEndpoint: settings.metrics.isEmpty ? nil : settings.metrics)
         shutdownGraceMilliseconds = Int64(settings.shutdownGraceMs)
         events = EventHubOptions(
-            retentionMilliseconds: Int64(config.events.retentionSeconds) * 1000, defaultWindow: config.events.window,
+            record: config.events.record, retentionMilliseconds: Int64(config.events.retentionSeconds) * 1000,
+            defaultWindow: config.events.window,
             inlineResultBytes: config.events.inlineResultBytes, maxSubscriptionsPerClient: config.events.maxSubscriptionsPerClient,
             livenessMilliseconds: 2 * Int64(settings.heartbeatIntervalMs) * Int64(settings.liveness))
         security = try config.security.broker()
