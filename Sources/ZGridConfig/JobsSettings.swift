@@ -10,9 +10,11 @@ public struct JobsSettings: Sendable, Equatable {
     public var resultTTLSeconds: Int
     /// The longest retry backoff, in milliseconds (key `max_backoff_ms`).
     public var maxBackoffMs: Int
+    /// The most unfinished jobs of one client held in memory; more submits are answered BUSY (key `max_per_client`).
+    public var maxPerClient: Int = 1_000_000
 
     /// The keys of `[jobs]`.
-    public static let knownKeys = ["store", "reserve_percent", "default_time_limit_ms", "result_ttl_s", "max_backoff_ms"]
+    public static let knownKeys = ["store", "reserve_percent", "default_time_limit_ms", "result_ttl_s", "max_backoff_ms", "max_per_client"]
 
     /// Creates settings; the defaults store jobs in `zgrid-jobs.sqlite` in the working directory.
     public init(
@@ -38,5 +40,6 @@ extension JobsSettings {
             resultTTLSeconds: try reader.int("result_ttl_s", default: 86_400, in: 1...31_536_000),
             maxBackoffMs: try reader.int("max_backoff_ms", default: 3_600_000, in: 1...86_400_000)
         )
+        maxPerClient = try reader.int("max_per_client", default: 1_000_000, in: 1...100_000_000)
     }
 }

@@ -56,3 +56,28 @@ struct AdmissionTests {
         #expect(driver.core.statistics.admissionRefusals == 1)
     }
 }
+
+@Suite("Per-client job limit")
+struct ClientJobLimitTests {
+    @Test("a client's unfinished jobs in memory are bounded; a finished job frees its place")
+    func perClientLimit() throws {
+        var options = testOptions(grace: 60_000)
+        options.maxJobsPerClient = 2
+        var driver = Driver(options: options)
+        var ignored: [BrokerAction] = []
+        driver.core.recoverJobs([], maxID: 0, now: 0, into: &ignored)
+        func submit(_ driver: inout Driver, _ client: PeerID, _ request: UInt64) -> [BrokerAction] {
+            driver.message(client, .submit(requestID: request, function: "f", spec: JobSpec(), keys: JobKeys(), tags: [], payload: []))
+        }
+        let tokens = [submit(&driver, client1, 1), submit(&driver, client1, 2)].flatMap {
+            $0.compactMap { if case .storeWrite(_, let token) = $0 { token } else { nil } }
+        }
+        #expect(submit(&driver, client1, 3).failures.map(\.code) == [.busy], "the third job of client 1 is refused")
+        #expect(submit(&driver, client2, 1).failures.isEmpty, "other clients are not limited by it")
+        driver.send(.storeCommitted(tokens: tokens))
+        let running = driver.ready(worker1, concurrency: 1)
+        let attempt = try #require(running.compactMap { if case .requestJob(_, let id, _, _, _) = $0 { id } else { nil } }.first)
+        driver.reply(worker1, attempt)
+        #expect(submit(&driver, client1, 4).failures.isEmpty, "a finished job frees its place")
+    }
+}

@@ -61,6 +61,15 @@ extension BrokerCore {
             }
             return
         }
+        if (jobsByClient[client] ?? 0) >= options.maxJobsPerClient {
+            statistics.admissionRefusals += 1
+            actions.append(
+                .refuse(
+                    client: client, requestID: requestID,
+                    message: "this client has \(options.maxJobsPerClient) unfinished jobs in memory, the most allowed",
+                    retryAfterMilliseconds: 1000))
+            return
+        }
         if spec.runAt <= wallNow,
             let (message, retryAfter) = refusal(
                 function, queued: queuedJobs(of: function), ahead: jobsAhead(of: function, priority: Int(spec.priority)),
@@ -90,7 +99,8 @@ extension BrokerCore {
         record.batchKey = keys.batch
         record.replaceKey = keys.replace
         record.sheddable = spec.isSheddable
-        jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
+        jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil, owner: client)
+        jobsByClient[client, default: 0] += 1
         if let uniqueKey { uniqueJobs[uniqueKey] = id }
         if let key = keys.replace { replaceJobs[key] = id }
         let token = takeToken()
@@ -179,6 +189,7 @@ extension BrokerCore {
                     if entry.record.state == .queued && jobs.count > options.maxResidentJobs && mayWaitOnDisk(entry.record) {
                         // Over the memory bound: this job waits on disk until the queue drains.
                         jobs[id] = nil
+                        releaseOwner(entry)
                         spill(entry.record)
                     } else {
                         jobs[id] = entry
@@ -199,6 +210,7 @@ extension BrokerCore {
             for (request, id) in acks {
                 if let entry = jobs[id], !entry.durable {
                     jobs[id] = nil
+                    releaseOwner(entry)
                     if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
                 }
                 actions.append(
@@ -369,6 +381,12 @@ extension BrokerCore {
         return (jobQueues[record.function]?.count(ofKey: key) ?? 0) >= Self.residentPerFairnessKey
     }
 
+    /// Stops counting a job that leaves memory against the client that submitted it.
+    private mutating func releaseOwner(_ entry: JobEntry) {
+        guard let owner = entry.owner, let count = jobsByClient[owner] else { return }
+        jobsByClient[owner] = count > 1 ? count - 1 : nil
+    }
+
     /// Queued jobs of one fairness key that always stay in memory.
     static let residentPerFairnessKey = 100
 
@@ -505,6 +523,7 @@ extension BrokerCore {
         _ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]
     ) {
         guard var entry = jobs.removeValue(forKey: id) else { return }
+        releaseOwner(entry)
         progress.forget(id)
         if !pagesInFlight.isEmpty { finishedDuringPage.insert(id) }
         entry.record.state = state

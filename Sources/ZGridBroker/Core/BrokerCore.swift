@@ -67,6 +67,8 @@ public struct BrokerCore {
     var overloadCheck: (at: Int64, value: Bool) = (-1, false)
     /// Queued jobs waiting only on disk, by function.
     var spilledByFunction: [String: Int] = [:]
+    /// Unfinished jobs in memory by the client that submitted them (for `maxJobsPerClient`).
+    var jobsByClient: [PeerID: Int] = [:]
     /// The unfinished job holding each replace key.
     var replaceJobs: [String: Int64] = [:]
     /// How the latest worker declaring each batch-capable function takes batches.

@@ -26,6 +26,9 @@ public struct BrokerOptions: Sendable, Equatable {
     /// The most calls and scatters one client may have in flight (queued or running); more are
     /// answered BUSY.
     public var maxInFlightPerClient: Int
+    /// The most unfinished jobs of one client held in memory (submitted and not yet finished or
+    /// moved to disk); more SUBMITs from it are answered BUSY.
+    public var maxJobsPerClient: Int
     /// The most unfinished jobs kept in memory; beyond, queued jobs wait only on disk and are read
     /// back in pages as the queue drains, so a backlog of millions costs no more memory.
     public var maxResidentJobs: Int
@@ -55,6 +58,7 @@ public struct BrokerOptions: Sendable, Equatable {
         schedules: [RecurringJob] = [],
         maxResidentJobs: Int = 100_000,
         maxInFlightPerClient: Int = 10_000,
+        maxJobsPerClient: Int = 1_000_000,
         progressIntervalMilliseconds: Int64 = 250,
         agingMilliseconds: Int64 = 1000,
         functions: [String: FunctionPolicy] = [:],
@@ -65,6 +69,7 @@ public struct BrokerOptions: Sendable, Equatable {
         self.functions = functions
         self.progressIntervalMilliseconds = max(0, progressIntervalMilliseconds)
         self.maxInFlightPerClient = max(1, maxInFlightPerClient)
+        self.maxJobsPerClient = max(1, maxJobsPerClient)
         self.heartbeat = heartbeat
         self.defaultTimeoutMilliseconds = defaultTimeoutMilliseconds
         self.unknownFunctionGraceMilliseconds = unknownFunctionGraceMilliseconds

@@ -10,6 +10,8 @@ struct JobEntry {
     var durable: Bool
     /// The running attempt's dispatch id.
     var dispatchID: UInt64?
+    /// The client that submitted it, while it counts against that client's limit.
+    var owner: PeerID? = nil
 }
 
 /// A job waiting for its run-at time.

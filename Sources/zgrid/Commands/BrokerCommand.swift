@@ -71,6 +71,7 @@ extension BrokerConfiguration {
             jobStorePath: store.isEmpty ? nil : store,
             metricsEndpoint: settings.metrics.isEmpty ? nil : settings.metrics)
         shutdownGraceMilliseconds = Int64(settings.shutdownGraceMs)
+        options.maxJobsPerClient = config.jobs.maxPerClient
         events = EventHubOptions(
             record: config.events.record, retentionMilliseconds: Int64(config.events.retentionSeconds) * 1000,
             defaultWindow: config.events.window,
