@@ -4,7 +4,7 @@ import ZGridProtocol
 public struct ShardSet: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The shard indices held: sorted, unique, each below ``total``.
     public var indices: [Int]
-    /// The total number of shards, 1...65536.
+    /// The total number of shards, 1...4096.
     public var total: Int
 
     /// The largest accepted ``total``.
@@ -13,7 +13,7 @@ public struct ShardSet: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// Creates a shard set; the indices are sorted and duplicates dropped.
     /// - Parameters:
     ///   - indices: Shard indices, each in `0..<total`; at least one.
-    ///   - total: Total number of shards, 1...65536.
+    ///   - total: Total number of shards, 1...4096.
     /// - Throws: ``ConfigError`` (with an empty `file`) if the total or an index is out of range,
     ///   or if there are no indices.
     public init(indices: [Int], total: Int) throws(ConfigError) {

@@ -3,11 +3,11 @@
 public struct ShardSpec: Sendable, Hashable, CustomStringConvertible {
     /// The shard indices held: sorted, unique, each below ``total``.
     public let indices: [Int]
-    /// The total number of shards, 1...65536.
+    /// The total number of shards, 1...4096.
     public let total: Int
 
     /// The largest accepted ``total``.
-    public static let maxTotal = 65536
+    public static let maxTotal = 4096
 
     /// Creates a spec from indices already sorted, unique and below `total`.
     public init(sortedIndices: [Int], total: Int) {

@@ -82,7 +82,7 @@ struct ValueErrorTests {
             ("4-2/16", "the range 4-2 runs backwards"),
             ("0-16/16", "index 16 is not below the total 16"),
             ("a/16", "\"a\" is neither an index nor a range like 5-7"),
-            ("0-3/0", "the total must be from 1 to 65536"),
+            ("0-3/0", "the total must be from 1 to 4096"),
             ("0-3/x", "the total \"x\" is not a whole number"),
         ]
     )

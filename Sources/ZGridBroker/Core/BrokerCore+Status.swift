@@ -32,13 +32,32 @@ extension BrokerCore {
         return counts
     }
 
+    /// The value of one lower-case hexadecimal digit.
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+
     /// Milliseconds since the core started, at `now`.
     public func uptime(at now: Int64) -> Int64 { now - startedAt }
 
     /// Stops sending new work to the worker whose id is `hex` (as in the status report); its running
     /// calls finish. Returns false when no worker has that id.
     public mutating func drainWorker(named hex: String, now: Int64, into actions: inout [BrokerAction]) -> Bool {
-        guard let peer = workers.keys.first(where: { $0.description == hex.lowercased() }) else { return false }
+        // Parse the hexadecimal id and look it up, instead of formatting every worker's id.
+        let digits = Array(hex.lowercased().utf8)
+        guard digits.count % 2 == 0, digits.count <= 512 else { return false }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = Self.hexValue(digits[index]), let low = Self.hexValue(digits[index + 1]) else { return false }
+            bytes.append(high << 4 | low)
+        }
+        let peer = PeerID(bytes)
+        guard workers[peer] != nil else { return false }
         if workers[peer]?.draining == false {
             workers[peer]?.heldByOperator = true
             startDraining(peer, now: now, into: &actions)

@@ -50,7 +50,8 @@ struct WaitQueue<ID: Hashable> {
         }
     }
 
-    private var lanes = Array(repeating: Lane(), count: 10)
+    /// The ten lanes, made on the first push (a service that never queues costs nothing).
+    private var lanes: [Lane] = []
     /// Entries held, live or stale.
     private(set) var count = 0
 
@@ -60,6 +61,7 @@ struct WaitQueue<ID: Hashable> {
     /// Adds an item at the back of its key's queue in its priority's lane (at the front for an
     /// item put back, such as a retried call).
     mutating func push(_ id: ID, priority: Int, key: String = "", since: Int64, front: Bool = false) {
+        if lanes.isEmpty { lanes = Array(repeating: Lane(), count: 10) }
         lanes[min(9, max(0, priority))].push(Entry(id: id, since: since), key: key, front: front)
         count += 1
     }
@@ -69,6 +71,7 @@ struct WaitQueue<ID: Hashable> {
     func best(now: Int64, agingMilliseconds: Int64) -> (entry: Entry, lane: Int, effective: Double)? {
         var best: (entry: Entry, lane: Int, effective: Double)?
         let step = Double(max(1, agingMilliseconds))
+        guard count > 0 else { return nil }
         for lane in stride(from: 9, through: 0, by: -1) {
             guard let head = lanes[lane].head else { continue }
             let effective = Double(lane) + Double(max(0, now - head.since)) / step
@@ -94,6 +97,7 @@ struct WaitQueue<ID: Hashable> {
 
     /// Removes and returns the head of the lowest non-empty lane up to `maxPriority`.
     mutating func popLowest(upTo maxPriority: Int) -> ID? {
+        guard count > 0 else { return nil }
         for lane in 0...min(9, max(0, maxPriority)) {
             if let entry = lanes[lane].popHead() {
                 count -= 1
@@ -105,11 +109,12 @@ struct WaitQueue<ID: Hashable> {
 
     /// Drops the head of `lane` (after ``best(now:agingMilliseconds:)`` named it).
     mutating func removeHead(ofLane lane: Int) {
-        if lanes[lane].popHead() != nil { count -= 1 }
+        if lanes.indices.contains(lane), lanes[lane].popHead() != nil { count -= 1 }
     }
 
     /// Keeps only the entries for which `keep` holds, in their order.
     mutating func removeAll(where remove: (ID) -> Bool) {
+        guard count > 0 else { return }
         for index in lanes.indices {
             var lane = Lane()
             for key in lanes[index].turns {
@@ -128,14 +133,17 @@ struct WaitQueue<ID: Hashable> {
     }
 
     /// How many entries each priority holds.
-    var countsByPriority: [Int] { lanes.map { $0.byKey.values.reduce(0) { $0 + $1.count } } }
+    var countsByPriority: [Int] {
+        lanes.isEmpty ? Array(repeating: 0, count: 10) : lanes.map { $0.byKey.values.reduce(0) { $0 + $1.count } }
+    }
 
     /// How many entries wait in lanes of `priority` and above (those a new item of that priority
     /// waits behind, aging aside).
     func count(atOrAbove priority: Int) -> Int {
-        lanes[min(9, max(0, priority))...].reduce(0) { total, lane in total + lane.byKey.values.reduce(0) { $0 + $1.count } }
+        guard count > 0 else { return 0 }
+        return lanes[min(9, max(0, priority))...].reduce(0) { total, lane in total + lane.byKey.values.reduce(0) { $0 + $1.count } }
     }
 
     /// How many entries `key` holds in all lanes.
-    func count(ofKey key: String) -> Int { lanes.reduce(0) { $0 + ($1.byKey[key]?.count ?? 0) } }
+    func count(ofKey key: String) -> Int { count == 0 ? 0 : lanes.reduce(0) { $0 + ($1.byKey[key]?.count ?? 0) } }
 }

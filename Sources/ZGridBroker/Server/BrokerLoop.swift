@@ -23,6 +23,11 @@ struct BrokerLoop {
     /// The event log and its subscriptions.
     private var hub: EventHub
     private var hubTickAt: Int64 = 0
+    /// When the loop next hands freed heap memory back to the system.
+    private var nextTrimAt: Int64 = 0
+
+    /// How often freed heap memory is handed back to the system, in milliseconds.
+    private static let trimInterval: Int64 = 2_000
     private var noticeCount = 0
     private var jobCounts: [String: Int] = [:]
     /// Set once a stop was asked: when the loop ends at the latest.
@@ -120,6 +125,12 @@ struct BrokerLoop {
                     hub.tick(now: after, wallNow: core.wallNow)
                     hubTickAt = hub.nextWakeup(now: after)
                     try perform(socket)
+                }
+                if after >= nextTrimAt {
+                    // After a burst (a large scatter, a flood of bad input) glibc keeps the freed
+                    // pages; trimming now and then lets the resident size fall back.
+                    nextTrimAt = after + Self.trimInterval
+                    MemoryTrim.release()
                 }
             } catch {
                 if !error.isTerminated { logger.error("socket failed: \(error)") }
@@ -227,7 +238,9 @@ struct BrokerLoop {
                 store.release(handle)
                 try answerAdmin(socket, peer, requestID, verb, argument, now: now)
             case .success(.call(let requestID, let function, let header, let payloadStart)):
-                observer.callStarted(client: peer, requestID: requestID, function: function, now: MonotonicClock.nowNanoseconds())
+                observer.callStarted(
+                    client: peer, requestID: requestID, function: function, served: core.isServed(function),
+                    now: MonotonicClock.nowNanoseconds())
                 store.setPayloadStart(payloadStart, for: handle)
                 core.handle(
                     .message(from: peer, .call(requestID: requestID, function: function, header: header, payload: handle)), now: now,
@@ -414,15 +427,25 @@ struct BrokerLoop {
 
     /// Carries out what the event hub asks: store writes and reads, EVENT and ERROR messages.
     private mutating func performHub(_ socket: borrowing Socket) throws(ZMQError) {
-        for action in hub.takeActions() {
+        let actions = hub.takeActions()
+        guard !actions.isEmpty else { return }
+        // One event often goes to many subscriptions: encode each log event once per pass.
+        let encoder = JSONEncoder()
+        var encoded: [UInt64: [UInt8]] = [:]
+        for action in actions {
             switch action {
             case .write(let writes, let token):
                 jobStore?.store.write(writes, token: token)
             case .read(let query, let token):
                 jobStore?.store.read(query, token: token)
             case .deliver(let client, let requestID, let events):
-                let encoder = JSONEncoder()
-                let frames = events.compactMap { event in (try? encoder.encode(event)).map(Array.init) }
+                let frames = events.compactMap { event -> [UInt8]? in
+                    let inLog = ![.subscribed, .lagged, .gap].contains(event.kind)
+                    if inLog, let bytes = encoded[event.seq] { return bytes }
+                    guard let bytes = (try? encoder.encode(event)).map(Array.init) else { return nil }
+                    if inLog { encoded[event.seq] = bytes }
+                    return bytes
+                }
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.event.rawValue, id: requestID, extra: frames)
             case .fail(let client, let requestID, let code, let message):

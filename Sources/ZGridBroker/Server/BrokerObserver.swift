@@ -18,8 +18,13 @@ final class BrokerObserver {
     private var counters: [String: CoreMetrics.Counter] = [:]
     private var gauges: [String: CoreMetrics.Gauge] = [:]
 
-    /// The most distinct function names tracked; calls to further names count under "other".
-    static let maxFunctions = 10_000
+    /// The most distinct function names tracked; calls to further names count under "other". Each
+    /// costs a latency histogram (tens of KB), so the bound keeps the observer's memory bounded.
+    static let maxFunctions = 1_000
+
+    /// The name calls to functions no worker serves are counted under (they are not tracked one by
+    /// one, so invented names cannot grow the observer).
+    static let other = "other"
     /// The most calls timed at once; beyond, new calls are not timed (their counts still are).
     static let maxTimed = 1_000_000
 
@@ -32,6 +37,19 @@ final class BrokerObserver {
         var succeeded = 0
         var failed = 0
         var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
+        /// p50 and p99 as last computed, and the sample count they were computed at: a status report
+        /// recomputes percentiles only for functions with new samples, so thousands of idle names
+        /// (a fuzzer's, say) cost nothing per report.
+        var percentiles: (count: UInt64, p50: Int, p99: Int) = (0, 0, 0)
+
+        /// The p50 and p99 latency in microseconds, 0 when nothing was recorded.
+        func currentPercentiles() -> (p50: Int, p99: Int) {
+            let count = latency.totalCount
+            if count != percentiles.count {
+                percentiles = (count, Int(latency.valueAtPercentile(50)), Int(latency.valueAtPercentile(99)))
+            }
+            return (percentiles.p50, percentiles.p99)
+        }
         let ok: CoreMetrics.Counter
         let errors: CoreMetrics.Counter
         let timer: CoreMetrics.Timer
@@ -54,10 +72,10 @@ final class BrokerObserver {
         self.factory = factory
     }
 
-    /// A CALL arrived.
-    func callStarted(client: PeerID, requestID: UInt64, function: String, now: UInt64) {
+    /// A CALL arrived, for a function some worker serves (`served`) or not.
+    func callStarted(client: PeerID, requestID: UInt64, function: String, served: Bool, now: UInt64) {
         guard started.count < Self.maxTimed else { return }
-        started[CallKey(client: client, requestID: requestID)] = (stats(for: function).0, now)
+        started[CallKey(client: client, requestID: requestID)] = (stats(for: served ? function : Self.other).0, now)
     }
 
     /// A call was answered (REPLY when `succeeded`, else ERROR).
@@ -83,7 +101,7 @@ final class BrokerObserver {
 
     private func stats(for function: String) -> (String, FunctionStats) {
         if let stats = functions[function] { return (function, stats) }
-        let name = functions.count < Self.maxFunctions ? function : "other"
+        let name = functions.count < Self.maxFunctions ? function : Self.other
         if let stats = functions[name] { return (name, stats) }
         let stats = FunctionStats(name, factory: factory)
         functions[name] = stats
@@ -126,8 +144,7 @@ final class BrokerObserver {
         return names.sorted().map { name in
             let load = loads[name] ?? (0, 0, 0, 0)
             let stats = functions[name]
-            let p50 = stats.map { $0.latency.totalCount > 0 ? Int($0.latency.valueAtPercentile(50)) : 0 } ?? 0
-            let p99 = stats.map { $0.latency.totalCount > 0 ? Int($0.latency.valueAtPercentile(99)) : 0 } ?? 0
+            let (p50, p99) = stats?.currentPercentiles() ?? (0, 0)
             return StatusReport.Function(
                 name: name, workers: load.workers, capacity: load.capacity, inFlight: load.inFlight, queuedCalls: load.queued,
                 succeeded: stats?.succeeded ?? 0, failed: stats?.failed ?? 0, p50Microseconds: p50, p99Microseconds: p99)

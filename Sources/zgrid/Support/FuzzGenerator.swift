@@ -50,7 +50,7 @@ struct FuzzGenerator {
     static let fuzzFunctions = ["fz0", "fz1", "fz2", "fz3", "fz4"]
     /// A sharded function the worker persona holds some shards of (total 8).
     static let shardedFunction = "fzs"
-    /// A sharded function announced with the largest total, 65,536 shards (broadcasts are rare).
+    /// A sharded function announced with the largest total, 4,096 shards (broadcasts are rare).
     static let hugeShardedFunction = "fzbig"
     /// Functions nobody serves.
     static let unknownFunctions = ["nobody", "ghost.1", "ghost_2"]
@@ -253,7 +253,7 @@ struct FuzzGenerator {
 
     private mutating func scatter() -> [[UInt8]] {
         var name = function()
-        // A broadcast over 65,536 shards makes 65,536 parts: rare, but it is the documented maximum.
+        // A broadcast over 4,096 shards makes 4,096 parts: rare, but it is the documented maximum.
         if chance(0.0005) { name = Self.hugeShardedFunction }
         let spec = scatterSpec()
         let inputs = spec.first == ScatterSpec.Mode.map.rawValue ? int(0...57) : int(0...2)
@@ -330,7 +330,7 @@ struct FuzzGenerator {
         if descriptors.isEmpty { descriptors = [Self.fuzzFunctions[0]] }
         if chance(0.7) { descriptors.append(pick(["fzs:0-3/8", "fzs:4-7/8", "fzs:0,2,5-7/8", "fzs:0-7/8"])) }
         if chance(0.2) { descriptors.append(pick(["fzb+batch=4/10", "fzb+batch=48/0", "fzb+batch=49/10", "fzb+batch=x"])) }
-        if chance(0.002) { descriptors.append("\(Self.hugeShardedFunction):0/65536") }
+        if chance(0.002) { descriptors.append("\(Self.hugeShardedFunction):0/4096") }
         return [Self.workerTag, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(int(1...64)))] + descriptors.map { Array($0.utf8) }
     }
 
