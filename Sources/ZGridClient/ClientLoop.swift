@@ -241,6 +241,16 @@ struct ClientLoop {
             }
             let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nowNanoseconds() - startedAt))
             events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
+        case .success(.parts(let id, let start)):
+            guard let call = pending[id], case .scatter(let events, let startedAt) = call.waiter else { return }
+            let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nowNanoseconds() - startedAt))
+            for index in stride(from: start, to: buffer.count - 1, by: 2) {
+                guard let header = buffer.withBytes(index, { PartHeader(decoding: $0) }) else { continue }
+                let result: Result<[UInt8], GridError> =
+                    header.error.map { .failure(GridError(code: $0, message: String(decoding: buffer.bytes(index + 1), as: UTF8.self))) }
+                    ?? .success(buffer.bytes(index + 1))
+                events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
+            }
         case .success(.accepted(let id, let jobID)):
             guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
             pending[id] = nil

@@ -132,7 +132,7 @@ public enum BrokerInbound: Sendable, Equatable {
             guard message.count == 5 else { return .failure(.missingFrames) }
             guard let id = message.id(3), let seq = message.id(4) else { return .failure(.badID) }
             return .success(.eventAck(requestID: id, seq: seq))
-        case .reply, .error, .part, .done, .accepted, .jobReply, .adminReply, .event:
+        case .reply, .error, .part, .done, .accepted, .jobReply, .adminReply, .event, .parts:
             return .failure(.unknownCommand)
         }
     }

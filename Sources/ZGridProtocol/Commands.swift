@@ -47,6 +47,8 @@ public enum ClientCommand: UInt8, Sendable, CaseIterable {
     /// Client → broker: queue a durable background job, with a JSON ``JobKeys`` frame in place of
     /// SUBMIT's unique key.
     case enqueue = 0x13
+    /// Broker → client: several parts of one scatter, each a part header frame and one body frame.
+    case parts = 0x14
 }
 
 /// What an ADMIN command asks (one byte).

@@ -58,6 +58,9 @@ public enum ClientInbound: Sendable, Equatable {
     case jobReply(requestID: UInt64, payloadStart: Int)
     /// EVENT: events of a subscription, one JSON event per frame from `payloadStart` on.
     case event(requestID: UInt64, payloadStart: Int)
+    /// PARTS: several parts of a scatter, from `payloadStart` on in pairs of a part header frame
+    /// and one body frame (the payload, or the message of a failed part).
+    case parts(requestID: UInt64, payloadStart: Int)
 
     /// Decodes a message received on a client's DEALER socket.
     public static func decode(_ message: Multipart) -> Result<ClientInbound, MalformedReason> {
@@ -101,6 +104,12 @@ public enum ClientInbound: Sendable, Equatable {
         case .event:
             guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }
             return .success(.event(requestID: id, payloadStart: 3))
+        case .parts:
+            guard message.count >= 5, (message.count - 3) % 2 == 0, let id = message.id(2) else { return .failure(.missingFrames) }
+            for index in stride(from: 3, to: message.count, by: 2) where message.withBytes(index, { PartHeader(decoding: $0) }) == nil {
+                return .failure(.badPart)
+            }
+            return .success(.parts(requestID: id, payloadStart: 3))
         case .call, .cancel, .scatter, .submit, .job, .jobs, .admin, .subscribe, .eventAck, .enqueue:
             return .failure(.unknownCommand)
         }

@@ -23,6 +23,8 @@ struct BrokerLoop {
     /// The event log and its subscriptions.
     private var hub: EventHub
     private var hubTickAt: Int64 = 0
+    /// Scatter parts of the current pass, sent together per scatter.
+    private var partBatcher = PartBatcher()
     /// When the loop next hands freed heap memory back to the system.
     private var nextTrimAt: Int64 = 0
 
@@ -346,17 +348,10 @@ struct BrokerLoop {
                 try socket.sendProtocolMessage(
                     to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
                     function: function, header: header, payload: PayloadFrames(buffer, index..<(index + 1), consume: false))
-            case .part(let client, let requestID, let index, .success(let payload)):
-                let (buffer, range) = store.payload(payload)
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.part.rawValue, id: requestID,
-                    extra: [PartHeader(index: UInt32(index), error: nil).encoded], payload: PayloadFrames(buffer, range, consume: true))
-                store.release(payload)
-            case .part(let client, let requestID, let index, .failure(let code, let message)):
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.part.rawValue, id: requestID,
-                    extra: [PartHeader(index: UInt32(index), error: code).encoded, Array(message.utf8)])
+            case .part(let client, let requestID, let index, let outcome):
+                partBatcher.add(client: client, requestID: requestID, index: index, outcome: outcome)
             case .scatterDone(let client, let requestID, let summary):
+                if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before DONE
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.done.rawValue, id: requestID, extra: [summary.encoded])
             case .requestJob(let worker, let dispatchID, let function, let header, let payload):
@@ -396,6 +391,7 @@ struct BrokerLoop {
                     payload: PayloadFrames(buffer, range, consume: true))
                 store.release(payload)
             case .fail(let client, let requestID, let code, let message):
+                if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before a scatter's ERROR
                 observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
@@ -422,6 +418,7 @@ struct BrokerLoop {
             }
         }
         actions.removeAll(keepingCapacity: true)
+        if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }
         try performHub(socket)
     }
 
