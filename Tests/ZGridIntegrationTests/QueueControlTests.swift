@@ -279,7 +279,8 @@ extension IntegrationTests {
                     sizes.withLock { $0.append(items.count) }
                     return items.map { item in
                         let text = String(decoding: item.payload, as: UTF8.self)
-                        return text == "poison" ? .failure(HandlerFailure(.handlerError, "cannot index \(item.job)")) : .success(bytes("indexed \(text)"))
+                        guard text != "poison" else { return .failure(HandlerFailure(.handlerError, "cannot index \(item.job)")) }
+                        return .success(bytes("indexed \(text)"))
                     }
                 }
             }
@@ -287,7 +288,10 @@ extension IntegrationTests {
             var ids: [UInt64] = []
             try await withThrowingTaskGroup(of: (Int, UInt64).self) { group in
                 for index in 0..<10 {
-                    group.addTask { (index, try await client.submit("index", bytes("doc-\(index)"), options: JobOptions(batchKey: "shard-1"))) }
+                    group.addTask {
+                        let id = try await client.submit("index", bytes("doc-\(index)"), options: JobOptions(batchKey: "shard-1"))
+                        return (index, id)
+                    }
                 }
                 var byIndex: [Int: UInt64] = [:]
                 for try await (index, id) in group { byIndex[index] = id }
