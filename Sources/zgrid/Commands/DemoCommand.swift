@@ -67,9 +67,33 @@ struct DemoCommand: AsyncParsableCommand {
             print(
                 "  job \(id): submit hash(200000) acknowledged (on disk) in \(queued) µs, result \(String(decoding: result, as: UTF8.self)) after \(micros(since: started)) µs"
             )
+            try await replayEvents(of: id, client)
         } catch {
             print("  background job -> error: \(error)")
         }
+    }
+
+    /// The job's events, replayed from the broker's event log (what `zgrid watch --job` shows live).
+    private func replayEvents(of id: UInt64, _ client: GridClient) async throws {
+        let stream = try client.events(matching: .job(id), after: 0)
+        let kinds = try await withThrowingTaskGroup(of: [String]?.self) { group in
+            group.addTask {
+                var kinds: [String] = []
+                for try await event in stream where event.kind != .subscribed {
+                    kinds.append(event.kind.rawValue + (event.worker.map { " on \($0)" } ?? ""))
+                    if event.kind.isFinal || event.kind == .gap { break }
+                }
+                return kinds
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                return nil  // no event log (no job store): give up quietly
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let kinds { print("  job \(id) events: \(kinds.joined(separator: " -> "))") }
     }
 
     private func latency(_ client: GridClient) async throws {
