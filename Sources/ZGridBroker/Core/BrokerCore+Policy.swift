@@ -74,17 +74,37 @@ extension BrokerCore {
 
     /// Counts a call or job attempt of `function` that ended, for drain rates.
     mutating func recordCompletion(_ function: String, job: Bool) {
+        // No `default:` subscript here: its autoclosure capturing `self` costs an allocation per call.
         if job {
-            jobRates[function, default: RateMeter(since: lastNow)].count += 1
+            if jobRates[function] != nil {
+                jobRates[function]!.count += 1
+            } else {
+                jobRates[function] = RateMeter(since: lastNow, count: 1)
+            }
         } else {
-            callRates[function, default: RateMeter(since: lastNow)].count += 1
+            if callRates[function] != nil {
+                callRates[function]!.count += 1
+            } else {
+                callRates[function] = RateMeter(since: lastNow, count: 1)
+            }
         }
     }
 
     /// Brings drain rates up to date (about once a second).
     mutating func updateRates(now: Int64) {
-        for function in callRates.keys { callRates[function]!.update(now: now) }
-        for function in jobRates.keys { jobRates[function]!.update(now: now) }
+        guard now >= nextRateUpdateAt else { return }
+        nextRateUpdateAt = now + 500
+        // In place, by index: iterating `keys` while writing would copy the dictionary.
+        var index = callRates.startIndex
+        while index != callRates.endIndex {
+            callRates.values[index].update(now: now)
+            callRates.formIndex(after: &index)
+        }
+        index = jobRates.startIndex
+        while index != jobRates.endIndex {
+            jobRates.values[index].update(now: now)
+            jobRates.formIndex(after: &index)
+        }
     }
 
     // MARK: Load shedding
@@ -179,8 +199,11 @@ struct RateMeter {
     /// When the current window started (monotonic ms).
     private var since: Int64
 
-    /// A meter whose first window starts at `since`.
-    init(since: Int64) { self.since = since }
+    /// A meter whose first window starts at `since`, with `count` completions in it.
+    init(since: Int64, count: Int = 0) {
+        self.since = since
+        self.count = count
+    }
 
     /// Folds the completions since the last update into the rate.
     mutating func update(now: Int64) {

@@ -58,6 +58,8 @@ public struct BrokerCore {
     var progress = ProgressCoalescer()
     /// Drain rates of calls and of job attempts, by function, for admission's retry-after times.
     var callRates: [String: RateMeter] = [:]
+    /// When drain rates are next brought up to date (monotonic ms).
+    var nextRateUpdateAt: Int64 = 0
     var jobRates: [String: RateMeter] = [:]
     /// Jobs parked by load shedding, oldest first.
     var deferredJobs: Deque<Int64> = []
