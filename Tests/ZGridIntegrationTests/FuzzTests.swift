@@ -220,21 +220,6 @@ private final class EchoStream: Sendable {
     }
 }
 
-/// Starts the `zgrid` executable built next to the test bundle, its standard output to `standardOutput`.
-private func launchZGrid(_ arguments: [String], standardOutput: FileHandle) throws -> Process {
-    let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-    let executable = directory.appendingPathComponent("zgrid")
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        throw LaunchError(message: "no zgrid executable at \(executable.path): build it with `swift build` first")
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.standardOutput = standardOutput
-    try process.run()
-    return process
-}
-
 /// The resident set size of process `pid` (VmRSS in /proc/PID/status), in bytes.
 func residentBytes(of pid: Int32) -> Int? {
     guard let text = readText("/proc/\(pid)/status") else { return nil }

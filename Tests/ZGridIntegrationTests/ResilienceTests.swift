@@ -145,8 +145,9 @@ extension IntegrationTests {
     }
 }
 
-/// Starts the `zgrid` executable built next to the test bundle.
-func launchZGrid(_ arguments: [String]) throws -> Process {
+/// Starts the `zgrid` executable built next to the test bundle; its standard output goes to
+/// `standardOutput` when given.
+func launchZGrid(_ arguments: [String], standardOutput: FileHandle? = nil) throws -> Process {
     let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     let executable = directory.appendingPathComponent("zgrid")
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -157,7 +158,7 @@ func launchZGrid(_ arguments: [String]) throws -> Process {
     process.arguments = arguments
     // Not the test's own output pipes: a grandchild left behind by a failed test must not keep
     // the test runner waiting for end of file.
-    process.standardOutput = FileHandle.nullDevice
+    process.standardOutput = standardOutput ?? FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
     return process

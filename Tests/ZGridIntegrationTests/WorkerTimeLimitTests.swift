@@ -88,6 +88,19 @@ extension IntegrationTests {
             await client.close()
         }
 
+        /// Two calls of `slow` at once, each answered with its own payload.
+        func callSlowTwice(_ client: GridClient) async throws {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<2 {
+                    group.addTask {
+                        let reply = try await client.call("slow", bytes("\(index)"), timeout: .seconds(5))
+                        #expect(reply == bytes("\(index)"))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+
         @Test("with two slots and one stuck handler the worker keeps serving on the other slot")
         func oneStuckSlotOfTwo() async throws {
             let broker = try startBroker()
@@ -112,29 +125,13 @@ extension IntegrationTests {
             await #expect(throws: GridError.self) { _ = try await client.call("spin", timeout: .milliseconds(200)) }
             try await waitUntil("the handler counted as stuck", seconds: 3) { worker.worker.stuckHandlers == 1 }
             // One slot left: calls still run, one at a time.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<2 {
-                    group.addTask {
-                        let reply = try await client.call("slow", bytes("\(index)"), timeout: .seconds(5))
-                        #expect(reply == bytes("\(index)"))
-                    }
-                }
-                try await group.waitForAll()
-            }
+            try await callSlowTwice(client)
             #expect(spun.count == 0, "the stuck handler was still running during the first phase")
             #expect(gauge.peak == 1)
             // Once the stuck handler ends at last, its slot serves again: two calls run at once.
             try await waitUntil("the stuck handler ended", seconds: 10) { spun.count == 1 }
             try await Task.sleep(for: .milliseconds(100))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<2 {
-                    group.addTask {
-                        let reply = try await client.call("slow", bytes("\(index)"), timeout: .seconds(5))
-                        #expect(reply == bytes("\(index)"))
-                    }
-                }
-                try await group.waitForAll()
-            }
+            try await callSlowTwice(client)
             #expect(gauge.peak == 2)
             #expect(worker.worker.stuckHandlers == 1)
             await client.close()

@@ -226,16 +226,12 @@ struct BrokerLoop {
                 .success(.scatter(let requestID, _, _, _, _)) where stopDeadline != nil,
                 .success(.submit(let requestID, _, _, _, _, _)) where stopDeadline != nil:
                 store.release(handle)
-                try socket.sendProtocolMessage(
-                    to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
-                    extra: [ErrorCode.shuttingDown.encoded, Array("the broker is stopping".utf8)])
+                try sendError(socket, to: peer, requestID, .shuttingDown, "the broker is stopping")
             case .success(.submit(let requestID, _, _, _, _, _)) where jobStore == nil,
                 .success(.job(let requestID, _, _, _)) where jobStore == nil,
                 .success(.jobs(let requestID, _, _)) where jobStore == nil:
                 store.release(handle)
-                try socket.sendProtocolMessage(
-                    to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
-                    extra: [ErrorCode.internal.encoded, Array("this broker has no job store: set [jobs] store in cluster.conf".utf8)])
+                try sendError(socket, to: peer, requestID, .internal, "this broker has no job store: set [jobs] store in cluster.conf")
             case .success(.admin(let requestID, let verb, let argument)):
                 store.release(handle)
                 try answerAdmin(socket, peer, requestID, verb, argument, now: now)
@@ -252,9 +248,7 @@ struct BrokerLoop {
             case .success(.subscribe(let requestID, let json)):
                 store.release(handle)
                 guard let request = try? JSONDecoder().decode(SubscribeRequest.self, from: Data(json)) else {
-                    try socket.sendProtocolMessage(
-                        to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
-                        extra: [ErrorCode.malformed.encoded, Array("the subscription is not valid JSON for SubscribeRequest".utf8)])
+                    try sendError(socket, to: peer, requestID, .malformed, "the subscription is not valid JSON for SubscribeRequest")
                     continue
                 }
                 hub.subscribe(from: peer, requestID: requestID, request, now: now, wallNow: core.wallNow)
@@ -269,9 +263,7 @@ struct BrokerLoop {
             case .success(.jobs(let requestID, let verb, let filter)):
                 store.release(handle)
                 guard let query = try? JSONDecoder().decode(JobQuery.self, from: Data(filter)) else {
-                    try socket.sendProtocolMessage(
-                        to: peer, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
-                        extra: [ErrorCode.malformed.encoded, Array("the job filter is not valid JSON for JobQuery".utf8)])
+                    try sendError(socket, to: peer, requestID, .malformed, "the job filter is not valid JSON for JobQuery")
                     continue
                 }
                 core.handle(.message(from: peer, .jobs(requestID: requestID, verb: verb, query: query)), now: now, into: &actions)
@@ -393,14 +385,10 @@ struct BrokerLoop {
             case .fail(let client, let requestID, let code, let message):
                 if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before a scatter's ERROR
                 observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
-                    extra: [code.encoded, Array(message.utf8)])
+                try sendError(socket, to: client, requestID, code, message)
             case .refuse(let client, let requestID, let message, let retryAfter):
                 observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
-                    extra: [ErrorCode.busy.encoded, Array(message.utf8), .bigEndian(UInt32(clamping: retryAfter))])
+                try sendError(socket, to: client, requestID, .busy, message, retryAfter: retryAfter)
             case .cancel(let worker, let dispatchID):
                 try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.cancel.rawValue, id: dispatchID)
             case .heartbeatWorker(let worker):
@@ -446,9 +434,7 @@ struct BrokerLoop {
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.event.rawValue, id: requestID, extra: frames)
             case .fail(let client, let requestID, let code, let message):
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID,
-                    extra: [code.encoded, Array(message.utf8)])
+                try sendError(socket, to: client, requestID, code, message)
             }
         }
     }
@@ -459,6 +445,17 @@ struct BrokerLoop {
             at: wallNow, kind: GridEventKind(rawValue: record.state.rawValue)?.rawValue ?? GridEventKind.failed.rawValue, job: record.id,
             function: record.function, tags: record.tags, worker: record.worker, attempt: record.attempts,
             error: record.state == .succeeded ? nil : record.lastError, result: record.result)
+    }
+
+    /// Sends ERROR to a client: a code, a message and, for admission control's BUSY, a retry-after time.
+    private func sendError(
+        _ socket: borrowing Socket, to client: PeerID, _ requestID: UInt64, _ code: ErrorCode, _ message: String,
+        retryAfter: Int64? = nil
+    ) throws(ZMQError) {
+        var frames = [code.encoded, Array(message.utf8)]
+        if let retryAfter { frames.append(.bigEndian(UInt32(clamping: retryAfter))) }
+        try socket.sendProtocolMessage(
+            to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID, extra: frames)
     }
 
     /// Answers an operator's ADMIN command (status or drain) at once, from the loop's own state.
