@@ -79,9 +79,11 @@ struct DemoCommand: AsyncParsableCommand {
         let kinds = try await withThrowingTaskGroup(of: [String]?.self) { group in
             group.addTask {
                 var kinds: [String] = []
-                for try await event in stream where event.kind != .subscribed {
+                // Replayed from seq 0: older runs' expired events show up as a gap, which says
+                // nothing about this job.
+                for try await event in stream where event.kind != .subscribed && event.kind != .gap {
                     kinds.append(event.kind.rawValue + (event.worker.map { " on \($0)" } ?? ""))
-                    if event.kind.isFinal || event.kind == .gap { break }
+                    if event.kind.isFinal { break }
                 }
                 return kinds
             }
