@@ -54,6 +54,13 @@ struct ClientLoop {
     /// Subscriptions the broker no longer knows, to subscribe again.
     private var resubscribe: [UInt64] = []
     private var closing = false
+    /// Calls of this mailbox drain, sent together (CALLS) when it ends.
+    private var outgoing: [(id: UInt64, function: String, header: CallHeader, payload: [UInt8])] = []
+    /// The most calls one CALLS may carry: 0 (send CALL only) until the broker's HEARTBEAT said
+    /// how many frames it takes in one message.
+    private var maxCallsPerMessage = 0
+    /// The request frame being built.
+    private var scratch: [UInt8] = []
 
     init(
         broker: String, heartbeat: HeartbeatSettings, security: PeerSecurity?, mailbox: Mailbox<ClientCommandItem>, executor: LoopExecutor,
@@ -119,6 +126,7 @@ struct ClientLoop {
             }
             resubscribe.removeAll()
             try drainMailbox(socket)
+            if !outgoing.isEmpty { try sendCalls(socket) }
             try timers(socket)
         }
     }
@@ -128,6 +136,10 @@ struct ClientLoop {
         defer { inbox.removeAll(keepingCapacity: true) }
         let now = MonotonicClock.nowMilliseconds()
         for item in inbox {
+            if case .call = item {
+            } else if !outgoing.isEmpty {
+                try sendCalls(socket)  // calls before anything that may name them (CANCEL)
+            }
             switch item {
             case .call(let id, let function, let header, let payload, let timeout, let continuation):
                 if earlyCancels.removeValue(forKey: id) != nil {
@@ -137,9 +149,7 @@ struct ClientLoop {
                 let deadline = now + timeout
                 pending[id] = Pending(waiter: .call(continuation), deadline: deadline, sentAt: now)
                 deadlines.insert(Deadline(at: deadline, id: id))
-                try socket.sendProtocolMessage(
-                    tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: id, function: function, header: header,
-                    extra: [payload])
+                outgoing.append((id, function, header, payload))
             case .request(let id, let command, let frames, let timeout, let continuation):
                 if earlyCancels.removeValue(forKey: id) != nil {
                     continuation.resume(returning: .failure(.cancelled))
@@ -189,6 +199,34 @@ struct ClientLoop {
         }
     }
 
+    /// Sends the calls held by ``drainMailbox(_:)``: CALL each, or CALLS for several once the broker
+    /// said how many it takes.
+    private mutating func sendCalls(_ socket: borrowing Socket) throws(ZMQError) {
+        defer { outgoing.removeAll(keepingCapacity: true) }
+        var start = 0
+        while start < outgoing.count {
+            let end = min(outgoing.count, start + max(1, maxCallsPerMessage))
+            if end - start == 1 {
+                let call = outgoing[start]
+                try socket.sendProtocolMessage(
+                    tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: call.id, function: call.function,
+                    header: call.header, extra: [call.payload])
+            } else {
+                try socket.send(ProtocolTag.client, more: true)
+                var command = ClientCommand.calls.rawValue
+                try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+                for index in start..<end {
+                    scratch.removeAll(keepingCapacity: true)
+                    BatchedRequest.encode(
+                        id: outgoing[index].id, header: outgoing[index].header, function: outgoing[index].function, into: &scratch)
+                    try socket.send(scratch, more: true)
+                    try socket.send(outgoing[index].payload, more: index < end - 1)
+                }
+            }
+            start = end
+        }
+    }
+
     private mutating func handleMessage(_ buffer: Multipart) {
         lastHeard = MonotonicClock.nowMilliseconds()
         if brokerSilent {
@@ -228,8 +266,14 @@ struct ClientLoop {
                 subscription.state.continuation.yield(event)
             }
             subscriptions[id] = subscription
-        case .success(.heartbeat):
-            break
+        case .success(.heartbeat(let frameLimit)):
+            if let frameLimit { maxCallsPerMessage = BatchedRequest.perMessage(frameLimit: frameLimit) }
+        case .success(.replies(let requestIDs)):
+            for (position, id) in requestIDs.enumerated() {
+                guard let call = pending[id], case .call(let continuation) = call.waiter else { continue }
+                pending[id] = nil
+                continuation.resume(returning: .success(buffer.bytes(3 + 2 * position)))
+            }
         case .success(.part(let id, let header, let payloadStart)):
             guard let call = pending[id], case .scatter(let events, let startedAt) = call.waiter else { return }
             let result: Result<[UInt8], GridError>

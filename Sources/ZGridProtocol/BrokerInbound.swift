@@ -7,6 +7,8 @@ import ZeroMQ
 public enum BrokerInbound: Sendable, Equatable {
     /// CALL from a client.
     case call(requestID: UInt64, function: String, header: CallHeader, payloadStart: Int)
+    /// CALLS from a client: several calls, each with one payload frame.
+    case calls([BatchedRequest])
     /// CANCEL from a client.
     case cancel(requestID: UInt64)
     /// HEARTBEAT from a client.
@@ -27,10 +29,12 @@ public enum BrokerInbound: Sendable, Equatable {
     case eventAck(requestID: UInt64, seq: UInt64)
     /// PROGRESS from a worker: `fraction` (0 to 1) and a message for a running request.
     case progress(dispatchID: UInt64, fraction: Double, message: String)
-    /// READY from a worker.
-    case ready(concurrency: Int, functions: [ServiceDescriptor])
+    /// READY from a worker, with the capabilities it announced.
+    case ready(concurrency: Int, functions: [ServiceDescriptor], capabilities: WorkerCapabilities)
     /// REPLY from a worker.
     case reply(dispatchID: UInt64, payloadStart: Int)
+    /// REPLIES from a worker: results for `dispatchIDs`, the payload of the i-th in frame 4 + 2i.
+    case replies(dispatchIDs: [UInt64])
     /// ERROR from a worker.
     case failure(dispatchID: UInt64, code: ErrorCode, message: String)
     /// HEARTBEAT from a worker.
@@ -76,6 +80,9 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let function = message.functionName(4) else { return .failure(.badFunctionName) }
             guard let header = message.header(5) else { return .failure(.badHeader) }
             return .success(.call(requestID: id, function: function, header: header, payloadStart: 6))
+        case .calls:
+            guard let entries = message.batchedRequests(from: 3) else { return .failure(.badBatch) }
+            return .success(.calls(entries))
         case .cancel:
             guard message.count == 4 else { return .failure(.missingFrames) }
             guard let id = message.id(3) else { return .failure(.badID) }
@@ -132,7 +139,7 @@ public enum BrokerInbound: Sendable, Equatable {
             guard message.count == 5 else { return .failure(.missingFrames) }
             guard let id = message.id(3), let seq = message.id(4) else { return .failure(.badID) }
             return .success(.eventAck(requestID: id, seq: seq))
-        case .reply, .error, .part, .done, .accepted, .jobReply, .adminReply, .event, .parts:
+        case .reply, .error, .part, .done, .accepted, .jobReply, .adminReply, .event, .parts, .replies:
             return .failure(.unknownCommand)
         }
     }
@@ -142,7 +149,10 @@ public enum BrokerInbound: Sendable, Equatable {
         case .ready:
             guard message.count >= 5 else { return .failure(.missingFrames) }
             let concurrency: Int? = message.withBytes(3) {
-                $0.count == 4 ? Int($0.readBigEndianUInt32()) : nil
+                $0.count == 4 || $0.count == 8 ? Int($0.readBigEndianUInt32()) : nil
+            }
+            let capabilities = message.withBytes(3) {
+                $0.count == 8 ? WorkerCapabilities(rawValue: UnsafeRawBufferPointer(rebasing: $0[4...]).readBigEndianUInt32()) : []
             }
             guard let concurrency, concurrency >= 1, concurrency <= maxConcurrency else {
                 return .failure(.badConcurrency)
@@ -153,11 +163,14 @@ public enum BrokerInbound: Sendable, Equatable {
                 guard let descriptor = ServiceDescriptor(parsing: text) else { return .failure(.badFunctionName) }
                 functions.append(descriptor)
             }
-            return .success(.ready(concurrency: concurrency, functions: functions))
+            return .success(.ready(concurrency: concurrency, functions: functions, capabilities: capabilities))
         case .reply:
             guard message.count >= 4 else { return .failure(.missingFrames) }
             guard let id = message.id(3) else { return .failure(.badID) }
             return .success(.reply(dispatchID: id, payloadStart: 4))
+        case .replies:
+            guard let ids = message.pairedIDs(from: 3) else { return .failure(.badBatch) }
+            return .success(.replies(dispatchIDs: ids))
         case .error:
             guard message.count == 6 else { return .failure(.missingFrames) }
             guard let id = message.id(3) else { return .failure(.badID) }
@@ -174,7 +187,7 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let fraction, fraction <= 1, message.size(5) <= ProgressReport.maxMessageBytes else { return .failure(.badProgress) }
             let text = message.withBytes(5) { String(decoding: $0, as: UTF8.self) }
             return .success(.progress(dispatchID: id, fraction: fraction, message: text))
-        case .request, .cancel:
+        case .request, .requests, .cancel:
             return .failure(.unknownCommand)
         }
     }

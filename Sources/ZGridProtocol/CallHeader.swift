@@ -58,11 +58,18 @@ public struct CallHeader: Sendable, Equatable {
 
     /// The 8-byte wire form.
     public var encoded: [UInt8] {
-        var bytes: [UInt8] = [flags, priority, attempt, 0]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        encode(into: &bytes)
+        return bytes
+    }
+
+    /// Appends the wire form to `bytes`.
+    public func encode(into bytes: inout [UInt8]) {
+        bytes.append(contentsOf: [flags, priority, attempt, 0])
         bytes.appendBigEndian(timeoutMilliseconds)
         if shard != nil || job != nil { bytes.appendBigEndian(shard ?? Self.noShard) }
         if let job { bytes.appendBigEndian(job) }
-        return bytes
     }
 
     /// Reads a header frame; nil when it is shorter than 8 bytes or the priority is above 9.

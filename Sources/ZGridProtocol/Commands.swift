@@ -49,6 +49,11 @@ public enum ClientCommand: UInt8, Sendable, CaseIterable {
     case enqueue = 0x13
     /// Broker → client: several parts of one scatter, each a part header frame and one body frame.
     case parts = 0x14
+    /// Client → broker: several calls in one message, each a request frame (``BatchedRequest``)
+    /// and one payload frame.
+    case calls = 0x15
+    /// Broker → client (one that sent CALLS): several results, each a request id and one payload frame.
+    case replies = 0x16
 }
 
 /// What an ADMIN command asks (one byte).
@@ -97,6 +102,23 @@ public enum WorkerCommand: UInt8, Sendable, CaseIterable {
     case cancel = 0x07
     /// Worker → broker: how far a running request has come (fraction and message).
     case progress = 0x08
+    /// Broker → worker (one that announced ``WorkerCapabilities/batched``): several requests in one
+    /// message, each a request frame (``BatchedRequest``) and one payload frame.
+    case requests = 0x09
+    /// Worker → broker: several results in one message, each a dispatch id and one payload frame.
+    case replies = 0x0A
+}
+
+/// What a worker announces it can do, in READY's concurrency frame (a u32 after the concurrency).
+public struct WorkerCapabilities: OptionSet, Sendable, Hashable {
+    /// The capability bits.
+    public let rawValue: UInt32
+
+    /// Capabilities from their bits.
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// The worker takes REQUESTS (several requests in one message) and may answer with REPLIES.
+    public static let batched = WorkerCapabilities(rawValue: 1)
 }
 
 /// Why a call failed, as carried in ERROR messages (two bytes, big-endian).

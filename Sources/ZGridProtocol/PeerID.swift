@@ -46,6 +46,39 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     /// The identity's bytes.
     public var bytes: [UInt8] { withBytes { Array($0) } }
 
+    /// The hash dictionaries and sets use: for inline identities, a seeded multiply–xorshift mix of
+    /// the two words instead of SipHash, since the broker hashes identities several times per
+    /// message. The seed enters before the first multiplication, so which identities collide
+    /// depends on each dictionary's seed.
+    public func _rawHashValue(seed: Int) -> Int {
+        switch storage {
+        case .inline(let low, let high, let count):
+            return Self.mix(low ^ UInt64(count) << 56, high, seed: seed)
+        case .heap(let bytes):
+            var hasher = Hasher()
+            hasher.combine(seed)
+            hasher.combine(bytes)
+            return hasher.finalize()
+        }
+    }
+
+    /// Feeds the same value as ``_rawHashValue(seed:)`` with seed 0 to `hasher`.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(_rawHashValue(seed: 0))
+    }
+
+    /// Mixes two words and a seed into a well-spread hash.
+    @inline(__always)
+    public static func mix(_ first: UInt64, _ second: UInt64, seed: Int) -> Int {
+        var value = (first ^ UInt64(UInt(bitPattern: seed))) &* 0x9E37_79B9_7F4A_7C15
+        value ^= value >> 29
+        value = (value ^ second) &* 0xBF58_476D_1CE4_E5B9
+        value ^= value >> 32
+        value &*= 0x94D0_49BB_1331_11EB
+        value ^= value >> 29
+        return Int(truncatingIfNeeded: value)
+    }
+
     /// The identity in hexadecimal, for logs.
     public var description: String {
         bytes.map { byte in

@@ -4,10 +4,13 @@ import ZeroMQ
 public enum WorkerInbound: Sendable, Equatable {
     /// REQUEST: run `function`; payload frames start at `payloadStart`.
     case request(dispatchID: UInt64, function: String, header: CallHeader, payloadStart: Int)
+    /// REQUESTS: several requests, each a request frame and a payload frame from frame 2 on.
+    case requests([BatchedRequest])
     /// CANCEL: stop a running request.
     case cancel(dispatchID: UInt64)
-    /// HEARTBEAT.
-    case heartbeat
+    /// HEARTBEAT, with the broker's frame limit when it sent one (the most frames, the routing
+    /// identity included, it takes in one message; it bounds REPLIES).
+    case heartbeat(frameLimit: Int?)
     /// DISCONNECT: the broker does not know this worker; register again.
     case disconnect
 
@@ -26,14 +29,17 @@ public enum WorkerInbound: Sendable, Equatable {
             guard let function = message.functionName(3) else { return .failure(.badFunctionName) }
             guard let header = message.header(4) else { return .failure(.badHeader) }
             return .success(.request(dispatchID: id, function: function, header: header, payloadStart: 5))
+        case .requests:
+            guard let entries = message.batchedRequests(from: 2) else { return .failure(.badBatch) }
+            return .success(.requests(entries))
         case .cancel:
             guard message.count >= 3, let id = message.id(2) else { return .failure(.badID) }
             return .success(.cancel(dispatchID: id))
         case .heartbeat:
-            return .success(.heartbeat)
+            return .success(.heartbeat(frameLimit: message.frameLimit(at: 2)))
         case .disconnect:
             return .success(.disconnect)
-        case .ready, .reply, .error, .progress:
+        case .ready, .reply, .replies, .error, .progress:
             return .failure(.unknownCommand)
         }
     }
@@ -45,8 +51,11 @@ public enum ClientInbound: Sendable, Equatable {
     case reply(requestID: UInt64, payloadStart: Int)
     /// ERROR: the call failed; BUSY from admission control carries a retry-after time.
     case failure(requestID: UInt64, code: ErrorCode, message: String, retryAfterMilliseconds: UInt32?)
-    /// HEARTBEAT.
-    case heartbeat
+    /// HEARTBEAT, with the broker's frame limit when it sent one (the most frames, the routing
+    /// identity included, it takes in one message; it bounds CALLS).
+    case heartbeat(frameLimit: Int?)
+    /// REPLIES: results for `requestIDs`, the payload of the i-th in frame 3 + 2i.
+    case replies(requestIDs: [UInt64])
     /// PART: one part of a scatter; on success payload frames start at `payloadStart`, on failure
     /// the message is in that frame.
     case part(requestID: UInt64, header: PartHeader, payloadStart: Int)
@@ -86,7 +95,10 @@ public enum ClientInbound: Sendable, Equatable {
             }
             return .success(.failure(requestID: id, code: code, message: text, retryAfterMilliseconds: retryAfter))
         case .heartbeat:
-            return .success(.heartbeat)
+            return .success(.heartbeat(frameLimit: message.frameLimit(at: 2)))
+        case .replies:
+            guard let ids = message.pairedIDs(from: 2) else { return .failure(.badBatch) }
+            return .success(.replies(requestIDs: ids))
         case .part:
             guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }
             guard let header = message.withBytes(3, { PartHeader(decoding: $0) }) else { return .failure(.badPart) }
@@ -110,7 +122,7 @@ public enum ClientInbound: Sendable, Equatable {
                 return .failure(.badPart)
             }
             return .success(.parts(requestID: id, payloadStart: 3))
-        case .call, .cancel, .scatter, .submit, .job, .jobs, .admin, .subscribe, .eventAck, .enqueue:
+        case .call, .calls, .cancel, .scatter, .submit, .job, .jobs, .admin, .subscribe, .eventAck, .enqueue:
             return .failure(.unknownCommand)
         }
     }

@@ -10,13 +10,13 @@ enum HandlerCall: Sendable {
     /// A batch function called with a batch REQUEST: one result frame per item.
     case batch(BatchHandler, function: String, [BatchItem])
 
-    /// Prepares the call for a REQUEST whose payload starts at frame `payloadStart` of `message`; a
+    /// Prepares the call for a REQUEST whose payload is frames `payload` of `message`; a
     /// failure (a malformed batch) is answered at once, without running anything.
     static func prepare(
-        _ registration: Registration, function: String, id: UInt64, header: CallHeader, message: Multipart, payloadStart: Int,
+        _ registration: Registration, function: String, id: UInt64, header: CallHeader, message: Multipart, payload: Range<Int>,
         reporter: @escaping @Sendable (Double, String) -> Void
     ) -> Result<HandlerCall, HandlerFailure> {
-        let frames = (payloadStart..<message.count).map { message.bytes($0) }
+        let frames = payload.map { message.bytes($0) }
         switch registration.body {
         case .single(let handler):
             guard !header.isBatch else {

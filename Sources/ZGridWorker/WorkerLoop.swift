@@ -32,6 +32,11 @@ struct WorkerLoop {
     /// Progress reports waiting for their request's send interval, and when each request last sent one.
     private var heldProgress: [UInt64: (fraction: Double, message: String)] = [:]
     private var progressSentAt: [UInt64: Int64] = [:]
+    /// Results of this pass with one payload frame each, sent together (REPLIES) once the mailbox is drained.
+    private var replies: [(id: UInt64, payload: [UInt8])] = []
+    /// The most results one REPLIES may carry: 0 (send REPLY only) until the broker's HEARTBEAT
+    /// said how many frames it takes in one message.
+    private var maxReplies = 0
 
     /// The shortest time between two PROGRESS messages of one request, in milliseconds.
     private static let progressInterval: Int64 = 100
@@ -77,7 +82,7 @@ struct WorkerLoop {
         try socket.setReconnectInterval(milliseconds: 100, max: 2000)
         try socket.secure(settings.security)
         try socket.connect(settings.broker)
-        var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency))]
+        var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency)) + .bigEndian(WorkerCapabilities.batched.rawValue)]
         for name in handlers.keys.sorted() {
             if let registration = handlers[name] { ready.append(Array(registration.descriptor(name).description.utf8)) }
         }
@@ -109,6 +114,7 @@ struct WorkerLoop {
             // Handlers on the I/O thread run here, then every finished result goes out in one go.
             executor.runPendingJobs()
             try drainMailbox(socket)
+            try sendReplies(socket)
             try sendHeldProgress(socket)
             let current = MonotonicClock.nowMilliseconds()
             try enforceTimeLimits(socket, now: current)
@@ -135,10 +141,17 @@ struct WorkerLoop {
         case .failure(let reason):
             logger.warning("dropped malformed message from the broker: \(reason)")
         case .success(.request(let id, let function, let header, let payloadStart)):
-            try startRequest(socket, id: id, function: function, header: header, message: buffer, payloadStart: payloadStart)
+            try startRequest(socket, id: id, function: function, header: header, message: buffer, payload: payloadStart..<buffer.count)
+        case .success(.requests(let entries)):
+            for entry in entries {
+                try startRequest(
+                    socket, id: entry.id, function: entry.function, header: entry.header, message: buffer,
+                    payload: entry.payloadIndex..<(entry.payloadIndex + 1))
+            }
         case .success(.cancel(let id)):
             running.cancel(id, reason: .broker, now: MonotonicClock.nowMilliseconds(), grace: settings.stuckGraceMilliseconds)
-        case .success(.heartbeat):
+        case .success(.heartbeat(let frameLimit)):
+            if let frameLimit { maxReplies = BatchedRequest.perMessage(frameLimit: frameLimit) }
             // Answer the broker's beat, so its view of this worker's liveness follows the broker's
             // interval even when this worker was configured with a longer one.
             let now = MonotonicClock.nowMilliseconds()
@@ -168,6 +181,8 @@ struct WorkerLoop {
                         metadata: ["function": "\(entry.function)", "dispatch": "\(id)"])
                 }
                 switch entry.cancelReason == .timeLimit ? .failure(Self.timeLimitFailure(entry)) : result {
+                case .success(let frames) where frames.count == 1:
+                    replies.append((id, frames[0]))
                 case .success(let frames):
                     try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: frames)
                 case .failure(let failure):
@@ -178,6 +193,7 @@ struct WorkerLoop {
                 heldProgress[id] = (fraction, message)
             case .stop:
                 guard !stopping else { continue }
+                try sendReplies(socket)
                 stopping = true
                 stopDeadline = MonotonicClock.nowMilliseconds() + settings.drainTimeoutMilliseconds
                 logger.info("worker stopping: waiting for \(running.count) running handlers")
@@ -186,9 +202,32 @@ struct WorkerLoop {
         }
     }
 
+    /// Sends the results held by ``drainMailbox(_:)``: one REPLY, or REPLIES for several.
+    private mutating func sendReplies(_ socket: borrowing Socket) throws(ZMQError) {
+        defer { replies.removeAll(keepingCapacity: true) }
+        var start = 0
+        while start < replies.count {
+            let end = min(replies.count, start + max(1, maxReplies))
+            if end - start == 1 {
+                try socket.sendProtocolMessage(
+                    tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: replies[start].id, extra: [replies[start].payload])
+            } else {
+                try socket.send(ProtocolTag.worker, more: true)
+                var command = WorkerCommand.replies.rawValue
+                try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+                for index in start..<end {
+                    var id = replies[index].id.bigEndian
+                    try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+                    try socket.send(replies[index].payload, more: index < end - 1)
+                }
+            }
+            start = end
+        }
+    }
+
     /// Starts a handler for a REQUEST, or answers ERROR at once when it cannot run.
     private mutating func startRequest(
-        _ socket: borrowing Socket, id: UInt64, function: String, header: CallHeader, message: Multipart, payloadStart: Int
+        _ socket: borrowing Socket, id: UInt64, function: String, header: CallHeader, message: Multipart, payload: Range<Int>
     ) throws(ZMQError) {
         guard !stopping, running.count < settings.concurrency, let registration = handlers[function] else {
             let (code, text): (ErrorCode, String) =
@@ -202,7 +241,7 @@ struct WorkerLoop {
         }
         let mailbox = self.mailbox
         let prepared = HandlerCall.prepare(
-            registration, function: function, id: id, header: header, message: message, payloadStart: payloadStart
+            registration, function: function, id: id, header: header, message: message, payload: payload
         ) { fraction, text in
             mailbox.post(.progress(id: id, fraction: fraction, message: text))
         }

@@ -100,6 +100,15 @@ enum CallOutcome {
 struct ClientCallKey: Hashable {
     let client: PeerID
     let requestID: UInt64
+
+    /// A fast hash (see ``PeerID/_rawHashValue(seed:)``): this key is looked up on every call and reply.
+    func _rawHashValue(seed: Int) -> Int {
+        PeerID.mix(UInt64(UInt(bitPattern: client._rawHashValue(seed: seed))), requestID, seed: seed)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(_rawHashValue(seed: 0))
+    }
 }
 
 /// A client seen recently.

@@ -25,6 +25,12 @@ struct BrokerLoop {
     private var hubTickAt: Int64 = 0
     /// Scatter parts of the current pass, sent together per scatter.
     private var partBatcher = PartBatcher()
+    /// Requests of the current pass, sent together per worker.
+    private var requestBatcher = RequestBatcher()
+    /// Call results of the current pass, sent together per client.
+    private var replyBatcher = ReplyBatcher()
+    /// The most frames a message may have (the routing identity included), as sent in HEARTBEATs.
+    private let frameLimit: [UInt8]
     /// When the loop next hands freed heap memory back to the system.
     private var nextTrimAt: Int64 = 0
 
@@ -59,6 +65,7 @@ struct BrokerLoop {
         hub = EventHub(options: events)
         core.wallNow = JobStoreLink.wallNow()
         store = PayloadStore(framesPerMessage: configuration.maxFrames)
+        frameLimit = .bigEndian(UInt32(configuration.maxFrames))
         self.jobStore = jobStore
         self.logger = logger
         self.publish = publish
@@ -218,10 +225,36 @@ struct BrokerLoop {
             } else {
                 decoded = BrokerInbound.decode(buffer)
             }
+            if case .success(.ready(_, _, let capabilities)) = decoded { requestBatcher.register(peer, capabilities: capabilities) }
             switch decoded {
             case .failure(let reason):
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
+            case .success(.replies(let dispatchIDs)):
+                let handles = store.split(handle, into: dispatchIDs.indices.map { (4 + 2 * $0)..<(5 + 2 * $0) })
+                for (dispatchID, payload) in zip(dispatchIDs, handles) {
+                    guard core.isBatchDispatch(dispatchID) else {
+                        core.handle(.message(from: peer, .reply(dispatchID: dispatchID, payload: payload)), now: now, into: &actions)
+                        continue
+                    }
+                    let message = batchReply(dispatchID, payload)
+                    store.release(payload)
+                    core.handle(.message(from: peer, message), now: now, into: &actions)
+                }
+            case .success(.calls(let calls)) where stopDeadline != nil:
+                store.release(handle)
+                for call in calls { try sendError(socket, to: peer, call.id, .shuttingDown, "the broker is stopping") }
+            case .success(.calls(let calls)):
+                replyBatcher.noteBatching(peer)
+                let payloads = store.split(handle, into: calls.map { $0.payloadIndex..<($0.payloadIndex + 1) })
+                for (call, payload) in zip(calls, payloads) {
+                    observer.callStarted(
+                        client: peer, requestID: call.id, function: call.function, served: core.isServed(call.function),
+                        now: MonotonicClock.nowNanoseconds())
+                    core.handle(
+                        .message(from: peer, .call(requestID: call.id, function: call.function, header: call.header, payload: payload)),
+                        now: now, into: &actions)
+                }
             case .success(.call(let requestID, _, _, _)) where stopDeadline != nil,
                 .success(.scatter(let requestID, _, _, _, _)) where stopDeadline != nil,
                 .success(.submit(let requestID, _, _, _, _, _)) where stopDeadline != nil:
@@ -288,16 +321,8 @@ struct BrokerLoop {
             store.setPayloadStart(payloadStart, for: handle)
             return .call(requestID: requestID, function: function, header: header, payload: handle)
         case .reply(let dispatchID, let payloadStart) where core.isBatchDispatch(dispatchID):
-            // One result frame per job: copied out here, since each job keeps its own result.
-            var results: [BatchResult] = []
-            for index in payloadStart..<frames {
-                guard let result = store.payload(handle).0.withBytes(index, { BatchResult(decoding: $0) }) else {
-                    return .failure(
-                        dispatchID: dispatchID, code: .malformed, message: "batch result frame \(index - payloadStart) is malformed")
-                }
-                results.append(result)
-            }
-            return .batchReply(dispatchID: dispatchID, results: results)
+            store.setPayloadStart(payloadStart, for: handle)
+            return batchReply(dispatchID, handle)
         case .reply(let dispatchID, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
             return .reply(dispatchID: dispatchID, payload: handle)
@@ -314,13 +339,29 @@ struct BrokerLoop {
             return nil  // answered by the loop itself
         case .cancel(let requestID): return .cancel(requestID: requestID)
         case .clientHeartbeat: return .clientHeartbeat
-        case .ready(let concurrency, let functions): return .ready(concurrency: concurrency, functions: functions)
+        case .ready(let concurrency, let functions, _): return .ready(concurrency: concurrency, functions: functions)
+        case .replies, .calls: return nil  // split in receiveBurst
         case .failure(let dispatchID, let code, let message): return .failure(dispatchID: dispatchID, code: code, message: message)
         case .workerHeartbeat: return .workerHeartbeat
         case .progress(let dispatchID, let fraction, let message):
             return .progress(dispatchID: dispatchID, fraction: fraction, message: message)
         case .disconnect: return .disconnect
         }
+    }
+
+    /// The answer to a batch of job attempts: one result frame per job in `payload`, copied out
+    /// here, since each job keeps its own result.
+    private func batchReply(_ dispatchID: UInt64, _ payload: PayloadHandle) -> CoreMessage {
+        let (buffer, range) = store.payload(payload)
+        var results: [BatchResult] = []
+        for index in range {
+            guard let result = buffer.withBytes(index, { BatchResult(decoding: $0) }) else {
+                return .failure(
+                    dispatchID: dispatchID, code: .malformed, message: "batch result frame \(index - range.lowerBound) is malformed")
+            }
+            results.append(result)
+        }
+        return .batchReply(dispatchID: dispatchID, results: results)
     }
 
     /// Carries out and clears the pending actions.
@@ -330,16 +371,20 @@ struct BrokerLoop {
             switch action {
             case .request(let worker, let dispatchID, let function, let header, let payload, let consume):
                 let (buffer, range) = store.payload(payload)
+                if range.count == 1 {
+                    requestBatcher.add(
+                        worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload,
+                        frame: range.lowerBound, consume: consume)
+                    continue
+                }
                 try socket.sendProtocolMessage(
                     to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
                     function: function, header: header, payload: PayloadFrames(buffer, range, consume: consume))
                 if consume { store.release(payload) }
             case .requestPart(let worker, let dispatchID, let function, let header, let payload, let frame):
-                let (buffer, range) = store.payload(payload)
-                let index = range.lowerBound + frame
-                try socket.sendProtocolMessage(
-                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
-                    function: function, header: header, payload: PayloadFrames(buffer, index..<(index + 1), consume: false))
+                requestBatcher.add(
+                    worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload,
+                    frame: store.payload(payload).1.lowerBound + frame, consume: false)
             case .part(let client, let requestID, let index, let outcome):
                 partBatcher.add(client: client, requestID: requestID, index: index, outcome: outcome)
             case .scatterDone(let client, let requestID, let summary):
@@ -378,6 +423,10 @@ struct BrokerLoop {
             case .reply(let client, let requestID, let payload):
                 observer.callEnded(client: client, requestID: requestID, succeeded: true, now: MonotonicClock.nowNanoseconds())
                 let (buffer, range) = store.payload(payload)
+                if range.count == 1 {
+                    replyBatcher.add(client: client, requestID: requestID, payload: payload)
+                    continue
+                }
                 try socket.sendProtocolMessage(
                     to: client, tag: ProtocolTag.client, command: ClientCommand.reply.rawValue, id: requestID,
                     payload: PayloadFrames(buffer, range, consume: true))
@@ -390,22 +439,31 @@ struct BrokerLoop {
                 observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
                 try sendError(socket, to: client, requestID, .busy, message, retryAfter: retryAfter)
             case .cancel(let worker, let dispatchID):
+                if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // a request before its CANCEL
                 try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.cancel.rawValue, id: dispatchID)
             case .heartbeatWorker(let worker):
-                try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue)
+                // The frame limit tells a worker how many results its REPLIES may carry.
+                try socket.sendProtocolMessage(
+                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue, extra: [frameLimit])
             case .heartbeatClient(let client):
-                try socket.sendProtocolMessage(to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
+                // The frame limit tells a client how many calls its CALLS may carry.
+                try socket.sendProtocolMessage(
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue, extra: [frameLimit])
             case .disconnectWorker(let worker):
+                if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
                 try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
             case .release(let payload):
                 store.release(payload)
             case .notice(let notice):
+                if case .workerLeft(let worker, _, _) = notice { requestBatcher.forget(worker) }
                 log(notice)
             case .publish(let event):
                 hub.publish(event)
             }
         }
         actions.removeAll(keepingCapacity: true)
+        if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
+        if !replyBatcher.isEmpty { try replyBatcher.flush(socket, store: store) }
         if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }
         try performHub(socket)
     }

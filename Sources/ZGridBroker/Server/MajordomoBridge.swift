@@ -61,7 +61,7 @@ struct MajordomoBridge {
                 return .success(.disconnect)
             }
             workers[peer] = false
-            return .success(.ready(concurrency: 1, functions: [ServiceDescriptor(name: service)]))
+            return .success(.ready(concurrency: 1, functions: [ServiceDescriptor(name: service)], capabilities: []))
         case .success(.reply(let dispatchID, let bodyStart)):
             if workers[peer] == nil { workers[peer] = false }  // so the core's DISCONNECT goes out in MDP
             return .success(.reply(dispatchID: dispatchID, payloadStart: bodyStart))

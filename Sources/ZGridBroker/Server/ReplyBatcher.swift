@@ -1,0 +1,91 @@
+import ZGridProtocol
+import ZeroMQ
+
+/// Collects the call results that one pass of the loop produces and sends each client's together:
+/// one REPLIES message instead of one REPLY each, to clients that sent CALLS (so understand
+/// REPLIES). A client's lone result, or any result to another client, still goes as REPLY. Only
+/// results with exactly one payload frame are held here.
+struct ReplyBatcher {
+    private var entries: [(client: PeerID, requestID: UInt64, payload: PayloadHandle)] = []
+    /// Clients that sent CALLS; cleared when it grows past ``maxClients`` (such clients get REPLY
+    /// again until their next CALLS).
+    private var batchingClients: Set<PeerID> = []
+    private var clients: [PeerID] = []
+    private var group: [(requestID: UInt64, payload: PayloadHandle)] = []
+
+    /// The most clients remembered as taking REPLIES.
+    static let maxClients = 10_000
+
+    /// Whether no result waits.
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Notes that `client` sent CALLS.
+    mutating func noteBatching(_ client: PeerID) {
+        if batchingClients.count >= Self.maxClients && !batchingClients.contains(client) { batchingClients.removeAll() }
+        batchingClients.insert(client)
+    }
+
+    /// Holds a result whose payload is one frame until the next flush.
+    mutating func add(client: PeerID, requestID: UInt64, payload: PayloadHandle) {
+        entries.append((client, requestID, payload))
+    }
+
+    /// Sends every held result, client by client in the order the clients first got one, and gives
+    /// the payloads back to `store`.
+    mutating func flush(_ socket: borrowing Socket, store: PayloadStore) throws(ZMQError) {
+        defer { entries.removeAll(keepingCapacity: true) }
+        if entries.count == 1 {
+            try sendOne(socket, entries[0].client, entries[0].requestID, entries[0].payload, store: store)
+            return
+        }
+        clients.removeAll(keepingCapacity: true)
+        for entry in entries where !clients.contains(entry.client) { clients.append(entry.client) }
+        for client in clients {
+            group.removeAll(keepingCapacity: true)
+            for entry in entries where entry.client == client { group.append((entry.requestID, entry.payload)) }
+            guard group.count > 1, batchingClients.contains(client) else {
+                for entry in group { try sendOne(socket, client, entry.requestID, entry.payload, store: store) }
+                continue
+            }
+            var start = 0
+            while start < group.count {
+                let end = min(group.count, start + BatchedRequest.maxPerMessage)
+                if end - start == 1 {
+                    try sendOne(socket, client, group[start].requestID, group[start].payload, store: store)
+                } else {
+                    try sendMany(socket, client, group[start..<end], store: store)
+                }
+                start = end
+            }
+        }
+    }
+
+    private func sendOne(
+        _ socket: borrowing Socket, _ client: PeerID, _ requestID: UInt64, _ payload: PayloadHandle, store: PayloadStore
+    ) throws(ZMQError) {
+        let (buffer, range) = store.payload(payload)
+        try socket.sendProtocolMessage(
+            to: client, tag: ProtocolTag.client, command: ClientCommand.reply.rawValue, id: requestID,
+            payload: PayloadFrames(buffer, range, consume: true))
+        store.release(payload)
+    }
+
+    /// One REPLIES message: the envelope, then a request id frame and one payload frame per result.
+    private func sendMany(
+        _ socket: borrowing Socket, _ client: PeerID, _ group: ArraySlice<(requestID: UInt64, payload: PayloadHandle)>,
+        store: PayloadStore
+    ) throws(ZMQError) {
+        defer { for entry in group { store.release(entry.payload) } }
+        let accepted = try client.withBytes { (raw) throws(ZMQError) -> Bool in try socket.send(raw, more: true) }
+        guard accepted else { return }  // the client is gone: its results are dropped with it
+        try socket.send(ProtocolTag.client, more: true)
+        var command = ClientCommand.replies.rawValue
+        try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+        for index in group.indices {
+            var id = group[index].requestID.bigEndian
+            try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+            let (buffer, range) = store.payload(group[index].payload)
+            try socket.send(frames: range, of: buffer, consume: true, more: index < group.endIndex - 1)
+        }
+    }
+}

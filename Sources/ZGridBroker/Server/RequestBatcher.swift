@@ -1,0 +1,112 @@
+import ZGridProtocol
+import ZeroMQ
+
+/// Collects the requests that one pass of the loop dispatches and sends each worker's together: one
+/// REQUESTS message instead of one REQUEST each, to workers that announced
+/// ``WorkerCapabilities/batched``. A worker's lone request, or any request to a worker without the
+/// capability, still goes as REQUEST. Only requests with exactly one payload frame are held here.
+struct RequestBatcher {
+    private struct Entry {
+        let worker: PeerID
+        let dispatchID: UInt64
+        let function: String
+        let header: CallHeader
+        let payload: PayloadHandle
+        /// The payload frame's index in the handle's buffer.
+        let frame: Int
+        /// Whether the frame is handed over (and the handle released) rather than shared.
+        let consume: Bool
+    }
+
+    private var entries: [Entry] = []
+    /// Workers that take REQUESTS.
+    private var batchedWorkers: Set<PeerID> = []
+    private var workers: [PeerID] = []
+    private var group: [Entry] = []
+    /// The request frame being built.
+    private var scratch: [UInt8] = []
+
+    /// Whether no request waits.
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Notes whether `worker` takes REQUESTS (from its READY).
+    mutating func register(_ worker: PeerID, capabilities: WorkerCapabilities) {
+        if capabilities.contains(.batched) { batchedWorkers.insert(worker) } else { batchedWorkers.remove(worker) }
+    }
+
+    /// Forgets a worker that left.
+    mutating func forget(_ worker: PeerID) {
+        batchedWorkers.remove(worker)
+    }
+
+    /// Holds a request whose payload is the one frame `frame` of `payload`'s buffer until the next flush.
+    mutating func add(
+        worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: PayloadHandle, frame: Int, consume: Bool
+    ) {
+        entries.append(
+            Entry(
+                worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload, frame: frame, consume: consume
+            )
+        )
+    }
+
+    /// Sends every held request, worker by worker in the order the workers first got one.
+    mutating func flush(_ socket: borrowing Socket, store: PayloadStore) throws(ZMQError) {
+        defer { entries.removeAll(keepingCapacity: true) }
+        if entries.count == 1 {
+            try sendOne(socket, entries[0], store: store)
+            return
+        }
+        workers.removeAll(keepingCapacity: true)
+        for entry in entries where !workers.contains(entry.worker) { workers.append(entry.worker) }
+        for worker in workers {
+            group.removeAll(keepingCapacity: true)
+            for entry in entries where entry.worker == worker { group.append(entry) }
+            if group.count == 1 || !batchedWorkers.contains(worker) {
+                for entry in group { try sendOne(socket, entry, store: store) }
+            } else {
+                var start = 0
+                while start < group.count {
+                    let end = min(group.count, start + BatchedRequest.maxPerMessage)
+                    if end - start == 1 {
+                        try sendOne(socket, group[start], store: store)
+                    } else {
+                        let slice = group[start..<end]
+                        try sendMany(socket, worker, slice, store: store)
+                    }
+                    start = end
+                }
+            }
+        }
+    }
+
+    /// One REQUEST message.
+    private func sendOne(_ socket: borrowing Socket, _ entry: Entry, store: PayloadStore) throws(ZMQError) {
+        let (buffer, _) = store.payload(entry.payload)
+        try socket.sendProtocolMessage(
+            to: entry.worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: entry.dispatchID,
+            function: entry.function, header: entry.header,
+            payload: PayloadFrames(buffer, entry.frame..<(entry.frame + 1), consume: entry.consume))
+        if entry.consume { store.release(entry.payload) }
+    }
+
+    /// One REQUESTS message: the envelope, then a request frame and one payload frame per request.
+    private mutating func sendMany(
+        _ socket: borrowing Socket, _ worker: PeerID, _ group: ArraySlice<Entry>, store: PayloadStore
+    ) throws(ZMQError) {
+        defer { for entry in group where entry.consume { store.release(entry.payload) } }
+        let accepted = try worker.withBytes { (raw) throws(ZMQError) -> Bool in try socket.send(raw, more: true) }
+        guard accepted else { return }  // the worker is gone; the core notices when its heartbeats stop
+        try socket.send(ProtocolTag.worker, more: true)
+        var command = WorkerCommand.requests.rawValue
+        try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+        for (position, entry) in zip(group.indices, group) {
+            scratch.removeAll(keepingCapacity: true)
+            BatchedRequest.encode(id: entry.dispatchID, header: entry.header, function: entry.function, into: &scratch)
+            try socket.send(scratch, more: true)
+            let (buffer, _) = store.payload(entry.payload)
+            try socket.send(
+                frames: entry.frame..<(entry.frame + 1), of: buffer, consume: entry.consume, more: position < group.endIndex - 1)
+        }
+    }
+}
