@@ -1,5 +1,5 @@
 # ZGrid: the README's two commands are `make demo` and `make test`.
-.PHONY: demo test deps build release bench-compare up clean fuzz test-tsan test-asan
+.PHONY: demo test deps build release bench-compare bench-scatter up clean fuzz test-tsan test-asan
 
 deps:
 	@scripts/ensure-libzmq.sh
@@ -50,6 +50,11 @@ up: deps
 bench-compare: deps
 	swift build -c release --product zgrid
 	bash Benchmarks/compare.sh
+
+## Scatter/gather against single calls on 4 sharded workers (CONCURRENCY=, ROUNDS= override).
+bench-scatter: deps
+	swift build -c release --product zgrid
+	bash Benchmarks/scatter.sh
 
 build: deps
 	swift build

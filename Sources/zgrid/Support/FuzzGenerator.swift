@@ -159,7 +159,7 @@ struct FuzzGenerator {
     private mutating func base() -> (String, FuzzPersona, [[UInt8]]) {
         let clientSide: FuzzPersona = chance(0.8) ? .client : .stranger
         let workerSide: FuzzPersona = chance(0.7) ? .worker : .stranger
-        switch weighted([12, 5, 4, 9, 4, 3, 2, 1, 5, 8, 5, 4, 1, 3, 4, 3, 2, 2, 3, 8]) {
+        switch weighted([12, 5, 4, 9, 4, 3, 2, 1, 5, 8, 5, 4, 1, 3, 4, 3, 2, 2, 3, 5, 4, 8]) {
         case 0: return ("zgc.call", clientSide, call())
         case 1: return ("zgc.cancel", clientSide, [Self.clientTag, [ClientCommand.cancel.rawValue], requestID()])
         case 2: return ("zgc.heartbeat", clientSide, [Self.clientTag, [ClientCommand.heartbeat.rawValue]] + extraFrames(0...2))
@@ -186,6 +186,14 @@ struct FuzzGenerator {
                 "zgc.event-ack", clientSide, [Self.clientTag, [ClientCommand.eventAck.rawValue], requestID(), .bigEndian(u64() % 1000)]
             )
         case 18: return ("zgw.progress", workerSide, progress())
+        case 19: return ("zgc.calls", clientSide, calls())
+        case 20:
+            return (
+                "zgw.replies", workerSide,
+                [Self.workerTag, [WorkerCommand.replies.rawValue]]
+                    + (0..<int(1...12)).flatMap { _ in [dispatchID(), randomBytes(int(0...64))] }
+                    + (chance(0.1) ? [randomBytes(int(0...8))] : [])
+            )
         default: return ("random", pick(FuzzPersona.allCases), (0..<int(1...8)).map { _ in randomBytes(int(0...40)) })
         }
     }
@@ -331,7 +339,24 @@ struct FuzzGenerator {
         if chance(0.7) { descriptors.append(pick(["fzs:0-3/8", "fzs:4-7/8", "fzs:0,2,5-7/8", "fzs:0-7/8"])) }
         if chance(0.2) { descriptors.append(pick(["fzb+batch=4/10", "fzb+batch=48/0", "fzb+batch=49/10", "fzb+batch=x"])) }
         if chance(0.002) { descriptors.append("\(Self.hugeShardedFunction):0/4096") }
-        return [Self.workerTag, [WorkerCommand.ready.rawValue], .bigEndian(UInt32(int(1...64)))] + descriptors.map { Array($0.utf8) }
+        var concurrency: [UInt8] = .bigEndian(UInt32(int(1...64)))
+        if chance(0.5) { concurrency += .bigEndian(chance(0.9) ? WorkerCapabilities.batched.rawValue : UInt32(truncatingIfNeeded: u64())) }
+        return [Self.workerTag, [WorkerCommand.ready.rawValue], concurrency] + descriptors.map { Array($0.utf8) }
+    }
+
+    /// CALLS: mostly well-formed pairs of a request frame and a payload frame; sometimes a broken
+    /// request frame or an odd frame count.
+    private mutating func calls() -> [[UInt8]] {
+        var frames: [[UInt8]] = [Self.clientTag, [ClientCommand.calls.rawValue]]
+        for _ in 0..<int(1...12) {
+            var request = requestID()
+            let header = header()
+            request.append(chance(0.95) ? UInt8(truncatingIfNeeded: header.count) : byte())
+            request += header + Array(function().utf8)
+            frames += [chance(0.95) ? request : randomBytes(int(0...30)), randomBytes(chance(0.9) ? int(0...64) : int(65...1024))]
+        }
+        if chance(0.1) { frames.removeLast() }
+        return frames
     }
 
     /// A READY that is malformed or at the edges: concurrency 0 or too large, bad names and shard sets.

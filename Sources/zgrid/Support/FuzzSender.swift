@@ -174,7 +174,21 @@ final class FuzzSender {
         let tag = inbox.bytes(0)
         if tag == ProtocolTag.client, inbox.size(1) == 1, let command = ClientCommand(rawValue: inbox.bytes(1)[0]) {
             tally.received["zgc.\(command)", default: 0] += 1
-            if let pace, frames >= 3, inbox.size(2) == 8, inbox.withBytes(2, { $0.readBigEndianUInt64() }) == pace.id {
+            if let pace, command == .replies {
+                // Several results at once: the pacing call's, if there, is one pair of an id and its payload.
+                for index in stride(from: 2, to: frames - 1, by: 2)
+                where inbox.size(index) == 8 && inbox.withBytes(index, { $0.readBigEndianUInt64() }) == pace.id {
+                    self.pace = nil
+                    if inbox.bytes(index + 1) == pace.payload {
+                        tally.pacedAnswered += 1
+                    } else {
+                        tally.pacedWrong += 1
+                        if tally.pacedProblem == nil {
+                            tally.pacedProblem = "pacing call \(pace.id - Self.paceIDBase) answered another payload"
+                        }
+                    }
+                }
+            } else if let pace, frames >= 3, inbox.size(2) == 8, inbox.withBytes(2, { $0.readBigEndianUInt64() }) == pace.id {
                 self.pace = nil
                 if command == .reply, (3..<frames).flatMap({ inbox.bytes($0) }) == pace.payload {
                     tally.pacedAnswered += 1
@@ -189,6 +203,11 @@ final class FuzzSender {
             tally.received["zgw.\(command)", default: 0] += 1
             if command == .request, frames >= 5, inbox.size(2) == 8 {
                 try answer(peer, id: inbox.bytes(2), payload: (5..<frames).map { inbox.bytes($0) }, majordomo: false)
+            } else if command == .requests {
+                for index in stride(from: 2, to: frames - 1, by: 2) {
+                    guard let request = inbox.withBytes(index, { BatchedRequest.decode($0, payloadIndex: index + 1) }) else { continue }
+                    try answer(peer, id: .bigEndian(request.id), payload: [inbox.bytes(index + 1)], majordomo: false)
+                }
             }
         } else if tag.isEmpty, frames >= 3 {
             let command = inbox.size(2) == 1 ? inbox.bytes(2)[0] : 0

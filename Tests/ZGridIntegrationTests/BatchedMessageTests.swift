@@ -1,0 +1,198 @@
+import Foundation
+import Synchronization
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+/// A raw DEALER socket speaking to the broker frame by frame, to check what the broker sends.
+final class RawPeer: @unchecked Sendable {
+    // @unchecked: one test uses it, each call on its own thread in turn.
+    private let socket: Socket
+    private let tag: [UInt8]
+
+    init(_ endpoint: String, tag: [UInt8]) throws {
+        socket = try Socket(try Context(), type: .dealer)
+        try socket.setLinger(milliseconds: 0)
+        try socket.connect(endpoint)
+        self.tag = tag
+    }
+
+    /// Sends one message: the protocol tag, then `frames`.
+    func send(_ frames: [[UInt8]]) async {
+        await onThread { _ = try? self.socket.send(frames: [self.tag] + frames, blocking: true) }
+    }
+
+    /// The next message other than HEARTBEAT (unless `heartbeats`), without the tag; nil after
+    /// `seconds`. Sends HEARTBEAT on the way, so the broker keeps this peer alive.
+    func next(seconds: Double = 5, heartbeats: Bool = false) async -> [[UInt8]]? {
+        await onThread {
+            let deadline = Date().addingTimeInterval(seconds)
+            var poller = Poller([self.socket.pollItem()])
+            var lastBeat = Date.distantPast
+            while Date() < deadline {
+                if Date().timeIntervalSince(lastBeat) > 0.1 {
+                    _ = try? self.socket.send(frames: [self.tag, [ClientCommand.heartbeat.rawValue]])
+                    lastBeat = Date()
+                }
+                guard (try? poller.poll(timeoutMilliseconds: 50)) != nil, poller.isReadable(0) else { continue }
+                guard let frames = try? self.socket.receiveFrames(blocking: false), frames.count >= 2 else { continue }
+                if !heartbeats && frames[1] == [ClientCommand.heartbeat.rawValue] { continue }
+                return Array(frames.dropFirst())
+            }
+            return nil
+        }
+    }
+}
+
+/// The id in an 8-byte frame.
+private func id(_ frame: [UInt8]) -> UInt64 { frame.reduce(0) { $0 << 8 | UInt64($1) } }
+
+/// A request frame of CALLS.
+private func callFrame(_ id: UInt64, _ function: String = "echo") -> [UInt8] {
+    var bytes: [UInt8] = []
+    BatchedRequest.encode(id: id, header: CallHeader(timeoutMilliseconds: 5000), function: function, into: &bytes)
+    return bytes
+}
+
+/// The frames of READY for `echo` with concurrency 8, with or without the BATCHED capability.
+private func ready(batched: Bool) -> [[UInt8]] {
+    let concurrency: [UInt8] = .bigEndian(UInt32(8)) + (batched ? .bigEndian(WorkerCapabilities.batched.rawValue) : [])
+    return [[WorkerCommand.ready.rawValue], concurrency, bytes("echo")]
+}
+
+extension IntegrationTests {
+    @Suite("Batched messages between the broker and real peers", .serialized, .timeLimit(.minutes(2)))
+    struct BatchedMessageTests {
+        @Test("a client's CALLS reaches a BATCHED worker as one REQUESTS; the worker's REPLIES reach the client as one REPLIES")
+        func batchedEndToEnd() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try RawPeer(broker.endpoints[0], tag: ProtocolTag.worker)
+            await worker.send(ready(batched: true))
+            let ack = try #require(await worker.next(heartbeats: true))
+            #expect(ack == [[WorkerCommand.heartbeat.rawValue], .bigEndian(UInt32(64))], "READY is acknowledged with the frame limit")
+
+            let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
+            await client.send([[ClientCommand.calls.rawValue]] + (1...4).flatMap { [callFrame(UInt64($0)), bytes("p\($0)")] })
+            let requests = try #require(await worker.next())
+            #expect(requests.first == [WorkerCommand.requests.rawValue])
+            #expect(requests.count == 9, "four requests in one message")
+            var answers: [[UInt8]] = [[WorkerCommand.replies.rawValue]]
+            var payloads: [String] = []
+            for pair in stride(from: 1, to: requests.count, by: 2) {
+                let request = try #require(requests[pair].withUnsafeBytes { BatchedRequest.decode($0, payloadIndex: pair + 1) })
+                #expect(request.function == "echo")
+                payloads.append(String(decoding: requests[pair + 1], as: UTF8.self))
+                answers += [.bigEndian(request.id), bytes("r") + requests[pair + 1]]
+            }
+            #expect(payloads == ["p1", "p2", "p3", "p4"], "requests keep the order of the calls")
+            await worker.send(answers)
+
+            let replies = try #require(await client.next())
+            #expect(replies.first == [ClientCommand.replies.rawValue])
+            var results: [UInt64: String] = [:]
+            for pair in stride(from: 1, to: replies.count, by: 2) {
+                results[id(replies[pair])] = String(decoding: replies[pair + 1], as: UTF8.self)
+            }
+            #expect(results == [1: "rp1", 2: "rp2", 3: "rp3", 4: "rp4"])
+            #expect(try await settledStatus(broker).statistics.callsSucceeded == 4)
+        }
+
+        @Test("a worker without the capability gets single REQUESTs; a client that never sent CALLS gets single REPLYs")
+        func singlesForOlderPeers() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try RawPeer(broker.endpoints[0], tag: ProtocolTag.worker)
+            await worker.send(ready(batched: false))
+            _ = await worker.next(heartbeats: true)
+            let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
+            // A CALLS (so the broker sees several calls in one pass), from a client then judged able to take REPLIES...
+            await client.send([[ClientCommand.calls.rawValue]] + (1...3).flatMap { [callFrame(UInt64($0)), bytes("q\($0)")] })
+            var dispatchIDs: [UInt64] = []
+            for _ in 1...3 {
+                let request = try #require(await worker.next())
+                #expect(request.first == [WorkerCommand.request.rawValue], "one REQUEST per call")
+                dispatchIDs.append(id(request[1]))
+            }
+            // ...so a second client, sending plain CALLs, is the one that must get single REPLYs.
+            let older = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
+            for n in 4...5 {
+                await older.send([
+                    [ClientCommand.call.rawValue], .bigEndian(UInt64(n)), bytes("echo"), CallHeader(timeoutMilliseconds: 5000).encoded,
+                    bytes("q\(n)"),
+                ])
+            }
+            for _ in 4...5 {
+                let request = try #require(await worker.next())
+                #expect(request.first == [WorkerCommand.request.rawValue])
+                dispatchIDs.append(id(request[1]))
+            }
+            await worker.send([[WorkerCommand.replies.rawValue]] + dispatchIDs.flatMap { [.bigEndian($0), bytes("ok")] })
+            let batched = try #require(await client.next())
+            #expect(batched.first == [ClientCommand.replies.rawValue])
+            #expect(batched.count == 7)
+            var olderIDs: Set<UInt64> = []
+            for _ in 4...5 {
+                let reply = try #require(await older.next())
+                #expect(reply.first == [ClientCommand.reply.rawValue])
+                olderIDs.insert(id(reply[1]))
+            }
+            #expect(olderIDs == [4, 5])
+        }
+
+        @Test("a malformed CALLS is counted and dropped whole, and the next one is served")
+        func malformedCalls() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
+            let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
+            await client.send([[ClientCommand.calls.rawValue], callFrame(1), bytes("a"), callFrame(2)])  // odd frame count
+            await client.send([[ClientCommand.calls.rawValue], callFrame(3), bytes("a"), [1, 2, 3], bytes("b")])  // bad request frame
+            await client.send([[ClientCommand.calls.rawValue], callFrame(4), bytes("a"), callFrame(5, "no such"), bytes("b")])
+            try await waitUntil("the broker counted the malformed CALLS") { broker.status.statistics.malformedMessages >= 3 }
+            await client.send([[ClientCommand.calls.rawValue], callFrame(6), bytes("x"), callFrame(7), bytes("y")])
+            var answered: [UInt64: String] = [:]
+            while answered.count < 2, let message = await client.next() {
+                if message.first == [ClientCommand.reply.rawValue] {
+                    answered[id(message[1])] = String(decoding: message[2], as: UTF8.self)
+                } else if message.first == [ClientCommand.replies.rawValue] {
+                    for pair in stride(from: 1, to: message.count, by: 2) {
+                        answered[id(message[pair])] = String(decoding: message[pair + 1], as: UTF8.self)
+                    }
+                }
+            }
+            #expect(answered == [6: "x", 7: "y"])
+            let status = try await settledStatus(broker)
+            #expect(status.statistics.malformedMessages == 3)
+            #expect(status.statistics.callsReceived == 2, "no call of a malformed CALLS was accepted")
+            await worker.stop()
+        }
+
+        @Test("thousands of concurrent calls through the real client and workers each get their own result")
+        func manyConcurrentCalls() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let workers = [
+                try await startWorker(broker, concurrency: 64) { $0.register("echo", execution: .ioThread) { $0.payload } },
+                try await startWorker(broker, concurrency: 64) { $0.register("echo") { $0.payload } },
+            ]
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+                for n in 0..<3000 {
+                    group.addTask {
+                        let payload = bytes("call \(n)")
+                        return try await client.call("echo", payload, timeout: .seconds(20)) == payload ? 0 : 1
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(mismatches == 0)
+            #expect(try await settledStatus(broker).statistics.callsSucceeded == 3000)
+            await client.close()
+            for worker in workers { await worker.stop() }
+        }
+    }
+}
