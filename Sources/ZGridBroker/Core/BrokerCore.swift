@@ -218,7 +218,9 @@ public struct BrokerCore {
             fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
             return
         }
-        if let service, service.workers.isEmpty || !service.queue.isEmpty || bestWorker(in: service) == nil,
+        // The worker to dispatch to at once, if any: chosen here for admission control, used by admit.
+        let worker = service.flatMap { $0.queue.isEmpty ? bestWorker(in: $0) : nil }
+        if let service, worker == nil,
             let (message, retryAfter) = refusal(
                 function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
                 limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
@@ -238,7 +240,7 @@ public struct BrokerCore {
             client: client, requestID: requestID, function: function, service: function, header: header, payload: payload,
             deadline: deadline, worker: nil, sequence: 0)
         record.retryable = header.isIdempotent
-        let dispatchID = admit(record, now: now, into: &actions)
+        let dispatchID = admit(record, now: now, worker: .some(worker), into: &actions)
         callsByClientKey[key] = dispatchID
         clients[client, default: ClientRecord(lastSeen: now)].calls.insert(dispatchID)
     }
@@ -283,8 +285,9 @@ public struct BrokerCore {
     }
 
     /// Gives `record` a dispatch id and a deadline, then sends it to the best worker of its service
-    /// or queues it. Returns the dispatch id.
-    mutating func admit(_ record: CallRecord, now: Int64, into actions: inout [BrokerAction]) -> UInt64 {
+    /// or queues it. Returns the dispatch id. `worker`, when given, is that best worker (or nil for
+    /// none), as the caller already found it.
+    mutating func admit(_ record: CallRecord, now: Int64, worker chosen: PeerID?? = nil, into actions: inout [BrokerAction]) -> UInt64 {
         let dispatchID = nextDispatchID
         nextDispatchID += 1
         var record = CallRecord(
@@ -295,13 +298,13 @@ public struct BrokerCore {
         nextSequence += 1
         calls[dispatchID] = record
         deadlines.insert(DeadlineEntry(deadline: record.deadline, dispatchID: dispatchID))
-        var service = services[record.service] ?? ServiceRecord(noWorkersSince: startedAt)
-        if service.queue.isEmpty, let worker = bestWorker(in: service) {
-            services[record.service] = service
+        let worker = chosen ?? services[record.service].flatMap { $0.queue.isEmpty ? bestWorker(in: $0) : nil }
+        if let worker {
             dispatch(dispatchID, to: worker, now: now, into: &actions)
         } else {
-            service.queue.push(dispatchID, priority: Int(record.header.priority), since: now)
-            services[record.service] = service
+            // In place: a copy of the record would copy its queue on every push.
+            services[record.service, default: ServiceRecord(noWorkersSince: startedAt)].queue.push(
+                dispatchID, priority: Int(record.header.priority), since: now)
         }
         return dispatchID
     }
@@ -510,20 +513,22 @@ public struct BrokerCore {
 
     /// The least loaded worker of `service` with credit; ties go to the one idle longest.
     func bestWorker(in service: ServiceRecord) -> PeerID? {
-        var best: (PeerID, WorkerRecord)?
+        var best: (peer: PeerID, inFlight: Int, capacity: Int, sequence: UInt64)?
         for peer in service.workers {
-            guard let candidate = workers[peer], candidate.hasCredit else { continue }
-            guard let (_, current) = best else {
-                best = (peer, candidate)
+            guard let index = workers.index(forKey: peer) else { continue }
+            let (inFlight, capacity, sequence) = workers.values[index].load
+            guard inFlight < capacity, !workers.values[index].draining else { continue }
+            guard let current = best else {
+                best = (peer, inFlight, capacity, sequence)
                 continue
             }
-            let lhs = candidate.inFlight.count * current.capacity
-            let rhs = current.inFlight.count * candidate.capacity
-            if lhs < rhs || (lhs == rhs && candidate.lastDispatchSequence < current.lastDispatchSequence) {
-                best = (peer, candidate)
+            let lhs = inFlight * current.capacity
+            let rhs = current.inFlight * capacity
+            if lhs < rhs || (lhs == rhs && sequence < current.sequence) {
+                best = (peer, inFlight, capacity, sequence)
             }
         }
-        return best?.0
+        return best?.peer
     }
 
     // MARK: Workers

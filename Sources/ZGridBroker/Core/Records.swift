@@ -22,6 +22,8 @@ struct WorkerRecord {
     var batchFunctions: Set<String> = []
 
     var hasCredit: Bool { !draining && inFlight.count < capacity }
+    /// Calls in flight, concurrency and when it last got work: what choosing a worker compares.
+    var load: (inFlight: Int, capacity: Int, sequence: UInt64) { (inFlight.count, capacity, lastDispatchSequence) }
 }
 
 /// Everything the core knows about one function name.

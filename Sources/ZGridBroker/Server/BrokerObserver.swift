@@ -12,7 +12,7 @@ final class BrokerObserver {
     /// The registry the metrics endpoint renders.
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private var started: [CallKey: (function: String, at: UInt64)] = [:]
+    private var started: [CallKey: (stats: FunctionStats, at: UInt64)] = [:]
     private var functions: [String: FunctionStats] = [:]
     private var lastCounters: [String: Int] = [:]
     private var counters: [String: CoreMetrics.Counter] = [:]
@@ -31,6 +31,15 @@ final class BrokerObserver {
     private struct CallKey: Hashable {
         let client: PeerID
         let requestID: UInt64
+
+        /// A fast hash (see ``PeerID/_rawHashValue(seed:)``): this key is looked up on every call and reply.
+        func _rawHashValue(seed: Int) -> Int {
+            PeerID.mix(UInt64(UInt(bitPattern: client._rawHashValue(seed: seed))), requestID, seed: seed)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(_rawHashValue(seed: 0))
+        }
     }
 
     private final class FunctionStats {
@@ -75,13 +84,12 @@ final class BrokerObserver {
     /// A CALL arrived, for a function some worker serves (`served`) or not.
     func callStarted(client: PeerID, requestID: UInt64, function: String, served: Bool, now: UInt64) {
         guard started.count < Self.maxTimed else { return }
-        started[CallKey(client: client, requestID: requestID)] = (stats(for: served ? function : Self.other).0, now)
+        started[CallKey(client: client, requestID: requestID)] = (stats(for: served ? function : Self.other).1, now)
     }
 
     /// A call was answered (REPLY when `succeeded`, else ERROR).
     func callEnded(client: PeerID, requestID: UInt64, succeeded: Bool, now: UInt64) {
-        guard let (function, at) = started.removeValue(forKey: CallKey(client: client, requestID: requestID)) else { return }
-        let stats = self.stats(for: function).1
+        guard let (stats, at) = started.removeValue(forKey: CallKey(client: client, requestID: requestID)) else { return }
         let elapsed = now &- at
         if succeeded {
             stats.succeeded += 1
