@@ -2,6 +2,12 @@ import Dispatch
 import Synchronization
 import ZeroMQ
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A task executor backed by a poll loop thread: jobs enqueued from any thread run on the loop
 /// thread when it calls ``runPendingJobs()``.
 ///
@@ -10,6 +16,8 @@ import ZeroMQ
 public final class LoopExecutor: TaskExecutor, Sendable {
     private let jobs: Mailbox<UnownedJob>
     private let closed = Atomic<Bool>(false)
+    /// The loop thread while it runs ``runPendingJobs()``, else 0.
+    private let runningOn = Atomic<UInt>(0)
 
     /// Creates an executor; its loop must poll ``pollItem`` and call ``runPendingJobs()``.
     public init() throws(ZMQError) {
@@ -25,8 +33,24 @@ public final class LoopExecutor: TaskExecutor, Sendable {
         if closed.load(ordering: .acquiring) {
             runElsewhere(unowned)
         } else {
-            jobs.post(unowned)
+            // A job enqueued by a job of this loop runs in the same call of runPendingJobs: no wake-up needed.
+            jobs.post(unowned, wake: !isRunningJobsHere)
         }
+    }
+
+    /// Whether the calling thread is the loop thread, inside ``runPendingJobs()``: there, what a
+    /// job posts to a mailbox the loop takes after running jobs needs no wake-up.
+    public var isRunningJobsHere: Bool {
+        let current = runningOn.load(ordering: .relaxed)
+        return current != 0 && current == Self.currentThread
+    }
+
+    private static var currentThread: UInt {
+        #if canImport(Darwin)
+            UInt(bitPattern: pthread_self())
+        #else
+            UInt(pthread_self())
+        #endif
     }
 
     /// Called when the loop ends: jobs still queued, and any enqueued later, run on a global
@@ -46,6 +70,8 @@ public final class LoopExecutor: TaskExecutor, Sendable {
     /// Returns how many ran.
     @discardableResult
     public func runPendingJobs() -> Int {
+        runningOn.store(Self.currentThread, ordering: .relaxed)
+        defer { runningOn.store(0, ordering: .relaxed) }
         var batch: [UnownedJob] = []
         var ran = 0
         while true {

@@ -14,13 +14,15 @@ public final class Mailbox<Item: Sendable>: Sendable {
     }
 
     /// Adds an item; wakes the loop only when the mailbox was empty (later posts ride the same wake).
-    public func post(_ item: Item) {
+    /// With `wake` false it never wakes the loop: only for a post from the loop thread itself,
+    /// before the point of its pass where it takes the mailbox.
+    public func post(_ item: Item, wake: Bool = true) {
         let wasEmpty = items.withLock { items in
             let wasEmpty = items.isEmpty
             items.append(item)
             return wasEmpty
         }
-        if wasEmpty { signal.signal() }
+        if wasEmpty && wake { signal.signal() }
     }
 
     /// Moves every waiting item into `buffer` (appending), clearing the wake-up first so no post is missed.

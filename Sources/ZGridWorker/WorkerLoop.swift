@@ -253,8 +253,11 @@ struct WorkerLoop {
             return
         }
         let executor: (any TaskExecutor)? = registration.execution == .ioThread ? self.executor : nil
+        let loop = self.executor
         let task = Task(executorPreference: executor) {
-            mailbox.post(.finished(id: id, await call.run()))
+            let result = await call.run()
+            // On the I/O thread (a handler run there), the loop takes the mailbox right after running jobs.
+            mailbox.post(.finished(id: id, result), wake: !loop.isRunningJobsHere)
         }
         running.insert(
             id, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds, now: MonotonicClock.nowMilliseconds())

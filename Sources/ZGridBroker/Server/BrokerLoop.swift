@@ -195,7 +195,11 @@ struct BrokerLoop {
 
     private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) {
         DebugCounts.bursts += 1
-        if DebugCounts.bursts % 2000 == 0 { FileHandle.standardError.write("DBG bursts \(DebugCounts.bursts) msgs \(DebugCounts.msgs) calls \(DebugCounts.calls) replies \(DebugCounts.replies) replymsgs \(DebugCounts.replyMsgs)\n".data(using: .utf8)!) }
+        if DebugCounts.bursts % 2000 == 0 {
+            FileHandle.standardError.write(
+                "DBG bursts \(DebugCounts.bursts) msgs \(DebugCounts.msgs) calls \(DebugCounts.calls) replies \(DebugCounts.replies) replymsgs \(DebugCounts.replyMsgs)\n"
+                    .data(using: .utf8)!)
+        }
         for _ in 0..<Self.burst {
             let (handle, buffer) = store.checkout()
             guard try socket.receive(into: buffer) else {
