@@ -194,12 +194,6 @@ struct BrokerLoop {
     }
 
     private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) {
-        DebugCounts.bursts += 1
-        if DebugCounts.bursts % 2000 == 0 {
-            FileHandle.standardError.write(
-                "DBG bursts \(DebugCounts.bursts) msgs \(DebugCounts.msgs) calls \(DebugCounts.calls) replies \(DebugCounts.replies) replymsgs \(DebugCounts.replyMsgs)\n"
-                    .data(using: .utf8)!)
-        }
         for _ in 0..<Self.burst {
             let (handle, buffer) = store.checkout()
             guard try socket.receive(into: buffer) else {
@@ -207,7 +201,6 @@ struct BrokerLoop {
                 return
             }
             let now = MonotonicClock.nowMilliseconds()
-            DebugCounts.msgs += 1
             let peer = buffer.count > 0 ? buffer.withBytes(0) { PeerID($0) } : PeerID([])
             if let security, buffer.count > 1 {
                 // With CURVE on, the ZAP handler gave every connection a role: a client key may not
@@ -238,7 +231,6 @@ struct BrokerLoop {
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
             case .success(.replies(let dispatchIDs)):
-                DebugCounts.replies += dispatchIDs.count; DebugCounts.replyMsgs += 1
                 let handles = store.split(handle, into: dispatchIDs.indices.map { (4 + 2 * $0)..<(5 + 2 * $0) })
                 for (dispatchID, payload) in zip(dispatchIDs, handles) {
                     guard core.isBatchDispatch(dispatchID) else {
@@ -253,7 +245,6 @@ struct BrokerLoop {
                 store.release(handle)
                 for call in calls { try sendError(socket, to: peer, call.id, .shuttingDown, "the broker is stopping") }
             case .success(.calls(let calls)):
-                DebugCounts.calls += calls.count
                 replyBatcher.noteBatching(peer)
                 let payloads = store.split(handle, into: calls.map { $0.payloadIndex..<($0.payloadIndex + 1) })
                 for (call, payload) in zip(calls, payloads) {
@@ -578,5 +569,3 @@ extension CoreMessage {
         }
     }
 }
-
-enum DebugCounts { nonisolated(unsafe) static var bursts = 0, msgs = 0, calls = 0, replies = 0, replyMsgs = 0 }
