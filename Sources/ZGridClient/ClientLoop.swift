@@ -332,6 +332,8 @@ struct ClientLoop {
         for id in subscriptions.keys { try acknowledge(socket, id: id, force: true) }
         if now - lastHeard > heartbeat.expiryMilliseconds && !brokerSilent {
             brokerSilent = true
+            // The broker may come back restarted with another frame limit: single CALLs until it says.
+            maxCallsPerMessage = 0
             // Calls sent before the broker fell silent may be lost with it; later ones wait in the
             // socket's queue for the reconnect and keep their own deadlines.
             let lost = pending.filter { $0.value.sentAt <= lastHeard }

@@ -97,6 +97,9 @@ struct WorkerLoop {
         lastHeard = now
         nextHeartbeat = now + settings.heartbeat.intervalMilliseconds
         reconnectNeeded = false
+        // A new session: no results of the last one, single REPLYs until this broker gives its frame limit.
+        replies.removeAll()
+        maxReplies = 0
         let buffer = Multipart(capacity: 256)
         var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
         while !reconnectNeeded && !finishedStopping && failure == nil {

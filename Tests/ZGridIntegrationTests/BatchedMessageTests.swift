@@ -171,6 +171,30 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("with a broker taking at most 8 frames per message, clients and workers batch within it and nothing is dropped")
+        func smallFrameLimit() async throws {
+            let broker = try startBroker(maxFrames: 8)
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 64) { $0.register("echo", execution: .ioThread) { $0.payload } }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            _ = try await client.call("echo", bytes("first"))  // the broker's frame limit arrives meanwhile
+            let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+                for n in 0..<500 {
+                    group.addTask {
+                        let payload = bytes("small \(n)")
+                        return try await client.call("echo", payload, timeout: .seconds(20)) == payload ? 0 : 1
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(mismatches == 0)
+            let status = try await settledStatus(broker)
+            #expect(status.statistics.malformedMessages == 0, "no CALLS or REPLIES past the limit")
+            #expect(status.statistics.callsSucceeded == 501)
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("thousands of concurrent calls through the real client and workers each get their own result")
         func manyConcurrentCalls() async throws {
             let broker = try startBroker()

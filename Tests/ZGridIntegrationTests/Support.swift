@@ -25,13 +25,14 @@ func quietLogger(_ label: String) -> Logger {
 /// Starts a broker on a free loopback port (with a job store when `jobStore` names a file).
 func startBroker(
     endpoint: String = "tcp://127.0.0.1:0", graceMilliseconds: Int64 = 300, maxMessageBytes: Int = 1 << 20,
-    maxQueuedPerFunction: Int = 100_000, context: Context? = nil, jobStore: String? = nil, maxResidentJobs: Int = 100_000
+    maxQueuedPerFunction: Int = 100_000, context: Context? = nil, jobStore: String? = nil, maxResidentJobs: Int = 100_000,
+    maxFrames: Int = 64
 ) throws -> BrokerServer {
     let options = BrokerOptions(
         heartbeat: testHeartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
         maxQueuedPerFunction: maxQueuedPerFunction, maxResidentJobs: maxResidentJobs)
     var configuration = BrokerConfiguration(
-        endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, jobStorePath: jobStore)
+        endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, maxFrames: maxFrames, jobStorePath: jobStore)
     configuration.shutdownGraceMilliseconds = 1000
     return try BrokerServer.start(configuration, context: context, logger: quietLogger("test.broker"))
 }
