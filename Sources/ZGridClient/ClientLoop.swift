@@ -148,7 +148,7 @@ struct ClientLoop {
                 }
                 let deadline = now + timeout
                 pending[id] = Pending(waiter: .call(continuation), deadline: deadline, sentAt: now)
-                deadlines.insert(Deadline(at: deadline, id: id))
+                insertDeadline(Deadline(at: deadline, id: id))
                 outgoing.append((id, function, header, payload))
             case .request(let id, let command, let frames, let timeout, let continuation):
                 if earlyCancels.removeValue(forKey: id) != nil {
@@ -157,7 +157,7 @@ struct ClientLoop {
                 }
                 let deadline = now + timeout
                 pending[id] = Pending(waiter: .call(continuation), deadline: deadline, sentAt: now)
-                deadlines.insert(Deadline(at: deadline, id: id))
+                insertDeadline(Deadline(at: deadline, id: id))
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
             case .scatter(let id, let function, let header, let spec, let frames, let timeout, let events):
                 if earlyCancels.removeValue(forKey: id) != nil {
@@ -166,7 +166,7 @@ struct ClientLoop {
                 }
                 let deadline = now + timeout + Self.scatterSlackMilliseconds
                 pending[id] = Pending(waiter: .scatter(events, startedAt: MonotonicClock.nowNanoseconds()), deadline: deadline, sentAt: now)
-                deadlines.insert(Deadline(at: deadline, id: id))
+                insertDeadline(Deadline(at: deadline, id: id))
                 try socket.sendProtocolMessage(
                     tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
                     extra: [spec.encoded] + frames)
@@ -197,6 +197,15 @@ struct ClientLoop {
                 try? socket.setLinger(milliseconds: 200)
             }
         }
+    }
+
+    /// Adds a deadline. Entries of answered calls stay in the heap until their deadline passes;
+    /// when they outnumber the calls waiting, the heap is rebuilt from those alone, so it holds
+    /// about as many entries as calls in flight rather than every call of the last time limit.
+    private mutating func insertDeadline(_ entry: Deadline) {
+        deadlines.insert(entry)
+        guard deadlines.count > 2 * pending.count + 1024 else { return }
+        deadlines = Heap(pending.lazy.map { Deadline(at: $0.value.deadline, id: $0.key) })
     }
 
     /// Sends the calls held by ``drainMailbox(_:)``: CALL each, or CALLS for several once the broker

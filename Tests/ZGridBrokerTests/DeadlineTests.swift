@@ -117,3 +117,21 @@ import ZGridProtocol
         #expect(driver.core.nextWakeup == 900)
     }
 }
+
+@Suite struct DeadlineHeapTests {
+    @Test("entries of answered calls do not pile up in the deadline heap, and a call still running keeps its deadline")
+    func answeredCallsAreCompactedAway() throws {
+        var driver = Driver()
+        driver.ready(worker1, concurrency: 10)
+        let longRunning = try #require(driver.call(client2, 1, timeout: 500).requests.first)
+        for requestID in UInt64(2)...20_001 {
+            let request = try #require(driver.call(client1, requestID, timeout: 60_000).requests.first)
+            #expect(driver.reply(worker1, request.dispatchID).replies.map(\.requestID) == [requestID])
+        }
+        #expect(driver.core.callsInFlight == 1)
+        #expect(driver.core.deadlines.count <= 2 * 1 + BrokerCore.deadlineSlack + 1, "the heap was rebuilt from the live calls")
+        let actions = driver.tick(at: 500)
+        #expect(actions.failures == [SentFailure(client: client2, requestID: 1, code: .timeout)])
+        #expect(actions.cancels.map(\.dispatchID) == [longRunning.dispatchID])
+    }
+}

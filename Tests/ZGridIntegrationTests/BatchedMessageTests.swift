@@ -215,6 +215,10 @@ extension IntegrationTests {
             }
             #expect(mismatches == 0)
             #expect(try await settledStatus(broker).statistics.callsSucceeded == 3000)
+            // The client rebuilt its deadline heap on the way: a call left unanswered still times out.
+            let started = ContinuousClock.now
+            await #expect(throws: GridError.self) { try await client.call("unserved", [], timeout: .milliseconds(300)) }
+            #expect(started.duration(to: .now) < .seconds(5))
             await client.close()
             for worker in workers { await worker.stop() }
         }

@@ -456,7 +456,7 @@ extension BrokerCore {
         call.sequence = nextSequence
         nextSequence += 1
         calls[dispatchID] = call
-        deadlines.insert(DeadlineEntry(deadline: call.deadline, dispatchID: dispatchID))
+        insertDeadline(DeadlineEntry(deadline: call.deadline, dispatchID: dispatchID))
         workers[peer]!.inFlight.insert(dispatchID)
         workers[peer]!.jobAttempts.insert(dispatchID)
         workers[peer]!.lastDispatchSequence = nextSequence

@@ -297,7 +297,7 @@ public struct BrokerCore {
         record.header.attempt = 1
         nextSequence += 1
         calls[dispatchID] = record
-        deadlines.insert(DeadlineEntry(deadline: record.deadline, dispatchID: dispatchID))
+        insertDeadline(DeadlineEntry(deadline: record.deadline, dispatchID: dispatchID))
         let worker = chosen ?? services[record.service].flatMap { $0.queue.isEmpty ? bestWorker(in: $0) : nil }
         if let worker {
             dispatch(dispatchID, to: worker, now: now, into: &actions)
@@ -685,6 +685,19 @@ public struct BrokerCore {
         }
         failCallsWithoutWorkers(now: now, into: &actions)
     }
+
+    /// Adds a call's deadline. Entries of calls that ended stay in the heap until their deadline
+    /// passes; when they outnumber the live calls, the heap is rebuilt from the live calls alone,
+    /// so under a steady load it holds about as many entries as calls in flight, not every call
+    /// of the last time-limit window.
+    mutating func insertDeadline(_ entry: DeadlineEntry) {
+        deadlines.insert(entry)
+        guard deadlines.count > 2 * calls.count + Self.deadlineSlack else { return }
+        deadlines = Heap(calls.lazy.map { DeadlineEntry(deadline: $0.value.deadline, dispatchID: $0.key) })
+    }
+
+    /// Stale deadline entries tolerated beyond the live calls before the heap is rebuilt.
+    static let deadlineSlack = 1024
 
     private mutating func expireDeadlines(now: Int64, into actions: inout [BrokerAction]) {
         while let first = deadlines.min, first.deadline <= now {
