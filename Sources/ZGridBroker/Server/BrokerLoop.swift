@@ -49,7 +49,8 @@ struct BrokerLoop {
     /// How often the loop publishes its snapshot for other threads, in milliseconds.
     private static let publishInterval: Int64 = 20
 
-    /// How many messages are read per wake before timers are checked again.
+    /// How many messages are read per wake before timers are checked again; a batched message
+    /// counts once per call or result it carries.
     private static let burst = 256
 
     init(
@@ -194,7 +195,9 @@ struct BrokerLoop {
     }
 
     private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) {
-        for _ in 0..<Self.burst {
+        var budget = Self.burst
+        while budget > 0 {
+            budget -= 1
             let (handle, buffer) = store.checkout()
             guard try socket.receive(into: buffer) else {
                 store.release(handle)
@@ -231,6 +234,7 @@ struct BrokerLoop {
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
             case .success(.replies(let dispatchIDs)):
+                budget -= dispatchIDs.count - 1
                 let handles = store.split(handle, into: dispatchIDs.indices.map { (4 + 2 * $0)..<(5 + 2 * $0) })
                 for (dispatchID, payload) in zip(dispatchIDs, handles) {
                     guard core.isBatchDispatch(dispatchID) else {
@@ -245,6 +249,7 @@ struct BrokerLoop {
                 store.release(handle)
                 for call in calls { try sendError(socket, to: peer, call.id, .shuttingDown, "the broker is stopping") }
             case .success(.calls(let calls)):
+                budget -= calls.count - 1
                 replyBatcher.noteBatching(peer)
                 let payloads = store.split(handle, into: calls.map { $0.payloadIndex..<($0.payloadIndex + 1) })
                 for (call, payload) in zip(calls, payloads) {
