@@ -1,7 +1,7 @@
 import ZGridProtocol
 
 /// The outcome handed back to a waiting call.
-typealias CallContinuation = UnsafeContinuation<Result<[UInt8], GridError>, Never>
+typealias CallContinuation = CheckedContinuation<Result<[UInt8], GridError>, Never>
 
 /// What reaches the client's I/O thread from calling tasks.
 enum ClientCommandItem: Sendable {

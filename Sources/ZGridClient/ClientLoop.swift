@@ -212,27 +212,22 @@ struct ClientLoop {
     /// said how many it takes.
     private mutating func sendCalls(_ socket: borrowing Socket) throws(ZMQError) {
         defer { outgoing.removeAll(keepingCapacity: true) }
-        var start = 0
-        while start < outgoing.count {
-            let end = min(outgoing.count, start + max(1, maxCallsPerMessage))
-            if end - start == 1 {
-                let call = outgoing[start]
+        for chunk in BatchedRequest.chunks(of: outgoing.count, perMessage: maxCallsPerMessage) {
+            if chunk.count == 1 {
+                let call = outgoing[chunk.lowerBound]
                 try socket.sendProtocolMessage(
                     tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: call.id, function: call.function,
                     header: call.header, extra: [call.payload])
-            } else {
-                try socket.send(ProtocolTag.client, more: true)
-                var command = ClientCommand.calls.rawValue
-                try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
-                for index in start..<end {
-                    scratch.removeAll(keepingCapacity: true)
-                    BatchedRequest.encode(
-                        id: outgoing[index].id, header: outgoing[index].header, function: outgoing[index].function, into: &scratch)
-                    try socket.send(scratch, more: true)
-                    try socket.send(outgoing[index].payload, more: index < end - 1)
-                }
+                continue
             }
-            start = end
+            guard try socket.sendBatchEnvelope(tag: ProtocolTag.client, command: ClientCommand.calls.rawValue) else { continue }
+            for index in chunk {
+                scratch.removeAll(keepingCapacity: true)
+                BatchedRequest.encode(
+                    id: outgoing[index].id, header: outgoing[index].header, function: outgoing[index].function, into: &scratch)
+                try socket.send(scratch, more: true)
+                try socket.send(outgoing[index].payload, more: index < chunk.upperBound - 1)
+            }
         }
     }
 

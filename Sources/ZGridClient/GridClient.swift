@@ -107,7 +107,7 @@ public final class GridClient: Sendable {
             flags: idempotent ? CallHeader.idempotentFlag : 0, priority: UInt8(priority), timeoutMilliseconds: UInt32(milliseconds))
         let mailbox = self.mailbox
         let result = await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: CallContinuation) in
+            await withCheckedContinuation { (continuation: CallContinuation) in
                 mailbox.post(
                     .call(
                         id: id, function: function, header: header, payload: payload, timeoutMilliseconds: milliseconds,
@@ -188,7 +188,7 @@ public final class GridClient: Sendable {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let mailbox = self.mailbox
         let result = await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: CallContinuation) in
+            await withCheckedContinuation { (continuation: CallContinuation) in
                 mailbox.post(
                     .request(id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, continuation: continuation)
                 )

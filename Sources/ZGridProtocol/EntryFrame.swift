@@ -30,6 +30,12 @@ public struct BatchedRequest: Sendable, Equatable {
         min(maxPerMessage, max(0, (frameLimit - 3) / 2))
     }
 
+    /// The ranges of `count` items to send, at most `perMessage` (at least 1) in each message.
+    public static func chunks(of count: Int, perMessage: Int) -> [Range<Int>] {
+        let size = max(1, perMessage)
+        return stride(from: 0, to: count, by: size).map { $0..<min(count, $0 + size) }
+    }
+
     /// Appends the request frame for `id`, `header` and `function` to `bytes`.
     public static func encode(id: UInt64, header: CallHeader, function: String, into bytes: inout [UInt8]) {
         bytes.appendBigEndian(id)

@@ -65,6 +65,23 @@ extension Socket {
     }
 }
 
+extension Socket {
+    /// Sends the envelope of a batched message, `[peer][tag][command]`, each frame followed by more;
+    /// its pairs follow. Returns false when the peer is unknown or the socket would block (nothing
+    /// was sent).
+    public func sendBatchEnvelope(to peer: PeerID? = nil, tag: [UInt8], command: UInt8) throws(ZMQError) -> Bool {
+        if let peer {
+            guard try peer.withBytes({ (raw) throws(ZMQError) -> Bool in try send(raw, more: true) }) else { return false }
+            try send(tag, more: true)
+        } else {
+            guard try send(tag, more: true) else { return false }
+        }
+        var command = command
+        try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try send(raw, more: true) }
+        return true
+    }
+}
+
 extension ErrorCode {
     /// The two-byte wire form.
     public var encoded: [UInt8] { .bigEndian(rawValue) }

@@ -208,23 +208,19 @@ struct WorkerLoop {
     /// Sends the results held by ``drainMailbox(_:)``: one REPLY, or REPLIES for several.
     private mutating func sendReplies(_ socket: borrowing Socket) throws(ZMQError) {
         defer { replies.removeAll(keepingCapacity: true) }
-        var start = 0
-        while start < replies.count {
-            let end = min(replies.count, start + max(1, maxReplies))
-            if end - start == 1 {
+        for chunk in BatchedRequest.chunks(of: replies.count, perMessage: maxReplies) {
+            if chunk.count == 1 {
+                let reply = replies[chunk.lowerBound]
                 try socket.sendProtocolMessage(
-                    tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: replies[start].id, extra: [replies[start].payload])
-            } else {
-                try socket.send(ProtocolTag.worker, more: true)
-                var command = WorkerCommand.replies.rawValue
-                try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
-                for index in start..<end {
-                    var id = replies[index].id.bigEndian
-                    try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
-                    try socket.send(replies[index].payload, more: index < end - 1)
-                }
+                    tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: reply.id, extra: [reply.payload])
+                continue
             }
-            start = end
+            guard try socket.sendBatchEnvelope(tag: ProtocolTag.worker, command: WorkerCommand.replies.rawValue) else { continue }
+            for index in chunk {
+                var id = replies[index].id.bigEndian
+                try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+                try socket.send(replies[index].payload, more: index < chunk.upperBound - 1)
+            }
         }
     }
 

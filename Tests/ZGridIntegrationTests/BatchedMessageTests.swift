@@ -47,6 +47,20 @@ final class RawPeer: @unchecked Sendable {
     }
 }
 
+/// Makes `calls` concurrent `echo` calls, each with its own payload; returns how many came back
+/// with another payload than their own.
+private func echoConcurrently(_ client: GridClient, calls: Int) async throws -> Int {
+    try await withThrowingTaskGroup(of: Int.self) { group in
+        for n in 0..<calls {
+            group.addTask {
+                let payload = bytes("call \(n)")
+                return try await client.call("echo", payload, timeout: .seconds(20)) == payload ? 0 : 1
+            }
+        }
+        return try await group.reduce(0, +)
+    }
+}
+
 /// The id in an 8-byte frame.
 private func id(_ frame: [UInt8]) -> UInt64 { frame.reduce(0) { $0 << 8 | UInt64($1) } }
 
@@ -178,16 +192,7 @@ extension IntegrationTests {
             let worker = try await startWorker(broker, concurrency: 64) { $0.register("echo", execution: .ioThread) { $0.payload } }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             _ = try await client.call("echo", bytes("first"))  // the broker's frame limit arrives meanwhile
-            let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
-                for n in 0..<500 {
-                    group.addTask {
-                        let payload = bytes("small \(n)")
-                        return try await client.call("echo", payload, timeout: .seconds(20)) == payload ? 0 : 1
-                    }
-                }
-                return try await group.reduce(0, +)
-            }
-            #expect(mismatches == 0)
+            #expect(try await echoConcurrently(client, calls: 500) == 0)
             let status = try await settledStatus(broker)
             #expect(status.statistics.malformedMessages == 0, "no CALLS or REPLIES past the limit")
             #expect(status.statistics.callsSucceeded == 501)
@@ -204,16 +209,7 @@ extension IntegrationTests {
                 try await startWorker(broker, concurrency: 64) { $0.register("echo") { $0.payload } },
             ]
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
-            let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
-                for n in 0..<3000 {
-                    group.addTask {
-                        let payload = bytes("call \(n)")
-                        return try await client.call("echo", payload, timeout: .seconds(20)) == payload ? 0 : 1
-                    }
-                }
-                return try await group.reduce(0, +)
-            }
-            #expect(mismatches == 0)
+            #expect(try await echoConcurrently(client, calls: 3000) == 0)
             #expect(try await settledStatus(broker).statistics.callsSucceeded == 3000)
             // The client rebuilt its deadline heap on the way: a call left unanswered still times out.
             let started = ContinuousClock.now

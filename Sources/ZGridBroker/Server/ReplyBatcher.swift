@@ -47,15 +47,12 @@ struct ReplyBatcher {
                 for entry in group { try sendOne(socket, client, entry.requestID, entry.payload, store: store) }
                 continue
             }
-            var start = 0
-            while start < group.count {
-                let end = min(group.count, start + BatchedRequest.maxPerMessage)
-                if end - start == 1 {
-                    try sendOne(socket, client, group[start].requestID, group[start].payload, store: store)
+            for chunk in BatchedRequest.chunks(of: group.count, perMessage: BatchedRequest.maxPerMessage) {
+                if chunk.count == 1 {
+                    try sendOne(socket, client, group[chunk.lowerBound].requestID, group[chunk.lowerBound].payload, store: store)
                 } else {
-                    try sendMany(socket, client, group[start..<end], store: store)
+                    try sendMany(socket, client, group[chunk], store: store)
                 }
-                start = end
             }
         }
     }
@@ -76,11 +73,8 @@ struct ReplyBatcher {
         store: PayloadStore
     ) throws(ZMQError) {
         defer { for entry in group { store.release(entry.payload) } }
-        let accepted = try client.withBytes { (raw) throws(ZMQError) -> Bool in try socket.send(raw, more: true) }
-        guard accepted else { return }  // the client is gone: its results are dropped with it
-        try socket.send(ProtocolTag.client, more: true)
-        var command = ClientCommand.replies.rawValue
-        try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+        // A client that is gone drops its results with it.
+        guard try socket.sendBatchEnvelope(to: client, tag: ProtocolTag.client, command: ClientCommand.replies.rawValue) else { return }
         for index in group.indices {
             var id = group[index].requestID.bigEndian
             try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }

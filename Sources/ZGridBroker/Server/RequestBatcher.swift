@@ -65,16 +65,13 @@ struct RequestBatcher {
             if group.count == 1 || !batchedWorkers.contains(worker) {
                 for entry in group { try sendOne(socket, entry, store: store) }
             } else {
-                var start = 0
-                while start < group.count {
-                    let end = min(group.count, start + BatchedRequest.maxPerMessage)
-                    if end - start == 1 {
-                        try sendOne(socket, group[start], store: store)
+                for chunk in BatchedRequest.chunks(of: group.count, perMessage: BatchedRequest.maxPerMessage) {
+                    if chunk.count == 1 {
+                        try sendOne(socket, group[chunk.lowerBound], store: store)
                     } else {
-                        let slice = group[start..<end]
+                        let slice = group[chunk]
                         try sendMany(socket, worker, slice, store: store)
                     }
-                    start = end
                 }
             }
         }
@@ -95,11 +92,8 @@ struct RequestBatcher {
         _ socket: borrowing Socket, _ worker: PeerID, _ group: ArraySlice<Entry>, store: PayloadStore
     ) throws(ZMQError) {
         defer { for entry in group where entry.consume { store.release(entry.payload) } }
-        let accepted = try worker.withBytes { (raw) throws(ZMQError) -> Bool in try socket.send(raw, more: true) }
-        guard accepted else { return }  // the worker is gone; the core notices when its heartbeats stop
-        try socket.send(ProtocolTag.worker, more: true)
-        var command = WorkerCommand.requests.rawValue
-        try withUnsafeBytes(of: &command) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
+        // A worker that is gone drops its requests; the core notices when its heartbeats stop.
+        guard try socket.sendBatchEnvelope(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.requests.rawValue) else { return }
         for (position, entry) in zip(group.indices, group) {
             scratch.removeAll(keepingCapacity: true)
             BatchedRequest.encode(id: entry.dispatchID, header: entry.header, function: entry.function, into: &scratch)
