@@ -684,6 +684,7 @@ public struct BrokerCore {
             loseClient(peer, into: &actions)
         }
         failCallsWithoutWorkers(now: now, into: &actions)
+        shrinkAfterBurst()
     }
 
     /// Adds a call's deadline. Entries of calls that ended stay in the heap until their deadline

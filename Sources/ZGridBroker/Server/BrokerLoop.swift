@@ -140,6 +140,7 @@ struct BrokerLoop {
                     // After a burst (a large scatter, a flood of bad input) glibc keeps the freed
                     // pages; trimming now and then lets the resident size fall back.
                     nextTrimAt = after + Self.trimInterval
+                    observer.shrinkAfterBurst()
                     MemoryTrim.release()
                 }
             } catch {

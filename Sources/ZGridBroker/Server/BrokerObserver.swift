@@ -102,6 +102,11 @@ final class BrokerObserver {
         stats.timer.recordNanoseconds(Int64(elapsed))
     }
 
+    /// Gives memory back once a burst of timed calls has ended (see ``Swift/Dictionary/shrinkAfterBurst(slack:)``).
+    func shrinkAfterBurst() {
+        started.shrinkAfterBurst()
+    }
+
     /// The client cancelled a call: it is answered no more.
     func callCancelled(client: PeerID, requestID: UInt64) {
         started.removeValue(forKey: CallKey(client: client, requestID: requestID))
