@@ -142,7 +142,7 @@ struct ClientLoop {
             }
             switch item {
             case .call(let id, let function, let header, let payload, let timeout, let continuation):
-                if earlyCancels.removeValue(forKey: id) != nil {
+                if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
                     continuation.resume(returning: .failure(.cancelled))
                     continue
                 }
@@ -151,7 +151,7 @@ struct ClientLoop {
                 insertDeadline(Deadline(at: deadline, id: id))
                 outgoing.append((id, function, header, payload))
             case .request(let id, let command, let frames, let timeout, let continuation):
-                if earlyCancels.removeValue(forKey: id) != nil {
+                if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
                     continuation.resume(returning: .failure(.cancelled))
                     continue
                 }
@@ -160,7 +160,7 @@ struct ClientLoop {
                 insertDeadline(Deadline(at: deadline, id: id))
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
             case .scatter(let id, let function, let header, let spec, let frames, let timeout, let events):
-                if earlyCancels.removeValue(forKey: id) != nil {
+                if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
                     events.finish(throwing: GridError.cancelled)
                     continue
                 }
