@@ -66,7 +66,10 @@ public struct CallHeader: Sendable, Equatable {
 
     /// Appends the wire form to `bytes`.
     public func encode(into bytes: inout [UInt8]) {
-        bytes.append(contentsOf: [flags, priority, attempt, 0])
+        bytes.append(flags)
+        bytes.append(priority)
+        bytes.append(attempt)
+        bytes.append(0)
         bytes.appendBigEndian(timeoutMilliseconds)
         if shard != nil || job != nil { bytes.appendBigEndian(shard ?? Self.noShard) }
         if let job { bytes.appendBigEndian(job) }
