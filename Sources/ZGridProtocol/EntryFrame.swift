@@ -31,9 +31,27 @@ public struct BatchedRequest: Sendable, Equatable {
     }
 
     /// The ranges of `count` items to send, at most `perMessage` (at least 1) in each message.
-    public static func chunks(of count: Int, perMessage: Int) -> [Range<Int>] {
-        let size = max(1, perMessage)
-        return stride(from: 0, to: count, by: size).map { $0..<min(count, $0 + size) }
+    public static func chunks(of count: Int, perMessage: Int) -> Chunks {
+        Chunks(count: count, size: max(1, perMessage))
+    }
+
+    /// Consecutive ranges covering `0..<count`, each at most `size` long, computed as iterated.
+    public struct Chunks: Sequence, IteratorProtocol {
+        let count: Int
+        let size: Int
+        private var start = 0
+
+        init(count: Int, size: Int) {
+            self.count = count
+            self.size = size
+        }
+
+        /// The next range, or nil after the last.
+        public mutating func next() -> Range<Int>? {
+            guard start < count else { return nil }
+            defer { start = Swift.min(count, start + size) }
+            return start..<Swift.min(count, start + size)
+        }
     }
 
     /// Appends the request frame for `id`, `header` and `function` to `bytes`.

@@ -33,7 +33,7 @@ struct WorkerLoop {
     private var heldProgress: [UInt64: (fraction: Double, message: String)] = [:]
     private var progressSentAt: [UInt64: Int64] = [:]
     /// Results of this pass with one payload frame each, sent together (REPLIES) once the mailbox is drained.
-    private var replies: [(id: UInt64, payload: [UInt8])] = []
+    private var replies: [(id: UInt64, frames: [[UInt8]])] = []
     /// The most results one REPLIES may carry: 0 (send REPLY only) until the broker's HEARTBEAT
     /// said how many frames it takes in one message.
     private var maxReplies = 0
@@ -185,7 +185,7 @@ struct WorkerLoop {
                 }
                 switch entry.cancelReason == .timeLimit ? .failure(Self.timeLimitFailure(entry)) : result {
                 case .success(let frames) where frames.count == 1:
-                    replies.append((id, frames[0]))
+                    replies.append((id, frames))
                 case .success(let frames):
                     try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: frames)
                 case .failure(let failure):
@@ -212,14 +212,14 @@ struct WorkerLoop {
             if chunk.count == 1 {
                 let reply = replies[chunk.lowerBound]
                 try socket.sendProtocolMessage(
-                    tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: reply.id, extra: [reply.payload])
+                    tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: reply.id, extra: reply.frames)
                 continue
             }
             guard try socket.sendBatchEnvelope(tag: ProtocolTag.worker, command: WorkerCommand.replies.rawValue) else { continue }
             for index in chunk {
                 var id = replies[index].id.bigEndian
                 try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
-                try socket.send(replies[index].payload, more: index < chunk.upperBound - 1)
+                try socket.send(replies[index].frames[0], more: index < chunk.upperBound - 1)
             }
         }
     }
