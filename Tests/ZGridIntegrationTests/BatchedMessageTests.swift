@@ -65,9 +65,10 @@ private func echoConcurrently(_ client: GridClient, calls: Int) async throws -> 
 private func id(_ frame: [UInt8]) -> UInt64 { frame.reduce(0) { $0 << 8 | UInt64($1) } }
 
 /// A request frame of CALLS.
-private func callFrame(_ id: UInt64, _ function: String = "echo") -> [UInt8] {
+private func callFrame(_ id: UInt64, _ function: String = "echo", idempotent: Bool = false) -> [UInt8] {
     var bytes: [UInt8] = []
-    BatchedRequest.encode(id: id, header: CallHeader(timeoutMilliseconds: 5000), function: function, into: &bytes)
+    let header = CallHeader(flags: idempotent ? CallHeader.idempotentFlag : 0, timeoutMilliseconds: 8000)
+    BatchedRequest.encode(id: id, header: header, function: function, into: &bytes)
     return bytes
 }
 
@@ -155,6 +156,41 @@ extension IntegrationTests {
                 olderIDs.insert(id(reply[1]))
             }
             #expect(olderIDs == [4, 5])
+        }
+
+        @Test("when a worker dies holding a REQUESTS, its plain calls fail with workerLost and its idempotent ones run elsewhere")
+        func workerDiesHoldingABatch() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let doomed = try RawPeer(broker.endpoints[0], tag: ProtocolTag.worker)
+            await doomed.send(ready(batched: true))
+            _ = await doomed.next(heartbeats: true)
+            let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
+            await client.send(
+                [[ClientCommand.calls.rawValue]]
+                    + (1...4).flatMap { [callFrame(UInt64($0), idempotent: $0 > 2), bytes("p\($0)")] })
+            let requests = try #require(await doomed.next())
+            #expect(requests.first == [WorkerCommand.requests.rawValue] && requests.count == 9)
+            // The doomed worker now falls silent; a real one takes over what may run again.
+            let worker = try await startWorker(broker) { $0.register("echo") { bytes("again ") + $0.payload } }
+            var outcomes: [UInt64: String] = [:]
+            while outcomes.count < 4, let message = await client.next(seconds: 10) {
+                switch message.first {
+                case [ClientCommand.reply.rawValue]:
+                    outcomes[id(message[1])] = String(decoding: message[2], as: UTF8.self)
+                case [ClientCommand.replies.rawValue]:
+                    for pair in stride(from: 1, to: message.count, by: 2) {
+                        outcomes[id(message[pair])] = String(decoding: message[pair + 1], as: UTF8.self)
+                    }
+                case [ClientCommand.error.rawValue]:
+                    let code = message[2].reduce(0) { $0 << 8 | UInt16($1) }
+                    outcomes[id(message[1])] = "error \(ErrorCode(rawValue: code).map { "\($0)" } ?? "?")"
+                default: break
+                }
+            }
+            #expect(outcomes == [1: "error worker lost", 2: "error worker lost", 3: "again p3", 4: "again p4"])
+            #expect(try await settledStatus(broker).statistics.callsRetried == 2)
+            await worker.stop()
         }
 
         @Test("a malformed CALLS is counted and dropped whole, and the next one is served")
