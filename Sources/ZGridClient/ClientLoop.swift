@@ -199,34 +199,30 @@ struct ClientLoop {
         }
     }
 
-    /// Adds a deadline. Entries of answered calls stay in the heap until their deadline passes;
-    /// when they outnumber the calls waiting, the heap is rebuilt from those alone, so it holds
-    /// about as many entries as calls in flight rather than every call of the last time limit.
+    /// Adds a deadline; entries of answered calls are dropped once they outnumber the calls
+    /// waiting (see ``HeapModule/Heap/insert(_:live:slack:rebuiltFrom:)``).
     private mutating func insertDeadline(_ entry: Deadline) {
-        deadlines.insert(entry)
-        guard deadlines.count > 2 * pending.count + 1024 else { return }
-        deadlines = Heap(pending.lazy.map { Deadline(at: $0.value.deadline, id: $0.key) })
+        deadlines.insert(
+            entry, live: pending.count, slack: 1024, rebuiltFrom: pending.lazy.map { Deadline(at: $0.value.deadline, id: $0.key) })
     }
 
     /// Sends the calls held by ``drainMailbox(_:)``: CALL each, or CALLS for several once the broker
     /// said how many it takes.
     private mutating func sendCalls(_ socket: borrowing Socket) throws(ZMQError) {
         defer { outgoing.removeAll(keepingCapacity: true) }
-        for chunk in BatchedRequest.chunks(of: outgoing.count, perMessage: maxCallsPerMessage) {
-            if chunk.count == 1 {
-                let call = outgoing[chunk.lowerBound]
-                try socket.sendProtocolMessage(
-                    tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: call.id, function: call.function,
-                    header: call.header, extra: [call.payload])
-                continue
-            }
-            guard try socket.sendBatchEnvelope(tag: ProtocolTag.client, command: ClientCommand.calls.rawValue) else { continue }
-            for index in chunk {
+        try BatchedRequest.forEachMessage(of: outgoing.count, perMessage: maxCallsPerMessage) { (index) throws(ZMQError) in
+            let call = outgoing[index]
+            try socket.sendProtocolMessage(
+                tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: call.id, function: call.function,
+                header: call.header, extra: [call.payload])
+        } batch: { (range) throws(ZMQError) in
+            guard try socket.sendBatchEnvelope(tag: ProtocolTag.client, command: ClientCommand.calls.rawValue) else { return }
+            for index in range {
                 scratch.removeAll(keepingCapacity: true)
                 BatchedRequest.encode(
                     id: outgoing[index].id, header: outgoing[index].header, function: outgoing[index].function, into: &scratch)
                 try socket.send(scratch, more: true)
-                try socket.send(outgoing[index].payload, more: index < chunk.upperBound - 1)
+                try socket.send(outgoing[index].payload, more: index < range.upperBound - 1)
             }
         }
     }

@@ -208,18 +208,15 @@ struct WorkerLoop {
     /// Sends the results held by ``drainMailbox(_:)``: one REPLY, or REPLIES for several.
     private mutating func sendReplies(_ socket: borrowing Socket) throws(ZMQError) {
         defer { replies.removeAll(keepingCapacity: true) }
-        for chunk in BatchedRequest.chunks(of: replies.count, perMessage: maxReplies) {
-            if chunk.count == 1 {
-                let reply = replies[chunk.lowerBound]
-                try socket.sendProtocolMessage(
-                    tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: reply.id, extra: reply.frames)
-                continue
-            }
-            guard try socket.sendBatchEnvelope(tag: ProtocolTag.worker, command: WorkerCommand.replies.rawValue) else { continue }
-            for index in chunk {
+        try BatchedRequest.forEachMessage(of: replies.count, perMessage: maxReplies) { (index) throws(ZMQError) in
+            try socket.sendProtocolMessage(
+                tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: replies[index].id, extra: replies[index].frames)
+        } batch: { (range) throws(ZMQError) in
+            guard try socket.sendBatchEnvelope(tag: ProtocolTag.worker, command: WorkerCommand.replies.rawValue) else { return }
+            for index in range {
                 var id = replies[index].id.bigEndian
                 try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
-                try socket.send(replies[index].frames[0], more: index < chunk.upperBound - 1)
+                try socket.send(replies[index].frames[0], more: index < range.upperBound - 1)
             }
         }
     }

@@ -515,9 +515,8 @@ public struct BrokerCore {
     func bestWorker(in service: ServiceRecord) -> PeerID? {
         var best: (peer: PeerID, inFlight: Int, capacity: Int, sequence: UInt64)?
         for peer in service.workers {
-            guard let index = workers.index(forKey: peer) else { continue }
+            guard let index = workers.index(forKey: peer), workers.values[index].hasCredit else { continue }
             let (inFlight, capacity, sequence) = workers.values[index].load
-            guard inFlight < capacity, !workers.values[index].draining else { continue }
             guard let current = best else {
                 best = (peer, inFlight, capacity, sequence)
                 continue
@@ -687,14 +686,12 @@ public struct BrokerCore {
         shrinkAfterBurst()
     }
 
-    /// Adds a call's deadline. Entries of calls that ended stay in the heap until their deadline
-    /// passes; when they outnumber the live calls, the heap is rebuilt from the live calls alone,
-    /// so under a steady load it holds about as many entries as calls in flight, not every call
-    /// of the last time-limit window.
+    /// Adds a call's deadline; entries of calls that ended are dropped once they outnumber the
+    /// live calls (see ``HeapModule/Heap/insert(_:live:slack:rebuiltFrom:)``).
     mutating func insertDeadline(_ entry: DeadlineEntry) {
-        deadlines.insert(entry)
-        guard deadlines.count > 2 * calls.count + Self.deadlineSlack else { return }
-        deadlines = Heap(calls.lazy.map { DeadlineEntry(deadline: $0.value.deadline, dispatchID: $0.key) })
+        deadlines.insert(
+            entry, live: calls.count, slack: Self.deadlineSlack,
+            rebuiltFrom: calls.lazy.map { DeadlineEntry(deadline: $0.value.deadline, dispatchID: $0.key) })
     }
 
     /// Stale deadline entries tolerated beyond the live calls before the heap is rebuilt.

@@ -25,8 +25,11 @@ extension BrokerCore {
         scatters.shrinkAfterBurst()
         scattersByClientKey.shrinkAfterBurst()
         clients.shrinkAfterBurst()
-        for peer in clients.keys where clients[peer]!.calls.capacity > 4 * clients[peer]!.calls.count + 4096 {
-            clients[peer]!.calls.shrinkAfterBurst()
+        // Walked by index, in place: a live view of the keys would make the first change copy the table.
+        var index = clients.startIndex
+        while index != clients.endIndex {
+            clients.values[index].calls.shrinkAfterBurst()
+            clients.formIndex(after: &index)
         }
     }
 }

@@ -72,10 +72,8 @@ struct PartBatcher {
         defer {
             for part in batch { if case .success(let payload) = part.outcome { store.release(payload) } }
         }
-        let accepted = try key.client.withBytes { (raw) throws(ZMQError) -> Bool in try socket.send(raw, more: true) }
-        guard accepted else { return }  // the client is gone: its parts are dropped with it
-        try socket.send(ProtocolTag.client, more: true)
-        try socket.send([ClientCommand.parts.rawValue], more: true)
+        // A client that is gone drops its parts with it.
+        guard try socket.sendBatchEnvelope(to: key.client, tag: ProtocolTag.client, command: ClientCommand.parts.rawValue) else { return }
         try socket.send(.bigEndian(key.requestID), more: true)
         for (position, part) in batch.enumerated() {
             let last = position == batch.count - 1

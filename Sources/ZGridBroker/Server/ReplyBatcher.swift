@@ -43,16 +43,11 @@ struct ReplyBatcher {
         for client in clients {
             group.removeAll(keepingCapacity: true)
             for entry in entries where entry.client == client { group.append((entry.requestID, entry.payload)) }
-            guard group.count > 1, batchingClients.contains(client) else {
-                for entry in group { try sendOne(socket, client, entry.requestID, entry.payload, store: store) }
-                continue
-            }
-            for chunk in BatchedRequest.chunks(of: group.count, perMessage: BatchedRequest.maxPerMessage) {
-                if chunk.count == 1 {
-                    try sendOne(socket, client, group[chunk.lowerBound].requestID, group[chunk.lowerBound].payload, store: store)
-                } else {
-                    try sendMany(socket, client, group[chunk], store: store)
-                }
+            let perMessage = batchingClients.contains(client) ? BatchedRequest.maxPerMessage : 1
+            try BatchedRequest.forEachMessage(of: group.count, perMessage: perMessage) { (index) throws(ZMQError) in
+                try sendOne(socket, client, group[index].requestID, group[index].payload, store: store)
+            } batch: { (range) throws(ZMQError) in
+                try sendMany(socket, client, group[range], store: store)
             }
         }
     }

@@ -62,17 +62,11 @@ struct RequestBatcher {
         for worker in workers {
             group.removeAll(keepingCapacity: true)
             for entry in entries where entry.worker == worker { group.append(entry) }
-            if group.count == 1 || !batchedWorkers.contains(worker) {
-                for entry in group { try sendOne(socket, entry, store: store) }
-            } else {
-                for chunk in BatchedRequest.chunks(of: group.count, perMessage: BatchedRequest.maxPerMessage) {
-                    if chunk.count == 1 {
-                        try sendOne(socket, group[chunk.lowerBound], store: store)
-                    } else {
-                        let slice = group[chunk]
-                        try sendMany(socket, worker, slice, store: store)
-                    }
-                }
+            let perMessage = batchedWorkers.contains(worker) ? BatchedRequest.maxPerMessage : 1
+            try BatchedRequest.forEachMessage(of: group.count, perMessage: perMessage) { (index) throws(ZMQError) in
+                try sendOne(socket, group[index], store: store)
+            } batch: { (range) throws(ZMQError) in
+                try sendMany(socket, worker, group[range], store: store)
             }
         }
     }

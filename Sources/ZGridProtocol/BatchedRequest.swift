@@ -30,27 +30,19 @@ public struct BatchedRequest: Sendable, Equatable {
         min(maxPerMessage, max(0, (frameLimit - 3) / 2))
     }
 
-    /// The ranges of `count` items to send, at most `perMessage` (at least 1) in each message.
-    public static func chunks(of count: Int, perMessage: Int) -> Chunks {
-        Chunks(count: count, size: max(1, perMessage))
-    }
-
-    /// Consecutive ranges covering `0..<count`, each at most `size` long, computed as iterated.
-    public struct Chunks: Sequence, IteratorProtocol {
-        let count: Int
-        let size: Int
-        private var start = 0
-
-        init(count: Int, size: Int) {
-            self.count = count
-            self.size = size
-        }
-
-        /// The next range, or nil after the last.
-        public mutating func next() -> Range<Int>? {
-            guard start < count else { return nil }
-            defer { start = Swift.min(count, start + size) }
-            return start..<Swift.min(count, start + size)
+    /// Sends `count` items in messages of at most `perMessage`: `single` for an item that goes
+    /// alone (a batched message carries at least two), `batch` for the range of each batched
+    /// message. With `perMessage` below 2 every item goes alone.
+    @inlinable
+    public static func forEachMessage<E: Error>(
+        of count: Int, perMessage: Int, single: (Int) throws(E) -> Void, batch: (Range<Int>) throws(E) -> Void
+    ) throws(E) {
+        let size = max(1, perMessage)
+        var start = 0
+        while start < count {
+            let end = min(count, start + size)
+            if end - start == 1 { try single(start) } else { try batch(start..<end) }
+            start = end
         }
     }
 
