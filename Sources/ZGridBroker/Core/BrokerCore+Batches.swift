@@ -103,12 +103,7 @@ extension BrokerCore {
         var priority = 0
         for id in ids {
             guard var entry = jobs[id] else { continue }
-            entry.record.state = .running
-            entry.record.attempts += 1
-            entry.record.startedAt = wallNow
-            entry.record.updatedAt = wallNow
-            entry.record.worker = peer.description
-            entry.dispatchID = dispatchID
+            entry.startAttempt(on: peer, dispatchID: dispatchID, wallNow: wallNow)
             jobs[id] = entry
             timeLimit = min(timeLimit, entry.record.timeLimitMilliseconds)
             priority = max(priority, entry.record.priority)

@@ -425,14 +425,9 @@ extension BrokerCore {
 
     mutating func dispatchJob(_ id: Int64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else { return }
-        entry.record.state = .running
-        entry.record.attempts += 1
-        entry.record.startedAt = wallNow
-        entry.record.updatedAt = wallNow
-        entry.record.worker = peer.description
         let dispatchID = nextDispatchID
         nextDispatchID += 1
-        entry.dispatchID = dispatchID
+        entry.startAttempt(on: peer, dispatchID: dispatchID, wallNow: wallNow)
         jobs[id] = entry
         let timeLimit = min(entry.record.timeLimitMilliseconds, policy(for: entry.record.function).timeLimitMilliseconds ?? .max)
         let header = CallHeader(

@@ -12,6 +12,16 @@ struct JobEntry {
     var dispatchID: UInt64?
     /// The client that submitted it, while it counts against that client's limit.
     var owner: PeerID? = nil
+
+    /// Records that the job's next attempt starts now (`wallNow`) on `peer`, as `dispatchID`.
+    mutating func startAttempt(on peer: PeerID, dispatchID: UInt64, wallNow: Int64) {
+        record.state = .running
+        record.attempts += 1
+        record.startedAt = wallNow
+        record.updatedAt = wallNow
+        record.worker = peer.description
+        self.dispatchID = dispatchID
+    }
 }
 
 /// A job waiting for its run-at time.
