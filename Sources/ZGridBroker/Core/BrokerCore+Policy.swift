@@ -94,17 +94,8 @@ extension BrokerCore {
     mutating func updateRates(now: Int64) {
         guard now >= nextRateUpdateAt else { return }
         nextRateUpdateAt = now + 500
-        // In place, by index: iterating `keys` while writing would copy the dictionary.
-        var index = callRates.startIndex
-        while index != callRates.endIndex {
-            callRates.values[index].update(now: now)
-            callRates.formIndex(after: &index)
-        }
-        index = jobRates.startIndex
-        while index != jobRates.endIndex {
-            jobRates.values[index].update(now: now)
-            jobRates.formIndex(after: &index)
-        }
+        callRates.updateValues { $0.update(now: now) }
+        jobRates.updateValues { $0.update(now: now) }
     }
 
     // MARK: Load shedding

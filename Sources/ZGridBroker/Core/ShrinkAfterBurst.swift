@@ -7,6 +7,18 @@ extension Dictionary {
     }
 }
 
+extension Dictionary {
+    /// Changes every value in place. Walked by index: iterating `keys` while writing through the
+    /// subscript would keep a second reference to the storage, so the first write copies the table.
+    mutating func updateValues(_ update: (inout Value) -> Void) {
+        var index = startIndex
+        while index != endIndex {
+            update(&values[index])
+            formIndex(after: &index)
+        }
+    }
+}
+
 extension Set {
     /// As ``Swift/Dictionary/shrinkAfterBurst(slack:)``.
     mutating func shrinkAfterBurst(slack: Int = 4096) {
@@ -25,11 +37,6 @@ extension BrokerCore {
         scatters.shrinkAfterBurst()
         scattersByClientKey.shrinkAfterBurst()
         clients.shrinkAfterBurst()
-        // Walked by index, in place: a live view of the keys would make the first change copy the table.
-        var index = clients.startIndex
-        while index != clients.endIndex {
-            clients.values[index].calls.shrinkAfterBurst()
-            clients.formIndex(after: &index)
-        }
+        clients.updateValues { $0.calls.shrinkAfterBurst() }
     }
 }

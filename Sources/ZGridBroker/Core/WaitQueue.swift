@@ -26,6 +26,8 @@ struct WaitQueue<ID: Hashable> {
         var turns: Deque<String> = []
 
         var head: Entry? { turns.first.flatMap { byKey[$0]?.first } }
+        /// Entries held.
+        var count: Int { byKey.values.reduce(0) { $0 + $1.count } }
 
         mutating func push(_ entry: Entry, key: String, front: Bool) {
             if byKey[key] == nil {
@@ -112,7 +114,7 @@ struct WaitQueue<ID: Hashable> {
         if lanes.indices.contains(lane), lanes[lane].popHead() != nil { count -= 1 }
     }
 
-    /// Keeps only the entries for which `keep` holds, in their order.
+    /// Drops the entries for which `remove` holds; the others keep their order.
     mutating func removeAll(where remove: (ID) -> Bool) {
         guard count > 0 else { return }
         for index in lanes.indices {
@@ -124,7 +126,7 @@ struct WaitQueue<ID: Hashable> {
             }
             lanes[index] = lane
         }
-        count = lanes.reduce(0) { total, lane in total + lane.byKey.values.reduce(0) { $0 + $1.count } }
+        count = lanes.reduce(0) { $0 + $1.count }
     }
 
     /// Every entry's id, highest lane first (for failing or counting them all).
@@ -134,14 +136,14 @@ struct WaitQueue<ID: Hashable> {
 
     /// How many entries each priority holds.
     var countsByPriority: [Int] {
-        lanes.isEmpty ? Array(repeating: 0, count: 10) : lanes.map { $0.byKey.values.reduce(0) { $0 + $1.count } }
+        lanes.isEmpty ? Array(repeating: 0, count: 10) : lanes.map(\.count)
     }
 
     /// How many entries wait in lanes of `priority` and above (those a new item of that priority
     /// waits behind, aging aside).
     func count(atOrAbove priority: Int) -> Int {
         guard count > 0 else { return 0 }
-        return lanes[min(9, max(0, priority))...].reduce(0) { total, lane in total + lane.byKey.values.reduce(0) { $0 + $1.count } }
+        return lanes[min(9, max(0, priority))...].reduce(0) { $0 + $1.count }
     }
 
     /// How many entries `key` holds in all lanes.
