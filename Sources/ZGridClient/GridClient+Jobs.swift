@@ -152,6 +152,7 @@ extension GridClient {
         }
     }
 
+    /// `duration` in whole milliseconds (truncated).
     static func milliseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }

@@ -173,7 +173,7 @@ public final class GridClient: Sendable {
             throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
         }
         guard (0...9).contains(priority) else { throw .invalidArgument("priority \(priority) is outside 0...9") }
-        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = Self.milliseconds(timeout)
         guard milliseconds >= 1, milliseconds <= Int64(UInt32.max) else {
             throw .invalidArgument("timeout \(timeout) is outside 1 ms ... 49 days")
         }

@@ -59,8 +59,7 @@ public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
         case .handlerError(let message): "handler error: \(message)"
         case .busy(let message, let retryAfter):
             "busy: \(message)"
-                + (retryAfter.map { "; retry after \($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) ms" }
-                    ?? "")
+                + (retryAfter.map { "; retry after \(GridClient.milliseconds($0)) ms" } ?? "")
         case .malformed(let message): "malformed: \(message)"
         case .cancelled: "cancelled"
         case .shuttingDown(let message): "shutting down: \(message)"

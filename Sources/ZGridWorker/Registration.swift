@@ -20,12 +20,6 @@ struct Registration: Sendable {
         return BatchSpec(maxItems: maxItems, maxWaitMilliseconds: maxWaitMilliseconds)
     }
 
-    /// Whether this is a batch function.
-    var isBatch: Bool {
-        if case .batch = body { return true }
-        return false
-    }
-
     /// How the function is announced in READY.
     func descriptor(_ name: String) -> ServiceDescriptor {
         ServiceDescriptor(name: name, shards: shards, batch: batchSpec)

@@ -68,7 +68,7 @@ extension BrokerCore {
                 var ids: [Int64] = []
                 let limit = workers[peer]?.batchFunctions.contains(function) == true ? spec.maxItems : 1
                 while ids.count < limit, let id = group.ids.popFirst() {
-                    if let entry = jobs[id], entry.durable, entry.record.state == .queued, entry.dispatchID == nil { ids.append(id) }
+                    if jobs[id]?.isWaitingToRun == true { ids.append(id) }
                 }
                 group.since = now
                 groups[key] = group.ids.isEmpty ? nil : group
@@ -87,7 +87,7 @@ extension BrokerCore {
     /// Whether `peer` serves `function` and has a free job slot.
     func canTakeJob(_ peer: PeerID, _ function: String) -> Bool {
         guard let worker = workers[peer], worker.functions.contains(function) else { return false }
-        return worker.hasCredit && worker.jobsInFlight < jobSlots(of: worker)
+        return hasFreeJobSlot(worker)
     }
 
     /// Runs `ids` as one batch REQUEST on `peer`: one slot, one attempt of each job.

@@ -312,6 +312,11 @@ extension BrokerCore {
         return max(0, worker.capacity - reserve)
     }
 
+    /// Whether `worker` can take a job attempt now: it has credit and a job slot.
+    func hasFreeJobSlot(_ worker: WorkerRecord) -> Bool {
+        worker.hasCredit && worker.jobsInFlight < jobSlots(of: worker)
+    }
+
     /// Gives queued jobs to workers with free job slots, for every function with queued jobs.
     mutating func dispatchReadyJobs(now: Int64, into actions: inout [BrokerAction]) {
         requestPages(into: &actions)
@@ -330,7 +335,7 @@ extension BrokerCore {
             dispatchBatches(of: function, to: peer, now: now, into: &actions)
         }
         for function in worker.functions where jobQueues[function] != nil {
-            while let current = workers[peer], current.hasCredit, current.jobsInFlight < jobSlots(of: current),
+            while let current = workers[peer], hasFreeJobSlot(current),
                 let id = nextQueuedJob(for: function, now: now, into: &actions)
             {
                 dispatchJob(id, to: peer, now: now, into: &actions)
@@ -346,8 +351,7 @@ extension BrokerCore {
         while var queue = jobQueues[function] {
             let jobs = self.jobs
             let id = queue.popBest(now: now, agingMilliseconds: aging) { id in
-                guard let entry = jobs[id] else { return false }
-                return entry.durable && entry.record.state == .queued && entry.dispatchID == nil
+                jobs[id]?.isWaitingToRun ?? false
             }
             jobQueues[function] = queue.isEmpty ? nil : queue
             guard let id else { return nil }
@@ -412,7 +416,7 @@ extension BrokerCore {
     func bestJobWorker(for function: String) -> PeerID? {
         var best: (PeerID, WorkerRecord)?
         for peer in services[function]?.workers ?? [] {
-            guard let candidate = workers[peer], candidate.hasCredit, candidate.jobsInFlight < jobSlots(of: candidate) else { continue }
+            guard let candidate = workers[peer], hasFreeJobSlot(candidate) else { continue }
             if let (_, current) = best,
                 candidate.inFlight.count * current.capacity >= current.inFlight.count * candidate.capacity
             {

@@ -147,7 +147,7 @@ extension BrokerCore {
             while parked < options.shedding.sweepBatch,
                 let id = jobQueues[function]?.sheddable.popLowest(upTo: options.shedding.maxPriority)
             {
-                guard let entry = jobs[id], entry.durable, entry.record.state == .queued, entry.dispatchID == nil else { continue }
+                guard jobs[id]?.isWaitingToRun == true else { continue }
                 deferJob(id, into: &actions)
                 parked += 1
             }

@@ -13,6 +13,9 @@ struct JobEntry {
     /// The client that submitted it, while it counts against that client's limit.
     var owner: PeerID? = nil
 
+    /// Whether the job waits in a queue to run: committed, queued, and no attempt running.
+    var isWaitingToRun: Bool { durable && record.state == .queued && dispatchID == nil }
+
     /// Records that the job's next attempt starts now (`wallNow`) on `peer`, as `dispatchID`.
     mutating func startAttempt(on peer: PeerID, dispatchID: UInt64, wallNow: Int64) {
         record.state = .running
