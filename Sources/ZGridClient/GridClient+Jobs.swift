@@ -64,7 +64,7 @@ extension GridClient {
     public func submit(_ function: String, _ payload: [UInt8] = [], options: JobOptions = JobOptions()) async throws(GridError) -> UInt64 {
         _ = try validate(function, timeout: .seconds(1), priority: options.priority)
         guard (1...Int(UInt16.max)).contains(options.maxAttempts) else { throw .invalidArgument("maxAttempts must be from 1 to 65535") }
-        let tags = options.tags.isEmpty ? [originTag] : options.tags.contains(originTag) ? options.tags : options.tags + [originTag]
+        let tags = options.tags.contains(originTag) ? options.tags : options.tags + [originTag]
         guard JobTags.isValid(tags) else {
             throw .invalidArgument(
                 "tags: at most \(JobTags.maxCount - 1) (one slot is the client's origin tag), each 1 to \(JobTags.maxLength) characters without commas"

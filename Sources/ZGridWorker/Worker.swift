@@ -67,7 +67,7 @@ public final class Worker: Sendable {
     public func register(
         _ name: String, shards: ShardSpec? = nil, execution: HandlerExecution = .concurrent, _ handler: @escaping WorkerHandler
     ) {
-        handlers.withLock { $0[name] = Registration(body: .single(handler), execution: execution, shards: shards) }
+        add(name, Registration(body: .single(handler), execution: execution, shards: shards))
     }
 
     /// Serves `name` with a handler over `Codable` values, encoded as JSON on the wire.

@@ -81,10 +81,9 @@ struct RPCBench: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let seconds = Double(MonotonicClock.nowNanoseconds() - started) / 1e9
-        func micros(_ nanos: UInt64) -> String { String(format: "%.2f", Double(nanos) / 1000) }
         return
-            ("impl=zgrid callers=\(callers) sync_calls=\(sync) sync_p50_us=\(micros(histogram.valueAtPercentile(50))) "
-            + "sync_p99_us=\(micros(histogram.valueAtPercentile(99))) sync_mean_us=\(micros(sync > 0 ? total / UInt64(sync) : 0)) "
+            ("impl=zgrid callers=\(callers) sync_calls=\(sync) sync_p50_us=\(formatMicroseconds(histogram.valueAtPercentile(50), digits: 2)) "
+            + "sync_p99_us=\(formatMicroseconds(histogram.valueAtPercentile(99), digits: 2)) sync_mean_us=\(formatMicroseconds(sync > 0 ? total / UInt64(sync) : 0, digits: 2)) "
             + "pipelined_calls=\(pipelinedCalls) pipeline=\(pipeline) pipelined_cps=\(String(format: "%.2f", Double(pipelinedCalls) / seconds))")
     }
 }

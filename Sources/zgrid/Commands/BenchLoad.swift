@@ -111,11 +111,10 @@ final class LatencyRecorder: Sendable {
     func summary(seconds: Double, what: String) -> String {
         state.withLock { state in
             let h = state.histogram
-            func micros(_ nanos: UInt64) -> String { String(format: "%.1f", Double(nanos) / 1000) }
             return
                 "\(h.totalCount) \(what) in \(String(format: "%.1f", seconds)) s (\(String(format: "%.0f", Double(h.totalCount) / seconds))/s), "
-                + "\(state.errors) errors; latency µs: p50 \(micros(h.valueAtPercentile(50))), p99 \(micros(h.valueAtPercentile(99))), "
-                + "p99.9 \(micros(h.valueAtPercentile(99.9))), max \(micros(h.max))"
+                + "\(state.errors) errors; latency µs: p50 \(formatMicroseconds(h.valueAtPercentile(50))), p99 \(formatMicroseconds(h.valueAtPercentile(99))), "
+                + "p99.9 \(formatMicroseconds(h.valueAtPercentile(99.9))), max \(formatMicroseconds(h.max))"
         }
     }
 }

@@ -180,7 +180,6 @@ struct BenchOverload: AsyncParsableCommand {
 
         let idleStats = idle.state()
         let probeStats = probe.state()
-        func micros(_ nanos: UInt64) -> String { String(format: "%.1f", Double(nanos) / 1000) }
         let idleP99 = idleStats.histogram.valueAtPercentile(99)
         let overloadP99 = probeStats.histogram.valueAtPercentile(99)
         let fields: [(String, String)] = [
@@ -189,15 +188,16 @@ struct BenchOverload: AsyncParsableCommand {
             ("sustainable_rate", String(format: "%.0f", sustainable)), ("offered_rate", String(format: "%.0f", offered)),
             ("sent_rate", String(format: "%.0f", Double(counts.sent) / duration)), ("duration_s", String(format: "%.1f", duration)),
             ("tail_s", String(format: "%.1f", tailSeconds)), ("max_lag_ms", String(format: "%.1f", Double(counts.maxLag) / 1e6)),
-            ("idle_p50_us", micros(idleStats.histogram.valueAtPercentile(50))), ("idle_p99_us", micros(idleP99)),
-            ("idle_p999_us", micros(idleStats.histogram.valueAtPercentile(99.9))),
-            ("overload_p50_us", micros(probeStats.histogram.valueAtPercentile(50))), ("overload_p99_us", micros(overloadP99)),
-            ("overload_p999_us", micros(probeStats.histogram.valueAtPercentile(99.9))),
+            ("idle_p50_us", formatMicroseconds(idleStats.histogram.valueAtPercentile(50))), ("idle_p99_us", formatMicroseconds(idleP99)),
+            ("idle_p999_us", formatMicroseconds(idleStats.histogram.valueAtPercentile(99.9))),
+            ("overload_p50_us", formatMicroseconds(probeStats.histogram.valueAtPercentile(50))),
+            ("overload_p99_us", formatMicroseconds(overloadP99)),
+            ("overload_p999_us", formatMicroseconds(probeStats.histogram.valueAtPercentile(99.9))),
             ("p99_ratio", String(format: "%.2f", Double(overloadP99) / Double(max(1, idleP99)))),
             ("probe_calls", "\(probeStats.histogram.totalCount)"), ("probe_busy", "\(probeStats.busy)"),
             ("probe_errors", "\(probeStats.errors)"),
             ("calls_sent", "\(counts.callsSent)"), ("calls_ok", "\(counts.callsOK)"), ("calls_busy", "\(counts.callsBusy)"),
-            ("calls_timeout", "\(counts.callsTimeout)"), ("calls_p99_us", micros(counts.callLatency.valueAtPercentile(99))),
+            ("calls_timeout", "\(counts.callsTimeout)"), ("calls_p99_us", formatMicroseconds(counts.callLatency.valueAtPercentile(99))),
             ("jobs_sent", "\(counts.jobsSent)"), ("jobs_busy", "\(counts.jobsBusy)"),
             ("busy_answers", "\(counts.callsBusy + counts.jobsBusy + probeStats.busy)"), ("dropped", "\(counts.dropped)"),
             ("errors", "\(counts.callsFailed + counts.jobsFailed + idleStats.errors + probeStats.errors)"),

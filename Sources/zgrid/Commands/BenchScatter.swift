@@ -51,13 +51,12 @@ struct BenchScatter: AsyncParsableCommand {
         let callRate = try await Self.throughput(seconds: seconds, inFlight: pipeline, call)
         let scatterRate = try await Self.throughput(seconds: seconds, inFlight: pipeline, gather)
         await client.close()
-        func micros(_ nanos: UInt64) -> String { String(format: "%.1f", Double(nanos) / 1000) }
         print("function=\(function) shards=\(shards)")
         print(
-            "single call: p50 \(micros(callLatency.valueAtPercentile(50))) µs, p99 \(micros(callLatency.valueAtPercentile(99))) µs, \(String(format: "%.0f", callRate)) calls/s with \(pipeline) in flight"
+            "single call: p50 \(formatMicroseconds(callLatency.valueAtPercentile(50))) µs, p99 \(formatMicroseconds(callLatency.valueAtPercentile(99))) µs, \(String(format: "%.0f", callRate)) calls/s with \(pipeline) in flight"
         )
         print(
-            "scatter/gather: p50 \(micros(scatterLatency.valueAtPercentile(50))) µs, p99 \(micros(scatterLatency.valueAtPercentile(99))) µs, \(String(format: "%.0f", scatterRate)) gathered queries/s with \(pipeline) in flight"
+            "scatter/gather: p50 \(formatMicroseconds(scatterLatency.valueAtPercentile(50))) µs, p99 \(formatMicroseconds(scatterLatency.valueAtPercentile(99))) µs, \(String(format: "%.0f", scatterRate)) gathered queries/s with \(pipeline) in flight"
         )
         let latencyRatio = Double(scatterLatency.valueAtPercentile(50)) / Double(max(1, callLatency.valueAtPercentile(50)))
         let rateRatio = scatterRate / max(1, callRate)
