@@ -54,6 +54,12 @@ struct ClientLoop {
     /// Subscriptions the broker no longer knows, to subscribe again.
     private var resubscribe: [UInt64] = []
     private var closing = false
+    /// Whether this pass resumed callers with results: a caller often calls again at once.
+    private var resumedCallers = false
+    /// How long the loop waits, yielding its CPU, for a resumed caller's next call before it
+    /// blocks in poll, when no other call is in flight: a caller on another thread that calls again
+    /// at once then costs no wake-up. (With calls in flight, their results wake the loop anyway.)
+    private static let callerGraceNanoseconds: UInt64 = 30_000
     /// Calls of this mailbox drain, sent together (CALLS) when it ends.
     private var outgoing: [(id: UInt64, function: String, header: CallHeader, payload: [UInt8])] = []
     /// The most calls one CALLS may carry: 0 (send CALL only) until the broker's HEARTBEAT said
@@ -75,6 +81,9 @@ struct ClientLoop {
     }
 
     mutating func run(_ context: Context) {
+        // What this thread posts to its own mailbox or executor is taken before the loop blocks.
+        mailbox.adoptCurrentThread()
+        executor.adoptCurrentThread()
         do {
             let socket = try Socket(context, type: .dealer)
             try socket.setReconnectInterval(milliseconds: 100, max: 2000)
@@ -87,17 +96,18 @@ struct ClientLoop {
             logger.error("client connection failed: \(error)")
         }
         failAll(.closed)
+        var poller = Poller([mailbox.signal.pollItem, executor.pollItem])
         while !closing {
             // Keep answering callers until close() so no continuation is left hanging.
-            executor.runPendingJobs()
-            mailbox.take(into: &inbox)
+            executor.runPendingJobs(signalled: poller.isReadable(1))
+            mailbox.take(into: &inbox, signalled: poller.isReadable(0))
             for item in inbox {
                 reject(item, .closed)
                 if case .close = item { closing = true }
             }
             inbox.removeAll()
-            var poller = Poller([mailbox.signal.pollItem, executor.pollItem])
-            _ = try? poller.poll(timeoutMilliseconds: 1000)
+            let idle = !mailbox.hasItems && !executor.hasPendingJobs
+            _ = try? poller.poll(timeoutMilliseconds: idle ? 1000 : 0)
         }
         executor.shutdown()
     }
@@ -112,12 +122,17 @@ struct ClientLoop {
             let current = MonotonicClock.nowMilliseconds()
             var wake = nextHeartbeat
             if let first = deadlines.min { wake = min(wake, first.at) }
+            if mailbox.hasItems || executor.hasPendingJobs { wake = current }
+            if resumedCallers && pending.isEmpty && wake > current && mailbox.awaitItems(nanoseconds: Self.callerGraceNanoseconds) {
+                wake = current
+            }
+            resumedCallers = false
             try poller.poll(timeoutMilliseconds: Int(max(0, wake - current)))
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) { handleMessage(buffer) }
             }
             // Tasks running on this thread's executor continue here; the calls they make go out below.
-            executor.runPendingJobs()
+            executor.runPendingJobs(signalled: poller.isReadable(2))
             for id in resubscribe {
                 guard let subscription = subscriptions[id] else { continue }
                 var request = subscription.state.request
@@ -125,14 +140,14 @@ struct ClientLoop {
                 try sendSubscribe(socket, id: id, request)
             }
             resubscribe.removeAll()
-            try drainMailbox(socket)
+            try drainMailbox(socket, signalled: poller.isReadable(1))
             if !outgoing.isEmpty { try sendCalls(socket) }
             try timers(socket)
         }
     }
 
-    private mutating func drainMailbox(_ socket: borrowing Socket) throws(ZMQError) {
-        mailbox.take(into: &inbox)
+    private mutating func drainMailbox(_ socket: borrowing Socket, signalled: Bool) throws(ZMQError) {
+        mailbox.take(into: &inbox, signalled: signalled)
         defer { inbox.removeAll(keepingCapacity: true) }
         let now = MonotonicClock.nowMilliseconds()
         for item in inbox {
@@ -206,7 +221,7 @@ struct ClientLoop {
             entry, live: pending.count, slack: 1024, rebuiltFrom: pending.lazy.map { Deadline(at: $0.value.deadline, id: $0.key) })
     }
 
-    /// Sends the calls held by ``drainMailbox(_:)``: CALL each, or CALLS for several once the broker
+    /// Sends the calls held by ``drainMailbox(_:signalled:)``: CALL each, or CALLS for several once the broker
     /// said how many it takes.
     private mutating func sendCalls(_ socket: borrowing Socket) throws(ZMQError) {
         defer { outgoing.removeAll(keepingCapacity: true) }
@@ -239,6 +254,7 @@ struct ClientLoop {
         case .success(.reply(let id, let payloadStart)):
             guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
             pending[id] = nil
+            resumedCallers = true
             continuation.resume(returning: .success(payload(buffer, from: payloadStart)))
         case .success(.failure(let id, let code, let message, _)) where subscriptions[id] != nil:
             if code == .unknownSubscription {
@@ -272,6 +288,7 @@ struct ClientLoop {
             for (position, id) in requestIDs.enumerated() {
                 guard let call = pending[id], case .call(let continuation) = call.waiter else { continue }
                 pending[id] = nil
+                resumedCallers = true
                 continuation.resume(returning: .success(buffer.bytes(3 + 2 * position)))
             }
         case .success(.part(let id, let header, let payloadStart)):
@@ -302,6 +319,7 @@ struct ClientLoop {
         case .success(.jobReply(let id, let payloadStart)):
             guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
             pending[id] = nil
+            resumedCallers = true
             continuation.resume(returning: .success(payload(buffer, from: payloadStart)))
         case .success(.done(let id, let summary)):
             guard let call = pending[id], case .scatter(let events, _) = call.waiter else { return }

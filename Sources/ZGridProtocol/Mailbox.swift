@@ -1,33 +1,78 @@
 import Synchronization
 import ZeroMQ
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A queue from any thread to one poll loop: ``post(_:)`` adds an item and wakes the loop,
-/// the loop calls ``take(into:)`` when ``signal`` turns readable.
+/// the loop calls ``take(into:signalled:)`` on every pass.
+///
+/// Once the loop has called ``adoptCurrentThread()``, posts from the loop thread itself wake
+/// nothing: the loop must then check ``hasItems`` before it blocks.
 public final class Mailbox<Item: Sendable>: Sendable {
     /// The wake-up the poll loop waits on.
     public let signal: WakeSignal
     private let items = Mutex<[Item]>([])
+    /// The loop thread, once it adopted this mailbox; 0 before.
+    private let owner = Atomic<UInt>(0)
+    /// Set by a post that signals, cleared by the take that clears the signal.
+    private let signalPending = Atomic<Bool>(false)
 
     /// Creates an empty mailbox.
     public init() throws(ZMQError) {
         signal = try WakeSignal()
     }
 
-    /// Adds an item; wakes the loop only when the mailbox was empty (later posts ride the same wake).
-    /// With `wake` false it never wakes the loop: only for a post from the loop thread itself,
-    /// before the point of its pass where it takes the mailbox.
-    public func post(_ item: Item, wake: Bool = true) {
+    /// Makes the calling thread the mailbox's loop thread: its own posts no longer wake it.
+    public func adoptCurrentThread() {
+        owner.store(Self.currentThread, ordering: .relaxed)
+    }
+
+    /// Whether the calling thread is the loop thread that adopted this mailbox.
+    public var isLoopThread: Bool {
+        let owner = owner.load(ordering: .relaxed)
+        return owner != 0 && owner == Self.currentThread
+    }
+
+    /// Whether items wait to be taken.
+    public var hasItems: Bool { items.withLock { !$0.isEmpty } }
+
+    /// Waits up to `nanoseconds` for an item, giving the CPU to other threads meanwhile
+    /// (`sched_yield`), instead of blocking; returns whether items wait. For a loop that expects a
+    /// post within microseconds: catching it this way saves the loop a sleep and a wake-up, which
+    /// on a busy machine cost more than the wait.
+    public func awaitItems(nanoseconds: UInt64) -> Bool {
+        let until = MonotonicClock.nowNanoseconds() + nanoseconds
+        while !hasItems {
+            guard MonotonicClock.nowNanoseconds() < until else { return false }
+            sched_yield()
+        }
+        return true
+    }
+
+    /// Adds an item; wakes the loop only when the mailbox was empty (later posts ride the same
+    /// wake) and the poster is not the loop thread (which checks ``hasItems`` before blocking).
+    public func post(_ item: Item) {
         let wasEmpty = items.withLock { items in
             let wasEmpty = items.isEmpty
             items.append(item)
             return wasEmpty
         }
-        if wasEmpty && wake { signal.signal() }
+        if wasEmpty && !isLoopThread {
+            signalPending.store(true, ordering: .releasing)
+            signal.signal()
+        }
     }
 
-    /// Moves every waiting item into `buffer` (appending), clearing the wake-up first so no post is missed.
-    public func take(into buffer: inout [Item]) {
-        signal.drain()
+    /// Moves every waiting item into `buffer` (appending). `signalled` says whether the loop's
+    /// poll found ``signal`` readable. The wake-up is cleared before taking, so a post that lands
+    /// after the take wakes the loop again; when no post signalled since the last take and the
+    /// poll saw no signal, nothing is cleared (and no system call made).
+    public func take(into buffer: inout [Item], signalled: Bool) {
+        if signalPending.exchange(false, ordering: .acquiringAndReleasing) || signalled { signal.drain() }
         items.withLock { items in
             if buffer.isEmpty {
                 swap(&buffer, &items)
@@ -36,5 +81,13 @@ public final class Mailbox<Item: Sendable>: Sendable {
                 items.removeAll(keepingCapacity: true)
             }
         }
+    }
+
+    private static var currentThread: UInt {
+        #if canImport(Darwin)
+            UInt(bitPattern: pthread_self())
+        #else
+            UInt(pthread_self())
+        #endif
     }
 }

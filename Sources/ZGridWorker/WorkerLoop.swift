@@ -57,6 +57,9 @@ struct WorkerLoop {
     /// to stop serving, if it did not stop gracefully.
     mutating func run(_ context: Context, ownsContext: Bool) -> WorkerError? {
         var backoff: Int64 = 100
+        // What this thread posts to its own mailbox or executor is taken before the loop blocks.
+        mailbox.adoptCurrentThread()
+        executor.adoptCurrentThread()
         while !finishedStopping && failure == nil {
             do {
                 let socket = try connect(context)
@@ -105,7 +108,8 @@ struct WorkerLoop {
         while !reconnectNeeded && !finishedStopping && failure == nil {
             var wake = min(nextHeartbeat, running.nextCheck)
             if !heldProgress.isEmpty { wake = min(wake, MonotonicClock.nowMilliseconds() + Self.progressInterval) }
-            let wait = max(0, wake - MonotonicClock.nowMilliseconds())
+            var wait = max(0, wake - MonotonicClock.nowMilliseconds())
+            if mailbox.hasItems || executor.hasPendingJobs { wait = 0 }
             try poller.poll(timeoutMilliseconds: Int(wait))
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) {
@@ -115,8 +119,8 @@ struct WorkerLoop {
                 }
             }
             // Handlers on the I/O thread run here, then every finished result goes out in one go.
-            executor.runPendingJobs()
-            try drainMailbox(socket)
+            executor.runPendingJobs(signalled: poller.isReadable(2))
+            try drainMailbox(socket, signalled: poller.isReadable(1))
             try sendReplies(socket)
             try sendHeldProgress(socket)
             let current = MonotonicClock.nowMilliseconds()
@@ -169,8 +173,8 @@ struct WorkerLoop {
         }
     }
 
-    private mutating func drainMailbox(_ socket: borrowing Socket) throws(ZMQError) {
-        mailbox.take(into: &inbox)
+    private mutating func drainMailbox(_ socket: borrowing Socket, signalled: Bool) throws(ZMQError) {
+        mailbox.take(into: &inbox, signalled: signalled)
         defer { inbox.removeAll(keepingCapacity: true) }
         for item in inbox {
             switch item {
@@ -205,7 +209,7 @@ struct WorkerLoop {
         }
     }
 
-    /// Sends the results held by ``drainMailbox(_:)``: one REPLY, or REPLIES for several.
+    /// Sends the results held by ``drainMailbox(_:signalled:)``: one REPLY, or REPLIES for several.
     private mutating func sendReplies(_ socket: borrowing Socket) throws(ZMQError) {
         defer { replies.removeAll(keepingCapacity: true) }
         try BatchedRequest.forEachMessage(of: replies.count, perMessage: maxReplies) { (index) throws(ZMQError) in
@@ -249,11 +253,9 @@ struct WorkerLoop {
             return
         }
         let executor: (any TaskExecutor)? = registration.execution == .ioThread ? self.executor : nil
-        let loop = self.executor
         let task = Task(executorPreference: executor) {
             let result = await call.run()
-            // On the I/O thread (a handler run there), the loop takes the mailbox right after running jobs.
-            mailbox.post(.finished(id: id, result), wake: !loop.isRunningJobsHere)
+            mailbox.post(.finished(id: id, result))
         }
         running.insert(
             id, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds, now: MonotonicClock.nowMilliseconds())

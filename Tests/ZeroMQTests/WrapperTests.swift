@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import ZeroMQ
 
@@ -46,6 +47,49 @@ struct WrapperTests {
         try push.send([42], blocking: true)
         #expect(try poller.poll(timeoutMilliseconds: 1000) == 1)
         #expect(poller.isReadable(0))
+    }
+
+    @Test(
+        "a poller reports a socket and a raw descriptor ready together, waits out its timeout, and wakes for a message sent while it blocks"
+    )
+    func pollerBlocking() throws {
+        let context = try Context()
+        let wake = try WakeSignal()
+        let pull = try Socket(context, type: .pull)
+        try pull.bind("inproc://wrapper-poller-blocking")
+        let push = try Socket(context, type: .push)
+        try push.connect("inproc://wrapper-poller-blocking")
+        var poller = Poller([wake.pollItem, pull.pollItem(), push.pollItem(readable: false, writable: true)])
+        #expect(try poller.poll(timeoutMilliseconds: 1000) == 1, "only the PUSH socket is ready: writable")
+        #expect(poller.isWritable(2) && !poller.isReadable(1) && !poller.isReadable(0))
+
+        var waitOnly = Poller([wake.pollItem, pull.pollItem()])
+        let started = ContinuousClock.now
+        #expect(try waitOnly.poll(timeoutMilliseconds: 60) == 0)
+        #expect(ContinuousClock.now - started >= .milliseconds(50), "the timeout is waited out")
+
+        try push.send([1], blocking: true)
+        wake.signal()
+        #expect(try waitOnly.poll(timeoutMilliseconds: 1000) == 2)
+        #expect(waitOnly.isReadable(0) && waitOnly.isReadable(1))
+        wake.drain()
+        let buffer = Multipart(capacity: 2)
+        #expect(try pull.receive(into: buffer))
+        #expect(try pull.receive(into: buffer) == false)
+
+        // A message sent from another thread while the poller blocks wakes it.
+        let sender = Thread {
+            Thread.sleep(forTimeInterval: 0.05)
+            guard let late = try? Socket(context, type: .push) else { return }
+            try? late.connect("inproc://wrapper-poller-blocking")
+            _ = try? late.send([2], blocking: true)
+            try? late.setLinger(milliseconds: 1000)
+        }
+        sender.start()
+        #expect(try waitOnly.poll(timeoutMilliseconds: 5000) == 1)
+        #expect(waitOnly.isReadable(1) && !waitOnly.isReadable(0))
+        #expect(try pull.receive(into: buffer))
+        #expect(buffer.bytes(0) == [2])
     }
 
     @Test("errors carry the operation and libzmq's text")

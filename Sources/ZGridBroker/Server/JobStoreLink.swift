@@ -33,7 +33,7 @@ final class JobStoreLink {
     /// The store's events since the last call.
     func take() -> [StoreEvent] {
         inbox.removeAll(keepingCapacity: true)
-        events.take(into: &inbox)
+        events.take(into: &inbox, signalled: true)
         return inbox
     }
 
