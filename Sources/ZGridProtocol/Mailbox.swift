@@ -15,7 +15,7 @@ import ZeroMQ
 public final class Mailbox<Item: Sendable>: Sendable {
     /// The wake-up the poll loop waits on.
     public let signal: WakeSignal
-    private let items = Mutex<[Item]>([])
+    private let state = Mutex(State())
     /// The loop thread, once it adopted this mailbox; 0 before.
     private let owner = Atomic<UInt>(0)
     /// Set by a post that signals, cleared by the take that clears the signal.
@@ -37,31 +37,41 @@ public final class Mailbox<Item: Sendable>: Sendable {
         return owner != 0 && owner == Self.currentThread
     }
 
+    /// What the lock guards.
+    private struct State: ~Copyable {
+        var items: [Item] = []
+        /// Whether the loop thread is in ``awaitItems(nanoseconds:)``, watching for posts itself.
+        var loopWatching = false
+    }
+
     /// Whether items wait to be taken.
-    public var hasItems: Bool { items.withLock { !$0.isEmpty } }
+    public var hasItems: Bool { state.withLock { !$0.items.isEmpty } }
 
     /// Waits up to `nanoseconds` for an item, giving the CPU to other threads meanwhile
     /// (`sched_yield`), instead of blocking; returns whether items wait. For a loop that expects a
     /// post within microseconds: catching it this way saves the loop a sleep and a wake-up, which
-    /// on a busy machine cost more than the wait.
+    /// on a busy machine cost more than the wait. A post seen this way skips the wake-up signal.
     public func awaitItems(nanoseconds: UInt64) -> Bool {
         let until = MonotonicClock.nowNanoseconds() + nanoseconds
-        while !hasItems {
-            guard MonotonicClock.nowNanoseconds() < until else { return false }
-            sched_yield()
+        state.withLock { $0.loopWatching = true }
+        while !hasItems && MonotonicClock.nowNanoseconds() < until { sched_yield() }
+        // Under the lock, so a post either lands before (and is seen here) or after (and signals).
+        return state.withLock { state in
+            state.loopWatching = false
+            return !state.items.isEmpty
         }
-        return true
     }
 
     /// Adds an item; wakes the loop only when the mailbox was empty (later posts ride the same
-    /// wake) and the poster is not the loop thread (which checks ``hasItems`` before blocking).
+    /// wake), the poster is not the loop thread (which checks ``hasItems`` before blocking) and the
+    /// loop is not watching for posts in ``awaitItems(nanoseconds:)``.
     public func post(_ item: Item) {
-        let wasEmpty = items.withLock { items in
-            let wasEmpty = items.isEmpty
-            items.append(item)
-            return wasEmpty
+        let needsWake = state.withLock { state in
+            let needsWake = state.items.isEmpty && !state.loopWatching
+            state.items.append(item)
+            return needsWake
         }
-        if wasEmpty && !isLoopThread {
+        if needsWake && !isLoopThread {
             signalPending.store(true, ordering: .releasing)
             signal.signal()
         }
@@ -73,12 +83,12 @@ public final class Mailbox<Item: Sendable>: Sendable {
     /// poll saw no signal, nothing is cleared (and no system call made).
     public func take(into buffer: inout [Item], signalled: Bool) {
         if signalPending.exchange(false, ordering: .acquiringAndReleasing) || signalled { signal.drain() }
-        items.withLock { items in
+        state.withLock { state in
             if buffer.isEmpty {
-                swap(&buffer, &items)
+                swap(&buffer, &state.items)
             } else {
-                buffer.append(contentsOf: items)
-                items.removeAll(keepingCapacity: true)
+                buffer.append(contentsOf: state.items)
+                state.items.removeAll(keepingCapacity: true)
             }
         }
     }

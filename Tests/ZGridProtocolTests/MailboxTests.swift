@@ -33,6 +33,30 @@ struct MailboxTests {
         #expect(try poller.poll(timeoutMilliseconds: 0) == 0, "the take cleared the signal")
     }
 
+    @Test("a post the loop catches while watching for it (awaitItems) needs no wake-up signal; one after the watch signals")
+    func watchedPostSkipsSignal() throws {
+        let mailbox = try Mailbox<Int>()
+        mailbox.adoptCurrentThread()
+        var poller = Poller([mailbox.signal.pollItem])
+        let poster = Thread {
+            Thread.sleep(forTimeInterval: 0.01)
+            mailbox.post(1)
+        }
+        poster.start()
+        #expect(mailbox.awaitItems(nanoseconds: 5_000_000_000))
+        #expect(try poller.poll(timeoutMilliseconds: 0) == 0, "the watched post did not signal")
+        var taken: [Int] = []
+        mailbox.take(into: &taken, signalled: false)
+        #expect(taken == [1])
+
+        #expect(!mailbox.awaitItems(nanoseconds: 1_000), "nothing came within the wait")
+        let late = Thread { mailbox.post(2) }
+        late.start()
+        #expect(try poller.poll(timeoutMilliseconds: 5000) == 1, "a post after the watch signals")
+        mailbox.take(into: &taken, signalled: poller.isReadable(0))
+        #expect(taken == [1, 2])
+    }
+
     @Test("a task preferring a loop executor runs on the loop thread; its own re-enqueues there signal nothing")
     func executorRunsLoopThreadJobs() async throws {
         let executor = try LoopExecutor()
