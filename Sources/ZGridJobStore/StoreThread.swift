@@ -9,11 +9,12 @@ enum StoreThread {
     /// until the queue is closed and drained; it then closes the database and marks the queue finished.
     static func start(queue: WorkQueue, runner: BatchRunner, events: @escaping @Sendable (StoreEvent) -> Void) {
         let thread = Thread {
+            // Named from inside: on Linux, a name set before start does not reach the OS thread.
+            Thread.current.name = "zgrid-store"
             $servedQueue.withValue(ObjectIdentifier(queue)) {
                 drain(queue, with: runner, events: events)
             }
         }
-        thread.name = "ZGridJobStore"
         thread.start()
     }
 

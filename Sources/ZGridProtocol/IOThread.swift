@@ -10,10 +10,12 @@ public final class IOThread: Sendable {
     public init(name: String, _ body: @escaping @Sendable () -> Void) {
         let done = self.done
         let thread = Thread {
+            // Named from inside: on Linux, a name set before start does not reach the OS thread
+            // (which then shows its creator's name in `top -H` and /proc).
+            Thread.current.name = name
             body()
             done.signal()
         }
-        thread.name = name
         thread.stackSize = 1 << 21
         thread.start()
     }

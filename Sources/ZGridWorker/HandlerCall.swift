@@ -5,6 +5,8 @@ import ZeroMQ
 enum HandlerCall: Sendable {
     /// A plain function: one request in, one reply frame out.
     case single(WorkerHandler, WorkerRequest)
+    /// A synchronous function run inline on the I/O thread: one request in, one reply frame out.
+    case inline(InlineHandler, WorkerRequest)
     /// A batch function called with a plain REQUEST: the handler gets one item, the reply is its result.
     case singleItem(BatchHandler, function: String, BatchItem)
     /// A batch function called with a batch REQUEST: one result frame per item.
@@ -14,7 +16,7 @@ enum HandlerCall: Sendable {
     /// failure (a malformed batch) is answered at once, without running anything.
     static func prepare(
         _ registration: Registration, function: String, id: UInt64, header: CallHeader, message: Multipart, payload: Range<Int>,
-        reporter: @escaping @Sendable (Double, String) -> Void
+        reporter: (@Sendable (Double, String) -> Void)?
     ) -> Result<HandlerCall, HandlerFailure> {
         let frames = payload.map { message.bytes($0) }
         switch registration.body {
@@ -23,6 +25,11 @@ enum HandlerCall: Sendable {
                 return .failure(HandlerFailure(.malformed, "'\(function)' is not a batch function on this worker"))
             }
             return .success(.single(handler, WorkerRequest(function: function, id: id, frames: frames, header: header, reporter: reporter)))
+        case .inline(let handler):
+            guard !header.isBatch else {
+                return .failure(HandlerFailure(.malformed, "'\(function)' is not a batch function on this worker"))
+            }
+            return .success(.inline(handler, WorkerRequest(function: function, id: id, frames: frames, header: header)))
         case .batch(let handler, _, _):
             guard header.isBatch else {
                 let payload = frames.count == 1 ? frames[0] : frames.flatMap { $0 }
@@ -44,12 +51,24 @@ enum HandlerCall: Sendable {
         }
     }
 
+    /// Runs an inline handler now, on the calling thread; nil for any other kind (run with ``run()``).
+    func runInline() -> Result<[[UInt8]], HandlerFailure>? {
+        guard case .inline(let handler, let request) = self else { return nil }
+        do {
+            return .success([try handler(request)])
+        } catch {
+            return .failure(Self.failure(error, function: request.function))
+        }
+    }
+
     /// Runs the handler; returns the REPLY's frames or the failure to answer with ERROR.
     func run() async -> Result<[[UInt8]], HandlerFailure> {
         do {
             switch self {
             case .single(let handler, let request):
                 return .success([try await handler(request)])
+            case .inline(let handler, let request):
+                return .success([try handler(request)])
             case .singleItem(let handler, let function, let item):
                 let results = try await handler([item])
                 guard results.count == 1 else { return .failure(Self.wrongCount(function, results.count, expected: 1)) }
@@ -70,19 +89,24 @@ enum HandlerCall: Sendable {
                         }
                     })
             }
-        } catch let failure as HandlerFailure {
-            return .failure(failure)
-        } catch is CancellationError {
-            return .failure(HandlerFailure(.cancelled, "the handler of '\(function)' was cancelled"))
         } catch {
-            return .failure(HandlerFailure(.handlerError, "\(error)"))
+            return .failure(Self.failure(error, function: function))
+        }
+    }
+
+    /// What the caller gets for an error a handler threw.
+    private static func failure(_ error: any Error, function: String) -> HandlerFailure {
+        switch error {
+        case let failure as HandlerFailure: failure
+        case is CancellationError: HandlerFailure(.cancelled, "the handler of '\(function)' was cancelled")
+        default: HandlerFailure(.handlerError, "\(error)")
         }
     }
 
     /// The function called.
     var function: String {
         switch self {
-        case .single(_, let request): request.function
+        case .single(_, let request), .inline(_, let request): request.function
         case .singleItem(_, let function, _), .batch(_, let function, _): function
         }
     }

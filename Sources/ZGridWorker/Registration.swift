@@ -6,6 +6,8 @@ struct Registration: Sendable {
     enum Body: Sendable {
         /// A handler of one request at a time.
         case single(WorkerHandler)
+        /// A synchronous handler run inline on the I/O thread, without a task.
+        case inline(InlineHandler)
         /// A batch handler, with the batch limits announced to the broker (checked by ``Worker/run()``).
         case batch(BatchHandler, maxItems: Int, maxWaitMilliseconds: Int)
     }
@@ -18,6 +20,12 @@ struct Registration: Sendable {
     var batchSpec: BatchSpec? {
         guard case .batch(_, let maxItems, let maxWaitMilliseconds) = body else { return nil }
         return BatchSpec(maxItems: maxItems, maxWaitMilliseconds: maxWaitMilliseconds)
+    }
+
+    /// Whether the function runs inline on the I/O thread, without a task.
+    var isInline: Bool {
+        if case .inline = body { return true }
+        return false
     }
 
     /// How the function is announced in READY.

@@ -70,6 +70,17 @@ public final class Worker: Sendable {
         add(name, Registration(body: .single(handler), execution: execution, shards: shards))
     }
 
+    /// Serves `name` with a synchronous handler over raw bytes that runs inline on the worker's I/O
+    /// thread, the moment its REQUEST is read: no task is created and no thread switched, so it is
+    /// the cheapest way to serve a function that finishes in microseconds (an echo, a lookup in
+    /// memory). While it runs the worker reads and sends nothing, so it must never block or run
+    /// long. It has finished before a cancel or a time limit could reach it, and its progress
+    /// reports are ignored. `shards` as in ``register(_:shards:execution:_:)``. Register before
+    /// ``run()``.
+    public func registerInline(_ name: String, shards: ShardSpec? = nil, _ handler: @escaping InlineHandler) {
+        add(name, Registration(body: .inline(handler), execution: .ioThread, shards: shards))
+    }
+
     /// Serves `name` with a handler over `Codable` values, encoded as JSON on the wire.
     public func register<Input: Decodable & Sendable, Output: Encodable & Sendable>(
         _ name: String, input: Input.Type = Input.self, execution: HandlerExecution = .concurrent,

@@ -187,14 +187,7 @@ struct WorkerLoop {
                         "a stuck handler ended at last; its slot is free again",
                         metadata: ["function": "\(entry.function)", "dispatch": "\(id)"])
                 }
-                switch entry.cancelReason == .timeLimit ? .failure(Self.timeLimitFailure(entry)) : result {
-                case .success(let frames) where frames.count == 1:
-                    replies.append((id, frames))
-                case .success(let frames):
-                    try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: frames)
-                case .failure(let failure):
-                    try sendError(socket, id: id, code: failure.code, message: failure.message)
-                }
+                try deliver(socket, id: id, entry.cancelReason == .timeLimit ? .failure(Self.timeLimitFailure(entry)) : result)
             case .progress(let id, let fraction, let message):
                 guard running.contains(id) else { continue }
                 heldProgress[id] = (fraction, message)
@@ -209,7 +202,20 @@ struct WorkerLoop {
         }
     }
 
-    /// Sends the results held by ``drainMailbox(_:signalled:)``: one REPLY, or REPLIES for several.
+    /// Answers a finished request: a one-frame result is held for ``sendReplies(_:)``, a longer one
+    /// goes out as its own REPLY, a failure as ERROR.
+    private mutating func deliver(_ socket: borrowing Socket, id: UInt64, _ result: Result<[[UInt8]], HandlerFailure>) throws(ZMQError) {
+        switch result {
+        case .success(let frames) where frames.count == 1:
+            replies.append((id, frames))
+        case .success(let frames):
+            try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: frames)
+        case .failure(let failure):
+            try sendError(socket, id: id, code: failure.code, message: failure.message)
+        }
+    }
+
+    /// Sends the results held by ``deliver(_:id:_:)``: one REPLY, or REPLIES for several.
     private mutating func sendReplies(_ socket: borrowing Socket) throws(ZMQError) {
         defer { replies.removeAll(keepingCapacity: true) }
         try BatchedRequest.forEachMessage(of: replies.count, perMessage: maxReplies) { (index) throws(ZMQError) in
@@ -240,16 +246,20 @@ struct WorkerLoop {
             return
         }
         let mailbox = self.mailbox
+        // An inline handler has finished before a progress report could go out: it gets no reporter.
+        let reporter: (@Sendable (Double, String) -> Void)? =
+            registration.isInline ? nil : { @Sendable fraction, text in mailbox.post(.progress(id: id, fraction: fraction, message: text)) }
         let prepared = HandlerCall.prepare(
-            registration, function: function, id: id, header: header, message: message, payload: payload
-        ) { fraction, text in
-            mailbox.post(.progress(id: id, fraction: fraction, message: text))
-        }
+            registration, function: function, id: id, header: header, message: message, payload: payload, reporter: reporter)
         let call: HandlerCall
         switch prepared {
         case .success(let ready): call = ready
         case .failure(let failure):
             try sendError(socket, id: id, code: failure.code, message: failure.message)
+            return
+        }
+        if let result = call.runInline() {
+            try deliver(socket, id: id, result)
             return
         }
         let executor: (any TaskExecutor)? = registration.execution == .ioThread ? self.executor : nil

@@ -61,6 +61,10 @@ public struct WorkerRequest: Sendable {
 /// A function body: takes a request, returns the reply payload or throws.
 public typealias WorkerHandler = @Sendable (WorkerRequest) async throws -> [UInt8]
 
+/// A synchronous function body run inline on the worker's I/O thread (see
+/// ``Worker/registerInline(_:shards:_:)``): takes a request, returns the reply payload or throws.
+public typealias InlineHandler = @Sendable (WorkerRequest) throws -> [UInt8]
+
 /// Where a function's handlers run.
 public enum HandlerExecution: Sendable {
     /// On Swift's global concurrent executor: handlers run in parallel on all cores. The default,

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import ZGridBroker
 import ZGridClient
@@ -103,6 +104,42 @@ extension IntegrationTests {
             await two.stop()
         }
 
+        @Test("an inline handler answers on the worker's I/O thread, for many concurrent callers, with thrown errors mapped like a task's")
+        func inlineHandlers() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let threads = ThreadSet()
+            struct Refused: Error, CustomStringConvertible { var description: String { "refused inline" } }
+            let worker = try await startWorker(broker, concurrency: 8) { worker in
+                worker.registerInline("upper") { request in
+                    threads.insert(Thread.current.name ?? "")
+                    return Array(String(decoding: request.payload, as: UTF8.self).uppercased().utf8)
+                }
+                worker.registerInline("refuse") { _ in throw Refused() }
+                worker.registerInline("picky") { _ in throw HandlerFailure(.malformed, "need a number") }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<20 {
+                    group.addTask {
+                        for index in 0..<25 {
+                            let reply = try await client.call("upper", bytes("call \(task).\(index)"))
+                            #expect(reply == bytes("CALL \(task).\(index)"))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(threads.names.count == 1, "every inline call ran on one thread: \(threads.names)")
+            #expect(threads.names.first?.hasPrefix("zgrid-worker") == true, "the worker's I/O thread, not \(threads.names)")
+            await #expect(throws: GridError.handlerError("refused inline")) { _ = try await client.call("refuse") }
+            await #expect(throws: GridError.malformed("need a number")) { _ = try await client.call("picky") }
+            #expect(try await client.call("upper", bytes("still serving")) == bytes("STILL SERVING"))
+            await client.close()
+            await worker.stop()
+            #expect(try await settledStatus(broker).statistics.callsSucceeded == 501)
+        }
+
         @Test("calls work over inproc with a shared context")
         func inproc() async throws {
             let context = try Context()
@@ -117,4 +154,11 @@ extension IntegrationTests {
             await worker.stop()
         }
     }
+}
+
+/// The names of the threads something ran on.
+final class ThreadSet: Sendable {
+    private let state = Mutex<Set<String>>([])
+    func insert(_ name: String) { _ = state.withLock { $0.insert(name) } }
+    var names: [String] { state.withLock { $0.sorted() } }
 }

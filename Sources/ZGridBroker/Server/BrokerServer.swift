@@ -32,6 +32,8 @@ public final class BrokerServer: Sendable {
         let outcome = Mutex<Result<[String], BrokerError>>(.success([]))
         let shared = LoopShared()
         let thread = Thread {
+            // Named from inside: on Linux, a name set before start does not reach the OS thread.
+            Thread.current.name = "zgrid-broker"
             defer { shared.finished.signal() }
             var jobStore: JobStoreLink?
             var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) = ([], 0, [:])
@@ -105,7 +107,6 @@ public final class BrokerServer: Sendable {
             loop.run(socket, stop: stopSignal)
             logger.info("broker stopped")
         }
-        thread.name = "zgrid-broker"
         thread.stackSize = 1 << 21
         thread.start()
         ready.wait()

@@ -11,16 +11,25 @@ enum Builtins {
     /// Registers the named built-ins on `worker`. With `shards`, `search` and `echo` are sharded
     /// (`search` holds those shards of the corpus made from `seed`, `echo` answers for them, for
     /// measuring fan-out); otherwise `search` holds the whole corpus.
-    /// `execution` overrides where handlers run; by default `echo` and `sleep` (which never block)
-    /// run on the worker's I/O thread and the CPU-bound `hash` and `search` run concurrently.
+    /// `execution` overrides where handlers run; by default `echo` and `noop` (which finish in
+    /// microseconds) run inline on the worker's I/O thread, `sleep` (which only suspends) runs
+    /// there as a task, and the CPU-bound `hash` and `search` run concurrently.
     static func register(_ names: [String], on worker: Worker, shards: ShardSet?, seed: UInt64, execution: HandlerExecution? = nil) {
         let spec = shards.map { ShardSpec(sortedIndices: $0.indices, total: $0.total) }
         for name in names {
             switch name {
             case "echo":
-                worker.register("echo", shards: spec, execution: execution ?? .ioThread) { request in request.payload }
+                if let execution {
+                    worker.register("echo", shards: spec, execution: execution) { request in request.payload }
+                } else {
+                    worker.registerInline("echo", shards: spec) { request in request.payload }
+                }
             case "noop":
-                worker.register("noop", execution: execution ?? .ioThread) { _ in [] }
+                if let execution {
+                    worker.register("noop", execution: execution) { _ in [] }
+                } else {
+                    worker.registerInline("noop") { _ in [] }
+                }
             case "sleep":
                 worker.register("sleep", execution: execution ?? .ioThread) { request in
                     let text = String(decoding: request.payload, as: UTF8.self)

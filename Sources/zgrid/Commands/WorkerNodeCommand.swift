@@ -33,7 +33,10 @@ struct WorkerNodeCommand: AsyncParsableCommand {
     var seed: Int = 42
 
     @Option(
-        name: .long, help: "Where handlers run: auto (echo and sleep on the I/O thread, the rest concurrently), concurrent or io-thread.")
+        name: .long,
+        help:
+            "Where handlers run: auto (echo and noop inline on the I/O thread, sleep there as a task, the rest concurrently), concurrent or io-thread."
+    )
     var execution: String = "auto"
 
     @Option(
