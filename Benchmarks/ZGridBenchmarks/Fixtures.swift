@@ -63,13 +63,13 @@ struct Cluster: Sendable {
         return Cluster(server: server, workers: workers, runs: runs, client: client)
     }
 
-    /// Two echo workers of concurrency 128 (as in `compare.sh`), serving `echo` on their I/O
+    /// Two echo workers of concurrency 128 (as in `compare.sh`), serving `echo` inline on their I/O
     /// threads (as the built-in `echo` of `zgrid worker` does).
     static func echo() async throws -> Cluster {
         let cluster = try await start(
             workers: Array(
                 repeating: (concurrency: 128, register: { @Sendable worker in
-                    worker.register("echo", execution: .ioThread) { request in request.payload }
+                    worker.registerInline("echo") { request in request.payload }
                 }),
                 count: 2))
         // One call end to end, so that a broken setup fails here rather than in the measurements.

@@ -73,6 +73,7 @@ public struct Poller {
         var remaining = timeoutMilliseconds
         // Whether `ready` holds the raw descriptors' state from a poll(2) of this call.
         var rawKnown = false
+        for index in rawIndices { ready[index] = 0 }
         while true {
             var count = try checkSockets()
             if count > 0 && !rawKnown {
@@ -81,12 +82,7 @@ public struct Poller {
             }
             count += rawKnown ? rawIndices.count(where: { ready[$0] != 0 }) : 0
             if count > 0 || (rawKnown && remaining == 0) { return count }
-            let result = descriptors.withUnsafeMutableBufferPointer { systemPoll($0, timeout: remaining) }
-            if result < 0 {
-                let code = errno
-                if code == EINTR { return 0 }
-                throw ZMQError(code: code, operation: "poll")
-            }
+            guard try Self.wait(&descriptors, timeout: remaining) else { return 0 }
             rawKnown = true
             var socketSignalled = false
             for index in items.indices {
@@ -134,19 +130,23 @@ public struct Poller {
 
     /// Looks at the raw descriptors without waiting; returns how many are ready.
     private mutating func pollRawDescriptors() throws(ZMQError) -> Int {
-        guard !rawDescriptors.isEmpty else { return 0 }
-        let result = rawDescriptors.withUnsafeMutableBufferPointer { systemPoll($0, timeout: 0) }
-        if result < 0 {
-            let code = errno
-            if code == EINTR { return 0 }
-            throw ZMQError(code: code, operation: "poll")
-        }
+        guard !rawDescriptors.isEmpty, try Self.wait(&rawDescriptors, timeout: 0) else { return 0 }
         var count = 0
         for (position, index) in rawIndices.enumerated() {
             ready[index] = Self.zmqEvents(rawDescriptors[position].revents) & items[index].events
             if ready[index] != 0 { count += 1 }
         }
         return count
+    }
+
+    /// Waits in `poll(2)` on `descriptors` up to `timeout` milliseconds; false when a signal
+    /// interrupted the wait (nothing is then known to be ready).
+    private static func wait(_ descriptors: inout [pollfd], timeout: Int) throws(ZMQError) -> Bool {
+        let result = descriptors.withUnsafeMutableBufferPointer { systemPoll($0, timeout: timeout) }
+        guard result < 0 else { return true }
+        let code = errno
+        if code == EINTR { return false }
+        throw ZMQError(code: code, operation: "poll")
     }
 
     /// `poll(2)` flags for the wanted ZeroMQ flags.
