@@ -18,17 +18,14 @@ enum HandlerCall: Sendable {
         _ registration: Registration, function: String, id: UInt64, header: CallHeader, message: Multipart, payload: Range<Int>,
         reporter: (@Sendable (Double, String) -> Void)?
     ) -> Result<HandlerCall, HandlerFailure> {
+        guard !header.isBatch || registration.isBatch else {
+            return .failure(HandlerFailure(.malformed, "'\(function)' is not a batch function on this worker"))
+        }
         let frames = payload.map { message.bytes($0) }
         switch registration.body {
         case .single(let handler):
-            guard !header.isBatch else {
-                return .failure(HandlerFailure(.malformed, "'\(function)' is not a batch function on this worker"))
-            }
             return .success(.single(handler, WorkerRequest(function: function, id: id, frames: frames, header: header, reporter: reporter)))
         case .inline(let handler):
-            guard !header.isBatch else {
-                return .failure(HandlerFailure(.malformed, "'\(function)' is not a batch function on this worker"))
-            }
             return .success(.inline(handler, WorkerRequest(function: function, id: id, frames: frames, header: header)))
         case .batch(let handler, _, _):
             guard header.isBatch else {

@@ -22,6 +22,12 @@ struct Registration: Sendable {
         return BatchSpec(maxItems: maxItems, maxWaitMilliseconds: maxWaitMilliseconds)
     }
 
+    /// Whether the function is a batch function.
+    var isBatch: Bool {
+        if case .batch = body { return true }
+        return false
+    }
+
     /// Whether the function runs inline on the I/O thread, without a task.
     var isInline: Bool {
         if case .inline = body { return true }

@@ -226,5 +226,33 @@ extension IntegrationTests {
             #expect(throws: WorkerError.allSlotsStuck(1)) { try result.get() }
             #expect(worker.worker.stuckHandlers == 1)
         }
+
+        @Test("an inline handler answers at once, before a CANCEL for it arrives; a batch REQUEST for a plain function is refused")
+        func inlineHandlerAnswersFirst() async throws {
+            let raw = try RawBroker()
+            let (worker, _) = try await startWorker(on: raw, concurrency: 1) { worker in
+                worker.registerInline("quick") { request in request.payload.reversed() }
+                worker.register("plain") { $0.payload }
+            }
+            await raw.request(7, "quick", header: CallHeader(timeoutMilliseconds: 1), [bytes("abc")])
+            await raw.send([[WorkerCommand.cancel.rawValue], .bigEndian(UInt64(7))])
+            let answer = WorkerAnswer(await raw.next())
+            #expect(answer?.id == 7)
+            #expect(answer?.command == .reply)
+            #expect(answer?.frames == [bytes("cba")])
+            var batch = CallHeader(timeoutMilliseconds: 0)
+            batch.isBatch = true
+            for (id, function) in [(UInt64(8), "quick"), (9, "plain")] {
+                await raw.request(id, function, header: batch, [bytes("x")])
+                let refused = WorkerAnswer(await raw.next())
+                #expect(refused?.id == id)
+                #expect(refused?.error?.code == .malformed)
+                #expect(refused?.error?.message == "'\(function)' is not a batch function on this worker")
+            }
+            // The CANCEL for the answered request changed nothing: the single slot still serves.
+            await raw.request(10, "plain", header: CallHeader(timeoutMilliseconds: 0), [bytes("still")])
+            #expect(WorkerAnswer(await raw.next())?.frames == [bytes("still")])
+            await worker.stop()
+        }
     }
 }
