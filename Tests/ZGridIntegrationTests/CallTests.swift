@@ -112,11 +112,13 @@ extension IntegrationTests {
             struct Refused: Error, CustomStringConvertible { var description: String { "refused inline" } }
             let worker = try await startWorker(broker, concurrency: 8) { worker in
                 worker.registerInline("upper") { request in
-                    threads.insert(Thread.current.name ?? "")
+                    threads.insert(currentThreadID())
                     return Array(String(decoding: request.payload, as: UTF8.self).uppercased().utf8)
                 }
                 worker.registerInline("refuse") { _ in throw Refused() }
                 worker.registerInline("picky") { _ in throw HandlerFailure(.malformed, "need a number") }
+                worker.register("loopThread", execution: .ioThread) { _ in .bigEndian(UInt64(currentThreadID())) }
+                worker.register("poolThread", execution: .concurrent) { _ in .bigEndian(UInt64(currentThreadID())) }
             }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -130,14 +132,16 @@ extension IntegrationTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(threads.names.count == 1, "every inline call ran on one thread: \(threads.names)")
-            #expect(threads.names.first?.hasPrefix("zgrid-worker") == true, "the worker's I/O thread, not \(threads.names)")
+            let loopThread = UInt(try await client.call("loopThread").withUnsafeBytes { $0.readBigEndianUInt64() })
+            let poolThread = UInt(try await client.call("poolThread").withUnsafeBytes { $0.readBigEndianUInt64() })
+            #expect(threads.ids == [loopThread], "every inline call ran on the thread of the worker's .ioThread tasks")
+            #expect(loopThread != poolThread, "which is not one of Swift's pool threads")
             await #expect(throws: GridError.handlerError("refused inline")) { _ = try await client.call("refuse") }
             await #expect(throws: GridError.malformed("need a number")) { _ = try await client.call("picky") }
             #expect(try await client.call("upper", bytes("still serving")) == bytes("STILL SERVING"))
             await client.close()
             await worker.stop()
-            #expect(try await settledStatus(broker).statistics.callsSucceeded == 501)
+            #expect(try await settledStatus(broker).statistics.callsSucceeded == 503)
         }
 
         @Test("calls work over inproc with a shared context")
@@ -156,9 +160,12 @@ extension IntegrationTests {
     }
 }
 
-/// The names of the threads something ran on.
+/// The threads something ran on.
 final class ThreadSet: Sendable {
-    private let state = Mutex<Set<String>>([])
-    func insert(_ name: String) { _ = state.withLock { $0.insert(name) } }
-    var names: [String] { state.withLock { $0.sorted() } }
+    private let state = Mutex<Set<UInt>>([])
+    func insert(_ id: UInt) { _ = state.withLock { $0.insert(id) } }
+    var ids: Set<UInt> { state.withLock { $0 } }
 }
+
+/// The calling thread's `pthread_self()`.
+func currentThreadID() -> UInt { UInt(pthread_self()) }
