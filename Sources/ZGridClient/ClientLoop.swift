@@ -252,10 +252,7 @@ struct ClientLoop {
         case .failure(let reason):
             logger.warning("dropped malformed message from the broker: \(reason)")
         case .success(.reply(let id, let payloadStart)):
-            guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
-            pending[id] = nil
-            resumedCallers = true
-            continuation.resume(returning: .success(payload(buffer, from: payloadStart)))
+            answer(id) { Self.payload(buffer, from: payloadStart) }
         case .success(.failure(let id, let code, let message, _)) where subscriptions[id] != nil:
             if code == .unknownSubscription {
                 // The broker restarted or expired it: subscribe again after the last event delivered.
@@ -285,12 +282,7 @@ struct ClientLoop {
         case .success(.heartbeat(let frameLimit)):
             if let frameLimit { maxCallsPerMessage = BatchedRequest.perMessage(frameLimit: frameLimit) }
         case .success(.replies(let requestIDs)):
-            for (position, id) in requestIDs.enumerated() {
-                guard let call = pending[id], case .call(let continuation) = call.waiter else { continue }
-                pending[id] = nil
-                resumedCallers = true
-                continuation.resume(returning: .success(buffer.bytes(3 + 2 * position)))
-            }
+            for (position, id) in requestIDs.enumerated() { answer(id) { buffer.bytes(3 + 2 * position) } }
         case .success(.part(let id, let header, let payloadStart)):
             guard let call = pending[id], case .scatter(let events, let startedAt) = call.waiter else { return }
             let result: Result<[UInt8], GridError>
@@ -298,7 +290,7 @@ struct ClientLoop {
                 let message = payloadStart < buffer.count ? String(decoding: buffer.bytes(payloadStart), as: UTF8.self) : ""
                 result = .failure(GridError(code: code, message: message))
             } else {
-                result = .success(payload(buffer, from: payloadStart))
+                result = .success(Self.payload(buffer, from: payloadStart))
             }
             let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nowNanoseconds() - startedAt))
             events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
@@ -313,14 +305,9 @@ struct ClientLoop {
                 events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
             }
         case .success(.accepted(let id, let jobID)):
-            guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
-            pending[id] = nil
-            continuation.resume(returning: .success(.bigEndian(jobID)))
+            answer(id) { .bigEndian(jobID) }
         case .success(.jobReply(let id, let payloadStart)):
-            guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
-            pending[id] = nil
-            resumedCallers = true
-            continuation.resume(returning: .success(payload(buffer, from: payloadStart)))
+            answer(id) { Self.payload(buffer, from: payloadStart) }
         case .success(.done(let id, let summary)):
             guard let call = pending[id], case .scatter(let events, _) = call.waiter else { return }
             pending[id] = nil
@@ -329,8 +316,16 @@ struct ClientLoop {
         }
     }
 
+    /// Resumes the caller of call `id`, if it still waits, with the bytes `result` makes.
+    private mutating func answer(_ id: UInt64, with result: () -> [UInt8]) {
+        guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
+        pending[id] = nil
+        resumedCallers = true
+        continuation.resume(returning: .success(result()))
+    }
+
     /// The payload frames from `start` on as one byte array.
-    private func payload(_ buffer: Multipart, from start: Int) -> [UInt8] {
+    private static func payload(_ buffer: Multipart, from start: Int) -> [UInt8] {
         if buffer.count - start == 1 { return buffer.bytes(start) }
         return (start..<buffer.count).flatMap { buffer.bytes($0) }
     }

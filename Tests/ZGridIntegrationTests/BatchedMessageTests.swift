@@ -61,9 +61,6 @@ private func echoConcurrently(_ client: GridClient, calls: Int) async throws -> 
     }
 }
 
-/// The id in an 8-byte frame.
-private func id(_ frame: [UInt8]) -> UInt64 { frame.reduce(0) { $0 << 8 | UInt64($1) } }
-
 /// A request frame of CALLS.
 private func callFrame(_ id: UInt64, _ function: String = "echo", idempotent: Bool = false) -> [UInt8] {
     var bytes: [UInt8] = []
@@ -110,7 +107,7 @@ extension IntegrationTests {
             #expect(replies.first == [ClientCommand.replies.rawValue])
             var results: [UInt64: String] = [:]
             for pair in stride(from: 1, to: replies.count, by: 2) {
-                results[id(replies[pair])] = String(decoding: replies[pair + 1], as: UTF8.self)
+                results[uint64(replies[pair])] = String(decoding: replies[pair + 1], as: UTF8.self)
             }
             #expect(results == [1: "rp1", 2: "rp2", 3: "rp3", 4: "rp4"])
             #expect(try await settledStatus(broker).statistics.callsSucceeded == 4)
@@ -130,7 +127,7 @@ extension IntegrationTests {
             for _ in 1...3 {
                 let request = try #require(await worker.next())
                 #expect(request.first == [WorkerCommand.request.rawValue], "one REQUEST per call")
-                dispatchIDs.append(id(request[1]))
+                dispatchIDs.append(uint64(request[1]))
             }
             // ...so a second client, sending plain CALLs, is the one that must get single REPLYs.
             let older = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
@@ -143,7 +140,7 @@ extension IntegrationTests {
             for _ in 4...5 {
                 let request = try #require(await worker.next())
                 #expect(request.first == [WorkerCommand.request.rawValue])
-                dispatchIDs.append(id(request[1]))
+                dispatchIDs.append(uint64(request[1]))
             }
             await worker.send([[WorkerCommand.replies.rawValue]] + dispatchIDs.flatMap { [.bigEndian($0), bytes("ok")] })
             let batched = try #require(await client.next())
@@ -153,7 +150,7 @@ extension IntegrationTests {
             for _ in 4...5 {
                 let reply = try #require(await older.next())
                 #expect(reply.first == [ClientCommand.reply.rawValue])
-                olderIDs.insert(id(reply[1]))
+                olderIDs.insert(uint64(reply[1]))
             }
             #expect(olderIDs == [4, 5])
         }
@@ -177,14 +174,14 @@ extension IntegrationTests {
             while outcomes.count < 4, let message = await client.next(seconds: 10) {
                 switch message.first {
                 case [ClientCommand.reply.rawValue]:
-                    outcomes[id(message[1])] = String(decoding: message[2], as: UTF8.self)
+                    outcomes[uint64(message[1])] = String(decoding: message[2], as: UTF8.self)
                 case [ClientCommand.replies.rawValue]:
                     for pair in stride(from: 1, to: message.count, by: 2) {
-                        outcomes[id(message[pair])] = String(decoding: message[pair + 1], as: UTF8.self)
+                        outcomes[uint64(message[pair])] = String(decoding: message[pair + 1], as: UTF8.self)
                     }
                 case [ClientCommand.error.rawValue]:
                     let code = message[2].reduce(0) { $0 << 8 | UInt16($1) }
-                    outcomes[id(message[1])] = "error \(ErrorCode(rawValue: code).map { "\($0)" } ?? "?")"
+                    outcomes[uint64(message[1])] = "error \(ErrorCode(rawValue: code).map { "\($0)" } ?? "?")"
                 default: break
                 }
             }
@@ -207,10 +204,10 @@ extension IntegrationTests {
             var answered: [UInt64: String] = [:]
             while answered.count < 2, let message = await client.next() {
                 if message.first == [ClientCommand.reply.rawValue] {
-                    answered[id(message[1])] = String(decoding: message[2], as: UTF8.self)
+                    answered[uint64(message[1])] = String(decoding: message[2], as: UTF8.self)
                 } else if message.first == [ClientCommand.replies.rawValue] {
                     for pair in stride(from: 1, to: message.count, by: 2) {
-                        answered[id(message[pair])] = String(decoding: message[pair + 1], as: UTF8.self)
+                        answered[uint64(message[pair])] = String(decoding: message[pair + 1], as: UTF8.self)
                     }
                 }
             }

@@ -132,8 +132,8 @@ extension IntegrationTests {
                 }
                 try await group.waitForAll()
             }
-            let loopThread = UInt(try await client.call("loopThread").withUnsafeBytes { $0.readBigEndianUInt64() })
-            let poolThread = UInt(try await client.call("poolThread").withUnsafeBytes { $0.readBigEndianUInt64() })
+            let loopThread = UInt(uint64(try await client.call("loopThread")))
+            let poolThread = UInt(uint64(try await client.call("poolThread")))
             #expect(threads.ids == [loopThread], "every inline call ran on the thread of the worker's .ioThread tasks")
             #expect(loopThread != poolThread, "which is not one of Swift's pool threads")
             await #expect(throws: GridError.handlerError("refused inline")) { _ = try await client.call("refuse") }

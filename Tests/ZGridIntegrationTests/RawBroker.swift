@@ -74,7 +74,7 @@ struct WorkerAnswer {
             return nil
         }
         command = WorkerCommand(rawValue: message[1][0])
-        id = message[2].reduce(0) { $0 << 8 | UInt64($1) }
+        id = uint64(message[2])
         frames = Array(message.dropFirst(3))
     }
 

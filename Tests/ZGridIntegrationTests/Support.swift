@@ -137,6 +137,10 @@ final class Counter: Sendable {
 /// Bytes of a string.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+/// The big-endian `UInt64` in an 8-byte frame (an id on the wire); a frame of another length reads
+/// as some other number, for the test's expectation to catch, instead of trapping.
+func uint64(_ frame: [UInt8]) -> UInt64 { frame.reduce(0) { $0 << 8 | UInt64($1) } }
+
 /// The text of the file at `path` (UTF-8), or nil when it cannot be opened.
 ///
 /// Not `String(contentsOfFile:)`: on Linux, Foundation leaks its 4 KiB read buffer when a file
