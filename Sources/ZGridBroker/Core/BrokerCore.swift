@@ -409,7 +409,9 @@ public struct BrokerCore {
             if case .failure(let code, _) = outcome, call.scatter != nil, Self.retryableCodes.contains(code),
                 requeueForRetry(dispatchID, now: now)
             {
-                kickIdleWorkers(of: call.service, now: now, into: &actions)
+                // Other replicas first: the worker that failed the part gets it back (below, with its
+                // credit) only when none of them is free.
+                kickIdleWorkers(of: call.service, except: peer, now: now, into: &actions)
             } else {
                 finish(dispatchID, outcome, into: &actions)
             }
@@ -437,10 +439,10 @@ public struct BrokerCore {
         return true
     }
 
-    /// Lets every worker of `service` with free credit take queued work.
-    mutating func kickIdleWorkers(of service: String, now: Int64, into actions: inout [BrokerAction]) {
+    /// Lets every worker of `service` with free credit, other than `excluded`, take queued work.
+    mutating func kickIdleWorkers(of service: String, except excluded: PeerID? = nil, now: Int64, into actions: inout [BrokerAction]) {
         var idle: [PeerID] = []
-        for candidate in services[service]?.workers ?? [] where workers[candidate]?.hasCredit == true {
+        for candidate in services[service]?.workers ?? [] where candidate != excluded && workers[candidate]?.hasCredit == true {
             idle.append(candidate)
         }
         for candidate in idle { creditReturned(candidate, now: now, into: &actions) }
