@@ -15,11 +15,11 @@ import ZeroMQ
 public final class Mailbox<Item: Sendable>: Sendable {
     /// The wake-up the poll loop waits on.
     public let signal: WakeSignal
-    private let state = Mutex(State())
+    @usableFromInline let state = Mutex(State())
     /// The loop thread, once it adopted this mailbox; 0 before.
-    private let owner = Atomic<UInt>(0)
+    @usableFromInline let owner = Atomic<UInt>(0)
     /// Set by a post that signals, cleared by the take that clears the signal.
-    private let signalPending = Atomic<Bool>(false)
+    @usableFromInline let signalPending = Atomic<Bool>(false)
 
     /// Creates an empty mailbox.
     public init() throws(ZMQError) {
@@ -32,20 +32,22 @@ public final class Mailbox<Item: Sendable>: Sendable {
     }
 
     /// Whether the calling thread is the loop thread that adopted this mailbox.
-    public var isLoopThread: Bool {
+    @inlinable public var isLoopThread: Bool {
         let owner = owner.load(ordering: .relaxed)
         return owner != 0 && owner == Self.currentThread
     }
 
     /// What the lock guards.
-    private struct State: ~Copyable {
-        var items: [Item] = []
+    @usableFromInline struct State: ~Copyable {
+        @usableFromInline var items: [Item] = []
         /// Whether the loop thread is in ``awaitItems(nanoseconds:)``, watching for posts itself.
-        var loopWatching = false
+        @usableFromInline var loopWatching = false
+
+        @usableFromInline init() {}
     }
 
     /// Whether items wait to be taken.
-    public var hasItems: Bool { state.withLock { !$0.items.isEmpty } }
+    @inlinable public var hasItems: Bool { state.withLock { !$0.items.isEmpty } }
 
     /// Waits up to `nanoseconds` for an item, giving the CPU to other threads meanwhile
     /// (`sched_yield`), instead of blocking; returns whether items wait. For a loop that expects a
@@ -65,7 +67,7 @@ public final class Mailbox<Item: Sendable>: Sendable {
     /// Adds an item; wakes the loop only when the mailbox was empty (later posts ride the same
     /// wake), the poster is not the loop thread (which checks ``hasItems`` before blocking) and the
     /// loop is not watching for posts in ``awaitItems(nanoseconds:)``.
-    public func post(_ item: Item) {
+    @inlinable public func post(_ item: Item) {
         let needsWake = state.withLock { state in
             let needsWake = state.items.isEmpty && !state.loopWatching
             state.items.append(item)
@@ -81,7 +83,7 @@ public final class Mailbox<Item: Sendable>: Sendable {
     /// poll found ``signal`` readable. The wake-up is cleared before taking, so a post that lands
     /// after the take wakes the loop again; when no post signalled since the last take and the
     /// poll saw no signal, nothing is cleared (and no system call made).
-    public func take(into buffer: inout [Item], signalled: Bool) {
+    @inlinable public func take(into buffer: inout [Item], signalled: Bool) {
         if signalPending.exchange(false, ordering: .acquiringAndReleasing) || signalled { signal.drain() }
         state.withLock { state in
             if buffer.isEmpty {
@@ -93,7 +95,7 @@ public final class Mailbox<Item: Sendable>: Sendable {
         }
     }
 
-    private static var currentThread: UInt {
+    @usableFromInline static var currentThread: UInt {
         #if canImport(Darwin)
             UInt(bitPattern: pthread_self())
         #else
