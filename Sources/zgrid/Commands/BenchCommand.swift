@@ -72,11 +72,14 @@ struct RPCBench: AsyncParsableCommand {
         let started = MonotonicClock.nowNanoseconds()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<pipeline {
-                group.addTask(executorPreference: executor) {
+                let caller: @Sendable () async throws -> Void = {
                     while remaining.takeOne() {
                         _ = try await client.call(function, payload)
                     }
                 }
+                // Pool callers are plain child tasks: a task created with a preference, even a nil
+                // one, carries a preference record that every resume looks up under a lock.
+                if let executor { group.addTask(executorPreference: executor, operation: caller) } else { group.addTask(operation: caller) }
             }
             try await group.waitForAll()
         }
