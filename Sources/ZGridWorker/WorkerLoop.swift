@@ -262,11 +262,13 @@ struct WorkerLoop {
             try deliver(socket, id: id, result)
             return
         }
-        let executor: (any TaskExecutor)? = registration.execution == .ioThread ? self.executor : nil
-        let task = Task(executorPreference: executor) {
+        let body: @Sendable () async -> Void = {
             let result = await call.run()
             mailbox.post(.finished(id: id, result))
         }
+        // A concurrent handler's task is a plain one: a task created with a nil preference still
+        // carries a preference record, which the runtime looks up under a lock on every resume.
+        let task = registration.execution == .ioThread ? Task(executorPreference: executor, operation: body) : Task(operation: body)
         running.insert(
             id, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds, now: MonotonicClock.nowMilliseconds())
     }
