@@ -44,6 +44,30 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a broker without a job store answers SUBMIT, JOB and JOBS at once with ERROR INTERNAL")
+        func withoutStore() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let refusal = GridError.internal("this broker has no job store: set [jobs] store in cluster.conf")
+            let commands: [@Sendable () async throws -> Void] = [
+                { _ = try await client.submit("resize") },
+                { _ = try await client.status(job: 1) },
+                { _ = try await client.result(job: 1, timeout: .seconds(5)) },
+                { _ = try await client.cancel(job: 1) },
+                { _ = try await client.retry(job: 1) },
+                { _ = try await client.jobs() },
+                { _ = try await client.purge() },
+            ]
+            let started = ContinuousClock.now
+            await withTaskGroup(of: Void.self) { group in
+                for command in commands { group.addTask { await #expect(throws: refusal) { try await command() } } }
+            }
+            // Answered by the broker, not by the client's time limit of 30 s.
+            #expect(ContinuousClock.now - started < .seconds(5))
+            await client.close()
+        }
+
         @Test("a failing job is retried with backoff and dead-lettered after its last attempt")
         func retryThenDead() async throws {
             let directory = try TemporaryDirectory()
