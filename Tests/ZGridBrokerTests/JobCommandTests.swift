@@ -1,0 +1,212 @@
+import Testing
+import ZGridJobStore
+import ZGridProtocol
+
+@testable import ZGridBroker
+
+/// A core driven together with a stand-in for its job store: writes are kept as the store keeps
+/// them and committed on ``commit()``; each read is answered from the writes handed over before it
+/// (as the store answers reads), delivered on ``answerReads(limit:)``.
+struct JobHarness {
+    var driver: Driver
+    /// The job records as the store holds them.
+    private(set) var stored: [Int64: JobRecord] = [:]
+    private var uncommitted: [UInt64] = []
+    private var reads: [(token: UInt64, answer: Result<StoreReadResult, JobStoreError>)] = []
+
+    /// A core with no jobs recovered and its wall clock at `wall` (ms since 1970).
+    init(options: BrokerOptions, wall: Int64 = 1_700_000_000_000) {
+        driver = Driver(options: options)
+        driver.core.wallNow = wall
+        var ignored: [BrokerAction] = []
+        driver.core.recoverJobs([], maxID: 0, now: 0, into: &ignored)
+    }
+
+    /// Feeds `event` to the core, hands the store what it asked for, and returns the core's actions.
+    @discardableResult
+    mutating func send(_ event: BrokerEvent) -> [BrokerAction] {
+        let actions = driver.send(event)
+        for action in actions {
+            switch action {
+            case .storeWrite(let writes, let token):
+                for case .upsert(let record) in writes { stored[record.id] = record }
+                uncommitted.append(token)
+            case .jobFinished(let record, _, _):
+                stored[record.id] = record
+            case .storeRead(let query, let token):
+                reads.append((token, .success(answer(query))))
+            default: break
+            }
+        }
+        return actions
+    }
+
+    /// What the store answers `query` with now.
+    private func answer(_ query: StoreRead) -> StoreReadResult {
+        switch query {
+        case .job(let id): return .jobs(stored[id].map { [$0] } ?? [])
+        case .jobs(let filter):
+            let matching = stored.values.filter { record in
+                (filter.states?.contains(record.state) ?? true) && (filter.function ?? record.function) == record.function
+                    && record.id > (filter.afterID ?? 0)
+            }
+            return .jobs(Array(matching.sorted { $0.id < $1.id }.prefix(filter.limit)))
+        default: return .purged(0)
+        }
+    }
+
+    @discardableResult
+    mutating func message(_ peer: PeerID, _ message: CoreMessage) -> [BrokerAction] {
+        send(.message(from: peer, message))
+    }
+
+    /// SUBMIT of a job of `function` from `client`, not yet committed.
+    @discardableResult
+    mutating func submit(
+        _ client: PeerID, _ requestID: UInt64, _ function: String = "f", spec: JobSpec = JobSpec(), tags: [String] = []
+    ) -> [BrokerAction] {
+        message(client, .submit(requestID: requestID, function: function, spec: spec, keys: JobKeys(), tags: tags, payload: [1, 2]))
+    }
+
+    /// Commits every write handed to the store so far.
+    @discardableResult
+    mutating func commit() -> [BrokerAction] {
+        let tokens = uncommitted
+        uncommitted = []
+        return send(.storeCommitted(tokens: tokens))
+    }
+
+    /// Delivers the answers of the oldest `limit` reads, in order.
+    @discardableResult
+    mutating func answerReads(limit: Int = .max) -> [BrokerAction] {
+        var actions: [BrokerAction] = []
+        while !reads.isEmpty && limit > actions.count {
+            let (token, answer) = reads.removeFirst()
+            actions += send(.storeRead(token: token, answer))
+        }
+        return actions
+    }
+
+    /// How many reads wait for their answer.
+    var pendingReads: Int { reads.count }
+
+    /// JOB from `client`.
+    @discardableResult
+    mutating func job(_ client: PeerID, _ requestID: UInt64, _ verb: JobVerb, _ id: Int64, wait: UInt32 = 0) -> [BrokerAction] {
+        message(client, .job(requestID: requestID, verb: verb, jobID: UInt64(id), waitMilliseconds: wait))
+    }
+
+    /// Moves both clocks forward and ticks.
+    @discardableResult
+    mutating func tick(after milliseconds: Int64) -> [BrokerAction] {
+        driver.core.wallNow += milliseconds
+        driver.now += milliseconds
+        return send(.tick)
+    }
+}
+
+extension [BrokerAction] {
+    /// JOB-REPLYs to clients, with the jobs they carry.
+    var jobReplies: [(request: ClientRequest, jobs: [JobInfo])] {
+        compactMap {
+            guard case .jobReply(let client, let requestID, let answer) = $0 else { return nil }
+            return (ClientRequest(client: client, requestID: requestID), answer.jobs)
+        }
+    }
+    /// Job attempts sent to workers, as (dispatch id, job id).
+    var jobAttempts: [(dispatchID: UInt64, job: Int64)] {
+        compactMap {
+            guard case .requestJob(_, let dispatchID, _, let header, _) = $0, let job = header.job else { return nil }
+            return (dispatchID, Int64(job))
+        }
+    }
+    /// The jobs that finished, with the WAITs answered with them.
+    var finishedJobs: [(record: JobRecord, notify: [ClientRequest])] {
+        compactMap {
+            guard case .jobFinished(let record, _, let notify) = $0 else { return nil }
+            return (record, notify)
+        }
+    }
+    /// ACCEPTED answers, as (request id, job id).
+    var acceptedJobs: [(requestID: UInt64, job: Int64)] {
+        compactMap {
+            guard case .accepted(_, let requestID, let job) = $0 else { return nil }
+            return (requestID, Int64(job))
+        }
+    }
+}
+
+/// JOB commands as the core answers them, with the store's side simulated.
+@Suite("JOB commands")
+struct JobCommandTests {
+    /// Options with at most `resident` queued jobs in memory.
+    func options(resident: Int = 100_000) -> BrokerOptions {
+        var options = testOptions(grace: 60_000)
+        options.maxResidentJobs = resident
+        return options
+    }
+
+    @Test("JOB CANCEL answers the job's own record, cancelled, in every unfinished state")
+    func cancelAnswersTheRecord() throws {
+        var harness = JobHarness(options: options(resident: 4))
+        harness.ready(worker1)
+        // Job 1 fails its first attempt and waits for its retry; job 2 then runs.
+        harness.submit(client1, 1, spec: JobSpec(priority: 3, maxAttempts: 3, backoffMilliseconds: 60_000), tags: ["a"])
+        let first = try #require(harness.commit().jobAttempts.first)
+        harness.tick(after: 10)
+        let retry = harness.message(worker1, .failure(dispatchID: first.dispatchID, code: .handlerError, message: "boom"))
+        #expect(retry.jobAttempts.isEmpty)
+        harness.tick(after: 10)
+        harness.submit(client1, 2, tags: ["b"])
+        #expect(harness.commit().jobAttempts.map(\.job) == [2])
+        // Job 3 is delayed, job 4 queued in memory; job 5, over the memory bound, queued on disk.
+        harness.tick(after: 10)
+        harness.submit(client1, 3, spec: JobSpec(runAt: harness.driver.core.wallNow + 60_000), tags: ["c"])
+        harness.tick(after: 10)
+        harness.submit(client1, 4, tags: ["d"])
+        harness.commit()
+        harness.tick(after: 10)
+        harness.submit(client1, 5, tags: ["e"])
+        harness.commit()
+        #expect(harness.driver.core.jobs[5] == nil, "job 5 waits on disk")
+        // Job 6 is not committed yet.
+        harness.tick(after: 10)
+        harness.submit(client1, 6, tags: ["f"])
+
+        let expected: [(id: Int64, state: JobState, attempts: Int)] = [
+            (1, .scheduled, 1), (2, .running, 1), (3, .scheduled, 0), (4, .queued, 0), (5, .queued, 0), (6, .queued, 0),
+        ]
+        for (id, state, attempts) in expected {
+            let before = try #require(harness.stored[id])
+            #expect(before.state == state, "job \(id)")
+            var actions = harness.job(client2, UInt64(100 + id), .cancel, id)
+            actions += harness.answerReads()
+            let reply = try #require(actions.jobReplies.first { $0.request.requestID == UInt64(100 + id) }, "job \(id)")
+            let info = try #require(reply.jobs.first, "job \(id)")
+            #expect(reply.jobs.count == 1)
+            #expect(info.id == UInt64(id))
+            #expect(info.state == "cancelled")
+            #expect(info.function == "f", "job \(id)")
+            #expect(info.attempts == attempts, "job \(id)")
+            #expect(info.maxAttempts == before.maxAttempts, "job \(id)")
+            #expect(info.priority == before.priority, "job \(id)")
+            #expect(info.tags == before.tags, "job \(id)")
+            #expect(info.createdAt == before.createdAt && info.createdAt > 0, "job \(id)")
+            #expect(info.runAt == before.runAt, "job \(id)")
+            #expect(info.lastError == "cancelled by a client", "job \(id)")
+            #expect(harness.stored[id]?.state == .cancelled, "job \(id) is cancelled in the store")
+        }
+        // The submit of job 6 is still acknowledged once committed, and nothing runs again.
+        let committed = harness.commit()
+        #expect(committed.acceptedJobs.map(\.job) == [6])
+        #expect(committed.jobAttempts.isEmpty)
+    }
+}
+
+extension JobHarness {
+    /// READY from `worker` serving `functions`.
+    @discardableResult
+    mutating func ready(_ worker: PeerID, _ functions: [String] = ["f"], concurrency: Int = 1) -> [BrokerAction] {
+        message(worker, .ready(concurrency: concurrency, functions: functions.map { ServiceDescriptor(name: $0) }))
+    }
+}
