@@ -80,7 +80,7 @@ struct JobHarness {
     @discardableResult
     mutating func answerReads(limit: Int = .max) -> [BrokerAction] {
         var actions: [BrokerAction] = []
-        while !reads.isEmpty && limit > actions.count {
+        for _ in 0..<min(limit, reads.count) {
             let (token, answer) = reads.removeFirst()
             actions += send(.storeRead(token: token, answer))
         }
@@ -201,6 +201,99 @@ struct JobCommandTests {
         #expect(committed.acceptedJobs.map(\.job) == [6])
         #expect(committed.jobAttempts.isEmpty)
     }
+
+    /// A core that holds at most 2 queued jobs in memory: jobs 1 and 2 are queued there, job 3
+    /// waits on disk. No worker yet.
+    func spilled() -> JobHarness {
+        var harness = JobHarness(options: options(resident: 2))
+        for request in UInt64(1)...3 {
+            harness.submit(client1, request)
+            harness.commit()
+        }
+        return harness
+    }
+
+    @Test("JOB WAIT on a job queued on disk is held until the job has run, then answered with its final record")
+    func waitOnDiskIsHeld() throws {
+        var harness = spilled()
+        #expect(harness.driver.core.jobs[3] == nil, "job 3 waits on disk")
+        var actions = harness.job(client1, 10, .wait, 3, wait: 60_000)
+        actions += harness.answerReads()
+        #expect(actions.jobReplies.isEmpty, "the WAIT is held")
+        // A worker runs jobs 1 and 2; job 3 is then read back from disk and runs.
+        actions = harness.ready(worker1)
+        actions += harness.runAttempts(actions.jobAttempts, on: worker1)
+        #expect(actions.jobAttempts.map(\.job) == [1, 2, 3])
+        let finished = try #require(actions.finishedJobs.first { $0.record.id == 3 })
+        #expect(finished.record.state == .succeeded)
+        #expect(finished.notify == [ClientRequest(client: client1, requestID: 10)])
+        #expect(actions.jobReplies.isEmpty)
+        #expect(harness.driver.core.jobWaiters.isEmpty)
+    }
+
+    @Test("JOB WAIT on a job queued on disk is answered with the job as it is when the wait passes")
+    func waitOnDiskTimesOut() throws {
+        var harness = spilled()
+        var actions = harness.job(client1, 10, .wait, 3, wait: 500)
+        actions += harness.answerReads()
+        #expect(actions.jobReplies.isEmpty, "the WAIT is held")
+        actions = harness.tick(after: 499)
+        actions += harness.answerReads()
+        #expect(actions.jobReplies.isEmpty, "the wait has not passed")
+        actions = harness.tick(after: 1)
+        actions += harness.answerReads()
+        let reply = try #require(actions.jobReplies.first)
+        #expect(actions.jobReplies.count == 1)
+        #expect(reply.request == ClientRequest(client: client1, requestID: 10))
+        #expect(reply.jobs.map(\.id) == [3])
+        #expect(reply.jobs.map(\.state) == ["queued"])
+        #expect(harness.driver.core.jobWaiters.isEmpty)
+    }
+
+    @Test("JOB WAIT on a finished or unknown job is answered at once from the store")
+    func waitOnFinished() throws {
+        var harness = spilled()
+        harness.job(client2, 20, .cancel, 1)
+        var actions = harness.job(client1, 10, .wait, 1, wait: 60_000)
+        actions += harness.job(client1, 11, .wait, 99, wait: 60_000)
+        actions += harness.answerReads()
+        #expect(actions.jobReplies.map(\.request.requestID) == [10, 11])
+        #expect(actions.jobReplies.first?.jobs.map(\.state) == ["cancelled"])
+        #expect(actions.jobReplies.last?.jobs.isEmpty == true)
+        #expect(harness.driver.core.jobWaiters.isEmpty)
+    }
+
+    @Test("a job read back and finished while its WAIT's store read is under way answers that WAIT once")
+    func waitRacesPageIn() throws {
+        var harness = spilled()
+        var actions = harness.ready(worker1)
+        actions += harness.runAttempts(actions.jobAttempts, on: worker1, answeringReads: false)
+        #expect(actions.jobAttempts.map(\.job) == [1, 2])
+        #expect(harness.pendingReads == 1, "the page read for job 3")
+        // The WAIT's read goes to the store after the page read: job 3 is queued in both answers.
+        harness.job(client1, 10, .wait, 3, wait: 60_000)
+        actions = harness.answerReads(limit: 1)
+        actions += harness.runAttempts(actions.jobAttempts, on: worker1, answeringReads: false)
+        #expect(actions.jobAttempts.map(\.job) == [3])
+        let finished = try #require(actions.finishedJobs.first)
+        #expect(finished.notify == [ClientRequest(client: client1, requestID: 10)])
+        let late = harness.answerReads()
+        #expect(late.jobReplies.isEmpty, "the WAIT was answered when the job finished")
+        #expect(harness.driver.core.jobWaiters.isEmpty)
+    }
+
+    @Test("JOB CANCEL of a job queued on disk answers the WAITs held on it")
+    func cancelOnDiskAnswersWaits() throws {
+        var harness = spilled()
+        var actions = harness.job(client1, 10, .wait, 3, wait: 60_000)
+        actions += harness.answerReads()
+        #expect(actions.jobReplies.isEmpty, "the WAIT is held")
+        actions = harness.job(client2, 20, .cancel, 3)
+        actions += harness.answerReads()
+        #expect(Set(actions.jobReplies.map(\.request.requestID)) == [10, 20])
+        #expect(actions.jobReplies.allSatisfy { $0.jobs.map(\.state) == ["cancelled"] })
+        #expect(harness.driver.core.jobWaiters.isEmpty)
+    }
 }
 
 extension JobHarness {
@@ -208,5 +301,23 @@ extension JobHarness {
     @discardableResult
     mutating func ready(_ worker: PeerID, _ functions: [String] = ["f"], concurrency: Int = 1) -> [BrokerAction] {
         message(worker, .ready(concurrency: concurrency, functions: functions.map { ServiceDescriptor(name: $0) }))
+    }
+
+    /// Answers each job attempt with a REPLY from `worker`, and the attempts that follow, committing
+    /// the store's writes (and answering its reads) after each; returns everything that happened.
+    mutating func runAttempts(
+        _ attempts: [(dispatchID: UInt64, job: Int64)], on worker: PeerID, answeringReads: Bool = true
+    ) -> [BrokerAction] {
+        var all: [BrokerAction] = []
+        var attempts = attempts
+        while !attempts.isEmpty {
+            let attempt = attempts.removeFirst()
+            var step = message(worker, .reply(dispatchID: attempt.dispatchID, payload: driver.payload()))
+            step += commit()
+            if answeringReads { step += answerReads() }
+            attempts += step.jobAttempts
+            all += step
+        }
+        return all
     }
 }

@@ -200,6 +200,29 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("waiting for the result of a job queued on disk waits until it has run")
+        func resultOfJobOnDisk() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"), maxResidentJobs: 100)
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            var ids: [UInt64] = []
+            // Each submit commits before the next: beyond the first 100, the jobs wait on disk.
+            for index in 0..<105 { ids.append(try await client.submit("echo", bytes("\(index)"))) }
+            let answered = Counter()
+            let waiting = Task {
+                defer { answered.increment() }
+                return try await client.result(job: ids[104], timeout: .seconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(answered.count == 0, "the WAIT is held while its job waits on disk")
+            let worker = try await startWorker(broker) { worker in worker.register("echo") { $0.payload } }
+            #expect(try await waiting.value == bytes("104"))
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("jobs survive a broker restart, and a job whose worker died runs again elsewhere")
         func restartAndWorkerLoss() async throws {
             let directory = try TemporaryDirectory()
