@@ -248,6 +248,7 @@ struct JobCommandTests {
         #expect(reply.jobs.map(\.id) == [3])
         #expect(reply.jobs.map(\.state) == ["queued"])
         #expect(harness.driver.core.jobWaiters.isEmpty)
+        #expect(harness.driver.core.clients[client1]?.jobWaits.isEmpty == true)
     }
 
     @Test("JOB WAIT on a finished or unknown job is answered at once from the store")
@@ -280,6 +281,7 @@ struct JobCommandTests {
         let late = harness.answerReads()
         #expect(late.jobReplies.isEmpty, "the WAIT was answered when the job finished")
         #expect(harness.driver.core.jobWaiters.isEmpty)
+        #expect(harness.driver.core.clients[client1]?.jobWaits.isEmpty == true)
     }
 
     @Test("JOB CANCEL of a job queued on disk answers the WAITs held on it")
@@ -293,6 +295,58 @@ struct JobCommandTests {
         #expect(Set(actions.jobReplies.map(\.request.requestID)) == [10, 20])
         #expect(actions.jobReplies.allSatisfy { $0.jobs.map(\.state) == ["cancelled"] })
         #expect(harness.driver.core.jobWaiters.isEmpty)
+        #expect(harness.driver.core.clients[client1]?.jobWaits.isEmpty == true)
+    }
+
+    @Test("CANCEL for a held JOB WAIT drops it unanswered; the job and other WAITs go on")
+    func cancelDropsWait() throws {
+        var harness = spilled()
+        harness.job(client1, 10, .wait, 1, wait: 60_000)
+        harness.job(client2, 10, .wait, 1, wait: 60_000)
+        harness.job(client1, 11, .wait, 3, wait: 60_000)
+        harness.answerReads()
+        var cancelled = harness.message(client1, .cancel(requestID: 10))
+        cancelled += harness.message(client1, .cancel(requestID: 11))
+        #expect(cancelled.isEmpty, "CANCEL is never answered")
+        #expect(harness.driver.core.jobWaiters[1]?.map(\.request) == [ClientRequest(client: client2, requestID: 10)])
+        #expect(harness.driver.core.jobWaiters[3] == nil)
+        // The jobs still run; only client 2's WAIT is answered.
+        var actions = harness.ready(worker1)
+        actions += harness.runAttempts(actions.jobAttempts, on: worker1)
+        #expect(actions.finishedJobs.map(\.record.id) == [1, 2, 3])
+        #expect(actions.finishedJobs.map(\.notify) == [[ClientRequest(client: client2, requestID: 10)], [], []])
+        #expect(actions.jobReplies.isEmpty)
+        #expect(harness.driver.core.clients.values.allSatisfy { $0.jobWaits.isEmpty }, "no WAIT left on record")
+    }
+
+    @Test("an expired client's held JOB WAITs are answered CLIENT_EXPIRED and dropped; the jobs go on")
+    func expiryDropsWaits() throws {
+        var harness = spilled()
+        harness.job(client1, 10, .wait, 1, wait: 600_000)
+        harness.job(client1, 11, .wait, 3, wait: 600_000)
+        harness.job(client2, 12, .wait, 1, wait: 600_000)
+        harness.answerReads()
+        // Client 1 falls silent; client 2 keeps beating. Clients expire after 6000 ms.
+        var actions: [BrokerAction] = []
+        for _ in 0..<8 {
+            harness.message(client2, .clientHeartbeat)
+            actions += harness.tick(after: 1000)
+            actions += harness.answerReads()
+        }
+        #expect(
+            actions.failures == [
+                SentFailure(client: client1, requestID: 10, code: .clientExpired),
+                SentFailure(client: client1, requestID: 11, code: .clientExpired),
+            ])
+        #expect(actions.jobReplies.isEmpty)
+        #expect(harness.driver.core.jobWaiters[1]?.map(\.request) == [ClientRequest(client: client2, requestID: 12)])
+        #expect(harness.driver.core.jobWaiters[3] == nil)
+        #expect(harness.driver.core.jobs[1]?.record.state == .queued, "the job goes on")
+        actions = harness.ready(worker1)
+        actions += harness.runAttempts(actions.jobAttempts, on: worker1)
+        #expect(actions.finishedJobs.map(\.record.id) == [1, 2, 3])
+        #expect(actions.finishedJobs.map(\.notify) == [[ClientRequest(client: client2, requestID: 12)], [], []])
+        #expect(harness.driver.core.clients.values.allSatisfy { $0.jobWaits.isEmpty }, "no WAIT left on record")
     }
 }
 

@@ -286,7 +286,7 @@ extension BrokerCore {
             actions.append(.storeWrite([.upsert(record)], token: takeToken()))
             actions.append(jobEvent(.cancelled, record, error: record.lastError))
             reply(request, [record.info], into: &actions)
-            for waiter in jobWaiters.removeValue(forKey: id) ?? [] { reply(waiter.request, [record.info], into: &actions) }
+            for waiter in releaseWaits(on: id) { reply(waiter.request, [record.info], into: &actions) }
         case (.job, .jobs(let records)), (.list, .jobs(let records)):
             reply(request, records.map(\.info), into: &actions)
         case (.purge, .purged(let count)):
@@ -541,7 +541,7 @@ extension BrokerCore {
         entry.record.updatedAt = wallNow
         if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
         if let key = entry.record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
-        let waiting = (jobWaiters.removeValue(forKey: id) ?? []).map(\.request)
+        let waiting = releaseWaits(on: id).map(\.request)
         actions.append(.jobFinished(entry.record, result: result, notify: waiting))
     }
 
@@ -577,6 +577,7 @@ extension BrokerCore {
             else { continue }
             let waiter = waiters.remove(at: index)
             jobWaiters[first.jobID] = waiters.isEmpty ? nil : waiters
+            unindexWait(waiter.request, on: first.jobID)
             if let entry = jobs[first.jobID] {
                 actions.append(
                     .jobReply(
@@ -674,6 +675,7 @@ extension BrokerCore {
         let deadline = now + Int64(wait)
         jobWaiters[id, default: []].append(JobWaiter(request: request, deadline: deadline))
         waiterDeadlines.insert(WaiterDeadline(deadline: deadline, jobID: id, requestID: request.requestID))
+        clients[request.client, default: ClientRecord(lastSeen: now)].jobWaits[request.requestID] = id
     }
 
     /// Stops holding the JOB WAIT `request` on job `id`; returns whether it was held.
@@ -682,7 +684,39 @@ extension BrokerCore {
         guard var waiters = jobWaiters[id], let index = waiters.firstIndex(where: { $0.request == request }) else { return false }
         waiters.remove(at: index)
         jobWaiters[id] = waiters.isEmpty ? nil : waiters
+        unindexWait(request, on: id)
         return true
+    }
+
+    /// Stops holding every JOB WAIT on job `id`, returning them.
+    private mutating func releaseWaits(on id: Int64) -> [JobWaiter] {
+        let waiters = jobWaiters.removeValue(forKey: id) ?? []
+        for waiter in waiters { unindexWait(waiter.request, on: id) }
+        return waiters
+    }
+
+    /// Removes a released JOB WAIT from its client's record.
+    private mutating func unindexWait(_ request: ClientRequest, on id: Int64) {
+        guard clients[request.client]?.jobWaits[request.requestID] == id else { return }
+        clients[request.client]?.jobWaits[request.requestID] = nil
+    }
+
+    /// CANCEL from a client naming a held JOB WAIT: the WAIT is dropped unanswered; the job goes on.
+    mutating func cancelWait(from client: PeerID, requestID: UInt64) {
+        guard let id = clients[client]?.jobWaits[requestID] else { return }
+        releaseWait(ClientRequest(client: client, requestID: requestID), on: id)
+    }
+
+    /// Drops the held JOB WAITs of an expired client (`waits`, from its forgotten record), each
+    /// answered ERROR client-expired; the jobs go on.
+    mutating func dropWaits(of client: PeerID, _ waits: [UInt64: Int64], into actions: inout [BrokerAction]) {
+        for (requestID, id) in waits.sorted(by: { $0.key < $1.key })
+        where releaseWait(ClientRequest(client: client, requestID: requestID), on: id) {
+            actions.append(
+                .fail(
+                    client: client, requestID: requestID, code: .clientExpired,
+                    message: "no heartbeat from this client for \(2 * options.heartbeat.expiryMilliseconds) ms; job wait dropped"))
+        }
     }
 
     private mutating func waitForCommit(_ request: ClientRequest, of id: Int64) {
