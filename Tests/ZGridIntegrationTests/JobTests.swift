@@ -44,6 +44,30 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a broker without a job store answers SUBMIT, JOB and JOBS at once with ERROR INTERNAL")
+        func withoutStore() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let refusal = GridError.internal("this broker has no job store: set [jobs] store in cluster.conf")
+            let commands: [@Sendable () async throws -> Void] = [
+                { _ = try await client.submit("resize") },
+                { _ = try await client.status(job: 1) },
+                { _ = try await client.result(job: 1, timeout: .seconds(5)) },
+                { _ = try await client.cancel(job: 1) },
+                { _ = try await client.retry(job: 1) },
+                { _ = try await client.jobs() },
+                { _ = try await client.purge() },
+            ]
+            let started = ContinuousClock.now
+            await withTaskGroup(of: Void.self) { group in
+                for command in commands { group.addTask { await #expect(throws: refusal) { try await command() } } }
+            }
+            // Answered by the broker, not by the client's time limit of 30 s.
+            #expect(ContinuousClock.now - started < .seconds(5))
+            await client.close()
+        }
+
         @Test("a failing job is retried with backoff and dead-lettered after its last attempt")
         func retryThenDead() async throws {
             let directory = try TemporaryDirectory()
@@ -172,6 +196,29 @@ extension IntegrationTests {
             #expect(runs[cancelled] == nil, "a job cancelled on disk must not run")
             #expect(runs.values.allSatisfy { $0 == [1] }, "every job ran exactly once")
             #expect(try await client.status(job: ids[0]).state == "succeeded")
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("waiting for the result of a job queued on disk waits until it has run")
+        func resultOfJobOnDisk() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"), maxResidentJobs: 100)
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            var ids: [UInt64] = []
+            // Each submit commits before the next: beyond the first 100, the jobs wait on disk.
+            for index in 0..<105 { ids.append(try await client.submit("echo", bytes("\(index)"))) }
+            let answered = Counter()
+            let waiting = Task {
+                defer { answered.increment() }
+                return try await client.result(job: ids[104], timeout: .seconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(answered.count == 0, "the WAIT is held while its job waits on disk")
+            let worker = try await startWorker(broker) { worker in worker.register("echo") { $0.payload } }
+            #expect(try await waiting.value == bytes("104"))
             await client.close()
             await worker.stop()
         }

@@ -115,7 +115,9 @@ extension BrokerCore {
         let request = ClientRequest(client: client, requestID: requestID)
         let id = Int64(truncatingIfNeeded: jobID)
         guard let entry = jobs[id] else {
-            // Finished (or unknown): only the store knows.
+            // Finished, unknown, or queued on disk: only the store knows. A WAIT is held from now
+            // on, so that a job read back and finished before the store answers still answers it.
+            if verb == .wait { holdWait(request, on: id, for: wait, now: now) }
             let token = takeToken()
             pendingReads[token] = .job(request, verb, id)
             actions.append(.storeRead(.job(id), token: token))
@@ -125,9 +127,7 @@ extension BrokerCore {
         case .status, .retry:
             actions.append(.jobReply(client: client, requestID: requestID, answer: JobAnswer(jobs: [entry.record.info])))
         case .wait:
-            let deadline = now + Int64(wait)
-            jobWaiters[id, default: []].append(JobWaiter(request: request, deadline: deadline))
-            waiterDeadlines.insert(WaiterDeadline(deadline: deadline, jobID: id, requestID: requestID))
+            holdWait(request, on: id, for: wait, now: now)
         case .cancel:
             var final = entry.record
             cancelJob(id, now: now, into: &actions)
@@ -237,6 +237,8 @@ extension BrokerCore {
         switch result {
         case .success(let value): answer = value
         case .failure(let error):
+            // A WAIT answered meanwhile (its job finished, or its wait passed) needs no answer.
+            if case .job(_, .wait, let id) = pending, !releaseWait(request, on: id) { return }
             actions.append(
                 .fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
             return
@@ -261,6 +263,13 @@ extension BrokerCore {
             // Acknowledged like a submit: ready once committed.
             pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
             reply(request, [record.info], into: &actions)
+        case (.job(_, .wait, let id), .jobs(let records)):
+            // Held since the JOB WAIT, unless the job finished or the wait passed meanwhile. A job
+            // still unfinished (queued on disk) keeps it held; any other answer ends it.
+            guard let waiter = jobWaiters[id]?.first(where: { $0.request == request }) else { return }
+            if let record = records.first, !record.state.isTerminal, waiter.deadline > lastNow { return }
+            releaseWait(request, on: id)
+            reply(request, records.map(\.info), into: &actions)
         case (.job(_, .cancel, let id), .jobs(let records)):
             guard var record = records.first, jobs[id] == nil, record.state == .queued || record.state == .scheduled else {
                 reply(request, records.map(\.info), into: &actions)
@@ -277,6 +286,7 @@ extension BrokerCore {
             actions.append(.storeWrite([.upsert(record)], token: takeToken()))
             actions.append(jobEvent(.cancelled, record, error: record.lastError))
             reply(request, [record.info], into: &actions)
+            for waiter in releaseWaits(on: id) { reply(waiter.request, [record.info], into: &actions) }
         case (.job, .jobs(let records)), (.list, .jobs(let records)):
             reply(request, records.map(\.info), into: &actions)
         case (.purge, .purged(let count)):
@@ -531,7 +541,7 @@ extension BrokerCore {
         entry.record.updatedAt = wallNow
         if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
         if let key = entry.record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
-        let waiting = (jobWaiters.removeValue(forKey: id) ?? []).map(\.request)
+        let waiting = releaseWaits(on: id).map(\.request)
         actions.append(.jobFinished(entry.record, result: result, notify: waiting))
     }
 
@@ -562,13 +572,22 @@ extension BrokerCore {
         if !moved.isEmpty { actions.append(.storeWrite(moved, token: takeToken())) }
         while let first = waiterDeadlines.min, first.deadline <= now {
             waiterDeadlines.removeMin()
-            guard var waiters = jobWaiters[first.jobID], let index = waiters.firstIndex(where: { $0.request.requestID == first.requestID }),
-                let entry = jobs[first.jobID]
+            guard var waiters = jobWaiters[first.jobID],
+                let index = waiters.firstIndex(where: { $0.request.requestID == first.requestID && $0.deadline == first.deadline })
             else { continue }
             let waiter = waiters.remove(at: index)
             jobWaiters[first.jobID] = waiters.isEmpty ? nil : waiters
-            actions.append(
-                .jobReply(client: waiter.request.client, requestID: waiter.request.requestID, answer: JobAnswer(jobs: [entry.record.info])))
+            unindexWait(waiter.request, on: first.jobID)
+            if let entry = jobs[first.jobID] {
+                actions.append(
+                    .jobReply(
+                        client: waiter.request.client, requestID: waiter.request.requestID, answer: JobAnswer(jobs: [entry.record.info])))
+            } else {
+                // Queued on disk (or its store read still under way): answered as STATUS.
+                let token = takeToken()
+                pendingReads[token] = .job(waiter.request, .status, first.jobID)
+                actions.append(.storeRead(.job(first.jobID), token: token))
+            }
         }
         if !moved.isEmpty || !jobQueues.isEmpty || !batchGroups.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
     }
@@ -650,6 +669,55 @@ extension BrokerCore {
     }
 
     // MARK: Helpers
+
+    /// Holds the JOB WAIT `request` on job `id` until the job finishes or `wait` ms have passed.
+    private mutating func holdWait(_ request: ClientRequest, on id: Int64, for wait: UInt32, now: Int64) {
+        let deadline = now + Int64(wait)
+        jobWaiters[id, default: []].append(JobWaiter(request: request, deadline: deadline))
+        waiterDeadlines.insert(WaiterDeadline(deadline: deadline, jobID: id, requestID: request.requestID))
+        clients[request.client, default: ClientRecord(lastSeen: now)].jobWaits[request.requestID] = id
+    }
+
+    /// Stops holding the JOB WAIT `request` on job `id`; returns whether it was held.
+    @discardableResult
+    private mutating func releaseWait(_ request: ClientRequest, on id: Int64) -> Bool {
+        guard var waiters = jobWaiters[id], let index = waiters.firstIndex(where: { $0.request == request }) else { return false }
+        waiters.remove(at: index)
+        jobWaiters[id] = waiters.isEmpty ? nil : waiters
+        unindexWait(request, on: id)
+        return true
+    }
+
+    /// Stops holding every JOB WAIT on job `id`, returning them.
+    private mutating func releaseWaits(on id: Int64) -> [JobWaiter] {
+        let waiters = jobWaiters.removeValue(forKey: id) ?? []
+        for waiter in waiters { unindexWait(waiter.request, on: id) }
+        return waiters
+    }
+
+    /// Removes a released JOB WAIT from its client's record.
+    private mutating func unindexWait(_ request: ClientRequest, on id: Int64) {
+        guard clients[request.client]?.jobWaits[request.requestID] == id else { return }
+        clients[request.client]?.jobWaits[request.requestID] = nil
+    }
+
+    /// CANCEL from a client naming a held JOB WAIT: the WAIT is dropped unanswered; the job goes on.
+    mutating func cancelWait(from client: PeerID, requestID: UInt64) {
+        guard let id = clients[client]?.jobWaits[requestID] else { return }
+        releaseWait(ClientRequest(client: client, requestID: requestID), on: id)
+    }
+
+    /// Drops the held JOB WAITs of an expired client (`waits`, from its forgotten record), each
+    /// answered ERROR client-expired; the jobs go on.
+    mutating func dropWaits(of client: PeerID, _ waits: [UInt64: Int64], into actions: inout [BrokerAction]) {
+        for (requestID, id) in waits.sorted(by: { $0.key < $1.key })
+        where releaseWait(ClientRequest(client: client, requestID: requestID), on: id) {
+            actions.append(
+                .fail(
+                    client: client, requestID: requestID, code: .clientExpired,
+                    message: "no heartbeat from this client for \(2 * options.heartbeat.expiryMilliseconds) ms; job wait dropped"))
+        }
+    }
 
     private mutating func waitForCommit(_ request: ClientRequest, of id: Int64) {
         for (token, acks) in pendingAcks where acks.contains(where: { $0.1 == id }) {

@@ -310,6 +310,7 @@ public struct BrokerCore {
     }
 
     private mutating func cancelCall(from client: PeerID, requestID: UInt64, into actions: inout [BrokerAction]) {
+        cancelWait(from: client, requestID: requestID)
         let key = ClientCallKey(client: client, requestID: requestID)
         if let scatterID = scattersByClientKey[key] {
             statistics.callsCancelled += 1
@@ -646,8 +647,8 @@ public struct BrokerCore {
         clients[peer, default: ClientRecord(lastSeen: now)].lastSeen = now
     }
 
-    /// Forgets a silent client and every call it had queued or running. Each call is answered
-    /// ERROR client-expired, so a client that was only slow learns its calls are gone.
+    /// Forgets a silent client, every call it had queued or running and its held JOB WAITs. Each
+    /// is answered ERROR client-expired, so a client that was only slow learns they are gone.
     private mutating func loseClient(_ peer: PeerID, into actions: inout [BrokerAction]) {
         guard let client = clients.removeValue(forKey: peer) else { return }
         for (key, scatterID) in scattersByClientKey where key.client == peer {
@@ -664,6 +665,7 @@ public struct BrokerCore {
                 "no heartbeat from this client for \(2 * options.heartbeat.expiryMilliseconds) ms; call dropped",
                 into: &actions)
         }
+        dropWaits(of: peer, client.jobWaits, into: &actions)
     }
 
     // MARK: Time

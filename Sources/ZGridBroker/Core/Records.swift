@@ -119,6 +119,8 @@ struct ClientRecord {
     var calls: Set<UInt64> = []
     /// Scatters in flight.
     var scatters = 0
+    /// Held JOB WAITs by request id, with the job each waits on.
+    var jobWaits: [UInt64: Int64] = [:]
 }
 
 /// A deadline in the expiry heap.
