@@ -90,10 +90,16 @@ public final class GridClient: Sendable {
         _ function: String, _ payload: [UInt8] = [], timeout: Duration = .seconds(30), idempotent: Bool = false, priority: Int = 0
     ) async throws(GridError) -> [UInt8] {
         let milliseconds = try validate(function, timeout: timeout, priority: priority)
-        let deadline = ContinuousClock.now + .milliseconds(milliseconds)
-        return try await retryingBusy(until: deadline) { () async throws(GridError) -> [UInt8] in
-            let left = max(1, Self.milliseconds(ContinuousClock.now.duration(to: deadline)))
-            return try await self.callOnce(function, payload, milliseconds: left, idempotent: idempotent, priority: priority)
+        let started = ContinuousClock.now
+        do {
+            // The first attempt directly: most calls need no other.
+            return try await callOnce(function, payload, milliseconds: milliseconds, idempotent: idempotent, priority: priority)
+        } catch {
+            let deadline = started + .milliseconds(milliseconds)
+            return try await retryingBusy(until: deadline, after: error) { () async throws(GridError) -> [UInt8] in
+                let left = max(1, Self.milliseconds(ContinuousClock.now.duration(to: deadline)))
+                return try await self.callOnce(function, payload, milliseconds: left, idempotent: idempotent, priority: priority)
+            }
         }
     }
 
