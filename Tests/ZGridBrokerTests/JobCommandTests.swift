@@ -319,6 +319,43 @@ struct JobCommandTests {
         #expect(harness.driver.core.clients.values.allSatisfy { $0.jobWaits.isEmpty }, "no WAIT left on record")
     }
 
+    @Test("deadline entries of WAITs that ended early are dropped once they outnumber the held WAITs")
+    func endedWaitsDoNotPileUp() throws {
+        var harness = JobHarness(options: options())
+        harness.ready(worker1)
+        let slack = BrokerCore.deadlineSlack
+        // Jobs run one after another, each with a day-long WAIT that its job's end answers.
+        var answered = 0
+        for round in 1...(3 * slack) {
+            harness.submit(client1, UInt64(round))
+            let attempts = harness.commit().jobAttempts
+            let id = try #require(attempts.first?.job)
+            harness.job(client2, UInt64(round), .wait, id, wait: 86_400_000)
+            let finished = harness.runAttempts(attempts, on: worker1)
+            answered += finished.finishedJobs.flatMap(\.notify).count
+            // At most one WAIT is held at a time, so a rebuild comes at slack + 3 entries.
+            #expect(harness.driver.core.waiterDeadlines.count <= slack + 2)
+        }
+        #expect(answered == 3 * slack)
+        #expect(harness.driver.core.heldWaitCount == 0)
+        #expect(harness.driver.core.waiterDeadlines.count <= slack + 2, "\(harness.driver.core.waiterDeadlines.count) entries left")
+        // A WAIT still held keeps its entry through rebuilds and is answered when its time passes.
+        harness.submit(client1, 10_000, spec: JobSpec(runAt: harness.driver.core.wallNow + 600_000))
+        harness.commit()
+        let delayed = try #require(harness.driver.core.jobs.keys.max())
+        harness.job(client2, 10_000, .wait, delayed, wait: 1_000)
+        for round in 1...(2 * slack) {
+            harness.submit(client1, UInt64(20_000 + round))
+            let attempts = harness.commit().jobAttempts
+            harness.job(client2, UInt64(20_000 + round), .wait, try #require(attempts.first?.job), wait: 86_400_000)
+            _ = harness.runAttempts(attempts, on: worker1)
+        }
+        #expect(harness.driver.core.heldWaitCount == 1)
+        let actions = harness.tick(after: 1_000)
+        #expect(actions.jobReplies.map(\.request) == [ClientRequest(client: client2, requestID: 10_000)])
+        #expect(harness.driver.core.heldWaitCount == 0)
+    }
+
     @Test("an expired client's held JOB WAITs are answered CLIENT_EXPIRED and dropped; the jobs go on")
     func expiryDropsWaits() throws {
         var harness = spilled()

@@ -577,6 +577,7 @@ extension BrokerCore {
             else { continue }
             let waiter = waiters.remove(at: index)
             jobWaiters[first.jobID] = waiters.isEmpty ? nil : waiters
+            heldWaitCount -= 1
             unindexWait(waiter.request, on: first.jobID)
             if let entry = jobs[first.jobID] {
                 actions.append(
@@ -674,7 +675,15 @@ extension BrokerCore {
     private mutating func holdWait(_ request: ClientRequest, on id: Int64, for wait: UInt32, now: Int64) {
         let deadline = now + Int64(wait)
         jobWaiters[id, default: []].append(JobWaiter(request: request, deadline: deadline))
-        waiterDeadlines.insert(WaiterDeadline(deadline: deadline, jobID: id, requestID: request.requestID))
+        heldWaitCount += 1
+        // Entries of WAITs that ended early (their job finished, CANCEL, expiry) are skipped when
+        // they come up, and dropped by a rebuild once they outnumber the held ones.
+        waiterDeadlines.insert(
+            WaiterDeadline(deadline: deadline, jobID: id, requestID: request.requestID), live: heldWaitCount,
+            slack: Self.deadlineSlack,
+            rebuiltFrom: jobWaiters.lazy.flatMap { id, waiters in
+                waiters.lazy.map { WaiterDeadline(deadline: $0.deadline, jobID: id, requestID: $0.request.requestID) }
+            })
         clients[request.client, default: ClientRecord(lastSeen: now)].jobWaits[request.requestID] = id
     }
 
@@ -684,6 +693,7 @@ extension BrokerCore {
         guard var waiters = jobWaiters[id], let index = waiters.firstIndex(where: { $0.request == request }) else { return false }
         waiters.remove(at: index)
         jobWaiters[id] = waiters.isEmpty ? nil : waiters
+        heldWaitCount -= 1
         unindexWait(request, on: id)
         return true
     }
@@ -691,6 +701,7 @@ extension BrokerCore {
     /// Stops holding every JOB WAIT on job `id`, returning them.
     private mutating func releaseWaits(on id: Int64) -> [JobWaiter] {
         let waiters = jobWaiters.removeValue(forKey: id) ?? []
+        heldWaitCount -= waiters.count
         for waiter in waiters { unindexWait(waiter.request, on: id) }
         return waiters
     }

@@ -36,6 +36,8 @@ public struct BrokerCore {
     var pendingAcks: [UInt64: [(ClientRequest, Int64)]] = [:]
     var pendingReads: [UInt64: PendingRead] = [:]
     var jobWaiters: [Int64: [JobWaiter]] = [:]
+    /// How many JOB WAITs `jobWaiters` holds in all (the live entries of `waiterDeadlines`).
+    var heldWaitCount = 0
     var waiterDeadlines = Heap<WaiterDeadline>()
     var uniqueJobs: [String: Int64] = [:]
     /// Functions with queued jobs that wait only on disk, with the highest id read back so far.
