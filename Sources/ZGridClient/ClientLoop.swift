@@ -7,8 +7,8 @@ import ZeroMQ
 /// The client's I/O thread: owns the DEALER socket, sends calls, resumes callers with replies.
 struct ClientLoop {
     private enum Waiter {
-        case call(CallContinuation)
-        case scatter(AsyncThrowingStream<ScatterEvent, any Error>.Continuation, startedAt: UInt64)
+        case call(CallWaiter)
+        case scatter(ScatterSink, startedAt: UInt64)
     }
 
     private struct Pending {
@@ -19,8 +19,8 @@ struct ClientLoop {
         /// Ends the wait with `error`.
         func fail(_ error: GridError) {
             switch waiter {
-            case .call(let continuation): continuation.resume(returning: .failure(error))
-            case .scatter(let events, _): events.finish(throwing: error)
+            case .call(let waiter): waiter.resume(.failure(error))
+            case .scatter(let sink, _): sink.events.finish(throwing: error)
             }
         }
     }
@@ -156,31 +156,31 @@ struct ClientLoop {
                 try sendCalls(socket)  // calls before anything that may name them (CANCEL)
             }
             switch item {
-            case .call(let id, let function, let header, let payload, let timeout, let continuation):
+            case .call(let id, let function, let header, let payload, let timeout, let waiter):
                 if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
-                    continuation.resume(returning: .failure(.cancelled))
+                    waiter.resume(.failure(.cancelled))
                     continue
                 }
                 let deadline = now + timeout
-                pending[id] = Pending(waiter: .call(continuation), deadline: deadline, sentAt: now)
+                pending[id] = Pending(waiter: .call(waiter), deadline: deadline, sentAt: now)
                 insertDeadline(Deadline(at: deadline, id: id))
                 outgoing.append((id, function, header, payload))
-            case .request(let id, let command, let frames, let timeout, let continuation):
+            case .request(let id, let command, let frames, let timeout, let waiter):
                 if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
-                    continuation.resume(returning: .failure(.cancelled))
+                    waiter.resume(.failure(.cancelled))
                     continue
                 }
                 let deadline = now + timeout
-                pending[id] = Pending(waiter: .call(continuation), deadline: deadline, sentAt: now)
+                pending[id] = Pending(waiter: .call(waiter), deadline: deadline, sentAt: now)
                 insertDeadline(Deadline(at: deadline, id: id))
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
-            case .scatter(let id, let function, let header, let spec, let frames, let timeout, let events):
+            case .scatter(let id, let function, let header, let spec, let frames, let timeout, let sink):
                 if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
-                    events.finish(throwing: GridError.cancelled)
+                    sink.events.finish(throwing: GridError.cancelled)
                     continue
                 }
                 let deadline = now + timeout + Self.scatterSlackMilliseconds
-                pending[id] = Pending(waiter: .scatter(events, startedAt: MonotonicClock.nowNanoseconds()), deadline: deadline, sentAt: now)
+                pending[id] = Pending(waiter: .scatter(sink, startedAt: MonotonicClock.nowNanoseconds()), deadline: deadline, sentAt: now)
                 insertDeadline(Deadline(at: deadline, id: id))
                 try socket.sendProtocolMessage(
                     tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
@@ -284,7 +284,7 @@ struct ClientLoop {
         case .success(.replies(let requestIDs)):
             for (position, id) in requestIDs.enumerated() { answer(id) { buffer.bytes(3 + 2 * position) } }
         case .success(.part(let id, let header, let payloadStart)):
-            guard let call = pending[id], case .scatter(let events, let startedAt) = call.waiter else { return }
+            guard let call = pending[id], case .scatter(let sink, let startedAt) = call.waiter else { return }
             let result: Result<[UInt8], GridError>
             if let code = header.error {
                 let message = payloadStart < buffer.count ? String(decoding: buffer.bytes(payloadStart), as: UTF8.self) : ""
@@ -293,35 +293,35 @@ struct ClientLoop {
                 result = .success(Self.payload(buffer, from: payloadStart))
             }
             let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nowNanoseconds() - startedAt))
-            events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
+            sink.events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
         case .success(.parts(let id, let start)):
-            guard let call = pending[id], case .scatter(let events, let startedAt) = call.waiter else { return }
+            guard let call = pending[id], case .scatter(let sink, let startedAt) = call.waiter else { return }
             let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nowNanoseconds() - startedAt))
             for index in stride(from: start, to: buffer.count - 1, by: 2) {
                 guard let header = buffer.withBytes(index, { PartHeader(decoding: $0) }) else { continue }
                 let result: Result<[UInt8], GridError> =
                     header.error.map { .failure(GridError(code: $0, message: String(decoding: buffer.bytes(index + 1), as: UTF8.self))) }
                     ?? .success(buffer.bytes(index + 1))
-                events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
+                sink.events.yield(.part(ScatterPart(index: Int(header.index), result: result, elapsed: elapsed)))
             }
         case .success(.accepted(let id, let jobID)):
             answer(id) { .bigEndian(jobID) }
         case .success(.jobReply(let id, let payloadStart)):
             answer(id) { Self.payload(buffer, from: payloadStart) }
         case .success(.done(let id, let summary)):
-            guard let call = pending[id], case .scatter(let events, _) = call.waiter else { return }
+            guard let call = pending[id], case .scatter(let sink, _) = call.waiter else { return }
             pending[id] = nil
-            events.yield(.done(summary))
-            events.finish()
+            sink.events.yield(.done(summary))
+            sink.events.finish()
         }
     }
 
     /// Resumes the caller of call `id`, if it still waits, with the bytes `result` makes.
     private mutating func answer(_ id: UInt64, with result: () -> [UInt8]) {
-        guard let call = pending[id], case .call(let continuation) = call.waiter else { return }
+        guard let call = pending[id], case .call(let waiter) = call.waiter else { return }
         pending[id] = nil
         resumedCallers = true
-        continuation.resume(returning: .success(result()))
+        waiter.resume(.success(result()))
     }
 
     /// The payload frames from `start` on as one byte array.
@@ -384,9 +384,9 @@ struct ClientLoop {
 
     private func reject(_ item: ClientCommandItem, _ error: GridError) {
         switch item {
-        case .call(_, _, _, _, _, let continuation): continuation.resume(returning: .failure(error))
-        case .request(_, _, _, _, let continuation): continuation.resume(returning: .failure(error))
-        case .scatter(_, _, _, _, _, _, let events): events.finish(throwing: error)
+        case .call(_, _, _, _, _, let waiter): waiter.resume(.failure(error))
+        case .request(_, _, _, _, let waiter): waiter.resume(.failure(error))
+        case .scatter(_, _, _, _, _, _, let sink): sink.events.finish(throwing: error)
         case .subscribe(_, _, let subscription): subscription.continuation.finish(throwing: error)
         case .cancel, .close, .acknowledge: break
         }

@@ -117,7 +117,7 @@ public final class GridClient: Sendable {
                 mailbox.post(
                     .call(
                         id: id, function: function, header: header, payload: payload, timeoutMilliseconds: milliseconds,
-                        continuation: continuation))
+                        waiter: CallWaiter(continuation)))
             }
         } onCancel: {
             mailbox.post(.cancel(id: id))
@@ -169,7 +169,7 @@ public final class GridClient: Sendable {
         mailbox.post(
             .scatter(
                 id: id, function: function, header: header, spec: ScatterSpec(mode: mode, gather: gather.wire), frames: frames,
-                timeoutMilliseconds: milliseconds, events: continuation))
+                timeoutMilliseconds: milliseconds, events: ScatterSink(continuation)))
         return ScatterStream(events: events, summary: SummaryBox())
     }
 
@@ -196,7 +196,9 @@ public final class GridClient: Sendable {
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CallContinuation) in
                 mailbox.post(
-                    .request(id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, continuation: continuation)
+                    .request(
+                        id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, waiter: CallWaiter(continuation)
+                    )
                 )
             }
         } onCancel: {
