@@ -41,7 +41,7 @@ struct ClientLoop {
     private let mailbox: Mailbox<ClientCommandItem>
     private let executor: LoopExecutor
     private let logger: Logger
-    private var pending: [UInt64: Pending] = [:]
+    private var pending = IDMap<Pending>()
     private var deadlines = Heap<Deadline>()
     /// Cancels that arrived before their call (the task was cancelled while posting), with when.
     private var earlyCancels: [UInt64: Int64] = [:]

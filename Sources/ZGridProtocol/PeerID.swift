@@ -68,7 +68,7 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Mixes two words and a seed into a well-spread hash.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func mix(_ first: UInt64, _ second: UInt64, seed: Int) -> Int {
         var value = (first ^ UInt64(UInt(bitPattern: seed))) &* 0x9E37_79B9_7F4A_7C15
         value ^= value >> 29

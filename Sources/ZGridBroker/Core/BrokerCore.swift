@@ -18,9 +18,9 @@ public struct BrokerCore {
     let startedAt: Int64
     var workers: [PeerID: WorkerRecord] = [:]
     var services: [String: ServiceRecord] = [:]
-    var calls: [UInt64: CallRecord] = [:]
+    var calls = IDMap<CallRecord>()
     var callsByClientKey: [ClientCallKey: UInt64] = [:]
-    var scatters: [UInt64: ScatterRecord] = [:]
+    var scatters = IDMap<ScatterRecord>()
     var scattersByClientKey: [ClientCallKey: UInt64] = [:]
     /// The shard count of each sharded function, as its workers announced it.
     var shardTotals: [String: Int] = [:]

@@ -6,12 +6,12 @@ struct WorkerRecord {
     var functions: [String]
     var capacity: Int
     /// Dispatch ids sent to this worker and not yet answered; the worker's used credit.
-    var inFlight: Set<UInt64> = []
+    var inFlight = IDSet()
     var lastSeen: Int64
     /// When this worker last got work, for least-recently-used tie breaking.
     var lastDispatchSequence: UInt64 = 0
     /// The dispatch ids of `inFlight` that are background job attempts.
-    var jobAttempts: Set<UInt64> = []
+    var jobAttempts = IDSet()
     /// How many job attempts the worker runs.
     var jobsInFlight: Int { jobAttempts.count }
     /// Set after DISCONNECT: no new work, removed once idle.
@@ -82,7 +82,7 @@ struct ScatterRecord {
     var succeeded = 0
     var failed = 0
     /// Parts not answered yet, by dispatch id.
-    var open: Set<UInt64> = []
+    var open = IDSet()
 
     /// Every part answered; or, when fewer than all are needed, enough succeeded or too many failed.
     var isOver: Bool {
@@ -116,7 +116,7 @@ struct ClientCallKey: Hashable {
 /// A client seen recently.
 struct ClientRecord {
     var lastSeen: Int64
-    var calls: Set<UInt64> = []
+    var calls = IDSet()
     /// Scatters in flight.
     var scatters = 0
     /// Held JOB WAITs by request id, with the job each waits on.

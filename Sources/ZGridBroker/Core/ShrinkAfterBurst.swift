@@ -19,16 +19,6 @@ extension Dictionary {
     }
 }
 
-extension Set {
-    /// As ``Swift/Dictionary/shrinkAfterBurst(slack:)``.
-    mutating func shrinkAfterBurst(slack: Int = 4096) {
-        guard capacity > 4 * count + slack else { return }
-        var copy = Set(minimumCapacity: count)
-        copy.formUnion(self)
-        self = copy
-    }
-}
-
 extension BrokerCore {
     /// Shrinks the tables of calls and clients once a burst of calls has drained (at heartbeats).
     mutating func shrinkAfterBurst() {
