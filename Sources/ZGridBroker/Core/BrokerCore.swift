@@ -112,8 +112,10 @@ public struct BrokerCore {
     }
     /// Whether some worker that is not draining serves `function` now.
     public func isServed(_ function: String) -> Bool {
-        FunctionName.isValid(function) && !(services[function]?.workers.isEmpty ?? true)
+        FunctionName.isValid(function) && hasWorkers(for: function)
     }
+    /// Whether some worker that is not draining serves `function`, a name already checked.
+    func hasWorkers(for function: String) -> Bool { !(services[function]?.workers.isEmpty ?? true) }
     /// Calls running on `worker`, or nil when the worker is unknown.
     public func inFlightCount(of worker: PeerID) -> Int? { workers[worker]?.inFlight.count }
 
@@ -331,6 +333,11 @@ public struct BrokerCore {
     /// worker's in-flight set until the worker answers, so its credit stays used.
     mutating func forget(_ dispatchID: UInt64, into actions: inout [BrokerAction]) {
         guard let call = calls.removeValue(forKey: dispatchID) else { return }
+        forgetRemoved(call, dispatchID, into: &actions)
+    }
+
+    /// What ``forget(_:into:)`` does once the record is out of `calls`.
+    private mutating func forgetRemoved(_ call: CallRecord, _ dispatchID: UInt64, into actions: inout [BrokerAction]) {
         if call.ownsPayload, let payload = call.payload { actions.append(.release(payload)) }
         if let (scatterID, _) = call.scatter {
             scatters[scatterID]?.open.remove(dispatchID)
@@ -367,11 +374,11 @@ public struct BrokerCore {
 
     /// Ends a call with `outcome`: answers its client, or records the part of its scatter.
     mutating func finish(_ dispatchID: UInt64, _ outcome: CallOutcome, into actions: inout [BrokerAction]) {
-        guard let call = calls[dispatchID] else {
+        guard let call = calls.removeValue(forKey: dispatchID) else {
             if case .reply(let payload) = outcome { actions.append(.release(payload)) }
             return
         }
-        forget(dispatchID, into: &actions)
+        forgetRemoved(call, dispatchID, into: &actions)
         recordCompletion(Self.functionName(of: call.service), job: call.job != nil)
         if let (scatterID, part) = call.scatter {
             recordPart(scatterID, part: part, outcome, into: &actions)

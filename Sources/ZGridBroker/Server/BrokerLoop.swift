@@ -255,7 +255,7 @@ struct BrokerLoop {
                 let payloads = store.split(handle, into: calls.map { $0.payloadIndex..<($0.payloadIndex + 1) })
                 for (call, payload) in zip(calls, payloads) {
                     observer.callStarted(
-                        client: peer, requestID: call.id, function: call.function, served: core.isServed(call.function),
+                        client: peer, requestID: call.id, function: call.function, served: core.hasWorkers(for: call.function),
                         now: MonotonicClock.nowNanoseconds())
                     core.handle(
                         .message(from: peer, .call(requestID: call.id, function: call.function, header: call.header, payload: payload)),
@@ -276,7 +276,7 @@ struct BrokerLoop {
                 try answerAdmin(socket, peer, requestID, verb, argument, now: now)
             case .success(.call(let requestID, let function, let header, let payloadStart)):
                 observer.callStarted(
-                    client: peer, requestID: requestID, function: function, served: core.isServed(function),
+                    client: peer, requestID: requestID, function: function, served: core.hasWorkers(for: function),
                     now: MonotonicClock.nowNanoseconds())
                 store.setPayloadStart(payloadStart, for: handle)
                 core.handle(
