@@ -647,8 +647,9 @@ extension BrokerCore {
     /// window), recording the slot in the same store transaction as the job.
     mutating func fireSchedules(into actions: inout [BrokerAction]) {
         for schedule in options.schedules {
-            // A window shorter than a minute would miss slots between ticks: a slot is a minute.
-            let oldest = wallNow - max(schedule.catchUpMilliseconds, 60_000) - 1
+            // A window shorter than a minute plus a heartbeat interval (the most ticks are apart,
+            // give or take a late tick) would miss slots between ticks: a slot is a minute.
+            let oldest = wallNow - max(schedule.catchUpMilliseconds, 60_000 + options.heartbeat.intervalMilliseconds) - 1
             let after = max(scheduleSlots[schedule.name] ?? (wallNow - 60_000), oldest)
             for slot in schedule.cron.slots(after: after, until: wallNow, limit: 100) {
                 let id = nextJobID
