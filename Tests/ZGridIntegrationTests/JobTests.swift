@@ -96,6 +96,15 @@ extension IntegrationTests {
             #expect(log.snapshot[doomed] == [1, 2, 3])
             #expect(log.snapshot[recovering] == [1, 2])
             #expect(try await client.jobs(JobQuery(states: ["dead"])).map(\.id) == [doomed])
+            // JOB RETRY queues the dead job again (answered once the store has it); it runs its
+            // attempts anew and dies again.
+            let retried = try await client.retry(job: doomed)
+            #expect(retried.state == "queued")
+            #expect(retried.attempts == 0)
+            await #expect(throws: GridError.jobFailed(id: doomed, state: "dead", lastError: "handler error: boom on attempt 3")) {
+                _ = try await client.result(job: doomed, timeout: .seconds(5))
+            }
+            #expect(log.snapshot[doomed] == [1, 2, 3, 1, 2, 3])
             await client.close()
             await worker.stop()
         }

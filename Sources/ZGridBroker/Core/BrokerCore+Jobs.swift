@@ -200,24 +200,30 @@ extension BrokerCore {
                     actions.append(.accepted(client: request.client, requestID: request.requestID, jobID: UInt64(id)))
                 }
             }
+            if !pendingRetries.isEmpty, let retry = pendingRetries.removeValue(forKey: token) {
+                reply(retry.request, [retry.record.info], into: &actions)
+            }
         }
         dispatchReadyJobs(now: now, into: &actions)
     }
 
-    /// The store failed a write: submits not yet acknowledged may not be durable, so they fail.
+    /// The store failed a write: submits and retries not yet acknowledged may not be durable, so
+    /// they fail.
     mutating func storeFailed(_ error: JobStoreError, into actions: inout [BrokerAction]) {
-        for (_, acks) in pendingAcks {
-            for (request, id) in acks {
-                if let entry = jobs[id], !entry.durable {
-                    jobs[id] = nil
-                    releaseOwner(entry)
-                    if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
-                }
+        let failed = pendingAcks.values.flatMap { $0 } + pendingRetries.values.map { ($0.request, $0.record.id) }
+        for (request, id) in failed {
+            if let entry = jobs[id], !entry.durable {
+                jobs[id] = nil
+                releaseOwner(entry)
+                if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+            }
+            if request.client != Self.jobClient {
                 actions.append(
                     .fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
             }
         }
         pendingAcks.removeAll()
+        pendingRetries.removeAll()
         actions.append(.notice(.protocolViolation(PeerID([]), "job store failure: \(error)")))
     }
 
@@ -257,12 +263,13 @@ extension BrokerCore {
             record.result = nil
             record.updatedAt = wallNow
             jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
+            // Its unique key holds again (unless a newer job took it), so SUBMITs with it coalesce.
+            if let key = record.uniqueKey, uniqueJobs[key] == nil { uniqueJobs[key] = id }
+            // Acknowledged like a submit: ready, and answered, once committed.
             let token = takeToken()
-            pendingAcks[token] = []
-            actions.append(.storeWrite([.upsert(record)], token: token))
-            // Acknowledged like a submit: ready once committed.
             pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
-            reply(request, [record.info], into: &actions)
+            pendingRetries[token] = (request, record)
+            actions.append(.storeWrite([.upsert(record)], token: token))
         case (.job(_, .wait, let id), .jobs(let records)):
             // Held since the JOB WAIT, unless the job finished or the wait passed meanwhile. A job
             // still unfinished (queued on disk) keeps it held; any other answer ends it.

@@ -35,6 +35,8 @@ public struct BrokerCore {
     var nextStoreToken: UInt64 = 1
     var pendingAcks: [UInt64: [(ClientRequest, Int64)]] = [:]
     var pendingReads: [UInt64: PendingRead] = [:]
+    /// JOB RETRYs answered once their write commits, by store token, with the queued record.
+    var pendingRetries: [UInt64: (request: ClientRequest, record: JobRecord)] = [:]
     var jobWaiters: [Int64: [JobWaiter]] = [:]
     /// How many JOB WAITs `jobWaiters` holds in all (the live entries of `waiterDeadlines`).
     var heldWaitCount = 0
