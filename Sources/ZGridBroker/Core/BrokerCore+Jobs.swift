@@ -42,6 +42,12 @@ extension BrokerCore {
         dispatchReadyJobs(now: now, into: &actions)
     }
 
+    /// The broker is stopping gracefully: no job attempt starts from now on. Queued jobs stay
+    /// queued (in the store, for the next start); attempts already running may finish.
+    public mutating func stopStartingJobs() {
+        stopping = true
+    }
+
     // MARK: Client commands
 
     /// SUBMIT: a new job, persisted before it is acknowledged.
@@ -336,6 +342,7 @@ extension BrokerCore {
 
     /// Gives queued jobs to workers with free job slots, for every function with queued jobs.
     mutating func dispatchReadyJobs(now: Int64, into actions: inout [BrokerAction]) {
+        guard !stopping else { return }
         requestPages(into: &actions)
         for function in batchGroups.keys.sorted() { dispatchBatches(of: function, now: now, into: &actions) }
         for function in jobQueues.keys.sorted() {
@@ -347,7 +354,7 @@ extension BrokerCore {
 
     /// Gives `peer` queued jobs of its functions while it has free job slots.
     mutating func dispatchJobs(to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
-        guard let worker = workers[peer], !worker.draining else { return }
+        guard !stopping, let worker = workers[peer], !worker.draining else { return }
         for function in worker.functions where batchGroups[function] != nil {
             dispatchBatches(of: function, to: peer, now: now, into: &actions)
         }

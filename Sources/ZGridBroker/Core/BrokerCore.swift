@@ -35,6 +35,8 @@ public struct BrokerCore {
     var nextStoreToken: UInt64 = 1
     var pendingAcks: [UInt64: [(ClientRequest, Int64)]] = [:]
     var pendingReads: [UInt64: PendingRead] = [:]
+    /// Whether the broker is stopping gracefully and starts no more job attempts.
+    var stopping = false
     /// JOB RETRYs answered once their write commits, by store token, with the queued record.
     var pendingRetries: [UInt64: (request: ClientRequest, record: JobRecord)] = [:]
     var jobWaiters: [Int64: [JobWaiter]] = [:]
