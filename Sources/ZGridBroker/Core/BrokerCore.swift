@@ -693,7 +693,18 @@ public struct BrokerCore {
             loseClient(peer, into: &actions)
         }
         failCallsWithoutWorkers(now: now, into: &actions)
+        forgetUnheldShards(now: now)
         shrinkAfterBurst()
+    }
+
+    /// Forgets the shard layout of each function no worker has held a shard of for the grace
+    /// period, so a BROADCAST over it goes to its plain workers (or fails at once without any).
+    private mutating func forgetUnheldShards(now: Int64) {
+        guard !shardKeys.isEmpty else { return }
+        for (function, keys) in shardKeys where keys.allSatisfy({ withoutWorkersPastGrace($0, now: now) }) {
+            shardKeys[function] = nil
+            shardTotals[function] = nil
+        }
     }
 
     /// Adds a call's deadline; entries of calls that ended are dropped once they outnumber the
