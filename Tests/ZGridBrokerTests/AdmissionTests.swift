@@ -80,4 +80,17 @@ struct ClientJobLimitTests {
         driver.reply(worker1, attempt)
         #expect(submit(&driver, client1, 4).failures.isEmpty, "a finished job frees its place")
     }
+
+    @Test("delayed jobs count against the per-client limit after their commit too")
+    func delayedJobsCount() throws {
+        var options = testOptions(grace: 60_000)
+        options.maxJobsPerClient = 2
+        var harness = JobHarness(options: options)
+        let later = JobSpec(runAt: harness.driver.core.wallNow + 3_600_000)
+        harness.submit(client1, 1, spec: later)
+        harness.submit(client1, 2, spec: later)
+        #expect(harness.commit().acceptedJobs.map(\.requestID) == [1, 2])
+        #expect(harness.submit(client1, 3, spec: later).failures.map(\.code) == [.busy])
+        #expect(harness.submit(client2, 1, spec: later).failures.isEmpty)
+    }
 }

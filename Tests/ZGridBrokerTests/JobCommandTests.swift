@@ -11,6 +11,8 @@ struct JobHarness {
     var driver: Driver
     /// The job records as the store holds them.
     private(set) var stored: [Int64: JobRecord] = [:]
+    /// The job records as of the last commit (what a failed transaction falls back to).
+    private var committed: [Int64: JobRecord] = [:]
     private var uncommitted: [UInt64] = []
     private var reads: [(token: UInt64, answer: Result<StoreReadResult, JobStoreError>)] = []
 
@@ -73,7 +75,17 @@ struct JobHarness {
     mutating func commit() -> [BrokerAction] {
         let tokens = uncommitted
         uncommitted = []
+        committed = stored
         return send(.storeCommitted(tokens: tokens))
+    }
+
+    /// Fails every write handed to the store since the last commit: the store keeps the records
+    /// as they were then, and the core hears of the failure.
+    @discardableResult
+    mutating func failWrites() -> [BrokerAction] {
+        uncommitted = []
+        stored = committed
+        return send(.storeFailed(.database("disk I/O error")))
     }
 
     /// Delivers the answers of the oldest `limit` reads, in order.

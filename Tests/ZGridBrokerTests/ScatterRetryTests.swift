@@ -48,3 +48,42 @@ import ZGridProtocol
         #expect(retry.first?.frame == failed.frame)
     }
 }
+
+/// A BROADCAST over a function whose sharded workers have all left.
+@Suite struct ShardLayoutTests {
+    /// A BROADCAST over "f" from client 1 with request id `requestID`.
+    func broadcast(_ driver: inout Driver, _ requestID: UInt64) -> [BrokerAction] {
+        driver.message(
+            client1,
+            .scatter(
+                requestID: requestID, function: "f", header: CallHeader(timeoutMilliseconds: 60_000),
+                spec: ScatterSpec(mode: .broadcast), payload: driver.payload(), inputs: 1))
+    }
+
+    @Test func aFunctionNoShardedWorkerHoldsIsPlainAgainAfterTheGracePeriod() throws {
+        var driver = Driver(options: testOptions(grace: 5_000))
+        driver.message(worker1, .ready(concurrency: 1, functions: [try #require(ServiceDescriptor(parsing: "f:0-1/2"))]))
+        driver.ready(worker2, ["f"])
+        driver.disconnect(worker1)
+        // Within the grace period a restarting shard holder may come back: parts per shard wait.
+        var actions = broadcast(&driver, 1)
+        #expect(actions.failures.isEmpty)
+        #expect(driver.core.scatters.values.first?.parts == 2)
+        driver.cancel(client1, 1)
+        for _ in 0..<6 {
+            driver.heartbeat(worker: worker2)
+            driver.heartbeat(client: client1)
+            driver.tick(after: 1_000)
+        }
+        // Past it: one part per plain worker, answered by worker 2.
+        actions = broadcast(&driver, 2)
+        let parts = actions.requests
+        #expect(parts.map(\.worker) == [worker2])
+        #expect(driver.core.scatters.values.first?.parts == 1)
+        // A sharded worker that comes back makes the function sharded again.
+        driver.message(worker3, .ready(concurrency: 1, functions: [try #require(ServiceDescriptor(parsing: "f:0-2/3"))]))
+        driver.cancel(client1, 2)
+        _ = broadcast(&driver, 3)
+        #expect(driver.core.scatters.values.first?.parts == 3)
+    }
+}

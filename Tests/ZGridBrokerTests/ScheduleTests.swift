@@ -9,11 +9,12 @@ struct ScheduleTests {
     /// 2026-11-29 03:00 UTC.
     let threeAM: Int64 = 1_795_921_200_000
 
-    private func core(schedule: String = "*/1 * * * *", catchUp: Int64 = 3_600_000, wall: Int64, slots: [String: Int64] = [:])
-        throws -> BrokerCore
-    {
+    private func core(
+        schedule: String = "*/1 * * * *", catchUp: Int64 = 3_600_000, interval: Int64 = 1000, wall: Int64, slots: [String: Int64] = [:]
+    ) throws -> BrokerCore {
         let recurring = RecurringJob(name: "tick", cron: try CronExpression(parsing: schedule), function: "f", catchUpMilliseconds: catchUp)
-        var core = BrokerCore(options: BrokerOptions(schedules: [recurring]), now: 0)
+        let options = BrokerOptions(heartbeat: HeartbeatSettings(intervalMilliseconds: interval), schedules: [recurring])
+        var core = BrokerCore(options: options, now: 0)
         core.wallNow = wall
         var ignored: [BrokerAction] = []
         core.recoverJobs([], maxID: 0, scheduleSlots: slots, now: 0, into: &ignored)
@@ -50,5 +51,19 @@ struct ScheduleTests {
         #expect(
             tick(&outside, wall: threeAM + 10 * 60_000, now: 1_000) == [threeAM + 9 * 60_000, threeAM + 10 * 60_000],
             "older slots are past the catch-up window")
+    }
+
+    @Test("a slot fires at the first tick after it even with catch_up_s = 0 and ticks a heartbeat interval apart")
+    func shortCatchUp() throws {
+        // Ticks at most 5 s apart: each slot fires at the next tick, however short the window.
+        var fast = try core(catchUp: 0, interval: 5_000, wall: threeAM - 1_000, slots: ["tick": threeAM - 60_000])
+        #expect(tick(&fast, wall: threeAM - 1_000, now: 1_000) == [])
+        #expect(tick(&fast, wall: threeAM + 4_000, now: 6_000) == [threeAM], "not only a tick on the slot's millisecond")
+        #expect(tick(&fast, wall: threeAM + 64_000, now: 66_000) == [threeAM + 60_000])
+        // The longest heartbeat interval (60 s), and a tick a few milliseconds late: the slot just
+        // after the earlier tick still fires.
+        var slow = try core(catchUp: 0, interval: 60_000, wall: threeAM - 1, slots: ["tick": threeAM - 60_000])
+        #expect(tick(&slow, wall: threeAM - 1, now: 1_000) == [])
+        #expect(tick(&slow, wall: threeAM + 60_005, now: 61_006) == [threeAM, threeAM + 60_000])
     }
 }

@@ -96,6 +96,15 @@ extension IntegrationTests {
             #expect(log.snapshot[doomed] == [1, 2, 3])
             #expect(log.snapshot[recovering] == [1, 2])
             #expect(try await client.jobs(JobQuery(states: ["dead"])).map(\.id) == [doomed])
+            // JOB RETRY queues the dead job again (answered once the store has it); it runs its
+            // attempts anew and dies again.
+            let retried = try await client.retry(job: doomed)
+            #expect(retried.state == "queued")
+            #expect(retried.attempts == 0)
+            await #expect(throws: GridError.jobFailed(id: doomed, state: "dead", lastError: "handler error: boom on attempt 3")) {
+                _ = try await client.result(job: doomed, timeout: .seconds(5))
+            }
+            #expect(log.snapshot[doomed] == [1, 2, 3, 1, 2, 3])
             await client.close()
             await worker.stop()
         }
@@ -265,6 +274,37 @@ extension IntegrationTests {
             #expect(try await client.result(job: slow, timeout: .seconds(10)) == bytes("rescued on attempt 2"))
             await client.close()
             await rescuer.stop()
+        }
+
+        @Test("a graceful broker stop lets a running job attempt finish but starts no other; it runs after the restart")
+        func stopStartsNoAttempt() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            var broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            let endpoint = broker.endpoints[0]
+            let log = RunLog()
+            let worker = try await startWorker(broker, concurrency: 1) { worker in
+                worker.register("slow") { request in
+                    log.record(request.job, attempt: request.attempt)
+                    try await Task.sleep(for: .milliseconds(300))
+                    return bytes("done")
+                }
+            }
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            let first = try await client.submit("slow", bytes("1"))
+            let second = try await client.submit("slow", bytes("2"))
+            try await waitUntil("the first attempt runs") { log.snapshot[first] != nil }
+            // The stop waits for the running attempt (300 ms, within the 1000 ms grace), and the
+            // worker's credit that comes back with it starts nothing.
+            broker.stop()
+            #expect(log.snapshot[second] == nil, "no attempt started during the stop")
+            broker = try startBroker(endpoint: endpoint, jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            #expect(try await client.result(job: second, timeout: .seconds(10)) == bytes("done"))
+            #expect(log.snapshot[first] == [1], "the first job finished before the stop ended")
+            #expect(log.snapshot[second] == [1])
+            await client.close()
+            await worker.stop()
         }
     }
 }

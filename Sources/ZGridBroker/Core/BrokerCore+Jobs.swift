@@ -42,6 +42,12 @@ extension BrokerCore {
         dispatchReadyJobs(now: now, into: &actions)
     }
 
+    /// The broker is stopping gracefully: no job attempt starts from now on. Queued jobs stay
+    /// queued (in the store, for the next start); attempts already running may finish.
+    public mutating func stopStartingJobs() {
+        stopping = true
+    }
+
     // MARK: Client commands
 
     /// SUBMIT: a new job, persisted before it is acknowledged.
@@ -200,24 +206,30 @@ extension BrokerCore {
                     actions.append(.accepted(client: request.client, requestID: request.requestID, jobID: UInt64(id)))
                 }
             }
+            if !pendingRetries.isEmpty, let retry = pendingRetries.removeValue(forKey: token) {
+                reply(retry.request, [retry.record.info], into: &actions)
+            }
         }
         dispatchReadyJobs(now: now, into: &actions)
     }
 
-    /// The store failed a write: submits not yet acknowledged may not be durable, so they fail.
+    /// The store failed a write: submits and retries not yet acknowledged may not be durable, so
+    /// they fail.
     mutating func storeFailed(_ error: JobStoreError, into actions: inout [BrokerAction]) {
-        for (_, acks) in pendingAcks {
-            for (request, id) in acks {
-                if let entry = jobs[id], !entry.durable {
-                    jobs[id] = nil
-                    releaseOwner(entry)
-                    if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
-                }
+        let failed = pendingAcks.values.flatMap { $0 } + pendingRetries.values.map { ($0.request, $0.record.id) }
+        for (request, id) in failed {
+            if let entry = jobs[id], !entry.durable {
+                jobs[id] = nil
+                releaseOwner(entry)
+                if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+            }
+            if request.client != Self.jobClient {
                 actions.append(
                     .fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
             }
         }
         pendingAcks.removeAll()
+        pendingRetries.removeAll()
         actions.append(.notice(.protocolViolation(PeerID([]), "job store failure: \(error)")))
     }
 
@@ -257,12 +269,13 @@ extension BrokerCore {
             record.result = nil
             record.updatedAt = wallNow
             jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
+            // Its unique key holds again (unless a newer job took it), so SUBMITs with it coalesce.
+            if let key = record.uniqueKey, uniqueJobs[key] == nil { uniqueJobs[key] = id }
+            // Acknowledged like a submit: ready, and answered, once committed.
             let token = takeToken()
-            pendingAcks[token] = []
-            actions.append(.storeWrite([.upsert(record)], token: token))
-            // Acknowledged like a submit: ready once committed.
             pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
-            reply(request, [record.info], into: &actions)
+            pendingRetries[token] = (request, record)
+            actions.append(.storeWrite([.upsert(record)], token: token))
         case (.job(_, .wait, let id), .jobs(let records)):
             // Held since the JOB WAIT, unless the job finished or the wait passed meanwhile. A job
             // still unfinished (queued on disk) keeps it held; any other answer ends it.
@@ -329,6 +342,7 @@ extension BrokerCore {
 
     /// Gives queued jobs to workers with free job slots, for every function with queued jobs.
     mutating func dispatchReadyJobs(now: Int64, into actions: inout [BrokerAction]) {
+        guard !stopping else { return }
         requestPages(into: &actions)
         for function in batchGroups.keys.sorted() { dispatchBatches(of: function, now: now, into: &actions) }
         for function in jobQueues.keys.sorted() {
@@ -340,7 +354,7 @@ extension BrokerCore {
 
     /// Gives `peer` queued jobs of its functions while it has free job slots.
     mutating func dispatchJobs(to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
-        guard let worker = workers[peer], !worker.draining else { return }
+        guard !stopping, let worker = workers[peer], !worker.draining else { return }
         for function in worker.functions where batchGroups[function] != nil {
             dispatchBatches(of: function, to: peer, now: now, into: &actions)
         }
@@ -647,8 +661,9 @@ extension BrokerCore {
     /// window), recording the slot in the same store transaction as the job.
     mutating func fireSchedules(into actions: inout [BrokerAction]) {
         for schedule in options.schedules {
-            // A window shorter than a minute would miss slots between ticks: a slot is a minute.
-            let oldest = wallNow - max(schedule.catchUpMilliseconds, 60_000) - 1
+            // A window shorter than a minute plus a heartbeat interval (the most ticks are apart,
+            // give or take a late tick) would miss slots between ticks: a slot is a minute.
+            let oldest = wallNow - max(schedule.catchUpMilliseconds, 60_000 + options.heartbeat.intervalMilliseconds) - 1
             let after = max(scheduleSlots[schedule.name] ?? (wallNow - 60_000), oldest)
             for slot in schedule.cron.slots(after: after, until: wallNow, limit: 100) {
                 let id = nextJobID

@@ -35,6 +35,10 @@ public struct BrokerCore {
     var nextStoreToken: UInt64 = 1
     var pendingAcks: [UInt64: [(ClientRequest, Int64)]] = [:]
     var pendingReads: [UInt64: PendingRead] = [:]
+    /// Whether the broker is stopping gracefully and starts no more job attempts.
+    var stopping = false
+    /// JOB RETRYs answered once their write commits, by store token, with the queued record.
+    var pendingRetries: [UInt64: (request: ClientRequest, record: JobRecord)] = [:]
     var jobWaiters: [Int64: [JobWaiter]] = [:]
     /// How many JOB WAITs `jobWaiters` holds in all (the live entries of `waiterDeadlines`).
     var heldWaitCount = 0
@@ -696,7 +700,18 @@ public struct BrokerCore {
             loseClient(peer, into: &actions)
         }
         failCallsWithoutWorkers(now: now, into: &actions)
+        forgetUnheldShards(now: now)
         shrinkAfterBurst()
+    }
+
+    /// Forgets the shard layout of each function no worker has held a shard of for the grace
+    /// period, so a BROADCAST over it goes to its plain workers (or fails at once without any).
+    private mutating func forgetUnheldShards(now: Int64) {
+        guard !shardKeys.isEmpty else { return }
+        for (function, keys) in shardKeys where keys.allSatisfy({ withoutWorkersPastGrace($0, now: now) }) {
+            shardKeys[function] = nil
+            shardTotals[function] = nil
+        }
     }
 
     /// Adds a call's deadline; entries of calls that ended are dropped once they outnumber the

@@ -108,6 +108,7 @@ struct BrokerLoop {
                 // Graceful stop: take no new work, let calls in flight finish within the bound.
                 stop.drain()
                 stopDeadline = MonotonicClock.nowMilliseconds() + shutdownGraceMilliseconds
+                core.stopStartingJobs()
                 logger.info("broker stopping: \(core.callsInFlight) calls in flight, waiting up to \(shutdownGraceMilliseconds) ms")
             }
             if let stopDeadline, core.callsInFlight == 0 || MonotonicClock.nowMilliseconds() >= stopDeadline {
