@@ -33,7 +33,7 @@ public final class BrokerServer: Sendable {
         let shared = LoopShared()
         let thread = Thread {
             // Named from inside: on Linux, a name set before start does not reach the OS thread.
-            Thread.current.name = "zgrid-broker"
+            IOThread.nameCurrentThread("zgrid-broker")
             defer { shared.finished.signal() }
             var jobStore: JobStoreLink?
             var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) = ([], 0, [:])
