@@ -262,13 +262,16 @@ struct WorkerLoop {
             try deliver(socket, id: id, result)
             return
         }
-        let body: @Sendable () async -> Void = {
-            let result = await call.run()
-            mailbox.post(.finished(id: id, result))
-        }
         // A concurrent handler's task is a plain one: a task created with a nil preference still
         // carries a preference record, which the runtime looks up under a lock on every resume.
-        let task = registration.execution == .ioThread ? Task(executorPreference: executor, operation: body) : Task(operation: body)
+        // Each branch passes its closure straight to Task (a shared closure value cost an
+        // allocation more per request).
+        let task: Task<Void, Never>
+        if registration.execution == .ioThread {
+            task = Task(executorPreference: executor) { mailbox.post(.finished(id: id, await call.run())) }
+        } else {
+            task = Task { mailbox.post(.finished(id: id, await call.run())) }
+        }
         running.insert(
             id, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds, now: MonotonicClock.nowMilliseconds())
     }

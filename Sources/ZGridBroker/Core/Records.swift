@@ -82,7 +82,7 @@ struct ScatterRecord {
     var succeeded = 0
     var failed = 0
     /// Parts not answered yet, by dispatch id.
-    var open = IDSet()
+    var open: Set<UInt64> = []
 
     /// Every part answered; or, when fewer than all are needed, enough succeeded or too many failed.
     var isOver: Bool {
