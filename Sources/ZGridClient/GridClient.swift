@@ -73,7 +73,9 @@ public final class GridClient: Sendable {
     /// Code that makes many calls in a row can run on it, so that sending a call and resuming on its
     /// reply need no thread switch: `await withTaskExecutorPreference(client.executor) { … }` or
     /// `Task(executorPreference: client.executor) { … }`. Keep such code short and non-blocking:
-    /// while it runs, the client reads and sends nothing.
+    /// while it runs, the client reads and sends nothing. Tasks that need no preference are best
+    /// created plain: a nil preference still gives the task a preference record, which the runtime
+    /// looks up under a lock on every resume.
     public var executor: any TaskExecutor { loopExecutor }
 
     deinit {
