@@ -586,13 +586,10 @@ extension BrokerCore {
         if !moved.isEmpty { actions.append(.storeWrite(moved, token: takeToken())) }
         while let first = waiterDeadlines.min, first.deadline <= now {
             waiterDeadlines.removeMin()
-            guard var waiters = jobWaiters[first.jobID],
-                let index = waiters.firstIndex(where: { $0.request.requestID == first.requestID && $0.deadline == first.deadline })
+            guard
+                let waiter = releaseWait(
+                    on: first.jobID, where: { $0.request.requestID == first.requestID && $0.deadline == first.deadline })
             else { continue }
-            let waiter = waiters.remove(at: index)
-            jobWaiters[first.jobID] = waiters.isEmpty ? nil : waiters
-            heldWaitCount -= 1
-            unindexWait(waiter.request, on: first.jobID)
             if let entry = jobs[first.jobID] {
                 actions.append(
                     .jobReply(
@@ -705,12 +702,17 @@ extension BrokerCore {
     /// Stops holding the JOB WAIT `request` on job `id`; returns whether it was held.
     @discardableResult
     private mutating func releaseWait(_ request: ClientRequest, on id: Int64) -> Bool {
-        guard var waiters = jobWaiters[id], let index = waiters.firstIndex(where: { $0.request == request }) else { return false }
-        waiters.remove(at: index)
+        releaseWait(on: id, where: { $0.request == request }) != nil
+    }
+
+    /// Stops holding the first JOB WAIT on job `id` that `matches`, returning it.
+    private mutating func releaseWait(on id: Int64, where matches: (JobWaiter) -> Bool) -> JobWaiter? {
+        guard var waiters = jobWaiters[id], let index = waiters.firstIndex(where: matches) else { return nil }
+        let waiter = waiters.remove(at: index)
         jobWaiters[id] = waiters.isEmpty ? nil : waiters
         heldWaitCount -= 1
-        unindexWait(request, on: id)
-        return true
+        unindexWait(waiter.request, on: id)
+        return waiter
     }
 
     /// Stops holding every JOB WAIT on job `id`, returning them.
