@@ -157,31 +157,15 @@ struct ClientLoop {
             }
             switch item {
             case .call(let id, let function, let header, let payload, let timeout, let waiter):
-                if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
-                    waiter.resume(.failure(.cancelled))
-                    continue
-                }
-                let deadline = now + timeout
-                pending[id] = Pending(waiter: .call(waiter), deadline: deadline, sentAt: now)
-                insertDeadline(Deadline(at: deadline, id: id))
+                guard awaitAnswer(id, Pending(waiter: .call(waiter), deadline: now + timeout, sentAt: now)) else { continue }
                 outgoing.append((id, function, header, payload))
             case .request(let id, let command, let frames, let timeout, let waiter):
-                if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
-                    waiter.resume(.failure(.cancelled))
-                    continue
-                }
-                let deadline = now + timeout
-                pending[id] = Pending(waiter: .call(waiter), deadline: deadline, sentAt: now)
-                insertDeadline(Deadline(at: deadline, id: id))
+                guard awaitAnswer(id, Pending(waiter: .call(waiter), deadline: now + timeout, sentAt: now)) else { continue }
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
             case .scatter(let id, let function, let header, let spec, let frames, let timeout, let sink):
-                if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
-                    sink.events.finish(throwing: GridError.cancelled)
-                    continue
-                }
-                let deadline = now + timeout + Self.scatterSlackMilliseconds
-                pending[id] = Pending(waiter: .scatter(sink, startedAt: MonotonicClock.nowNanoseconds()), deadline: deadline, sentAt: now)
-                insertDeadline(Deadline(at: deadline, id: id))
+                let waiter = Waiter.scatter(sink, startedAt: MonotonicClock.nowNanoseconds())
+                guard awaitAnswer(id, Pending(waiter: waiter, deadline: now + timeout + Self.scatterSlackMilliseconds, sentAt: now))
+                else { continue }
                 try socket.sendProtocolMessage(
                     tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
                     extra: [spec.encoded] + frames)
@@ -212,6 +196,18 @@ struct ClientLoop {
                 try? socket.setLinger(milliseconds: 200)
             }
         }
+    }
+
+    /// Starts waiting for the answer to request `id`; false, with the waiter ended `cancelled`,
+    /// when the request's CANCEL came first (its task was cancelled while posting).
+    private mutating func awaitAnswer(_ id: UInt64, _ call: Pending) -> Bool {
+        if !earlyCancels.isEmpty, earlyCancels.removeValue(forKey: id) != nil {
+            call.fail(.cancelled)
+            return false
+        }
+        pending[id] = call
+        insertDeadline(Deadline(at: call.deadline, id: id))
+        return true
     }
 
     /// Adds a deadline; entries of answered calls are dropped once they outnumber the calls
