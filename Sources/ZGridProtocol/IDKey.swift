@@ -77,13 +77,8 @@ public struct IDMap<Value>: Sequence {
     @inlinable
     public func contains(_ id: UInt64) -> Bool { storage.index(forKey: IDKey(id)) != nil }
 
-    /// Gives memory back after a burst: once the table holds far fewer entries than its capacity
-    /// (by more than `slack`), it is copied into one sized for what it holds.
-    @inlinable
-    public mutating func shrinkAfterBurst(slack: Int = 4096) {
-        guard storage.capacity > 4 * storage.count + slack else { return }
-        storage = Dictionary(minimumCapacity: storage.count).merging(storage) { $1 }
-    }
+    /// Gives memory back after a burst (see ``Swift/Dictionary/shrinkAfterBurst(slack:)``).
+    public mutating func shrinkAfterBurst(slack: Int = 4096) { storage.shrinkAfterBurst(slack: slack) }
 
     /// Walks the entries as (id, value) pairs, in no particular order.
     @inlinable
@@ -146,14 +141,8 @@ public struct IDSet: Sequence, Sendable, ExpressibleByArrayLiteral {
     @inlinable
     public var capacity: Int { storage.capacity }
 
-    /// As ``IDMap/shrinkAfterBurst(slack:)``.
-    @inlinable
-    public mutating func shrinkAfterBurst(slack: Int = 4096) {
-        guard storage.capacity > 4 * storage.count + slack else { return }
-        var copy = Set<IDKey>(minimumCapacity: storage.count)
-        copy.formUnion(storage)
-        storage = copy
-    }
+    /// Gives memory back after a burst (see ``Swift/Dictionary/shrinkAfterBurst(slack:)``).
+    public mutating func shrinkAfterBurst(slack: Int = 4096) { storage.shrinkAfterBurst(slack: slack) }
 
     /// Walks the ids, in no particular order.
     @inlinable

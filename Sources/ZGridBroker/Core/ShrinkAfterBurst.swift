@@ -1,11 +1,4 @@
-extension Dictionary {
-    /// Gives memory back after a burst: a dictionary keeps the capacity of its largest size, so
-    /// once it holds far fewer entries it is copied into one sized for what it holds.
-    mutating func shrinkAfterBurst(slack: Int = 4096) {
-        guard capacity > 4 * count + slack else { return }
-        self = Dictionary(minimumCapacity: count).merging(self) { $1 }
-    }
-}
+import ZGridProtocol
 
 extension Dictionary {
     /// Changes every value in place. Walked by index: iterating `keys` while writing through the
