@@ -121,7 +121,10 @@ public struct BrokerCore {
         FunctionName.isValid(function) && hasWorkers(for: function)
     }
     /// Whether some worker that is not draining serves `function`, a name already checked.
-    func hasWorkers(for function: String) -> Bool { !(services[function]?.workers.isEmpty ?? true) }
+    func hasWorkers(for function: String) -> Bool {
+        guard let index = services.index(forKey: function) else { return false }
+        return !services.values[index].workers.isEmpty
+    }
     /// Calls running on `worker`, or nil when the worker is unknown.
     public func inFlightCount(of worker: PeerID) -> Int? { workers[worker]?.inFlight.count }
 
@@ -223,16 +226,19 @@ public struct BrokerCore {
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
         guard admitWithinClientLimit(client, requestID, payload: payload, into: &actions) else { return }
-        let service = services[function]
-        if service.map({ $0.workers.isEmpty }) ?? true, withoutWorkersPastGrace(function, now: now) {
+        // Read in place through the index: a copy of the service record costs a retain and release
+        // of each of its collections, on every call.
+        let service = services.index(forKey: function)
+        if service.map({ services.values[$0].workers.isEmpty }) ?? true, withoutWorkersPastGrace(function, now: now) {
             fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
             return
         }
         // The worker to dispatch to at once, if any: chosen here for admission control, used by admit.
-        let worker = service.flatMap { $0.queue.isEmpty ? bestWorker(in: $0) : nil }
+        let worker = service.flatMap { services.values[$0].queue.isEmpty ? bestWorker(in: services.values[$0]) : nil }
         if let service, worker == nil,
             let (message, retryAfter) = refusal(
-                function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
+                function, queued: services.values[service].waitingCount,
+                ahead: services.values[service].queue.count(atOrAbove: Int(header.priority)),
                 limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
                 meter: callRates[function], what: "calls")
         {
@@ -414,8 +420,7 @@ public struct BrokerCore {
     private mutating func completeCall(
         _ dispatchID: UInt64, on peer: PeerID, outcome: CallOutcome, now: Int64, into actions: inout [BrokerAction]
     ) {
-        workers[peer]?.jobAttempts.remove(dispatchID)
-        guard workers[peer]?.inFlight.remove(dispatchID) != nil else {
+        guard let index = workers.index(forKey: peer), workers.values[index].answered(dispatchID) else {
             statistics.protocolViolations += 1
             if case .reply(let payload) = outcome { actions.append(.release(payload)) }
             actions.append(.notice(.protocolViolation(peer, "answer for request \(dispatchID) it was not running")))
@@ -466,17 +471,21 @@ public struct BrokerCore {
 
     /// Sends queued calls to `peer` while it has credit, oldest first across its functions.
     mutating func creditReturned(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
-        guard let worker = workers[peer] else { return }
-        if worker.draining {
-            if worker.inFlight.isEmpty && !worker.heldByOperator {
+        // Reads fields in place: a copy of the whole record costs a retain and release of each of
+        // its collections, on every answer.
+        guard let index = workers.index(forKey: peer) else { return }
+        if workers.values[index].draining {
+            if workers.values[index].inFlight.isEmpty && !workers.values[index].heldByOperator {
                 workers[peer] = nil
                 actions.append(.notice(.workerLeft(peer, reason: "disconnected", inFlight: 0)))
                 actions.append(poolEvent(.workerLeft, worker: peer, message: "disconnected"))
             }
             return
         }
-        while workers[peer]?.hasCredit == true {
-            guard let (function, lane, dispatchID) = bestQueuedCall(for: worker.functions, now: now) else { break }
+        let functions = workers.values[index].functions
+        // Looked up again on each turn: dispatching may change `workers` (its indices with it).
+        while let current = workers.index(forKey: peer), workers.values[current].hasCredit {
+            guard let (function, lane, dispatchID) = bestQueuedCall(for: functions, now: now) else { break }
             services[function]?.queue.removeHead(ofLane: lane)
             dispatch(dispatchID, to: peer, now: now, into: &actions)
         }
@@ -488,7 +497,9 @@ public struct BrokerCore {
     /// met on the way are dropped.
     private mutating func bestQueuedCall(for functions: [String], now: Int64) -> (String, Int, UInt64)? {
         var best: (function: String, lane: Int, id: UInt64, effective: Double, sequence: UInt64)?
-        for function in functions where !(services[function]?.queue.isEmpty ?? true) {
+        // Through the index: `services[function]?.queue` would copy the whole record to look.
+        for function in functions {
+            guard let index = services.index(forKey: function), !services.values[index].queue.isEmpty else { continue }
             let aging = agingMilliseconds(for: function)
             while let head = services[function]?.queue.best(now: now, agingMilliseconds: aging) {
                 guard let call = calls[head.entry.id], call.worker == nil else {
@@ -509,23 +520,20 @@ public struct BrokerCore {
     }
 
     mutating func dispatch(_ dispatchID: UInt64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
-        guard var call = calls[dispatchID], let payload = call.payload else { return }
-        let keepPayload = !call.ownsPayload || (call.retryable && Int(call.header.attempt) < options.maxAttempts)
-        call.worker = peer
-        call.payload = keepPayload ? payload : nil
-        var header = call.header
-        header.timeoutMilliseconds = UInt32(clamping: max(1, call.deadline - now))
-        calls[dispatchID] = call
-        workers[peer]!.inFlight.insert(dispatchID)
-        workers[peer]!.lastDispatchSequence = nextSequence
+        // In place: one lookup, and no copy of the record.
+        guard let request = calls[dispatchID]?.startRunning(on: peer, maxAttempts: options.maxAttempts, now: now) else { return }
+        workers.values[workers.index(forKey: peer)!].took(dispatchID, sequence: nextSequence)
         nextSequence += 1
-        if let frame = call.frame {
+        if let frame = request.frame {
             actions.append(
-                .requestPart(worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, frame: frame))
+                .requestPart(
+                    worker: peer, dispatchID: dispatchID, function: request.function, header: request.header, payload: request.payload,
+                    frame: frame))
         } else {
             actions.append(
                 .request(
-                    worker: peer, dispatchID: dispatchID, function: call.function, header: header, payload: payload, consume: !keepPayload))
+                    worker: peer, dispatchID: dispatchID, function: request.function, header: request.header, payload: request.payload,
+                    consume: request.consume))
         }
     }
 
@@ -599,12 +607,12 @@ public struct BrokerCore {
 
     /// Records that a worker spoke; an unknown worker is told to register again.
     private mutating func touchWorker(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) -> Bool {
-        guard workers[peer] != nil else {
+        guard let index = workers.index(forKey: peer) else {
             statistics.protocolViolations += 1
             actions.append(.disconnectWorker(peer))
             return false
         }
-        workers[peer]!.lastSeen = now
+        workers.values[index].lastSeen = now
         return true
     }
 

@@ -22,6 +22,18 @@ struct WorkerRecord {
     var batchFunctions: Set<String> = []
 
     var hasCredit: Bool { !draining && inFlight.count < capacity }
+
+    /// Counts `dispatchID` as answered by this worker; false when it was not in flight here.
+    mutating func answered(_ dispatchID: UInt64) -> Bool {
+        if !jobAttempts.isEmpty { jobAttempts.remove(dispatchID) }
+        return inFlight.remove(dispatchID) != nil
+    }
+
+    /// Counts `dispatchID` as sent to this worker, as its dispatch number `sequence`.
+    mutating func took(_ dispatchID: UInt64, sequence: UInt64) {
+        inFlight.insert(dispatchID)
+        lastDispatchSequence = sequence
+    }
     /// Calls in flight, concurrency and when it last got work: what choosing a worker compares.
     var load: (inFlight: Int, capacity: Int, sequence: UInt64) { (inFlight.count, capacity, lastDispatchSequence) }
 }
@@ -69,6 +81,21 @@ struct CallRecord {
 
     /// Whether the call releases its payload when it ends (a scatter part does not: the scatter does).
     var ownsPayload: Bool { scatter == nil && job == nil && batch == nil }
+
+    /// Marks the call as running on `peer` and returns what its REQUEST carries: the header with
+    /// the time left until the deadline, the payload (and frame, for a map part) and whether the
+    /// REQUEST consumes the payload (the call keeps it only to retry). Nil when it holds no payload.
+    mutating func startRunning(
+        on peer: PeerID, maxAttempts: Int, now: Int64
+    ) -> (function: String, header: CallHeader, payload: PayloadHandle, frame: Int?, consume: Bool)? {
+        guard let held = payload else { return nil }
+        let keep = !ownsPayload || (retryable && Int(header.attempt) < maxAttempts)
+        worker = peer
+        payload = keep ? held : nil
+        var sent = header
+        sent.timeoutMilliseconds = UInt32(clamping: max(1, deadline - now))
+        return (function, sent, held, frame, !keep)
+    }
 }
 
 /// One scatter: its parts are calls; it answers the client part by part, then DONE.

@@ -254,10 +254,11 @@ struct BrokerLoop {
                 budget -= calls.count - 1
                 replyBatcher.noteBatching(peer)
                 let payloads = store.split(handle, into: calls.map { $0.payloadIndex..<($0.payloadIndex + 1) })
+                let arrivedAt = MonotonicClock.nowNanoseconds()
                 for (call, payload) in zip(calls, payloads) {
                     observer.callStarted(
                         client: peer, requestID: call.id, function: call.function, served: core.hasWorkers(for: call.function),
-                        now: MonotonicClock.nowNanoseconds())
+                        now: arrivedAt)
                     core.handle(
                         .message(from: peer, .call(requestID: call.id, function: call.function, header: call.header, payload: payload)),
                         now: now, into: &actions)
@@ -373,6 +374,8 @@ struct BrokerLoop {
 
     /// Carries out and clears the pending actions.
     private mutating func perform(_ socket: borrowing Socket) throws(ZMQError) {
+        // The time the calls answered in this pass end at (their answers leave together, below).
+        let answeredAt = MonotonicClock.nowNanoseconds()
         for action in actions {
             if !majordomo.isIdle, try majordomo.perform(action, core: core, store: store, socket: socket, observer: observer) { continue }
             switch action {
@@ -428,7 +431,7 @@ struct BrokerLoop {
                     try sendJobReply(socket, request.client, request.requestID, JobAnswer(jobs: [record.info]))
                 }
             case .reply(let client, let requestID, let payload):
-                observer.callEnded(client: client, requestID: requestID, succeeded: true, now: MonotonicClock.nowNanoseconds())
+                observer.callEnded(client: client, requestID: requestID, succeeded: true, now: answeredAt)
                 let (buffer, range) = store.payload(payload)
                 if range.count == 1 {
                     replyBatcher.add(client: client, requestID: requestID, payload: payload)
@@ -440,10 +443,10 @@ struct BrokerLoop {
                 store.release(payload)
             case .fail(let client, let requestID, let code, let message):
                 if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before a scatter's ERROR
-                observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
+                observer.callEnded(client: client, requestID: requestID, succeeded: false, now: answeredAt)
                 try sendError(socket, to: client, requestID, code, message)
             case .refuse(let client, let requestID, let message, let retryAfter):
-                observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
+                observer.callEnded(client: client, requestID: requestID, succeeded: false, now: answeredAt)
                 try sendError(socket, to: client, requestID, .busy, message, retryAfter: retryAfter)
             case .cancel(let worker, let dispatchID):
                 if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // a request before its CANCEL

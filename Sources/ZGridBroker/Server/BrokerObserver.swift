@@ -7,13 +7,17 @@ import ZGridProtocol
 /// timers and gauges (backed by a Prometheus registry of this broker's own), and per-function
 /// counts and latency percentiles for the status report.
 ///
-/// A call is timed from its CALL arriving to its REPLY or ERROR leaving, at the loop.
+/// A call is timed from its CALL arriving to its REPLY or ERROR leaving, at the loop. Per call the
+/// observer only counts on the loop thread; the Prometheus counters catch up and the duration
+/// histogram is rendered when the metrics are scraped (see ``prometheusText()``).
 final class BrokerObserver {
     /// The registry the metrics endpoint renders.
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private var started: [CallKey: (stats: FunctionStats, at: UInt64)] = [:]
     private var functions: [String: FunctionStats] = [:]
+    /// The function of the last lookup: calls mostly come in runs for one function.
+    private var lastLookup: (name: String, stats: FunctionStats)?
     private var lastCounters: [String: Int] = [:]
     private var counters: [String: CoreMetrics.Counter] = [:]
     private var gauges: [String: CoreMetrics.Gauge] = [:]
@@ -50,6 +54,10 @@ final class BrokerObserver {
         /// recomputes percentiles only for functions with new samples, so thousands of idle names
         /// (a fuzzer's, say) cost nothing per report.
         var percentiles: (count: UInt64, p50: Int, p99: Int) = (0, 0, 0)
+        /// What `zgrid_call_duration_seconds` shows for the function.
+        var durations: CallDurationHistogram
+        /// The counts the Prometheus counters were last brought up to.
+        var published = (succeeded: 0, failed: 0)
 
         /// The p50 and p99 latency in microseconds, 0 when nothing was recorded.
         func currentPercentiles() -> (p50: Int, p99: Int) {
@@ -61,30 +69,39 @@ final class BrokerObserver {
         }
         let ok: CoreMetrics.Counter
         let errors: CoreMetrics.Counter
-        let timer: CoreMetrics.Timer
 
         init(_ name: String, factory: PrometheusMetricsFactory) {
             ok = CoreMetrics.Counter(label: "zgrid_calls_total", dimensions: [("function", name), ("outcome", "ok")], factory: factory)
             errors = CoreMetrics.Counter(
                 label: "zgrid_calls_total", dimensions: [("function", name), ("outcome", "error")], factory: factory)
-            timer = CoreMetrics.Timer(label: "zgrid_call_duration_seconds", dimensions: [("function", name)], factory: factory)
+            durations = CallDurationHistogram(bounds: BrokerObserver.durationBuckets)
+        }
+
+        /// Brings the Prometheus counters up to `succeeded` and `failed`.
+        func publishCounts() {
+            if succeeded > published.succeeded { ok.increment(by: Int64(succeeded - published.succeeded)) }
+            if failed > published.failed { errors.increment(by: Int64(failed - published.failed)) }
+            published = (succeeded, failed)
         }
     }
 
+    /// The bucket bounds of `zgrid_call_duration_seconds`.
+    static let durationBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(5), .seconds(30),
+    ]
+
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
-            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-            .seconds(1), .seconds(5), .seconds(30),
-        ]
+        factory.defaultDurationHistogramBuckets = Self.durationBuckets
         self.factory = factory
     }
 
     /// A CALL arrived, for a function some worker serves (`served`) or not.
     func callStarted(client: PeerID, requestID: UInt64, function: String, served: Bool, now: UInt64) {
         guard started.count < Self.maxTimed else { return }
-        started[CallKey(client: client, requestID: requestID)] = (stats(for: served ? function : Self.other).1, now)
+        started[CallKey(client: client, requestID: requestID)] = (stats(for: served ? function : Self.other), now)
     }
 
     /// A call was answered (REPLY when `succeeded`, else ERROR).
@@ -93,13 +110,11 @@ final class BrokerObserver {
         let elapsed = now &- at
         if succeeded {
             stats.succeeded += 1
-            stats.ok.increment()
         } else {
             stats.failed += 1
-            stats.errors.increment()
         }
         stats.latency.record(elapsed / 1000)
-        stats.timer.recordNanoseconds(Int64(elapsed))
+        stats.durations.record(nanoseconds: Int64(clamping: elapsed))
     }
 
     /// Gives memory back once a burst of timed calls has ended (see ``Swift/Dictionary/shrinkAfterBurst(slack:)``).
@@ -112,13 +127,20 @@ final class BrokerObserver {
         started.removeValue(forKey: CallKey(client: client, requestID: requestID))
     }
 
-    private func stats(for function: String) -> (String, FunctionStats) {
-        if let stats = functions[function] { return (function, stats) }
+    private func stats(for function: String) -> FunctionStats {
+        if let lastLookup, lastLookup.name == function { return lastLookup.stats }
+        let stats = trackedStats(for: function)
+        lastLookup = (function, stats)
+        return stats
+    }
+
+    private func trackedStats(for function: String) -> FunctionStats {
+        if let stats = functions[function] { return stats }
         let name = functions.count < Self.maxFunctions ? function : Self.other
-        if let stats = functions[name] { return (name, stats) }
+        if let stats = functions[name] { return stats }
         let stats = FunctionStats(name, factory: factory)
         functions[name] = stats
-        return (name, stats)
+        return stats
     }
 
     /// Brings gauges and counters up to date with the core's figures.
@@ -166,8 +188,15 @@ final class BrokerObserver {
 
     /// The Prometheus text exposition of every metric.
     func prometheusText() -> [UInt8] {
+        for stats in functions.values { stats.publishCounts() }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        guard !functions.isEmpty else { return buffer }
+        let name = "zgrid_call_duration_seconds"
+        buffer.append(contentsOf: "# TYPE \(name) histogram\n".utf8)
+        for (function, stats) in functions.sorted(by: { $0.key < $1.key }) {
+            stats.durations.emit(name: name, labels: "function=\"\(function)\"", into: &buffer)
+        }
         return buffer
     }
 }

@@ -9,20 +9,30 @@ import ZeroMQ
 ///
 /// After a burst (thousands of payloads held at once) the pool keeps at most ``warmBuffers`` free
 /// buffers allocated: the others are dropped and made again when needed, so memory falls back.
+///
+/// Only the loop thread touches a store, and no method calls back into another while it changes a
+/// property, so the properties skip the runtime's exclusivity checks (several per call on the hot
+/// path otherwise).
 final class PayloadStore {
+    /// One handle: its buffer and frames (`upper` is `toEnd` for "to the end of the message").
+    private struct Slot {
+        var buffer: Int
+        var lower: Int
+        var upper: Int
+    }
+    private static let toEnd = -1
+
     private let framesPerMessage: Int
     /// The buffers; nil for a free buffer that was dropped.
-    private var buffers: [Multipart?] = []
+    @exclusivity(unchecked) private var buffers: ContiguousArray<Multipart?> = []
     /// How many handles hold each buffer (0 when the buffer is free).
-    private var holders: [Int] = []
-    private var freeBuffers: [Int] = []
+    @exclusivity(unchecked) private var holders: ContiguousArray<Int> = []
+    @exclusivity(unchecked) private var freeBuffers: ContiguousArray<Int> = []
     /// Free buffers that are still allocated.
-    private var warm = 0
-    /// Each handle's buffer and frames: `upper` is nil for "to the end of the message".
-    private var handleBuffer: [Int] = []
-    private var handleLower: [Int] = []
-    private var handleUpper: [Int?] = []
-    private var freeHandles: [PayloadHandle] = []
+    @exclusivity(unchecked) private var warm = 0
+    /// Each handle's slot, by handle.
+    @exclusivity(unchecked) private var slots: ContiguousArray<Slot> = []
+    @exclusivity(unchecked) private var freeHandles: ContiguousArray<PayloadHandle> = []
 
     /// The most free buffers kept allocated.
     static let warmBuffers = 1024
@@ -34,7 +44,7 @@ final class PayloadStore {
     /// A free buffer and the one handle on it.
     func checkout() -> (PayloadHandle, Multipart) {
         let (index, buffer) = checkoutBuffer()
-        return (newHandle(buffer: index, lower: 0, upper: nil), buffer)
+        return (newHandle(Slot(buffer: index, lower: 0, upper: Self.toEnd)), buffer)
     }
 
     private func checkoutBuffer() -> (Int, Multipart) {
@@ -54,30 +64,26 @@ final class PayloadStore {
         return (buffers.count - 1, buffer)
     }
 
-    private func newHandle(buffer: Int, lower: Int, upper: Int?) -> PayloadHandle {
+    private func newHandle(_ slot: Slot) -> PayloadHandle {
         if let handle = freeHandles.popLast() {
-            handleBuffer[handle] = buffer
-            handleLower[handle] = lower
-            handleUpper[handle] = upper
+            slots[handle] = slot
             return handle
         }
-        handleBuffer.append(buffer)
-        handleLower.append(lower)
-        handleUpper.append(upper)
-        return handleBuffer.count - 1
+        slots.append(slot)
+        return slots.count - 1
     }
 
     /// Marks where the payload of the message in `handle` starts (it runs to the message's end).
     func setPayloadStart(_ start: Int, for handle: PayloadHandle) {
-        handleLower[handle] = start
-        handleUpper[handle] = nil
+        slots[handle].lower = start
+        slots[handle].upper = Self.toEnd
     }
 
     /// New handles on the buffer of `handle`, one for each range of frames; `handle` itself is
     /// released. The buffer returns to the pool once all of them are released.
     func split(_ handle: PayloadHandle, into ranges: [Range<Int>]) -> [PayloadHandle] {
-        let buffer = handleBuffer[handle]
-        let handles = ranges.map { newHandle(buffer: buffer, lower: $0.lowerBound, upper: $0.upperBound) }
+        let buffer = slots[handle].buffer
+        let handles = ranges.map { newHandle(Slot(buffer: buffer, lower: $0.lowerBound, upper: $0.upperBound)) }
         holders[buffer] += handles.count
         release(handle)
         return handles
@@ -85,15 +91,16 @@ final class PayloadStore {
 
     /// The buffer and payload frame range of `handle` (which must be checked out).
     func payload(_ handle: PayloadHandle) -> (Multipart, Range<Int>) {
-        let buffer = buffers[handleBuffer[handle]]!
-        let upper = min(handleUpper[handle] ?? buffer.count, buffer.count)
-        return (buffer, min(handleLower[handle], upper)..<upper)
+        let slot = slots[handle]
+        let buffer = buffers[slot.buffer]!
+        let upper = slot.upper == Self.toEnd ? buffer.count : min(slot.upper, buffer.count)
+        return (buffer, min(slot.lower, upper)..<upper)
     }
 
     /// Gives `handle` up. When it was the last handle on its buffer, closes the buffer's frames and
     /// returns it to the pool (or drops it when enough free buffers are kept).
     func release(_ handle: PayloadHandle) {
-        let index = handleBuffer[handle]
+        let index = slots[handle].buffer
         freeHandles.append(handle)
         holders[index] -= 1
         guard holders[index] == 0 else { return }
