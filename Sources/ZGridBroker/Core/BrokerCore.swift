@@ -122,8 +122,7 @@ public struct BrokerCore {
     }
     /// Whether some worker that is not draining serves `function`, a name already checked.
     func hasWorkers(for function: String) -> Bool {
-        guard let index = services.index(forKey: function) else { return false }
-        return !services.values[index].workers.isEmpty
+        !(services[function]?.workers.isEmpty ?? true)
     }
     /// Calls running on `worker`, or nil when the worker is unknown.
     public func inFlightCount(of worker: PeerID) -> Int? { workers[worker]?.inFlight.count }
@@ -226,19 +225,18 @@ public struct BrokerCore {
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
         guard admitWithinClientLimit(client, requestID, payload: payload, into: &actions) else { return }
-        // Read in place through the index: a copy of the service record costs a retain and release
-        // of each of its collections, on every call.
-        let service = services.index(forKey: function)
-        if service.map({ services.values[$0].workers.isEmpty }) ?? true, withoutWorkersPastGrace(function, now: now) {
+        // (No closures over `self` here: in a mutating method each would copy the whole core.)
+        let service = services[function]
+        if service?.workers.isEmpty ?? true, withoutWorkersPastGrace(function, now: now) {
             fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
             return
         }
         // The worker to dispatch to at once, if any: chosen here for admission control, used by admit.
-        let worker = service.flatMap { services.values[$0].queue.isEmpty ? bestWorker(in: services.values[$0]) : nil }
+        var worker: PeerID?
+        if let service, service.queue.isEmpty { worker = Self.bestWorker(among: service.workers, in: workers) }
         if let service, worker == nil,
             let (message, retryAfter) = refusal(
-                function, queued: services.values[service].waitingCount,
-                ahead: services.values[service].queue.count(atOrAbove: Int(header.priority)),
+                function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
                 limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
                 meter: callRates[function], what: "calls")
         {
@@ -314,15 +312,26 @@ public struct BrokerCore {
         nextSequence += 1
         calls[dispatchID] = record
         insertDeadline(DeadlineEntry(deadline: record.deadline, dispatchID: dispatchID))
-        let worker = chosen ?? services[record.service].flatMap { $0.queue.isEmpty ? bestWorker(in: $0) : nil }
+        var worker: PeerID?
+        if let chosen {
+            worker = chosen
+        } else if let service = services[record.service], service.queue.isEmpty {
+            worker = Self.bestWorker(among: service.workers, in: workers)
+        }
         if let worker {
             dispatch(dispatchID, to: worker, now: now, into: &actions)
         } else {
-            // In place: a copy of the record would copy its queue on every push.
-            services[record.service, default: ServiceRecord(noWorkersSince: startedAt)].queue.push(
-                dispatchID, priority: Int(record.header.priority), since: now)
+            service(record.service, noWorkersSince: startedAt).queue.push(dispatchID, priority: Int(record.header.priority), since: now)
         }
         return dispatchID
+    }
+
+    /// The record of service `key`, made (with `noWorkersSince`) when there is none yet.
+    mutating func service(_ key: String, noWorkersSince: Int64?) -> ServiceRecord {
+        if let record = services[key] { return record }
+        let record = ServiceRecord(noWorkersSince: noWorkersSince)
+        services[key] = record
+        return record
     }
 
     private mutating func cancelCall(from client: PeerID, requestID: UInt64, into actions: inout [BrokerAction]) {
@@ -420,7 +429,7 @@ public struct BrokerCore {
     private mutating func completeCall(
         _ dispatchID: UInt64, on peer: PeerID, outcome: CallOutcome, now: Int64, into actions: inout [BrokerAction]
     ) {
-        guard let index = workers.index(forKey: peer), workers.values[index].answered(dispatchID) else {
+        guard let worker = workers[peer], worker.answered(dispatchID) else {
             statistics.protocolViolations += 1
             if case .reply(let payload) = outcome { actions.append(.release(payload)) }
             actions.append(.notice(.protocolViolation(peer, "answer for request \(dispatchID) it was not running")))
@@ -455,8 +464,7 @@ public struct BrokerCore {
         call.header.attempt += 1
         calls[dispatchID] = call
         statistics.callsRetried += 1
-        services[call.service, default: ServiceRecord(noWorkersSince: now)].queue.push(
-            dispatchID, priority: Int(call.header.priority), since: now, front: true)
+        service(call.service, noWorkersSince: now).queue.push(dispatchID, priority: Int(call.header.priority), since: now, front: true)
         return true
     }
 
@@ -471,21 +479,17 @@ public struct BrokerCore {
 
     /// Sends queued calls to `peer` while it has credit, oldest first across its functions.
     mutating func creditReturned(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
-        // Reads fields in place: a copy of the whole record costs a retain and release of each of
-        // its collections, on every answer.
-        guard let index = workers.index(forKey: peer) else { return }
-        if workers.values[index].draining {
-            if workers.values[index].inFlight.isEmpty && !workers.values[index].heldByOperator {
+        guard let worker = workers[peer] else { return }
+        if worker.draining {
+            if worker.inFlight.isEmpty && !worker.heldByOperator {
                 workers[peer] = nil
                 actions.append(.notice(.workerLeft(peer, reason: "disconnected", inFlight: 0)))
                 actions.append(poolEvent(.workerLeft, worker: peer, message: "disconnected"))
             }
             return
         }
-        let functions = workers.values[index].functions
-        // Looked up again on each turn: dispatching may change `workers` (its indices with it).
-        while let current = workers.index(forKey: peer), workers.values[current].hasCredit {
-            guard let (function, lane, dispatchID) = bestQueuedCall(for: functions, now: now) else { break }
+        while worker.hasCredit {
+            guard let (function, lane, dispatchID) = bestQueuedCall(for: worker.functions, now: now) else { break }
             services[function]?.queue.removeHead(ofLane: lane)
             dispatch(dispatchID, to: peer, now: now, into: &actions)
         }
@@ -497,9 +501,8 @@ public struct BrokerCore {
     /// met on the way are dropped.
     private mutating func bestQueuedCall(for functions: [String], now: Int64) -> (String, Int, UInt64)? {
         var best: (function: String, lane: Int, id: UInt64, effective: Double, sequence: UInt64)?
-        // Through the index: `services[function]?.queue` would copy the whole record to look.
         for function in functions {
-            guard let index = services.index(forKey: function), !services.values[index].queue.isEmpty else { continue }
+            guard let service = services[function], !service.queue.isEmpty else { continue }
             let aging = agingMilliseconds(for: function)
             while let head = services[function]?.queue.best(now: now, agingMilliseconds: aging) {
                 guard let call = calls[head.entry.id], call.worker == nil else {
@@ -522,7 +525,7 @@ public struct BrokerCore {
     mutating func dispatch(_ dispatchID: UInt64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         // In place: one lookup, and no copy of the record.
         guard let request = calls[dispatchID]?.startRunning(on: peer, maxAttempts: options.maxAttempts, now: now) else { return }
-        workers.values[workers.index(forKey: peer)!].took(dispatchID, sequence: nextSequence)
+        workers[peer]!.took(dispatchID, sequence: nextSequence)
         nextSequence += 1
         if let frame = request.frame {
             actions.append(
@@ -538,11 +541,11 @@ public struct BrokerCore {
     }
 
     /// The least loaded worker of `service` with credit; ties go to the one idle longest.
-    func bestWorker(in service: ServiceRecord) -> PeerID? {
+    static func bestWorker(among peers: [PeerID], in workers: [PeerID: WorkerRecord]) -> PeerID? {
         var best: (peer: PeerID, inFlight: Int, capacity: Int, sequence: UInt64)?
-        for peer in service.workers {
-            guard let index = workers.index(forKey: peer), workers.values[index].hasCredit else { continue }
-            let (inFlight, capacity, sequence) = workers.values[index].load
+        for peer in peers {
+            guard let worker = workers[peer], worker.hasCredit else { continue }
+            let (inFlight, capacity, sequence) = worker.load
             guard let current = best else {
                 best = (peer, inFlight, capacity, sequence)
                 continue
@@ -592,8 +595,9 @@ public struct BrokerCore {
         }
         statistics.workersJoined += 1
         for key in keys {
-            services[key, default: ServiceRecord()].workers.append(peer)
-            services[key]!.noWorkersSince = nil
+            let record = service(key, noWorkersSince: nil)
+            record.workers.append(peer)
+            record.noWorkersSince = nil
         }
         actions.append(.notice(.workerJoined(peer, functions: functions.map(\.description), concurrency: concurrency)))
         actions.append(
@@ -607,12 +611,12 @@ public struct BrokerCore {
 
     /// Records that a worker spoke; an unknown worker is told to register again.
     private mutating func touchWorker(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) -> Bool {
-        guard let index = workers.index(forKey: peer) else {
+        guard let worker = workers[peer] else {
             statistics.protocolViolations += 1
             actions.append(.disconnectWorker(peer))
             return false
         }
-        workers.values[index].lastSeen = now
+        worker.lastSeen = now
         return true
     }
 
@@ -751,9 +755,10 @@ public struct BrokerCore {
     private mutating func failCallsWithoutWorkers(now: Int64, into actions: inout [BrokerAction]) {
         for (function, service) in services where service.workers.isEmpty && !service.queue.isEmpty {
             guard let since = service.noWorkersSince, now - since >= options.unknownFunctionGraceMilliseconds else { continue }
-            services[function]!.queue = WaitQueue()
-            services[function]!.staleEntries = 0
-            for dispatchID in service.queue.ids {
+            let waiting = service.queue.ids
+            service.queue = WaitQueue()
+            service.staleEntries = 0
+            for dispatchID in waiting {
                 guard let call = calls[dispatchID], call.worker == nil else { continue }
                 failCall(dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
             }

@@ -2,9 +2,14 @@ import DequeModule
 import ZGridProtocol
 
 /// A registered worker, as the core tracks it.
-struct WorkerRecord {
-    var functions: [String]
-    var capacity: Int
+///
+/// A class, so that the loop reads and changes a worker in place: reading a struct out of the
+/// workers dictionary copies it, a retain and release of each of its collections, several times
+/// per call. The core owns its records and never hands them out; a copy of the core would share
+/// them, so the core is not copied.
+final class WorkerRecord {
+    let functions: [String]
+    let capacity: Int
     /// Dispatch ids sent to this worker and not yet answered; the worker's used credit.
     var inFlight = IDSet()
     var lastSeen: Int64
@@ -21,16 +26,23 @@ struct WorkerRecord {
     /// Functions this worker takes batches of.
     var batchFunctions: Set<String> = []
 
+    /// A worker serving `functions` (service keys) with `capacity` calls at once, seen at `lastSeen`.
+    init(functions: [String], capacity: Int, lastSeen: Int64) {
+        self.functions = functions
+        self.capacity = capacity
+        self.lastSeen = lastSeen
+    }
+
     var hasCredit: Bool { !draining && inFlight.count < capacity }
 
     /// Counts `dispatchID` as answered by this worker; false when it was not in flight here.
-    mutating func answered(_ dispatchID: UInt64) -> Bool {
+    func answered(_ dispatchID: UInt64) -> Bool {
         if !jobAttempts.isEmpty { jobAttempts.remove(dispatchID) }
         return inFlight.remove(dispatchID) != nil
     }
 
     /// Counts `dispatchID` as sent to this worker, as its dispatch number `sequence`.
-    mutating func took(_ dispatchID: UInt64, sequence: UInt64) {
+    func took(_ dispatchID: UInt64, sequence: UInt64) {
         inFlight.insert(dispatchID)
         lastDispatchSequence = sequence
     }
@@ -39,7 +51,9 @@ struct WorkerRecord {
 }
 
 /// Everything the core knows about one function name.
-struct ServiceRecord {
+///
+/// A class for the same reason as ``WorkerRecord``: the core reads and changes it in place.
+final class ServiceRecord {
     /// Workers serving the function that are not draining.
     var workers: [PeerID] = []
     /// Calls waiting for a worker, by priority with aging (entries of finished calls are skipped lazily).
@@ -50,6 +64,11 @@ struct ServiceRecord {
     var waitingCount: Int { queue.count - staleEntries }
     /// Since when the function has had no worker; nil while it has one.
     var noWorkersSince: Int64?
+
+    /// A service with no workers and nothing queued, without workers since `noWorkersSince`.
+    init(noWorkersSince: Int64? = nil) {
+        self.noWorkersSince = noWorkersSince
+    }
 }
 
 /// One call between its CALL and its answer; also one part of a scatter.
