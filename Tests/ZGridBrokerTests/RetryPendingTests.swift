@@ -32,8 +32,8 @@ struct RetryPendingTests {
     let later = ClientRequest(client: client2, requestID: 4)
 
     @Test(
-        "STATUS and a second RETRY are answered after the RETRY's commit, in arrival order, as the committed job is",
-        arguments: Phase.allCases, [(JobVerb.status, "queued"), (.retry, "queued")])
+        "STATUS, a second RETRY and CANCEL are answered after the RETRY's commit, in arrival order, as the committed job is",
+        arguments: Phase.allCases, [(JobVerb.status, "queued"), (.retry, "queued"), (.cancel, "cancelled")])
     func heldUntilCommit(_ phase: Phase, _ command: (verb: JobVerb, state: String)) throws {
         var harness = retrying(phase)
         var actions = harness.job(client2, 4, command.verb, 1)
@@ -49,8 +49,8 @@ struct RetryPendingTests {
     }
 
     @Test(
-        "STATUS and a second RETRY are answered after the RETRY's ERROR when its write fails, as the store holds the job",
-        arguments: Phase.allCases, [JobVerb.status, .retry])
+        "STATUS, a second RETRY and CANCEL are answered after the RETRY's ERROR when its write fails, as the store holds the job",
+        arguments: Phase.allCases, [JobVerb.status, .retry, .cancel])
     func answeredAfterFailure(_ phase: Phase, _ verb: JobVerb) throws {
         var harness = retrying(phase)
         var actions = harness.job(client2, 4, verb, 1, wait: 60_000)

@@ -31,7 +31,7 @@ extension BrokerCore {
     /// Holds the JOB command `request` (`verb`) on job `id` behind a RETRY of the job awaiting its
     /// commit; returns whether there is one.
     mutating func holdBehindRetry(_ request: ClientRequest, _ verb: JobVerb, on id: Int64) -> Bool {
-        guard pendingRetries[id] != nil, verb == .status || verb == .retry else { return false }
+        guard pendingRetries[id] != nil, verb != .wait else { return false }
         pendingRetries[id]!.held.append((request, verb))
         return true
     }

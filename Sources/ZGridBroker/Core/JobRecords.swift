@@ -58,7 +58,7 @@ struct PendingRetry {
     let request: ClientRequest
     /// The job as queued again (the answer once committed).
     let record: JobRecord
-    /// STATUS and RETRY commands, in arrival order.
+    /// STATUS, CANCEL and RETRY commands, in arrival order.
     var held: [(request: ClientRequest, verb: JobVerb)] = []
 }
 
