@@ -49,8 +49,8 @@ struct RetryPendingTests {
     }
 
     @Test(
-        "STATUS, a second RETRY and CANCEL are answered after the RETRY's ERROR when its write fails, as the store holds the job",
-        arguments: Phase.allCases, [JobVerb.status, .retry, .cancel])
+        "STATUS, a second RETRY, CANCEL and WAIT are answered after the RETRY's ERROR when its write fails, as the store holds the job",
+        arguments: Phase.allCases, JobVerb.allCases)
     func answeredAfterFailure(_ phase: Phase, _ verb: JobVerb) throws {
         var harness = retrying(phase)
         var actions = harness.job(client2, 4, verb, 1, wait: 60_000)
@@ -73,5 +73,46 @@ struct RetryPendingTests {
         }
         #expect(harness.driver.core.jobWaiters.isEmpty)
         #expect(harness.driver.core.clients[client2]?.jobWaits.isEmpty == true)
+    }
+
+    @Test("a WAIT sent before the RETRY has committed waits for the retried job to finish", arguments: Phase.allCases)
+    func waitFollowsTheRetriedJob(_ phase: Phase) throws {
+        var harness = retrying(phase)
+        var actions = harness.job(client2, 4, .wait, 1, wait: 60_000)
+        actions += harness.answerReads()
+        actions += harness.commit()
+        #expect(actions.jobReplies.map(\.request) == [retry])
+        actions = harness.ready(worker1)
+        let finished = try #require(harness.runAttempts(actions.jobAttempts, on: worker1).finishedJobs.first)
+        #expect(finished.record.state == .succeeded)
+        #expect(finished.notify == [later])
+    }
+
+    @Test("a WAIT whose time passes before the RETRY's write commits is answered after the RETRY", arguments: Phase.allCases)
+    func waitPassingIsHeld(_ phase: Phase) throws {
+        var harness = retrying(phase)
+        var actions = harness.job(client2, 4, .wait, 1, wait: 0)
+        actions += harness.answerReads()
+        actions += harness.tick(after: 1)
+        actions += harness.answerReads()
+        #expect(actions.jobReplies.isEmpty, "nothing is answered before the RETRY's write commits")
+        actions = harness.commit()
+        #expect(actions.jobReplies.map(\.request) == [retry, later])
+        #expect(actions.jobReplies.map { $0.jobs.map(\.state) } == [["queued"], ["queued"]])
+        #expect(harness.driver.core.jobWaiters.isEmpty)
+    }
+
+    @Test("a WAIT on a job whose SUBMIT fails to commit is answered at once, with no job")
+    func waitOnFailedSubmit() throws {
+        var harness = JobHarness(options: testOptions(grace: 60_000))
+        harness.submit(client1, 1)
+        var actions = harness.job(client2, 4, .wait, 1, wait: 60_000)
+        #expect(actions.jobReplies.isEmpty)
+        actions = harness.failWrites()
+        #expect(actions.failures == [SentFailure(client: client1, requestID: 1, code: .internal)])
+        actions += harness.answerReads()
+        #expect(actions.jobReplies.map(\.request) == [later])
+        #expect(actions.jobReplies.first?.jobs.isEmpty == true)
+        #expect(harness.driver.core.jobWaiters.isEmpty)
     }
 }

@@ -219,11 +219,13 @@ extension BrokerCore {
     /// they fail.
     mutating func storeFailed(_ error: JobStoreError, into actions: inout [BrokerAction]) {
         let failed = pendingAcks.values.flatMap { $0 } + pendingRetries.map { ($1.request, $0) }
+        var forgotten: [Int64] = []
         for (request, id) in failed {
             if let entry = jobs[id], !entry.durable {
                 jobs[id] = nil
                 releaseOwner(entry)
                 if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+                forgotten.append(id)
             }
             if request.client != Self.jobClient {
                 actions.append(
@@ -234,7 +236,15 @@ extension BrokerCore {
         pendingAcks.removeAll()
         pendingRetries.removeAll()
         actions.append(.notice(.protocolViolation(PeerID([]), "job store failure: \(error)")))
-        // The commands held behind the failed RETRYs meet their jobs as the store holds them.
+        // The WAITs held on the forgotten jobs, and the commands held behind the failed RETRYs,
+        // meet the jobs as the store holds them: a retried job finished as it was, a new one not at all.
+        for id in forgotten.sorted() {
+            for waiter in jobWaiters[id] ?? [] {
+                let token = takeToken()
+                pendingReads[token] = .job(waiter.request, .wait, id)
+                actions.append(.storeRead(.job(id), token: token))
+            }
+        }
         for (id, retry) in retries { handleHeld(retry.held, on: id, into: &actions) }
     }
 
@@ -248,8 +258,9 @@ extension BrokerCore {
         let request: ClientRequest
         switch pending {
         case .job(let r, let verb, let id):
-            // Sent after a RETRY of the job that has since queued it again: held behind it.
-            if holdBehindRetry(r, verb, on: id) { return }
+            // Sent after a RETRY of the job that has since queued it again: held behind it (a WAIT
+            // stays held on the job, answered when it finishes, its wait passes or the retry fails).
+            if pendingRetries[id] != nil, verb == .wait || holdBehindRetry(r, verb, on: id) { return }
             request = r
         case .list(let r), .purge(let r): request = r
         case .pageIn: return
@@ -586,6 +597,8 @@ extension BrokerCore {
                 let waiter = releaseWait(
                     on: first.jobID, where: { $0.request.requestID == first.requestID && $0.deadline == first.deadline })
             else { continue }
+            // Behind a RETRY of the job awaiting its commit, answered after it (as STATUS).
+            if holdBehindRetry(waiter.request, .status, on: first.jobID) { continue }
             if let entry = jobs[first.jobID] {
                 actions.append(
                     .jobReply(

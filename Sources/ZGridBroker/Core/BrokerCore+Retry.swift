@@ -2,10 +2,11 @@ import ZGridJobStore
 import ZGridProtocol
 
 /// JOB RETRY of a finished job: the job is queued again in memory and handed to the store, and the
-/// RETRY is answered once that write has committed (ERROR `INTERNAL` if it fails). JOB commands on
-/// the job that arrive meanwhile are held behind the RETRY and handled after its answer, in
-/// arrival order, as if they arrived then: none is answered before the RETRY, nor from a record
-/// not yet durable.
+/// RETRY is answered once that write has committed (ERROR `INTERNAL` if it fails). STATUS, CANCEL
+/// and RETRY commands on the job that arrive meanwhile are held behind the RETRY and handled after
+/// its answer, in arrival order, as if they arrived then: none is answered before the RETRY, nor
+/// from a record not yet durable. A WAIT is held on the job as usual; one whose wait passes
+/// meanwhile is held behind the RETRY as STATUS, and if the write fails the store answers it.
 extension BrokerCore {
     /// Queues the finished job `record` again for the JOB RETRY `request`: answered, and ready to
     /// run, once the write commits.
