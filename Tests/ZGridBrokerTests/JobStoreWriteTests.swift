@@ -8,11 +8,6 @@ import ZGridProtocol
 /// a SUBMIT: due jobs and JOB RETRY.
 @Suite("Job state changes reach the store")
 struct JobStoreWriteTests {
-    /// A SUBMIT of a job of `f` with the unique key `key`.
-    func submit(_ client: PeerID, _ requestID: UInt64, key: String) -> CoreMessage {
-        .submit(requestID: requestID, function: "f", spec: JobSpec(), keys: JobKeys(unique: key), tags: [], payload: [7])
-    }
-
     @Test("a delayed job and a job backing off are written to the store as queued when they become due")
     func dueJobsAreWritten() throws {
         var harness = JobHarness(options: testOptions(grace: 60_000))
@@ -47,27 +42,16 @@ struct JobStoreWriteTests {
         #expect(actions.jobReplies.filter { $0.request.requestID != 7 }.flatMap(\.jobs).map(\.state) == ["queued", "queued"])
     }
 
-    /// A core whose job 1, with the unique key "k", was cancelled while queued (no worker), and
-    /// committed so.
-    func cancelledJob() -> JobHarness {
-        var harness = JobHarness(options: testOptions(grace: 60_000))
-        harness.message(client1, submit(client1, 1, key: "k"))
-        harness.commit()
-        harness.job(client1, 2, .cancel, 1)
-        harness.commit()
-        return harness
-    }
-
     @Test("JOB RETRY answers once the queued job has committed, and its unique key coalesces SUBMITs again")
     func retryAnswersAfterCommit() throws {
-        var harness = cancelledJob()
+        var harness = JobHarness.cancelledJob()
         #expect(harness.stored[1]?.state == .cancelled)
         var actions = harness.job(client1, 3, .retry, 1)
         actions += harness.answerReads()
         #expect(actions.jobReplies.isEmpty, "no answer before the write commits")
         #expect(harness.stored[1]?.state == .queued, "the queued job was handed to the store")
         // A SUBMIT with the key before the commit is coalesced into the retried job, as for a new job.
-        actions = harness.message(client2, submit(client2, 4, key: "k"))
+        actions = harness.message(client2, JobHarness.submit(4, key: "k"))
         #expect(actions.acceptedJobs.isEmpty, "acknowledged only when the job is committed")
         actions = harness.commit()
         let reply = try #require(actions.jobReplies.first)
@@ -79,20 +63,20 @@ struct JobStoreWriteTests {
         #expect(actions.acceptedJobs.map(\.requestID) == [4])
         #expect(actions.acceptedJobs.map(\.job) == [1])
         // After the commit too, at once; no second job with the key is created.
-        actions = harness.message(client2, submit(client2, 5, key: "k"))
+        actions = harness.message(client2, JobHarness.submit(5, key: "k"))
         #expect(actions.acceptedJobs.map(\.job) == [1])
         #expect(harness.stored.count == 1)
         // Once the retried job has run, the key is free again.
         actions = harness.ready(worker1)
         actions = harness.runAttempts(actions.jobAttempts, on: worker1)
         #expect(actions.finishedJobs.map(\.record.state) == [.succeeded])
-        harness.message(client2, submit(client2, 6, key: "k"))
+        harness.message(client2, JobHarness.submit(6, key: "k"))
         #expect(harness.commit().acceptedJobs.map(\.job) == [2])
     }
 
     @Test("a JOB RETRY whose write fails is answered INTERNAL; the job stays as the store holds it")
     func retryWriteFails() throws {
-        var harness = cancelledJob()
+        var harness = JobHarness.cancelledJob()
         var actions = harness.job(client1, 3, .retry, 1)
         actions += harness.answerReads()
         #expect(actions.jobReplies.isEmpty)
@@ -105,10 +89,28 @@ struct JobStoreWriteTests {
         actions = harness.job(client1, 4, .status, 1)
         actions += harness.answerReads()
         #expect(actions.jobReplies.flatMap(\.jobs).map(\.state) == ["cancelled"])
-        harness.message(client2, submit(client2, 5, key: "k"))
+        harness.message(client2, JobHarness.submit(5, key: "k"))
         #expect(harness.commit().acceptedJobs.map(\.job) == [2])
         // A worker runs only the new job.
         actions = harness.ready(worker1)
         #expect(actions.jobAttempts.map(\.job) == [2])
+    }
+}
+
+extension JobHarness {
+    /// A SUBMIT of a job of `f` with the unique key `key`.
+    static func submit(_ requestID: UInt64, key: String) -> CoreMessage {
+        .submit(requestID: requestID, function: "f", spec: JobSpec(), keys: JobKeys(unique: key), tags: [], payload: [7])
+    }
+
+    /// A core whose job 1, with the unique key "k", was cancelled while queued (no worker), and
+    /// committed so.
+    static func cancelledJob() -> JobHarness {
+        var harness = JobHarness(options: testOptions(grace: 60_000))
+        harness.message(client1, submit(1, key: "k"))
+        harness.commit()
+        harness.job(client1, 2, .cancel, 1)
+        harness.commit()
+        return harness
     }
 }

@@ -22,7 +22,14 @@ final class RawPeer: @unchecked Sendable {
 
     /// Sends one message: the protocol tag, then `frames`.
     func send(_ frames: [[UInt8]]) async {
-        await onThread { _ = try? self.socket.send(frames: [self.tag] + frames, blocking: true) }
+        await send(messages: [frames])
+    }
+
+    /// Sends several messages back to back, from one thread, so that they arrive together.
+    func send(messages: [[[UInt8]]]) async {
+        await onThread {
+            for frames in messages { _ = try? self.socket.send(frames: [self.tag] + frames, blocking: true) }
+        }
     }
 
     /// The next message other than HEARTBEAT (unless `heartbeats`), without the tag; nil after

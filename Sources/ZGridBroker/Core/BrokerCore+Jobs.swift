@@ -120,6 +120,7 @@ extension BrokerCore {
     ) {
         let request = ClientRequest(client: client, requestID: requestID)
         let id = Int64(truncatingIfNeeded: jobID)
+        if holdBehindRetry(request, verb, on: id) { return }
         guard let entry = jobs[id] else {
             // Finished, unknown, or queued on disk: only the store knows. A WAIT is held from now
             // on, so that a job read back and finished before the store answers still answers it.
@@ -187,6 +188,7 @@ extension BrokerCore {
     mutating func storeCommitted(_ tokens: [UInt64], now: Int64, into actions: inout [BrokerAction]) {
         for token in tokens {
             guard let acks = pendingAcks.removeValue(forKey: token) else { continue }
+            var held: [(id: Int64, commands: [(request: ClientRequest, verb: JobVerb)])] = []
             for (request, id) in acks {
                 if var entry = jobs[id], !entry.durable {
                     entry.durable = true
@@ -204,11 +206,11 @@ extension BrokerCore {
                 }
                 if request.client != Self.jobClient {
                     actions.append(.accepted(client: request.client, requestID: request.requestID, jobID: UInt64(id)))
+                } else if !pendingRetries.isEmpty {
+                    held.append((id, retryCommitted(id, into: &actions)))
                 }
             }
-            if !pendingRetries.isEmpty, let retry = pendingRetries.removeValue(forKey: token) {
-                reply(retry.request, [retry.record.info], into: &actions)
-            }
+            for (id, commands) in held { handleHeld(commands, on: id, into: &actions) }
         }
         dispatchReadyJobs(now: now, into: &actions)
     }
@@ -216,21 +218,34 @@ extension BrokerCore {
     /// The store failed a write: submits and retries not yet acknowledged may not be durable, so
     /// they fail.
     mutating func storeFailed(_ error: JobStoreError, into actions: inout [BrokerAction]) {
-        let failed = pendingAcks.values.flatMap { $0 } + pendingRetries.values.map { ($0.request, $0.record.id) }
+        let failed = pendingAcks.values.flatMap { $0 } + pendingRetries.map { ($1.request, $0) }
+        var forgotten: [Int64] = []
         for (request, id) in failed {
             if let entry = jobs[id], !entry.durable {
                 jobs[id] = nil
                 releaseOwner(entry)
                 if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+                forgotten.append(id)
             }
             if request.client != Self.jobClient {
                 actions.append(
                     .fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
             }
         }
+        let retries = pendingRetries.sorted { $0.key < $1.key }
         pendingAcks.removeAll()
         pendingRetries.removeAll()
         actions.append(.notice(.protocolViolation(PeerID([]), "job store failure: \(error)")))
+        // The WAITs held on the forgotten jobs, and the commands held behind the failed RETRYs,
+        // meet the jobs as the store holds them: a retried job finished as it was, a new one not at all.
+        for id in forgotten.sorted() {
+            for waiter in jobWaiters[id] ?? [] {
+                let token = takeToken()
+                pendingReads[token] = .job(waiter.request, .wait, id)
+                actions.append(.storeRead(.job(id), token: token))
+            }
+        }
+        for (id, retry) in retries { handleHeld(retry.held, on: id, into: &actions) }
     }
 
     /// The store answered a read.
@@ -242,7 +257,12 @@ extension BrokerCore {
         }
         let request: ClientRequest
         switch pending {
-        case .job(let r, _, _), .list(let r), .purge(let r): request = r
+        case .job(let r, let verb, let id):
+            // Sent after a RETRY of the job that has since queued it again: held behind it (a WAIT
+            // stays held on the job, answered when it finishes, its wait passes or the retry fails).
+            if pendingRetries[id] != nil, verb == .wait || holdBehindRetry(r, verb, on: id) { return }
+            request = r
+        case .list(let r), .purge(let r): request = r
         case .pageIn: return
         }
         let answer: StoreReadResult
@@ -257,25 +277,11 @@ extension BrokerCore {
         }
         switch (pending, answer) {
         case (.job(_, .retry, let id), .jobs(let records)):
-            guard var record = records.first, jobs[id] == nil, [.dead, .failed, .cancelled].contains(record.state) else {
+            guard let record = records.first, jobs[id] == nil, [.dead, .failed, .cancelled].contains(record.state) else {
                 reply(request, records.map(\.info), into: &actions)
                 return
             }
-            record.state = .queued
-            record.attempts = 0
-            record.runAt = wallNow
-            record.finishedAt = nil
-            record.worker = nil
-            record.result = nil
-            record.updatedAt = wallNow
-            jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
-            // Its unique key holds again (unless a newer job took it), so SUBMITs with it coalesce.
-            if let key = record.uniqueKey, uniqueJobs[key] == nil { uniqueJobs[key] = id }
-            // Acknowledged like a submit: ready, and answered, once committed.
-            let token = takeToken()
-            pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
-            pendingRetries[token] = (request, record)
-            actions.append(.storeWrite([.upsert(record)], token: token))
+            retryJob(record, for: request, into: &actions)
         case (.job(_, .wait, let id), .jobs(let records)):
             // Held since the JOB WAIT, unless the job finished or the wait passed meanwhile. A job
             // still unfinished (queued on disk) keeps it held; any other answer ends it.
@@ -310,7 +316,8 @@ extension BrokerCore {
         }
     }
 
-    private func reply(_ request: ClientRequest, _ jobs: [JobInfo], into actions: inout [BrokerAction]) {
+    /// Answers `request` with JOB-REPLY carrying `jobs`, unless it stands for no client.
+    func reply(_ request: ClientRequest, _ jobs: [JobInfo], into actions: inout [BrokerAction]) {
         guard request.client != Self.jobClient else { return }
         actions.append(.jobReply(client: request.client, requestID: request.requestID, answer: JobAnswer(jobs: jobs)))
     }
@@ -590,6 +597,8 @@ extension BrokerCore {
                 let waiter = releaseWait(
                     on: first.jobID, where: { $0.request.requestID == first.requestID && $0.deadline == first.deadline })
             else { continue }
+            // Behind a RETRY of the job awaiting its commit, answered after it (as STATUS).
+            if holdBehindRetry(waiter.request, .status, on: first.jobID) { continue }
             if let entry = jobs[first.jobID] {
                 actions.append(
                     .jobReply(

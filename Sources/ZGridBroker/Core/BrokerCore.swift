@@ -39,8 +39,8 @@ public struct BrokerCore {
     var pendingReads: [UInt64: PendingRead] = [:]
     /// Whether the broker is stopping gracefully and starts no more job attempts.
     var stopping = false
-    /// JOB RETRYs answered once their write commits, by store token, with the queued record.
-    var pendingRetries: [UInt64: (request: ClientRequest, record: JobRecord)] = [:]
+    /// JOB RETRYs answered once their write commits, by job, with the commands held behind them.
+    var pendingRetries: [Int64: PendingRetry] = [:]
     var jobWaiters: [Int64: [JobWaiter]] = [:]
     /// How many JOB WAITs `jobWaiters` holds in all (the live entries of `waiterDeadlines`).
     var heldWaitCount = 0

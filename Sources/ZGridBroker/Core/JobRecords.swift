@@ -52,6 +52,16 @@ struct WaiterDeadline: Comparable {
     }
 }
 
+/// A JOB RETRY whose write has not committed yet, and the JOB commands on its job that came after
+/// it: they are handled once the write has committed or failed, in arrival order.
+struct PendingRetry {
+    let request: ClientRequest
+    /// The job as queued again (the answer once committed).
+    let record: JobRecord
+    /// STATUS, CANCEL and RETRY commands, in arrival order.
+    var held: [(request: ClientRequest, verb: JobVerb)] = []
+}
+
 /// A store read the core waits for, and what to do with its answer.
 enum PendingRead {
     case job(ClientRequest, JobVerb, Int64)
