@@ -489,25 +489,25 @@ public struct BrokerCore {
             return
         }
         while worker.hasCredit {
-            guard let (function, lane, dispatchID) = bestQueuedCall(for: worker.functions, now: now) else { break }
-            services[function]?.queue.removeHead(ofLane: lane)
+            guard let (service, lane, dispatchID) = bestQueuedCall(for: worker, now: now) else { break }
+            service.queue.removeHead(ofLane: lane)
             dispatch(dispatchID, to: peer, now: now, into: &actions)
         }
         if !jobQueues.isEmpty || !batchGroups.isEmpty { dispatchJobs(to: peer, now: now, into: &actions) }
     }
 
-    /// The queued call with the highest effective priority (priority plus aging) among
-    /// `functions`, ties to the one waiting longest, with its function and lane; finished entries
-    /// met on the way are dropped.
-    private mutating func bestQueuedCall(for functions: [String], now: Int64) -> (String, Int, UInt64)? {
-        var best: (function: String, lane: Int, id: UInt64, effective: Double, sequence: UInt64)?
-        for function in functions {
-            guard let service = services[function], !service.queue.isEmpty else { continue }
+    /// The queued call with the highest effective priority (priority plus aging) among the
+    /// services of `worker`, ties to the one waiting longest, with its service and lane; finished
+    /// entries met on the way are dropped.
+    private mutating func bestQueuedCall(for worker: WorkerRecord, now: Int64) -> (ServiceRecord, Int, UInt64)? {
+        var best: (service: ServiceRecord, lane: Int, id: UInt64, effective: Double, sequence: UInt64)?
+        // Through the worker's own service records: no lookup by name for a worker whose queues are empty.
+        for (function, service) in zip(worker.functions, worker.services) where !service.queue.isEmpty {
             let aging = agingMilliseconds(for: function)
-            while let head = services[function]?.queue.best(now: now, agingMilliseconds: aging) {
+            while let head = service.queue.best(now: now, agingMilliseconds: aging) {
                 guard let call = calls[head.entry.id], call.worker == nil else {
-                    services[function]?.queue.removeHead(ofLane: head.lane)
-                    services[function]?.staleEntries -= 1
+                    service.queue.removeHead(ofLane: head.lane)
+                    service.staleEntries -= 1
                     continue
                 }
                 if let current = best,
@@ -515,11 +515,11 @@ public struct BrokerCore {
                 {
                     break
                 }
-                best = (function, head.lane, head.entry.id, head.effective, call.sequence)
+                best = (service, head.lane, head.entry.id, head.effective, call.sequence)
                 break
             }
         }
-        return best.map { ($0.function, $0.lane, $0.id) }
+        return best.map { ($0.service, $0.lane, $0.id) }
     }
 
     mutating func dispatch(_ dispatchID: UInt64, to peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
@@ -587,10 +587,11 @@ public struct BrokerCore {
                 }
             }
         }
-        workers[peer] = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now)
+        let worker = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now)
+        workers[peer] = worker
         for descriptor in functions {
             guard let batch = descriptor.batch else { continue }
-            workers[peer]!.batchFunctions.insert(descriptor.name)
+            worker.batchFunctions.insert(descriptor.name)
             batchSpecs[descriptor.name] = batch
         }
         statistics.workersJoined += 1
@@ -598,6 +599,7 @@ public struct BrokerCore {
             let record = service(key, noWorkersSince: nil)
             record.workers.append(peer)
             record.noWorkersSince = nil
+            worker.services.append(record)
         }
         actions.append(.notice(.workerJoined(peer, functions: functions.map(\.description), concurrency: concurrency)))
         actions.append(

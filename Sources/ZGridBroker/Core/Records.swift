@@ -6,17 +6,23 @@ import ZGridProtocol
 /// A class, so that the loop reads and changes a worker in place: reading a struct out of the
 /// workers dictionary copies it, a retain and release of each of its collections, several times
 /// per call. The core owns its records and never hands them out; a copy of the core would share
-/// them, so the core is not copied.
+/// them, so the core is not copied. Only the core's thread touches them, and no access to a field
+/// overlaps another to the same field, so the fields changed per call skip the runtime's
+/// exclusivity checks.
 final class WorkerRecord {
+    /// The service keys the worker is registered under (its functions, pinned key and shards).
     let functions: [String]
+    /// The records of `functions`, in the same order. A record stays in the core's table while a
+    /// worker that is not draining serves it, so these are the table's own while they are used.
+    var services: [ServiceRecord] = []
     let capacity: Int
     /// Dispatch ids sent to this worker and not yet answered; the worker's used credit.
-    var inFlight = IDSet()
-    var lastSeen: Int64
+    @exclusivity(unchecked) var inFlight = IDSet()
+    @exclusivity(unchecked) var lastSeen: Int64
     /// When this worker last got work, for least-recently-used tie breaking.
-    var lastDispatchSequence: UInt64 = 0
+    @exclusivity(unchecked) var lastDispatchSequence: UInt64 = 0
     /// The dispatch ids of `inFlight` that are background job attempts.
-    var jobAttempts = IDSet()
+    @exclusivity(unchecked) var jobAttempts = IDSet()
     /// How many job attempts the worker runs.
     var jobsInFlight: Int { jobAttempts.count }
     /// Set after DISCONNECT: no new work, removed once idle.
@@ -52,14 +58,15 @@ final class WorkerRecord {
 
 /// Everything the core knows about one function name.
 ///
-/// A class for the same reason as ``WorkerRecord``: the core reads and changes it in place.
+/// A class for the same reasons as ``WorkerRecord``: the core reads and changes it in place, and
+/// its per-call fields skip the exclusivity checks.
 final class ServiceRecord {
     /// Workers serving the function that are not draining.
     var workers: [PeerID] = []
     /// Calls waiting for a worker, by priority with aging (entries of finished calls are skipped lazily).
-    var queue = WaitQueue<UInt64>()
+    @exclusivity(unchecked) var queue = WaitQueue<UInt64>()
     /// How many entries of `queue` belong to calls that are gone (cancelled, expired, client lost).
-    var staleEntries = 0
+    @exclusivity(unchecked) var staleEntries = 0
     /// How many calls really wait in `queue`.
     var waitingCount: Int { queue.count - staleEntries }
     /// Since when the function has had no worker; nil while it has one.
