@@ -31,7 +31,43 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     /// Whether the minute starting at `minuteStart` (ms since 1970, UTC) is a slot of this expression.
     public func matches(minuteStart milliseconds: Int64) -> Bool {
         let date = CivilTime(milliseconds: milliseconds)
-        guard minutes.contains(date.minute), hours.contains(date.hour), months.contains(date.month) else { return false }
+        return matchesDay(date) && hours.contains(date.hour) && minutes.contains(date.minute)
+    }
+
+    /// The slots (minute starts, ms since 1970) after `after` and no later than `until`, oldest
+    /// first, at most `limit` of them.
+    public func slots(after: Int64, until: Int64, limit: Int = 1000) -> [Int64] {
+        var slots: [Int64] = []
+        var last = after
+        while slots.count < limit, let slot = firstSlot(after: last, until: until) {
+            slots.append(slot)
+            last = slot
+        }
+        return slots
+    }
+
+    /// The first slot (a minute start, ms since 1970) after `after` and no later than `until`, or
+    /// nil. Days and hours that cannot match are skipped whole, so a search over years stays cheap.
+    public func firstSlot(after: Int64, until: Int64) -> Int64? {
+        var minute = (after / 60_000 + 1) * 60_000
+        while minute <= until {
+            let date = CivilTime(milliseconds: minute)
+            if !matchesDay(date) {
+                minute = Self.start(of: minute, unit: 86_400_000) + 86_400_000
+            } else if !hours.contains(date.hour) {
+                minute = Self.start(of: minute, unit: 3_600_000) + 3_600_000
+            } else if !minutes.contains(date.minute) {
+                minute += 60_000
+            } else {
+                return minute
+            }
+        }
+        return nil
+    }
+
+    /// Whether the day (and month) of `date` is one of this expression's.
+    private func matchesDay(_ date: CivilTime) -> Bool {
+        guard months.contains(date.month) else { return false }
         let dayMatch = days.contains(date.day)
         let weekdayMatch = weekdays.contains(date.weekday)
         switch (daysRestricted, weekdaysRestricted) {
@@ -42,16 +78,9 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The slots (minute starts, ms since 1970) after `after` and no later than `until`, oldest
-    /// first, at most `limit` of them.
-    public func slots(after: Int64, until: Int64, limit: Int = 1000) -> [Int64] {
-        var slots: [Int64] = []
-        var minute = (after / 60_000 + 1) * 60_000
-        while minute <= until && slots.count < limit {
-            if matches(minuteStart: minute) { slots.append(minute) }
-            minute += 60_000
-        }
-        return slots
+    /// The start of the day or hour (`unit` ms) holding `milliseconds`, in UTC.
+    private static func start(of milliseconds: Int64, unit: Int64) -> Int64 {
+        milliseconds - ((milliseconds % unit) + unit) % unit
     }
 
     private static func field(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(CronError) -> Set<Int> {

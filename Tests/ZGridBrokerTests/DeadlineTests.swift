@@ -134,4 +134,16 @@ import ZGridProtocol
         #expect(actions.failures == [SentFailure(client: client2, requestID: 1, code: .timeout)])
         #expect(actions.cancels.map(\.dispatchID) == [longRunning.dispatchID])
     }
+
+    @Test func delayedJobWakesTheCoreAtItsRunAtNotAtTheNextHeartbeat() {
+        var harness = JobHarness(options: testOptions(interval: 60_000, grace: 60_000))
+        harness.submit(client1, 1, spec: JobSpec(runAt: harness.driver.core.wallNow + 5_000))
+        harness.commit()
+        #expect(harness.driver.core.nextWakeup == 5_000)
+        harness.tick(after: 4_999)
+        #expect(harness.driver.core.jobs[1]?.record.state == .scheduled)
+        #expect(harness.driver.core.nextWakeup == 5_000)
+        harness.tick(after: 1)
+        #expect(harness.driver.core.jobs[1]?.record.state == .queued)
+    }
 }

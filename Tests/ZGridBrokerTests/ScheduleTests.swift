@@ -32,6 +32,20 @@ struct ScheduleTests {
         }
     }
 
+    /// Drives `core` as the broker loop does: a tick only once its monotonic clock reaches the core's
+    /// next wakeup, the wall clock `wallAtZero` + the monotonic one. Returns each fired slot with the
+    /// wall time of the tick that fired it, until the monotonic clock would pass `until`.
+    private func runAsTheLoop(_ core: inout BrokerCore, wallAtZero: Int64, until: Int64) -> [(slot: Int64, firedAt: Int64)] {
+        var fired: [(slot: Int64, firedAt: Int64)] = []
+        var now: Int64 = 0
+        for _ in 0..<1000 {
+            now = max(now, core.nextWakeup)
+            guard now <= until else { break }
+            fired += tick(&core, wall: wallAtZero + now, now: now).map { ($0, wallAtZero + now) }
+        }
+        return fired
+    }
+
     @Test("each minute's slot fires once however often the broker ticks")
     func oncePerSlot() throws {
         var core = try core(wall: threeAM + 5_000)
@@ -65,5 +79,44 @@ struct ScheduleTests {
         var slow = try core(catchUp: 0, interval: 60_000, wall: threeAM - 1, slots: ["tick": threeAM - 60_000])
         #expect(tick(&slow, wall: threeAM - 1, now: 1_000) == [])
         #expect(tick(&slow, wall: threeAM + 60_005, now: 61_006) == [threeAM, threeAM + 60_000])
+    }
+
+    @Test("the core wakes for the next slot: with a 60 s heartbeat interval each slot fires on its minute")
+    func firesOnTheSlot() throws {
+        // The 03:00 slot is on record and the broker starts at 03:00:30; heartbeats are 60 s apart.
+        var core = try core(interval: 60_000, wall: threeAM + 30_000, slots: ["tick": threeAM])
+        let fired = runAsTheLoop(&core, wallAtZero: threeAM + 30_000, until: 160_000)
+        #expect(fired.map(\.slot) == [threeAM + 60_000, threeAM + 120_000, threeAM + 180_000])
+        #expect(fired.map(\.firedAt) == fired.map(\.slot), "each slot fires at its minute, not at the next heartbeat")
+        // Between slots the core sleeps until the next one (or the next heartbeat, if sooner).
+        #expect(tick(&core, wall: threeAM + 200_000, now: 170_000) == [])
+        #expect(core.nextWakeup == 180_000, "the heartbeat at 180 s, before the 03:04 slot")
+        #expect(tick(&core, wall: threeAM + 210_000, now: 180_000) == [])
+        #expect(core.nextWakeup == 210_000, "the 03:04 slot")
+    }
+
+    @Test("a sparse schedule wakes the core on its slot; a backlog over 100 slots fires over ticks at once")
+    func sparseAndBacklog() throws {
+        // 12:00 daily, from 11:59:50 (a never-fired schedule looks back a minute: nothing then).
+        let noon = threeAM + 9 * 3_600_000
+        var daily = try core(schedule: "0 12 * * *", interval: 60_000, wall: noon - 10_000)
+        #expect(runAsTheLoop(&daily, wallAtZero: noon - 10_000, until: 30_000).map(\.firedAt) == [noon])
+        // Three hours of minute slots missed, within a four-hour window: 100 fire at the first tick,
+        // and the core asks for the next tick at once for the other 80, not a heartbeat later.
+        var behind = try core(catchUp: 4 * 3_600_000, interval: 60_000, wall: threeAM, slots: ["tick": threeAM - 3 * 3_600_000])
+        #expect(tick(&behind, wall: threeAM, now: 1_000).count == 100)
+        #expect(behind.nextWakeup == 1_000)
+        #expect(tick(&behind, wall: threeAM + 5, now: 1_005).count == 80)
+    }
+
+    @Test("after the wall clock steps back, a never-fired schedule still fires the slot it comes to")
+    func wallClockStepsBack() throws {
+        let noon = threeAM + 9 * 3_600_000
+        var daily = try core(schedule: "0 12 * * *", interval: 60_000, wall: noon + 3_600_000)
+        #expect(tick(&daily, wall: noon + 3_600_000, now: 1_000) == [], "13:00: noon is more than a minute back")
+        // The clock is stepped back to 11:59:30: noon comes again and fires, as without the step.
+        #expect(tick(&daily, wall: noon - 30_000, now: 2_000) == [])
+        #expect(daily.nextWakeup == 32_000)
+        #expect(tick(&daily, wall: noon, now: 32_000) == [noon])
     }
 }

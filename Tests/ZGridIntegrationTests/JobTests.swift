@@ -17,6 +17,13 @@ extension IntegrationTests {
             var snapshot: [UInt64: [Int]] { runs.withLock { $0 } }
         }
 
+        /// Records when a handler first ran for each key.
+        final class FirstRuns: Sendable {
+            private let times = Mutex<[String: ContinuousClock.Instant]>([:])
+            func record(_ key: String) { times.withLock { if $0[key] == nil { $0[key] = .now } } }
+            subscript(_ key: String) -> ContinuousClock.Instant? { times.withLock { $0[key] } }
+        }
+
         @Test("a submitted job runs on a worker, with its id and attempt, and its result can be awaited")
         func submitAndResult() async throws {
             let directory = try TemporaryDirectory()
@@ -137,6 +144,39 @@ extension IntegrationTests {
             #expect(try await client.result(job: first, timeout: .seconds(5)) == bytes("a"))
             #expect(log.snapshot[queued] == nil)
             #expect(log.snapshot.count == 2)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("with a 10 s heartbeat interval, a due schedule slot and a delayed job start within seconds, not at a heartbeat")
+        func slotsAndDelaysDoNotWaitForHeartbeats() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let slow = HeartbeatSettings(intervalMilliseconds: 10_000, liveness: 3)
+            // A schedule with no fired slot on record fires the last minute's slot: due at start.
+            let minutely = RecurringJob(name: "minutely", cron: try CronExpression(parsing: "* * * * *"), function: "stamp")
+            let started = ContinuousClock.now
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"), heartbeat: slow, schedules: [minutely])
+            defer { broker.stop() }
+            let firstRun = FirstRuns()
+            let worker = try await startWorker(broker, heartbeat: slow) { worker in
+                worker.register("stamp") { request in
+                    let key = request.payload.isEmpty ? "schedule" : String(decoding: request.payload, as: UTF8.self)
+                    firstRun.record(key)
+                    return []
+                }
+            }
+            // Before, the slot fired at the broker's first heartbeat tick, 10 s after the start.
+            try await waitUntil("the schedule's job ran", seconds: 20) { firstRun["schedule"] != nil }
+            let slotRan = try #require(firstRun["schedule"]) - started
+            #expect(slotRan < .seconds(3), "the slot's job ran \(slotRan) after the start")
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: slow)
+            let submitted = ContinuousClock.now
+            _ = try await client.submit("stamp", bytes("delayed"), options: JobOptions(delay: .seconds(1)))
+            try await waitUntil("the delayed job ran", seconds: 20) { firstRun["delayed"] != nil }
+            let delayRan = try #require(firstRun["delayed"]) - submitted
+            #expect(delayRan >= .milliseconds(900), "not before its run-at")
+            #expect(delayRan < .seconds(4), "the delayed job ran \(delayRan) after its submit")
             await client.close()
             await worker.stop()
         }

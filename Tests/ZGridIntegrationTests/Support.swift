@@ -26,11 +26,11 @@ func quietLogger(_ label: String) -> Logger {
 func startBroker(
     endpoint: String = "tcp://127.0.0.1:0", graceMilliseconds: Int64 = 300, maxMessageBytes: Int = 1 << 20,
     maxQueuedPerFunction: Int = 100_000, context: Context? = nil, jobStore: String? = nil, maxResidentJobs: Int = 100_000,
-    maxFrames: Int = 64
+    maxFrames: Int = 64, heartbeat: HeartbeatSettings = testHeartbeat, schedules: [RecurringJob] = []
 ) throws -> BrokerServer {
     let options = BrokerOptions(
-        heartbeat: testHeartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
-        maxQueuedPerFunction: maxQueuedPerFunction, maxResidentJobs: maxResidentJobs)
+        heartbeat: heartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
+        maxQueuedPerFunction: maxQueuedPerFunction, schedules: schedules, maxResidentJobs: maxResidentJobs)
     var configuration = BrokerConfiguration(
         endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, maxFrames: maxFrames, jobStorePath: jobStore)
     configuration.shutdownGraceMilliseconds = 1000
@@ -77,11 +77,11 @@ struct RunningWorker {
 /// Makes a worker, lets `setup` register functions, runs it and waits until the broker counts it.
 func startWorker(
     _ broker: BrokerServer, endpoint: String? = nil, concurrency: Int = 8, context: Context? = nil,
-    _ setup: (Worker) -> Void
+    heartbeat: HeartbeatSettings = testHeartbeat, _ setup: (Worker) -> Void
 ) async throws -> RunningWorker {
     let before = broker.status.statistics.workersJoined
     let worker = Worker(
-        broker: endpoint ?? broker.endpoints[0], concurrency: concurrency, heartbeat: testHeartbeat,
+        broker: endpoint ?? broker.endpoints[0], concurrency: concurrency, heartbeat: heartbeat,
         drainTimeoutMilliseconds: 5_000, context: context, logger: quietLogger("test.worker"))
     setup(worker)
     let task = Task { try await worker.run() }

@@ -30,6 +30,25 @@ struct CronTests {
         #expect(everyTen.slots(after: sunday3am, until: sunday3am + 3_600_000, limit: 2).count == 2)
     }
 
+    @Test("the first slot after a time skips days and hours that cannot match, and agrees minute by minute")
+    func firstSlot() throws {
+        let leapNoon = try CronExpression(parsing: "0 12 29 2 *")
+        let fiveYears: Int64 = 5 * 366 * 86_400_000
+        #expect(leapNoon.firstSlot(after: sunday3am, until: sunday3am + fiveYears) == 1_835_438_400_000, "2028-02-29 12:00")
+        #expect(leapNoon.firstSlot(after: sunday3am, until: 1_835_438_400_000 - 1) == nil, "not before its time")
+        #expect(try CronExpression(parsing: "0 0 31 2 *").firstSlot(after: sunday3am, until: sunday3am + fiveYears) == nil)
+        let weekdays = try CronExpression(parsing: "*/15 9-17 * * 1-5")
+        #expect(weekdays.firstSlot(after: sunday3am, until: sunday3am + fiveYears) == sunday3am + 30 * 3_600_000, "Monday 09:00")
+        #expect(weekdays.firstSlot(after: sunday3am + 30 * 3_600_000, until: sunday3am + fiveYears) == sunday3am + 30 * 3_600_000 + 900_000)
+        // Over ten days, every slot is a matching minute and every matching minute a slot.
+        for text in ["*/15 9-17 * * 1-5", "59 23 * * *", "0 3 1 * 0", "30 */5 1-3,30 * *", "* 0 * 12 6"] {
+            let cron = try CronExpression(parsing: text)
+            let end = sunday3am + 10 * 86_400_000
+            let everyMinute = stride(from: sunday3am + 60_000, through: end, by: 60_000).filter { cron.matches(minuteStart: $0) }
+            #expect(cron.slots(after: sunday3am, until: end, limit: .max) == everyMinute, "\(text)")
+        }
+    }
+
     @Test("bad expressions say which field is wrong")
     func errors() {
         #expect(throws: CronError.self) { try CronExpression(parsing: "* * * *") }

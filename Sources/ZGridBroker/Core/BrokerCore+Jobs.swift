@@ -19,6 +19,7 @@ extension BrokerCore {
     ) {
         nextJobID = max(nextJobID, maxID + 1)
         scheduleSlots.merge(slots) { _, recovered in recovered }
+        if nextScheduleDue != nil { nextScheduleDue = .min }  // walked again at the next tick
         var rewritten: [StoreWrite] = []
         for var record in records where !record.state.isTerminal {
             if record.state == .running {
@@ -616,7 +617,10 @@ extension BrokerCore {
     /// When the job side next needs a tick, in monotonic milliseconds, given `now`.
     func nextJobWakeup(now: Int64) -> Int64? {
         var wake: Int64?
-        if let first = scheduledJobs.min { wake = now + max(0, first.runAt - wallNow) }
+        // A delayed job's run-at and a schedule's slot are wall-clock times.
+        var due = scheduledJobs.min?.runAt
+        if let slot = nextScheduleDue { due = min(due ?? slot, slot) }
+        if let due { wake = now + (due <= wallNow ? 0 : due - wallNow) }
         if let first = waiterDeadlines.min { wake = min(wake ?? first.deadline, first.deadline) }
         if let due = nextBatchDue { wake = min(wake ?? due, max(due, now)) }
         return wake
@@ -665,12 +669,20 @@ extension BrokerCore {
 
     /// Submits a job for every schedule slot due since its last fired slot (within its catch-up
     /// window), recording the slot in the same store transaction as the job.
+    ///
+    /// The schedules are walked only when ``nextScheduleDue`` has come (the core's wakeup asks for a
+    /// tick then), or when the wall clock has gone back since the last walk.
     mutating func fireSchedules(into actions: inout [BrokerAction]) {
+        guard let due = nextScheduleDue, due <= wallNow || wallNow < schedulesWalkedAt else { return }
+        schedulesWalkedAt = wallNow
+        // A schedule with no slot within a day is looked at again then.
+        var next = wallNow + 86_400_000
         for schedule in options.schedules {
-            // A window shorter than a minute plus a heartbeat interval (the most ticks are apart,
-            // give or take a late tick) would miss slots between ticks: a slot is a minute.
+            // The core asks for a tick at each slot, but a tick may come late (a long pass of the
+            // loop, a stalled process, a wall clock stepped forward): a window of at least a minute
+            // plus a heartbeat interval still fires the slot at it.
             let oldest = wallNow - max(schedule.catchUpMilliseconds, 60_000 + options.heartbeat.intervalMilliseconds) - 1
-            let after = max(scheduleSlots[schedule.name] ?? (wallNow - 60_000), oldest)
+            var after = max(scheduleSlots[schedule.name] ?? (wallNow - 60_000), oldest)
             for slot in schedule.cron.slots(after: after, until: wallNow, limit: 100) {
                 let id = nextJobID
                 nextJobID += 1
@@ -683,11 +695,16 @@ extension BrokerCore {
                     updatedAt: wallNow)
                 jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
                 scheduleSlots[schedule.name] = slot
+                after = slot
                 let token = takeToken()
                 pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
                 actions.append(.storeWrite([.upsert(record), .scheduleFired(name: schedule.name, slot: slot)], token: token))
             }
+            // A later walk fires only slots after `after` (its window only moves on): the first of
+            // them is when to walk again. Past already when this walk stopped at its limit.
+            if let slot = schedule.cron.firstSlot(after: after, until: next) { next = slot }
         }
+        nextScheduleDue = next
     }
 
     // MARK: Helpers

@@ -61,6 +61,12 @@ public struct BrokerCore {
     var nextExpiryAt: Int64 = 0
     /// The last fired slot of each schedule (ms since 1970).
     var scheduleSlots: [String: Int64] = [:]
+    /// The earliest wall time (ms since 1970) at which a schedule may have a slot to fire, so that
+    /// ticks and ``nextWakeup`` need not walk the schedules: `Int64.min` until the next tick works
+    /// it out, nil without schedules.
+    var nextScheduleDue: Int64?
+    /// The wall time of the last walk of the schedules.
+    var schedulesWalkedAt: Int64 = .min
     var random = CoreRandom(seed: 0x5EED)
     /// Progress reports held back by coalescing, by job, with when each job last had one published.
     var progress = ProgressCoalescer()
@@ -102,6 +108,7 @@ public struct BrokerCore {
         startedAt = now
         lastNow = now
         nextHeartbeatAt = now + options.heartbeat.intervalMilliseconds
+        nextScheduleDue = options.schedules.isEmpty ? nil : .min
     }
 
     // MARK: Inspection
