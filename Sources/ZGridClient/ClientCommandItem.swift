@@ -1,7 +1,25 @@
 import ZGridProtocol
 
 /// The outcome handed back to a waiting call.
-typealias CallContinuation = CheckedContinuation<Result<[UInt8], GridError>, Never>
+///
+/// Checked in debug builds (the tests), so that a caller resumed twice or never is reported;
+/// unchecked in release builds, where the check costs an allocation and atomic operations per call.
+/// The I/O thread resumes each waiter exactly once: it takes the waiter out of its pending table
+/// (or the mailbox item) before resuming it.
+#if DEBUG
+    typealias CallContinuation = CheckedContinuation<Result<[UInt8], GridError>, Never>
+#else
+    typealias CallContinuation = UnsafeContinuation<Result<[UInt8], GridError>, Never>
+#endif
+
+/// Suspends the calling task until the continuation `body` is given is resumed.
+func withCallContinuation(_ body: (CallContinuation) -> Void) async -> Result<[UInt8], GridError> {
+    #if DEBUG
+        await withCheckedContinuation(body)
+    #else
+        await withUnsafeContinuation(body)
+    #endif
+}
 
 /// A waiting call's continuation, boxed.
 ///
@@ -9,13 +27,39 @@ typealias CallContinuation = CheckedContinuation<Result<[UInt8], GridError>, Nev
 /// run time), so an enum or struct holding one directly is copied, switched over and destroyed
 /// through runtime calls. Behind a class reference, the mailbox items and the I/O thread's pending
 /// entries have a layout the compiler knows.
-final class CallWaiter: Sendable {
+class CallWaiter: @unchecked Sendable {
     private let continuation: CallContinuation
 
     init(_ continuation: CallContinuation) { self.continuation = continuation }
 
     /// Resumes the caller with `outcome` (once).
-    func resume(_ outcome: Result<[UInt8], GridError>) { continuation.resume(returning: outcome) }
+    final func resume(_ outcome: Result<[UInt8], GridError>) { continuation.resume(returning: outcome) }
+}
+
+/// A call on its way to the broker, with its waiting caller: one object, so that handing it from
+/// the calling task to the I/O thread, and on to the pending table, retains one reference.
+///
+/// The calling task fills it in and posts it; from then on only the I/O thread touches it, which
+/// empties ``payload`` once the CALL is sent (the mailbox's lock orders the two).
+final class CallRequest: CallWaiter, @unchecked Sendable {
+    let id: UInt64
+    let function: String
+    let header: CallHeader
+    let timeoutMilliseconds: Int64
+    /// The payload, until the CALL carrying it is sent.
+    var payload: [UInt8]
+
+    init(
+        id: UInt64, function: String, header: CallHeader, payload: [UInt8], timeoutMilliseconds: Int64,
+        continuation: CallContinuation
+    ) {
+        self.id = id
+        self.function = function
+        self.header = header
+        self.payload = payload
+        self.timeoutMilliseconds = timeoutMilliseconds
+        super.init(continuation)
+    }
 }
 
 /// Where a scatter's parts go, boxed for the same reason as ``CallWaiter``.
@@ -28,8 +72,8 @@ final class ScatterSink: Sendable {
 
 /// What reaches the client's I/O thread from calling tasks.
 enum ClientCommandItem: Sendable {
-    /// Send a call and resume `waiter` with its outcome.
-    case call(id: UInt64, function: String, header: CallHeader, payload: [UInt8], timeoutMilliseconds: Int64, waiter: CallWaiter)
+    /// Send a call and resume its caller with its outcome.
+    case call(CallRequest)
     /// Send a scatter and deliver its parts to `events`.
     case scatter(
         id: UInt64, function: String, header: CallHeader, spec: ScatterSpec, frames: [[UInt8]], timeoutMilliseconds: Int64,

@@ -61,7 +61,7 @@ struct ClientLoop {
     /// at once then costs no wake-up. (With calls in flight, their results wake the loop anyway.)
     private static let callerGraceNanoseconds: UInt64 = 30_000
     /// Calls of this mailbox drain, sent together (CALLS) when it ends.
-    private var outgoing: [(id: UInt64, function: String, header: CallHeader, payload: [UInt8])] = []
+    private var outgoing: [CallRequest] = []
     /// The most calls one CALLS may carry: 0 (send CALL only) until the broker's HEARTBEAT said
     /// how many frames it takes in one message.
     private var maxCallsPerMessage = 0
@@ -156,9 +156,11 @@ struct ClientLoop {
                 try sendCalls(socket)  // calls before anything that may name them (CANCEL)
             }
             switch item {
-            case .call(let id, let function, let header, let payload, let timeout, let waiter):
-                guard awaitAnswer(id, Pending(waiter: .call(waiter), deadline: now + timeout, sentAt: now)) else { continue }
-                outgoing.append((id, function, header, payload))
+            case .call(let call):
+                guard awaitAnswer(call.id, Pending(waiter: .call(call), deadline: now + call.timeoutMilliseconds, sentAt: now)) else {
+                    continue
+                }
+                outgoing.append(call)
             case .request(let id, let command, let frames, let timeout, let waiter):
                 guard awaitAnswer(id, Pending(waiter: .call(waiter), deadline: now + timeout, sentAt: now)) else { continue }
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
@@ -220,7 +222,11 @@ struct ClientLoop {
     /// Sends the calls held by ``drainMailbox(_:signalled:)``: CALL each, or CALLS for several once the broker
     /// said how many it takes.
     private mutating func sendCalls(_ socket: borrowing Socket) throws(ZMQError) {
-        defer { outgoing.removeAll(keepingCapacity: true) }
+        defer {
+            // A call waiting for its answer no longer holds its payload.
+            for call in outgoing { call.payload = [] }
+            outgoing.removeAll(keepingCapacity: true)
+        }
         try BatchedRequest.forEachMessage(of: outgoing.count, perMessage: maxCallsPerMessage) { (index) throws(ZMQError) in
             let call = outgoing[index]
             try socket.sendProtocolMessage(
@@ -229,11 +235,11 @@ struct ClientLoop {
         } batch: { (range) throws(ZMQError) in
             guard try socket.sendBatchEnvelope(tag: ProtocolTag.client, command: ClientCommand.calls.rawValue) else { return }
             for index in range {
+                let call = outgoing[index]
                 scratch.removeAll(keepingCapacity: true)
-                BatchedRequest.encode(
-                    id: outgoing[index].id, header: outgoing[index].header, function: outgoing[index].function, into: &scratch)
+                BatchedRequest.encode(id: call.id, header: call.header, function: call.function, into: &scratch)
                 try socket.send(scratch, more: true)
-                try socket.send(outgoing[index].payload, more: index < range.upperBound - 1)
+                try socket.send(call.payload, more: index < range.upperBound - 1)
             }
         }
     }
@@ -314,8 +320,11 @@ struct ClientLoop {
 
     /// Resumes the caller of call `id`, if it still waits, with the bytes `result` makes.
     private mutating func answer(_ id: UInt64, with result: () -> [UInt8]) {
-        guard let call = pending[id], case .call(let waiter) = call.waiter else { return }
-        pending[id] = nil
+        guard let call = pending.removeValue(forKey: id) else { return }
+        guard case .call(let waiter) = call.waiter else {
+            pending[id] = call  // a scatter's id: not answered by a REPLY
+            return
+        }
         resumedCallers = true
         waiter.resume(.success(result()))
     }
@@ -380,7 +389,7 @@ struct ClientLoop {
 
     private func reject(_ item: ClientCommandItem, _ error: GridError) {
         switch item {
-        case .call(_, _, _, _, _, let waiter): waiter.resume(.failure(error))
+        case .call(let call): call.resume(.failure(error))
         case .request(_, _, _, _, let waiter): waiter.resume(.failure(error))
         case .scatter(_, _, _, _, _, _, let sink): sink.events.finish(throwing: error)
         case .subscribe(_, _, let subscription): subscription.continuation.finish(throwing: error)

@@ -115,11 +115,12 @@ public final class GridClient: Sendable {
             flags: idempotent ? CallHeader.idempotentFlag : 0, priority: UInt8(priority), timeoutMilliseconds: UInt32(milliseconds))
         let mailbox = self.mailbox
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CallContinuation) in
+            await withCallContinuation { continuation in
                 mailbox.post(
                     .call(
-                        id: id, function: function, header: header, payload: payload, timeoutMilliseconds: milliseconds,
-                        waiter: CallWaiter(continuation)))
+                        CallRequest(
+                            id: id, function: function, header: header, payload: payload, timeoutMilliseconds: milliseconds,
+                            continuation: continuation)))
             }
         } onCancel: {
             mailbox.post(.cancel(id: id))
@@ -196,7 +197,7 @@ public final class GridClient: Sendable {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let mailbox = self.mailbox
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CallContinuation) in
+            await withCallContinuation { continuation in
                 mailbox.post(
                     .request(
                         id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, waiter: CallWaiter(continuation)
