@@ -376,9 +376,20 @@ struct BrokerLoop {
     private mutating func perform(_ socket: borrowing Socket) throws(ZMQError) {
         // The time the calls answered in this pass end at (their answers leave together, below).
         let answeredAt = MonotonicClock.nowNanoseconds()
-        for action in actions {
-            if !majordomo.isIdle, try majordomo.perform(action, core: core, store: store, socket: socket, observer: observer) { continue }
-            switch action {
+        // Taken out of `self` and switched over in place: `for action in actions` copies each action
+        // whole (retaining what it holds) before binding the parts a case needs.
+        var pending: [BrokerAction] = []
+        swap(&pending, &actions)
+        defer {
+            // Kept for the next pass (with its capacity), unless something queued actions meanwhile.
+            pending.removeAll(keepingCapacity: true)
+            if actions.isEmpty { swap(&pending, &actions) }
+        }
+        for index in pending.indices {
+            if !majordomo.isIdle, try majordomo.perform(pending[index], core: core, store: store, socket: socket, observer: observer) {
+                continue
+            }
+            switch pending[index] {
             case .request(let worker, let dispatchID, let function, let header, let payload, let consume):
                 let (buffer, range) = store.payload(payload)
                 if range.count == 1 {
@@ -471,7 +482,6 @@ struct BrokerLoop {
                 hub.publish(event)
             }
         }
-        actions.removeAll(keepingCapacity: true)
         if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
         if !replyBatcher.isEmpty { try replyBatcher.flush(socket, store: store) }
         if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }
