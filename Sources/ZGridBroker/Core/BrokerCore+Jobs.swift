@@ -722,7 +722,7 @@ extension BrokerCore {
             rebuiltFrom: jobWaiters.lazy.flatMap { id, waiters in
                 waiters.lazy.map { WaiterDeadline(deadline: $0.deadline, jobID: id, requestID: $0.request.requestID) }
             })
-        clients[request.client, default: ClientRecord(lastSeen: now)].jobWaits[request.requestID] = id
+        clientRecord(request.client, now: now).jobWaits[request.requestID] = id
     }
 
     /// Stops holding the JOB WAIT `request` on job `id`; returns whether it was held.

@@ -54,8 +54,9 @@ extension BrokerCore {
             client: client, requestID: requestID, function: function, payload: payload, parts: parts.count,
             needed: spec.needed(of: parts.count))
         scattersByClientKey[key] = scatterID
-        clients[client, default: ClientRecord(lastSeen: now)].lastSeen = now
-        clients[client]?.scatters += 1
+        let record = clientRecord(client, now: now)
+        record.lastSeen = now
+        record.scatters += 1
         let deadline = now + timeLimit(header, function: function)
         for (index, part) in parts.enumerated() {
             guard scatters[scatterID] != nil else { break }  // already over (a part failed at once)

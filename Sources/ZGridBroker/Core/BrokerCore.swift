@@ -263,7 +263,7 @@ public struct BrokerCore {
         record.retryable = header.isIdempotent
         let dispatchID = admit(record, now: now, worker: .some(worker), into: &actions)
         callsByClientKey[key] = dispatchID
-        clients[client, default: ClientRecord(lastSeen: now)].calls.insert(dispatchID)
+        clientRecord(client, now: now).calls.insert(dispatchID)
     }
 
     /// Refuses a request id the client already has in flight (a protocol violation).
@@ -282,7 +282,8 @@ public struct BrokerCore {
     mutating func admitWithinClientLimit(
         _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle, into actions: inout [BrokerAction]
     ) -> Bool {
-        let inFlight = (clients[client]?.calls.count ?? 0) + (clients[client]?.scatters ?? 0)
+        guard let record = clients[client] else { return true }
+        let inFlight = record.calls.count + record.scatters
         guard inFlight >= options.maxInFlightPerClient else { return true }
         fail(
             client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
@@ -680,7 +681,15 @@ public struct BrokerCore {
     // MARK: Clients
 
     private mutating func touchClient(_ peer: PeerID, now: Int64) {
-        clients[peer, default: ClientRecord(lastSeen: now)].lastSeen = now
+        clientRecord(peer, now: now).lastSeen = now
+    }
+
+    /// The record of client `peer`, made (as seen at `now`) when there is none yet.
+    mutating func clientRecord(_ peer: PeerID, now: Int64) -> ClientRecord {
+        if let record = clients[peer] { return record }
+        let record = ClientRecord(lastSeen: now)
+        clients[peer] = record
+        return record
     }
 
     /// Forgets a silent client, every call it had queued or running and its held JOB WAITs. Each

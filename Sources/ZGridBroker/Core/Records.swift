@@ -167,13 +167,19 @@ struct ClientCallKey: Hashable {
 }
 
 /// A client seen recently.
-struct ClientRecord {
-    var lastSeen: Int64
-    var calls = IDSet()
+///
+/// A class for the same reasons as ``WorkerRecord``: the core reads and changes it in place, and
+/// its per-call fields skip the exclusivity checks.
+final class ClientRecord {
+    @exclusivity(unchecked) var lastSeen: Int64
+    @exclusivity(unchecked) var calls = IDSet()
     /// Scatters in flight.
     var scatters = 0
     /// Held JOB WAITs by request id, with the job each waits on.
     var jobWaits: [UInt64: Int64] = [:]
+
+    /// A client with nothing in flight, last heard from at `lastSeen`.
+    init(lastSeen: Int64) { self.lastSeen = lastSeen }
 }
 
 /// A deadline in the expiry heap.
