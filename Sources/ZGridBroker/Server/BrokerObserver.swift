@@ -3,9 +3,9 @@ import Histogram
 import Prometheus
 import ZGridProtocol
 
-/// Watches calls pass through the broker loop and keeps what operators see: swift-metrics counters,
-/// timers and gauges (backed by a Prometheus registry of this broker's own), and per-function
-/// counts and latency percentiles for the status report.
+/// Watches calls pass through the broker loop and keeps what operators see: swift-metrics counters
+/// and gauges (backed by a Prometheus registry of this broker's own), a call-duration histogram per
+/// function, and per-function counts and latency percentiles for the status report.
 ///
 /// A call is timed from its CALL arriving to its REPLY or ERROR leaving, at the loop. Per call the
 /// observer only counts on the loop thread; the Prometheus counters catch up and the duration
@@ -93,9 +93,7 @@ final class BrokerObserver {
     ]
 
     init() {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = Self.durationBuckets
-        self.factory = factory
+        factory = PrometheusMetricsFactory(registry: registry)
     }
 
     /// A CALL arrived, for a function some worker serves (`served`) or not.
