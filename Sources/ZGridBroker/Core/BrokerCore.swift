@@ -172,8 +172,10 @@ public struct BrokerCore {
     private mutating func handle(_ message: CoreMessage, from peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         switch message {
         case .call(let requestID, let function, let header, let payload):
-            touchClient(peer, now: now)
-            acceptCall(from: peer, requestID: requestID, function: function, header: header, payload: payload, now: now, into: &actions)
+            let caller = touchClient(peer, now: now)
+            acceptCall(
+                from: peer, caller, requestID: requestID, function: function, header: header, payload: payload, now: now,
+                into: &actions)
         case .scatter(let requestID, let function, let header, let spec, let payload, let inputs):
             touchClient(peer, now: now)
             acceptScatter(
@@ -199,21 +201,21 @@ public struct BrokerCore {
         case .ready(let concurrency, let functions):
             registerWorker(peer, concurrency: concurrency, functions: functions, now: now, into: &actions)
         case .reply(let dispatchID, let payload):
-            guard touchWorker(peer, now: now, into: &actions) else {
+            guard let worker = touchWorker(peer, now: now, into: &actions) else {
                 actions.append(.release(payload))
                 return
             }
-            completeCall(dispatchID, on: peer, outcome: .reply(payload), now: now, into: &actions)
+            completeCall(dispatchID, on: peer, worker, outcome: .reply(payload), now: now, into: &actions)
         case .batchReply(let dispatchID, let results):
-            guard touchWorker(peer, now: now, into: &actions) else { return }
-            completeCall(dispatchID, on: peer, outcome: .batch(results), now: now, into: &actions)
+            guard let worker = touchWorker(peer, now: now, into: &actions) else { return }
+            completeCall(dispatchID, on: peer, worker, outcome: .batch(results), now: now, into: &actions)
         case .failure(let dispatchID, let code, let text):
-            guard touchWorker(peer, now: now, into: &actions) else { return }
-            completeCall(dispatchID, on: peer, outcome: .failure(code, text), now: now, into: &actions)
+            guard let worker = touchWorker(peer, now: now, into: &actions) else { return }
+            completeCall(dispatchID, on: peer, worker, outcome: .failure(code, text), now: now, into: &actions)
         case .workerHeartbeat:
-            _ = touchWorker(peer, now: now, into: &actions)
+            touchWorker(peer, now: now, into: &actions)
         case .progress(let dispatchID, let fraction, let text):
-            guard touchWorker(peer, now: now, into: &actions) else { return }
+            guard touchWorker(peer, now: now, into: &actions) != nil else { return }
             reportProgress(dispatchID, on: peer, fraction: fraction, message: text, now: now, into: &actions)
         case .disconnect:
             guard workers[peer] != nil else { return }
@@ -225,13 +227,13 @@ public struct BrokerCore {
     // MARK: Calls
 
     private mutating func acceptCall(
-        from client: PeerID, requestID: UInt64, function: String, header: CallHeader, payload: PayloadHandle,
+        from client: PeerID, _ caller: ClientRecord, requestID: UInt64, function: String, header: CallHeader, payload: PayloadHandle,
         now: Int64, into actions: inout [BrokerAction]
     ) {
         let key = ClientCallKey(client: client, requestID: requestID)
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
-        guard admitWithinClientLimit(client, requestID, payload: payload, into: &actions) else { return }
+        guard admitWithinClientLimit(caller, client, requestID, payload: payload, into: &actions) else { return }
         // (No closures over `self` here: in a mutating method each would copy the whole core.)
         let service = services[function]
         if service?.workers.isEmpty ?? true, withoutWorkersPastGrace(function, now: now) {
@@ -263,12 +265,12 @@ public struct BrokerCore {
         record.retryable = header.isIdempotent
         let dispatchID = admit(record, now: now, worker: .some(worker), into: &actions)
         callsByClientKey[key] = dispatchID
-        clientRecord(client, now: now).calls.insert(dispatchID)
+        caller.calls.insert(dispatchID)
     }
 
     /// Refuses a request id the client already has in flight (a protocol violation).
     mutating func isNewRequest(_ key: ClientCallKey, payload: PayloadHandle, into actions: inout [BrokerAction]) -> Bool {
-        guard callsByClientKey[key] == nil, scattersByClientKey[key] == nil else {
+        guard callsByClientKey[key] == nil, scattersByClientKey.isEmpty || scattersByClientKey[key] == nil else {
             statistics.protocolViolations += 1
             actions.append(.release(payload))
             actions.append(.notice(.protocolViolation(key.client, "request id \(key.requestID) already in flight")))
@@ -283,6 +285,13 @@ public struct BrokerCore {
         _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle, into actions: inout [BrokerAction]
     ) -> Bool {
         guard let record = clients[client] else { return true }
+        return admitWithinClientLimit(record, client, requestID, payload: payload, into: &actions)
+    }
+
+    /// ``admitWithinClientLimit(_:_:payload:into:)`` for a client whose record the caller holds.
+    private mutating func admitWithinClientLimit(
+        _ record: ClientRecord, _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle, into actions: inout [BrokerAction]
+    ) -> Bool {
         let inFlight = record.calls.count + record.scatters
         guard inFlight >= options.maxInFlightPerClient else { return true }
         fail(
@@ -407,6 +416,13 @@ public struct BrokerCore {
             if case .reply(let payload) = outcome { actions.append(.release(payload)) }
             return
         }
+        finishRemoved(call, dispatchID, outcome, into: &actions)
+    }
+
+    /// What ``finish(_:_:into:)`` does once the record is out of `calls`.
+    private mutating func finishRemoved(
+        _ call: CallRecord, _ dispatchID: UInt64, _ outcome: CallOutcome, into actions: inout [BrokerAction]
+    ) {
         forgetRemoved(call, dispatchID, into: &actions)
         recordCompletion(Self.functionName(of: call.service), job: call.job != nil)
         if let (scatterID, part) = call.scatter {
@@ -435,12 +451,29 @@ public struct BrokerCore {
     /// A worker answered `dispatchID`: free its credit, answer the client (or retry a failed
     /// retryable call elsewhere), and give the worker more work.
     private mutating func completeCall(
-        _ dispatchID: UInt64, on peer: PeerID, outcome: CallOutcome, now: Int64, into actions: inout [BrokerAction]
+        _ dispatchID: UInt64, on peer: PeerID, _ worker: WorkerRecord, outcome: CallOutcome, now: Int64,
+        into actions: inout [BrokerAction]
     ) {
-        guard let worker = workers[peer], worker.answered(dispatchID) else {
+        guard worker.answered(dispatchID) else {
             statistics.protocolViolations += 1
             if case .reply(let payload) = outcome { actions.append(.release(payload)) }
             actions.append(.notice(.protocolViolation(peer, "answer for request \(dispatchID) it was not running")))
+            return
+        }
+        if case .failure = outcome {
+        } else {
+            // A REPLY (the usual answer): the record comes out of the table once, not read and then removed.
+            if let call = calls.removeValue(forKey: dispatchID) {
+                if call.worker == peer {
+                    finishRemoved(call, dispatchID, outcome, into: &actions)
+                } else {
+                    calls[dispatchID] = call  // sent again elsewhere meanwhile: that attempt answers it
+                    if case .reply(let payload) = outcome { actions.append(.release(payload)) }
+                }
+            } else if case .reply(let payload) = outcome {
+                actions.append(.release(payload))
+            }
+            creditReturned(peer, worker, now: now, into: &actions)
             return
         }
         if let call = calls[dispatchID], call.worker == peer {
@@ -453,10 +486,8 @@ public struct BrokerCore {
             } else {
                 finish(dispatchID, outcome, into: &actions)
             }
-        } else if case .reply(let payload) = outcome {
-            actions.append(.release(payload))
         }
-        creditReturned(peer, now: now, into: &actions)
+        creditReturned(peer, worker, now: now, into: &actions)
     }
 
     /// Worker errors after which a scatter part is tried on another replica.
@@ -488,6 +519,11 @@ public struct BrokerCore {
     /// Sends queued calls to `peer` while it has credit, oldest first across its functions.
     mutating func creditReturned(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
+        creditReturned(peer, worker, now: now, into: &actions)
+    }
+
+    /// ``creditReturned(_:now:into:)`` for a worker whose record the caller holds.
+    private mutating func creditReturned(_ peer: PeerID, _ worker: WorkerRecord, now: Int64, into actions: inout [BrokerAction]) {
         if worker.draining {
             if worker.inFlight.isEmpty && !worker.heldByOperator {
                 workers[peer] = nil
@@ -619,15 +655,17 @@ public struct BrokerCore {
         creditReturned(peer, now: now, into: &actions)
     }
 
-    /// Records that a worker spoke; an unknown worker is told to register again.
-    private mutating func touchWorker(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) -> Bool {
+    /// Records that a worker spoke and returns its record; an unknown worker is told to register
+    /// again (nil).
+    @discardableResult
+    private mutating func touchWorker(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) -> WorkerRecord? {
         guard let worker = workers[peer] else {
             statistics.protocolViolations += 1
             actions.append(.disconnectWorker(peer))
-            return false
+            return nil
         }
         worker.lastSeen = now
-        return true
+        return worker
     }
 
     mutating func startDraining(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
@@ -680,8 +718,12 @@ public struct BrokerCore {
 
     // MARK: Clients
 
-    private mutating func touchClient(_ peer: PeerID, now: Int64) {
-        clientRecord(peer, now: now).lastSeen = now
+    /// Records that a client spoke and returns its record.
+    @discardableResult
+    private mutating func touchClient(_ peer: PeerID, now: Int64) -> ClientRecord {
+        let record = clientRecord(peer, now: now)
+        record.lastSeen = now
+        return record
     }
 
     /// The record of client `peer`, made (as seen at `now`) when there is none yet.
