@@ -117,7 +117,7 @@ extension BrokerCore {
         }
         var header = CallHeader(priority: UInt8(priority), timeoutMilliseconds: UInt32(clamping: timeLimit))
         header.isBatch = true
-        var call = CallRecord(
+        let call = CallRecord(
             client: Self.jobClient, requestID: 0, function: function, service: function, header: header, payload: nil,
             deadline: now + timeLimit, worker: peer, sequence: 0)
         call.batch = ids

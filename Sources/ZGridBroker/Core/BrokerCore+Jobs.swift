@@ -469,7 +469,7 @@ extension BrokerCore {
         let header = CallHeader(
             priority: UInt8(entry.record.priority), attempt: UInt8(clamping: entry.record.attempts),
             timeoutMilliseconds: UInt32(clamping: timeLimit), job: UInt64(id))
-        var call = CallRecord(
+        let call = CallRecord(
             client: Self.jobClient, requestID: 0, function: entry.record.function, service: entry.record.function, header: header,
             payload: nil, deadline: now + timeLimit, worker: peer, sequence: 0)
         call.job = id
@@ -483,7 +483,6 @@ extension BrokerCore {
 
     /// Records a job attempt (or batch) as running on `peer`: its call, deadline and job slot.
     mutating func runAttempt(_ call: CallRecord, as dispatchID: UInt64, on peer: PeerID) {
-        var call = call
         call.sequence = nextSequence
         nextSequence += 1
         calls[dispatchID] = call

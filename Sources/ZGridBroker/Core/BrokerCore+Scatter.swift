@@ -63,7 +63,7 @@ extension BrokerCore {
             var partHeader = header
             partHeader.shard = part.shard
             partHeader.job = nil
-            var record = CallRecord(
+            let record = CallRecord(
                 client: client, requestID: requestID, function: function, service: part.service, header: partHeader, payload: payload,
                 deadline: deadline, worker: nil, sequence: 0)
             record.scatter = (scatterID, index)

@@ -259,7 +259,7 @@ public struct BrokerCore {
         var header = header
         header.shard = nil  // fields only the broker sets on REQUEST
         header.job = nil
-        var record = CallRecord(
+        let record = CallRecord(
             client: client, requestID: requestID, function: function, service: function, header: header, payload: payload,
             deadline: deadline, worker: nil, sequence: 0)
         record.retryable = header.isIdempotent
@@ -321,10 +321,9 @@ public struct BrokerCore {
     mutating func admit(_ record: CallRecord, now: Int64, worker chosen: PeerID?? = nil, into actions: inout [BrokerAction]) -> UInt64 {
         let dispatchID = nextDispatchID
         nextDispatchID += 1
-        var record = CallRecord(
-            client: record.client, requestID: record.requestID, function: record.function, service: record.service,
-            header: record.header, payload: record.payload, scatter: record.scatter, frame: record.frame,
-            retryable: record.retryable, deadline: record.deadline, worker: nil, sequence: nextSequence)
+        // The caller's new record is taken as it is, not copied.
+        record.worker = nil
+        record.sequence = nextSequence
         record.header.attempt = 1
         nextSequence += 1
         calls[dispatchID] = record
@@ -496,7 +495,7 @@ public struct BrokerCore {
     /// Puts a running call back at the head of its queue for another attempt, when it may retry,
     /// has attempts and time left, and its payload is still held. Returns whether it did.
     mutating func requeueForRetry(_ dispatchID: UInt64, now: Int64) -> Bool {
-        guard var call = calls[dispatchID], call.retryable, call.payload != nil,
+        guard let call = calls[dispatchID], call.retryable, call.payload != nil,
             Int(call.header.attempt) < options.maxAttempts, call.deadline > now
         else { return false }
         call.worker = nil

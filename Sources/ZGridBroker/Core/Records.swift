@@ -79,7 +79,12 @@ final class ServiceRecord {
 }
 
 /// One call between its CALL and its answer; also one part of a scatter.
-struct CallRecord {
+///
+/// A class: the record is looked up, changed and removed several times per call, and a struct of
+/// this size was moved in and out of the table each time (and copied whole to be read). The core
+/// makes a new record for every call, scatter part and job attempt, and never stores one under
+/// two ids.
+final class CallRecord {
     let client: PeerID
     let requestID: UInt64
     let function: String
@@ -105,13 +110,29 @@ struct CallRecord {
     /// Order of arrival, for FIFO across services.
     var sequence: UInt64
 
+    /// A call from `client` (its `requestID`) to `function`, routed by `service`.
+    init(
+        client: PeerID, requestID: UInt64, function: String, service: String, header: CallHeader, payload: PayloadHandle?,
+        deadline: Int64, worker: PeerID?, sequence: UInt64
+    ) {
+        self.client = client
+        self.requestID = requestID
+        self.function = function
+        self.service = service
+        self.header = header
+        self.payload = payload
+        self.deadline = deadline
+        self.worker = worker
+        self.sequence = sequence
+    }
+
     /// Whether the call releases its payload when it ends (a scatter part does not: the scatter does).
     var ownsPayload: Bool { scatter == nil && job == nil && batch == nil }
 
     /// Marks the call as running on `peer` and returns what its REQUEST carries: the header with
     /// the time left until the deadline, the payload (and frame, for a map part) and whether the
     /// REQUEST consumes the payload (the call keeps it only to retry). Nil when it holds no payload.
-    mutating func startRunning(
+    func startRunning(
         on peer: PeerID, maxAttempts: Int, now: Int64
     ) -> (function: String, header: CallHeader, payload: PayloadHandle, frame: Int?, consume: Bool)? {
         guard let held = payload else { return nil }
