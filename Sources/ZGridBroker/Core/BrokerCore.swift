@@ -9,6 +9,10 @@ import ZGridProtocol
 /// take yet, expires deadlines, exchanges heartbeats and drops silent peers. The poll loop in
 /// ``BrokerServer`` decodes messages, feeds them to ``handle(_:now:into:)`` and carries out the
 /// returned actions. Time is passed in (`now`, monotonic milliseconds), so tests drive it directly.
+///
+/// Its records of workers, services, clients and calls are objects, changed in place as events
+/// come in: a copy of a core shares them with the original, so drive one core per broker and do
+/// not keep copies of it.
 public struct BrokerCore {
     /// The options in force.
     public let options: BrokerOptions
