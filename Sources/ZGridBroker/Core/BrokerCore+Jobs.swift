@@ -487,9 +487,9 @@ extension BrokerCore {
         nextSequence += 1
         calls[dispatchID] = call
         insertDeadline(DeadlineEntry(deadline: call.deadline, dispatchID: dispatchID))
-        workers[peer]!.inFlight.insert(dispatchID)
-        workers[peer]!.jobAttempts.insert(dispatchID)
-        workers[peer]!.lastDispatchSequence = nextSequence
+        let worker = workers[peer]!
+        worker.took(dispatchID, sequence: nextSequence)
+        worker.jobAttempts.insert(dispatchID)
         nextSequence += 1
     }
 

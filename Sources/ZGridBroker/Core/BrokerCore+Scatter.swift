@@ -19,13 +19,13 @@ extension BrokerCore {
     /// Splits a SCATTER into parts, each a call: one per shard of a sharded function, one per
     /// worker of a plain one (broadcast), or one per input frame (map).
     mutating func acceptScatter(
-        from client: PeerID, requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec,
+        from client: PeerID, _ caller: ClientRecord, requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec,
         payload: PayloadHandle, inputs: Int, now: Int64, into actions: inout [BrokerAction]
     ) {
         let key = ClientCallKey(client: client, requestID: requestID)
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.scattersReceived += 1
-        guard admitWithinClientLimit(client, requestID, payload: payload, into: &actions) else { return }
+        guard admitWithinClientLimit(caller, client, requestID, payload: payload, into: &actions) else { return }
         var parts: [(service: String, shard: UInt32?, frame: Int?, retryable: Bool)] = []
         switch spec.mode {
         case .map:
@@ -54,9 +54,7 @@ extension BrokerCore {
             client: client, requestID: requestID, function: function, payload: payload, parts: parts.count,
             needed: spec.needed(of: parts.count))
         scattersByClientKey[key] = scatterID
-        let record = clientRecord(client, now: now)
-        record.lastSeen = now
-        record.scatters += 1
+        caller.scatters += 1
         let deadline = now + timeLimit(header, function: function)
         for (index, part) in parts.enumerated() {
             guard scatters[scatterID] != nil else { break }  // already over (a part failed at once)

@@ -181,9 +181,9 @@ public struct BrokerCore {
                 from: peer, caller, requestID: requestID, function: function, header: header, payload: payload, now: now,
                 into: &actions)
         case .scatter(let requestID, let function, let header, let spec, let payload, let inputs):
-            touchClient(peer, now: now)
+            let caller = touchClient(peer, now: now)
             acceptScatter(
-                from: peer, requestID: requestID, function: function, header: header, spec: spec, payload: payload, inputs: inputs,
+                from: peer, caller, requestID: requestID, function: function, header: header, spec: spec, payload: payload, inputs: inputs,
                 now: now, into: &actions)
         case .cancel(let requestID):
             touchClient(peer, now: now)
@@ -283,17 +283,9 @@ public struct BrokerCore {
         return true
     }
 
-    /// Whether `client` may start another call or scatter; when it may not, answers BUSY and
-    /// releases the payload.
+    /// Whether `client` (its record `record`) may start another call or scatter; when it may not,
+    /// answers BUSY and releases the payload.
     mutating func admitWithinClientLimit(
-        _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle, into actions: inout [BrokerAction]
-    ) -> Bool {
-        guard let record = clients[client] else { return true }
-        return admitWithinClientLimit(record, client, requestID, payload: payload, into: &actions)
-    }
-
-    /// ``admitWithinClientLimit(_:_:payload:into:)`` for a client whose record the caller holds.
-    private mutating func admitWithinClientLimit(
         _ record: ClientRecord, _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle, into actions: inout [BrokerAction]
     ) -> Bool {
         let inFlight = record.calls.count + record.scatters
@@ -463,22 +455,6 @@ public struct BrokerCore {
             actions.append(.notice(.protocolViolation(peer, "answer for request \(dispatchID) it was not running")))
             return
         }
-        if case .failure = outcome {
-        } else {
-            // A REPLY (the usual answer): the record comes out of the table once, not read and then removed.
-            if let call = calls.removeValue(forKey: dispatchID) {
-                if call.worker == peer {
-                    finishRemoved(call, dispatchID, outcome, into: &actions)
-                } else {
-                    calls[dispatchID] = call  // sent again elsewhere meanwhile: that attempt answers it
-                    if case .reply(let payload) = outcome { actions.append(.release(payload)) }
-                }
-            } else if case .reply(let payload) = outcome {
-                actions.append(.release(payload))
-            }
-            creditReturned(peer, worker, now: now, into: &actions)
-            return
-        }
         if let call = calls[dispatchID], call.worker == peer {
             if case .failure(let code, _) = outcome, call.scatter != nil, Self.retryableCodes.contains(code),
                 requeueForRetry(dispatchID, now: now)
@@ -487,8 +463,11 @@ public struct BrokerCore {
                 // credit) only when none of them is free.
                 kickIdleWorkers(of: call.service, except: peer, now: now, into: &actions)
             } else {
-                finish(dispatchID, outcome, into: &actions)
+                calls.removeValue(forKey: dispatchID)
+                finishRemoved(call, dispatchID, outcome, into: &actions)
             }
+        } else if case .reply(let payload) = outcome {
+            actions.append(.release(payload))
         }
         creditReturned(peer, worker, now: now, into: &actions)
     }
@@ -504,7 +483,6 @@ public struct BrokerCore {
         else { return false }
         call.worker = nil
         call.header.attempt += 1
-        calls[dispatchID] = call
         statistics.callsRetried += 1
         service(call.service, noWorkersSince: now).queue.push(dispatchID, priority: Int(call.header.priority), since: now, front: true)
         return true
