@@ -126,9 +126,7 @@ extension BrokerCore {
             // Finished, unknown, or queued on disk: only the store knows. A WAIT is held from now
             // on, so that a job read back and finished before the store answers still answers it.
             if verb == .wait { holdWait(request, on: id, for: wait, now: now) }
-            let token = takeToken()
-            pendingReads[token] = .job(request, verb, id)
-            actions.append(.storeRead(.job(id), token: token))
+            readJob(id, for: request, verb, into: &actions)
             return
         }
         switch verb {
@@ -240,11 +238,7 @@ extension BrokerCore {
         // The WAITs held on the forgotten jobs, and the commands held behind the failed RETRYs,
         // meet the jobs as the store holds them: a retried job finished as it was, a new one not at all.
         for id in forgotten.sorted() {
-            for waiter in jobWaiters[id] ?? [] {
-                let token = takeToken()
-                pendingReads[token] = .job(waiter.request, .wait, id)
-                actions.append(.storeRead(.job(id), token: token))
-            }
+            for waiter in jobWaiters[id] ?? [] { readJob(id, for: waiter.request, .wait, into: &actions) }
         }
         for (id, retry) in retries { handleHeld(retry.held, on: id, into: &actions) }
     }
@@ -605,9 +599,7 @@ extension BrokerCore {
                         client: waiter.request.client, requestID: waiter.request.requestID, answer: JobAnswer(jobs: [entry.record.info])))
             } else {
                 // Queued on disk (or its store read still under way): answered as STATUS.
-                let token = takeToken()
-                pendingReads[token] = .job(waiter.request, .status, first.jobID)
-                actions.append(.storeRead(.job(first.jobID), token: token))
+                readJob(first.jobID, for: waiter.request, .status, into: &actions)
             }
         }
         if !moved.isEmpty || !jobQueues.isEmpty || !batchGroups.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
@@ -707,6 +699,13 @@ extension BrokerCore {
     }
 
     // MARK: Helpers
+
+    /// Asks the store for job `id`, to carry out the JOB command `request` (`verb`) with its answer.
+    private mutating func readJob(_ id: Int64, for request: ClientRequest, _ verb: JobVerb, into actions: inout [BrokerAction]) {
+        let token = takeToken()
+        pendingReads[token] = .job(request, verb, id)
+        actions.append(.storeRead(.job(id), token: token))
+    }
 
     /// Holds the JOB WAIT `request` on job `id` until the job finishes or `wait` ms have passed.
     private mutating func holdWait(_ request: ClientRequest, on id: Int64, for wait: UInt32, now: Int64) {

@@ -20,6 +20,6 @@ extension BrokerCore {
         scatters.shrinkAfterBurst()
         scattersByClientKey.shrinkAfterBurst()
         clients.shrinkAfterBurst()
-        clients.updateValues { $0.calls.shrinkAfterBurst() }
+        for client in clients.values { client.calls.shrinkAfterBurst() }
     }
 }
