@@ -28,11 +28,12 @@ struct CallDurationHistogramTests {
     @Test("the broker's metrics text carries the histogram once per function, after the registry's metrics")
     func observerText() {
         let observer = BrokerObserver()
-        let client = PeerID([1, 2, 3])
-        observer.callStarted(client: client, requestID: 7, function: "resize", served: true, now: 1_000)
-        observer.callEnded(client: client, requestID: 7, succeeded: true, now: 301_000)
-        observer.callStarted(client: client, requestID: 8, function: "resize", served: true, now: 2_000)
-        observer.callEnded(client: client, requestID: 8, succeeded: false, now: 2_000_002_000)
+        observer.callsEnded([CallCompletion(function: "resize", arrivedAt: 1_000, succeeded: true)], now: 301_000)
+        observer.callsEnded(
+            [
+                CallCompletion(function: "resize", arrivedAt: 2_000, succeeded: false),
+                CallCompletion(function: nil, arrivedAt: 2_000, succeeded: false),
+            ], now: 2_000_002_000)
         let text = String(decoding: observer.prometheusText(), as: UTF8.self)
         #expect(text.contains("zgrid_calls_total{function=\"resize\",outcome=\"ok\"} 1"), "\(text)")
         #expect(text.contains("zgrid_calls_total{function=\"resize\",outcome=\"error\"} 1"), "\(text)")
@@ -40,6 +41,7 @@ struct CallDurationHistogramTests {
         #expect(text.contains("zgrid_call_duration_seconds_bucket{function=\"resize\",le=\"0.0005\"} 1"), "\(text)")
         #expect(text.contains("zgrid_call_duration_seconds_bucket{function=\"resize\",le=\"5.0\"} 2"), "\(text)")
         #expect(text.contains("zgrid_call_duration_seconds_count{function=\"resize\"} 2"), "\(text)")
+        #expect(text.contains("zgrid_calls_total{function=\"other\",outcome=\"error\"} 1"), "a call no worker served: \(text)")
         let again = String(decoding: observer.prometheusText(), as: UTF8.self)
         #expect(again.contains("zgrid_calls_total{function=\"resize\",outcome=\"ok\"} 1"), "a second scrape adds nothing: \(again)")
     }

@@ -97,6 +97,11 @@ public struct BrokerCore {
     var batchGroups: [String: [String: BatchGroup]] = [:]
     /// The monotonic time of the last event.
     var lastNow: Int64 = 0
+    /// When the message being handled arrived, in monotonic nanoseconds: set by the shell before it
+    /// hands in a CALL, for the call's duration (see ``CallCompletion``).
+    public var arrivalNanoseconds: UInt64 = 0
+    /// Calls answered since the shell last took them (``takeCompletedCalls(into:)``).
+    public internal(set) var completedCalls: [CallCompletion] = []
     /// Wall-clock time in milliseconds since 1970, set by the shell before each event; job
     /// run-at times and timestamps use it.
     public var wallNow: Int64 = 0
@@ -237,11 +242,16 @@ public struct BrokerCore {
         let key = ClientCallKey(client: client, requestID: requestID)
         guard isNewRequest(key, payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
-        guard admitWithinClientLimit(caller, client, requestID, payload: payload, into: &actions) else { return }
         // (No closures over `self` here: in a mutating method each would copy the whole core.)
         let service = services[function]
-        if service?.workers.isEmpty ?? true, withoutWorkersPastGrace(function, now: now) {
+        let served = !(service?.workers.isEmpty ?? true)
+        guard admitWithinClientLimit(caller, client, requestID, payload: payload, into: &actions) else {
+            noteRefusal(of: function, served: served)
+            return
+        }
+        if !served, withoutWorkersPastGrace(function, now: now) {
             fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
+            noteRefusal(of: function, served: served)
             return
         }
         // The worker to dispatch to at once, if any: chosen here for admission control, used by admit.
@@ -257,6 +267,7 @@ public struct BrokerCore {
             statistics.admissionRefusals += 1
             actions.append(.release(payload))
             actions.append(.refuse(client: client, requestID: requestID, message: message, retryAfterMilliseconds: retryAfter))
+            noteRefusal(of: function, served: served)
             return
         }
         let deadline = now + timeLimit(header, function: function)
@@ -267,6 +278,8 @@ public struct BrokerCore {
             client: client, requestID: requestID, function: function, service: function, header: header, payload: payload,
             deadline: deadline, worker: nil, sequence: 0)
         record.retryable = header.isIdempotent
+        record.arrivedAt = arrivalNanoseconds
+        record.servedOnArrival = served
         let dispatchID = admit(record, now: now, worker: .some(worker), into: &actions)
         callsByClientKey[key] = dispatchID
         caller.calls.insert(dispatchID)
@@ -436,10 +449,13 @@ public struct BrokerCore {
         case .reply(let payload):
             statistics.callsSucceeded += 1
             actions.append(.reply(client: call.client, requestID: call.requestID, payload: payload))
+            noteCompletion(of: call, succeeded: true)
         case .failure(let code, let text):
             fail(call.client, call.requestID, code, text, payload: nil, into: &actions)
+            noteCompletion(of: call, succeeded: false)
         case .batch:
             fail(call.client, call.requestID, .internal, "a batch reply to a call that was no batch", payload: nil, into: &actions)
+            noteCompletion(of: call, succeeded: false)
         }
     }
 

@@ -109,6 +109,10 @@ final class CallRecord {
     var worker: PeerID?
     /// Order of arrival, for FIFO across services.
     var sequence: UInt64
+    /// When the CALL arrived (monotonic nanoseconds), for its duration; 0 for other kinds of call.
+    var arrivedAt: UInt64 = 0
+    /// Whether a worker served the function when the CALL arrived (see ``CallCompletion/function``).
+    var servedOnArrival = false
 
     /// A call from `client` (its `requestID`) to `function`, routed by `service`.
     init(

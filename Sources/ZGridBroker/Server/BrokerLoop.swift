@@ -12,6 +12,8 @@ struct BrokerLoop {
     private let logger: Logger
     private let publish: (BrokerSnapshot) -> Void
     private var actions: [BrokerAction] = []
+    /// The calls the core answered, taken from it on each pass for the observer.
+    private var completions: [CallCompletion] = []
     /// Call counts, latencies and swift-metrics for status reports and the metrics endpoint.
     private let observer = BrokerObserver()
     /// The HTTP metrics endpoint, when configured.
@@ -141,7 +143,6 @@ struct BrokerLoop {
                     // After a burst (a large scatter, a flood of bad input) glibc keeps the freed
                     // pages; trimming now and then lets the resident size fall back.
                     nextTrimAt = after + Self.trimInterval
-                    observer.shrinkAfterBurst()
                     MemoryTrim.release()
                 }
             } catch {
@@ -254,11 +255,8 @@ struct BrokerLoop {
                 budget -= calls.count - 1
                 replyBatcher.noteBatching(peer)
                 let payloads = store.split(handle, into: calls.map { $0.payloadIndex..<($0.payloadIndex + 1) })
-                let arrivedAt = MonotonicClock.nowNanoseconds()
+                core.arrivalNanoseconds = MonotonicClock.nowNanoseconds()
                 for (call, payload) in zip(calls, payloads) {
-                    observer.callStarted(
-                        client: peer, requestID: call.id, function: call.function, served: core.hasWorkers(for: call.function),
-                        now: arrivedAt)
                     core.handle(
                         .message(from: peer, .call(requestID: call.id, function: call.function, header: call.header, payload: payload)),
                         now: now, into: &actions)
@@ -277,9 +275,7 @@ struct BrokerLoop {
                 store.release(handle)
                 try answerAdmin(socket, peer, requestID, verb, argument, now: now)
             case .success(.call(let requestID, let function, let header, let payloadStart)):
-                observer.callStarted(
-                    client: peer, requestID: requestID, function: function, served: core.hasWorkers(for: function),
-                    now: MonotonicClock.nowNanoseconds())
+                core.arrivalNanoseconds = MonotonicClock.nowNanoseconds()
                 store.setPayloadStart(payloadStart, for: handle)
                 core.handle(
                     .message(from: peer, .call(requestID: requestID, function: function, header: header, payload: handle)), now: now,
@@ -299,7 +295,6 @@ struct BrokerLoop {
                 hub.acknowledge(from: peer, requestID: requestID, seq: seq, now: now, wallNow: core.wallNow)
             case .success(.cancel(let requestID)):
                 store.release(handle)
-                observer.callCancelled(client: peer, requestID: requestID)
                 core.handle(.message(from: peer, .cancel(requestID: requestID)), now: now, into: &actions)
             case .success(.jobs(let requestID, let verb, let filter)):
                 store.release(handle)
@@ -374,8 +369,12 @@ struct BrokerLoop {
 
     /// Carries out and clears the pending actions.
     private mutating func perform(_ socket: borrowing Socket) throws(ZMQError) {
-        // The time the calls answered in this pass end at (their answers leave together, below).
-        let answeredAt = MonotonicClock.nowNanoseconds()
+        if !core.completedCalls.isEmpty {
+            // The calls answered in this pass end now: their answers leave together, below.
+            core.takeCompletedCalls(into: &completions)
+            observer.callsEnded(completions, now: MonotonicClock.nowNanoseconds())
+            completions.removeAll(keepingCapacity: true)
+        }
         // Taken out of `self` and switched over in place: `for action in actions` copies each action
         // whole (retaining what it holds) before binding the parts a case needs.
         var pending: [BrokerAction] = []
@@ -386,7 +385,7 @@ struct BrokerLoop {
             if actions.isEmpty { swap(&pending, &actions) }
         }
         for index in pending.indices {
-            if !majordomo.isIdle, try majordomo.perform(pending[index], core: core, store: store, socket: socket, observer: observer) {
+            if !majordomo.isIdle, try majordomo.perform(pending[index], core: core, store: store, socket: socket) {
                 continue
             }
             switch pending[index] {
@@ -442,7 +441,6 @@ struct BrokerLoop {
                     try sendJobReply(socket, request.client, request.requestID, JobAnswer(jobs: [record.info]))
                 }
             case .reply(let client, let requestID, let payload):
-                observer.callEnded(client: client, requestID: requestID, succeeded: true, now: answeredAt)
                 let (buffer, range) = store.payload(payload)
                 if range.count == 1 {
                     replyBatcher.add(client: client, requestID: requestID, payload: payload)
@@ -454,10 +452,8 @@ struct BrokerLoop {
                 store.release(payload)
             case .fail(let client, let requestID, let code, let message):
                 if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before a scatter's ERROR
-                observer.callEnded(client: client, requestID: requestID, succeeded: false, now: answeredAt)
                 try sendError(socket, to: client, requestID, code, message)
             case .refuse(let client, let requestID, let message, let retryAfter):
-                observer.callEnded(client: client, requestID: requestID, succeeded: false, now: answeredAt)
                 try sendError(socket, to: client, requestID, .busy, message, retryAfter: retryAfter)
             case .cancel(let worker, let dispatchID):
                 if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // a request before its CANCEL

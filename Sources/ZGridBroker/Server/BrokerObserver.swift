@@ -7,14 +7,14 @@ import ZGridProtocol
 /// and gauges (backed by a Prometheus registry of this broker's own), a call-duration histogram per
 /// function, and per-function counts and latency percentiles for the status report.
 ///
-/// A call is timed from its CALL arriving to its REPLY or ERROR leaving, at the loop. Per call the
-/// observer only counts on the loop thread; the Prometheus counters catch up and the duration
-/// histogram is rendered when the metrics are scraped (see ``prometheusText()``).
+/// A call is timed from its CALL arriving to its REPLY or ERROR leaving, at the loop: the core notes
+/// both (``CallCompletion``), so the observer keeps no table of calls in flight. Per call it only
+/// counts on the loop thread; the Prometheus counters catch up and the duration histogram is
+/// rendered when the metrics are scraped (see ``prometheusText()``).
 final class BrokerObserver {
     /// The registry the metrics endpoint renders.
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private var started: [CallKey: (stats: FunctionStats, at: UInt64)] = [:]
     private var functions: [String: FunctionStats] = [:]
     /// The function of the last lookup: calls mostly come in runs for one function.
     private var lastLookup: (name: String, stats: FunctionStats)?
@@ -29,33 +29,19 @@ final class BrokerObserver {
     /// The name calls to functions no worker serves are counted under (they are not tracked one by
     /// one, so invented names cannot grow the observer).
     static let other = "other"
-    /// The most calls timed at once; beyond, new calls are not timed (their counts still are).
-    static let maxTimed = 1_000_000
-
-    private struct CallKey: Hashable {
-        let client: PeerID
-        let requestID: UInt64
-
-        /// A fast hash (see ``PeerID/_rawHashValue(seed:)``): this key is looked up on every call and reply.
-        func _rawHashValue(seed: Int) -> Int {
-            PeerID.mix(UInt64(UInt(bitPattern: client._rawHashValue(seed: seed))), requestID, seed: seed)
-        }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(_rawHashValue(seed: 0))
-        }
-    }
-
+    /// One function's figures. Only the loop thread touches them, so the fields changed per call
+    /// skip the runtime's exclusivity checks (which cost more than the counting itself).
     private final class FunctionStats {
-        var succeeded = 0
-        var failed = 0
-        var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
+        @exclusivity(unchecked) var succeeded = 0
+        @exclusivity(unchecked) var failed = 0
+        @exclusivity(unchecked) var latency = Histogram<UInt64>(
+            highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
         /// p50 and p99 as last computed, and the sample count they were computed at: a status report
         /// recomputes percentiles only for functions with new samples, so thousands of idle names
         /// (a fuzzer's, say) cost nothing per report.
         var percentiles: (count: UInt64, p50: Int, p99: Int) = (0, 0, 0)
         /// What `zgrid_call_duration_seconds` shows for the function.
-        var durations: CallDurationHistogram
+        @exclusivity(unchecked) var durations: CallDurationHistogram
         /// The counts the Prometheus counters were last brought up to.
         var published = (succeeded: 0, failed: 0)
 
@@ -96,33 +82,19 @@ final class BrokerObserver {
         factory = PrometheusMetricsFactory(registry: registry)
     }
 
-    /// A CALL arrived, for a function some worker serves (`served`) or not.
-    func callStarted(client: PeerID, requestID: UInt64, function: String, served: Bool, now: UInt64) {
-        guard started.count < Self.maxTimed else { return }
-        started[CallKey(client: client, requestID: requestID)] = (stats(for: served ? function : Self.other), now)
-    }
-
-    /// A call was answered (REPLY when `succeeded`, else ERROR).
-    func callEnded(client: PeerID, requestID: UInt64, succeeded: Bool, now: UInt64) {
-        guard let (stats, at) = started.removeValue(forKey: CallKey(client: client, requestID: requestID)) else { return }
-        let elapsed = now &- at
-        if succeeded {
-            stats.succeeded += 1
-        } else {
-            stats.failed += 1
+    /// Counts and times the calls `completions` tells of, answered at `now` (monotonic nanoseconds).
+    func callsEnded(_ completions: [CallCompletion], now: UInt64) {
+        for completion in completions {
+            let stats = stats(for: completion.function ?? Self.other)
+            if completion.succeeded {
+                stats.succeeded += 1
+            } else {
+                stats.failed += 1
+            }
+            let elapsed = now &- completion.arrivedAt
+            stats.latency.record(elapsed / 1000)
+            stats.durations.record(nanoseconds: Int64(clamping: elapsed))
         }
-        stats.latency.record(elapsed / 1000)
-        stats.durations.record(nanoseconds: Int64(clamping: elapsed))
-    }
-
-    /// Gives memory back once a burst of timed calls has ended (see ``Swift/Dictionary/shrinkAfterBurst(slack:)``).
-    func shrinkAfterBurst() {
-        started.shrinkAfterBurst()
-    }
-
-    /// The client cancelled a call: it is answered no more.
-    func callCancelled(client: PeerID, requestID: UInt64) {
-        started.removeValue(forKey: CallKey(client: client, requestID: requestID))
     }
 
     private func stats(for function: String) -> FunctionStats {

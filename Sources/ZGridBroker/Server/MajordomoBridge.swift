@@ -87,22 +87,19 @@ struct MajordomoBridge {
     }
 
     /// Carries out `action` if it targets an MDP peer and returns true; returns false for the loop
-    /// to carry it out (it also sees the notices the bridge learns from). Ends of MDP calls are
-    /// reported to `observer`, as the loop does for ZGP calls.
+    /// to carry it out (it also sees the notices the bridge learns from).
     mutating func perform(
-        _ action: BrokerAction, core: BrokerCore, store: PayloadStore, socket: borrowing Socket, observer: BrokerObserver
+        _ action: BrokerAction, core: BrokerCore, store: PayloadStore, socket: borrowing Socket
     ) throws(ZMQError) -> Bool {
         switch action {
         case .reply(let client, let requestID, let payload):
             guard let request = close(requestID, of: client) else { return false }
-            observer.callEnded(client: client, requestID: requestID, succeeded: true, now: MonotonicClock.nowNanoseconds())
             let (buffer, range) = store.payload(payload)
             try socket.sendMajordomo(
                 to: client, [Majordomo.clientTag, Array(request.service.utf8)], body: PayloadFrames(buffer, range, consume: true))
             store.release(payload)
         case .fail(let client, let requestID, _, _), .refuse(let client, let requestID, _, _):
             guard close(requestID, of: client) != nil else { return false }
-            observer.callEnded(client: client, requestID: requestID, succeeded: false, now: MonotonicClock.nowNanoseconds())
         case .heartbeatClient(let client):
             return clients[client] != nil
         case .request(let worker, let dispatchID, _, _, let payload, let consume):
