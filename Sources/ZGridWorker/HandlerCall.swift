@@ -21,7 +21,7 @@ enum HandlerCall: Sendable {
         guard !header.isBatch || registration.isBatch else {
             return .failure(HandlerFailure(.malformed, "'\(function)' is not a batch function on this worker"))
         }
-        let frames = payload.map { message.bytes($0) }
+        let frames = Frames(message, payload)
         switch registration.body {
         case .single(let handler):
             return .success(.single(handler, WorkerRequest(function: function, id: id, frames: frames, header: header, reporter: reporter)))
@@ -29,10 +29,10 @@ enum HandlerCall: Sendable {
             return .success(.inline(handler, WorkerRequest(function: function, id: id, frames: frames, header: header)))
         case .batch(let handler, _, _):
             guard header.isBatch else {
-                let payload = frames.count == 1 ? frames[0] : frames.flatMap { $0 }
-                let item = BatchItem(job: header.job ?? 0, attempt: Int(header.attempt), payload: payload)
+                let item = BatchItem(job: header.job ?? 0, attempt: Int(header.attempt), payload: frames.joined)
                 return .success(.singleItem(handler, function: function, item))
             }
+            let frames = frames.all
             guard let first = frames.first, let items = first.withUnsafeBytes({ BatchItems.decode($0) }) else {
                 return .failure(HandlerFailure(.malformed, "the items frame of a batch for '\(function)' is invalid"))
             }
@@ -49,28 +49,28 @@ enum HandlerCall: Sendable {
     }
 
     /// Runs an inline handler now, on the calling thread; nil for any other kind (run with ``run()``).
-    func runInline() -> Result<[[UInt8]], HandlerFailure>? {
+    func runInline() -> Result<Frames, HandlerFailure>? {
         guard case .inline(let handler, let request) = self else { return nil }
         do {
-            return .success([try handler(request)])
+            return .success(.one(try handler(request)))
         } catch {
             return .failure(Self.failure(error, function: request.function))
         }
     }
 
     /// Runs the handler; returns the REPLY's frames or the failure to answer with ERROR.
-    func run() async -> Result<[[UInt8]], HandlerFailure> {
+    func run() async -> Result<Frames, HandlerFailure> {
         do {
             switch self {
             case .single(let handler, let request):
-                return .success([try await handler(request)])
+                return .success(.one(try await handler(request)))
             case .inline(let handler, let request):
-                return .success([try handler(request)])
+                return .success(.one(try handler(request)))
             case .singleItem(let handler, let function, let item):
                 let results = try await handler([item])
                 guard results.count == 1 else { return .failure(Self.wrongCount(function, results.count, expected: 1)) }
                 switch results[0] {
-                case .success(let payload): return .success([payload])
+                case .success(let payload): return .success(.one(payload))
                 case .failure(let failure): return .failure(failure)
                 }
             case .batch(let handler, let function, let items):
@@ -79,12 +79,13 @@ enum HandlerCall: Sendable {
                     return .failure(Self.wrongCount(function, results.count, expected: items.count))
                 }
                 return .success(
-                    results.map { result in
-                        switch result {
-                        case .success(let payload): BatchResult.success(payload).encoded
-                        case .failure(let failure): BatchResult.failure(failure.code, failure.message).encoded
-                        }
-                    })
+                    .many(
+                        results.map { result in
+                            switch result {
+                            case .success(let payload): BatchResult.success(payload).encoded
+                            case .failure(let failure): BatchResult.failure(failure.code, failure.message).encoded
+                            }
+                        }))
             }
         } catch {
             return .failure(Self.failure(error, function: function))

@@ -191,7 +191,7 @@ public final class Worker: Sendable {
 /// What reaches the worker's I/O thread from other threads.
 enum WorkerCommandItem: Sendable {
     /// A handler's task ended: the REPLY's frames, or the failure to answer with ERROR.
-    case finished(id: UInt64, Result<[[UInt8]], HandlerFailure>)
+    case finished(id: UInt64, Result<Frames, HandlerFailure>)
     /// A handler reported progress.
     case progress(id: UInt64, fraction: Double, message: String)
     /// Stop gracefully.

@@ -33,7 +33,7 @@ struct WorkerLoop {
     private var heldProgress: [UInt64: (fraction: Double, message: String)] = [:]
     private var progressSentAt: [UInt64: Int64] = [:]
     /// Results of this pass with one payload frame each, sent together (REPLIES) once the mailbox is drained.
-    private var replies: [(id: UInt64, frames: [[UInt8]])] = []
+    private var replies: [(id: UInt64, frame: [UInt8])] = []
     /// The most results one REPLIES may carry: 0 (send REPLY only) until the broker's HEARTBEAT
     /// said how many frames it takes in one message.
     private var maxReplies = 0
@@ -204,11 +204,13 @@ struct WorkerLoop {
 
     /// Answers a finished request: a one-frame result is held for ``sendReplies(_:)``, a longer one
     /// goes out as its own REPLY, a failure as ERROR.
-    private mutating func deliver(_ socket: borrowing Socket, id: UInt64, _ result: Result<[[UInt8]], HandlerFailure>) throws(ZMQError) {
+    private mutating func deliver(_ socket: borrowing Socket, id: UInt64, _ result: Result<Frames, HandlerFailure>) throws(ZMQError) {
         switch result {
-        case .success(let frames) where frames.count == 1:
-            replies.append((id, frames))
-        case .success(let frames):
+        case .success(.one(let frame)):
+            replies.append((id, frame))
+        case .success(.many(let frames)) where frames.count == 1:
+            replies.append((id, frames[0]))
+        case .success(.many(let frames)):
             try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: frames)
         case .failure(let failure):
             try sendError(socket, id: id, code: failure.code, message: failure.message)
@@ -220,13 +222,13 @@ struct WorkerLoop {
         defer { replies.removeAll(keepingCapacity: true) }
         try BatchedRequest.forEachMessage(of: replies.count, perMessage: maxReplies) { (index) throws(ZMQError) in
             try socket.sendProtocolMessage(
-                tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: replies[index].id, extra: replies[index].frames)
+                tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: replies[index].id, extra: [replies[index].frame])
         } batch: { (range) throws(ZMQError) in
             guard try socket.sendBatchEnvelope(tag: ProtocolTag.worker, command: WorkerCommand.replies.rawValue) else { return }
             for index in range {
                 var id = replies[index].id.bigEndian
                 try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
-                try socket.send(replies[index].frames[0], more: index < range.upperBound - 1)
+                try socket.send(replies[index].frame, more: index < range.upperBound - 1)
             }
         }
     }

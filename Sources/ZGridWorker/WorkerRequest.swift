@@ -6,8 +6,9 @@ public struct WorkerRequest: Sendable {
     public let function: String
     /// The broker's id for this dispatch (unique per broker run).
     public let id: UInt64
-    /// The payload frames, as the caller sent them.
-    public let frames: [[UInt8]]
+    /// The payload frames, as the caller sent them (an array made on each use: ``payload`` is
+    /// cheaper when the caller sent one frame).
+    public var frames: [[UInt8]] { payloadFrames.all }
     /// Which attempt this is: 1, or more when the broker retried an idempotent call after a worker died.
     public let attempt: Int
     /// The time left before the caller's deadline, in milliseconds.
@@ -23,9 +24,10 @@ public struct WorkerRequest: Sendable {
 
     /// Where progress reports go (nil for requests made outside a worker, such as in tests).
     private let reporter: (@Sendable (Double, String) -> Void)?
+    private let payloadFrames: Frames
 
     /// The payload: the single frame, or all frames joined when the caller sent several.
-    public var payload: [UInt8] { frames.count == 1 ? frames[0] : frames.flatMap { $0 } }
+    public var payload: [UInt8] { payloadFrames.joined }
 
     /// Reports how far the handler has come: `fraction` from 0 to 1 (clamped) and a short message
     /// (at most 1 KB; longer ones are cut). For a background job the broker pushes it to event
@@ -43,12 +45,12 @@ public struct WorkerRequest: Sendable {
     }
 
     init(
-        function: String, id: UInt64, frames: [[UInt8]], header: CallHeader, reporter: (@Sendable (Double, String) -> Void)? = nil
+        function: String, id: UInt64, frames: Frames, header: CallHeader, reporter: (@Sendable (Double, String) -> Void)? = nil
     ) {
         self.reporter = reporter
         self.function = function
         self.id = id
-        self.frames = frames
+        payloadFrames = frames
         attempt = Int(header.attempt)
         timeLimitMilliseconds = Int(header.timeoutMilliseconds)
         isIdempotent = header.isIdempotent
