@@ -102,6 +102,28 @@ struct RetryPendingTests {
         #expect(harness.driver.core.jobWaiters.isEmpty)
     }
 
+    @Test(
+        "a WAIT held on a job whose RETRY's write fails follows the job a second RETRY, held behind the first, queues again",
+        arguments: Phase.allCases)
+    func waitFollowsTheReplayedRetry(_ phase: Phase) throws {
+        var harness = retrying(phase)
+        let second = ClientRequest(client: client2, requestID: 5)
+        var actions = harness.job(client2, 4, .wait, 1, wait: 60_000)
+        actions += harness.job(client2, 5, .retry, 1)
+        actions += harness.answerReads()
+        #expect(actions.jobReplies.isEmpty, "nothing is answered before the RETRY's write commits or fails")
+        actions = harness.failWrites()
+        #expect(actions.failures == [SentFailure(client: client1, requestID: 3, code: .internal)])
+        actions += harness.answerReads()
+        actions += harness.commit()
+        #expect(actions.jobReplies.map(\.request) == [second], "the WAIT is not answered while the second RETRY queues the job")
+        #expect(actions.jobReplies.first?.jobs.map(\.state) == ["queued"])
+        actions = harness.ready(worker1)
+        let finished = try #require(harness.runAttempts(actions.jobAttempts, on: worker1).finishedJobs.first)
+        #expect(finished.record.state == .succeeded)
+        #expect(finished.notify == [later], "the WAIT is answered when the job the second RETRY queued finishes")
+    }
+
     @Test("a WAIT on a job whose SUBMIT fails to commit is answered at once, with no job")
     func waitOnFailedSubmit() throws {
         var harness = JobHarness(options: testOptions(grace: 60_000))

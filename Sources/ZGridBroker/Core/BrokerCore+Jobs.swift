@@ -235,12 +235,14 @@ extension BrokerCore {
         pendingAcks.removeAll()
         pendingRetries.removeAll()
         actions.append(.notice(.protocolViolation(PeerID([]), "job store failure: \(error)")))
-        // The WAITs held on the forgotten jobs, and the commands held behind the failed RETRYs,
-        // meet the jobs as the store holds them: a retried job finished as it was, a new one not at all.
+        // The commands held behind the failed RETRYs, then the WAITs held on the forgotten jobs,
+        // meet the jobs as the store holds them: a retried job finished as it was, a new one not at
+        // all. The store answers reads in order, so a WAIT whose job a held RETRY queues again
+        // stays held on it (the RETRY's read comes back first).
+        for (id, retry) in retries { handleHeld(retry.held, on: id, into: &actions) }
         for id in forgotten.sorted() {
             for waiter in jobWaiters[id] ?? [] { readJob(id, for: waiter.request, .wait, into: &actions) }
         }
-        for (id, retry) in retries { handleHeld(retry.held, on: id, into: &actions) }
     }
 
     /// The store answered a read.
