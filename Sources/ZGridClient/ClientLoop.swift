@@ -65,7 +65,7 @@ struct ClientLoop {
     /// The most calls one CALLS may carry: 0 (send CALL only) until the broker's HEARTBEAT said
     /// how many frames it takes in one message.
     private var maxCallsPerMessage = 0
-    /// The request frame being built.
+    /// The request table of a CALLS being built.
     private var scratch: [UInt8] = []
 
     init(
@@ -234,13 +234,13 @@ struct ClientLoop {
                 header: call.header, extra: [call.payload])
         } batch: { (range) throws(ZMQError) in
             guard try socket.sendBatchEnvelope(tag: ProtocolTag.client, command: ClientCommand.calls.rawValue) else { return }
+            scratch.removeAll(keepingCapacity: true)
             for index in range {
-                let call = outgoing[index]
-                scratch.removeAll(keepingCapacity: true)
-                BatchedRequest.encode(id: call.id, header: call.header, function: call.function, into: &scratch)
-                try socket.send(scratch, more: true)
-                try socket.send(call.payload, more: index < range.upperBound - 1)
+                BatchedRequest.encode(
+                    id: outgoing[index].id, header: outgoing[index].header, function: outgoing[index].function, into: &scratch)
             }
+            try socket.send(scratch, more: true)
+            for index in range { try socket.send(outgoing[index].payload, more: index < range.upperBound - 1) }
         }
     }
 
@@ -284,7 +284,7 @@ struct ClientLoop {
         case .success(.heartbeat(let frameLimit)):
             if let frameLimit { maxCallsPerMessage = BatchedRequest.perMessage(frameLimit: frameLimit) }
         case .success(.replies(let requestIDs)):
-            for (position, id) in requestIDs.enumerated() { answer(id) { buffer.bytes(3 + 2 * position) } }
+            for (position, id) in requestIDs.enumerated() { answer(id) { buffer.bytes(3 + position) } }
         case .success(.part(let id, let header, let payloadStart)):
             guard let call = pending[id], case .scatter(let sink, let startedAt) = call.waiter else { return }
             let result: Result<[UInt8], GridError>

@@ -1,8 +1,9 @@
-/// One request of a batched message (CALLS, REQUESTS): the request frame names it, and the payload
-/// frame that follows it is its one payload frame.
+/// One request of a batched message (CALLS, REQUESTS): its entry in the message's request table
+/// names it, and the payload frame at its position after the table is its one payload frame.
 ///
-/// The request frame: the request or dispatch id (u64), the header's length (u8, 8 to 64), the call
-/// header, then the function name (1 to 255 bytes).
+/// A table entry: the request or dispatch id (u64), the header's length (u8, 8 to 64), the call
+/// header, the function name's length (u8, 1 to 255), then the function name. A batched message
+/// carries one table frame for all its requests, so a request costs one frame, not two.
 public struct BatchedRequest: Sendable, Equatable {
     /// The request id (CALLS) or dispatch id (REQUESTS).
     public let id: UInt64
@@ -26,8 +27,9 @@ public struct BatchedRequest: Sendable, Equatable {
 
     /// How many requests or results a peer may put in one batched message to a receiver that takes
     /// at most `frameLimit` frames per message, routing identity included (0 or 1: send them singly).
+    /// Besides one frame per item, such a message has four: identity, tag, command and table.
     public static func perMessage(frameLimit: Int) -> Int {
-        min(maxPerMessage, max(0, (frameLimit - 3) / 2))
+        min(maxPerMessage, max(0, frameLimit - 4))
     }
 
     /// Sends `count` items in messages of at most `perMessage`: `single` for an item that goes
@@ -46,25 +48,43 @@ public struct BatchedRequest: Sendable, Equatable {
         }
     }
 
-    /// Appends the request frame for `id`, `header` and `function` to `bytes`.
+    /// Appends the table entry for `id`, `header` and `function` (a valid name) to `bytes`.
     public static func encode(id: UInt64, header: CallHeader, function: String, into bytes: inout [UInt8]) {
         bytes.appendBigEndian(id)
         let start = bytes.count
         bytes.append(0)
         header.encode(into: &bytes)
         bytes[start] = UInt8(bytes.count - start - 1)
+        bytes.append(UInt8(truncatingIfNeeded: function.utf8.count))
         bytes.append(contentsOf: function.utf8)
     }
 
-    /// Reads a request frame; nil when it is malformed.
-    public static func decode(_ raw: UnsafeRawBufferPointer, payloadIndex: Int) -> BatchedRequest? {
-        guard raw.count >= 9 + CallHeader.size + 1 else { return nil }
-        let headerLength = Int(raw[8])
-        guard headerLength >= CallHeader.size, headerLength <= CallHeader.maxSize, raw.count > 9 + headerLength else { return nil }
-        guard let header = CallHeader(decoding: UnsafeRawBufferPointer(rebasing: raw[9..<(9 + headerLength)])) else { return nil }
-        let name = UnsafeRawBufferPointer(rebasing: raw[(9 + headerLength)...])
-        guard FunctionName.isValid(name) else { return nil }
-        return BatchedRequest(
-            id: raw.readBigEndianUInt64(), function: String(decoding: name, as: UTF8.self), header: header, payloadIndex: payloadIndex)
+    /// Reads a request table whose first request's payload is frame `firstPayload` (the next ones
+    /// follow it); nil when an entry is malformed, or bytes are left over after the last one.
+    public static func decodeTable(_ raw: UnsafeRawBufferPointer, firstPayload: Int) -> [BatchedRequest]? {
+        var requests: [BatchedRequest] = []
+        var offset = 0
+        while offset < raw.count {
+            // id, header length, header (at least its fixed part), name length, name (at least 1 byte)
+            guard raw.count - offset >= 8 + 1 + CallHeader.size + 1 + 1 else { return nil }
+            let headerLength = Int(raw[offset + 8])
+            let headerStart = offset + 9
+            guard headerLength >= CallHeader.size, headerLength <= CallHeader.maxSize, raw.count > headerStart + headerLength else {
+                return nil
+            }
+            guard let header = CallHeader(decoding: UnsafeRawBufferPointer(rebasing: raw[headerStart..<(headerStart + headerLength)]))
+            else { return nil }
+            let nameStart = headerStart + headerLength + 1
+            let nameLength = Int(raw[nameStart - 1])
+            guard nameLength > 0, raw.count - nameStart >= nameLength else { return nil }
+            let name = UnsafeRawBufferPointer(rebasing: raw[nameStart..<(nameStart + nameLength)])
+            guard FunctionName.isValid(name) else { return nil }
+            requests.append(
+                BatchedRequest(
+                    id: raw.readBigEndianUInt64(at: offset),
+                    function: String(decoding: name, as: UTF8.self), header: header, payloadIndex: firstPayload + requests.count))
+            offset = nameStart + nameLength
+        }
+        return requests
     }
 }

@@ -81,7 +81,7 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let header = message.header(5) else { return .failure(.badHeader) }
             return .success(.call(requestID: id, function: function, header: header, payloadStart: 6))
         case .calls:
-            guard let entries = message.batchedRequests(from: 3) else { return .failure(.badBatch) }
+            guard let entries = message.batchedRequests(tableAt: 3) else { return .failure(.badBatch) }
             return .success(.calls(entries))
         case .cancel:
             guard message.count == 4 else { return .failure(.missingFrames) }
@@ -169,7 +169,7 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let id = message.id(3) else { return .failure(.badID) }
             return .success(.reply(dispatchID: id, payloadStart: 4))
         case .replies:
-            guard let ids = message.pairedIDs(from: 3) else { return .failure(.badBatch) }
+            guard let ids = message.batchIDs(tableAt: 3) else { return .failure(.badBatch) }
             return .success(.replies(dispatchIDs: ids))
         case .error:
             guard message.count == 6 else { return .failure(.missingFrames) }

@@ -34,30 +34,25 @@ extension Multipart {
         return (code, withBytes(index + 1) { String(decoding: $0, as: UTF8.self) })
     }
 
-    /// The ids of a batch of results: from frame `start` on, pairs of an id frame and one payload
-    /// frame (at least two pairs); nil when the frames do not pair up or an id is malformed.
-    func pairedIDs(from start: Int) -> [UInt64]? {
-        guard count >= start + 4, (count - start) % 2 == 0 else { return nil }
-        var ids: [UInt64] = []
-        ids.reserveCapacity((count - start) / 2)
-        for index in stride(from: start, to: count, by: 2) {
-            guard let id = id(index) else { return nil }
-            ids.append(id)
+    /// The ids of a batch of results: frame `table` holds one id (u64) per result, and the frames
+    /// after it are the results, one each (at least two); nil when the ids and frames do not match.
+    func batchIDs(tableAt table: Int) -> [UInt64]? {
+        let results = count - table - 1
+        guard results >= 2 else { return nil }
+        return withBytes(table) { raw -> [UInt64]? in
+            guard raw.count == 8 * results else { return nil }
+            return (0..<results).map { raw.readBigEndianUInt64(at: 8 * $0) }
         }
-        return ids
     }
 
-    /// The requests of a batch: from frame `start` on, pairs of a request frame and one payload
-    /// frame (at least two pairs); nil when the frames do not pair up or a request frame is malformed.
-    func batchedRequests(from start: Int) -> [BatchedRequest]? {
-        guard count >= start + 4, (count - start) % 2 == 0 else { return nil }
-        var entries: [BatchedRequest] = []
-        entries.reserveCapacity((count - start) / 2)
-        for index in stride(from: start, to: count, by: 2) {
-            guard let entry = withBytes(index, { BatchedRequest.decode($0, payloadIndex: index + 1) }) else { return nil }
-            entries.append(entry)
-        }
-        return entries
+    /// The requests of a batch: frame `table` is the request table, and the frames after it are
+    /// the payloads, one per request (at least two); nil when the table is malformed or its entries
+    /// and the payload frames do not match.
+    func batchedRequests(tableAt table: Int) -> [BatchedRequest]? {
+        guard count - table - 1 >= 2 else { return nil }
+        let requests = withBytes(table) { BatchedRequest.decodeTable($0, firstPayload: table + 1) }
+        guard let requests, requests.count == count - table - 1 else { return nil }
+        return requests
     }
 
     /// The frame limit (u32) an optional HEARTBEAT frame carries.

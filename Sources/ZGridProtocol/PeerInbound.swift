@@ -30,7 +30,7 @@ public enum WorkerInbound: Sendable, Equatable {
             guard let header = message.header(4) else { return .failure(.badHeader) }
             return .success(.request(dispatchID: id, function: function, header: header, payloadStart: 5))
         case .requests:
-            guard let entries = message.batchedRequests(from: 2) else { return .failure(.badBatch) }
+            guard let entries = message.batchedRequests(tableAt: 2) else { return .failure(.badBatch) }
             return .success(.requests(entries))
         case .cancel:
             guard message.count >= 3, let id = message.id(2) else { return .failure(.badID) }
@@ -97,7 +97,7 @@ public enum ClientInbound: Sendable, Equatable {
         case .heartbeat:
             return .success(.heartbeat(frameLimit: message.frameLimit(at: 2)))
         case .replies:
-            guard let ids = message.pairedIDs(from: 2) else { return .failure(.badBatch) }
+            guard let ids = message.batchIDs(tableAt: 2) else { return .failure(.badBatch) }
             return .success(.replies(requestIDs: ids))
         case .part:
             guard message.count >= 4, let id = message.id(2) else { return .failure(.missingFrames) }

@@ -34,6 +34,8 @@ struct WorkerLoop {
     private var progressSentAt: [UInt64: Int64] = [:]
     /// Results of this pass with one payload frame each, sent together (REPLIES) once the mailbox is drained.
     private var replies: [(id: UInt64, frame: [UInt8])] = []
+    /// The dispatch ids of a REPLIES being built.
+    private var replyIDs: [UInt8] = []
     /// The most results one REPLIES may carry: 0 (send REPLY only) until the broker's HEARTBEAT
     /// said how many frames it takes in one message.
     private var maxReplies = 0
@@ -225,11 +227,10 @@ struct WorkerLoop {
                 tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: replies[index].id, extra: [replies[index].frame])
         } batch: { (range) throws(ZMQError) in
             guard try socket.sendBatchEnvelope(tag: ProtocolTag.worker, command: WorkerCommand.replies.rawValue) else { return }
-            for index in range {
-                var id = replies[index].id.bigEndian
-                try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
-                try socket.send(replies[index].frame, more: index < range.upperBound - 1)
-            }
+            replyIDs.removeAll(keepingCapacity: true)
+            for index in range { replyIDs.appendBigEndian(replies[index].id) }
+            try socket.send(replyIDs, more: true)
+            for index in range { try socket.send(replies[index].frame, more: index < range.upperBound - 1) }
         }
     }
 

@@ -68,12 +68,32 @@ private func echoConcurrently(_ client: GridClient, calls: Int) async throws -> 
     }
 }
 
-/// A request frame of CALLS.
-private func callFrame(_ id: UInt64, _ function: String = "echo", idempotent: Bool = false) -> [UInt8] {
-    var bytes: [UInt8] = []
-    let header = CallHeader(flags: idempotent ? CallHeader.idempotentFlag : 0, timeoutMilliseconds: 8000)
-    BatchedRequest.encode(id: id, header: header, function: function, into: &bytes)
-    return bytes
+/// A CALLS message (after the tag): the request table of `calls`, then their payloads.
+private func callsMessage(
+    _ calls: [(id: UInt64, payload: String)], function: String = "echo", idempotent: (UInt64) -> Bool = { _ in false }
+)
+    -> [[UInt8]]
+{
+    var table: [UInt8] = []
+    for call in calls {
+        let header = CallHeader(flags: idempotent(call.id) ? CallHeader.idempotentFlag : 0, timeoutMilliseconds: 8000)
+        BatchedRequest.encode(id: call.id, header: header, function: function, into: &table)
+    }
+    return [[ClientCommand.calls.rawValue], table] + calls.map { bytes($0.payload) }
+}
+
+/// A REPLIES message (after the tag): the ids of `results` in one frame, then their payloads.
+private func repliesMessage(_ results: [(id: UInt64, payload: [UInt8])]) -> [[UInt8]] {
+    [[WorkerCommand.replies.rawValue], results.flatMap { [UInt8].bigEndian($0.id) }] + results.map(\.payload)
+}
+
+/// The results a REPLIES message (after the tag) carries, by id.
+private func results(ofReplies message: [[UInt8]]) -> [UInt64: String] {
+    var results: [UInt64: String] = [:]
+    for position in 0..<(message.count - 2) {
+        results[uint64(Array(message[1][(8 * position)..<(8 * position + 8)]))] = String(decoding: message[2 + position], as: UTF8.self)
+    }
+    return results
 }
 
 /// The frames of READY for `echo` with concurrency 8, with or without the BATCHED capability.
@@ -95,28 +115,19 @@ extension IntegrationTests {
             #expect(ack == [[WorkerCommand.heartbeat.rawValue], .bigEndian(UInt32(64))], "READY is acknowledged with the frame limit")
 
             let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
-            await client.send([[ClientCommand.calls.rawValue]] + (1...4).flatMap { [callFrame(UInt64($0)), bytes("p\($0)")] })
+            await client.send(callsMessage((1...4).map { (UInt64($0), "p\($0)") }))
             let requests = try #require(await worker.next())
             #expect(requests.first == [WorkerCommand.requests.rawValue])
-            #expect(requests.count == 9, "four requests in one message")
-            var answers: [[UInt8]] = [[WorkerCommand.replies.rawValue]]
-            var payloads: [String] = []
-            for pair in stride(from: 1, to: requests.count, by: 2) {
-                let request = try #require(requests[pair].withUnsafeBytes { BatchedRequest.decode($0, payloadIndex: pair + 1) })
-                #expect(request.function == "echo")
-                payloads.append(String(decoding: requests[pair + 1], as: UTF8.self))
-                answers += [.bigEndian(request.id), bytes("r") + requests[pair + 1]]
-            }
+            #expect(requests.count == 6, "four requests in one message: the table and their payloads")
+            let table = try #require(requests[1].withUnsafeBytes { BatchedRequest.decodeTable($0, firstPayload: 2) })
+            #expect(table.map(\.function) == ["echo", "echo", "echo", "echo"])
+            let payloads = table.map { String(decoding: requests[$0.payloadIndex], as: UTF8.self) }
             #expect(payloads == ["p1", "p2", "p3", "p4"], "requests keep the order of the calls")
-            await worker.send(answers)
+            await worker.send(repliesMessage(table.map { ($0.id, bytes("r") + requests[$0.payloadIndex]) }))
 
             let replies = try #require(await client.next())
             #expect(replies.first == [ClientCommand.replies.rawValue])
-            var results: [UInt64: String] = [:]
-            for pair in stride(from: 1, to: replies.count, by: 2) {
-                results[uint64(replies[pair])] = String(decoding: replies[pair + 1], as: UTF8.self)
-            }
-            #expect(results == [1: "rp1", 2: "rp2", 3: "rp3", 4: "rp4"])
+            #expect(results(ofReplies: replies) == [1: "rp1", 2: "rp2", 3: "rp3", 4: "rp4"])
             #expect(try await settledStatus(broker).statistics.callsSucceeded == 4)
         }
 
@@ -129,7 +140,7 @@ extension IntegrationTests {
             _ = await worker.next(heartbeats: true)
             let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
             // A CALLS (so the broker sees several calls in one pass), from a client then judged able to take REPLIES...
-            await client.send([[ClientCommand.calls.rawValue]] + (1...3).flatMap { [callFrame(UInt64($0)), bytes("q\($0)")] })
+            await client.send(callsMessage((1...3).map { (UInt64($0), "q\($0)") }))
             var dispatchIDs: [UInt64] = []
             for _ in 1...3 {
                 let request = try #require(await worker.next())
@@ -149,10 +160,10 @@ extension IntegrationTests {
                 #expect(request.first == [WorkerCommand.request.rawValue])
                 dispatchIDs.append(uint64(request[1]))
             }
-            await worker.send([[WorkerCommand.replies.rawValue]] + dispatchIDs.flatMap { [.bigEndian($0), bytes("ok")] })
+            await worker.send(repliesMessage(dispatchIDs.map { ($0, bytes("ok")) }))
             let batched = try #require(await client.next())
             #expect(batched.first == [ClientCommand.replies.rawValue])
-            #expect(batched.count == 7)
+            #expect(results(ofReplies: batched) == [1: "ok", 2: "ok", 3: "ok"])
             var olderIDs: Set<UInt64> = []
             for _ in 4...5 {
                 let reply = try #require(await older.next())
@@ -170,11 +181,9 @@ extension IntegrationTests {
             await doomed.send(ready(batched: true))
             _ = await doomed.next(heartbeats: true)
             let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
-            await client.send(
-                [[ClientCommand.calls.rawValue]]
-                    + (1...4).flatMap { [callFrame(UInt64($0), idempotent: $0 > 2), bytes("p\($0)")] })
+            await client.send(callsMessage((1...4).map { (UInt64($0), "p\($0)") }, idempotent: { $0 > 2 }))
             let requests = try #require(await doomed.next())
-            #expect(requests.first == [WorkerCommand.requests.rawValue] && requests.count == 9)
+            #expect(requests.first == [WorkerCommand.requests.rawValue] && requests.count == 6)
             // The doomed worker now falls silent; a real one takes over what may run again.
             let worker = try await startWorker(broker) { $0.register("echo") { bytes("again ") + $0.payload } }
             var outcomes: [UInt64: String] = [:]
@@ -183,9 +192,7 @@ extension IntegrationTests {
                 case [ClientCommand.reply.rawValue]:
                     outcomes[uint64(message[1])] = String(decoding: message[2], as: UTF8.self)
                 case [ClientCommand.replies.rawValue]:
-                    for pair in stride(from: 1, to: message.count, by: 2) {
-                        outcomes[uint64(message[pair])] = String(decoding: message[pair + 1], as: UTF8.self)
-                    }
+                    outcomes.merge(results(ofReplies: message)) { $1 }
                 case [ClientCommand.error.rawValue]:
                     let code = message[2].reduce(0) { $0 << 8 | UInt16($1) }
                     outcomes[uint64(message[1])] = "error \(ErrorCode(rawValue: code).map { "\($0)" } ?? "?")"
@@ -203,19 +210,17 @@ extension IntegrationTests {
             defer { broker.stop() }
             let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
             let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
-            await client.send([[ClientCommand.calls.rawValue], callFrame(1), bytes("a"), callFrame(2)])  // odd frame count
-            await client.send([[ClientCommand.calls.rawValue], callFrame(3), bytes("a"), [1, 2, 3], bytes("b")])  // bad request frame
-            await client.send([[ClientCommand.calls.rawValue], callFrame(4), bytes("a"), callFrame(5, "no such"), bytes("b")])
+            await client.send(Array(callsMessage([(1, "a"), (2, "b")]).dropLast()))  // a payload missing
+            await client.send([[ClientCommand.calls.rawValue], [1, 2, 3], bytes("a"), bytes("b")])  // a bad request table
+            await client.send(callsMessage([(4, "a"), (5, "b")], function: "no such"))  // an invalid function name
             try await waitUntil("the broker counted the malformed CALLS") { broker.status.statistics.malformedMessages >= 3 }
-            await client.send([[ClientCommand.calls.rawValue], callFrame(6), bytes("x"), callFrame(7), bytes("y")])
+            await client.send(callsMessage([(6, "x"), (7, "y")]))
             var answered: [UInt64: String] = [:]
             while answered.count < 2, let message = await client.next() {
                 if message.first == [ClientCommand.reply.rawValue] {
                     answered[uint64(message[1])] = String(decoding: message[2], as: UTF8.self)
                 } else if message.first == [ClientCommand.replies.rawValue] {
-                    for pair in stride(from: 1, to: message.count, by: 2) {
-                        answered[uint64(message[pair])] = String(decoding: message[pair + 1], as: UTF8.self)
-                    }
+                    answered.merge(results(ofReplies: message)) { $1 }
                 }
             }
             #expect(answered == [6: "x", 7: "y"])

@@ -10,26 +10,34 @@ struct BatchedMessageTests {
         return message
     }
 
-    private func requestFrame(_ id: UInt64, _ header: CallHeader, _ function: String) -> [UInt8] {
+    /// A request table with an entry per `(id, header, function)`.
+    private func table(_ entries: [(UInt64, CallHeader, String)]) -> [UInt8] {
         var bytes: [UInt8] = []
-        BatchedRequest.encode(id: id, header: header, function: function, into: &bytes)
+        for (id, header, function) in entries { BatchedRequest.encode(id: id, header: header, function: function, into: &bytes) }
         return bytes
     }
 
+    /// An id table.
+    private func ids(_ ids: [UInt64]) -> [UInt8] { ids.flatMap { [UInt8].bigEndian($0) } }
+
     private let identity: [UInt8] = [0, 1, 2, 3, 4]
 
-    @Test("a request frame round-trips with 8-, 12- and 20-byte headers; malformed ones are refused")
-    func requestFrame() {
-        for header in [
+    @Test("a request table round-trips with 8-, 12- and 20-byte headers; malformed entries are refused")
+    func requestTable() {
+        let headers = [
             CallHeader(flags: 1, priority: 9, timeoutMilliseconds: 77), CallHeader(timeoutMilliseconds: 5, shard: 15),
             CallHeader(timeoutMilliseconds: 9, job: 42),
-        ] {
-            let bytes = requestFrame(0xABCD, header, "search.v2")
-            #expect(bytes.count == 8 + 1 + header.encoded.count + 9)
-            let decoded = bytes.withUnsafeBytes { BatchedRequest.decode($0, payloadIndex: 7) }
-            #expect(decoded == BatchedRequest(id: 0xABCD, function: "search.v2", header: header, payloadIndex: 7))
-        }
-        let good = requestFrame(1, CallHeader(), "echo")
+        ]
+        let bytes = table(headers.enumerated().map { (UInt64(0xABC0 + $0.offset), $0.element, "search.v\($0.offset)") })
+        #expect(bytes.count == headers.map { 8 + 1 + $0.encoded.count + 1 + 9 }.reduce(0, +))
+        let decoded = bytes.withUnsafeBytes { BatchedRequest.decodeTable($0, firstPayload: 7) }
+        #expect(
+            decoded
+                == headers.enumerated().map {
+                    BatchedRequest(
+                        id: UInt64(0xABC0 + $0.offset), function: "search.v\($0.offset)", header: $0.element, payloadIndex: 7 + $0.offset)
+                })
+        let good = table([(1, CallHeader(), "echo")])
         var badLength = good
         badLength[8] = 7
         var longLength = good
@@ -38,16 +46,21 @@ struct BatchedMessageTests {
         badName[badName.count - 1] = UInt8(ascii: " ")
         var badPriority = good
         badPriority[10] = 10
-        for bad in [Array(good.prefix(17)), badLength, longLength, badName, badPriority] {
-            #expect(bad.withUnsafeBytes { BatchedRequest.decode($0, payloadIndex: 0) } == nil)
+        var noName = good
+        noName[noName.count - 5] = 0
+        var longName = good
+        longName[longName.count - 5] = 5
+        for bad in [Array(good.prefix(17)), badLength, longLength, badName, badPriority, noName, longName, good + [0]] {
+            #expect(bad.withUnsafeBytes { BatchedRequest.decodeTable($0, firstPayload: 0) } == nil, "\(bad)")
         }
-        #expect(Array(good.prefix(17)).withUnsafeBytes { BatchedRequest.decode($0, payloadIndex: 0) } == nil, "no name")
+        #expect(Array(good.prefix(good.count - 4)).withUnsafeBytes { BatchedRequest.decodeTable($0, firstPayload: 0) } == nil, "no name")
     }
 
-    @Test("pairs per message follow the broker's frame limit, at most 32")
+    @Test("items per message follow the broker's frame limit, at most 32")
     func perMessage() {
-        #expect(BatchedRequest.perMessage(frameLimit: 64) == 30)
-        #expect(BatchedRequest.perMessage(frameLimit: 8) == 2)
+        #expect(BatchedRequest.perMessage(frameLimit: 64) == 32)
+        #expect(BatchedRequest.perMessage(frameLimit: 30) == 26)
+        #expect(BatchedRequest.perMessage(frameLimit: 8) == 4)
         #expect(BatchedRequest.perMessage(frameLimit: 4) == 0)
         #expect(BatchedRequest.perMessage(frameLimit: 4096) == 32)
     }
@@ -57,33 +70,33 @@ struct BatchedMessageTests {
         let first = CallHeader(priority: 3, timeoutMilliseconds: 100)
         let second = CallHeader(flags: CallHeader.idempotentFlag, timeoutMilliseconds: 200)
         let frames: [[UInt8]] = [
-            identity, ProtocolTag.client, [ClientCommand.calls.rawValue], requestFrame(7, first, "echo"), [1, 2],
-            requestFrame(8, second, "hash"), [],
+            identity, ProtocolTag.client, [ClientCommand.calls.rawValue], table([(7, first, "echo"), (8, second, "hash")]), [1, 2], [],
         ]
         #expect(
             BrokerInbound.decode(message(frames))
                 == .success(
                     .calls([
                         BatchedRequest(id: 7, function: "echo", header: first, payloadIndex: 4),
-                        BatchedRequest(id: 8, function: "hash", header: second, payloadIndex: 6),
+                        BatchedRequest(id: 8, function: "hash", header: second, payloadIndex: 5),
                     ])))
-        #expect(BrokerInbound.decode(message(Array(frames.prefix(6)))) == .failure(.badBatch), "an odd frame count")
-        #expect(BrokerInbound.decode(message(Array(frames.prefix(5)))) == .failure(.badBatch), "a single call")
+        #expect(BrokerInbound.decode(message(Array(frames.prefix(5)))) == .failure(.badBatch), "a payload missing")
+        #expect(BrokerInbound.decode(message(frames + [[3]])) == .failure(.badBatch), "a payload too many")
+        let single: [[UInt8]] = [identity, ProtocolTag.client, [ClientCommand.calls.rawValue], table([(7, first, "echo")]), [1]]
+        #expect(BrokerInbound.decode(message(single)) == .failure(.badBatch), "a single call")
         var broken = frames
-        broken[5] = [1, 2, 3]
-        #expect(BrokerInbound.decode(message(broken)) == .failure(.badBatch), "a bad request frame")
+        broken[3] = [1, 2, 3]
+        #expect(BrokerInbound.decode(message(broken)) == .failure(.badBatch), "a bad request table")
     }
 
     @Test("a worker's REPLIES decodes into its dispatch ids; broken ones are malformed")
     func workerReplies() {
-        let frames: [[UInt8]] = [
-            identity, ProtocolTag.worker, [WorkerCommand.replies.rawValue], .bigEndian(UInt64(5)), [9], .bigEndian(UInt64(6)), [],
-        ]
+        let frames: [[UInt8]] = [identity, ProtocolTag.worker, [WorkerCommand.replies.rawValue], ids([5, 6]), [9], []]
         #expect(BrokerInbound.decode(message(frames)) == .success(.replies(dispatchIDs: [5, 6])))
         var broken = frames
-        broken[5] = [1, 2, 3]
+        broken[3] = [1, 2, 3]
         #expect(BrokerInbound.decode(message(broken)) == .failure(.badBatch))
-        #expect(BrokerInbound.decode(message(Array(frames.prefix(6)))) == .failure(.badBatch))
+        #expect(BrokerInbound.decode(message(Array(frames.prefix(5)))) == .failure(.badBatch), "an id without its result")
+        #expect(BrokerInbound.decode(message(frames + [[1]])) == .failure(.badBatch), "a result without its id")
     }
 
     @Test("READY carries capabilities in an 8-byte concurrency frame; 4 bytes means none, other sizes are malformed")
@@ -101,17 +114,16 @@ struct BatchedMessageTests {
     func workerSide() {
         let header = CallHeader(timeoutMilliseconds: 50, shard: 3)
         let frames: [[UInt8]] = [
-            ProtocolTag.worker, [WorkerCommand.requests.rawValue], requestFrame(11, header, "echo"), [1], requestFrame(12, header, "echo"),
-            [2],
+            ProtocolTag.worker, [WorkerCommand.requests.rawValue], table([(11, header, "echo"), (12, header, "echo")]), [1], [2],
         ]
         #expect(
             WorkerInbound.decode(message(frames))
                 == .success(
                     .requests([
                         BatchedRequest(id: 11, function: "echo", header: header, payloadIndex: 3),
-                        BatchedRequest(id: 12, function: "echo", header: header, payloadIndex: 5),
+                        BatchedRequest(id: 12, function: "echo", header: header, payloadIndex: 4),
                     ])))
-        #expect(WorkerInbound.decode(message(Array(frames.prefix(5)))) == .failure(.badBatch))
+        #expect(WorkerInbound.decode(message(Array(frames.prefix(4)))) == .failure(.badBatch))
         let beat: [[UInt8]] = [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue]]
         #expect(WorkerInbound.decode(message(beat)) == .success(.heartbeat(frameLimit: nil)))
         #expect(WorkerInbound.decode(message(beat + [.bigEndian(UInt32(64))])) == .success(.heartbeat(frameLimit: 64)))
@@ -120,11 +132,9 @@ struct BatchedMessageTests {
 
     @Test("the client decodes REPLIES and the frame limit in HEARTBEAT")
     func clientSide() {
-        let frames: [[UInt8]] = [
-            ProtocolTag.client, [ClientCommand.replies.rawValue], .bigEndian(UInt64(1)), [7], .bigEndian(UInt64(2)), [8],
-        ]
+        let frames: [[UInt8]] = [ProtocolTag.client, [ClientCommand.replies.rawValue], ids([1, 2]), [7], [8]]
         #expect(ClientInbound.decode(message(frames)) == .success(.replies(requestIDs: [1, 2])))
-        #expect(ClientInbound.decode(message(Array(frames.prefix(5)))) == .failure(.badBatch))
+        #expect(ClientInbound.decode(message(Array(frames.prefix(4)))) == .failure(.badBatch))
         let beat: [[UInt8]] = [ProtocolTag.client, [ClientCommand.heartbeat.rawValue], .bigEndian(UInt32(16))]
         #expect(ClientInbound.decode(message(beat)) == .success(.heartbeat(frameLimit: 16)))
     }

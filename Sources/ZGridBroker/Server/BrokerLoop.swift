@@ -238,7 +238,7 @@ struct BrokerLoop {
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
             case .success(.replies(let dispatchIDs)):
                 budget -= dispatchIDs.count - 1
-                let handles = store.split(handle, into: dispatchIDs.indices.map { (4 + 2 * $0)..<(5 + 2 * $0) })
+                let handles = store.split(handle, into: dispatchIDs.indices.map { (4 + $0)..<(5 + $0) })
                 for (dispatchID, payload) in zip(dispatchIDs, handles) {
                     guard core.isBatchDispatch(dispatchID) else {
                         core.handle(.message(from: peer, .reply(dispatchID: dispatchID, payload: payload)), now: now, into: &actions)

@@ -12,6 +12,8 @@ struct ReplyBatcher {
     private var batchingClients: Set<PeerID> = []
     private var clients: [PeerID] = []
     private var group: [(requestID: UInt64, payload: PayloadHandle)] = []
+    /// The request ids of a REPLIES being built.
+    private var ids: [UInt8] = []
 
     /// The most clients remembered as taking REPLIES.
     static let maxClients = 10_000
@@ -62,17 +64,18 @@ struct ReplyBatcher {
         store.release(payload)
     }
 
-    /// One REPLIES message: the envelope, then a request id frame and one payload frame per result.
-    private func sendMany(
+    /// One REPLIES message: the envelope, the request ids in one frame, then one payload frame per result.
+    private mutating func sendMany(
         _ socket: borrowing Socket, _ client: PeerID, _ group: ArraySlice<(requestID: UInt64, payload: PayloadHandle)>,
         store: PayloadStore
     ) throws(ZMQError) {
         defer { for entry in group { store.release(entry.payload) } }
         // A client that is gone drops its results with it.
         guard try socket.sendBatchEnvelope(to: client, tag: ProtocolTag.client, command: ClientCommand.replies.rawValue) else { return }
+        ids.removeAll(keepingCapacity: true)
+        for entry in group { ids.appendBigEndian(entry.requestID) }
+        try socket.send(ids, more: true)
         for index in group.indices {
-            var id = group[index].requestID.bigEndian
-            try withUnsafeBytes(of: &id) { (raw) throws(ZMQError) in _ = try socket.send(raw, more: true) }
             let (buffer, range) = store.payload(group[index].payload)
             try socket.send(frames: range, of: buffer, consume: true, more: index < group.endIndex - 1)
         }

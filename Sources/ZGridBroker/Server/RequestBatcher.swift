@@ -23,7 +23,7 @@ struct RequestBatcher {
     private var batchedWorkers: Set<PeerID> = []
     private var workers: [PeerID] = []
     private var group: [Entry] = []
-    /// The request frame being built.
+    /// The request table of a REQUESTS being built.
     private var scratch: [UInt8] = []
 
     /// Whether no request waits.
@@ -81,17 +81,17 @@ struct RequestBatcher {
         if entry.consume { store.release(entry.payload) }
     }
 
-    /// One REQUESTS message: the envelope, then a request frame and one payload frame per request.
+    /// One REQUESTS message: the envelope, the request table, then one payload frame per request.
     private mutating func sendMany(
         _ socket: borrowing Socket, _ worker: PeerID, _ group: ArraySlice<Entry>, store: PayloadStore
     ) throws(ZMQError) {
         defer { for entry in group where entry.consume { store.release(entry.payload) } }
         // A worker that is gone drops its requests; the core notices when its heartbeats stop.
         guard try socket.sendBatchEnvelope(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.requests.rawValue) else { return }
+        scratch.removeAll(keepingCapacity: true)
+        for entry in group { BatchedRequest.encode(id: entry.dispatchID, header: entry.header, function: entry.function, into: &scratch) }
+        try socket.send(scratch, more: true)
         for (position, entry) in zip(group.indices, group) {
-            scratch.removeAll(keepingCapacity: true)
-            BatchedRequest.encode(id: entry.dispatchID, header: entry.header, function: entry.function, into: &scratch)
-            try socket.send(scratch, more: true)
             let (buffer, _) = store.payload(entry.payload)
             try socket.send(
                 frames: entry.frame..<(entry.frame + 1), of: buffer, consume: entry.consume, more: position < group.endIndex - 1)

@@ -188,10 +188,11 @@ struct FuzzGenerator {
         case 18: return ("zgw.progress", workerSide, progress())
         case 19: return ("zgc.calls", clientSide, calls())
         case 20:
+            let count = int(1...12)
             return (
                 "zgw.replies", workerSide,
-                [Self.workerTag, [WorkerCommand.replies.rawValue]]
-                    + (0..<int(1...12)).flatMap { _ in [dispatchID(), randomBytes(int(0...64))] }
+                [Self.workerTag, [WorkerCommand.replies.rawValue], (0..<count).flatMap { _ in dispatchID() }]
+                    + (0..<count).map { _ in randomBytes(int(0...64)) }
                     + (chance(0.1) ? [randomBytes(int(0...8))] : [])
             )
         default: return ("random", pick(FuzzPersona.allCases), (0..<int(1...8)).map { _ in randomBytes(int(0...40)) })
@@ -344,19 +345,25 @@ struct FuzzGenerator {
         return [Self.workerTag, [WorkerCommand.ready.rawValue], concurrency] + descriptors.map { Array($0.utf8) }
     }
 
-    /// CALLS: mostly well-formed pairs of a request frame and a payload frame; sometimes a broken
-    /// request frame or an odd frame count.
+    /// CALLS: mostly a well-formed request table and one payload frame per entry; sometimes a
+    /// broken entry, trailing bytes, or a payload too few.
     private mutating func calls() -> [[UInt8]] {
-        var frames: [[UInt8]] = [Self.clientTag, [ClientCommand.calls.rawValue]]
+        var table: [UInt8] = []
+        var payloads: [[UInt8]] = []
         for _ in 0..<int(1...12) {
-            var request = requestID()
+            table += requestID()
             let header = header()
-            request.append(chance(0.95) ? UInt8(truncatingIfNeeded: header.count) : byte())
-            request += header + Array(function().utf8)
-            frames += [chance(0.95) ? request : randomBytes(int(0...30)), randomBytes(chance(0.9) ? int(0...64) : int(65...1024))]
+            table.append(chance(0.97) ? UInt8(truncatingIfNeeded: header.count) : byte())
+            table += header
+            let name = Array(function().utf8)
+            table.append(chance(0.97) ? UInt8(truncatingIfNeeded: name.count) : byte())
+            table += name
+            payloads.append(randomBytes(chance(0.9) ? int(0...64) : int(65...1024)))
         }
-        if chance(0.1) { frames.removeLast() }
-        return frames
+        if chance(0.05) { table += randomBytes(int(1...8)) }
+        if chance(0.05) { table = randomBytes(int(0...60)) }
+        if chance(0.1) { payloads.removeLast() }
+        return [Self.clientTag, [ClientCommand.calls.rawValue], table] + payloads
     }
 
     /// A READY that is malformed or at the edges: concurrency 0 or too large, bad names and shard sets.

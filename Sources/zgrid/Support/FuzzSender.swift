@@ -175,11 +175,14 @@ final class FuzzSender {
         if tag == ProtocolTag.client, inbox.size(1) == 1, let command = ClientCommand(rawValue: inbox.bytes(1)[0]) {
             tally.received["zgc.\(command)", default: 0] += 1
             if let pace, command == .replies {
-                // Several results at once: the pacing call's, if there, is one pair of an id and its payload.
-                for index in stride(from: 2, to: frames - 1, by: 2)
-                where inbox.size(index) == 8 && inbox.withBytes(index, { $0.readBigEndianUInt64() }) == pace.id {
+                // Several results at once: an id table (frame 2), then one payload frame per id. The
+                // pacing call's, if there, is one of them.
+                let ids =
+                    inbox.size(2) == 8 * (frames - 3)
+                    ? inbox.withBytes(2) { raw in (0..<(frames - 3)).map { raw.readBigEndianUInt64(at: 8 * $0) } } : []
+                for (position, id) in ids.enumerated() where id == pace.id {
                     self.pace = nil
-                    if inbox.bytes(index + 1) == pace.payload {
+                    if inbox.bytes(3 + position) == pace.payload {
                         tally.pacedAnswered += 1
                     } else {
                         tally.pacedWrong += 1
@@ -203,10 +206,10 @@ final class FuzzSender {
             tally.received["zgw.\(command)", default: 0] += 1
             if command == .request, frames >= 5, inbox.size(2) == 8 {
                 try answer(peer, id: inbox.bytes(2), payload: (5..<frames).map { inbox.bytes($0) }, majordomo: false)
-            } else if command == .requests {
-                for index in stride(from: 2, to: frames - 1, by: 2) {
-                    guard let request = inbox.withBytes(index, { BatchedRequest.decode($0, payloadIndex: index + 1) }) else { continue }
-                    try answer(peer, id: .bigEndian(request.id), payload: [inbox.bytes(index + 1)], majordomo: false)
+            } else if command == .requests, frames >= 3 {
+                let requests = inbox.withBytes(2) { BatchedRequest.decodeTable($0, firstPayload: 3) } ?? []
+                for request in requests where request.payloadIndex < frames {
+                    try answer(peer, id: .bigEndian(request.id), payload: [inbox.bytes(request.payloadIndex)], majordomo: false)
                 }
             }
         } else if tag.isEmpty, frames >= 3 {
