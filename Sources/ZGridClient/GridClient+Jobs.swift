@@ -152,8 +152,12 @@ extension GridClient {
         }
     }
 
-    /// `duration` in whole milliseconds (truncated).
+    /// `duration` in whole milliseconds (truncated), clamped to the range of `Int64`.
     static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let (seconds, attoseconds) = duration.components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, overflowed) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return overflowed ? (seconds < 0 ? .min : .max) : total
     }
 }

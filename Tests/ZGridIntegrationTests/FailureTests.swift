@@ -107,6 +107,9 @@ extension IntegrationTests {
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             await #expect(throws: GridError.self) { _ = try await client.call("bad name!") }
             await #expect(throws: GridError.self) { _ = try await client.call("echo", priority: 12) }
+            for timeout: Duration in [.zero, .microseconds(999), .seconds(-1), .seconds(Int64.max), .seconds(Int64.min)] {
+                await #expect(throws: GridError.self, "timeout \(timeout)") { _ = try await client.call("echo", timeout: timeout) }
+            }
             #expect(throws: GridError.self) { _ = try GridClient(broker: "nonsense://x", heartbeat: testHeartbeat) }
             await client.close()
             await #expect(throws: GridError.closed) { _ = try await client.call("echo") }
