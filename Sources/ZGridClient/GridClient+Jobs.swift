@@ -8,9 +8,9 @@ public typealias JobStatus = JobInfo
 public struct JobOptions: Sendable, Equatable {
     /// 0 (lowest) to 9.
     public var priority: Int
-    /// Run no earlier than this long after submitting.
+    /// Run no earlier than this long after submitting (no later than the end of year 9999).
     public var delay: Duration?
-    /// Run no earlier than this wall-clock time (overrides `delay`).
+    /// Run no earlier than this wall-clock time (overrides `delay`; no later than the end of year 9999).
     public var runAt: Date?
     /// Attempts in all before the job is dead-lettered.
     public var maxAttempts: Int
@@ -74,9 +74,14 @@ extension GridClient {
         guard keys.isValid else { throw .invalidArgument("uniqueKey, replaceKey, fairnessKey and batchKey must be 1 to 255 bytes") }
         var runAt: Int64 = 0
         if let date = options.runAt {
-            runAt = Int64(date.timeIntervalSince1970 * 1000)
+            guard let at = Self.wallMilliseconds(date) else {
+                throw .invalidArgument("runAt (\(date.timeIntervalSince1970) s since 1970) is not a time before the end of year 9999")
+            }
+            runAt = at
         } else if let delay = options.delay {
-            runAt = Int64(Date().timeIntervalSince1970 * 1000) + Self.milliseconds(delay)
+            let (at, overflow) = (Self.wallMilliseconds(Date()) ?? 0).addingReportingOverflow(Self.milliseconds(delay))
+            guard !overflow, at <= Self.latestRunAt else { throw .invalidArgument("delay \(delay) puts the job past the end of year 9999") }
+            runAt = max(0, at)
         }
         let spec = JobSpec(
             priority: UInt8(options.priority), maxAttempts: UInt16(options.maxAttempts),
@@ -150,6 +155,17 @@ extension GridClient {
         do { return try JSONDecoder().decode(JobAnswer.self, from: Data(bytes)) } catch {
             throw .coding("cannot decode the broker's job answer: \(error)")
         }
+    }
+
+    /// The latest run-at time a job may ask for: the end of year 9999, in milliseconds since 1970.
+    static let latestRunAt: Int64 = 253_402_300_799_999
+
+    /// `date` in milliseconds since 1970 (0 for earlier dates); nil when it is not a number or past
+    /// ``latestRunAt``.
+    static func wallMilliseconds(_ date: Date) -> Int64? {
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        guard milliseconds.isFinite, milliseconds <= Double(latestRunAt) else { return nil }
+        return Int64(max(0, milliseconds))
     }
 
     /// `duration` in whole milliseconds (truncated), clamped to the range of `Int64`.

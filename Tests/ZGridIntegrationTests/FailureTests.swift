@@ -110,6 +110,16 @@ extension IntegrationTests {
             for timeout: Duration in [.zero, .microseconds(999), .seconds(-1), .seconds(Int64.max), .seconds(Int64.min)] {
                 await #expect(throws: GridError.self, "timeout \(timeout)") { _ = try await client.call("echo", timeout: timeout) }
             }
+            // Run-at times past the end of year 9999 (or no time at all) are refused before the store is asked.
+            for options in [
+                JobOptions(delay: .seconds(Int64.max)), JobOptions(delay: .seconds(300_000_000_000)),
+                JobOptions(runAt: Date(timeIntervalSince1970: 1e300)), JobOptions(runAt: Date(timeIntervalSince1970: .nan)),
+            ] {
+                await #expect("\(options)") { _ = try await client.submit("echo", options: options) } throws: { error in
+                    guard case .invalidArgument(let message) = error as? GridError else { return false }
+                    return message.contains("year 9999")
+                }
+            }
             #expect(throws: GridError.self) { _ = try GridClient(broker: "nonsense://x", heartbeat: testHeartbeat) }
             await client.close()
             await #expect(throws: GridError.closed) { _ = try await client.call("echo") }
