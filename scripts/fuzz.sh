@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes a local broker: starts `zgrid broker` (no job store) and `zgrid worker --function echo`,
-# then runs `zgrid fuzz` against them and prints what it checked. Exits with zgrid fuzz's status.
+# Fuzzes a local broker: starts `zgrid broker` (with a job store in a temporary directory, so the
+# fuzzed SUBMIT, ENQUEUE, JOB and JOBS commands reach it) and `zgrid worker --function echo`, then
+# runs `zgrid fuzz` against them and prints what it checked. Exits with zgrid fuzz's status.
 #
 # Settings through the environment: ZGRID (the zgrid executable, default .build/release/zgrid),
 # MESSAGES (default 1000000), SEED (default 1), PORT (default 47555), RSS_SLACK_MIB (default 64).
@@ -36,7 +37,7 @@ default_timeout_ms = 5000
 max_message_bytes = 1048576
 
 [jobs]
-store = ""
+store = "$work/jobs.sqlite"
 CONF
 
 "$zgrid" broker --config "$work/fuzz.conf" --log-level error &

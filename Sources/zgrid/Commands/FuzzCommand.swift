@@ -141,7 +141,7 @@ struct FuzzCommand: AsyncParsableCommand {
         if let after = try? await client.brokerStatus() {
             let keys = [
                 "malformed_messages", "protocol_violations", "calls_received", "calls_succeeded", "calls_failed", "scatters_received",
-                "workers_joined", "workers_lost",
+                "jobs_accepted", "workers_joined", "workers_lost",
             ]
             let deltas = keys.map { "\($0) +\((after.counters[$0] ?? 0) - (before.counters[$0] ?? 0))" }
             report.line("broker counters: " + deltas.joined(separator: ", "))
