@@ -33,7 +33,7 @@ public enum BrokerInbound: Sendable, Equatable {
     case ready(concurrency: Int, functions: [ServiceDescriptor], capabilities: WorkerCapabilities)
     /// REPLY from a worker.
     case reply(dispatchID: UInt64, payloadStart: Int)
-    /// REPLIES from a worker: results for `dispatchIDs`, the payload of the i-th in frame 4 + 2i.
+    /// REPLIES from a worker: results for `dispatchIDs`, the payload of the i-th in frame 4 + i.
     case replies(dispatchIDs: [UInt64])
     /// ERROR from a worker.
     case failure(dispatchID: UInt64, code: ErrorCode, message: String)

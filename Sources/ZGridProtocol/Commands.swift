@@ -49,10 +49,11 @@ public enum ClientCommand: UInt8, Sendable, CaseIterable {
     case enqueue = 0x13
     /// Broker → client: several parts of one scatter, each a part header frame and one body frame.
     case parts = 0x14
-    /// Client → broker: several calls in one message, each a request frame (``BatchedRequest``)
-    /// and one payload frame.
+    /// Client → broker: several calls in one message: a request table (``BatchedRequest``), then one
+    /// payload frame per call.
     case calls = 0x15
-    /// Broker → client (one that sent CALLS): several results, each a request id and one payload frame.
+    /// Broker → client (one that sent CALLS): several results: their request ids in one frame, then
+    /// one payload frame per result.
     case replies = 0x16
 }
 
@@ -103,9 +104,10 @@ public enum WorkerCommand: UInt8, Sendable, CaseIterable {
     /// Worker → broker: how far a running request has come (fraction and message).
     case progress = 0x08
     /// Broker → worker (one that announced ``WorkerCapabilities/batched``): several requests in one
-    /// message, each a request frame (``BatchedRequest``) and one payload frame.
+    /// message: a request table (``BatchedRequest``), then one payload frame per request.
     case requests = 0x09
-    /// Worker → broker: several results in one message, each a dispatch id and one payload frame.
+    /// Worker → broker: several results in one message: their dispatch ids in one frame, then one
+    /// payload frame per result.
     case replies = 0x0A
 }
 

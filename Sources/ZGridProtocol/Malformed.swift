@@ -33,7 +33,8 @@ public enum MalformedReason: String, Error, Sendable, CaseIterable, CustomString
     case frameTooLarge = "frame too large"
     /// A PROGRESS's fraction is not 4 bytes of at most 1,000,000 millionths, or its message is too long.
     case badProgress = "bad progress"
-    /// CALLS, REQUESTS or REPLIES whose frames do not pair up, or with a malformed request frame or id.
+    /// CALLS, REQUESTS or REPLIES with a malformed request table or id frame, or whose payload
+    /// frames do not match it one to one.
     case badBatch = "bad batched message"
 
     /// The reason as text.

@@ -4,7 +4,7 @@ import ZeroMQ
 public enum WorkerInbound: Sendable, Equatable {
     /// REQUEST: run `function`; payload frames start at `payloadStart`.
     case request(dispatchID: UInt64, function: String, header: CallHeader, payloadStart: Int)
-    /// REQUESTS: several requests, each a request frame and a payload frame from frame 2 on.
+    /// REQUESTS: several requests: the request table in frame 2, then one payload frame each.
     case requests([BatchedRequest])
     /// CANCEL: stop a running request.
     case cancel(dispatchID: UInt64)
@@ -54,7 +54,7 @@ public enum ClientInbound: Sendable, Equatable {
     /// HEARTBEAT, with the broker's frame limit when it sent one (the most frames, the routing
     /// identity included, it takes in one message; it bounds CALLS).
     case heartbeat(frameLimit: Int?)
-    /// REPLIES: results for `requestIDs`, the payload of the i-th in frame 3 + 2i.
+    /// REPLIES: results for `requestIDs`, the payload of the i-th in frame 3 + i.
     case replies(requestIDs: [UInt64])
     /// PART: one part of a scatter; on success payload frames start at `payloadStart`, on failure
     /// the message is in that frame.
