@@ -44,7 +44,7 @@ struct MemoryAfterBurstTests {
         driver.tick(after: 1_000)
         #expect(driver.core.callsInFlight == 1)
         #expect(driver.core.calls.capacity < burstCapacity / 4)
-        #expect(driver.core.callsByClientKey.capacity < burstCapacity / 4)
+        #expect(driver.core.clients[client1]!.calls.capacity < burstCapacity / 4)
         #expect(driver.reply(worker1, requests[0].dispatchID).replies.map(\.requestID) == [1], "the live call is kept")
     }
 }

@@ -23,7 +23,7 @@ extension BrokerCore {
         payload: PayloadHandle, inputs: Int, now: Int64, into actions: inout [BrokerAction]
     ) {
         let key = ClientCallKey(client: client, requestID: requestID)
-        guard isNewRequest(key, payload: payload, into: &actions) else { return }
+        guard isNewRequest(caller, key, payload: payload, into: &actions) else { return }
         statistics.scattersReceived += 1
         guard admitWithinClientLimit(caller, client, requestID, payload: payload, into: &actions) else { return }
         var parts: [(service: String, shard: UInt32?, frame: Int?, retryable: Bool)] = []

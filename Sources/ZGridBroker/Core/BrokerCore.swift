@@ -23,7 +23,6 @@ public struct BrokerCore {
     var workers: [PeerID: WorkerRecord] = [:]
     var services: [String: ServiceRecord] = [:]
     var calls = IDMap<CallRecord>()
-    var callsByClientKey: [ClientCallKey: UInt64] = [:]
     /// A plain dictionary, not an ``IDMap``: through IDMap, the in-place updates of a scatter's
     /// open set (`scatters[id]?.open.insert(…)`) cost about two allocations per part more.
     var scatters: [UInt64: ScatterRecord] = [:]
@@ -191,8 +190,8 @@ public struct BrokerCore {
                 from: peer, caller, requestID: requestID, function: function, header: header, spec: spec, payload: payload, inputs: inputs,
                 now: now, into: &actions)
         case .cancel(let requestID):
-            touchClient(peer, now: now)
-            cancelCall(from: peer, requestID: requestID, into: &actions)
+            let caller = touchClient(peer, now: now)
+            cancelCall(from: peer, caller, requestID: requestID, into: &actions)
         case .submit(let requestID, let function, let spec, let keys, let tags, let payload):
             touchClient(peer, now: now)
             submitJob(
@@ -239,8 +238,7 @@ public struct BrokerCore {
         from client: PeerID, _ caller: ClientRecord, requestID: UInt64, function: String, header: CallHeader, payload: PayloadHandle,
         now: Int64, into actions: inout [BrokerAction]
     ) {
-        let key = ClientCallKey(client: client, requestID: requestID)
-        guard isNewRequest(key, payload: payload, into: &actions) else { return }
+        guard isNewRequest(caller, ClientCallKey(client: client, requestID: requestID), payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
         // (No closures over `self` here: in a mutating method each would copy the whole core.)
         let service = services[function]
@@ -280,14 +278,15 @@ public struct BrokerCore {
         record.retryable = header.isIdempotent
         record.arrivedAt = arrivalNanoseconds
         record.servedOnArrival = served
-        let dispatchID = admit(record, now: now, worker: .some(worker), into: &actions)
-        callsByClientKey[key] = dispatchID
-        caller.calls.insert(dispatchID)
+        record.caller = caller
+        caller.calls[requestID] = admit(record, now: now, worker: .some(worker), into: &actions)
     }
 
-    /// Refuses a request id the client already has in flight (a protocol violation).
-    mutating func isNewRequest(_ key: ClientCallKey, payload: PayloadHandle, into actions: inout [BrokerAction]) -> Bool {
-        guard callsByClientKey[key] == nil, scattersByClientKey.isEmpty || scattersByClientKey[key] == nil else {
+    /// Refuses a request id the client (its record `caller`) already has in flight (a protocol violation).
+    mutating func isNewRequest(
+        _ caller: ClientRecord, _ key: ClientCallKey, payload: PayloadHandle, into actions: inout [BrokerAction]
+    ) -> Bool {
+        guard caller.calls[key.requestID] == nil, scattersByClientKey.isEmpty || scattersByClientKey[key] == nil else {
             statistics.protocolViolations += 1
             actions.append(.release(payload))
             actions.append(.notice(.protocolViolation(key.client, "request id \(key.requestID) already in flight")))
@@ -359,7 +358,7 @@ public struct BrokerCore {
         return record
     }
 
-    private mutating func cancelCall(from client: PeerID, requestID: UInt64, into actions: inout [BrokerAction]) {
+    private mutating func cancelCall(from client: PeerID, _ caller: ClientRecord, requestID: UInt64, into actions: inout [BrokerAction]) {
         cancelWait(from: client, requestID: requestID)
         let key = ClientCallKey(client: client, requestID: requestID)
         if let scatterID = scattersByClientKey[key] {
@@ -367,9 +366,7 @@ public struct BrokerCore {
             closeScatter(scatterID, answer: false, into: &actions)
             return
         }
-        guard let dispatchID = callsByClientKey[key],
-            let call = calls[dispatchID]
-        else { return }
+        guard let dispatchID = caller.calls[requestID], let call = calls[dispatchID] else { return }
         statistics.callsCancelled += 1
         if let worker = call.worker { actions.append(.cancel(worker: worker, dispatchID: dispatchID)) }
         forget(dispatchID, into: &actions)
@@ -388,8 +385,7 @@ public struct BrokerCore {
         if let (scatterID, _) = call.scatter {
             scatters[scatterID]?.open.remove(dispatchID)
         } else {
-            callsByClientKey[ClientCallKey(client: call.client, requestID: call.requestID)] = nil
-            clients[call.client]?.calls.remove(dispatchID)
+            call.caller?.calls.removeValue(forKey: call.requestID)
         }
         if call.worker == nil { queueEntryWentStale(call.service) }
     }
@@ -742,7 +738,7 @@ public struct BrokerCore {
             )
             closeScatter(scatterID, answer: false, into: &actions)
         }
-        for dispatchID in client.calls.sorted() {
+        for dispatchID in client.calls.values.sorted() {
             if let worker = calls[dispatchID]?.worker { actions.append(.cancel(worker: worker, dispatchID: dispatchID)) }
             failCall(
                 dispatchID, .clientExpired,

@@ -113,6 +113,8 @@ final class CallRecord {
     var arrivedAt: UInt64 = 0
     /// Whether a worker served the function when the CALL arrived (see ``CallCompletion/function``).
     var servedOnArrival = false
+    /// For a plain call, the record of the client it came from, which lists it by request id.
+    var caller: ClientRecord?
 
     /// A call from `client` (its `requestID`) to `function`, routed by `service`.
     init(
@@ -197,7 +199,8 @@ struct ClientCallKey: Hashable {
 /// its per-call fields skip the exclusivity checks.
 final class ClientRecord {
     @exclusivity(unchecked) var lastSeen: Int64
-    @exclusivity(unchecked) var calls = IDSet()
+    /// The dispatch ids of the client's calls in flight, by request id.
+    @exclusivity(unchecked) var calls = IDMap<UInt64>()
     /// Scatters in flight.
     var scatters = 0
     /// Held JOB WAITs by request id, with the job each waits on.

@@ -16,7 +16,6 @@ extension BrokerCore {
     /// Shrinks the tables of calls and clients once a burst of calls has drained (at heartbeats).
     mutating func shrinkAfterBurst() {
         calls.shrinkAfterBurst()
-        callsByClientKey.shrinkAfterBurst()
         scatters.shrinkAfterBurst()
         scattersByClientKey.shrinkAfterBurst()
         clients.shrinkAfterBurst()
