@@ -26,15 +26,15 @@ struct CallCompletionTests {
                 payload: driver.payload(), inputs: 1))
         #expect(driver.reply(worker1, first).replies.count == 1)
         #expect(driver.workerError(worker1, second).failures.count == 1)
-        var taken: [CallCompletion] = []
-        driver.core.takeCompletedCalls(into: &taken)
+        let taken = driver.core.completedCalls
         #expect(
             taken == [
                 CallCompletion(function: nil, arrivedAt: 400, succeeded: false),
                 CallCompletion(function: "f", arrivedAt: 100, succeeded: true),
                 CallCompletion(function: "f", arrivedAt: 200, succeeded: false),
             ])
-        #expect(driver.core.completedCalls.isEmpty, "taken once")
+        driver.core.clearCompletedCalls()
+        #expect(driver.core.completedCalls.isEmpty, "cleared once counted")
     }
 
     @Test("a call refused for a full queue, or one timing out in its queue, is noted as failed")
@@ -48,8 +48,7 @@ struct CallCompletionTests {
         driver.core.arrivalNanoseconds = 30
         #expect(driver.call(client1, 3).failures.map(\.code) == [.busy])
         #expect(driver.tick(after: 100).failures.map(\.requestID) == [2])
-        var taken: [CallCompletion] = []
-        driver.core.takeCompletedCalls(into: &taken)
+        let taken = driver.core.completedCalls
         #expect(
             taken == [
                 CallCompletion(function: "f", arrivedAt: 30, succeeded: false),

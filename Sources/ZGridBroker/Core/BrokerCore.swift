@@ -99,7 +99,7 @@ public struct BrokerCore {
     /// When the message being handled arrived, in monotonic nanoseconds: set by the shell before it
     /// hands in a CALL, for the call's duration (see ``CallCompletion``).
     public var arrivalNanoseconds: UInt64 = 0
-    /// Calls answered since the shell last took them (``takeCompletedCalls(into:)``).
+    /// Calls answered since the shell last counted them (and called ``clearCompletedCalls()``).
     public internal(set) var completedCalls: [CallCompletion] = []
     /// Wall-clock time in milliseconds since 1970, set by the shell before each event; job
     /// run-at times and timestamps use it.
@@ -577,7 +577,8 @@ public struct BrokerCore {
         }
     }
 
-    /// The least loaded worker of `service` with credit; ties go to the one idle longest.
+    /// The least loaded of `peers` (a service's workers, registered in `workers`) with credit; ties
+    /// go to the one idle longest.
     static func bestWorker(among peers: [PeerID], in workers: [PeerID: WorkerRecord]) -> PeerID? {
         var best: (peer: PeerID, inFlight: Int, capacity: Int, sequence: UInt64)?
         for peer in peers {

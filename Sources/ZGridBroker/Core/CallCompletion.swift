@@ -21,14 +21,9 @@ public struct CallCompletion: Sendable, Equatable {
 }
 
 extension BrokerCore {
-    /// Moves the completions noted since the last take into `buffer` (appending).
-    public mutating func takeCompletedCalls(into buffer: inout [CallCompletion]) {
-        if buffer.isEmpty {
-            swap(&buffer, &completedCalls)
-        } else {
-            buffer.append(contentsOf: completedCalls)
-            completedCalls.removeAll(keepingCapacity: true)
-        }
+    /// Forgets the completions noted so far, once the shell has counted them.
+    public mutating func clearCompletedCalls() {
+        completedCalls.removeAll(keepingCapacity: true)
     }
 
     /// Notes that a call to `function` was refused as it arrived.

@@ -12,8 +12,6 @@ struct BrokerLoop {
     private let logger: Logger
     private let publish: (BrokerSnapshot) -> Void
     private var actions: [BrokerAction] = []
-    /// The calls the core answered, taken from it on each pass for the observer.
-    private var completions: [CallCompletion] = []
     /// Call counts, latencies and swift-metrics for status reports and the metrics endpoint.
     private let observer = BrokerObserver()
     /// The HTTP metrics endpoint, when configured.
@@ -371,9 +369,8 @@ struct BrokerLoop {
     private mutating func perform(_ socket: borrowing Socket) throws(ZMQError) {
         if !core.completedCalls.isEmpty {
             // The calls answered in this pass end now: their answers leave together, below.
-            core.takeCompletedCalls(into: &completions)
-            observer.callsEnded(completions, now: MonotonicClock.nowNanoseconds())
-            completions.removeAll(keepingCapacity: true)
+            observer.callsEnded(core.completedCalls, now: MonotonicClock.nowNanoseconds())
+            core.clearCompletedCalls()
         }
         // Taken out of `self` and switched over in place: `for action in actions` copies each action
         // whole (retaining what it holds) before binding the parts a case needs.
