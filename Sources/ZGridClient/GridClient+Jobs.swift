@@ -171,9 +171,6 @@ extension GridClient {
     /// `duration` in whole milliseconds (truncated), clamped to the range of `Int64`.
     static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        let (total, overflowed) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
-        return overflowed ? (seconds < 0 ? .min : .max) : total
+        return Int64(clamping: Int128(seconds) * 1000 + Int128(attoseconds / 1_000_000_000_000_000))
     }
 }
