@@ -65,6 +65,9 @@ struct ClientLoop {
     /// The most calls one CALLS may carry: 0 (send CALL only) until the broker's HEARTBEAT said
     /// how many frames it takes in one message.
     private var maxCallsPerMessage = 0
+    /// The most bytes the broker takes in one frame, once its HEARTBEAT said: a larger payload is
+    /// refused here, as libzmq in the broker would drop the connection, and every call on it.
+    private var maxFrameBytes: Int?
     /// The request table of a CALLS being built.
     private var scratch: [UInt8] = []
 
@@ -146,6 +149,14 @@ struct ClientLoop {
         }
     }
 
+    /// The error for a request whose largest frame has `largestFrame` bytes, over the broker's
+    /// limit; nil when it fits, or before the broker has said its limit.
+    private func oversized(_ largestFrame: Int) -> GridError? {
+        guard let limit = maxFrameBytes, largestFrame > limit else { return nil }
+        return .invalidArgument(
+            "a payload frame of \(largestFrame) bytes is over the broker's limit of \(limit) bytes (max_message_bytes)")
+    }
+
     private mutating func drainMailbox(_ socket: borrowing Socket, signalled: Bool) throws(ZMQError) {
         mailbox.take(into: &inbox, signalled: signalled)
         defer { inbox.removeAll(keepingCapacity: true) }
@@ -157,14 +168,26 @@ struct ClientLoop {
             }
             switch item {
             case .call(let call):
+                if let error = oversized(call.payload.count) {
+                    call.resume(.failure(error))
+                    continue
+                }
                 guard awaitAnswer(call.id, Pending(waiter: .call(call), deadline: now + call.timeoutMilliseconds, sentAt: now)) else {
                     continue
                 }
                 outgoing.append(call)
             case .request(let id, let command, let frames, let timeout, let waiter):
+                if let error = oversized(frames.lazy.map(\.count).max() ?? 0) {
+                    waiter.resume(.failure(error))
+                    continue
+                }
                 guard awaitAnswer(id, Pending(waiter: .call(waiter), deadline: now + timeout, sentAt: now)) else { continue }
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
             case .scatter(let id, let function, let header, let spec, let frames, let timeout, let sink):
+                if let error = oversized(frames.lazy.map(\.count).max() ?? 0) {
+                    sink.events.finish(throwing: error)
+                    continue
+                }
                 let waiter = Waiter.scatter(sink, startedAt: MonotonicClock.nowNanoseconds())
                 guard awaitAnswer(id, Pending(waiter: waiter, deadline: now + timeout + Self.scatterSlackMilliseconds, sentAt: now))
                 else { continue }
@@ -281,8 +304,9 @@ struct ClientLoop {
                 subscription.state.continuation.yield(event)
             }
             subscriptions[id] = subscription
-        case .success(.heartbeat(let frameLimit)):
+        case .success(.heartbeat(let frameLimit, let frameBytesLimit)):
             if let frameLimit { maxCallsPerMessage = BatchedRequest.perMessage(frameLimit: frameLimit) }
+            if let frameBytesLimit { maxFrameBytes = frameBytesLimit }
         case .success(.replies(let requestIDs)):
             for (position, id) in requestIDs.enumerated() { answer(id) { buffer.bytes(3 + position) } }
         case .success(.part(let id, let header, let payloadStart)):
@@ -352,6 +376,7 @@ struct ClientLoop {
             brokerSilent = true
             // The broker may come back restarted with another frame limit: single CALLs until it says.
             maxCallsPerMessage = 0
+            maxFrameBytes = nil
             // Calls sent before the broker fell silent may be lost with it; later ones wait in the
             // socket's queue for the reconnect and keep their own deadlines.
             let lost = pending.filter { $0.value.sentAt <= lastHeard }

@@ -14,7 +14,7 @@ public struct BrokerSettings: Sendable, Equatable {
     /// How long, in milliseconds, a request for a function no worker serves is kept before it fails
     /// (key `unknown_function_grace_ms`), 0...3_600_000.
     public var unknownFunctionGraceMs: Int
-    /// Largest message accepted, in bytes (key `max_message_bytes`), 1024...2_147_483_647.
+    /// Largest frame accepted, in bytes (key `max_message_bytes`), 1024...2_147_483_647.
     public var maxMessageBytes: Int
     /// Largest number of frames accepted in one message (key `max_frames`), 8...4096.
     public var maxFrames: Int

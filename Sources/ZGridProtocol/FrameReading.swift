@@ -55,8 +55,8 @@ extension Multipart {
         return requests
     }
 
-    /// The frame limit (u32) an optional HEARTBEAT frame carries.
-    func frameLimit(at index: Int) -> Int? {
+    /// The limit (u32) an optional HEARTBEAT frame carries; nil when the frame is missing or not 4 bytes.
+    func limit(at index: Int) -> Int? {
         count > index ? withBytes(index) { $0.count == 4 ? Int($0.readBigEndianUInt32()) : nil } : nil
     }
 }

@@ -8,9 +8,10 @@ public enum WorkerInbound: Sendable, Equatable {
     case requests([BatchedRequest])
     /// CANCEL: stop a running request.
     case cancel(dispatchID: UInt64)
-    /// HEARTBEAT, with the broker's frame limit when it sent one (the most frames, the routing
-    /// identity included, it takes in one message; it bounds REPLIES).
-    case heartbeat(frameLimit: Int?)
+    /// HEARTBEAT, with the broker's limits when it sent them: the most frames, the routing identity
+    /// included, it takes in one message (it bounds REPLIES), and the most bytes it takes in one
+    /// frame (a larger result would cost the worker its connection).
+    case heartbeat(frameLimit: Int?, frameBytesLimit: Int?)
     /// DISCONNECT: the broker does not know this worker; register again.
     case disconnect
 
@@ -36,7 +37,7 @@ public enum WorkerInbound: Sendable, Equatable {
             guard message.count >= 3, let id = message.id(2) else { return .failure(.badID) }
             return .success(.cancel(dispatchID: id))
         case .heartbeat:
-            return .success(.heartbeat(frameLimit: message.frameLimit(at: 2)))
+            return .success(.heartbeat(frameLimit: message.limit(at: 2), frameBytesLimit: message.limit(at: 3)))
         case .disconnect:
             return .success(.disconnect)
         case .ready, .reply, .replies, .error, .progress:
@@ -51,9 +52,10 @@ public enum ClientInbound: Sendable, Equatable {
     case reply(requestID: UInt64, payloadStart: Int)
     /// ERROR: the call failed; BUSY from admission control carries a retry-after time.
     case failure(requestID: UInt64, code: ErrorCode, message: String, retryAfterMilliseconds: UInt32?)
-    /// HEARTBEAT, with the broker's frame limit when it sent one (the most frames, the routing
-    /// identity included, it takes in one message; it bounds CALLS).
-    case heartbeat(frameLimit: Int?)
+    /// HEARTBEAT, with the broker's limits when it sent them: the most frames, the routing identity
+    /// included, it takes in one message (it bounds CALLS), and the most bytes it takes in one
+    /// frame (a larger payload would cost the client its connection).
+    case heartbeat(frameLimit: Int?, frameBytesLimit: Int?)
     /// REPLIES: results for `requestIDs`, the payload of the i-th in frame 3 + i.
     case replies(requestIDs: [UInt64])
     /// PART: one part of a scatter; on success payload frames start at `payloadStart`, on failure
@@ -95,7 +97,7 @@ public enum ClientInbound: Sendable, Equatable {
             }
             return .success(.failure(requestID: id, code: code, message: text, retryAfterMilliseconds: retryAfter))
         case .heartbeat:
-            return .success(.heartbeat(frameLimit: message.frameLimit(at: 2)))
+            return .success(.heartbeat(frameLimit: message.limit(at: 2), frameBytesLimit: message.limit(at: 3)))
         case .replies:
             guard let ids = message.batchIDs(tableAt: 2) else { return .failure(.badBatch) }
             return .success(.replies(requestIDs: ids))

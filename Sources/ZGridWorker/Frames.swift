@@ -21,6 +21,14 @@ enum Frames: Sendable {
         }
     }
 
+    /// The size of the largest frame, in bytes (0 for none).
+    var largestCount: Int {
+        switch self {
+        case .one(let frame): frame.count
+        case .many(let frames): frames.lazy.map(\.count).max() ?? 0
+        }
+    }
+
     /// The frames joined into one byte array.
     var joined: [UInt8] {
         switch self {

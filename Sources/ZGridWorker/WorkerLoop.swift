@@ -39,6 +39,11 @@ struct WorkerLoop {
     /// The most results one REPLIES may carry: 0 (send REPLY only) until the broker's HEARTBEAT
     /// said how many frames it takes in one message.
     private var maxReplies = 0
+    /// The most bytes the broker takes in one frame, once its HEARTBEAT said: a larger result is
+    /// answered as an error instead, as libzmq in the broker would drop this worker's connection.
+    private var maxFrameBytes: Int?
+    /// Whether the broker has answered this session's READY (with its first HEARTBEAT).
+    private var registered = false
 
     /// The shortest time between two PROGRESS messages of one request, in milliseconds.
     private static let progressInterval: Int64 = 100
@@ -92,7 +97,7 @@ struct WorkerLoop {
             if let registration = handlers[name] { ready.append(Array(registration.descriptor(name).description.utf8)) }
         }
         try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.ready.rawValue, extra: ready)
-        logger.info("worker connected", metadata: ["broker": "\(settings.broker)", "functions": "\(handlers.keys.sorted())"])
+        logger.info("worker connecting", metadata: ["broker": "\(settings.broker)", "functions": "\(handlers.keys.sorted())"])
         return socket
     }
 
@@ -105,6 +110,8 @@ struct WorkerLoop {
         // A new session: no results of the last one, single REPLYs until this broker gives its frame limit.
         replies.removeAll()
         maxReplies = 0
+        maxFrameBytes = nil
+        registered = false
         let buffer = Multipart(capacity: 256)
         var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
         while !reconnectNeeded && !finishedStopping && failure == nil {
@@ -159,8 +166,13 @@ struct WorkerLoop {
             }
         case .success(.cancel(let id)):
             running.cancel(id, reason: .broker, now: MonotonicClock.nowMilliseconds(), grace: settings.stuckGraceMilliseconds)
-        case .success(.heartbeat(let frameLimit)):
+        case .success(.heartbeat(let frameLimit, let frameBytesLimit)):
             if let frameLimit { maxReplies = BatchedRequest.perMessage(frameLimit: frameLimit) }
+            if let frameBytesLimit { maxFrameBytes = frameBytesLimit }
+            if !registered {
+                registered = true
+                logger.info("worker registered with the broker", metadata: ["broker": "\(settings.broker)"])
+            }
             // Answer the broker's beat, so its view of this worker's liveness follows the broker's
             // interval even when this worker was configured with a longer one.
             let now = MonotonicClock.nowMilliseconds()
@@ -207,6 +219,12 @@ struct WorkerLoop {
     /// Answers a finished request: a one-frame result is held for ``sendReplies(_:)``, a longer one
     /// goes out as its own REPLY, a failure as ERROR.
     private mutating func deliver(_ socket: borrowing Socket, id: UInt64, _ result: Result<Frames, HandlerFailure>) throws(ZMQError) {
+        if case .success(let frames) = result, let limit = maxFrameBytes, frames.largestCount > limit {
+            let text = "the result has a frame of \(frames.largestCount) bytes, over the broker's limit of \(limit) (max_message_bytes)"
+            logger.warning("answered a result as an error: \(text)", metadata: ["dispatch": "\(id)"])
+            try sendError(socket, id: id, code: .handlerError, message: text)
+            return
+        }
         switch result {
         case .success(.one(let frame)):
             replies.append((id, frame))

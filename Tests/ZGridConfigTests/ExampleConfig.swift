@@ -17,9 +17,12 @@ enum ExampleConfig {
         liveness = 3
         # Request timeout when a client sets none, in milliseconds.
         default_timeout_ms = 30000
-        # How long a request for a function no worker serves waits before failing, in milliseconds.
+        # How long a function may be without workers before its calls fail "unknown function", in
+        # milliseconds: counted from when its last worker left (or from broker start for a function never
+        # served). Until then its calls wait for a worker; after that they fail at once.
         unknown_function_grace_ms = 5000
-        # Largest message accepted, in bytes.
+        # Largest frame accepted, in bytes (libzmq drops a peer that sends a larger one; clients and
+        # workers learn the limit from the broker and refuse larger payloads and results themselves).
         max_message_bytes = 16777216
         # Largest number of frames accepted in one message.
         max_frames = 64

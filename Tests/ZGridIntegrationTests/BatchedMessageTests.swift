@@ -112,7 +112,9 @@ extension IntegrationTests {
             let worker = try RawPeer(broker.endpoints[0], tag: ProtocolTag.worker)
             await worker.send(ready(batched: true))
             let ack = try #require(await worker.next(heartbeats: true))
-            #expect(ack == [[WorkerCommand.heartbeat.rawValue], .bigEndian(UInt32(64))], "READY is acknowledged with the frame limit")
+            #expect(
+                ack == [[WorkerCommand.heartbeat.rawValue], .bigEndian(UInt32(64)), .bigEndian(UInt32(1 << 20))],
+                "READY is acknowledged with the frame limit and the frame size limit")
 
             let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
             await client.send(callsMessage((1...4).map { (UInt64($0), "p\($0)") }))

@@ -125,9 +125,15 @@ struct BatchedMessageTests {
                     ])))
         #expect(WorkerInbound.decode(message(Array(frames.prefix(4)))) == .failure(.badBatch))
         let beat: [[UInt8]] = [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue]]
-        #expect(WorkerInbound.decode(message(beat)) == .success(.heartbeat(frameLimit: nil)))
-        #expect(WorkerInbound.decode(message(beat + [.bigEndian(UInt32(64))])) == .success(.heartbeat(frameLimit: 64)))
-        #expect(WorkerInbound.decode(message(beat + [[1, 2]])) == .success(.heartbeat(frameLimit: nil)), "a bad limit is ignored")
+        #expect(WorkerInbound.decode(message(beat)) == .success(.heartbeat(frameLimit: nil, frameBytesLimit: nil)))
+        #expect(
+            WorkerInbound.decode(message(beat + [.bigEndian(UInt32(64))])) == .success(.heartbeat(frameLimit: 64, frameBytesLimit: nil)))
+        #expect(
+            WorkerInbound.decode(message(beat + [[1, 2]])) == .success(.heartbeat(frameLimit: nil, frameBytesLimit: nil)),
+            "a bad limit is ignored")
+        #expect(
+            WorkerInbound.decode(message(beat + [.bigEndian(UInt32(64)), .bigEndian(UInt32(1 << 20))]))
+                == .success(.heartbeat(frameLimit: 64, frameBytesLimit: 1 << 20)))
     }
 
     @Test("the client decodes REPLIES and the frame limit in HEARTBEAT")
@@ -136,6 +142,11 @@ struct BatchedMessageTests {
         #expect(ClientInbound.decode(message(frames)) == .success(.replies(requestIDs: [1, 2])))
         #expect(ClientInbound.decode(message(Array(frames.prefix(4)))) == .failure(.badBatch))
         let beat: [[UInt8]] = [ProtocolTag.client, [ClientCommand.heartbeat.rawValue], .bigEndian(UInt32(16))]
-        #expect(ClientInbound.decode(message(beat)) == .success(.heartbeat(frameLimit: 16)))
+        #expect(ClientInbound.decode(message(beat)) == .success(.heartbeat(frameLimit: 16, frameBytesLimit: nil)))
+        #expect(
+            ClientInbound.decode(message(beat + [.bigEndian(UInt32(4096))])) == .success(.heartbeat(frameLimit: 16, frameBytesLimit: 4096)))
+        #expect(
+            ClientInbound.decode(message(beat + [[0, 1]])) == .success(.heartbeat(frameLimit: 16, frameBytesLimit: nil)),
+            "a bad limit is ignored")
     }
 }

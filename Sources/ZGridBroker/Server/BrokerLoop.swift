@@ -31,6 +31,10 @@ struct BrokerLoop {
     private var replyBatcher = ReplyBatcher()
     /// The most frames a message may have (the routing identity included), as sent in HEARTBEATs.
     private let frameLimit: [UInt8]
+    /// How long the socket, once the loop stops, keeps sending the answers still queued on it.
+    static let stopLingerMilliseconds: Int32 = 1000
+    /// The most bytes a frame may have (libzmq drops a peer that sends more), as sent in HEARTBEATs.
+    private let frameBytesLimit: [UInt8]
     /// When the loop next hands freed heap memory back to the system.
     private var nextTrimAt: Int64 = 0
 
@@ -67,6 +71,7 @@ struct BrokerLoop {
         core.wallNow = JobStoreLink.wallNow()
         store = PayloadStore(framesPerMessage: configuration.maxFrames)
         frameLimit = .bigEndian(UInt32(configuration.maxFrames))
+        frameBytesLimit = .bigEndian(UInt32(clamping: configuration.maxMessageBytes))
         self.jobStore = jobStore
         self.logger = logger
         self.publish = publish
@@ -112,7 +117,13 @@ struct BrokerLoop {
                 logger.info("broker stopping: \(core.callsInFlight) calls in flight, waiting up to \(shutdownGraceMilliseconds) ms")
             }
             if let stopDeadline, core.callsInFlight == 0 || MonotonicClock.nowMilliseconds() >= stopDeadline {
-                if core.callsInFlight > 0 { logger.warning("broker stopped with \(core.callsInFlight) calls still in flight") }
+                if core.callsInFlight > 0 {
+                    logger.warning("broker stopped with \(core.callsInFlight) calls still in flight; answering their callers")
+                    core.abandonCallsAtStop(into: &actions)
+                    try? perform(socket)
+                }
+                // The last answers are still on their way out: give them time before the socket closes.
+                try? socket.setLinger(milliseconds: Self.stopLingerMilliseconds)
                 return
             }
             do {
@@ -456,13 +467,13 @@ struct BrokerLoop {
                 if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // a request before its CANCEL
                 try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.cancel.rawValue, id: dispatchID)
             case .heartbeatWorker(let worker):
-                // The frame limit tells a worker how many results its REPLIES may carry.
+                // The limits tell a worker how many results its REPLIES may carry, and how large a result may be.
                 try socket.sendProtocolMessage(
-                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue, extra: [frameLimit])
+                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
             case .heartbeatClient(let client):
-                // The frame limit tells a client how many calls its CALLS may carry.
+                // The limits tell a client how many calls its CALLS may carry, and how large a payload may be.
                 try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue, extra: [frameLimit])
+                    to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
             case .disconnectWorker(let worker):
                 if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
                 try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)

@@ -63,14 +63,22 @@ struct BenchLoad: AsyncParsableCommand {
                 group.addTask {
                     while MonotonicClock.nowNanoseconds() < deadline {
                         let begin = MonotonicClock.nowNanoseconds()
-                        var failed = false
+                        var failure: String?
                         if scatter {
-                            let result = await (try? client.scatter(function, bytes, timeout: .milliseconds(timeoutMs)).gathered())
-                            failed = result?.isComplete != true
+                            do {
+                                let result = try await client.scatter(function, bytes, timeout: .milliseconds(timeoutMs)).gathered()
+                                if let error = result.error {
+                                    failure = "\(error)"
+                                } else if !result.isComplete {
+                                    failure = "scatter incomplete: " + (result.failures.values.first?.description ?? "parts missing")
+                                }
+                            } catch { failure = "\(error)" }
                         } else {
-                            do { _ = try await client.call(function, bytes, timeout: .milliseconds(timeoutMs)) } catch { failed = true }
+                            do { _ = try await client.call(function, bytes, timeout: .milliseconds(timeoutMs)) } catch {
+                                failure = "\(error)"
+                            }
                         }
-                        recorder.record(MonotonicClock.nowNanoseconds() - begin, failed: failed)
+                        recorder.record(MonotonicClock.nowNanoseconds() - begin, failure: failure)
                     }
                 }
             }
@@ -80,6 +88,14 @@ struct BenchLoad: AsyncParsableCommand {
         await client.close()
         FileHandle.standardError.write(Data("\n".utf8))
         print(recorder.summary(seconds: seconds, what: scatter ? "scatters" : "calls"))
+        let (count, errors, _, _) = recorder.progress()
+        if errors > 0 {
+            for (message, times) in recorder.commonErrors() { print("  \(times) × \(message)") }
+        }
+        if count > 0 && errors == count {
+            FileHandle.standardError.write(Data("zgrid bench load: every \(scatter ? "scatter" : "call") failed\n".utf8))
+            throw ExitCode.failure
+        }
     }
 }
 
@@ -88,15 +104,30 @@ final class LatencyRecorder: Sendable {
     private struct State {
         var histogram = Histogram<UInt64>(highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
         var errors = 0
+        /// How often each error message was seen (at most ``maxErrorKinds`` messages; later ones count as one).
+        var errorKinds: [String: Int] = [:]
     }
+
+    /// The most distinct error messages kept; messages often carry ids, so they can vary without end.
+    private static let maxErrorKinds = 50
 
     private let state = Mutex(State())
 
-    /// Records one operation's latency in nanoseconds.
-    func record(_ nanoseconds: UInt64, failed: Bool) {
+    /// Records one operation's latency in nanoseconds, and why it failed, if it did.
+    func record(_ nanoseconds: UInt64, failure: String?) {
         state.withLock { state in
             state.histogram.record(nanoseconds)
-            if failed { state.errors += 1 }
+            guard let failure else { return }
+            state.errors += 1
+            let key = state.errorKinds[failure] != nil || state.errorKinds.count < Self.maxErrorKinds ? failure : "(other errors)"
+            state.errorKinds[key, default: 0] += 1
+        }
+    }
+
+    /// The five most frequent error messages, with how often each was seen.
+    func commonErrors() -> [(message: String, times: Int)] {
+        state.withLock { state in
+            state.errorKinds.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5).map { ($0.key, $0.value) }
         }
     }
 

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("A broker stopping gracefully", .serialized, .timeLimit(.minutes(2)))
+    struct BrokerStopTests {
+        @Test("past its grace, the broker answers the calls and scatters still in flight with shuttingDown")
+        func stopPastGrace() async throws {
+            let broker = try startBroker()  // 1 s shutdown grace
+            let worker = try await startWorker(broker) { worker in
+                worker.register("forever") { _ in
+                    try await Task.sleep(for: .seconds(30))
+                    return []
+                }
+            }
+            // A client slow to notice silence (10 s): the answer has to come from the broker.
+            let client = try GridClient(
+                broker: broker.endpoints[0], heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 10))
+            let call = Task { () async -> GridError? in
+                do throws(GridError) {
+                    _ = try await client.call("forever", timeout: .seconds(20))
+                    return nil
+                } catch { return error }
+            }
+            let scatter = try client.scatter("forever", bytes("q"), timeout: .seconds(20))
+            try await waitUntil("the call and the scatter's part are running") { broker.status.callsInFlight == 2 }
+            let started = Date()
+            await onThread { broker.stop() }
+
+            let callError = await call.value
+            guard case .shuttingDown(let message) = callError else {
+                Issue.record("expected shuttingDown, got \(String(describing: callError))")
+                return
+            }
+            #expect(message.contains("stopped before the call finished"))
+            let gathered = await scatter.gathered()
+            guard case .shuttingDown = gathered.error else {
+                Issue.record("expected the scatter to end with shuttingDown, got \(String(describing: gathered.error))")
+                return
+            }
+            #expect(Date().timeIntervalSince(started) < 5, "answered by the broker, not found out by heartbeat silence")
+            await client.close()
+            await worker.stop()
+        }
+    }
+}
