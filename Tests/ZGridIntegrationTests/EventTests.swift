@@ -112,6 +112,37 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a replay of more events than one message has frames for arrives whole and in order")
+        func longReplay() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 32) { worker in worker.register("noop") { _ in [] } }
+            let submitter = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            // 120 jobs log 360 events (queued, started, succeeded): past the 256 frames a client takes in one message.
+            let ids = try await withThrowingTaskGroup(of: UInt64.self) { group in
+                for _ in 0..<120 { group.addTask { try await submitter.submit("noop") } }
+                return try await group.reduce(into: [UInt64]()) { $0.append($1) }
+            }
+            for id in ids { _ = try await submitter.result(job: id, timeout: .seconds(20)) }
+            let reader = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let collector = Collector(try reader.events(matching: .function("noop"), after: 0))
+            try await waitUntil("every job's events replayed", seconds: 20) {
+                collector.snapshot.count(where: { $0.kind == .succeeded }) == ids.count
+            }
+            let replayed = collector.snapshot.filter { $0.kind != .subscribed }
+            #expect(replayed.count == 3 * ids.count)
+            let seqs = replayed.map(\.seq)
+            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
+            for id in ids { #expect(collector.kinds(of: id) == [.queued, .started, .succeeded], "job \(id)") }
+            #expect(collector.error == nil)
+            await collector.stop()
+            await reader.close()
+            await submitter.close()
+            await worker.stop()
+        }
+
         @Test("after a broker restart the stream resubscribes and replays from the log, seqs never reused")
         func resumeAfterBrokerRestart() async throws {
             let directory = try TemporaryDirectory()

@@ -31,6 +31,8 @@ struct BrokerLoop {
     private var replyBatcher = ReplyBatcher()
     /// The most frames a message may have (the routing identity included), as sent in HEARTBEATs.
     private let frameLimit: [UInt8]
+    /// The most events one EVENT message carries.
+    static let eventsPerMessage = 64
     /// How long the socket, once the loop stops, keeps sending the answers still queued on it.
     static let stopLingerMilliseconds: Int32 = 1000
     /// The most bytes a frame may have (libzmq drops a peer that sends more), as sent in HEARTBEATs.
@@ -513,8 +515,12 @@ struct BrokerLoop {
                     if inLog { encoded[event.seq] = bytes }
                     return bytes
                 }
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.event.rawValue, id: requestID, extra: frames)
+                // A replay can hold thousands of events: a few per message, as clients take at most 256 frames.
+                for start in stride(from: 0, to: frames.count, by: Self.eventsPerMessage) {
+                    try socket.sendProtocolMessage(
+                        to: client, tag: ProtocolTag.client, command: ClientCommand.event.rawValue, id: requestID,
+                        extra: Array(frames[start..<min(start + Self.eventsPerMessage, frames.count)]))
+                }
             case .fail(let client, let requestID, let code, let message):
                 try sendError(socket, to: client, requestID, code, message)
             }
