@@ -53,6 +53,10 @@ struct ClientLoop {
     private var brokerSilent = false
     /// Subscriptions the broker no longer knows, to subscribe again.
     private var resubscribe: [UInt64] = []
+    /// When each subscription was last sent again, until the broker confirms it: the answers to
+    /// acknowledgements queued while the broker was away each say it does not know the
+    /// subscription, and one new SUBSCRIBE answers them all.
+    private var resubscribedAt: [UInt64: Int64] = [:]
     private var closing = false
     /// Whether this pass resumed callers with results: a caller often calls again at once.
     private var resumedCallers = false
@@ -203,6 +207,7 @@ struct ClientLoop {
                 try acknowledge(socket, id: id, force: false)  // a named subscription resumes after what was taken
                 subscriptions[id]?.state.continuation.finish()
                 subscriptions[id] = nil
+                resubscribedAt[id] = nil
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
             case .cancel(let id):
                 if let call = pending.removeValue(forKey: id) {
@@ -280,9 +285,14 @@ struct ClientLoop {
             answer(id) { Self.payload(buffer, from: payloadStart) }
         case .success(.failure(let id, let code, let message, _)) where subscriptions[id] != nil:
             if code == .unknownSubscription {
-                // The broker restarted or expired it: subscribe again after the last event delivered.
+                // The broker restarted or expired it: subscribe again after the last event delivered,
+                // unless that was just done (a lost SUBSCRIBE is sent again after the expiry).
+                let now = MonotonicClock.nowMilliseconds()
+                if let sentAt = resubscribedAt[id], now - sentAt < heartbeat.expiryMilliseconds { return }
+                resubscribedAt[id] = now
                 resubscribe.append(id)
             } else {
+                resubscribedAt[id] = nil
                 subscriptions.removeValue(forKey: id)?.state.continuation.finish(throwing: GridError(code: code, message: message))
             }
         case .success(.failure(let id, let code, let message, let retryAfter)):
@@ -297,6 +307,7 @@ struct ClientLoop {
                     continue
                 }
                 if event.kind == .subscribed {
+                    resubscribedAt[id] = nil
                     if subscription.lastSeen == nil { subscription.lastSeen = event.seq }
                 } else {
                     subscription.lastSeen = max(subscription.lastSeen ?? 0, event.seq)
@@ -371,7 +382,9 @@ struct ClientLoop {
         guard now >= nextHeartbeat else { return }
         nextHeartbeat = now + heartbeat.intervalMilliseconds
         try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
-        for id in subscriptions.keys { try acknowledge(socket, id: id, force: true) }
+        // Keepalive acknowledgements only while the broker answers: sent to a silent one, they
+        // would wait in the socket and all reach it at once when it is back.
+        if !brokerSilent { for id in subscriptions.keys { try acknowledge(socket, id: id, force: true) } }
         if now - lastHeard > heartbeat.expiryMilliseconds && !brokerSilent {
             brokerSilent = true
             // The broker may come back restarted with another frame limit: single CALLs until it says.

@@ -180,6 +180,28 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("after a broker outage of several heartbeats the stream subscribes again once, not once per heartbeat missed")
+        func oneResubscribeAfterOutage() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            var broker = try startBroker(endpoint: endpoint, jobStore: directory.file("jobs.sqlite"))
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            let collector = Collector(try client.events(matching: .everything))
+            try await waitUntil("subscribed") { collector.snapshot.contains { $0.kind == .subscribed } }
+            broker.stop()
+            try await Task.sleep(for: .milliseconds(1500))  // 7 heartbeats, past the 800 ms expiry
+            broker = try startBroker(endpoint: endpoint, jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            try await waitUntil("subscribed again", seconds: 15) { collector.snapshot.count(where: { $0.kind == .subscribed }) >= 2 }
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(collector.snapshot.count(where: { $0.kind == .subscribed }) == 2)
+            #expect(try await client.brokerStatus().counters["subscriptions_opened"] == 1, "one SUBSCRIBE reached the new broker")
+            #expect(collector.error == nil)
+            await collector.stop()
+            await client.close()
+        }
+
         @Test("a consumer that does not read gets at most its window, then one lagged event; others are not slowed")
         func laggedConsumer() async throws {
             let directory = try TemporaryDirectory()
