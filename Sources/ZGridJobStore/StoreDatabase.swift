@@ -22,7 +22,24 @@ enum StoreDatabase {
         do {
             let database = try DatabaseQueue(path: path, configuration: configuration)
             try StoreSchema.migrator.migrate(database)
+            // SQLite opens a file it may not write read-only, and then only the first write fails:
+            // check now, so that a broker with such a store stops at start instead of refusing every submit.
+            do {
+                // (A write, not just BEGIN IMMEDIATE: in WAL mode that succeeds on a read-only file.)
+                try database.inTransaction(.immediate) { db in
+                    try db.execute(sql: "CREATE TABLE zgrid_write_probe(x INTEGER)")
+                    return .rollback
+                }
+            } catch {
+                throw JobStoreError.cannotOpen(
+                    path: path,
+                    reason:
+                        "the store cannot be written (check the permissions of the file and its directory): \(StoreFailure.describe(error))"
+                )
+            }
             return database
+        } catch let error as JobStoreError {
+            throw error
         } catch {
             throw .cannotOpen(path: path, reason: StoreFailure.describe(error))
         }
