@@ -70,6 +70,16 @@ extension GridClient {
                 "tags: at most \(JobTags.maxCount - 1) (one slot is the client's origin tag), each 1 to \(JobTags.maxLength) characters without commas"
             )
         }
+        let maxMilliseconds = Int64(UInt32.max)
+        guard (0...maxMilliseconds).contains(Self.milliseconds(options.backoff)) else {
+            throw .invalidArgument("backoff \(options.backoff) is outside 0 ... 49 days")
+        }
+        if let limit = options.timeLimit, !(1...maxMilliseconds).contains(Self.milliseconds(limit)) {
+            throw .invalidArgument("timeLimit \(limit) is outside 1 ms ... 49 days")
+        }
+        if let ttl = options.resultTTL, !(0...maxMilliseconds * 1000).contains(Self.milliseconds(ttl)) {
+            throw .invalidArgument("resultTTL \(ttl) is outside 0 ... 136 years")
+        }
         let keys = JobKeys(unique: options.uniqueKey, replace: options.replaceKey, fairness: options.fairnessKey, batch: options.batchKey)
         guard keys.isValid else { throw .invalidArgument("uniqueKey, replaceKey, fairnessKey and batchKey must be 1 to 255 bytes") }
         var runAt: Int64 = 0

@@ -120,6 +120,17 @@ extension IntegrationTests {
                     return message.contains("year 9999")
                 }
             }
+            // Negative or out-of-range durations are refused, not clamped to something else.
+            for options in [
+                JobOptions(backoff: .milliseconds(-1)), JobOptions(backoff: .seconds(Int64.max)), JobOptions(timeLimit: .zero),
+                JobOptions(timeLimit: .milliseconds(-5)), JobOptions(timeLimit: .seconds(5_000_000)), JobOptions(resultTTL: .seconds(-1)),
+                JobOptions(resultTTL: .seconds(Int64(UInt32.max) + 1)),
+            ] {
+                await #expect("\(options)") { _ = try await client.submit("echo", options: options) } throws: { error in
+                    guard case .invalidArgument(let message) = error as? GridError else { return false }
+                    return message.contains("is outside")
+                }
+            }
             #expect(throws: GridError.self) { _ = try GridClient(broker: "nonsense://x", heartbeat: testHeartbeat) }
             await client.close()
             await #expect(throws: GridError.closed) { _ = try await client.call("echo") }
