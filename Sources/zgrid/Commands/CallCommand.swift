@@ -17,7 +17,7 @@ struct CallCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
     var connect: String?
 
-    @Option(name: .long, help: "Time limit in milliseconds.")
+    @Option(name: .long, parsing: .unconditional, help: "Time limit in milliseconds.")
     var timeoutMs: Int = 10_000
 
     @Flag(name: .long, help: "Mark the call safe to retry on another worker.")

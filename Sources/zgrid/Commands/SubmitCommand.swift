@@ -20,22 +20,23 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The broker endpoint; defaults to [broker] connect.")
     var connect: String?
 
-    @Option(name: .long, help: "Priority 0-9.")
+    @Option(name: .long, parsing: .unconditional, help: "Priority 0-9.")
     var priority: Int = 0
 
-    @Option(name: .long, help: "Run no earlier than this many milliseconds from now.")
+    @Option(name: .long, parsing: .unconditional, help: "Run no earlier than this many milliseconds from now.")
     var delayMs: Int?
 
-    @Option(name: .long, help: "Attempts in all before the job is dead-lettered.")
+    @Option(name: .long, parsing: .unconditional, help: "Attempts in all before the job is dead-lettered.")
     var maxAttempts: Int = 3
 
-    @Option(name: .long, help: "Base of the exponential retry backoff, in milliseconds.")
+    @Option(name: .long, parsing: .unconditional, help: "Base of the exponential retry backoff, in milliseconds.")
     var backoffMs: Int = 1000
 
-    @Option(name: .long, help: "Time limit of one attempt, in milliseconds (default: [jobs] default_time_limit_ms).")
+    @Option(
+        name: .long, parsing: .unconditional, help: "Time limit of one attempt, in milliseconds (default: [jobs] default_time_limit_ms).")
     var timeLimitMs: Int?
 
-    @Option(name: .long, help: "How long the result is kept, in seconds (default: [jobs] result_ttl_s).")
+    @Option(name: .long, parsing: .unconditional, help: "How long the result is kept, in seconds (default: [jobs] result_ttl_s).")
     var resultTtlS: Int?
 
     @Option(name: .long, help: "A key that makes the job unique among unfinished jobs (a second submit returns the first's id).")
@@ -66,7 +67,7 @@ struct SubmitCommand: AsyncParsableCommand {
     )
     var from: String?
 
-    @Option(name: .long, help: "Submits kept in flight during a bulk submit.")
+    @Option(name: .long, parsing: .unconditional, help: "Submits kept in flight during a bulk submit.")
     var inFlight: Int = 256
 
     func run() async throws {

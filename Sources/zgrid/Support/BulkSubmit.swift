@@ -49,10 +49,11 @@ struct BulkSubmit {
         }
         let client = self.client
         let jobs = parsed
+        let outcome = BulkOutcome(total: total)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<min(inFlight, max(1, total)) {
                 group.addTask {
-                    while true {
+                    while !outcome.stopped {
                         let index = next.take()
                         guard index < total else { return }
                         let (number, line) = jobs[index]
@@ -66,6 +67,7 @@ struct BulkSubmit {
                             do {
                                 _ = try await client.submit(line.function, Array((line.payload ?? "").utf8), options: options)
                                 progress.done()
+                                outcome.acknowledged(index)
                                 break
                             } catch GridError.busy(_, let retryAfter) {
                                 // Admission control: wait as long as the broker says (with jitter), or back off.
@@ -75,7 +77,9 @@ struct BulkSubmit {
                                 try await Task.sleep(for: wait)
                                 pause = min(pause * 2, 2000)
                             } catch {
-                                throw ValidationError("\(path):\(number): \(error)")
+                                // Stop taking lines; the submits in flight end first, then the report says what is stored.
+                                outcome.failed(line: number, "\(error)")
+                                return
                             }
                         }
                     }
@@ -86,6 +90,10 @@ struct BulkSubmit {
         ticker.cancel()
         progress.draw(elapsed: Date().timeIntervalSince(started))
         FileHandle.standardError.write(Data("\n".utf8))
+        if let report = outcome.failureReport(path: path, lineNumbers: jobs.map(\.0)) {
+            FileHandle.standardError.write(Data(report.utf8))
+            throw ExitCode.failure
+        }
         let seconds = Date().timeIntervalSince(started)
         print(
             "submitted \(total) jobs in \(String(format: "%.1f", seconds)) s (\(String(format: "%.0f", Double(total) / max(seconds, 0.001)))/s)"
@@ -112,6 +120,47 @@ final class BulkProgress: Sendable {
         let line = String(
             format: "\r[%@] %d/%d jobs, %.0f/s, %d busy answers ", bar, done, total, Double(done) / max(elapsed, 0.001), busy)
         FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+/// Which lines of a bulk submit were acknowledged, and the first failure, which stops it.
+final class BulkOutcome: Sendable {
+    private let state: Mutex<(acknowledged: [Bool], failure: (line: Int, message: String)?)>
+
+    init(total: Int) { state = Mutex((Array(repeating: false, count: total), nil)) }
+
+    /// Whether a submit failed, so no further line is taken.
+    var stopped: Bool { state.withLock { $0.failure != nil } }
+
+    /// The job of line index `index` is stored.
+    func acknowledged(_ index: Int) { state.withLock { $0.acknowledged[index] = true } }
+
+    /// The submit of file line `line` failed with `message` (the first failure is kept).
+    func failed(line: Int, _ message: String) {
+        state.withLock { state in
+            if state.failure == nil { state.failure = (line, message) }
+        }
+    }
+
+    /// What to tell the user after a failure: which line failed and why, and which lines are not
+    /// stored (`lineNumbers` gives each index's line in the file); nil when nothing failed.
+    func failureReport(path: String, lineNumbers: [Int]) -> String? {
+        state.withLock { state in
+            guard let failure = state.failure else { return nil }
+            let missing = state.acknowledged.indices.filter { !state.acknowledged[$0] }.map { lineNumbers[$0] }
+            let stored = state.acknowledged.count - missing.count
+            var report = "\(path):\(failure.line): \(failure.message)\n"
+            report += "stopped: \(stored) of \(state.acknowledged.count) jobs are stored (acknowledged)"
+            if let first = missing.first {
+                report += "; \(missing.count) lines are not, the first being line \(first): every line before it is stored.\n"
+                report +=
+                    "A line whose submit was still unanswered when it stopped may be stored all the same; "
+                    + "resubmitting lines with a unique_key is safe.\n"
+            } else {
+                report += ".\n"
+            }
+            return report
+        }
     }
 }
 
