@@ -112,6 +112,32 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a named subscription that took no event still marks where it started: the next one with the name resumes there")
+        func namedSubscriptionWithoutEvents() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in worker.register("noop") { _ in [] } }
+            let first = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let quiet = Collector(try first.events(matching: .function("noop"), name: "dashboard"))
+            try await waitUntil("subscribed") { quiet.snapshot.contains { $0.kind == .subscribed } }
+            await quiet.stop()
+            await first.close()
+            let submitter = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let id = try await submitter.submit("noop")
+            _ = try await submitter.result(job: id, timeout: .seconds(5))
+            let second = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let resumed = Collector(try second.events(matching: .function("noop"), name: "dashboard"))
+            try await waitUntil("the job's events replayed") { resumed.kinds(of: id).contains(.succeeded) }
+            #expect(resumed.kinds(of: id) == [.queued, .started, .succeeded])
+            #expect(quiet.snapshot.allSatisfy { $0.kind == .subscribed }, "the first subscription took no event")
+            await resumed.stop()
+            await second.close()
+            await submitter.close()
+            await worker.stop()
+        }
+
         @Test("a replay of more events than one message has frames for arrives whole and in order")
         func longReplay() async throws {
             let directory = try TemporaryDirectory()

@@ -208,6 +208,9 @@ public struct EventHub {
             lastHeard: now, storedPosition: stored ?? -1)
         let resumes = after < committedHead
         subscription.replaying = resumes
+        // A named subscription has read up to where it starts: a later one with the name resumes
+        // there at least, even if this one never acknowledges an event.
+        if let name = request.name { positions[name] = max(positions[name] ?? 0, min(after, committedHead)) }
         subscriptions[key] = subscription
         if let name = request.name { byName[name] = key }
         opened += 1
