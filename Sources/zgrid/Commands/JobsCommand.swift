@@ -114,7 +114,13 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "The job id.") var id: UInt64
 
         func run() async throws {
-            try await printJob(connection.withClient { try await $0.retry(job: id) })
+            let job = try await connection.withClient { try await $0.retry(job: id) }
+            try printJob(job)
+            // The broker answers a job it cannot retry with its record, unchanged.
+            guard ["queued", "scheduled"].contains(job.state) else {
+                FileOutput.standardError("zgrid jobs retry \(id): the job is \(job.state); only dead, failed or cancelled jobs are retried")
+                throw ExitCode.failure
+            }
         }
     }
 
