@@ -132,7 +132,11 @@ extension IntegrationTests {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let broker = try broker(
-                BrokerOptions(functions: ["slow": FunctionPolicy(maxQueued: 2), "bulk": FunctionPolicy(maxQueuedJobs: 3)]), directory)
+                BrokerOptions(
+                    functions: [
+                        "slow": FunctionPolicy(maxQueued: 2), "bulk": FunctionPolicy(maxQueuedJobs: 3),
+                        "burst": FunctionPolicy(maxQueuedJobs: 3),
+                    ]), directory)
             defer { broker.stop() }
             let worker = try await startWorker(broker, concurrency: 1) { worker in
                 worker.register("slow") { _ in
@@ -165,6 +169,20 @@ extension IntegrationTests {
             }
             #expect(jobRetryAfter != nil)
             #expect(try await impatient.jobs(JobQuery(function: "bulk")).count == 3, "the refused job was not stored")
+            // A burst of SUBMITs sent together: those not yet committed count against the limit too.
+            let burst = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        do {
+                            _ = try await impatient.submit("burst")
+                            return true
+                        } catch { return false }
+                    }
+                }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(burst == 3, "\(burst) of 20 concurrent submits accepted against a limit of 3")
+            #expect(try await impatient.jobs(JobQuery(function: "burst")).count == 3)
             #expect(broker.status.statistics.admissionRefusals >= 2)
             await impatient.close()
             await patient.close()

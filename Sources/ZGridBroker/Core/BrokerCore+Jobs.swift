@@ -110,9 +110,20 @@ extension BrokerCore {
         jobsByClient[client, default: 0] += 1
         if let uniqueKey { uniqueJobs[uniqueKey] = id }
         if let key = keys.replace { replaceJobs[key] = id }
+        if record.state == .queued {
+            uncommittedJobs[id] = function
+            uncommittedByFunction[function, default: 0] += 1
+        }
         let token = takeToken()
         pendingAcks[token, default: []].append((request, id))
         actions.append(.storeWrite([.upsert(record)], token: token))
+    }
+
+    /// A submitted job's write committed or failed: admission no longer counts it as uncommitted.
+    mutating func uncommittedJobSettled(_ id: Int64) {
+        guard let function = uncommittedJobs.removeValue(forKey: id) else { return }
+        let left = (uncommittedByFunction[function] ?? 1) - 1
+        uncommittedByFunction[function] = left > 0 ? left : nil
     }
 
     /// JOB: status, wait, cancel or retry one job.
@@ -189,6 +200,7 @@ extension BrokerCore {
             guard let acks = pendingAcks.removeValue(forKey: token) else { continue }
             var held: [(id: Int64, commands: [(request: ClientRequest, verb: JobVerb)])] = []
             for (request, id) in acks {
+                uncommittedJobSettled(id)
                 if var entry = jobs[id], !entry.durable {
                     entry.durable = true
                     statistics.jobsAccepted += 1
@@ -220,6 +232,7 @@ extension BrokerCore {
         let failed = pendingAcks.values.flatMap { $0 } + pendingRetries.map { ($1.request, $0) }
         var forgotten: [Int64] = []
         for (request, id) in failed {
+            uncommittedJobSettled(id)
             if let entry = jobs[id], !entry.durable {
                 jobs[id] = nil
                 releaseOwner(entry)

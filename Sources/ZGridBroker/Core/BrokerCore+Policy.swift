@@ -63,13 +63,14 @@ extension BrokerCore {
     /// Queued jobs of `function`, in memory, on disk and in batch groups.
     func queuedJobs(of function: String) -> Int {
         (jobQueues[function]?.count ?? 0) + (spilledByFunction[function] ?? 0) + batchedCount(of: function)
+            + (uncommittedByFunction[function] ?? 0)
     }
 
     /// Queued jobs of `function` a new job of `priority` waits behind (on disk counted as ahead).
     func jobsAhead(of function: String, priority: Int) -> Int {
         let queue = jobQueues[function]
         let inMemory = (queue?.regular.count(atOrAbove: priority) ?? 0) + (queue?.sheddable.count(atOrAbove: priority) ?? 0)
-        return inMemory + (spilledByFunction[function] ?? 0) + batchedCount(of: function)
+        return inMemory + (spilledByFunction[function] ?? 0) + batchedCount(of: function) + (uncommittedByFunction[function] ?? 0)
     }
 
     /// Counts a call or job attempt of `function` that ended, for drain rates.
