@@ -15,6 +15,66 @@ extension IntegrationTests {
             }
         }
 
+        /// Whether process `pid` runs (a zombie, or an id that is gone, does not).
+        private func isRunning(_ pid: Int32) -> Bool {
+            guard let stat = readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+            return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+        }
+
+        /// A cluster.conf for tests: `endpoint`, no job store, one pool serving `functions` with two processes.
+        private func writeConfig(_ path: String, endpoint: String, functions: String = "\"echo\"") throws {
+            try """
+            [broker]
+            bind = ["\(endpoint)"]
+            heartbeat_ms = 200
+            liveness = 4
+            log_level = "error"
+
+            [jobs]
+            store = ""
+
+            [[pool]]
+            name = "echoes"
+            functions = [\(functions)]
+            processes = 2
+            concurrency = 2
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+
+        @Test("workers of a zgrid up killed with SIGKILL stop on their own instead of living on as orphans")
+        func workersOutliveNoSupervisor() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let config = directory.file("cluster.conf")
+            try writeConfig(config, endpoint: "tcp://127.0.0.1:\(try freePort())")
+            let up = try launchZGrid(["up", "--config", config])
+            try await waitUntil("two workers", seconds: 20) { children(of: up.processIdentifier).count == 2 }
+            let workers = children(of: up.processIdentifier)
+            defer { for pid in workers where isRunning(pid) { kill(pid, SIGKILL) } }
+            kill(up.processIdentifier, SIGKILL)
+            up.waitUntilExit()
+            try await waitUntil("the orphaned workers stopped", seconds: 10) { !workers.contains(where: isRunning) }
+        }
+
+        @Test("zgrid up refuses a pool naming a function that is not a built-in, before starting anything")
+        func poolWithUnknownFunction() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let config = directory.file("cluster.conf")
+            try writeConfig(config, endpoint: "tcp://127.0.0.1:\(try freePort())", functions: "\"echo\", \"resize\"")
+            let output = directory.file("stderr")
+            FileManager.default.createFile(atPath: output, contents: nil)
+            let up = try launchZGrid(["up", "--config", config], standardError: FileHandle(forWritingAtPath: output))
+            defer {
+                for child in children(of: up.processIdentifier) { kill(child, SIGKILL) }
+                endProcess(up)
+            }
+            try await waitUntil("zgrid up exited", seconds: 10) { !up.isRunning }
+            #expect(up.terminationStatus == 1)
+            let message = readText(output) ?? ""
+            #expect(message.contains(config) && message.contains("pool 'echoes'") && message.contains("'resize'"), "\(message)")
+        }
+
         @Test("zgrid up starts the configured workers, restarts one that crashes, and stops everything on SIGINT")
         func superviseAndStop() async throws {
             let directory = try TemporaryDirectory()

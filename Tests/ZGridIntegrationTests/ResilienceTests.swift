@@ -147,7 +147,7 @@ extension IntegrationTests {
 
 /// Starts the `zgrid` executable built next to the test bundle; its standard output goes to
 /// `standardOutput` when given.
-func launchZGrid(_ arguments: [String], standardOutput: FileHandle? = nil) throws -> Process {
+func launchZGrid(_ arguments: [String], standardOutput: FileHandle? = nil, standardError: FileHandle? = nil) throws -> Process {
     let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     let executable = directory.appendingPathComponent("zgrid")
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -159,7 +159,7 @@ func launchZGrid(_ arguments: [String], standardOutput: FileHandle? = nil) throw
     // Not the test's own output pipes: a grandchild left behind by a failed test must not keep
     // the test runner waiting for end of file.
     process.standardOutput = standardOutput ?? FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    process.standardError = standardError ?? FileHandle.nullDevice
     try process.run()
     return process
 }

@@ -46,6 +46,10 @@ struct WorkerNodeCommand: AsyncParsableCommand {
             discussion: "When every slot is held by a stuck handler, the worker exits with status 3 to be restarted."))
     var stuckGraceMs: Int64 = 5_000
 
+    /// Set by `zgrid up`: the worker stops when this process is no longer its parent.
+    @Option(name: .long, help: .hidden)
+    var supervisorPid: Int32?
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.worker")
@@ -76,7 +80,12 @@ struct WorkerNodeCommand: AsyncParsableCommand {
         default: throw ValidationError("bad --execution '\(execution)': expected auto, concurrent or io-thread")
         }
         Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed), execution: mode)
-        let group = ServiceGroup(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let service = WorkerService(worker: worker, supervisor: supervisorPid, logger: logger)
+        // The worker ends on its own when its supervisor is gone: that is a clean stop too.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch WorkerError.allSlotsStuck(let count) {

@@ -12,6 +12,15 @@ struct LocalCluster {
 
     /// Starts the broker and the pools of `config`.
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
+        // `zgrid worker` serves only the built-ins: a pool naming another function would crash-loop.
+        for pool in config.pools {
+            for function in pool.functions where !Builtins.names.contains(function) {
+                throw LocalClusterError(
+                    description:
+                        "\(configPath ?? "cluster.conf"): pool '\(pool.name)': 'zgrid up' runs built-in workers only, and '\(function)' is none of "
+                        + "\(Builtins.names.joined(separator: ", ")) (run your own workers with the ZGridWorker library)")
+            }
+        }
         let broker = try BrokerServer.start(try BrokerConfiguration(config), logger: logger)
         var children: [Supervisor.Child] = []
         for pool in config.pools {
@@ -20,7 +29,7 @@ struct LocalCluster {
                 var arguments = [
                     "worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed", "\(pool.seed)",
                 ]
-                arguments += ["--log-level", logLevel]
+                arguments += ["--log-level", logLevel, "--supervisor-pid", "\(getpid())"]
                 if let configPath { arguments += ["--config", configPath] }
                 for function in pool.functions { arguments += ["--function", function] }
                 if let shardSets { arguments += ["--shards", shardSets[process].description] }
@@ -47,4 +56,10 @@ struct LocalCluster {
         supervisor.stop()
         broker.stop()
     }
+}
+
+/// Why a local cluster cannot start.
+struct LocalClusterError: Error, CustomStringConvertible {
+    /// What is wrong, and where.
+    let description: String
 }

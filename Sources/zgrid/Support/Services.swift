@@ -1,4 +1,6 @@
 import Dispatch
+import Foundation
+import Logging
 import ServiceLifecycle
 import ZGridBroker
 import ZGridWorker
@@ -25,10 +27,29 @@ struct BrokerService: Service {
 /// A worker node as a service: a graceful shutdown sends DISCONNECT and lets running handlers finish.
 struct WorkerService: Service {
     let worker: Worker
+    /// The process id of the supervisor that started this worker (`zgrid up`), if one did: when it
+    /// is no longer the worker's parent (it died without stopping its children), the worker stops
+    /// the same graceful way, instead of living on as an orphan.
+    var supervisor: Int32?
+    var logger = Logger(label: "zgrid.worker")
+
+    /// How often the worker checks that its supervisor is still its parent.
+    static let supervisorCheckInterval: Duration = .milliseconds(500)
 
     func run() async throws {
         try await withGracefulShutdownHandler {
-            try await worker.run()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let supervisor {
+                    group.addTask {
+                        while getppid() == supervisor && !Task.isCancelled { try? await Task.sleep(for: Self.supervisorCheckInterval) }
+                        guard !Task.isCancelled else { return }
+                        logger.warning("the supervising process \(supervisor) is gone; stopping")
+                        worker.stop()
+                    }
+                }
+                try await worker.run()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             worker.stop()
         }

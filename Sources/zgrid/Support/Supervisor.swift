@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Logging
 import Synchronization
@@ -13,8 +14,14 @@ final class Supervisor: Sendable {
     private struct State {
         var processes: [Int: Process] = [:]
         var restarts: [Int: Int] = [:]
+        /// Restarts since the child last ran for ``Supervisor/healthyRun``: what the restart delay grows with.
+        var crashStreak: [Int: Int] = [:]
+        var startedAt: [Int: Date] = [:]
         var stopping = false
     }
+
+    /// A child that ran at least this long before it ended is restarted after the shortest delay again.
+    static let healthyRun: TimeInterval = 30
 
     private let children: [Child]
     private let executable: URL
@@ -55,7 +62,10 @@ final class Supervisor: Sendable {
             self?.exited(index, process: finished)
         }
         try process.run()
-        state.withLock { $0.processes[index] = process }
+        state.withLock { state in
+            state.processes[index] = process
+            state.startedAt[index] = Date()
+        }
         logger.info("started \(children[index].name) (pid \(process.processIdentifier))")
     }
 
@@ -68,13 +78,22 @@ final class Supervisor: Sendable {
             return state.stopping
         }
         guard !stopping else { return }
-        let restarts = state.withLock { state -> Int in
-            state.restarts[index, default: 0] += 1
-            return state.restarts[index]!
+        if process.terminationReason == .exit && process.terminationStatus == ExitCode.validationFailure.rawValue {
+            // Its arguments or configuration are wrong: a restart would fail the same way.
+            logger.error("\(children[index].name) exited with a usage error (status \(process.terminationStatus)); not restarting it")
+            return
         }
-        let delay = min(5.0, 0.2 * Double(1 << min(restarts - 1, 5)))
-        logger.warning(
-            "\(children[index].name) exited (status \(process.terminationStatus)); restarting in \(String(format: "%.1f", delay)) s")
+        let streak = state.withLock { state -> Int in
+            state.restarts[index, default: 0] += 1
+            let ranFor = Date().timeIntervalSince(state.startedAt[index] ?? Date())
+            state.crashStreak[index] = ranFor >= Self.healthyRun ? 1 : state.crashStreak[index, default: 0] + 1
+            return state.crashStreak[index]!
+        }
+        let delay = min(5.0, 0.2 * Double(1 << min(streak - 1, 5)))
+        let how =
+            process.terminationReason == .uncaughtSignal
+            ? "was killed by signal \(process.terminationStatus)" : "exited (status \(process.terminationStatus))"
+        logger.warning("\(children[index].name) \(how); restarting in \(String(format: "%.1f", delay)) s")
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
             guard let self, !self.state.withLock({ $0.stopping }) else { return }
             do { try self.launch(index) } catch { self.logger.error("cannot restart \(self.children[index].name): \(error)") }
