@@ -20,14 +20,18 @@ public final class JobStore: Sendable {
     private let queue = WorkQueue()
     /// The phase and the events callback.
     private let lifecycle = Mutex(StoreLifecycle())
+    /// Keeps other stores (another broker) off the file while this one is open.
+    private let lock: StoreLock
 
     /// Opens or creates the SQLite file at `path` and creates or migrates its schema.
     ///
     /// - Throws: `.cannotOpen` with the path when the file cannot be opened, created or migrated (missing
-    ///   directory, not a database, no WAL support, empty path).
+    ///   directory, not a database, no WAL support, empty path, not writable), or when another open
+    ///   store (another broker) has it.
     public init(path: String) throws(JobStoreError) {
         self.path = path
         database = try StoreDatabase.open(path: path)
+        lock = try StoreLock(path: path)
     }
 
     /// Loads what the broker needs at start: every unfinished job (queued, scheduled, running) ascending by
@@ -112,6 +116,9 @@ public final class JobStore: Sendable {
         } else if !StoreThread.isServing(queue) {
             queue.waitUntilFinished()
         }
+        // Called from the store's own thread, the last batch is still running: the lock goes with
+        // the store (deinit) then.
+        if phase == .opened || !StoreThread.isServing(queue) { lock.release() }
     }
 
     /// Closes the store (see `close()`) if that was not done.

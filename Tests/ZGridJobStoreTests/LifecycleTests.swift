@@ -16,6 +16,23 @@ struct LifecycleTests {
         #expect(throws: JobStoreError.cannotOpen(path: "", reason: "the path is empty")) { try JobStore(path: "") }
     }
 
+    @Test("a store open in one place cannot be opened in another (two brokers would both run its jobs) until it is closed")
+    func oneOpenStorePerFile() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory.file("jobs.sqlite")
+            let first = try JobStore(path: path)
+            #expect {
+                try JobStore(path: path)
+            } throws: { error in
+                guard case .cannotOpen(let failedPath, let reason) = error as? JobStoreError else { return false }
+                return failedPath == path && reason.contains("another broker has this store open")
+            }
+            first.close()
+            let second = try JobStore(path: path)
+            second.close()
+        }
+    }
+
     @Test("a file that is not a database gives .cannotOpen")
     func notADatabase() throws {
         try withTemporaryDirectory { directory throws in

@@ -1,0 +1,43 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An exclusive advisory lock (`flock`) on a store's file, held while the store is open, so that
+/// two brokers never serve one store: both would run its jobs.
+///
+/// The lock is on its own file descriptor: SQLite's own (`fcntl`) locks on the file are separate.
+final class StoreLock: Sendable {
+    private let descriptor: Mutex<Int32>
+
+    /// Locks the file at `path`; fails when another process (or another open store) holds it.
+    init(path: String) throws(JobStoreError) {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw .cannotOpen(path: path, reason: "cannot open the file to lock it: \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let reason =
+                errno == EWOULDBLOCK
+                ? "another broker has this store open (a store serves one broker at a time)"
+                : "cannot lock the file: \(String(cString: strerror(errno)))"
+            close(fd)
+            throw .cannotOpen(path: path, reason: reason)
+        }
+        descriptor = Mutex(fd)
+    }
+
+    /// Releases the lock. Idempotent.
+    func release() {
+        descriptor.withLock { fd in
+            guard fd >= 0 else { return }
+            close(fd)
+            fd = -1
+        }
+    }
+
+    deinit { release() }
+}
