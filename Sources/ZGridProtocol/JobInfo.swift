@@ -6,7 +6,7 @@ public struct JobInfo: Sendable, Codable, Equatable {
     public var id: UInt64
     /// The function it runs.
     public var function: String
-    /// queued, scheduled, running, succeeded, failed, dead or cancelled.
+    /// queued, scheduled, deferred, running, succeeded, failed, dead or cancelled.
     public var state: String
     /// 0 (lowest) to 9.
     public var priority: Int

@@ -38,7 +38,9 @@ struct JobsCommand: AsyncParsableCommand {
 
     /// Filters shared by list and purge.
     struct Filter: ParsableArguments {
-        @Option(name: .long, help: "Only jobs in this state (repeatable): queued, scheduled, running, succeeded, failed, dead, cancelled.")
+        @Option(
+            name: .long,
+            help: "Only jobs in this state (repeatable): queued, scheduled, deferred, running, succeeded, failed, dead, cancelled.")
         var state: [String] = []
 
         @Option(name: .long, help: "Only jobs of this function.")
@@ -48,7 +50,7 @@ struct JobsCommand: AsyncParsableCommand {
         var tag: String?
 
         func query(limit: Int? = nil, afterID: UInt64? = nil, finishedBefore: Int64? = nil) throws -> JobQuery {
-            let known = ["queued", "scheduled", "running", "succeeded", "failed", "dead", "cancelled"]
+            let known = ["queued", "scheduled", "deferred", "running", "succeeded", "failed", "dead", "cancelled"]
             for name in state where !known.contains(name) {
                 throw ValidationError("unknown state '\(name)': expected one of \(known.joined(separator: ", "))")
             }

@@ -105,7 +105,10 @@ enum StatusRenderer {
                 ]))
         }
         lines.append("")
-        let jobs = ["queued", "scheduled", "running"].map { "\($0) \(report.jobs[$0] ?? 0)" }.joined(separator: ", ")
+        var states = ["queued", "scheduled", "running"]
+        // Parked by load shedding, or waiting on disk past the memory bound: shown when there are any.
+        for extra in ["deferred", "queued_on_disk"] where (report.jobs[extra] ?? 0) > 0 { states.append(extra) }
+        let jobs = states.map { "\($0) \(report.jobs[$0] ?? 0)" }.joined(separator: ", ")
         let byPriority = (0...9).reversed().compactMap { p in report.queuedJobsByPriority["\(p)"].map { "p\(p): \($0)" } }.joined(
             separator: " ")
         lines.append("jobs: \(jobs)" + (byPriority.isEmpty ? "" : "  (queued by priority: \(byPriority))"))
