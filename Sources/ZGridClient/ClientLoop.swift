@@ -41,6 +41,8 @@ struct ClientLoop {
     private let mailbox: Mailbox<ClientCommandItem>
     private let executor: LoopExecutor
     private let logger: Logger
+    /// Told once whether the socket could connect to `broker` (the endpoint is valid).
+    private let connected: ConnectOutcome
     private var pending = IDMap<Pending>()
     private var deadlines = Heap<Deadline>()
     /// Cancels that arrived before their call (the task was cancelled while posting), with when.
@@ -77,8 +79,9 @@ struct ClientLoop {
 
     init(
         broker: String, heartbeat: HeartbeatSettings, security: PeerSecurity?, mailbox: Mailbox<ClientCommandItem>, executor: LoopExecutor,
-        logger: Logger
+        connected: ConnectOutcome, logger: Logger
     ) {
+        self.connected = connected
         self.broker = broker
         self.security = security
         self.heartbeat = heartbeat
@@ -98,8 +101,10 @@ struct ClientLoop {
             try socket.setReceiveHighWaterMark(0)
             try socket.secure(security)
             try socket.connect(broker)
+            connected.report(nil)
             try serve(socket)
         } catch {
+            connected.report(error)
             logger.error("client connection failed: \(error)")
         }
         failAll(.closed)

@@ -55,16 +55,25 @@ public final class GridClient: Sendable {
         let context: Context
         do {
             if let shared { context = shared } else { context = try Context() }
-            try checkEndpoint(broker, context, security: security)
         } catch {
             throw .invalidArgument("cannot connect to \(broker): \(error.message)")
         }
         let mailbox = self.mailbox
         let executor = loopExecutor
+        let connected = ConnectOutcome()
         thread = IOThread(name: "zgrid-client") {
             var loop = ClientLoop(
-                broker: broker, heartbeat: heartbeat, security: security, mailbox: mailbox, executor: executor, logger: logger)
+                broker: broker, heartbeat: heartbeat, security: security, mailbox: mailbox, executor: executor, connected: connected,
+                logger: logger)
             loop.run(context)
+        }
+        // The endpoint is checked by the I/O thread's own socket: a separate probe socket would
+        // open a connection of its own and drop it, which a CURVE broker counts as a failed handshake.
+        if let error = connected.wait() {
+            closed.store(true, ordering: .relaxed)
+            mailbox.post(.close)
+            thread.wait()
+            throw .invalidArgument("cannot connect to \(broker): \(error.message)")
         }
     }
 
@@ -229,11 +238,4 @@ public final class GridClient: Sendable {
         if !closed.exchange(true, ordering: .relaxed) { mailbox.post(.close) }
         await thread.finished()
     }
-}
-
-/// Fails when libzmq rejects `endpoint` (bad syntax or an unknown transport).
-private func checkEndpoint(_ endpoint: String, _ context: Context, security: PeerSecurity?) throws(ZMQError) {
-    let probe = try Socket(context, type: .dealer)
-    try probe.secure(security)
-    try probe.connect(endpoint)
 }

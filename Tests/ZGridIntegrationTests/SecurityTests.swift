@@ -62,6 +62,16 @@ extension IntegrationTests {
                 broker: broker.endpoints[0], heartbeat: testHeartbeat,
                 security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.client))
             #expect(try await good.call("echo", bytes("secret")) == bytes("secret"))
+            // Well-keyed peers are not counted: each new client is one connection, not a probe and a connection.
+            for index in 0..<3 {
+                let another = try GridClient(
+                    broker: broker.endpoints[0], heartbeat: testHeartbeat,
+                    security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.client))
+                #expect(try await another.call("echo", bytes("\(index)")) == bytes("\(index)"))
+                await another.close()
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(broker.status.securityRefusals == 0, "refusals counted for well-keyed clients")
 
             let stranger = try GridClient(
                 broker: broker.endpoints[0], heartbeat: testHeartbeat,
