@@ -81,22 +81,7 @@ extension IntegrationTests {
             defer { directory.remove() }
             let endpoint = "tcp://127.0.0.1:\(try freePort())"
             let config = directory.file("cluster.conf")
-            try """
-            [broker]
-            bind = ["\(endpoint)"]
-            heartbeat_ms = 200
-            liveness = 4
-            log_level = "error"
-
-            [jobs]
-            store = ""
-
-            [[pool]]
-            name = "echoes"
-            functions = ["echo"]
-            processes = 2
-            concurrency = 2
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            try writeConfig(config, endpoint: endpoint)
             let up = try launchZGrid(["up", "--config", config])
             defer {
                 if up.isRunning {
