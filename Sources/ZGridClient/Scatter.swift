@@ -10,6 +10,15 @@ public enum GatherPolicy: Sendable, Equatable {
     /// More than half of the parts have succeeded; the others are cancelled.
     case quorum
 
+    /// Whether a scatter that ended with `summary` gathered what this policy asks for.
+    public func isSatisfied(by summary: ScatterSummary) -> Bool {
+        switch self {
+        case .all: summary.succeeded == summary.parts
+        case .first(let n): summary.succeeded >= min(n, summary.parts)
+        case .quorum: summary.succeeded * 2 > summary.parts
+        }
+    }
+
     var wire: ScatterSpec.Gather {
         switch self {
         case .all: .all
@@ -94,6 +103,10 @@ public struct ScatterStream: AsyncSequence, Sendable {
             return nil
         }
     }
+
+    /// The broker's summary of the scatter (parts, succeeded, failed), once iteration has ended
+    /// normally; nil before, or when the scatter failed as a whole.
+    public var doneSummary: ScatterSummary? { summary.value.withLock { $0 } }
 
     /// Makes the iterator (a scatter can be iterated once).
     public func makeAsyncIterator() -> AsyncIterator {

@@ -30,6 +30,19 @@ extension IntegrationTests {
             }
         }
 
+        @Test("a gather policy is satisfied by the broker's summary as it promises")
+        func gatherPolicySatisfaction() {
+            let partial = ScatterSummary(parts: 8, succeeded: 2, failed: 2)
+            #expect(GatherPolicy.first(2).isSatisfied(by: partial))
+            #expect(!GatherPolicy.first(3).isSatisfied(by: partial))
+            #expect(!GatherPolicy.all.isSatisfied(by: partial))
+            #expect(!GatherPolicy.quorum.isSatisfied(by: partial))
+            #expect(GatherPolicy.quorum.isSatisfied(by: ScatterSummary(parts: 8, succeeded: 5, failed: 0)))
+            #expect(!GatherPolicy.quorum.isSatisfied(by: ScatterSummary(parts: 8, succeeded: 4, failed: 4)))
+            #expect(GatherPolicy.all.isSatisfied(by: ScatterSummary(parts: 3, succeeded: 3, failed: 0)))
+            #expect(GatherPolicy.first(5).isSatisfied(by: ScatterSummary(parts: 3, succeeded: 3, failed: 0)), "first(n) over fewer parts")
+        }
+
         @Test("a 16-shard scatter over 4 workers of concurrency 4 gets every shard exactly once")
         func everyShardOnce() async throws {
             let broker = try startBroker()

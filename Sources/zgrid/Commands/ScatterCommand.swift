@@ -57,9 +57,16 @@ struct ScatterCommand: AsyncParsableCommand {
         }
         let total = (MonotonicClock.nowNanoseconds() - started) / 1000
         let failed = parts.filter { if case .failure = $0.result { true } else { false } }.count
-        print("\(parts.count) parts, \(parts.count - failed) answered, \(failed) missing, in \(total) µs")
+        // The broker's summary counts every part of the scatter, also those a first:N or quorum
+        // gather stopped waiting for.
+        let summary = stream.doneSummary ?? ScatterSummary(parts: parts.count, succeeded: parts.count - failed, failed: failed)
+        let notGathered = summary.parts - summary.succeeded - summary.failed
+        print(
+            "\(summary.parts) parts, \(summary.succeeded) answered, \(summary.failed) missing"
+                + (notGathered > 0 ? ", \(notGathered) not waited for" : "") + ", in \(total) µs")
         await client.close()
-        if failed > 0 { throw ExitCode(3) }
+        // Exit 3 when the gather policy was not met (all: a part is missing).
+        if !policy.isSatisfied(by: summary) { throw ExitCode(3) }
     }
 
     private func parsePolicy() throws -> GatherPolicy {
