@@ -1,3 +1,4 @@
+import Foundation
 import TOMLKit
 import ZeroMQ
 
@@ -81,6 +82,10 @@ public enum KeyFile {
 
     /// Reads a key file; errors name the file and what is wrong.
     public static func load(_ path: String) throws(ConfigError) -> CurveKeyPair {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ConfigError(file: path, message: "expected a key file, found a directory (make one with `zgrid keygen --out FILE`)")
+        }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ConfigError(
@@ -94,6 +99,13 @@ public enum KeyFile {
             let keys = CurveKeyPair(publicKey: publicKey, secretKey: secretKey)
         else {
             throw ConfigError(file: path, message: "expected 40-character Z85 keys in public = \"…\" and secret = \"…\"")
+        }
+        guard let derived = Curve.publicKey(forSecret: secretKey), derived == publicKey else {
+            throw ConfigError(
+                file: path,
+                message:
+                    "the public key does not belong to the secret key (keys of two pairs mixed?); with this secret it is \"\(Curve.publicKey(forSecret: secretKey) ?? "?")\""
+            )
         }
         return keys
     }

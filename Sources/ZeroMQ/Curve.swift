@@ -33,6 +33,15 @@ public enum Curve {
         return zmq_z85_decode(&decoded, key) != nil
     }
 
+    /// The public key that belongs to the Z85 secret key `secretKey` (`zmq_curve_public`); nil
+    /// when it is not a valid key.
+    public static func publicKey(forSecret secretKey: String) -> String? {
+        guard isValidKey(secretKey) else { return nil }
+        var publicKey = [CChar](repeating: 0, count: 41)
+        guard zmq_curve_public(&publicKey, secretKey) == 0 else { return nil }
+        return String(decoding: publicKey.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The Z85 text of a 32-byte key (as ZAP hands it over).
     public static func z85(_ key: [UInt8]) -> String? {
         guard key.count == 32 else { return nil }

@@ -111,5 +111,17 @@ struct SecuritySectionTests {
         try "public = \"x\"\n".write(toFile: path, atomically: true, encoding: .utf8)
         let error = #expect(throws: ConfigError.self) { try KeyFile.load(path) }
         #expect(error?.file == path)
+        // A public key of another pair beside this secret.
+        try KeyFile.text(CurveKeyPair(publicKey: CurveKeyPairFixture.make().publicKey, secretKey: keys.secretKey)!)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let mixed = #expect(throws: ConfigError.self) { try KeyFile.load(path) }
+        #expect(mixed?.message.contains("does not belong to the secret key") == true, "\(String(describing: mixed))")
+        #expect(mixed?.message.contains(keys.publicKey) == true, "names the right public key")
+        // A directory where the file should be.
+        let directory = NSTemporaryDirectory() + "zgrid-keydir-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let notAFile = #expect(throws: ConfigError.self) { try KeyFile.load(directory) }
+        #expect(notAFile?.message.contains("found a directory") == true)
     }
 }
