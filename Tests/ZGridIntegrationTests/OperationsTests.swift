@@ -38,6 +38,23 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a metrics endpoint that cannot be bound stops the broker at start, as a busy broker endpoint does")
+        func metricsEndpointInUse() throws {
+            let context = try Context()
+            let holder = try Socket(context, type: .stream)
+            try holder.bind("tcp://127.0.0.1:0")
+            let taken = try holder.lastEndpoint()
+            #expect {
+                _ = try BrokerServer.start(
+                    BrokerConfiguration(
+                        endpoints: ["tcp://127.0.0.1:0"], options: BrokerOptions(heartbeat: testHeartbeat), metricsEndpoint: taken),
+                    logger: quietLogger("test.broker"))
+            } throws: { error in
+                guard case .bindFailed(let endpoint, _) = error as? BrokerError else { return false }
+                return endpoint == taken
+            }
+        }
+
         @Test("the metrics endpoint serves Prometheus text with per-function counters and latency histograms")
         func metricsEndpoint() async throws {
             let port = try freePort()
@@ -54,6 +71,7 @@ extension IntegrationTests {
             #expect(text.contains("zgrid_calls_total{function=\"resize\",outcome=\"ok\"} 10"), "\(text)")
             #expect(text.contains("zgrid_call_duration_seconds_bucket{function=\"resize\""))
             #expect(text.contains("zgrid_workers 1"))
+            #expect(text.contains("zgrid_workers_lost_total 0"), "counters still at 0 are exported too")
             await client.close()
             await worker.stop()
         }

@@ -67,6 +67,30 @@ public final class BrokerServer: Sendable {
                 ready.signal()
                 return
             }
+            // The CURVE gate and the metrics endpoint are part of starting: a failure of either is
+            // the caller's error, not a log line from a broker that then serves without them.
+            var configuration = configuration
+            if jobStore == nil { configuration.options.schedules = [] }  // schedules need a store to fire into
+            var gate: SecurityGate?
+            var metrics: MetricsEndpoint?
+            do throws(BrokerError) {
+                if let security = configuration.security {
+                    do {
+                        gate = try SecurityGate(
+                            security: security, context: context, router: socket,
+                            monitorEndpoint: "inproc://zgrid-handshakes-\(UInt64.random(in: 0...UInt64.max))")
+                    } catch { throw BrokerError.setupFailed("cannot start the CURVE gate: \(error)") }
+                }
+                if let endpoint = configuration.metricsEndpoint {
+                    do { metrics = try MetricsEndpoint(context: context, endpoint: endpoint) } catch {
+                        throw BrokerError.bindFailed(endpoint: endpoint, reason: "\(error) (the metrics endpoint)")
+                    }
+                }
+            } catch {
+                outcome.withLock { $0 = .failure(error) }
+                ready.signal()
+                return
+            }
             let bound = socket.boundEndpoints(configuration.endpoints.count)
             outcome.withLock { $0 = .success(bound) }
             ready.signal()
@@ -76,27 +100,8 @@ public final class BrokerServer: Sendable {
                     "job store open",
                     metadata: ["path": "\(configuration.jobStorePath ?? "")", "unfinished": "\(recovered.unfinished.count)"])
             }
-            var configuration = configuration
-            if jobStore == nil { configuration.options.schedules = [] }  // schedules need a store to fire into
-            var gate: SecurityGate?
-            if let security = configuration.security {
-                do {
-                    gate = try SecurityGate(
-                        security: security, context: context, router: socket,
-                        monitorEndpoint: "inproc://zgrid-handshakes-\(UInt64.random(in: 0...UInt64.max))")
-                } catch {
-                    logger.error("cannot start the CURVE gate: \(error)")
-                    return
-                }
-            }
-            var metrics: MetricsEndpoint?
             if let endpoint = configuration.metricsEndpoint {
-                do {
-                    metrics = try MetricsEndpoint(context: context, endpoint: endpoint)
-                    logger.info("metrics served over HTTP", metadata: ["endpoint": "\(endpoint)"])
-                } catch {
-                    logger.error("cannot serve metrics on \(endpoint): \(error)")
-                }
+                logger.info("metrics served over HTTP", metadata: ["endpoint": "\(endpoint)"])
             }
             var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, metrics: metrics, security: gate, logger: logger) {
                 value in
