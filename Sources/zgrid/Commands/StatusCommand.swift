@@ -96,13 +96,15 @@ enum StatusRenderer {
                 ]))
         }
         lines.append("")
-        lines.append(pad(["worker", "used/capacity", "jobs", "state", "functions"]))
+        lines.append(pad(["worker", "used/capacity", "jobs", "state", "functions"], widths: workerColumns))
         for worker in report.workers {
             lines.append(
-                pad([
-                    worker.id, "\(worker.inFlight)/\(worker.capacity)", "\(worker.jobsInFlight)", worker.draining ? "draining" : "serving",
-                    worker.functions.joined(separator: ","),
-                ]))
+                pad(
+                    [
+                        worker.id, "\(worker.inFlight)/\(worker.capacity)", "\(worker.jobsInFlight)",
+                        worker.draining ? "draining" : "serving",
+                        worker.functions.joined(separator: ","),
+                    ], widths: workerColumns))
         }
         lines.append("")
         var states = ["queued", "scheduled", "running"]
@@ -117,8 +119,11 @@ enum StatusRenderer {
         return lines.joined(separator: "\n")
     }
 
-    private static func pad(_ columns: [String]) -> String {
-        let widths = [18, 8, 14, 8, 10, 8, 9, 9, 9]
+    /// The column widths of the function table, and of the worker table.
+    private static let functionColumns = [18, 8, 14, 8, 10, 8, 9, 9, 9]
+    private static let workerColumns = [18, 15, 6, 10]
+
+    private static func pad(_ columns: [String], widths: [Int] = functionColumns) -> String {
         return columns.enumerated().map { index, text in
             let width = index < widths.count ? widths[index] : 0
             return text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
