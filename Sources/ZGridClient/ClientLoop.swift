@@ -166,6 +166,11 @@ struct ClientLoop {
             "a payload frame of \(largestFrame) bytes is over the broker's limit of \(limit) bytes (max_message_bytes)")
     }
 
+    /// ``oversized(_:)`` for the largest of `frames`.
+    private func oversized(largestOf frames: [[UInt8]]) -> GridError? {
+        oversized(frames.lazy.map(\.count).max() ?? 0)
+    }
+
     private mutating func drainMailbox(_ socket: borrowing Socket, signalled: Bool) throws(ZMQError) {
         mailbox.take(into: &inbox, signalled: signalled)
         defer { inbox.removeAll(keepingCapacity: true) }
@@ -186,14 +191,14 @@ struct ClientLoop {
                 }
                 outgoing.append(call)
             case .request(let id, let command, let frames, let timeout, let waiter):
-                if let error = oversized(frames.lazy.map(\.count).max() ?? 0) {
+                if let error = oversized(largestOf: frames) {
                     waiter.resume(.failure(error))
                     continue
                 }
                 guard awaitAnswer(id, Pending(waiter: .call(waiter), deadline: now + timeout, sentAt: now)) else { continue }
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
             case .scatter(let id, let function, let header, let spec, let frames, let timeout, let sink):
-                if let error = oversized(frames.lazy.map(\.count).max() ?? 0) {
+                if let error = oversized(largestOf: frames) {
                     sink.events.finish(throwing: error)
                     continue
                 }

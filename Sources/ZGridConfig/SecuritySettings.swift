@@ -100,11 +100,12 @@ public enum KeyFile {
         else {
             throw ConfigError(file: path, message: "expected 40-character Z85 keys in public = \"…\" and secret = \"…\"")
         }
-        guard let derived = Curve.publicKey(forSecret: secretKey), derived == publicKey else {
+        let derived = Curve.publicKey(forSecret: secretKey)
+        guard derived == publicKey else {
             throw ConfigError(
                 file: path,
                 message:
-                    "the public key does not belong to the secret key (keys of two pairs mixed?); with this secret it is \"\(Curve.publicKey(forSecret: secretKey) ?? "?")\""
+                    "the public key does not belong to the secret key (keys of two pairs mixed?); with this secret it is \"\(derived ?? "?")\""
             )
         }
         return keys

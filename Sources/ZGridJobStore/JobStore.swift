@@ -118,7 +118,7 @@ public final class JobStore: Sendable {
         }
         // Called from the store's own thread, the last batch is still running: the lock goes with
         // the store (deinit) then.
-        if phase == .opened || !StoreThread.isServing(queue) { lock.release() }
+        if !StoreThread.isServing(queue) { lock.release() }
     }
 
     /// Closes the store (see `close()`) if that was not done.

@@ -219,8 +219,8 @@ struct WorkerLoop {
     /// Answers a finished request: a one-frame result is held for ``sendReplies(_:)``, a longer one
     /// goes out as its own REPLY, a failure as ERROR.
     private mutating func deliver(_ socket: borrowing Socket, id: UInt64, _ result: Result<Frames, HandlerFailure>) throws(ZMQError) {
-        if case .success(let frames) = result, let limit = maxFrameBytes, frames.largestCount > limit {
-            let text = "the result has a frame of \(frames.largestCount) bytes, over the broker's limit of \(limit) (max_message_bytes)"
+        if case .success(let frames) = result, let limit = maxFrameBytes, case let largest = frames.largestCount, largest > limit {
+            let text = "the result has a frame of \(largest) bytes, over the broker's limit of \(limit) (max_message_bytes)"
             logger.warning("answered a result as an error: \(text)", metadata: ["dispatch": "\(id)"])
             try sendError(socket, id: id, code: .handlerError, message: text)
             return

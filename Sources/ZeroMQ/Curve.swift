@@ -19,8 +19,7 @@ public struct CurveKeyPair: Sendable, Equatable {
         var publicKey = [CChar](repeating: 0, count: 41)
         var secretKey = [CChar](repeating: 0, count: 41)
         guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw ZMQError.last("zmq_curve_keypair") }
-        let text = { (chars: [CChar]) in String(decoding: chars.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return CurveKeyPair(publicKey: text(publicKey), secretKey: text(secretKey))!
+        return CurveKeyPair(publicKey: Curve.text(publicKey), secretKey: Curve.text(secretKey))!
     }
 }
 
@@ -39,7 +38,7 @@ public enum Curve {
         guard isValidKey(secretKey) else { return nil }
         var publicKey = [CChar](repeating: 0, count: 41)
         guard zmq_curve_public(&publicKey, secretKey) == 0 else { return nil }
-        return String(decoding: publicKey.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text(publicKey)
     }
 
     /// The Z85 text of a 32-byte key (as ZAP hands it over).
@@ -47,7 +46,12 @@ public enum Curve {
         guard key.count == 32 else { return nil }
         var text = [CChar](repeating: 0, count: 41)
         guard zmq_z85_encode(&text, key, 32) != nil else { return nil }
-        return String(decoding: text.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Self.text(text)
+    }
+
+    /// The 40-character Z85 text libzmq wrote into `chars` (41 bytes, NUL-terminated).
+    static func text(_ chars: [CChar]) -> String {
+        String(decoding: chars.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -116,12 +116,12 @@ final class BrokerObserver {
     /// Brings gauges and counters up to date with the core's figures.
     func publish(counters named: [String: Int], workers: Int, callsInFlight: Int, jobs: [String: Int]) {
         for (name, value) in named {
-            // Every counter exists from the first publish on, at 0 too: a scraper (and an alert on
+            // Every counter exists from its first publish on, at 0 too: a scraper (and an alert on
             // its rate) sees it before it first moves.
-            let counter = counter("zgrid_\(name)_total")
             let delta = value - (lastCounters[name] ?? 0)
-            guard delta > 0 else { continue }
-            counter.increment(by: Int64(delta))
+            guard delta > 0 || lastCounters[name] == nil else { continue }
+            let counter = counter("zgrid_\(name)_total")
+            if delta > 0 { counter.increment(by: Int64(delta)) }
         }
         lastCounters = named
         gauge("zgrid_workers").record(workers)

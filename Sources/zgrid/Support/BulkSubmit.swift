@@ -150,15 +150,13 @@ final class BulkOutcome: Sendable {
             let missing = state.acknowledged.indices.filter { !state.acknowledged[$0] }.map { lineNumbers[$0] }
             let stored = state.acknowledged.count - missing.count
             var report = "\(path):\(failure.line): \(failure.message)\n"
-            report += "stopped: \(stored) of \(state.acknowledged.count) jobs are stored (acknowledged)"
-            if let first = missing.first {
-                report += "; \(missing.count) lines are not, the first being line \(first): every line before it is stored.\n"
-                report +=
-                    "A line whose submit was still unanswered when it stopped may be stored all the same; "
-                    + "resubmitting lines with a unique_key is safe.\n"
-            } else {
-                report += ".\n"
-            }
+            // The failed line is among the missing ones, so there is a first.
+            let first = missing.first ?? failure.line
+            report += "stopped: \(stored) of \(state.acknowledged.count) jobs are stored (acknowledged); \(missing.count) lines are not, "
+            report += "the first being line \(first): every line before it is stored.\n"
+            report +=
+                "A line whose submit was still unanswered when it stopped may be stored all the same; "
+                + "resubmitting lines with a unique_key is safe.\n"
             return report
         }
     }
