@@ -10,7 +10,10 @@
 #   ZGRID=.build/release/zgrid   (built with `swift build -c release --product zgrid` if missing)
 #   ZGRID_ONLY_C=1               run only the C side (no zgrid build/run, no ratios)
 #   ZGRID_CONCURRENCY=128        each zgrid worker's concurrency (credit)
-#   ZGRID_CALLERS=pool|client    where zgrid's calling tasks run (see `zgrid bench rpc --help`)
+#   ZGRID_CALLERS="each pool"    how zgrid makes the pipelined calls, one zgrid run per word (see
+#                                `zgrid bench rpc --help`): each = one GridClient.callEach run (the
+#                                API for many calls of one function); pool = 200 tasks calling
+#                                GridClient.call in a loop; client = the same tasks on the client's executor
 #   ROUNDS=2                     number of rounds
 #   STARTUP_WAIT=0.5             seconds between starting broker/workers and the client
 #   RUN_TIMEOUT=600              seconds before a client run is considered hung (failure)
@@ -35,8 +38,9 @@ ZGRID_ONLY_C=${ZGRID_ONLY_C:-0}
 # Each zgrid worker's credit: the C reference has no credit limit, so give the two workers enough
 # to hold the whole pipeline (2 x 128 >= 200), or the broker queues what the C broker forwards.
 ZGRID_CONCURRENCY=${ZGRID_CONCURRENCY:-128}
-# Where the benchmark's calling tasks run: pool (Swift's global executor) or client (the client's I/O thread).
-ZGRID_CALLERS=${ZGRID_CALLERS:-pool}
+# How zgrid makes the pipelined calls: one zgrid run per word, each compared with the same round's C run.
+read -r -a ZGRID_MODES <<<"${ZGRID_CALLERS:-each pool}"
+(( ${#ZGRID_MODES[@]} > 0 )) || { echo "compare.sh: ZGRID_CALLERS is empty" >&2; exit 2; }
 CC=${CC:-cc}
 
 if [[ -n "${ZGRID:-}" ]]; then
@@ -151,14 +155,14 @@ run_client() {
     return "$rc"
 }
 
-# run_side c|zgrid ROUND : runs one side, sets RESULT_LINE to the client's
+# run_side c|zgrid ROUND [CALLERS] : runs one side, sets RESULT_LINE to the client's
 # key=value line. Runs in the main shell (not in $(...)) so that the EXIT trap
 # sees every background pid.
 RESULT_LINE=
 
 run_side() {
-    local impl=$1 round=$2 line= rc=0
-    local tag="$impl-r$round"
+    local impl=$1 round=$2 callers=${3:-} line= rc=0
+    local tag="$impl${callers:+-$callers}-r$round"
     if [[ "$impl" == c ]]; then
         start_bg "$LOGDIR/$tag-broker.log" "$REF_BIN" broker "$EP_C"
         sleep 0.1
@@ -177,7 +181,7 @@ run_side() {
         done
         sleep "$STARTUP_WAIT"
         check_bg_alive "$tag"
-        run_client "$tag" "$ZGRID" bench rpc --connect "$EP_Z" --callers "$ZGRID_CALLERS" "${CLIENT_ARGS[@]}" || rc=$?
+        run_client "$tag" "$ZGRID" bench rpc --connect "$EP_Z" --callers "$callers" "${CLIENT_ARGS[@]}" || rc=$?
     fi
     if [[ $rc -ne 0 ]]; then
         dump_logs
@@ -195,16 +199,19 @@ run_side() {
 }
 
 log "params: SIZE=$SIZE SYNC_CALLS=$SYNC_CALLS PIPELINE=$PIPELINE PIPELINED_CALLS=$PIPELINED_CALLS ROUNDS=$ROUNDS"
-declare -a C_LINES=() Z_LINES=()
+declare -a C_LINES=() Z_LINES=() Z_ROUNDS=()
 for round in $(seq 1 "$ROUNDS"); do
-    echo "== round $round (zgrid workers: concurrency $ZGRID_CONCURRENCY, callers: $ZGRID_CALLERS)"
+    echo "== round $round (zgrid workers: concurrency $ZGRID_CONCURRENCY, callers: ${ZGRID_MODES[*]})"
     run_side c "$round"
     echo "$RESULT_LINE"
     C_LINES+=("$RESULT_LINE")
     if [[ "$ZGRID_ONLY_C" != 1 ]]; then
-        run_side zgrid "$round"
-        echo "$RESULT_LINE"
-        Z_LINES+=("$RESULT_LINE")
+        for mode in "${ZGRID_MODES[@]}"; do
+            run_side zgrid "$round" "$mode"
+            echo "$RESULT_LINE"
+            Z_LINES+=("$RESULT_LINE")
+            Z_ROUNDS+=("$round")
+        done
     fi
 done
 
@@ -216,9 +223,10 @@ fi
 
 # --- ratio table ------------------------------------------------------------
 echo
-printf '%-6s %-28s %12s %12s %8s %7s\n' round metric c zgrid zgrid/c result
-for i in "${!C_LINES[@]}"; do
-    printf '%s\n%s\n' "${C_LINES[$i]}" "${Z_LINES[$i]}" | awk -v round=$((i + 1)) '
+printf '%-6s %-36s %12s %12s %8s %7s\n' round metric c zgrid zgrid/c result
+for i in "${!Z_LINES[@]}"; do
+    round=${Z_ROUNDS[$i]}
+    printf '%s\n%s\n' "${C_LINES[$((round - 1))]}" "${Z_LINES[$i]}" | awk -v round="$round" '
         function kv(line, arr,   n, i, f, p) {
             n = split(line, f, " ")
             for (i = 1; i <= n; i++) {
@@ -235,7 +243,7 @@ for i in "${!C_LINES[@]}"; do
                 else res = "-"
                 if (cmp != "") metric = metric " (" cmp sprintf("%.2f", target) ")"
             }
-            printf "%-6s %-28s %12.2f %12.2f %8s %7s\n", round, metric, cv, zv, r, res
+            printf "%-6s %-36s %12.2f %12.2f %8s %7s\n", round, metric " [" z["callers"] "]", cv, zv, r, res
         }
         NR == 1 { kv($0, c) }
         NR == 2 { kv($0, z) }

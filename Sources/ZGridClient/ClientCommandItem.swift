@@ -86,6 +86,10 @@ enum ClientCommandItem: Sendable {
     case acknowledge(id: UInt64)
     /// The caller's task was cancelled, or a subscription's consumer stopped.
     case cancel(id: UInt64)
+    /// Start a run of calls, one per input (see ``GridClient/callEach(_:_:inFlight:timeout:idempotent:priority:)``).
+    case pipeline(PipelineRun)
+    /// A run's consumer took outcomes the I/O thread was waiting for it to take.
+    case resume
     /// Close the connection; pending calls fail with ``GridError/closed``.
     case close
 }

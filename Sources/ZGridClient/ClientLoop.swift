@@ -6,12 +6,13 @@ import ZeroMQ
 
 /// The client's I/O thread: owns the DEALER socket, sends calls, resumes callers with replies.
 struct ClientLoop {
-    private enum Waiter {
+    enum Waiter {
         case call(CallWaiter)
         case scatter(ScatterSink, startedAt: UInt64)
+        case pipeline(PipelineRun, PipelineSlot)
     }
 
-    private struct Pending {
+    struct Pending {
         let waiter: Waiter
         let deadline: Int64
         let sentAt: Int64
@@ -21,6 +22,7 @@ struct ClientLoop {
             switch waiter {
             case .call(let waiter): waiter.resume(.failure(error))
             case .scatter(let sink, _): sink.events.finish(throwing: error)
+            case .pipeline(let run, let slot): run.record(slot, .failure(error))
             }
         }
     }
@@ -29,7 +31,7 @@ struct ClientLoop {
     /// which times out the parts itself and says why each is missing.
     private static let scatterSlackMilliseconds: Int64 = 250
 
-    private struct Deadline: Comparable {
+    struct Deadline: Comparable {
         let at: Int64
         let id: UInt64
         static func < (lhs: Deadline, rhs: Deadline) -> Bool { (lhs.at, lhs.id) < (rhs.at, rhs.id) }
@@ -43,7 +45,9 @@ struct ClientLoop {
     private let logger: Logger
     /// Told once whether the socket could connect to `broker` (the endpoint is valid).
     private let connected: ConnectOutcome
-    private var pending = IDMap<Pending>()
+    /// Where the ids of a run's calls come from (shared with the calling tasks).
+    let ids: RequestIDs
+    var pending = IDMap<Pending>()
     private var deadlines = Heap<Deadline>()
     /// Cancels that arrived before their call (the task was cancelled while posting), with when.
     private var earlyCancels: [UInt64: Int64] = [:]
@@ -67,7 +71,9 @@ struct ClientLoop {
     /// at once then costs no wake-up. (With calls in flight, their results wake the loop anyway.)
     private static let callerGraceNanoseconds: UInt64 = 30_000
     /// Calls of this mailbox drain, sent together (CALLS) when it ends.
-    private var outgoing: [CallRequest] = []
+    var outgoing: [OutgoingCall] = []
+    /// Runs of ``GridClient/callEach(_:_:inFlight:timeout:idempotent:priority:)`` in progress.
+    var pipelines: [PipelineRun] = []
     /// The most calls one CALLS may carry: 0 (send CALL only) until the broker's HEARTBEAT said
     /// how many frames it takes in one message.
     private var maxCallsPerMessage = 0
@@ -79,9 +85,10 @@ struct ClientLoop {
 
     init(
         broker: String, heartbeat: HeartbeatSettings, security: PeerSecurity?, mailbox: Mailbox<ClientCommandItem>, executor: LoopExecutor,
-        connected: ConnectOutcome, logger: Logger
+        connected: ConnectOutcome, ids: RequestIDs, logger: Logger
     ) {
         self.connected = connected
+        self.ids = ids
         self.broker = broker
         self.security = security
         self.heartbeat = heartbeat
@@ -134,6 +141,7 @@ struct ClientLoop {
             let current = MonotonicClock.nowMilliseconds()
             var wake = nextHeartbeat
             if let first = deadlines.min { wake = min(wake, first.at) }
+            if !pipelines.isEmpty, let retry = pipelines.lazy.compactMap(\.nextRetry).min() { wake = min(wake, retry) }
             if mailbox.hasItems || executor.hasPendingJobs { wake = current }
             if resumedCallers && pending.isEmpty && wake > current && mailbox.awaitItems(nanoseconds: Self.callerGraceNanoseconds) {
                 wake = current
@@ -153,14 +161,17 @@ struct ClientLoop {
             }
             resubscribe.removeAll()
             try drainMailbox(socket, signalled: poller.isReadable(1))
+            if !pipelines.isEmpty { advancePipelines() }
             if !outgoing.isEmpty { try sendCalls(socket) }
             try timers(socket)
+            if !pipelines.isEmpty { advancePipelines() }
+            if !outgoing.isEmpty { try sendCalls(socket) }
         }
     }
 
     /// The error for a request whose largest frame has `largestFrame` bytes, over the broker's
     /// limit; nil when it fits, or before the broker has said its limit.
-    private func oversized(_ largestFrame: Int) -> GridError? {
+    func oversized(_ largestFrame: Int) -> GridError? {
         guard let limit = maxFrameBytes, largestFrame > limit else { return nil }
         return .invalidArgument(
             "a payload frame of \(largestFrame) bytes is over the broker's limit of \(limit) bytes (max_message_bytes)")
@@ -189,7 +200,13 @@ struct ClientLoop {
                 guard awaitAnswer(call.id, Pending(waiter: .call(call), deadline: now + call.timeoutMilliseconds, sentAt: now)) else {
                     continue
                 }
-                outgoing.append(call)
+                outgoing.append(OutgoingCall(id: call.id, function: call.function, header: call.header, payload: call.payload))
+                // A call waiting for its answer no longer holds its payload.
+                call.payload = []
+            case .pipeline(let run):
+                pipelines.append(run)
+            case .resume:
+                break  // a run's consumer took outcomes: the pass goes on to send more
             case .request(let id, let command, let frames, let timeout, let waiter):
                 if let error = oversized(largestOf: frames) {
                     waiter.resume(.failure(error))
@@ -213,6 +230,8 @@ struct ClientLoop {
                 try sendSubscribe(socket, id: id, request)
             case .acknowledge(let id):
                 try acknowledge(socket, id: id, force: false)
+            case .cancel(let id) where pipelines.contains(where: { $0.id == id }):
+                try stopPipeline(id, socket)
             case .cancel(let id) where subscriptions[id] != nil:
                 try acknowledge(socket, id: id, force: false)  // a named subscription resumes after what was taken
                 subscriptions[id]?.state.continuation.finish()
@@ -252,7 +271,7 @@ struct ClientLoop {
 
     /// Adds a deadline; entries of answered calls are dropped once they outnumber the calls
     /// waiting (see ``HeapModule/Heap/insert(_:live:slack:rebuiltFrom:)``).
-    private mutating func insertDeadline(_ entry: Deadline) {
+    mutating func insertDeadline(_ entry: Deadline) {
         deadlines.insert(
             entry, live: pending.count, slack: 1024, rebuiltFrom: pending.lazy.map { Deadline(at: $0.value.deadline, id: $0.key) })
     }
@@ -260,11 +279,7 @@ struct ClientLoop {
     /// Sends the calls held by ``drainMailbox(_:signalled:)``: CALL each, or CALLS for several once the broker
     /// said how many it takes.
     private mutating func sendCalls(_ socket: borrowing Socket) throws(ZMQError) {
-        defer {
-            // A call waiting for its answer no longer holds its payload.
-            for call in outgoing { call.payload = [] }
-            outgoing.removeAll(keepingCapacity: true)
-        }
+        defer { outgoing.removeAll(keepingCapacity: true) }
         try BatchedRequest.forEachMessage(of: outgoing.count, perMessage: maxCallsPerMessage) { (index) throws(ZMQError) in
             let call = outgoing[index]
             try socket.sendProtocolMessage(
@@ -307,7 +322,12 @@ struct ClientLoop {
             }
         case .success(.failure(let id, let code, let message, let retryAfter)):
             guard let call = pending.removeValue(forKey: id) else { return }
-            call.fail(GridError(code: code, message: message, retryAfterMilliseconds: retryAfter))
+            let error = GridError(code: code, message: message, retryAfterMilliseconds: retryAfter)
+            if case .pipeline(let run, let slot) = call.waiter {
+                run.failed(slot, error, deadline: call.deadline, now: MonotonicClock.nowMilliseconds())
+            } else {
+                call.fail(error)
+            }
         case .success(.event(let id, let payloadStart)):
             guard var subscription = subscriptions[id] else { return }
             let decoder = JSONDecoder()
@@ -366,12 +386,15 @@ struct ClientLoop {
     /// Resumes the caller of call `id`, if it still waits, with the bytes `result` makes.
     private mutating func answer(_ id: UInt64, with result: () -> [UInt8]) {
         guard let call = pending.removeValue(forKey: id) else { return }
-        guard case .call(let waiter) = call.waiter else {
+        switch call.waiter {
+        case .call(let waiter):
+            resumedCallers = true
+            waiter.resume(.success(result()))
+        case .pipeline(let run, let slot):
+            run.record(slot, .success(result()))
+        case .scatter:
             pending[id] = call  // a scatter's id: not answered by a REPLY
-            return
         }
-        resumedCallers = true
-        waiter.resume(.success(result()))
     }
 
     /// The payload frames from `start` on as one byte array.
@@ -428,6 +451,8 @@ struct ClientLoop {
     }
 
     private mutating func failAll(_ error: GridError) {
+        for run in pipelines { run.finish(throwing: error) }
+        pipelines.removeAll()
         for subscription in subscriptions.values { subscription.state.continuation.finish(throwing: error) }
         subscriptions.removeAll()
         for call in pending.values { call.fail(error) }
@@ -441,7 +466,8 @@ struct ClientLoop {
         case .request(_, _, _, _, let waiter): waiter.resume(.failure(error))
         case .scatter(_, _, _, _, _, _, let sink): sink.events.finish(throwing: error)
         case .subscribe(_, _, let subscription): subscription.continuation.finish(throwing: error)
-        case .cancel, .close, .acknowledge: break
+        case .pipeline(let run): run.finish(throwing: error)
+        case .cancel, .close, .acknowledge, .resume: break
         }
     }
 }

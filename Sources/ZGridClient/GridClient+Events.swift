@@ -28,7 +28,7 @@ extension GridClient {
             throw .invalidArgument("a subscription name must have 1 to \(SubscribeRequest.maxNameBytes) bytes")
         }
         if let window, window < 1 { throw .invalidArgument("window must be at least 1") }
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let id = ids.next()
         let request = SubscribeRequest(name: name, filter: filter, after: after, window: window)
         let (events, continuation) = AsyncThrowingStream<GridEvent, any Error>.makeStream()
         let state = SubscriptionState(continuation: continuation, request: request, window: window ?? 1000)

@@ -24,7 +24,7 @@ public final class GridClient: Sendable {
     let mailbox: Mailbox<ClientCommandItem>
     private let loopExecutor: LoopExecutor
     private let thread: IOThread
-    let nextID = Atomic<UInt64>(1)
+    let ids = RequestIDs()
     /// How often a call or submit answered BUSY with a retry-after time (admission control) is
     /// tried again, after that time with jitter (×0.5 to ×1.5) and within its time limit, before
     /// ``GridError/busy(_:retryAfter:)`` is thrown.
@@ -61,10 +61,11 @@ public final class GridClient: Sendable {
         let mailbox = self.mailbox
         let executor = loopExecutor
         let connected = ConnectOutcome()
+        let ids = self.ids
         thread = IOThread(name: "zgrid-client") {
             var loop = ClientLoop(
                 broker: broker, heartbeat: heartbeat, security: security, mailbox: mailbox, executor: executor, connected: connected,
-                logger: logger)
+                ids: ids, logger: logger)
             loop.run(context)
         }
         // The endpoint is checked by the I/O thread's own socket: a separate probe socket would
@@ -119,7 +120,7 @@ public final class GridClient: Sendable {
         _ function: String, _ payload: [UInt8], milliseconds: Int64, idempotent: Bool, priority: Int
     ) async throws(GridError) -> [UInt8] {
         if Task.isCancelled { throw .cancelled }
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let id = ids.next()
         let header = CallHeader(
             flags: idempotent ? CallHeader.idempotentFlag : 0, priority: UInt8(priority), timeoutMilliseconds: UInt32(milliseconds))
         let mailbox = self.mailbox
@@ -171,7 +172,7 @@ public final class GridClient: Sendable {
         if case .first(let n) = gather, n < 1 || n > Int(UInt16.max) {
             throw .invalidArgument("first(\(n)) must ask for 1 to \(UInt16.max) parts")
         }
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let id = ids.next()
         let header = CallHeader(priority: UInt8(priority), timeoutMilliseconds: UInt32(milliseconds))
         let (events, continuation) = AsyncThrowingStream<ScatterEvent, any Error>.makeStream()
         let mailbox = self.mailbox
@@ -203,7 +204,7 @@ public final class GridClient: Sendable {
     func request(_ command: ClientCommand, _ frames: [[UInt8]], timeoutMilliseconds: Int64) async throws(GridError) -> [UInt8] {
         guard !closed.load(ordering: .relaxed) else { throw .closed }
         if Task.isCancelled { throw .cancelled }
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let id = ids.next()
         let mailbox = self.mailbox
         let result = await withTaskCancellationHandler {
             await withCallContinuation { continuation in

@@ -63,7 +63,7 @@ extension IntegrationTests {
             let config = directory.file("cluster.conf")
             try writeConfig(config, endpoint: "tcp://127.0.0.1:\(try freePort())", functions: "\"echo\", \"resize\"")
             let output = directory.file("stderr")
-            FileManager.default.createFile(atPath: output, contents: nil)
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
             let up = try launchZGrid(["up", "--config", config], standardError: FileHandle(forWritingAtPath: output))
             defer {
                 for child in children(of: up.processIdentifier) { kill(child, SIGKILL) }

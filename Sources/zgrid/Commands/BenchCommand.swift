@@ -38,7 +38,13 @@ struct RPCBench: AsyncParsableCommand {
     @Option(name: .long, help: "Calls to complete in the pipelined phase.")
     var pipelinedCalls: Int = 200_000
 
-    @Option(name: .long, help: "Where the calling tasks run: pool (Swift's global executor) or client (the client's I/O thread executor).")
+    @Option(
+        name: .long,
+        help: """
+            How the calls are made: pool (tasks on Swift's global executor), client (tasks on the client's I/O thread \
+            executor), or each (the fastest documented way for each phase: synchronous calls from a task on the client's \
+            executor, pipelined calls as one callEach run).
+            """)
     var callers: String = "pool"
 
     func run() async throws {
@@ -49,7 +55,8 @@ struct RPCBench: AsyncParsableCommand {
         switch callers {
         case "pool": executor = nil
         case "client": executor = client.executor
-        default: throw ValidationError("bad --callers '\(callers)': expected pool or client")
+        case "each": executor = client.executor
+        default: throw ValidationError("bad --callers '\(callers)': expected pool, client or each")
         }
         let line = try await withTaskExecutorPreference(executor) { try await measure(client, executor: executor) }
         await client.close()
@@ -68,8 +75,28 @@ struct RPCBench: AsyncParsableCommand {
             histogram.record(elapsed)
             total += elapsed
         }
-        let remaining = SharedCounter(pipelinedCalls)
         let started = MonotonicClock.nowNanoseconds()
+        if callers == "each" {
+            try await pipelineEach(client, payload: payload)
+        } else {
+            try await pipelineTasks(client, payload: payload, executor: executor)
+        }
+        let seconds = Double(MonotonicClock.nowNanoseconds() - started) / 1e9
+        return
+            ("impl=zgrid callers=\(callers) sync_calls=\(sync) sync_p50_us=\(formatMicroseconds(histogram.valueAtPercentile(50), digits: 2)) "
+            + "sync_p99_us=\(formatMicroseconds(histogram.valueAtPercentile(99), digits: 2)) sync_mean_us=\(formatMicroseconds(sync > 0 ? total / UInt64(sync) : 0, digits: 2)) "
+            + "pipelined_calls=\(pipelinedCalls) pipeline=\(pipeline) pipelined_cps=\(String(format: "%.2f", Double(pipelinedCalls) / seconds))")
+    }
+
+    /// The pipelined phase as one ``GridClient/callEach(_:_:inFlight:timeout:idempotent:priority:)`` run.
+    private func pipelineEach(_ client: GridClient, payload: [UInt8]) async throws {
+        let inputs = repeatElement(payload, count: pipelinedCalls)
+        for try await outcome in try client.callEach(function, inputs, inFlight: pipeline) { _ = try outcome.result.get() }
+    }
+
+    /// The pipelined phase as `pipeline` tasks, each calling in a loop.
+    private func pipelineTasks(_ client: GridClient, payload: [UInt8], executor: (any TaskExecutor)?) async throws {
+        let remaining = SharedCounter(pipelinedCalls)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<pipeline {
                 let caller: @Sendable () async throws -> Void = {
@@ -83,11 +110,6 @@ struct RPCBench: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        let seconds = Double(MonotonicClock.nowNanoseconds() - started) / 1e9
-        return
-            ("impl=zgrid callers=\(callers) sync_calls=\(sync) sync_p50_us=\(formatMicroseconds(histogram.valueAtPercentile(50), digits: 2)) "
-            + "sync_p99_us=\(formatMicroseconds(histogram.valueAtPercentile(99), digits: 2)) sync_mean_us=\(formatMicroseconds(sync > 0 ? total / UInt64(sync) : 0, digits: 2)) "
-            + "pipelined_calls=\(pipelinedCalls) pipeline=\(pipeline) pipelined_cps=\(String(format: "%.2f", Double(pipelinedCalls) / seconds))")
     }
 }
 

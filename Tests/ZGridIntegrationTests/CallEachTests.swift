@@ -1,0 +1,199 @@
+import Foundation
+import Synchronization
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+
+extension IntegrationTests {
+    @Suite("Calls of one function for many inputs (callEach)", .serialized, .timeLimit(.minutes(2)))
+    struct CallEachTests {
+        /// Inputs that count how many were read, as the client's I/O thread reads them.
+        struct CountedInputs: Sequence, Sendable {
+            let count: Int
+            let reads: Counter
+
+            func makeIterator() -> AnyIterator<[UInt8]> {
+                var index = 0
+                return AnyIterator {
+                    guard index < count else { return nil }
+                    defer { index += 1 }
+                    reads.increment()
+                    return bytes("input-\(index)")
+                }
+            }
+        }
+
+        @Test("every input gets one outcome with its own reply, and no more than inFlight calls run at once")
+        func everyInputAnswered() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let gauge = ConcurrencyGauge()
+            let worker = try await startWorker(broker, concurrency: 64) { worker in
+                worker.register("echo") { request in
+                    gauge.enter()
+                    defer { gauge.leave() }
+                    try await Task.sleep(for: .milliseconds(1))
+                    return request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let inputs = (0..<3000).map { bytes("input-\($0)") }
+            var seen = Set<Int>()
+            for try await outcome in try client.callEach("echo", inputs, inFlight: 20) {
+                #expect(seen.insert(outcome.index).inserted, "input \(outcome.index) answered twice")
+                #expect(try outcome.result.get() == inputs[outcome.index])
+            }
+            #expect(seen.count == 3000)
+            #expect(gauge.peak <= 20, "\(gauge.peak) calls ran at once with inFlight 20")
+            #expect(gauge.peak > 1, "the calls did not overlap")
+            #expect(try await settledStatus(broker).statistics.callsSucceeded == 3000)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a call that fails is that input's outcome; the others go on")
+        func failuresAreOutcomes() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            struct Odd: Error, CustomStringConvertible { var description: String { "odd input" } }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("even") { request in
+                    guard let last = request.payload.last, last % 2 == 0 else { throw Odd() }
+                    return request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let outcomes = try await client.callEach("even", (0..<100).map { [UInt8($0)] }, inFlight: 7).inInputOrder()
+            #expect(outcomes.count == 100)
+            for (index, outcome) in outcomes.enumerated() {
+                if index % 2 == 0 {
+                    #expect(try outcome.get() == [UInt8(index)])
+                } else {
+                    #expect(outcome == .failure(.handlerError("odd input")), "input \(index): \(outcome)")
+                }
+            }
+            // A function no worker serves fails each input, after the broker's grace.
+            let unknown = try await client.callEach("nobody", [[1], [2]], timeout: .seconds(5)).inInputOrder()
+            for outcome in unknown {
+                guard case .failure(.unknownFunction) = outcome else {
+                    Issue.record("expected unknownFunction, got \(outcome)")
+                    continue
+                }
+            }
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("the inputs are read as the window opens, and no further while the consumer does not take outcomes")
+        func slowConsumerBoundsReading() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 32) { $0.register("echo") { $0.payload } }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let reads = Counter()
+            let results = try client.callEach("echo", CountedInputs(count: 5000, reads: reads), inFlight: 10)
+            // Nobody takes outcomes yet: the run stops reading at the held limit (1024) plus its window.
+            try await waitUntil("reading stalls") { reads.count >= 1024 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(reads.count <= 1024 + 10, "\(reads.count) inputs read with nobody taking outcomes")
+            var count = 0
+            for try await outcome in results {
+                #expect(try outcome.result.get() == bytes("input-\(outcome.index)"))
+                count += 1
+            }
+            #expect(count == 5000)
+            #expect(reads.count == 5000)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("stopping early cancels the calls in the grid and reads no more inputs")
+        func stoppingEarlyCancels() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let cancelled = Counter()
+            let worker = try await startWorker(broker, concurrency: 16) { worker in
+                worker.register("slow") { request in
+                    do {
+                        try await Task.sleep(for: .seconds(5))
+                    } catch {
+                        cancelled.increment()
+                        throw error
+                    }
+                    return request.payload
+                }
+                worker.register("echo") { $0.payload }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let reads = Counter()
+            let task = Task {
+                for try await _ in try client.callEach("slow", CountedInputs(count: 1000, reads: reads), inFlight: 8) {}
+            }
+            try await waitUntil("eight running") { broker.status.callsInFlight == 8 }
+            task.cancel()
+            _ = await task.result
+            try await waitUntil("the calls are cancelled on the worker") { cancelled.count == 8 }
+            try await waitUntil("the broker forgot them") { broker.status.callsInFlight == 0 }
+            #expect(reads.count == 8)
+            // The client goes on serving calls.
+            #expect(try await client.call("echo", bytes("after")) == bytes("after"))
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("an answer BUSY with a retry-after time is tried again, as a single call is")
+        func busyIsRetried() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            var options = BrokerOptions(functions: ["slow": FunctionPolicy(maxQueued: 1)])
+            options.heartbeat = testHeartbeat
+            var configuration = BrokerConfiguration(endpoints: ["tcp://127.0.0.1:0"], options: options)
+            configuration.shutdownGraceMilliseconds = 500
+            let broker = try BrokerServer.start(configuration, logger: quietLogger("test.broker"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 1) { worker in
+                worker.register("slow") { request in
+                    try await Task.sleep(for: .milliseconds(60))
+                    return request.payload
+                }
+            }
+            // One runs, one queues, the others are refused BUSY at first.
+            let patient = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 20)
+            let outcomes = try await patient.callEach("slow", (0..<5).map { [UInt8($0)] }, timeout: .seconds(20)).inInputOrder()
+            for (index, outcome) in outcomes.enumerated() { #expect(try outcome.get() == [UInt8(index)]) }
+            #expect(broker.status.statistics.admissionRefusals > 0, "nothing was refused: the test did not test retrying")
+            // Without retries, the refusals are outcomes.
+            let impatient = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 0)
+            let refused = try await impatient.callEach("slow", (0..<5).map { [UInt8($0)] }, timeout: .seconds(20)).inInputOrder()
+            let busy = refused.filter { if case .failure(.busy) = $0 { true } else { false } }
+            #expect(busy.count >= 1 && busy.count <= 3, "\(busy.count) of 5 refused")
+            await patient.close()
+            await impatient.close()
+            await worker.stop()
+        }
+
+        @Test("closing the client ends a run with an error; bad arguments are refused at once")
+        func closeAndArguments() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("slow") { request in
+                    try await Task.sleep(for: .seconds(5))
+                    return request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            #expect(throws: GridError.self) { try client.callEach("echo", [[UInt8]](), inFlight: 0) }
+            #expect(throws: GridError.self) { try client.callEach("bad name", [[1]]) }
+            let empty = try await client.callEach("echo", [[UInt8]]()).inInputOrder()
+            #expect(empty.isEmpty)
+            let results = try client.callEach("slow", Array(repeating: [1], count: 10), inFlight: 4)
+            try await waitUntil("running") { broker.status.callsInFlight == 4 }
+            await client.close()
+            await #expect(throws: GridError.closed) { for try await _ in results {} }
+            await worker.stop()
+        }
+    }
+}
