@@ -33,7 +33,7 @@ extension GridClient {
         let run = PipelineRun(
             id: ids.next(), function: function, flags: idempotent ? CallHeader.idempotentFlag : 0, priority: UInt8(priority),
             timeoutMilliseconds: milliseconds, window: inFlight, busyRetries: busyRetries, consumer: consumer, outcomes: continuation,
-            inputs: { inputs.makeIterator() })
+            inputs: { Self.reader(of: inputs) })
         let mailbox = self.mailbox
         let runID = run.id
         continuation.onTermination = { termination in
@@ -41,6 +41,23 @@ extension GridClient {
         }
         mailbox.post(.pipeline(run))
         return CallResults(chunks: chunks, consumer: consumer)
+    }
+
+    /// A reader of `inputs`, made on the I/O thread: it reads them in runs, so the iterator's
+    /// type is dealt with once per run, not once per input.
+    private static func reader<Inputs: Sequence>(of inputs: Inputs) -> InputReader where Inputs.Element == [UInt8] {
+        var iterator = inputs.makeIterator()
+        var ended = false  // an iterator is not asked again once it has returned nil
+        return { buffer, count in
+            for _ in 0..<count where !ended {
+                guard let input = iterator.next() else {
+                    ended = true
+                    break
+                }
+                buffer.append(input)
+            }
+            return !buffer.isEmpty
+        }
     }
 
     /// The most calls ``callEach(_:_:inFlight:timeout:idempotent:priority:)`` keeps in flight.

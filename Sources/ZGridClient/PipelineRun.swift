@@ -1,5 +1,8 @@
 import ZGridProtocol
 
+/// Appends up to the given number of inputs to the buffer; false once no input is left.
+typealias InputReader = (inout [[UInt8]], Int) -> Bool
+
 /// One call of a run in the grid: which input, its bytes (kept for a retry after BUSY) and how
 /// many times it was tried.
 struct PipelineSlot {
@@ -28,8 +31,11 @@ final class PipelineRun: @unchecked Sendable {
     let busyRetries: Int
     let consumer: PipelineConsumer
     let outcomes: AsyncThrowingStream<[CallResult], any Error>.Continuation
-    private let makeInputs: @Sendable () -> any IteratorProtocol<[UInt8]>
-    private var inputs: (any IteratorProtocol<[UInt8]>)?
+    private let makeReader: @Sendable () -> InputReader
+    private var reader: InputReader?
+    /// Inputs read and not sent yet (a read takes as many as the window lets out).
+    private var unsent: [[UInt8]] = []
+    private var unsentPosition = 0
     private var nextIndex = 0
     /// Calls read and not answered yet: in the grid, or waiting to be tried again.
     private(set) var unanswered = 0
@@ -44,7 +50,7 @@ final class PipelineRun: @unchecked Sendable {
     init(
         id: UInt64, function: String, flags: UInt8, priority: UInt8, timeoutMilliseconds: Int64, window: Int, busyRetries: Int,
         consumer: PipelineConsumer, outcomes: AsyncThrowingStream<[CallResult], any Error>.Continuation,
-        inputs: @escaping @Sendable () -> any IteratorProtocol<[UInt8]>
+        inputs: @escaping @Sendable () -> InputReader
     ) {
         self.id = id
         self.function = function
@@ -56,7 +62,7 @@ final class PipelineRun: @unchecked Sendable {
         self.busyRetries = busyRetries
         self.consumer = consumer
         self.outcomes = outcomes
-        makeInputs = inputs
+        makeReader = inputs
     }
 
     /// Whether every input has its outcome handed over.
@@ -97,15 +103,25 @@ final class PipelineRun: @unchecked Sendable {
         guard !exhausted, unanswered < window else { return nil }
         let held = delivered + collected.count
         if held - consumer.takenCount >= heldLimit, consumer.waitIfStillBehind(heldLimit, delivered: held) { return nil }
-        if inputs == nil { inputs = makeInputs() }
-        guard let payload = inputs?.next() else {
-            exhausted = true
-            inputs = nil
-            return nil
-        }
+        if unsentPosition == unsent.count && !read(window - unanswered) { return nil }
+        let payload = unsent[unsentPosition]
+        unsentPosition += 1
         defer { nextIndex += 1 }
         unanswered += 1
         return (PipelineSlot(index: nextIndex, payload: payload, attempt: 0), now + timeoutMilliseconds)
+    }
+
+    /// Reads up to `count` more inputs into ``unsent``; false, with the run marked exhausted, when
+    /// none is left.
+    private func read(_ count: Int) -> Bool {
+        unsent.removeAll(keepingCapacity: true)
+        unsentPosition = 0
+        if reader == nil { reader = makeReader() }
+        if let reader, reader(&unsent, count), !unsent.isEmpty { return true }
+        exhausted = true
+        reader = nil
+        unsent = []
+        return false
     }
 
     /// Hands the outcomes collected since the last flush to the consumer.
@@ -121,7 +137,8 @@ final class PipelineRun: @unchecked Sendable {
         guard !finished else { return }
         if error == nil { flush() }
         finished = true
-        inputs = nil
+        reader = nil
+        unsent = []
         retries.removeAll()
         outcomes.finish(throwing: error)
     }

@@ -61,8 +61,11 @@ public struct BatchedRequest: Sendable, Equatable {
 
     /// Reads a request table whose first request's payload is frame `firstPayload` (the next ones
     /// follow it); nil when an entry is malformed, or bytes are left over after the last one.
-    public static func decodeTable(_ raw: UnsafeRawBufferPointer, firstPayload: Int) -> [BatchedRequest]? {
+    /// `expected`, the number of payload frames, sizes the result up front.
+    public static func decodeTable(_ raw: UnsafeRawBufferPointer, firstPayload: Int, expected: Int = 0) -> [BatchedRequest]? {
         var requests: [BatchedRequest] = []
+        // Grown entry by entry, the array would be allocated again at 1, 2, 4, 8, 16 and 32 entries.
+        requests.reserveCapacity(min(max(0, expected), maxPerMessage))
         var offset = 0
         while offset < raw.count {
             // id, header length, header (at least its fixed part), name length, name (at least 1 byte)

@@ -50,7 +50,7 @@ extension Multipart {
     /// and the payload frames do not match.
     func batchedRequests(tableAt table: Int) -> [BatchedRequest]? {
         guard count - table - 1 >= 2 else { return nil }
-        let requests = withBytes(table) { BatchedRequest.decodeTable($0, firstPayload: table + 1) }
+        let requests = withBytes(table) { BatchedRequest.decodeTable($0, firstPayload: table + 1, expected: count - table - 1) }
         guard let requests, requests.count == count - table - 1 else { return nil }
         return requests
     }

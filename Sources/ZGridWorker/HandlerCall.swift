@@ -5,8 +5,6 @@ import ZeroMQ
 enum HandlerCall: Sendable {
     /// A plain function: one request in, one reply frame out.
     case single(WorkerHandler, WorkerRequest)
-    /// A synchronous function run inline on the I/O thread: one request in, one reply frame out.
-    case inline(InlineHandler, WorkerRequest)
     /// A batch function called with a plain REQUEST: the handler gets one item, the reply is its result.
     case singleItem(BatchHandler, function: String, BatchItem)
     /// A batch function called with a batch REQUEST: one result frame per item.
@@ -26,7 +24,8 @@ enum HandlerCall: Sendable {
         case .single(let handler):
             return .success(.single(handler, WorkerRequest(function: function, id: id, frames: frames, header: header, reporter: reporter)))
         case .inline(let handler):
-            return .success(.inline(handler, WorkerRequest(function: function, id: id, frames: frames, header: header)))
+            // Inline handlers are run by ``runInline(_:function:id:header:message:payload:)``; run as a task, one is a single handler.
+            return .success(.single({ try handler($0) }, WorkerRequest(function: function, id: id, frames: frames, header: header)))
         case .batch(let handler, _, _):
             guard header.isBatch else {
                 let item = BatchItem(job: header.job ?? 0, attempt: Int(header.attempt), payload: frames.joined)
@@ -48,13 +47,15 @@ enum HandlerCall: Sendable {
         }
     }
 
-    /// Runs an inline handler now, on the calling thread; nil for any other kind (run with ``run()``).
-    func runInline() -> Result<Frames, HandlerFailure>? {
-        guard case .inline(let handler, let request) = self else { return nil }
+    /// Runs an inline handler now, on the calling thread, for the request in frames `payload` of
+    /// `message`.
+    static func runInline(
+        _ handler: InlineHandler, function: String, id: UInt64, header: CallHeader, message: Multipart, payload: Range<Int>
+    ) -> Result<Frames, HandlerFailure> {
         do {
-            return .success(.one(try handler(request)))
+            return .success(.one(try handler(WorkerRequest(function: function, id: id, frames: Frames(message, payload), header: header))))
         } catch {
-            return .failure(Self.failure(error, function: request.function))
+            return .failure(failure(error, function: function))
         }
     }
 
@@ -64,8 +65,6 @@ enum HandlerCall: Sendable {
             switch self {
             case .single(let handler, let request):
                 return .success(.one(try await handler(request)))
-            case .inline(let handler, let request):
-                return .success(.one(try handler(request)))
             case .singleItem(let handler, let function, let item):
                 let results = try await handler([item])
                 guard results.count == 1 else { return .failure(Self.wrongCount(function, results.count, expected: 1)) }
@@ -104,7 +103,7 @@ enum HandlerCall: Sendable {
     /// The function called.
     var function: String {
         switch self {
-        case .single(_, let request), .inline(_, let request): request.function
+        case .single(_, let request): request.function
         case .singleItem(_, let function, _), .batch(_, let function, _): function
         }
     }

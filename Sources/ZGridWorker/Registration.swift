@@ -28,12 +28,6 @@ struct Registration: Sendable {
         return false
     }
 
-    /// Whether the function runs inline on the I/O thread, without a task.
-    var isInline: Bool {
-        if case .inline = body { return true }
-        return false
-    }
-
     /// How the function is announced in READY.
     func descriptor(_ name: String) -> ServiceDescriptor {
         ServiceDescriptor(name: name, shards: shards, batch: batchSpec)

@@ -44,6 +44,8 @@ struct WorkerLoop {
     private var maxFrameBytes: Int?
     /// Whether the broker has answered this session's READY (with its first HEARTBEAT).
     private var registered = false
+    /// The function a request last named, with its registration.
+    private var lastRegistration: (name: String, registration: Registration)?
 
     /// The shortest time between two PROGRESS messages of one request, in milliseconds.
     private static let progressInterval: Int64 = 100
@@ -67,12 +69,12 @@ struct WorkerLoop {
         // What this thread posts to its own mailbox or executor is taken before the loop blocks.
         mailbox.adoptCurrentThread()
         executor.adoptCurrentThread()
-        while !finishedStopping && failure == nil {
+        while !finishedStopping && !hasFailed {
             do {
                 let socket = try connect(context)
                 backoff = 100
                 try serve(socket)
-                if finishedStopping || failure != nil { try? socket.setLinger(milliseconds: 1000) }
+                if finishedStopping || hasFailed { try? socket.setLinger(milliseconds: 1000) }
             } catch {
                 if error.isTerminated { return failure }
                 logger.warning("worker connection failed: \(error); retrying in \(backoff) ms")
@@ -86,6 +88,13 @@ struct WorkerLoop {
     }
 
     private var finishedStopping: Bool { stopping && running.isEmpty }
+
+    /// Whether ``failure`` is set. (A pattern match: `failure == nil` compares two optional errors
+    /// through `Equatable`, copying both, on every pass.)
+    private var hasFailed: Bool {
+        if case .some = failure { return true }
+        return false
+    }
 
     private func connect(_ context: Context) throws(ZMQError) -> Socket {
         let socket = try Socket(context, type: .dealer)
@@ -114,7 +123,7 @@ struct WorkerLoop {
         registered = false
         let buffer = Multipart(capacity: 256)
         var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
-        while !reconnectNeeded && !finishedStopping && failure == nil {
+        while !reconnectNeeded && !finishedStopping && !hasFailed {
             var wake = min(nextHeartbeat, running.nextCheck)
             if !heldProgress.isEmpty { wake = min(wake, MonotonicClock.nowMilliseconds() + Self.progressInterval) }
             var wait = max(0, wake - MonotonicClock.nowMilliseconds())
@@ -134,7 +143,7 @@ struct WorkerLoop {
             try sendHeldProgress(socket)
             let current = MonotonicClock.nowMilliseconds()
             try enforceTimeLimits(socket, now: current)
-            if failure != nil { break }
+            if hasFailed { break }
             if stopping && current >= stopDeadline {
                 logger.warning("drain timeout: abandoning \(running.count) running handlers")
                 running.abandonAll()
@@ -256,20 +265,28 @@ struct WorkerLoop {
     private mutating func startRequest(
         _ socket: borrowing Socket, id: UInt64, function: String, header: CallHeader, message: Multipart, payload: Range<Int>
     ) throws(ZMQError) {
-        guard !stopping, running.count < settings.concurrency, let registration = handlers[function] else {
+        let registration = registration(of: function)
+        // An inline handler runs here and now: its result joins this pass's REPLIES.
+        if !stopping, case .inline(let handler)? = registration?.body, !header.isBatch {
+            try deliver(
+                socket, id: id,
+                HandlerCall.runInline(handler, function: function, id: id, header: header, message: message, payload: payload))
+            return
+        }
+        guard !stopping, running.count < settings.concurrency, let registration else {
             let (code, text): (ErrorCode, String) =
                 stopping
                 ? (.shuttingDown, "the worker is stopping")
-                : handlers[function] == nil
+                : registration == nil
                     ? (.unknownFunction, "this worker does not serve '\(function)'")
                     : (.busy, "the worker is at its concurrency limit")
             try sendError(socket, id: id, code: code, message: text)
             return
         }
         let mailbox = self.mailbox
-        // An inline handler has finished before a progress report could go out: it gets no reporter.
-        let reporter: (@Sendable (Double, String) -> Void)? =
-            registration.isInline ? nil : { @Sendable fraction, text in mailbox.post(.progress(id: id, fraction: fraction, message: text)) }
+        let reporter: @Sendable (Double, String) -> Void = { fraction, text in
+            mailbox.post(.progress(id: id, fraction: fraction, message: text))
+        }
         let prepared = HandlerCall.prepare(
             registration, function: function, id: id, header: header, message: message, payload: payload, reporter: reporter)
         let call: HandlerCall
@@ -277,10 +294,6 @@ struct WorkerLoop {
         case .success(let ready): call = ready
         case .failure(let failure):
             try sendError(socket, id: id, code: failure.code, message: failure.message)
-            return
-        }
-        if let result = call.runInline() {
-            try deliver(socket, id: id, result)
             return
         }
         // A concurrent handler's task is a plain one: a task created with a nil preference still
@@ -295,6 +308,15 @@ struct WorkerLoop {
         }
         running.insert(
             id, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds, now: MonotonicClock.nowMilliseconds())
+    }
+
+    /// The registration of `function`, remembering the last one found: the requests of a batch
+    /// mostly name one function, and comparing a name costs less than hashing it.
+    private mutating func registration(of function: String) -> Registration? {
+        if let last = lastRegistration, last.name == function { return last.registration }
+        guard let registration = handlers[function] else { return nil }
+        lastRegistration = (function, registration)
+        return registration
     }
 
     /// Cancels handlers past their time limit, reports those that ignore it past the grace period,

@@ -36,7 +36,7 @@ extension BrokerCore {
     }
 
     /// Whether `dispatchID` is a batch REQUEST (its REPLY holds one result frame per job).
-    public func isBatchDispatch(_ dispatchID: UInt64) -> Bool { calls[dispatchID]?.batch != nil }
+    public func isBatchDispatch(_ dispatchID: UInt64) -> Bool { batchCallsLive > 0 && calls[dispatchID]?.batch != nil }
 
     /// Queued jobs of `function` waiting in batch groups (stale entries included).
     func batchedCount(of function: String) -> Int {
@@ -121,6 +121,7 @@ extension BrokerCore {
             client: Self.jobClient, requestID: 0, function: function, service: function, header: header, payload: nil,
             deadline: now + timeLimit, worker: peer, sequence: 0)
         call.batch = ids
+        batchCallsLive += 1
         runAttempt(call, as: dispatchID, on: peer)
         statistics.batchesDispatched += 1
         actions.append(

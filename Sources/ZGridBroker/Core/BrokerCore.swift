@@ -23,6 +23,8 @@ public struct BrokerCore {
     var workers: [PeerID: WorkerRecord] = [:]
     var services: [String: ServiceRecord] = [:]
     var calls = IDMap<CallRecord>()
+    /// How many of ``calls`` carry a batch of jobs: while none does, a REPLY needs no lookup to tell.
+    var batchCallsLive = 0
     /// A plain dictionary, not an ``IDMap``: through IDMap, the in-place updates of a scatter's
     /// open set (`scatters[id]?.open.insert(…)`) cost about two allocations per part more.
     var scatters: [UInt64: ScatterRecord] = [:]
@@ -386,6 +388,7 @@ public struct BrokerCore {
 
     /// What ``forget(_:into:)`` does once the record is out of `calls`.
     private mutating func forgetRemoved(_ call: CallRecord, _ dispatchID: UInt64, into actions: inout [BrokerAction]) {
+        if call.batch != nil { batchCallsLive -= 1 }
         if call.ownsPayload, let payload = call.payload { actions.append(.release(payload)) }
         if let (scatterID, _) = call.scatter {
             scatters[scatterID]?.open.remove(dispatchID)
