@@ -45,6 +45,25 @@ struct AdmissionTests {
         #expect(driver.core.queuedCallCount >= 5)
     }
 
+    @Test("before anything has drained, the wait limit applies to how long the oldest queued call has waited")
+    func waitLimitWithoutRate() {
+        var options = testOptions(grace: 60_000)
+        options.functions = ["f": FunctionPolicy(maxQueueWaitMilliseconds: 500)]
+        var driver = Driver(options: options)
+        driver.ready(worker1, concurrency: 1)
+        driver.call(client1, 1)  // runs, and does not finish
+        #expect(refusals(driver.call(client1, 2)).isEmpty, "the first to wait is queued")
+        driver.now += 400
+        #expect(refusals(driver.call(client1, 3)).isEmpty, "the oldest has waited 400 ms of 500")
+        driver.now += 200
+        #expect(refusals(driver.call(client1, 4)) == [1000], "the oldest has waited 600 ms and nothing drains")
+        var urgent = CallHeader(priority: 9)
+        urgent.timeoutMilliseconds = 0
+        let actions = driver.message(client1, .call(requestID: 5, function: "f", header: urgent, payload: driver.payload()))
+        #expect(refusals(actions).isEmpty, "nothing of priority 9 waits ahead of it")
+        #expect(driver.core.queuedCallCount == 3)
+    }
+
     @Test("past the length limit a call is refused; without a drain rate the retry-after is a second")
     func lengthLimit() {
         var options = testOptions(grace: 60_000)

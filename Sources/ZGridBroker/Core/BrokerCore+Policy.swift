@@ -27,9 +27,10 @@ extension BrokerCore {
     /// Why a new item for `function` must wait, and for how long, when `queued` items already wait
     /// (`ahead` of them at the new item's priority or above) and they drain at `meter`'s rate; nil
     /// when it may queue. The length limit counts every queued item; the wait limit only those
-    /// ahead, so high-priority work is refused last.
+    /// ahead, so high-priority work is refused last. Before anything has drained (no rate yet), the
+    /// wait limit applies to how long the oldest item ahead has already waited (`waited`).
     func refusal(
-        _ function: String, queued: Int, ahead: Int, limit: Int?, meter: RateMeter?, what: String
+        _ function: String, queued: Int, ahead: Int, waited: Int64?, limit: Int?, meter: RateMeter?, what: String
     ) -> (message: String, retryAfter: Int64)? {
         let policy = policy(for: function)
         let perSecond = meter?.perSecond ?? 0
@@ -45,6 +46,11 @@ extension BrokerCore {
                     Self.retryAfter(expected - Double(maxWait))
                 )
             }
+        } else if let maxWait = policy.maxQueueWaitMilliseconds, let waited, waited > maxWait {
+            return (
+                "\(what) for '\(function)' have waited \(waited) ms in the queue and none has finished yet; the most allowed is \(maxWait) ms",
+                Self.retryAfter(.infinity)
+            )
         }
         return nil
     }
@@ -53,6 +59,13 @@ extension BrokerCore {
     static func retryAfter(_ milliseconds: Double) -> Int64 {
         guard milliseconds.isFinite else { return 1000 }
         return Int64(min(60_000, max(50, milliseconds.rounded(.up))))
+    }
+
+    /// How long the oldest of `queue`'s entries of `priority` or above has waited at `now`, when
+    /// `function` has a wait limit (nil otherwise: no need to look).
+    func oldestWait(_ function: String, priority: Int, now: Int64, in oldestSince: (Int) -> Int64?) -> Int64? {
+        guard policy(for: function).maxQueueWaitMilliseconds != nil, let since = oldestSince(priority) else { return nil }
+        return now - since
     }
 
     /// Queued calls of `function`, counting its shards' and workers' own queues.

@@ -265,6 +265,7 @@ public struct BrokerCore {
         if let service, worker == nil,
             let (message, retryAfter) = refusal(
                 function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
+                waited: oldestWait(function, priority: Int(header.priority), now: now, in: service.queue.oldestSince(atOrAbove:)),
                 limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
                 meter: callRates[function], what: "calls")
         {

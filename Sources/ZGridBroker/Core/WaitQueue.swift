@@ -146,6 +146,13 @@ struct WaitQueue<ID: Hashable> {
         return lanes[min(9, max(0, priority))...].reduce(0) { $0 + $1.count }
     }
 
+    /// When the longest-waiting entry in lanes of `priority` and above started waiting (stale
+    /// entries included); nil when none waits there.
+    func oldestSince(atOrAbove priority: Int) -> Int64? {
+        guard count > 0 else { return nil }
+        return lanes[min(9, max(0, priority))...].lazy.flatMap { $0.byKey.values.lazy.compactMap(\.first?.since) }.min()
+    }
+
     /// How many entries `key` holds in all lanes.
     func count(ofKey key: String) -> Int { count == 0 ? 0 : lanes.reduce(0) { $0 + ($1.byKey[key]?.count ?? 0) } }
 }
