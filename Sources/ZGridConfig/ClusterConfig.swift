@@ -1,3 +1,5 @@
+import Foundation
+
 /// The configuration of a ZGrid cluster: the broker and the worker pools, as read from `cluster.conf`.
 ///
 /// The file is TOML with one `[broker]` table and any number of `[[pool]]` tables:
@@ -49,12 +51,28 @@ public struct ClusterConfig: Sendable, Equatable {
         self.pools = pools
     }
 
-    /// Reads and validates a file.
+    /// Reads and validates a file. Relative file paths in it (the job store, key files) are taken
+    /// relative to the file's directory, as given or by default, so the cluster finds the same
+    /// files whatever directory it is started from.
     /// - Parameter path: Path of the TOML configuration file.
     /// - Throws: ``ConfigError`` if the file cannot be read, is not valid TOML, or fails validation.
     public static func load(path: String) throws(ConfigError) -> ClusterConfig {
         let text = try ConfigFile.read(path: path)
-        return try parse(text, file: path)
+        var config = try parse(text, file: path)
+        config.resolvePaths(against: (path as NSString).deletingLastPathComponent)
+        return config
+    }
+
+    /// Makes the relative file paths absolute against `directory` (the working directory when empty).
+    mutating func resolvePaths(against directory: String) {
+        guard !directory.isEmpty, directory != "." else { return }
+        func resolved(_ path: String) -> String {
+            path.isEmpty || path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        }
+        jobs.store = resolved(jobs.store)
+        security.brokerKeyFile = resolved(security.brokerKeyFile)
+        security.clientKeyFile = resolved(security.clientKeyFile)
+        security.workerKeyFile = resolved(security.workerKeyFile)
     }
 
     /// Parses and validates text; `file` is used in error messages.

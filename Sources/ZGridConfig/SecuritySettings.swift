@@ -80,6 +80,16 @@ public enum KeyFile {
         """
     }
 
+    /// Why the key file at `path` is not private, when group or others may read or write it (its
+    /// secret key is then exposed); nil when it is private or cannot be inspected.
+    public static func exposure(_ path: String) -> String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
+        else { return nil }
+        return "key file \(path) has mode \(String(mode & 0o777, radix: 8, uppercase: false).leftPadded(to: 4)): "
+            + "others can read its secret key; make it private with chmod 600 \(path)"
+    }
+
     /// Reads a key file; errors name the file and what is wrong.
     public static func load(_ path: String) throws(ConfigError) -> CurveKeyPair {
         var isDirectory: ObjCBool = false
@@ -110,4 +120,9 @@ public enum KeyFile {
         }
         return keys
     }
+}
+
+extension String {
+    /// The string with zeros in front up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -124,4 +124,17 @@ struct SecuritySectionTests {
         let notAFile = #expect(throws: ConfigError.self) { try KeyFile.load(directory) }
         #expect(notAFile?.message.contains("found a directory") == true)
     }
+
+    @Test("a key file others can read is reported, a private one is not")
+    func exposedKeyFile() throws {
+        let path = NSTemporaryDirectory() + "zgrid-key-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try KeyFile.text(CurveKeyPairFixture.make()).write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let warning = try #require(KeyFile.exposure(path))
+        #expect(warning.contains("mode 0644") && warning.contains("chmod 600 \(path)"), "\(warning)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(KeyFile.exposure(path) == nil)
+        #expect(KeyFile.exposure(path + ".missing") == nil)
+    }
 }

@@ -66,6 +66,7 @@ struct WorkerNodeCommand: AsyncParsableCommand {
             }
             shardSet = parsed
         }
+        config.security.warnIfExposed(config.security.workerKeyFile, logger: logger)
         let worker = Worker(
             broker: connect ?? config.broker.connect, concurrency: concurrency,
             heartbeat: HeartbeatSettings(

@@ -9,7 +9,8 @@ extension CommonOptions {
     /// A client of the configured broker (or `connect`), with CURVE when `[security] curve` is on;
     /// `busyRetries` as in ``GridClient/busyRetries`` (0: BUSY answers are thrown at once).
     func client(_ config: ClusterConfig, connect: String?, busyRetries: Int = 3, logger: Logger) throws -> GridClient {
-        try GridClient(
+        config.security.warnIfExposed(config.security.clientKeyFile, logger: logger)
+        return try GridClient(
             broker: connect ?? config.broker.connect, security: config.security.peer(keyFile: config.security.clientKeyFile),
             busyRetries: busyRetries, logger: logger)
     }
@@ -21,6 +22,13 @@ extension SecuritySettings {
         guard curve else { return nil }
         let serverKey = brokerPublicKey.isEmpty ? try KeyFile.load(brokerKeyFile).publicKey : brokerPublicKey
         return PeerSecurity(serverKey: serverKey, keys: try KeyFile.load(keyFile))
+    }
+
+    /// Logs a warning when CURVE is on and `keyFile`, holding this process's secret key, is not
+    /// private.
+    func warnIfExposed(_ keyFile: String, logger: Logger) {
+        guard curve, let warning = KeyFile.exposure(keyFile) else { return }
+        logger.warning("\(warning)")
     }
 
     /// The broker's CURVE settings; nil when CURVE is off.
