@@ -51,8 +51,9 @@ public struct ClusterConfig: Sendable, Equatable {
         self.pools = pools
     }
 
-    /// Reads and validates a file. Relative file paths in it (the job store, key files) are taken
-    /// relative to the file's directory, as given or by default, so the cluster finds the same
+    /// Reads and validates a file. Relative file paths in it (the job store, key files, `ipc://`
+    /// endpoints) are taken relative to the directory of `path` as given (a symbolic link's own
+    /// directory), whether written or by default, so every process of a cluster finds the same
     /// files whatever directory it is started from.
     /// - Parameter path: Path of the TOML configuration file.
     /// - Throws: ``ConfigError`` if the file cannot be read, is not valid TOML, or fails validation.
@@ -69,6 +70,14 @@ public struct ClusterConfig: Sendable, Equatable {
         func resolved(_ path: String) -> String {
             path.isEmpty || path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
         }
+        // An ipc endpoint names a socket file: `ipc://grid.sock` too (not `ipc://@name`, abstract).
+        func resolvedEndpoint(_ endpoint: String) -> String {
+            guard endpoint.hasPrefix("ipc://") else { return endpoint }
+            let path = String(endpoint.dropFirst(6))
+            return path.hasPrefix("@") ? endpoint : "ipc://" + resolved(path)
+        }
+        broker.bind = broker.bind.map(resolvedEndpoint)
+        broker.connect = resolvedEndpoint(broker.connect)
         jobs.store = resolved(jobs.store)
         security.brokerKeyFile = resolved(security.brokerKeyFile)
         security.clientKeyFile = resolved(security.clientKeyFile)

@@ -2,6 +2,12 @@ import Foundation
 import TOMLKit
 import ZeroMQ
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The `[security]` table: CURVE on the broker's endpoints and who may connect.
 public struct SecuritySettings: Sendable, Equatable {
     /// Whether CURVE is on (key `curve`, default false).
@@ -81,13 +87,15 @@ public enum KeyFile {
     }
 
     /// Why the key file at `path` is not private, when group or others may read or write it (its
-    /// secret key is then exposed); nil when it is private or cannot be inspected.
+    /// secret key is then exposed, or can be replaced); nil when it is private or cannot be
+    /// inspected. A symbolic link is followed: the file it points to is the one that counts.
     public static func exposure(_ path: String) -> String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
-        else { return nil }
-        return "key file \(path) has mode \(String(mode & 0o777, radix: 8, uppercase: false).leftPadded(to: 4)): "
-            + "others can read its secret key; make it private with chmod 600 \(path)"
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        let mode = Int(status.st_mode) & 0o777
+        guard mode & 0o077 != 0 else { return nil }
+        let what = mode & 0o044 != 0 ? "others can read its secret key" : "others can replace its key pair"
+        return "key file \(path) has mode \(String(mode, radix: 8).leftPadded(to: 4)): \(what); make it private with chmod 600 \(path)"
     }
 
     /// Reads a key file; errors name the file and what is wrong.

@@ -64,6 +64,40 @@ struct AdmissionTests {
         #expect(driver.core.queuedCallCount == 3)
     }
 
+    @Test("a cancelled call left in the queue does not count as waiting")
+    func staleEntriesDoNotWait() {
+        var options = testOptions(grace: 60_000)
+        options.functions = ["f": FunctionPolicy(maxQueueWaitMilliseconds: 500)]
+        var driver = Driver(options: options)
+        driver.ready(worker1, concurrency: 1)
+        driver.call(client1, 1)  // runs, and does not finish
+        driver.call(client1, 2)  // queues at 0 ms
+        driver.now += 400
+        driver.call(client1, 3)  // queue at 400 ms
+        driver.call(client1, 4)
+        driver.message(client1, .cancel(requestID: 2))  // one stale entry of three stays in the queue
+        driver.now += 200
+        #expect(refusals(driver.call(client1, 5)).isEmpty, "the only call that waited 600 ms was cancelled")
+        driver.now += 400
+        #expect(refusals(driver.call(client1, 6)) == [1000], "calls 3 and 4 have waited 600 ms")
+    }
+
+    @Test("an idle stretch does not wear the drain rate down")
+    func idleKeepsRate() {
+        var driver = warmedUp(FunctionPolicy(maxQueueWaitMilliseconds: 500))
+        for _ in 0..<20 {  // ten idle seconds, nothing queued
+            driver.now += 500
+            driver.send(.tick)
+        }
+        driver.call(client1, 100)  // runs
+        #expect(refusals(driver.call(client1, 101)).isEmpty, "first in line at about 10 calls a second: about 100 ms")
+        for _ in 0..<6 {  // three seconds with a call queued and nothing finishing
+            driver.now += 500
+            driver.send(.tick)
+        }
+        #expect(refusals(driver.call(client1, 102)).count == 1, "nothing drains while a call waits: the rate falls")
+    }
+
     @Test("past the length limit a call is refused; without a drain rate the retry-after is a second")
     func lengthLimit() {
         var options = testOptions(grace: 60_000)

@@ -136,5 +136,13 @@ struct SecuritySectionTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         #expect(KeyFile.exposure(path) == nil)
         #expect(KeyFile.exposure(path + ".missing") == nil)
+        // A link is judged by the file it points to.
+        let link = path + ".link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        #expect(KeyFile.exposure(link) == nil, "a link to a private file")
+        try FileManager.default.setAttributes([.posixPermissions: 0o620], ofItemAtPath: path)
+        let writable = try #require(KeyFile.exposure(link))
+        #expect(writable.contains("mode 0620") && writable.contains("others can replace"), "\(writable)")
     }
 }

@@ -53,12 +53,15 @@ struct LoadTests {
         #expect(error.key == "broker.liveness")
     }
 
-    @Test("relative paths in a file are taken relative to its directory; absolute and empty ones stay")
+    @Test("relative paths and ipc endpoints in a file are taken relative to its directory; absolute, abstract and empty ones stay")
     func relativePaths() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("cluster.conf")
         let text = """
+            [broker]
+            bind = ["ipc://grid.sock", "ipc://@abstract", "ipc:///run/grid.sock", "tcp://127.0.0.1:5555"]
+            connect = "ipc://grid.sock"
             [jobs]
             store = "data/jobs.sqlite"
             [security]
@@ -68,6 +71,11 @@ struct LoadTests {
         try text.write(to: file, atomically: true, encoding: .utf8)
         let config = try ClusterConfig.load(path: file.path)
         #expect(config.jobs.store == directory.path + "/data/jobs.sqlite")
+        #expect(
+            config.broker.bind == [
+                "ipc://" + directory.path + "/grid.sock", "ipc://@abstract", "ipc:///run/grid.sock", "tcp://127.0.0.1:5555",
+            ])
+        #expect(config.broker.connect == "ipc://" + directory.path + "/grid.sock")
         #expect(config.security.brokerKeyFile == "/etc/zgrid/broker.key")
         #expect(config.security.clientKeyFile == directory.path + "/client.key")
         #expect(config.security.workerKeyFile == directory.path + "/keys/worker.key", "a default path is the file's too")

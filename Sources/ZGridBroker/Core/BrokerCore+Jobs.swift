@@ -80,8 +80,9 @@ extension BrokerCore {
         if spec.runAt <= wallNow,
             let (message, retryAfter) = refusal(
                 function, queued: queuedJobs(of: function), ahead: jobsAhead(of: function, priority: Int(spec.priority)),
-                waited: oldestWait(
-                    function, priority: Int(spec.priority), now: now, in: { jobQueues[function]?.oldestSince(atOrAbove: $0) }),
+                waited: oldestWait(function, priority: Int(spec.priority), now: now) { [jobs, jobQueues] priority in
+                    jobQueues[function]?.oldestSince(atOrAbove: priority) { jobs[$0]?.isWaitingToRun ?? false }
+                },
                 limit: policy(for: function).maxQueuedJobs, meter: jobRates[function],
                 what: "jobs")
         {

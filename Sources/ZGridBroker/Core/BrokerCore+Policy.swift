@@ -63,7 +63,7 @@ extension BrokerCore {
 
     /// How long the oldest of `queue`'s entries of `priority` or above has waited at `now`, when
     /// `function` has a wait limit (nil otherwise: no need to look).
-    func oldestWait(_ function: String, priority: Int, now: Int64, in oldestSince: (Int) -> Int64?) -> Int64? {
+    func oldestWait(_ function: String, priority: Int, now: Int64, _ oldestSince: (Int) -> Int64?) -> Int64? {
         guard policy(for: function).maxQueueWaitMilliseconds != nil, let since = oldestSince(priority) else { return nil }
         return now - since
     }
@@ -109,8 +109,13 @@ extension BrokerCore {
     mutating func updateRates(now: Int64) {
         guard now >= nextRateUpdateAt else { return }
         nextRateUpdateAt = now + 500
-        callRates.updateValues { $0.update(now: now) }
-        jobRates.updateValues { $0.update(now: now) }
+        // A function with nothing queued is not measured: no completions then say nothing about
+        // how fast its queue drains (it was idle, or busy with long calls), and an idle stretch
+        // would otherwise decay the rate towards zero and refuse the next burst as hours of wait.
+        let callsWaiting = Set(callRates.keys.filter { queuedCalls(of: $0) > 0 })
+        let jobsWaiting = Set(jobRates.keys.filter { queuedJobs(of: $0) > 0 })
+        callRates.updateValues { function, meter in meter.update(now: now, measuring: callsWaiting.contains(function)) }
+        jobRates.updateValues { function, meter in meter.update(now: now, measuring: jobsWaiting.contains(function)) }
     }
 
     // MARK: Load shedding
@@ -211,10 +216,15 @@ struct RateMeter {
         self.count = count
     }
 
-    /// Folds the completions since the last update into the rate.
-    mutating func update(now: Int64) {
+    /// Folds the completions since the last update into the rate. A window in which nothing
+    /// completed while nothing was waiting (`measuring` false) is dropped, the rate kept.
+    mutating func update(now: Int64, measuring: Bool = true) {
         let elapsed = now - since
         guard elapsed >= 500 else { return }
+        if count == 0 && !measuring {
+            since = now
+            return
+        }
         let current = Double(count) * 1000 / Double(elapsed)
         perSecond = perSecond == 0 ? current : 0.5 * perSecond + 0.5 * current
         count = 0

@@ -265,7 +265,9 @@ public struct BrokerCore {
         if let service, worker == nil,
             let (message, retryAfter) = refusal(
                 function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
-                waited: oldestWait(function, priority: Int(header.priority), now: now, in: service.queue.oldestSince(atOrAbove:)),
+                waited: oldestWait(function, priority: Int(header.priority), now: now) { [calls] priority in
+                    service.queue.oldestSince(atOrAbove: priority) { calls[$0]?.worker == nil && calls[$0] != nil }
+                },
                 limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
                 meter: callRates[function], what: "calls")
         {

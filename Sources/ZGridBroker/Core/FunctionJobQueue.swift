@@ -10,9 +10,10 @@ struct FunctionJobQueue {
     var isEmpty: Bool { regular.isEmpty && sheddable.isEmpty }
     /// Entries held, live or stale.
     var count: Int { regular.count + sheddable.count }
-    /// When the longest-waiting entry of `priority` or above started waiting.
-    func oldestSince(atOrAbove priority: Int) -> Int64? {
-        [regular.oldestSince(atOrAbove: priority), sheddable.oldestSince(atOrAbove: priority)].compactMap { $0 }.min()
+    /// When the longest-waiting live entry of `priority` or above started waiting.
+    func oldestSince(atOrAbove priority: Int, isLive: (Int64) -> Bool) -> Int64? {
+        [regular.oldestSince(atOrAbove: priority, isLive: isLive), sheddable.oldestSince(atOrAbove: priority, isLive: isLive)]
+            .compactMap { $0 }.min()
     }
     /// Entries of one fairness key.
     func count(ofKey key: String) -> Int { regular.count(ofKey: key) + sheddable.count(ofKey: key) }

@@ -1,12 +1,13 @@
 import ZGridProtocol
 
 extension Dictionary {
-    /// Changes every value in place. Walked by index: iterating `keys` while writing through the
-    /// subscript would keep a second reference to the storage, so the first write copies the table.
-    mutating func updateValues(_ update: (inout Value) -> Void) {
+    /// Changes every value in place, given its key. Walked by index: iterating `keys` while
+    /// writing through the subscript would keep a second reference to the storage, so the first
+    /// write copies the table.
+    mutating func updateValues(_ update: (Key, inout Value) -> Void) {
         var index = startIndex
         while index != endIndex {
-            update(&values[index])
+            update(self[index].key, &values[index])
             formIndex(after: &index)
         }
     }

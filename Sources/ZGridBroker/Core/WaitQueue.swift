@@ -146,11 +146,19 @@ struct WaitQueue<ID: Hashable> {
         return lanes[min(9, max(0, priority))...].reduce(0) { $0 + $1.count }
     }
 
-    /// When the longest-waiting entry in lanes of `priority` and above started waiting (stale
-    /// entries included); nil when none waits there.
-    func oldestSince(atOrAbove priority: Int) -> Int64? {
+    /// When the longest-waiting live entry in lanes of `priority` and above started waiting; nil
+    /// when none waits there. Stale entries (`isLive` false) are passed over.
+    func oldestSince(atOrAbove priority: Int, isLive: (ID) -> Bool) -> Int64? {
         guard count > 0 else { return nil }
-        return lanes[min(9, max(0, priority))...].lazy.flatMap { $0.byKey.values.lazy.compactMap(\.first?.since) }.min()
+        var oldest: Int64?
+        for lane in lanes[min(9, max(0, priority))...] {
+            for entries in lane.byKey.values {
+                // Entries of one key wait in arrival order: its first live one is its oldest.
+                guard let first = entries.first(where: { isLive($0.id) }) else { continue }
+                oldest = min(oldest ?? first.since, first.since)
+            }
+        }
+        return oldest
     }
 
     /// How many entries `key` holds in all lanes.

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import ZGridBroker
 import ZGridClient
 import ZGridConfig
@@ -25,9 +26,9 @@ extension SecuritySettings {
     }
 
     /// Logs a warning when CURVE is on and `keyFile`, holding this process's secret key, is not
-    /// private.
+    /// private; once per file and process.
     func warnIfExposed(_ keyFile: String, logger: Logger) {
-        guard curve, let warning = KeyFile.exposure(keyFile) else { return }
+        guard curve, let warning = KeyFile.exposure(keyFile), warnedKeyFiles.withLock({ $0.insert(keyFile).inserted }) else { return }
         logger.warning("\(warning)")
     }
 
@@ -37,3 +38,6 @@ extension SecuritySettings {
         return BrokerSecurity(serverKeys: try KeyFile.load(brokerKeyFile), clientKeys: Set(clientKeys), workerKeys: Set(workerKeys))
     }
 }
+
+/// The key files this process has warned about.
+private let warnedKeyFiles = Mutex<Set<String>>([])
