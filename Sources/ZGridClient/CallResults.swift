@@ -18,22 +18,29 @@ public struct CallResult: Sendable {
 /// The outcomes of ``GridClient/callEach(_:_:inFlight:timeout:idempotent:priority:)``, one per
 /// input, in the order the calls complete (``CallResult/index`` says which input each answers).
 ///
-/// A failed call is an outcome like any other; iteration throws only when the run as a whole
-/// ends early (the client was closed). Stopping early (breaking out, or cancelling the task)
-/// cancels the calls still in the grid and sends no more.
+/// A failed call is an outcome like any other. Iteration ends (`nil`) once every input has its
+/// outcome, and throws ``GridError`` when the run ends early: ``GridError/closed`` when the client
+/// was closed, ``GridError/cancelled`` when the iterating task was cancelled. Stopping early
+/// (breaking out of the loop, cancelling the task, dropping the results) cancels the calls still
+/// in the grid and sends no more. The outcomes can be iterated once, by one task; a second
+/// iteration throws ``GridError/invalidArgument(_:)``. They do not keep the client open.
 public struct CallResults: AsyncSequence, Sendable {
     /// One call's outcome.
     public typealias Element = CallResult
 
-    let chunks: AsyncThrowingStream<[CallResult], any Error>
+    let deliveries: AsyncThrowingStream<PipelineDelivery, any Error>
     let consumer: PipelineConsumer
 
     /// Iterates outcomes as they arrive.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<[CallResult], any Error>.AsyncIterator
+        var base: AsyncThrowingStream<PipelineDelivery, any Error>.AsyncIterator
         let consumer: PipelineConsumer
+        /// Cancels the run when the iteration is dropped before its end; nil for an iterator
+        /// refused because the outcomes were iterated before.
+        let token: IterationToken?
         var chunk: [CallResult] = []
         var position = 0
+        var ended = false
 
         /// The next outcome, or nil once every input has one; throws ``GridError`` when the run
         /// ended early.
@@ -42,24 +49,40 @@ public struct CallResults: AsyncSequence, Sendable {
                 position += 1
                 return chunk[position - 1]
             }
+            guard let token else { throw GridError.invalidArgument("the outcomes of a callEach run can be iterated once") }
+            if ended { return nil }
             // The I/O thread hands over the outcomes of one pass at a time.
-            while let next = try await base.next() {
-                consumer.took(next.count)
-                guard !next.isEmpty else { continue }
-                chunk = next
-                position = 1
-                return next[0]
+            do {
+                while let delivery = try await base.next() {
+                    switch delivery {
+                    case .outcomes(let next):
+                        consumer.took(next.count)
+                        guard !next.isEmpty else { continue }
+                        chunk = next
+                        position = 1
+                        return next[0]
+                    case .done:
+                        ended = true
+                        token.ended()
+                        return nil
+                    }
+                }
+            } catch {
+                token.ended()
+                throw error
             }
-            return nil
+            // The stream ended without saying the run was done: the iterating task was cancelled.
+            token.ended()
+            throw GridError.cancelled
         }
     }
 
-    /// Starts iterating (the outcomes can be iterated once).
+    /// Starts iterating.
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: chunks.makeAsyncIterator(), consumer: consumer)
+        AsyncIterator(base: deliveries.makeAsyncIterator(), consumer: consumer, token: consumer.claim())
     }
 
-    /// Waits for every outcome and returns them in input order.
+    /// Waits for every outcome and returns them in input order; throws as iteration does.
     public func inInputOrder() async throws -> [Result<[UInt8], GridError>] {
         var ordered: [Result<[UInt8], GridError>?] = []
         for try await outcome in self {
@@ -70,14 +93,51 @@ public struct CallResults: AsyncSequence, Sendable {
     }
 }
 
+/// What the I/O thread hands a run's consumer.
+enum PipelineDelivery: Sendable {
+    /// The outcomes of one pass.
+    case outcomes([CallResult])
+    /// Every input has its outcome.
+    case done
+}
+
+/// Cancels a run when the iteration that holds it is dropped before the run's end.
+final class IterationToken: Sendable {
+    private let mailbox: Mailbox<ClientCommandItem>
+    private let runID: UInt64
+    private let finished = Atomic<Bool>(false)
+
+    init(mailbox: Mailbox<ClientCommandItem>, runID: UInt64) {
+        self.mailbox = mailbox
+        self.runID = runID
+    }
+
+    /// The run ended (done, failed or cancelled): nothing to cancel.
+    func ended() { finished.store(true, ordering: .relaxed) }
+
+    deinit {
+        if !finished.load(ordering: .relaxed) { mailbox.post(.cancel(id: runID)) }
+    }
+}
+
 /// What the consumer of a run shares with the I/O thread: how many outcomes it has taken, so the
 /// I/O thread holds at most a bounded number untaken, and whether the I/O thread waits for it.
 final class PipelineConsumer: Sendable {
     private let taken = Atomic<Int>(0)
     private let waiting = Atomic<Bool>(false)
+    private let claimed = Atomic<Bool>(false)
     private let mailbox: Mailbox<ClientCommandItem>
+    private let runID: UInt64
 
-    init(mailbox: Mailbox<ClientCommandItem>) { self.mailbox = mailbox }
+    init(mailbox: Mailbox<ClientCommandItem>, runID: UInt64) {
+        self.mailbox = mailbox
+        self.runID = runID
+    }
+
+    /// The token of the one iteration allowed; nil for any later one.
+    func claim() -> IterationToken? {
+        claimed.exchange(true, ordering: .relaxed) ? nil : IterationToken(mailbox: mailbox, runID: runID)
+    }
 
     /// How many outcomes the consumer has taken.
     var takenCount: Int { taken.load(ordering: .sequentiallyConsistent) }

@@ -17,7 +17,7 @@ extension ClientLoop {
                 pending[id] = Pending(waiter: .pipeline(run, slot), deadline: deadline, sentAt: now)
                 insertDeadline(Deadline(at: deadline, id: id))
                 let header = CallHeader(flags: run.flags, priority: run.priority, timeoutMilliseconds: UInt32(max(1, deadline - now)))
-                outgoing.append(OutgoingCall(id: id, function: run.function, header: header, payload: slot.payload))
+                send(OutgoingCall(id: id, function: run.function, header: header, payload: slot.payload))
             }
             run.flush()
             if run.isComplete { run.finish() }

@@ -79,7 +79,17 @@ struct ClientLoop {
     private var maxCallsPerMessage = 0
     /// The most bytes the broker takes in one frame, once its HEARTBEAT said: a larger payload is
     /// refused here, as libzmq in the broker would drop the connection, and every call on it.
-    private var maxFrameBytes: Int?
+    var maxFrameBytes: Int?
+    /// Whether the broker of this connection has sent a HEARTBEAT (and with it its limits), since
+    /// the connection started or the broker was last silent. Until then, a request with a frame
+    /// over ``alwaysAcceptedFrameBytes`` is held: the broker's limit may be lower.
+    var limitsHeard = false
+    /// Set by a HEARTBEAT that ended ``limitsHeard`` being false: the held requests go out this pass.
+    var limitsJustHeard = false
+    /// Calls (waiting in ``pending``) held until the broker's limits are known.
+    var heldCalls: [OutgoingCall] = []
+    /// Other requests held until the broker's limits are known, with their deadlines.
+    var heldItems: [(item: ClientCommandItem, deadline: Int64)] = []
     /// The request table of a CALLS being built.
     private var scratch: [UInt8] = []
 
@@ -121,7 +131,7 @@ struct ClientLoop {
             executor.runPendingJobs(signalled: poller.isReadable(1))
             mailbox.take(into: &inbox, signalled: poller.isReadable(0))
             for item in inbox {
-                reject(item, .closed)
+                Self.reject(item, .closed)
                 if case .close = item { closing = true }
             }
             inbox.removeAll()
@@ -129,6 +139,9 @@ struct ClientLoop {
             _ = try? poller.poll(timeoutMilliseconds: idle ? 1000 : 0)
         }
         executor.shutdown()
+        // Calls posted from here on, by callers that checked the client open just before close(),
+        // are answered at once on their own thread.
+        for item in mailbox.close(rejectingWith: { Self.reject($0, .closed) }) { Self.reject(item, .closed) }
     }
 
     private mutating func serve(_ socket: borrowing Socket) throws(ZMQError) {
@@ -151,6 +164,7 @@ struct ClientLoop {
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) { handleMessage(buffer) }
             }
+            if limitsJustHeard { try releaseHeld(socket) }
             // Tasks running on this thread's executor continue here; the calls they make go out below.
             executor.runPendingJobs(signalled: poller.isReadable(2))
             for id in resubscribe {
@@ -186,74 +200,81 @@ struct ClientLoop {
         mailbox.take(into: &inbox, signalled: signalled)
         defer { inbox.removeAll(keepingCapacity: true) }
         let now = MonotonicClock.nowMilliseconds()
-        for item in inbox {
-            if case .call = item {
-            } else if !outgoing.isEmpty {
-                try sendCalls(socket)  // calls before anything that may name them (CANCEL)
+        for item in inbox { try process(item, socket, now: now) }
+    }
+
+    /// Handles one item from a calling task.
+    mutating func process(_ item: ClientCommandItem, _ socket: borrowing Socket, now: Int64) throws(ZMQError) {
+        if case .call = item {
+        } else if !outgoing.isEmpty {
+            try sendCalls(socket)  // calls before anything that may name them (CANCEL)
+        }
+        if !limitsHeard, let deadline = Self.deadlineIfHeld(item, now: now) {
+            heldItems.append((item, deadline))
+            return
+        }
+        switch item {
+        case .call(let call):
+            if let error = oversized(call.payload.count) {
+                call.resume(.failure(error))
+                return
             }
-            switch item {
-            case .call(let call):
-                if let error = oversized(call.payload.count) {
-                    call.resume(.failure(error))
-                    continue
-                }
-                guard awaitAnswer(call.id, Pending(waiter: .call(call), deadline: now + call.timeoutMilliseconds, sentAt: now)) else {
-                    continue
-                }
-                outgoing.append(OutgoingCall(id: call.id, function: call.function, header: call.header, payload: call.payload))
-                // A call waiting for its answer no longer holds its payload.
-                call.payload = []
-            case .pipeline(let run):
-                pipelines.append(run)
-            case .resume:
-                break  // a run's consumer took outcomes: the pass goes on to send more
-            case .request(let id, let command, let frames, let timeout, let waiter):
-                if let error = oversized(largestOf: frames) {
-                    waiter.resume(.failure(error))
-                    continue
-                }
-                guard awaitAnswer(id, Pending(waiter: .call(waiter), deadline: now + timeout, sentAt: now)) else { continue }
-                try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
-            case .scatter(let id, let function, let header, let spec, let frames, let timeout, let sink):
-                if let error = oversized(largestOf: frames) {
-                    sink.events.finish(throwing: error)
-                    continue
-                }
-                let waiter = Waiter.scatter(sink, startedAt: MonotonicClock.nowNanoseconds())
-                guard awaitAnswer(id, Pending(waiter: waiter, deadline: now + timeout + Self.scatterSlackMilliseconds, sentAt: now))
-                else { continue }
-                try socket.sendProtocolMessage(
-                    tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
-                    extra: [spec.encoded] + frames)
-            case .subscribe(let id, let request, let state):
-                subscriptions[id] = (state, request.after, 0)
-                try sendSubscribe(socket, id: id, request)
-            case .acknowledge(let id):
-                try acknowledge(socket, id: id, force: false)
-            case .cancel(let id) where pipelines.contains(where: { $0.id == id }):
-                try stopPipeline(id, socket)
-            case .cancel(let id) where subscriptions[id] != nil:
-                try acknowledge(socket, id: id, force: false)  // a named subscription resumes after what was taken
-                subscriptions[id]?.state.continuation.finish()
-                subscriptions[id] = nil
-                resubscribedAt[id] = nil
+            guard awaitAnswer(call.id, Pending(waiter: .call(call), deadline: now + call.timeoutMilliseconds, sentAt: now)) else {
+                return
+            }
+            send(OutgoingCall(id: call.id, function: call.function, header: call.header, payload: call.payload))
+            // A call waiting for its answer no longer holds its payload.
+            call.payload = []
+        case .pipeline(let run):
+            pipelines.append(run)
+        case .resume:
+            break  // a run's consumer took outcomes: the pass goes on to send more
+        case .request(let id, let command, let frames, let timeout, let waiter):
+            if let error = oversized(largestOf: frames) {
+                waiter.resume(.failure(error))
+                return
+            }
+            guard awaitAnswer(id, Pending(waiter: .call(waiter), deadline: now + timeout, sentAt: now)) else { return }
+            try socket.sendProtocolMessage(tag: ProtocolTag.client, command: command.rawValue, id: id, extra: frames)
+        case .scatter(let id, let function, let header, let spec, let frames, let timeout, let sink):
+            if let error = oversized(largestOf: frames) {
+                sink.events.finish(throwing: error)
+                return
+            }
+            let waiter = Waiter.scatter(sink, startedAt: MonotonicClock.nowNanoseconds())
+            guard awaitAnswer(id, Pending(waiter: waiter, deadline: now + timeout + Self.scatterSlackMilliseconds, sentAt: now))
+            else { return }
+            try socket.sendProtocolMessage(
+                tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
+                extra: [spec.encoded] + frames)
+        case .subscribe(let id, let request, let state):
+            subscriptions[id] = (state, request.after, 0)
+            try sendSubscribe(socket, id: id, request)
+        case .acknowledge(let id):
+            try acknowledge(socket, id: id, force: false)
+        case .cancel(let id) where pipelines.contains(where: { $0.id == id }):
+            try stopPipeline(id, socket)
+        case .cancel(let id) where subscriptions[id] != nil:
+            try acknowledge(socket, id: id, force: false)  // a named subscription resumes after what was taken
+            subscriptions[id]?.state.continuation.finish()
+            subscriptions[id] = nil
+            resubscribedAt[id] = nil
+            try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
+        case .cancel(let id):
+            if let call = pending.removeValue(forKey: id) {
+                call.fail(.cancelled)
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
-            case .cancel(let id):
-                if let call = pending.removeValue(forKey: id) {
-                    call.fail(.cancelled)
-                    try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
-                } else {
-                    earlyCancels[id] = now
-                }
-            case .close:
-                closing = true
-                for id in subscriptions.keys { try acknowledge(socket, id: id, force: false) }
-                for id in Array(pending.keys) + Array(subscriptions.keys) {
-                    try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
-                }
-                failAll(.closed)
-                try? socket.setLinger(milliseconds: 200)
+            } else {
+                earlyCancels[id] = now
             }
+        case .close:
+            closing = true
+            for id in subscriptions.keys { try acknowledge(socket, id: id, force: false) }
+            for id in Array(pending.keys) + Array(subscriptions.keys) {
+                try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
+            }
+            failAll(.closed)
+            try? socket.setLinger(milliseconds: 200)
         }
     }
 
@@ -281,20 +302,39 @@ struct ClientLoop {
     private mutating func sendCalls(_ socket: borrowing Socket) throws(ZMQError) {
         defer { outgoing.removeAll(keepingCapacity: true) }
         try BatchedRequest.forEachMessage(of: outgoing.count, perMessage: maxCallsPerMessage) { (index) throws(ZMQError) in
-            let call = outgoing[index]
-            try socket.sendProtocolMessage(
-                tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: call.id, function: call.function,
-                header: call.header, extra: [call.payload])
+            try sendCall(outgoing[index], socket)
         } batch: { (range) throws(ZMQError) in
-            guard try socket.sendBatchEnvelope(tag: ProtocolTag.client, command: ClientCommand.calls.rawValue) else { return }
-            scratch.removeAll(keepingCapacity: true)
-            for index in range {
-                BatchedRequest.encode(
-                    id: outgoing[index].id, header: outgoing[index].header, function: outgoing[index].function, into: &scratch)
+            // The request table is a frame too: as many calls as its size allows go in each CALLS.
+            var start = range.lowerBound
+            while start < range.upperBound {
+                scratch.removeAll(keepingCapacity: true)
+                var end = start
+                while end < range.upperBound {
+                    let before = scratch.count
+                    BatchedRequest.encode(
+                        id: outgoing[end].id, header: outgoing[end].header, function: outgoing[end].function, into: &scratch)
+                    if let limit = maxFrameBytes, scratch.count > limit, end > start {
+                        scratch.removeSubrange(before...)
+                        break
+                    }
+                    end += 1
+                }
+                if end - start == 1 {
+                    try sendCall(outgoing[start], socket)
+                } else if try socket.sendBatchEnvelope(tag: ProtocolTag.client, command: ClientCommand.calls.rawValue) {
+                    try socket.send(scratch, more: true)
+                    for index in start..<end { try socket.send(outgoing[index].payload, more: index < end - 1) }
+                }
+                start = end
             }
-            try socket.send(scratch, more: true)
-            for index in range { try socket.send(outgoing[index].payload, more: index < range.upperBound - 1) }
         }
+    }
+
+    /// Sends one call as CALL.
+    private func sendCall(_ call: OutgoingCall, _ socket: borrowing Socket) throws(ZMQError) {
+        try socket.sendProtocolMessage(
+            tag: ProtocolTag.client, command: ClientCommand.call.rawValue, id: call.id, function: call.function, header: call.header,
+            extra: [call.payload])
     }
 
     private mutating func handleMessage(_ buffer: Multipart) {
@@ -348,6 +388,10 @@ struct ClientLoop {
         case .success(.heartbeat(let frameLimit, let frameBytesLimit)):
             if let frameLimit { maxCallsPerMessage = BatchedRequest.perMessage(frameLimit: frameLimit) }
             if let frameBytesLimit { maxFrameBytes = frameBytesLimit }
+            if !limitsHeard {
+                limitsHeard = true
+                limitsJustHeard = true
+            }
         case .success(.replies(let requestIDs)):
             for (position, id) in requestIDs.enumerated() { answer(id) { buffer.bytes(3 + position) } }
         case .success(.part(let id, let header, let payloadStart)):
@@ -405,6 +449,7 @@ struct ClientLoop {
 
     private mutating func timers(_ socket: borrowing Socket) throws(ZMQError) {
         let now = MonotonicClock.nowMilliseconds()
+        if !heldItems.isEmpty { expireHeldItems(now: now) }
         while let first = deadlines.min, first.at <= now {
             deadlines.removeMin()
             guard let call = pending[first.id], call.deadline == first.at else { continue }
@@ -423,6 +468,7 @@ struct ClientLoop {
             // The broker may come back restarted with another frame limit: single CALLs until it says.
             maxCallsPerMessage = 0
             maxFrameBytes = nil
+            limitsHeard = false
             // Calls sent before the broker fell silent may be lost with it; later ones wait in the
             // socket's queue for the reconnect and keep their own deadlines.
             let lost = pending.filter { $0.value.sentAt <= lastHeard }
@@ -451,6 +497,9 @@ struct ClientLoop {
     }
 
     private mutating func failAll(_ error: GridError) {
+        for (item, _) in heldItems { Self.reject(item, error) }
+        heldItems.removeAll()
+        heldCalls.removeAll()  // each waits in `pending`, failed below
         for run in pipelines { run.finish(throwing: error) }
         pipelines.removeAll()
         for subscription in subscriptions.values { subscription.state.continuation.finish(throwing: error) }
@@ -460,7 +509,7 @@ struct ClientLoop {
         deadlines = Heap()
     }
 
-    private func reject(_ item: ClientCommandItem, _ error: GridError) {
+    static func reject(_ item: ClientCommandItem, _ error: GridError) {
         switch item {
         case .call(let call): call.resume(.failure(error))
         case .request(_, _, _, _, let waiter): waiter.resume(.failure(error))

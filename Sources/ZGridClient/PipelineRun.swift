@@ -30,7 +30,7 @@ final class PipelineRun: @unchecked Sendable {
     let heldLimit: Int
     let busyRetries: Int
     let consumer: PipelineConsumer
-    let outcomes: AsyncThrowingStream<[CallResult], any Error>.Continuation
+    let outcomes: AsyncThrowingStream<PipelineDelivery, any Error>.Continuation
     private let makeReader: @Sendable () -> InputReader
     private var reader: InputReader?
     /// Inputs read and not sent yet (a read takes as many as the window lets out).
@@ -49,7 +49,7 @@ final class PipelineRun: @unchecked Sendable {
 
     init(
         id: UInt64, function: String, flags: UInt8, priority: UInt8, timeoutMilliseconds: Int64, window: Int, busyRetries: Int,
-        consumer: PipelineConsumer, outcomes: AsyncThrowingStream<[CallResult], any Error>.Continuation,
+        consumer: PipelineConsumer, outcomes: AsyncThrowingStream<PipelineDelivery, any Error>.Continuation,
         inputs: @escaping @Sendable () -> InputReader
     ) {
         self.id = id
@@ -128,14 +128,17 @@ final class PipelineRun: @unchecked Sendable {
     func flush() {
         guard !collected.isEmpty, !finished else { return }
         delivered += collected.count
-        outcomes.yield(collected)
+        outcomes.yield(.outcomes(collected))
         collected.removeAll(keepingCapacity: true)
     }
 
     /// Ends the run: normally once complete, or with `error`.
     func finish(throwing error: GridError? = nil) {
         guard !finished else { return }
-        if error == nil { flush() }
+        if error == nil {
+            flush()
+            outcomes.yield(.done)
+        }
         finished = true
         reader = nil
         unsent = []

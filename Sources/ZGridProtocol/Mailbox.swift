@@ -42,6 +42,8 @@ public final class Mailbox<Item: Sendable>: Sendable {
         @usableFromInline var items: [Item] = []
         /// Whether the loop thread is in ``awaitItems(nanoseconds:)``, watching for posts itself.
         @usableFromInline var loopWatching = false
+        /// Set by ``close(rejectingWith:)``: what handles items posted after the loop ended.
+        @usableFromInline var rejection: (@Sendable (Item) -> Void)?
 
         @usableFromInline init() {}
     }
@@ -68,10 +70,15 @@ public final class Mailbox<Item: Sendable>: Sendable {
     /// wake), the poster is not the loop thread (which checks ``hasItems`` before blocking) and the
     /// loop is not watching for posts in ``awaitItems(nanoseconds:)``.
     @inlinable public func post(_ item: Item) {
-        let needsWake = state.withLock { state in
+        let (needsWake, rejection) = state.withLock { state -> (Bool, (@Sendable (Item) -> Void)?) in
+            if let rejection = state.rejection { return (false, rejection) }
             let needsWake = state.items.isEmpty && !state.loopWatching
             state.items.append(item)
-            return needsWake
+            return (needsWake, nil)
+        }
+        if let rejection {
+            rejection(item)
+            return
         }
         if needsWake && !isLoopThread {
             signalPending.store(true, ordering: .releasing)
@@ -92,6 +99,17 @@ public final class Mailbox<Item: Sendable>: Sendable {
                 buffer.append(contentsOf: state.items)
                 state.items.removeAll(keepingCapacity: true)
             }
+        }
+    }
+
+    /// Ends the mailbox, for a loop that has stopped: returns the items still waiting, and from now
+    /// on hands each posted item to `rejection` on the posting thread, so that no poster waits for
+    /// a loop that is gone.
+    public func close(rejectingWith rejection: @escaping @Sendable (Item) -> Void) -> [Item] {
+        state.withLock { state in
+            state.rejection = rejection
+            defer { state.items.removeAll() }
+            return state.items
         }
     }
 

@@ -53,6 +53,28 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("inputs made by index as their turn comes")
+        func inputsByIndex() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 32) { $0.register("echo") { $0.payload } }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let made = Counter()
+            let results = try client.callEach("echo", count: 5000, inFlight: 10) { index in
+                made.increment()
+                return bytes("input-\(index)")
+            }
+            try await waitUntil("making stalls") { made.count >= 1024 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(made.count <= 1024 + 10, "\(made.count) inputs made with nobody taking outcomes")
+            let outcomes = try await results.inInputOrder()
+            #expect(outcomes.count == 5000)
+            for (index, outcome) in outcomes.enumerated() { #expect(try outcome.get() == bytes("input-\(index)")) }
+            #expect(try await client.callEach("echo", count: 0) { _ in [] }.inInputOrder().isEmpty)
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("a call that fails is that input's outcome; the others go on")
         func failuresAreOutcomes() async throws {
             let broker = try startBroker()
@@ -116,6 +138,7 @@ extension IntegrationTests {
             let cancelled = Counter()
             let worker = try await startWorker(broker, concurrency: 16) { worker in
                 worker.register("slow") { request in
+                    if request.payload == [0] { return request.payload }  // input 0 answers at once
                     do {
                         try await Task.sleep(for: .seconds(5))
                     } catch {
@@ -133,10 +156,25 @@ extension IntegrationTests {
             }
             try await waitUntil("eight running") { broker.status.callsInFlight == 8 }
             task.cancel()
-            _ = await task.result
+            guard case .failure(let error) = await task.result, case .cancelled? = error as? GridError else {
+                Issue.record("the cancelled iteration did not throw cancelled")
+                return
+            }
             try await waitUntil("the calls are cancelled on the worker") { cancelled.count == 8 }
             try await waitUntil("the broker forgot them") { broker.status.callsInFlight == 0 }
             #expect(reads.count == 8)
+
+            // Breaking out of the loop while the results are still held cancels too.
+            cancelled.reset()
+            let held = try client.callEach("slow", (0..<100).map { [UInt8($0)] }, inFlight: 8)
+            try await waitUntil("eight more running") { broker.status.callsInFlight == 8 }
+            for try await _ in held { break }
+            try await waitUntil("the held run's calls are cancelled (\(cancelled.count), \(broker.status.callsInFlight) in flight)") {
+                cancelled.count == 8 && broker.status.callsInFlight == 0
+            }
+            await #expect(throws: GridError.invalidArgument("the outcomes of a callEach run can be iterated once")) {
+                for try await _ in held {}
+            }
             // The client goes on serving calls.
             #expect(try await client.call("echo", bytes("after")) == bytes("after"))
             await client.close()
@@ -186,6 +224,8 @@ extension IntegrationTests {
             }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             #expect(throws: GridError.self) { try client.callEach("echo", [[UInt8]](), inFlight: 0) }
+            #expect(throws: GridError.self) { try client.callEach("echo", [[UInt8]](), inFlight: GridClient.maxInFlight + 1) }
+            #expect(throws: GridError.self) { try client.callEach("echo", count: -1) { _ in [] } }
             #expect(throws: GridError.self) { try client.callEach("bad name", [[1]]) }
             let empty = try await client.callEach("echo", [[UInt8]]()).inInputOrder()
             #expect(empty.isEmpty)

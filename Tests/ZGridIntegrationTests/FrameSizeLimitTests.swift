@@ -11,6 +11,41 @@ extension IntegrationTests {
     struct FrameSizeLimitTests {
         static let limit = 64 * 1024
 
+        @Test("a new client holds a large payload until the broker has said its limit, and never sends a table over it")
+        func freshClientKnowsTheLimit() async throws {
+            let broker = try startBroker(maxMessageBytes: 2048)
+            defer { broker.stop() }
+            let longName = String(repeating: "e", count: 200)
+            let worker = try await startWorker(broker, concurrency: 64) { worker in
+                worker.register("echo") { $0.payload }
+                worker.register(longName) { $0.payload }
+            }
+            // At once from a new client: one call over the limit, one just under it, one small.
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            async let small = client.call("echo", bytes("small"), timeout: .seconds(5))
+            async let underLimit = client.call("echo", [UInt8](repeating: 3, count: 2000), timeout: .seconds(5))
+            let started = ContinuousClock.now
+            let over = await outcome { () async throws(GridError) in
+                try await client.call("echo", [UInt8](repeating: 4, count: 4000), timeout: .seconds(5))
+            }
+            guard case .failure(.invalidArgument(let message)) = over else {
+                Issue.record("expected invalidArgument, got \(over)")
+                return
+            }
+            #expect(message.contains("max_message_bytes"))
+            #expect(ContinuousClock.now - started < .seconds(2), "refused at once, not after its time limit")
+            #expect(try await small == bytes("small"))
+            #expect(try await underLimit.count == 2000)
+            // 64 calls in flight with a 200-character name: about 15 KiB of request table, split
+            // into CALLS whose tables fit in 2048 bytes.
+            let outcomes = try await client.callEach(longName, (0..<64).map { [UInt8($0)] }, inFlight: 64, timeout: .seconds(5))
+                .inInputOrder()
+            for (index, result) in outcomes.enumerated() { #expect(try result.get() == [UInt8(index)]) }
+            #expect(try await settledStatus(broker).statistics.workersLost == 0)
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("an oversized payload fails at the client, an oversized result at the worker, and other calls are unharmed")
         func oversizedFramesAreRefused() async throws {
             let broker = try startBroker(maxMessageBytes: Self.limit)

@@ -29,11 +29,6 @@ extension IntegrationTests {
             func clear() { value.store(false, ordering: .relaxed) }
         }
 
-        /// The outcome of `body` as a value.
-        func outcome<T>(_ body: () async throws(GridError) -> T) async -> Result<T, GridError> {
-            do { return .success(try await body()) } catch { return .failure(error) }
-        }
-
         /// Records what ran, in order, with when it started.
         final class RunOrder: Sendable {
             private let runs = Mutex<[(name: String, at: ContinuousClock.Instant)]>([])

@@ -131,6 +131,7 @@ final class ConcurrencyGauge: Sendable {
 final class Counter: Sendable {
     private let value = Mutex(0)
     func increment() { value.withLock { $0 += 1 } }
+    func reset() { value.withLock { $0 = 0 } }
     var count: Int { value.withLock { $0 } }
 }
 
@@ -155,4 +156,9 @@ func readText(_ path: String) -> String? {
 func settledStatus(_ broker: BrokerServer) async throws -> BrokerSnapshot {
     try await Task.sleep(for: .milliseconds(60))
     return broker.status
+}
+
+/// The outcome of `body` as a value.
+func outcome<T>(_ body: () async throws(GridError) -> T) async -> Result<T, GridError> {
+    do { return .success(try await body()) } catch { return .failure(error) }
 }

@@ -1,0 +1,57 @@
+import ZGridProtocol
+import ZeroMQ
+
+extension ClientLoop {
+    /// The largest frame every broker takes (`max_message_bytes` is at least this): requests whose
+    /// frames all fit go out before the broker has said its limit.
+    static let alwaysAcceptedFrameBytes = 1024
+
+    /// Queues a call for this pass's CALL or CALLS, or holds it until the broker's limits are
+    /// known when its payload may be over them.
+    mutating func send(_ call: OutgoingCall) {
+        if !limitsHeard && call.payload.count > Self.alwaysAcceptedFrameBytes {
+            heldCalls.append(call)
+        } else {
+            outgoing.append(call)
+        }
+    }
+
+    /// The deadline of a request other than a call that must wait for the broker's limits (a
+    /// frame over ``alwaysAcceptedFrameBytes``); nil when it may go out now.
+    static func deadlineIfHeld(_ item: ClientCommandItem, now: Int64) -> Int64? {
+        switch item {
+        case .request(_, _, let frames, let timeout, _) where frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
+            now + timeout
+        case .scatter(_, _, _, _, let frames, let timeout, _) where frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
+            now + timeout
+        default: nil
+        }
+    }
+
+    /// Sends, or refuses as too large, what was held until the broker's limits were known.
+    mutating func releaseHeld(_ socket: borrowing Socket) throws(ZMQError) {
+        limitsJustHeard = false
+        let calls = heldCalls
+        heldCalls.removeAll()
+        for call in calls where pending.contains(call.id) {
+            if let error = oversized(call.payload.count) {
+                pending.removeValue(forKey: call.id)?.fail(error)
+            } else {
+                outgoing.append(call)
+            }
+        }
+        let items = heldItems
+        heldItems.removeAll()
+        let now = MonotonicClock.nowMilliseconds()
+        for (item, _) in items { try process(item, socket, now: now) }
+    }
+
+    /// Fails held requests whose time limit passed while the broker's limits were unknown.
+    mutating func expireHeldItems(now: Int64) {
+        heldItems.removeAll { held in
+            guard held.deadline <= now else { return false }
+            Self.reject(held.item, .timeout("no answer within the time limit (the broker has not answered since the client connected)"))
+            return true
+        }
+    }
+}
