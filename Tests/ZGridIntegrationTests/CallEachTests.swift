@@ -212,6 +212,43 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("calls and runs started as the client closes are all answered")
+        func closeRace() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
+            let answered = Counter()
+            for round in 0..<1000 {
+                let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+                let callers = (0..<8).map { caller in
+                    Task {
+                        while true {
+                            if caller % 2 == 0 {
+                                guard (try? await client.call("echo", [1])) != nil else { break }
+                            } else {
+                                guard (try? await client.callEach("echo", [[1]], inFlight: 1).inInputOrder()) != nil else { break }
+                            }
+                        }
+                        answered.increment()
+                    }
+                }
+                try await Task.sleep(for: .microseconds(100 * (round % 30)))
+                await client.close()
+                let finished = Task {
+                    for caller in callers { await caller.value }
+                }
+                let watchdog = Task {
+                    try await Task.sleep(for: .seconds(5))
+                    Issue.record("round \(round): a call or run started as the client closed was never answered")
+                    for caller in callers { caller.cancel() }
+                }
+                await finished.value
+                watchdog.cancel()
+            }
+            #expect(answered.count == 8000)
+            await worker.stop()
+        }
+
         @Test("closing the client ends a run with an error; bad arguments are refused at once")
         func closeAndArguments() async throws {
             let broker = try startBroker()
