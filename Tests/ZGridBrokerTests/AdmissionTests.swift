@@ -24,6 +24,17 @@ struct AdmissionTests {
         return driver
     }
 
+    /// A worker of concurrency 1 busy with call 1 of client 1, which never finishes; a wait limit of
+    /// 500 ms and no drain rate yet.
+    func busyWithoutRate() -> Driver {
+        var options = testOptions(grace: 60_000)
+        options.functions = ["f": FunctionPolicy(maxQueueWaitMilliseconds: 500)]
+        var driver = Driver(options: options)
+        driver.ready(worker1, concurrency: 1)
+        driver.call(client1, 1)
+        return driver
+    }
+
     func refusals(_ actions: [BrokerAction]) -> [Int64] {
         actions.compactMap { if case .refuse(_, _, _, let retryAfter) = $0 { retryAfter } else { nil } }
     }
@@ -47,11 +58,7 @@ struct AdmissionTests {
 
     @Test("before anything has drained, the wait limit applies to how long the oldest queued call has waited")
     func waitLimitWithoutRate() {
-        var options = testOptions(grace: 60_000)
-        options.functions = ["f": FunctionPolicy(maxQueueWaitMilliseconds: 500)]
-        var driver = Driver(options: options)
-        driver.ready(worker1, concurrency: 1)
-        driver.call(client1, 1)  // runs, and does not finish
+        var driver = busyWithoutRate()
         #expect(refusals(driver.call(client1, 2)).isEmpty, "the first to wait is queued")
         driver.now += 400
         #expect(refusals(driver.call(client1, 3)).isEmpty, "the oldest has waited 400 ms of 500")
@@ -66,11 +73,7 @@ struct AdmissionTests {
 
     @Test("a cancelled call left in the queue does not count as waiting")
     func staleEntriesDoNotWait() {
-        var options = testOptions(grace: 60_000)
-        options.functions = ["f": FunctionPolicy(maxQueueWaitMilliseconds: 500)]
-        var driver = Driver(options: options)
-        driver.ready(worker1, concurrency: 1)
-        driver.call(client1, 1)  // runs, and does not finish
+        var driver = busyWithoutRate()
         driver.call(client1, 2)  // queues at 0 ms
         driver.now += 400
         driver.call(client1, 3)  // queue at 400 ms
