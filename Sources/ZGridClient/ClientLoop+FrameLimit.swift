@@ -43,7 +43,33 @@ extension ClientLoop {
         let items = heldItems
         heldItems.removeAll()
         let now = MonotonicClock.nowMilliseconds()
-        for (item, _) in items { try process(item, socket, now: now) }
+        // Each keeps the time limit it had when it was made: it goes out with the time left.
+        for (item, deadline) in items {
+            guard deadline > now else {
+                Self.reject(item, .timeout("no answer within the time limit"))
+                continue
+            }
+            try process(Self.item(item, timeLeft: deadline - now), socket, now: now)
+        }
+    }
+
+    /// `item` with `milliseconds` as its time limit.
+    static func item(_ item: ClientCommandItem, timeLeft milliseconds: Int64) -> ClientCommandItem {
+        switch item {
+        case .request(let id, let command, let frames, _, let waiter):
+            return .request(id: id, command: command, frames: frames, timeoutMilliseconds: milliseconds, waiter: waiter)
+        case .scatter(let id, let function, var header, let spec, let frames, _, let events):
+            header.timeoutMilliseconds = UInt32(clamping: milliseconds)
+            return .scatter(
+                id: id, function: function, header: header, spec: spec, frames: frames, timeoutMilliseconds: milliseconds, events: events)
+        default:
+            return item
+        }
+    }
+
+    /// Drops held calls that ended while held (timed out or cancelled), with their payloads.
+    mutating func forgetEndedHeldCalls() {
+        heldCalls.removeAll { !pending.contains($0.id) }
     }
 
     /// Fails held requests whose time limit passed while the broker's limits were unknown.

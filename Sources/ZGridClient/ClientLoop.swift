@@ -457,6 +457,7 @@ struct ClientLoop {
             call.fail(.timeout("no answer within the time limit"))
             try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: first.id)
         }
+        if !heldCalls.isEmpty { forgetEndedHeldCalls() }  // timed out or cancelled while held
         guard now >= nextHeartbeat else { return }
         nextHeartbeat = now + heartbeat.intervalMilliseconds
         try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)

@@ -46,6 +46,29 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a request held until the broker first answers keeps its own time limit")
+        func heldRequestKeepsItsDeadline() async throws {
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            // No broker yet: a frame over 1024 bytes waits for its limits, its clock running.
+            let parts = try client.scatter("slow", [UInt8](repeating: 1, count: 2000), timeout: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(700))
+            let broker = try startBroker(endpoint: endpoint)
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("slow") { request in
+                    try await Task.sleep(for: .milliseconds(1200))
+                    return request.payload
+                }
+            }
+            // Sent with the 800 ms it has left, not a new 1500: the part times out in the broker.
+            let gathered = await parts.gathered()
+            #expect(gathered.replies.count == 0, "the part ran past the scatter's time limit")
+            #expect(gathered.failures.values.allSatisfy { if case .timeout = $0 { true } else { false } }, "\(gathered.failures)")
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("an oversized payload fails at the client, an oversized result at the worker, and other calls are unharmed")
         func oversizedFramesAreRefused() async throws {
             let broker = try startBroker(maxMessageBytes: Self.limit)
