@@ -76,7 +76,7 @@ struct ClientLoop {
     var pipelines: [PipelineRun] = []
     /// The most calls one CALLS may carry: 0 (send CALL only) until the broker's HEARTBEAT said
     /// how many frames it takes in one message.
-    private var maxCallsPerMessage = 0
+    var maxCallsPerMessage = 0
     /// The most bytes the broker takes in one frame, once its HEARTBEAT said: a larger payload is
     /// refused here, as libzmq in the broker would drop the connection, and every call on it.
     var maxFrameBytes: Int?
@@ -117,9 +117,10 @@ struct ClientLoop {
             try socket.setSendHighWaterMark(0)
             try socket.setReceiveHighWaterMark(0)
             try socket.secure(security)
+            let disconnects = try Self.watchDisconnects(of: socket, context)
             try socket.connect(broker)
             connected.report(nil)
-            try serve(socket)
+            try serve(socket, disconnects: disconnects)
         } catch {
             connected.report(error)
             logger.error("client connection failed: \(error)")
@@ -144,9 +145,9 @@ struct ClientLoop {
         for item in mailbox.close(rejectingWith: { Self.reject($0, .closed) }) { Self.reject(item, .closed) }
     }
 
-    private mutating func serve(_ socket: borrowing Socket) throws(ZMQError) {
+    private mutating func serve(_ socket: borrowing Socket, disconnects: borrowing Socket) throws(ZMQError) {
         let buffer = Multipart(capacity: 256)
-        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
+        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem, disconnects.pollItem()])
         let now = MonotonicClock.nowMilliseconds()
         lastHeard = now
         nextHeartbeat = now
@@ -164,6 +165,7 @@ struct ClientLoop {
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) { handleMessage(buffer) }
             }
+            if poller.isReadable(3) { try noteDisconnects(disconnects, into: buffer) }
             if limitsJustHeard { try releaseHeld(socket) }
             // Tasks running on this thread's executor continue here; the calls they make go out below.
             executor.runPendingJobs(signalled: poller.isReadable(2))

@@ -70,6 +70,13 @@ extension Socket {
         try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(keys.secretKey.utf8))
     }
 
+    /// Reports this socket's lost connections on a PAIR socket at `endpoint` (`zmq_socket_monitor`).
+    public func monitorDisconnects(on endpoint: String) throws(ZMQError) {
+        guard zmq_socket_monitor(handle, endpoint, Int32(ZMQ_EVENT_DISCONNECTED)) == 0 else {
+            throw ZMQError.last("zmq_socket_monitor \(endpoint)")
+        }
+    }
+
     /// Reports this socket's handshake failures on a PAIR socket at `endpoint` (`zmq_socket_monitor`).
     public func monitorHandshakeFailures(on endpoint: String) throws(ZMQError) {
         let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH

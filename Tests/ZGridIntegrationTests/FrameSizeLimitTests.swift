@@ -46,6 +46,33 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("after a quick broker restart with a lower limit, large frames wait for the new limit")
+        func restartWithLowerLimit() async throws {
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let first = try startBroker(endpoint: endpoint)
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            var worker = try await startWorker(first) { $0.register("echo") { $0.payload } }
+            #expect(try await client.call("echo", [UInt8](repeating: 1, count: 4000)).count == 4000, "under the first limit")
+            // Restarted within a heartbeat expiry: the client never sees the broker fall silent.
+            await worker.stop()
+            first.stop()
+            let second = try startBroker(endpoint: endpoint, maxMessageBytes: 2048)
+            defer { second.stop() }
+            worker = try await startWorker(second) { $0.register("echo") { $0.payload } }
+            let started = ContinuousClock.now
+            let large = await outcome { () async throws(GridError) in
+                try await client.call("echo", [UInt8](repeating: 2, count: 4000), timeout: .seconds(5))
+            }
+            guard case .failure(.invalidArgument) = large else {
+                Issue.record("expected invalidArgument from the new limit, got \(large)")
+                return
+            }
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(try await client.call("echo", bytes("small"), timeout: .seconds(5)) == bytes("small"))
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("a request held until the broker first answers keeps its own time limit")
         func heldRequestKeepsItsDeadline() async throws {
             let endpoint = "tcp://127.0.0.1:\(try freePort())"
