@@ -62,17 +62,12 @@ extension ClientLoop {
                 outgoing.append(call)
             }
         }
+        let now = MonotonicClock.nowMilliseconds()
+        expireHeldItems(now: now)
         let items = heldItems
         heldItems.removeAll()
-        let now = MonotonicClock.nowMilliseconds()
         // Each keeps the time limit it had when it was made: it goes out with the time left.
-        for (item, deadline) in items {
-            guard deadline > now else {
-                Self.reject(item, .timeout("no answer within the time limit"))
-                continue
-            }
-            try process(Self.item(item, timeLeft: deadline - now), socket, now: now)
-        }
+        for (item, deadline) in items { try process(Self.item(item, timeLeft: deadline - now), socket, now: now) }
     }
 
     /// `item` with `milliseconds` as its time limit.

@@ -9,9 +9,9 @@ extension GridClient {
         var failure = firstFailure
         while true {
             if let error = failure {
-                guard case .busy(_, let retryAfter?) = error, retries < busyRetries else { throw error }
-                let pause = retryAfter * Double.random(in: 0.5...1.5)
-                guard ContinuousClock.now + pause < deadline else { throw error }
+                guard let pause = error.busyRetryPause(after: retries, limit: busyRetries), ContinuousClock.now + pause < deadline else {
+                    throw error
+                }
                 retries += 1
                 do { try await Task.sleep(for: pause) } catch { throw .cancelled }
             }
@@ -23,4 +23,14 @@ extension GridClient {
         }
     }
 
+}
+
+extension GridError {
+    /// How long to wait before trying again a request refused with this error, after `retries`
+    /// tries again of at most `limit`: a BUSY answer's retry-after time with jitter (×0.5 to ×1.5);
+    /// nil when it is not tried again.
+    func busyRetryPause(after retries: Int, limit: Int) -> Duration? {
+        guard case .busy(_, let retryAfter?) = self, retries < limit else { return nil }
+        return retryAfter * Double.random(in: 0.5...1.5)
+    }
 }

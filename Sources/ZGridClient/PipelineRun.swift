@@ -82,12 +82,11 @@ final class PipelineRun: @unchecked Sendable {
     /// (with jitter), as ``GridClient/call(_:_:timeout:idempotent:priority:)`` does, when the
     /// deadline allows.
     func failed(_ slot: PipelineSlot, _ error: GridError, deadline: Int64, now: Int64) {
-        if case .busy(_, let retryAfter?) = error, slot.attempt < busyRetries, !finished {
-            let pause = GridClient.milliseconds(retryAfter * Double.random(in: 0.5...1.5))
-            if now + pause < deadline {
-                retries.append((now + pause, deadline, PipelineSlot(index: slot.index, payload: slot.payload, attempt: slot.attempt + 1)))
-                return
-            }
+        if !finished, let pause = error.busyRetryPause(after: slot.attempt, limit: busyRetries).map(GridClient.milliseconds),
+            now + pause < deadline
+        {
+            retries.append((now + pause, deadline, PipelineSlot(index: slot.index, payload: slot.payload, attempt: slot.attempt + 1)))
+            return
         }
         record(slot, .failure(error))
     }

@@ -95,7 +95,7 @@ public enum KeyFile {
         let mode = Int(status.st_mode) & 0o777
         guard mode & 0o077 != 0 else { return nil }
         let what = mode & 0o044 != 0 ? "others can read its secret key" : "others can replace its key pair"
-        return "key file \(path) has mode \(String(mode, radix: 8).leftPadded(to: 4)): \(what); make it private with chmod 600 \(path)"
+        return "key file \(path) has mode \(String(format: "%04o", mode)): \(what); make it private with chmod 600 \(path)"
     }
 
     /// Reads a key file; errors name the file and what is wrong.
@@ -128,9 +128,4 @@ public enum KeyFile {
         }
         return keys
     }
-}
-
-extension String {
-    /// The string with zeros in front up to `width` characters.
-    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
