@@ -1,6 +1,7 @@
 import ZGridProtocol
 
 /// Appends up to the given number of inputs to the buffer; false once no input is left.
+@usableFromInline
 typealias InputReader = (inout [[UInt8]], Int) -> Bool
 
 /// One call of a run in the grid: which input, its bytes (kept for a retry after BUSY) and how
