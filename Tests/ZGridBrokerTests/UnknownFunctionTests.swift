@@ -67,6 +67,24 @@ import ZGridProtocol
         #expect(driver.call(client1, 2).failures.map(\.code) == [.unknownFunction])
     }
 
+    /// The core remembers the service record of the last call's function; a record dropped after
+    /// its grace and made again for a new worker must not be taken from that memory.
+    @Test func callAfterTheFunctionsRecordWasMadeAgainGoesToTheNewWorker() throws {
+        var driver = Driver(options: options)
+        driver.ready(worker1)
+        let first = try #require(driver.call(client1, 1).requests.first)
+        #expect(first.worker == worker1)
+        driver.reply(worker1, first.dispatchID)
+        driver.disconnect(worker1)
+        driver.now = 1000
+        #expect(driver.call(client1, 2).isEmpty)  // queued: no worker, within grace
+        #expect(driver.tick(at: 6000).failures.map(\.requestID) == [2])  // grace over: failed, record dropped
+        driver.heartbeat(client: client1)
+        driver.ready(worker2)
+        let third = try #require(driver.call(client1, 3).requests.first)
+        #expect(third.worker == worker2)
+    }
+
     @Test func servedFunctionDoesNotFailWhileItsWorkersAreBusy() {
         var driver = Driver(options: options)
         driver.ready(worker1)

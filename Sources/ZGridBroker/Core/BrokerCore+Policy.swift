@@ -88,20 +88,32 @@ extension BrokerCore {
 
     /// Counts a call or job attempt of `function` that ended, for drain rates.
     mutating func recordCompletion(_ function: String, job: Bool) {
-        // No `default:` subscript here: its autoclosure capturing `self` costs an allocation per
-        // call. Through the index, the name is hashed once.
         if job {
-            if let index = jobRates.index(forKey: function) {
-                jobRates.values[index].count += 1
-            } else {
-                jobRates[function] = RateMeter(since: lastNow, count: 1)
-            }
+            Self.count(function, since: lastNow, count: 1, in: &jobRates)
+        } else if let uncounted = uncountedCalls, uncounted.function == function {
+            uncountedCalls!.count += 1
         } else {
-            if let index = callRates.index(forKey: function) {
-                callRates.values[index].count += 1
-            } else {
-                callRates[function] = RateMeter(since: lastNow, count: 1)
-            }
+            countUncountedCalls()
+            uncountedCalls = (function, 1, lastNow)
+        }
+    }
+
+    /// Folds ``uncountedCalls`` into the call rates.
+    mutating func countUncountedCalls() {
+        guard let uncounted = uncountedCalls else { return }
+        uncountedCalls = nil
+        Self.count(uncounted.function, since: uncounted.since, count: uncounted.count, in: &callRates)
+    }
+
+    /// Adds `count` completions of `function` to its meter in `rates`, made with a first window
+    /// from `since` when there is none.
+    private static func count(_ function: String, since: Int64, count: Int, in rates: inout [String: RateMeter]) {
+        // No `default:` subscript here: its autoclosure costs an allocation per call. Through the
+        // index, the name is hashed once.
+        if let index = rates.index(forKey: function) {
+            rates.values[index].count += count
+        } else {
+            rates[function] = RateMeter(since: since, count: count)
         }
     }
 
@@ -109,6 +121,7 @@ extension BrokerCore {
     mutating func updateRates(now: Int64) {
         guard now >= nextRateUpdateAt else { return }
         nextRateUpdateAt = now + 500
+        countUncountedCalls()
         // A function with nothing queued is not measured: no completions then say nothing about
         // how fast its queue drains (it was idle, or busy with long calls), and an idle stretch
         // would otherwise decay the rate towards zero and refuse the next burst as hours of wait.

@@ -21,7 +21,12 @@ public struct BrokerCore {
 
     let startedAt: Int64
     var workers: [PeerID: WorkerRecord] = [:]
-    var services: [String: ServiceRecord] = [:]
+    var services: [String: ServiceRecord] = [:] {
+        didSet { lastService = nil }  // any change may drop or replace the remembered record
+    }
+    /// The service record the last call looked up, by its key: a burst of calls to one function
+    /// compares the name instead of hashing it for each call. Forgotten whenever `services` changes.
+    var lastService: (key: String, record: ServiceRecord)?
     var calls = IDMap<CallRecord>()
     /// How many of ``calls`` carry a batch of jobs: while none does, a REPLY needs no lookup to tell.
     var batchCallsLive = 0
@@ -77,6 +82,10 @@ public struct BrokerCore {
     var progress = ProgressCoalescer()
     /// Drain rates of calls and of job attempts, by function, for admission's retry-after times.
     var callRates: [String: RateMeter] = [:]
+    /// Call completions not yet counted in `callRates`, all of one function: a burst of answers to
+    /// one function compares the name instead of hashing it for each call. Folded in before the
+    /// rates are updated, and when another function completes.
+    var uncountedCalls: (function: String, count: Int, since: Int64)?
     /// When drain rates are next brought up to date (monotonic ms).
     var nextRateUpdateAt: Int64 = 0
     var jobRates: [String: RateMeter] = [:]
@@ -248,7 +257,7 @@ public struct BrokerCore {
         guard isNewRequest(caller, ClientCallKey(client: client, requestID: requestID), payload: payload, into: &actions) else { return }
         statistics.callsReceived += 1
         // (No closures over `self` here: in a mutating method each would copy the whole core.)
-        let service = services[function]
+        let service = serviceRecord(function)
         let served = !(service?.workers.isEmpty ?? true)
         guard admitWithinClientLimit(caller, client, requestID, payload: payload, into: &actions) else {
             noteRefusal(of: function, served: served)
@@ -261,7 +270,7 @@ public struct BrokerCore {
         }
         // The worker to dispatch to at once, if any: chosen here for admission control, used by admit.
         var worker: PeerID?
-        if let service, service.queue.isEmpty { worker = Self.bestWorker(among: service.workers, in: workers) }
+        if let service, service.queue.isEmpty { worker = Self.bestWorker(of: service) }
         if let service, worker == nil,
             let (message, retryAfter) = refusal(
                 function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
@@ -350,7 +359,7 @@ public struct BrokerCore {
         if let chosen {
             worker = chosen
         } else if let service = services[record.service], service.queue.isEmpty {
-            worker = Self.bestWorker(among: service.workers, in: workers)
+            worker = Self.bestWorker(of: service)
         }
         if let worker {
             dispatch(dispatchID, to: worker, now: now, into: &actions)
@@ -358,6 +367,14 @@ public struct BrokerCore {
             service(record.service, noWorkersSince: startedAt).queue.push(dispatchID, priority: Int(record.header.priority), since: now)
         }
         return dispatchID
+    }
+
+    /// The record of service `key`, if any, through the one remembered from the last lookup.
+    mutating func serviceRecord(_ key: String) -> ServiceRecord? {
+        if let last = lastService, last.key == key { return last.record }
+        let record = services[key]
+        if let record { lastService = (key, record) }
+        return record
     }
 
     /// The record of service `key`, made (with `noWorkersSince`) when there is none yet.
@@ -439,7 +456,8 @@ public struct BrokerCore {
         _ call: CallRecord, _ dispatchID: UInt64, _ outcome: CallOutcome, into actions: inout [BrokerAction]
     ) {
         forgetRemoved(call, dispatchID, into: &actions)
-        recordCompletion(Self.functionName(of: call.service), job: call.job != nil)
+        // A plain call's service is its function: no need to look for a shard or worker suffix.
+        recordCompletion(call.service == call.function ? call.function : Self.functionName(of: call.service), job: call.job != nil)
         if let (scatterID, part) = call.scatter {
             recordPart(scatterID, part: part, outcome, into: &actions)
             return
@@ -588,24 +606,23 @@ public struct BrokerCore {
         }
     }
 
-    /// The least loaded of `peers` (a service's workers, registered in `workers`) with credit; ties
-    /// go to the one idle longest.
-    static func bestWorker(among peers: [PeerID], in workers: [PeerID: WorkerRecord]) -> PeerID? {
-        var best: (peer: PeerID, inFlight: Int, capacity: Int, sequence: UInt64)?
-        for peer in peers {
-            guard let worker = workers[peer], worker.hasCredit else { continue }
+    /// The least loaded of `service`'s workers with credit; ties go to the one idle longest.
+    static func bestWorker(of service: ServiceRecord) -> PeerID? {
+        var best: (index: Int, inFlight: Int, capacity: Int, sequence: UInt64)?
+        // Through the service's own worker records: no lookup by identity per worker and call.
+        for (index, worker) in service.members.enumerated() where worker.hasCredit {
             let (inFlight, capacity, sequence) = worker.load
             guard let current = best else {
-                best = (peer, inFlight, capacity, sequence)
+                best = (index, inFlight, capacity, sequence)
                 continue
             }
             let lhs = inFlight * current.capacity
             let rhs = current.inFlight * capacity
             if lhs < rhs || (lhs == rhs && sequence < current.sequence) {
-                best = (peer, inFlight, capacity, sequence)
+                best = (index, inFlight, capacity, sequence)
             }
         }
-        return best?.peer
+        return best.map { service.workers[$0.index] }
     }
 
     // MARK: Workers
@@ -646,7 +663,7 @@ public struct BrokerCore {
         statistics.workersJoined += 1
         for key in keys {
             let record = service(key, noWorkersSince: nil)
-            record.workers.append(peer)
+            record.add(peer, worker)
             record.noWorkersSince = nil
             worker.services.append(record)
         }
@@ -683,7 +700,7 @@ public struct BrokerCore {
     private mutating func detachFromServices(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
         for function in worker.functions {
-            services[function]?.workers.removeAll { $0 == peer }
+            services[function]?.remove(peer)
             if services[function]?.workers.isEmpty == true {
                 if function.contains("@") {
                     // A worker's own key dies with it; calls still queued there fail at the next tick.

@@ -62,7 +62,9 @@ final class WorkerRecord {
 /// its per-call fields skip the exclusivity checks.
 final class ServiceRecord {
     /// Workers serving the function that are not draining.
-    var workers: [PeerID] = []
+    private(set) var workers: [PeerID] = []
+    /// The records of `workers`, in the same order.
+    private(set) var members: [WorkerRecord] = []
     /// Calls waiting for a worker, by priority with aging (entries of finished calls are skipped lazily).
     @exclusivity(unchecked) var queue = WaitQueue<UInt64>()
     /// How many entries of `queue` belong to calls that are gone (cancelled, expired, client lost).
@@ -71,6 +73,19 @@ final class ServiceRecord {
     var waitingCount: Int { queue.count - staleEntries }
     /// Since when the function has had no worker; nil while it has one.
     var noWorkersSince: Int64?
+
+    /// Adds a worker, `peer` with its record `worker`.
+    func add(_ peer: PeerID, _ worker: WorkerRecord) {
+        workers.append(peer)
+        members.append(worker)
+    }
+
+    /// Removes the worker `peer`.
+    func remove(_ peer: PeerID) {
+        guard let index = workers.firstIndex(of: peer) else { return }
+        workers.remove(at: index)
+        members.remove(at: index)
+    }
 
     /// A service with no workers and nothing queued, without workers since `noWorkersSince`.
     init(noWorkersSince: Int64? = nil) {
