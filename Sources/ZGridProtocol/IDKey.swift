@@ -18,6 +18,11 @@ public struct IDKey: Hashable, Sendable {
     /// Feeds the same value as ``_rawHashValue(seed:)`` with seed 0 to `hasher`.
     @inlinable
     public func hash(into hasher: inout Hasher) { hasher.combine(_rawHashValue(seed: 0)) }
+
+    /// Whether two keys hold the same id. Written out to be inlined into the tables of other
+    /// modules: the synthesized one is a call per probe.
+    @inlinable
+    public static func == (lhs: IDKey, rhs: IDKey) -> Bool { lhs.id == rhs.id }
 }
 
 /// A dictionary from ids to `Value`, keyed by ``IDKey``: the subset of `Dictionary`'s interface

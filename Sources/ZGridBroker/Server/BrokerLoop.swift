@@ -385,8 +385,10 @@ struct BrokerLoop {
             observer.callsEnded(core.completedCalls, now: MonotonicClock.nowNanoseconds())
             core.clearCompletedCalls()
         }
-        // Taken out of `self` and switched over in place: `for action in actions` copies each action
-        // whole (retaining what it holds) before binding the parts a case needs.
+        // Taken out of `self`, and each action moved out of the array rather than copied: reading
+        // `pending[index]` copies the action whole through its value witness, retaining what it
+        // holds, and the array then destroys the original. A moved-out slot holds a placeholder
+        // with nothing to release until the array is cleared.
         var pending: [BrokerAction] = []
         swap(&pending, &actions)
         defer {
@@ -394,104 +396,116 @@ struct BrokerLoop {
             pending.removeAll(keepingCapacity: true)
             if actions.isEmpty { swap(&pending, &actions) }
         }
-        for index in pending.indices {
-            if !majordomo.isIdle, try majordomo.perform(pending[index], core: core, store: store, socket: socket) {
-                continue
-            }
-            switch pending[index] {
-            case .request(let worker, let dispatchID, let function, let header, let payload, let consume):
-                let (buffer, range) = store.payload(payload)
-                if range.count == 1 {
-                    requestBatcher.add(
-                        worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload,
-                        frame: range.lowerBound, consume: consume)
-                    continue
-                }
-                try socket.sendProtocolMessage(
-                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
-                    function: function, header: header, payload: PayloadFrames(buffer, range, consume: consume))
-                if consume { store.release(payload) }
-            case .requestPart(let worker, let dispatchID, let function, let header, let payload, let frame):
-                requestBatcher.add(
-                    worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload,
-                    frame: store.payload(payload).1.lowerBound + frame, consume: false)
-            case .part(let client, let requestID, let index, let outcome):
-                partBatcher.add(client: client, requestID: requestID, index: index, outcome: outcome)
-            case .scatterDone(let client, let requestID, let summary):
-                if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before DONE
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.done.rawValue, id: requestID, extra: [summary.encoded])
-            case .requestJob(let worker, let dispatchID, let function, let header, let payload):
-                try socket.sendProtocolMessage(
-                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
-                    function: function, header: header, extra: [payload])
-            case .requestBatch(let worker, let dispatchID, let function, let header, let items, let payloads):
-                try socket.sendProtocolMessage(
-                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
-                    function: function, header: header, extra: [BatchItems.encode(items)] + payloads)
-            case .storeWrite(let writes, let token):
-                jobStore?.store.write(writes, token: token)
-            case .storeRead(let query, let token):
-                jobStore?.store.read(query, token: token)
-            case .accepted(let client, let requestID, let jobID):
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.accepted.rawValue, id: requestID, extra: [.bigEndian(jobID)]
-                )
-            case .jobReply(let client, let requestID, let answer):
-                try sendJobReply(socket, client, requestID, answer)
-            case .jobFinished(var record, let result, let notify):
-                if let result {
-                    let (buffer, range) = store.payload(result)
-                    record.result = range.count == 1 ? buffer.bytes(range.lowerBound) : range.flatMap { buffer.bytes($0) }
-                    store.release(result)
-                }
-                jobStore?.write([.upsert(record)])
-                hub.publish(Self.finalEvent(record, wallNow: core.wallNow))
-                for request in notify {
-                    try sendJobReply(socket, request.client, request.requestID, JobAnswer(jobs: [record.info]))
-                }
-            case .reply(let client, let requestID, let payload):
-                let (buffer, range) = store.payload(payload)
-                if range.count == 1 {
-                    replyBatcher.add(client: client, requestID: requestID, payload: payload)
-                    continue
-                }
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.reply.rawValue, id: requestID,
-                    payload: PayloadFrames(buffer, range, consume: true))
-                store.release(payload)
-            case .fail(let client, let requestID, let code, let message):
-                if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before a scatter's ERROR
-                try sendError(socket, to: client, requestID, code, message)
-            case .refuse(let client, let requestID, let message, let retryAfter):
-                try sendError(socket, to: client, requestID, .busy, message, retryAfter: retryAfter)
-            case .cancel(let worker, let dispatchID):
-                if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // a request before its CANCEL
-                try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.cancel.rawValue, id: dispatchID)
-            case .heartbeatWorker(let worker):
-                // The limits tell a worker how many results its REPLIES may carry, and how large a result may be.
-                try socket.sendProtocolMessage(
-                    to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
-            case .heartbeatClient(let client):
-                // The limits tell a client how many calls its CALLS may carry, and how large a payload may be.
-                try socket.sendProtocolMessage(
-                    to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
-            case .disconnectWorker(let worker):
-                if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
-                try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
-            case .release(let payload):
-                store.release(payload)
-            case .notice(let notice):
-                if case .workerLeft(let worker, _, _) = notice { requestBatcher.forget(worker) }
-                log(notice)
-            case .publish(let event):
-                hub.publish(event)
+        try pending.withUnsafeMutableBufferPointer { (slots) throws(ZMQError) in
+            for slot in slots.indices {
+                let action = (slots.baseAddress! + slot).move()
+                (slots.baseAddress! + slot).initialize(to: .release(Self.placeholderHandle))
+                try perform(action, socket)
             }
         }
         if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
         if !replyBatcher.isEmpty { try replyBatcher.flush(socket, store: store) }
         if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }
         try performHub(socket)
+    }
+
+    /// What a moved-out slot of the actions array holds until the array is cleared; never performed.
+    private static let placeholderHandle: PayloadHandle = -1
+
+    /// Carries out one action.
+    private mutating func perform(_ action: consuming BrokerAction, _ socket: borrowing Socket) throws(ZMQError) {
+        if !majordomo.isIdle, try majordomo.perform(action, core: core, store: store, socket: socket) {
+            return
+        }
+        switch consume action {
+        case .request(let worker, let dispatchID, let function, let header, let payload, let consume):
+            let (buffer, range) = store.payload(payload)
+            if range.count == 1 {
+                requestBatcher.add(
+                    worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload,
+                    frame: range.lowerBound, consume: consume)
+                return
+            }
+            try socket.sendProtocolMessage(
+                to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
+                function: function, header: header, payload: PayloadFrames(buffer, range, consume: consume))
+            if consume { store.release(payload) }
+        case .requestPart(let worker, let dispatchID, let function, let header, let payload, let frame):
+            requestBatcher.add(
+                worker: worker, dispatchID: dispatchID, function: function, header: header, payload: payload,
+                frame: store.payload(payload).1.lowerBound + frame, consume: false)
+        case .part(let client, let requestID, let index, let outcome):
+            partBatcher.add(client: client, requestID: requestID, index: index, outcome: outcome)
+        case .scatterDone(let client, let requestID, let summary):
+            if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before DONE
+            try socket.sendProtocolMessage(
+                to: client, tag: ProtocolTag.client, command: ClientCommand.done.rawValue, id: requestID, extra: [summary.encoded])
+        case .requestJob(let worker, let dispatchID, let function, let header, let payload):
+            try socket.sendProtocolMessage(
+                to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
+                function: function, header: header, extra: [payload])
+        case .requestBatch(let worker, let dispatchID, let function, let header, let items, let payloads):
+            try socket.sendProtocolMessage(
+                to: worker, tag: ProtocolTag.worker, command: WorkerCommand.request.rawValue, id: dispatchID,
+                function: function, header: header, extra: [BatchItems.encode(items)] + payloads)
+        case .storeWrite(let writes, let token):
+            jobStore?.store.write(writes, token: token)
+        case .storeRead(let query, let token):
+            jobStore?.store.read(query, token: token)
+        case .accepted(let client, let requestID, let jobID):
+            try socket.sendProtocolMessage(
+                to: client, tag: ProtocolTag.client, command: ClientCommand.accepted.rawValue, id: requestID, extra: [.bigEndian(jobID)]
+            )
+        case .jobReply(let client, let requestID, let answer):
+            try sendJobReply(socket, client, requestID, answer)
+        case .jobFinished(var record, let result, let notify):
+            if let result {
+                let (buffer, range) = store.payload(result)
+                record.result = range.count == 1 ? buffer.bytes(range.lowerBound) : range.flatMap { buffer.bytes($0) }
+                store.release(result)
+            }
+            jobStore?.write([.upsert(record)])
+            hub.publish(Self.finalEvent(record, wallNow: core.wallNow))
+            for request in notify {
+                try sendJobReply(socket, request.client, request.requestID, JobAnswer(jobs: [record.info]))
+            }
+        case .reply(let client, let requestID, let payload):
+            let (buffer, range) = store.payload(payload)
+            if range.count == 1 {
+                replyBatcher.add(client: client, requestID: requestID, payload: payload)
+                return
+            }
+            try socket.sendProtocolMessage(
+                to: client, tag: ProtocolTag.client, command: ClientCommand.reply.rawValue, id: requestID,
+                payload: PayloadFrames(buffer, range, consume: true))
+            store.release(payload)
+        case .fail(let client, let requestID, let code, let message):
+            if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }  // parts before a scatter's ERROR
+            try sendError(socket, to: client, requestID, code, message)
+        case .refuse(let client, let requestID, let message, let retryAfter):
+            try sendError(socket, to: client, requestID, .busy, message, retryAfter: retryAfter)
+        case .cancel(let worker, let dispatchID):
+            if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // a request before its CANCEL
+            try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.cancel.rawValue, id: dispatchID)
+        case .heartbeatWorker(let worker):
+            // The limits tell a worker how many results its REPLIES may carry, and how large a result may be.
+            try socket.sendProtocolMessage(
+                to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
+        case .heartbeatClient(let client):
+            // The limits tell a client how many calls its CALLS may carry, and how large a payload may be.
+            try socket.sendProtocolMessage(
+                to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
+        case .disconnectWorker(let worker):
+            if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
+            try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
+        case .release(let payload):
+            store.release(payload)
+        case .notice(let notice):
+            if case .workerLeft(let worker, _, _) = notice { requestBatcher.forget(worker) }
+            log(notice)
+        case .publish(let event):
+            hub.publish(event)
+        }
     }
 
     /// Carries out what the event hub asks: store writes and reads, EVENT and ERROR messages.
