@@ -12,7 +12,7 @@ public final class Multipart {
     public internal(set) var count: Int = 0
     /// Whether the last receive had more frames than ``capacity`` (the rest were dropped).
     public internal(set) var truncated = false
-    private let frames: UnsafeMutablePointer<zmq_msg_t>
+    @usableFromInline let frames: UnsafeMutablePointer<zmq_msg_t>
 
     /// Creates an empty buffer for up to `capacity` frames.
     public init(capacity: Int) {
@@ -37,6 +37,7 @@ public final class Multipart {
         truncated = false
     }
 
+    @usableFromInline
     func frame(_ index: Int) -> UnsafeMutablePointer<zmq_msg_t> {
         precondition(index >= 0 && index < capacity, "frame index \(index) out of range")
         return frames + index
@@ -48,6 +49,7 @@ public final class Multipart {
     }
 
     /// Calls `body` with the bytes of frame `index`; the pointer is valid only inside `body`.
+    @inlinable
     public func withBytes<R, E: Error>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let msg = frame(index)
         return try body(UnsafeRawBufferPointer(start: zmq_msg_data(msg), count: zmq_msg_size(msg)))
