@@ -249,6 +249,64 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        struct Point: Codable, Sendable, Equatable {
+            var x: Double
+            var y: Double
+        }
+
+        @Test("Codable inputs and outputs: replies decoded in input order, a reply that does not decode is its input's coding error")
+        func codable() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 16) { worker in
+                worker.register("mirror", input: Point.self) { point in Point(x: point.y, y: point.x) }
+                worker.register("odd") { request in
+                    // Valid JSON for a Point only when the input's x is even.
+                    let point = try JSONDecoder().decode(Point.self, from: Data(request.payload))
+                    return Int(point.x) % 2 == 0 ? request.payload : Array("not json".utf8)
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let points = (0..<500).map { Point(x: Double($0), y: Double(-$0)) }
+            let mirrored = try await client.callEach("mirror", points, returning: Point.self, inFlight: 32).inInputOrder()
+            #expect(try mirrored.map { try $0.get() } == points.map { Point(x: $0.y, y: $0.x) })
+
+            var failures = 0
+            for try await outcome in try client.callEach("odd", points, returning: Point.self) {
+                switch outcome.result {
+                case .success(let point):
+                    #expect(outcome.index % 2 == 0)
+                    #expect(point == points[outcome.index])
+                case .failure(.coding(let message)):
+                    #expect(outcome.index % 2 == 1)
+                    #expect(message.contains("'odd'"))
+                    failures += 1
+                case .failure(let error):
+                    Issue.record("unexpected failure \(error)")
+                }
+            }
+            #expect(failures == 250)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("an input that cannot be encoded throws before any call is sent")
+        func codableInputThatCannotBeEncoded() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let points = [Point(x: 1, y: 2), Point(x: .nan, y: 0), Point(x: 3, y: 4)]
+            #expect {
+                _ = try client.callEach("mirror", points, returning: Point.self)
+            } throws: { error in
+                guard case .coding(let message) = error as? GridError else { return false }
+                return message.contains("input 1")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(broker.status.statistics.callsReceived == 0)
+            await client.close()
+        }
+
         @Test("closing the client ends a run with an error; bad arguments are refused at once")
         func closeAndArguments() async throws {
             let broker = try startBroker()
