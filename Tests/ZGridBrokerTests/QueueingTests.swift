@@ -180,7 +180,7 @@ import ZGridProtocol
 
 @Suite("Per-client limit on calls in flight")
 struct ClientLimitTests {
-    @Test("a client past its limit of calls in flight is answered busy, others are not")
+    @Test("a client past its limit of calls in flight is answered busy with a retry-after time, others are not")
     func perClientLimit() {
         var core = BrokerCore(options: BrokerOptions(maxInFlightPerClient: 3), now: 0)
         var actions: [BrokerAction] = []
@@ -192,12 +192,14 @@ struct ClientLimitTests {
                 into: &actions)
         }
         core.handle(.message(from: polite, .call(requestID: 1, function: "f", header: CallHeader(), payload: 10)), now: 1, into: &actions)
-        let busy = actions.compactMap { action -> (PeerID, UInt64)? in
-            if case .fail(let client, let requestID, .busy, _) = action { return (client, requestID) }
+        let busy = actions.compactMap { action -> (PeerID, UInt64, Int64)? in
+            if case .refuse(let client, let requestID, _, let retryAfter) = action { return (client, requestID, retryAfter) }
             return nil
         }
         #expect(busy.count == 1)
         #expect(busy.first?.0 == greedy && busy.first?.1 == 4)
+        #expect(busy.first?.2 == BrokerCore.clientLimitRetryAfterMilliseconds)
         #expect(actions.contains(.release(4)))
+        #expect(core.statistics.admissionRefusals == 1)
     }
 }

@@ -249,6 +249,44 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("calls past the broker's limit of calls in flight per client are retried after its retry-after time")
+        func perClientLimitRetried() async throws {
+            let broker = try startBroker(maxInFlightPerClient: 8)
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 32) { worker in
+                worker.register("slow") { request in
+                    try await Task.sleep(for: .milliseconds(10))
+                    return request.payload
+                }
+            }
+            let patient = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 100)
+            let replies = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+                for index in 0..<24 { group.addTask { try await patient.call("slow", bytes("call-\(index)")) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.count == 24)
+            let outcomes = try await patient.callEach("slow", (0..<60).map { bytes("each-\($0)") }, inFlight: 20).inInputOrder()
+            #expect(outcomes.allSatisfy { (try? $0.get()) != nil }, "\(outcomes.filter { (try? $0.get()) == nil })")
+            let refusals = try await settledStatus(broker).statistics.admissionRefusals
+            #expect(refusals > 0, "the limit was never reached")
+
+            // Without retries, the refusal reaches the caller with its retry-after time.
+            let impatient = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 0)
+            let results = await withTaskGroup(of: Result<[UInt8], GridError>.self) { group in
+                for _ in 0..<24 { group.addTask { await outcome { () async throws(GridError) in try await impatient.call("slow", [1]) } } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let busy = results.compactMap { result -> Duration? in
+                if case .failure(.busy(_, let retryAfter)) = result { return retryAfter }
+                return nil
+            }
+            #expect(!busy.isEmpty)
+            #expect(busy.allSatisfy { $0 == .milliseconds(100) })
+            await patient.close()
+            await impatient.close()
+            await worker.stop()
+        }
+
         struct Point: Codable, Sendable, Equatable {
             var x: Double
             var y: Double

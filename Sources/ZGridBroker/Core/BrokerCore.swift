@@ -315,17 +315,27 @@ public struct BrokerCore {
     }
 
     /// Whether `client` (its record `record`) may start another call or scatter; when it may not,
-    /// answers BUSY and releases the payload.
+    /// answers BUSY with a retry-after time (room opens as its own calls complete) and releases
+    /// the payload.
     mutating func admitWithinClientLimit(
         _ record: ClientRecord, _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle, into actions: inout [BrokerAction]
     ) -> Bool {
         let inFlight = record.calls.count + record.scatters
         guard inFlight >= options.maxInFlightPerClient else { return true }
-        fail(
-            client, requestID, .busy, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
-            payload: payload, into: &actions)
+        statistics.callsFailed += 1
+        statistics.admissionRefusals += 1
+        actions.append(.release(payload))
+        actions.append(
+            .refuse(
+                client: client, requestID: requestID,
+                message: "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
+                retryAfterMilliseconds: Self.clientLimitRetryAfterMilliseconds))
         return false
     }
+
+    /// The retry-after time of a call refused for the client's limit of calls in flight: short,
+    /// since room opens as soon as one of the client's own calls completes.
+    static let clientLimitRetryAfterMilliseconds: Int64 = 100
 
     /// Whether `service` has had no worker for the grace period (counted from broker start for a
     /// service never seen).
