@@ -18,7 +18,7 @@ extension GridClient {
     /// limit from when it is sent, and an answer BUSY with a retry-after time is tried again up to
     /// ``busyRetries`` times. A call's failure is its outcome; the others go on. The broker limits
     /// the calls one client has in flight (10,000 by default), all runs and calls of the client
-    /// together: calls past that limit are answered BUSY.
+    /// together: calls past that limit are answered BUSY with a retry-after time, and retried so.
     ///
     /// - Parameters:
     ///   - inFlight: the most calls sent and not yet answered (1 to ``maxInFlight``).
