@@ -74,6 +74,7 @@ extension BrokerStatistics {
             "calls_retried": callsRetried, "calls_cancelled": callsCancelled, "scatters_received": scattersReceived,
             "jobs_accepted": jobsAccepted, "jobs_succeeded": jobsSucceeded, "jobs_retried": jobsRetried, "jobs_dead": jobsDead,
             "jobs_cancelled": jobsCancelled, "malformed_messages": malformedMessages, "protocol_violations": protocolViolations,
+            "unknown_worker_messages": unknownWorkerMessages,
             "workers_joined": workersJoined, "workers_lost": workersLost, "progress_published": progressPublished,
             "jobs_deferred": jobsDeferred, "jobs_swept": jobsSwept, "admission_refusals": admissionRefusals,
             "jobs_superseded": jobsSuperseded, "batches_dispatched": batchesDispatched,

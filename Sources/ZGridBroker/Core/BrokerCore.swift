@@ -688,11 +688,12 @@ public struct BrokerCore {
     }
 
     /// Records that a worker spoke and returns its record; an unknown worker is told to register
-    /// again (nil).
+    /// again (nil). Counted apart from protocol violations: it is what every worker does once
+    /// after a broker restart, or after it was dropped as silent and wakes up.
     @discardableResult
     private mutating func touchWorker(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) -> WorkerRecord? {
         guard let worker = workers[peer] else {
-            statistics.protocolViolations += 1
+            statistics.unknownWorkerMessages += 1
             actions.append(.disconnectWorker(peer))
             return nil
         }

@@ -38,8 +38,13 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var progressPublished = 0
     /// Progress reports replaced by a later one before being published.
     public var progressCoalesced = 0
-    /// Well-formed messages dropped because they broke the protocol (unknown worker, READY twice…).
+    /// Well-formed messages dropped because they broke the protocol (READY twice, a duplicate
+    /// request id, an answer for a request the worker was not running…).
     public var protocolViolations = 0
+    /// Messages from workers the broker does not know (not registered, or dropped as silent),
+    /// answered DISCONNECT so that they register again: normal once per worker after a broker
+    /// restart or a worker's long pause, so not counted as protocol violations.
+    public var unknownWorkerMessages = 0
     /// Workers that registered (READY accepted).
     public var workersJoined = 0
     /// Workers that went silent and were dropped.
