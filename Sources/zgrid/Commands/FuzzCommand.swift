@@ -140,7 +140,8 @@ struct FuzzCommand: AsyncParsableCommand {
         }
         if let after = try? await client.brokerStatus() {
             let keys = [
-                "malformed_messages", "protocol_violations", "calls_received", "calls_succeeded", "calls_failed", "scatters_received",
+                "malformed_messages", "protocol_violations", "unknown_worker_messages", "calls_received", "calls_succeeded", "calls_failed",
+                "scatters_received",
                 "jobs_accepted", "workers_joined", "workers_lost",
             ]
             let deltas = keys.map { "\($0) +\((after.counters[$0] ?? 0) - (before.counters[$0] ?? 0))" }
