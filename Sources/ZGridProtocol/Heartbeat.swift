@@ -14,3 +14,10 @@ public struct HeartbeatSettings: Sendable, Equatable {
     /// How long a peer may stay silent, in milliseconds.
     public var expiryMilliseconds: Int64 { intervalMilliseconds * liveness }
 }
+
+/// Frames of the broker's HEARTBEAT to a worker.
+public enum WorkerHeartbeat {
+    /// Frame 4 of the HEARTBEAT that answers a worker's DISCONNECT (after the two limit frames):
+    /// the broker sent every REQUEST for the worker before it, and sends none after.
+    public static let drainAcknowledged: [UInt8] = [0x01]
+}

@@ -12,6 +12,9 @@ public enum WorkerInbound: Sendable, Equatable {
     /// included, it takes in one message (it bounds REPLIES), and the most bytes it takes in one
     /// frame (a larger result would cost the worker its connection).
     case heartbeat(frameLimit: Int?, frameBytesLimit: Int?)
+    /// HEARTBEAT marked as the broker's answer to this worker's DISCONNECT: every REQUEST the broker
+    /// sent it came before, and no more follow.
+    case drainAcknowledged
     /// DISCONNECT: the broker does not know this worker; register again.
     case disconnect
 
@@ -37,6 +40,9 @@ public enum WorkerInbound: Sendable, Equatable {
             guard message.count >= 3, let id = message.id(2) else { return .failure(.badID) }
             return .success(.cancel(dispatchID: id))
         case .heartbeat:
+            if message.count > 4, message.withBytes(4, { $0.elementsEqual(WorkerHeartbeat.drainAcknowledged) }) {
+                return .success(.drainAcknowledged)
+            }
             return .success(.heartbeat(frameLimit: message.limit(at: 2), frameBytesLimit: message.limit(at: 3)))
         case .disconnect:
             return .success(.disconnect)

@@ -26,6 +26,10 @@ struct WorkerLoop {
     private var lastBeatSent: Int64 = 0
     private var stopping = false
     private var stopDeadline: Int64 = 0
+    /// While stopping: whether the broker has answered the DISCONNECT (every REQUEST it sent this
+    /// worker has arrived), and until when to wait for that answer from a broker that sends none.
+    private var drainAcknowledged = false
+    private var acknowledgementDeadline: Int64 = 0
     private var reconnectNeeded = false
     /// Set when the worker must stop serving at once (every slot held by a stuck handler).
     private var failure: WorkerError?
@@ -87,7 +91,11 @@ struct WorkerLoop {
         return failure
     }
 
-    private var finishedStopping: Bool { stopping && running.isEmpty }
+    /// Whether a graceful stop is over: nothing runs, and no REQUEST the broker sent before it saw
+    /// the DISCONNECT can still arrive.
+    private var finishedStopping: Bool {
+        stopping && running.isEmpty && (drainAcknowledged || MonotonicClock.nowMilliseconds() >= acknowledgementDeadline)
+    }
 
     /// Whether ``failure`` is set. (A pattern match: `failure == nil` compares two optional errors
     /// through `Equatable`, copying both, on every pass.)
@@ -126,6 +134,7 @@ struct WorkerLoop {
         while !reconnectNeeded && !finishedStopping && !hasFailed {
             var wake = min(nextHeartbeat, running.nextCheck)
             if !heldProgress.isEmpty { wake = min(wake, MonotonicClock.nowMilliseconds() + Self.progressInterval) }
+            if stopping && !drainAcknowledged { wake = min(wake, acknowledgementDeadline) }
             var wait = max(0, wake - MonotonicClock.nowMilliseconds())
             if mailbox.hasItems || executor.hasPendingJobs { wait = 0 }
             try poller.poll(timeoutMilliseconds: Int(wait))
@@ -189,6 +198,12 @@ struct WorkerLoop {
                 try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue)
                 lastBeatSent = now
             }
+        case .success(.drainAcknowledged):
+            drainAcknowledged = true
+        case .success(.disconnect) where stopping:
+            // The broker does not know this worker (restarted): no request will follow.
+            drainAcknowledged = true
+            abandonRunning()
         case .success(.disconnect):
             logger.info("broker asked this worker to register again")
             abandonRunning()
@@ -219,6 +234,8 @@ struct WorkerLoop {
                 try sendReplies(socket)
                 stopping = true
                 stopDeadline = MonotonicClock.nowMilliseconds() + settings.drainTimeoutMilliseconds
+                // A broker that does not answer DISCONNECT: two heartbeat intervals for requests in transit.
+                acknowledgementDeadline = MonotonicClock.nowMilliseconds() + 2 * settings.heartbeat.intervalMilliseconds
                 logger.info("worker stopping: waiting for \(running.count) running handlers")
                 try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
             }
@@ -267,15 +284,17 @@ struct WorkerLoop {
     ) throws(ZMQError) {
         let registration = registration(of: function)
         // An inline handler runs here and now: its result joins this pass's REPLIES.
-        if !stopping, case .inline(let handler)? = registration?.body, !header.isBatch {
+        // While stopping, requests the broker sent before it saw the DISCONNECT still run.
+        let refusing = stopping && drainAcknowledged
+        if !refusing, case .inline(let handler)? = registration?.body, !header.isBatch {
             try deliver(
                 socket, id: id,
                 HandlerCall.runInline(handler, function: function, id: id, header: header, message: message, payload: payload))
             return
         }
-        guard !stopping, running.count < settings.concurrency, let registration else {
+        guard !refusing, running.count < settings.concurrency, let registration else {
             let (code, text): (ErrorCode, String) =
-                stopping
+                refusing
                 ? (.shuttingDown, "the worker is stopping")
                 : registration == nil
                     ? (.unknownFunction, "this worker does not serve '\(function)'")

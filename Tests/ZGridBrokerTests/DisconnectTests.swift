@@ -3,6 +3,24 @@ import ZGridProtocol
 
 @testable import ZGridBroker
 
+@Suite("A worker's DISCONNECT is acknowledged after the requests sent to it")
+struct DrainAcknowledgementTests {
+    @Test func registeredWorkersDisconnectIsAcknowledgedAfterItsRequests() throws {
+        var driver = Driver()
+        driver.ready(worker1, concurrency: 2)
+        let sent = try #require(driver.call(client1, 1).requests.first)
+        let actions = driver.disconnect(worker1)
+        #expect(actions.first == .acknowledgeDrain(worker1))
+        #expect(driver.call(client1, 2).requests.isEmpty, "no new work after the DISCONNECT")
+        #expect(driver.reply(worker1, sent.dispatchID).replies.map(\.requestID) == [1])
+    }
+
+    @Test func unknownWorkersDisconnectIsIgnored() {
+        var driver = Driver()
+        #expect(driver.disconnect(worker1).isEmpty)
+    }
+}
+
 @Suite struct DisconnectTests {
     @Test func disconnectingWorkerGetsNoNewWorkButFinishesItsCalls() throws {
         var driver = Driver(options: testOptions(grace: 60_000))
@@ -10,7 +28,7 @@ import ZGridProtocol
         let first = try #require(driver.call(client1, 1).requests.first)
         let second = try #require(driver.call(client2, 2).requests.first)
 
-        #expect(driver.disconnect(worker1).isEmpty)
+        #expect(driver.disconnect(worker1) == [.acknowledgeDrain(worker1)])
         #expect(driver.core.workerCount == 1)
         #expect(driver.core.servedFunctions.isEmpty)
         // New calls wait instead of going to the draining worker.

@@ -228,6 +228,8 @@ struct Simulation {
             check(registered[worker]?.inFlight.contains(dispatchID) == true, "cancel of \(dispatchID) not running on \(worker)")
         case .heartbeatWorker(let worker):
             check(registered[worker] != nil, "heartbeat to unregistered worker \(worker)")
+        case .acknowledgeDrain(let worker):
+            check(registered[worker] != nil, "DISCONNECT of unregistered worker \(worker) acknowledged")
         case .heartbeatClient:
             break
         case .requestBatch:

@@ -142,6 +142,31 @@ extension IntegrationTests {
             try await waitUntil("worker removed") { broker.status.workers == 0 }
             await client.close()
         }
+
+        @Test("a worker stopped gracefully under load answers every request the broker sent it, in transit ones too")
+        func gracefulStopUnderLoad() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let stays = try await startWorker(broker, concurrency: 64) { $0.registerInline("echo") { $0.payload } }
+            for round in 0..<3 {
+                let leaves = try await startWorker(broker, concurrency: 64) { $0.registerInline("echo") { $0.payload } }
+                let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+                let inputs = (0..<40_000).map { bytes("round-\(round)-\($0)") }
+                let results = try client.callEach("echo", inputs, inFlight: 128)
+                let run = Task { try await results.inInputOrder() }
+                try await waitUntil("calls flowing") { broker.status.statistics.callsSucceeded > round * 40_000 + 2000 }
+                leaves.worker.stop()
+                _ = await leaves.task.result
+                let outcomes = try await run.value
+                let failures = outcomes.enumerated().compactMap { index, outcome -> String? in
+                    guard case .failure(let error) = outcome else { return nil }
+                    return "\(index): \(error)"
+                }
+                #expect(failures.isEmpty, "round \(round): \(failures.count) calls failed, first \(failures.prefix(3))")
+                await client.close()
+            }
+            await stays.stop()
+        }
     }
 }
 

@@ -134,6 +134,11 @@ struct BatchedMessageTests {
         #expect(
             WorkerInbound.decode(message(beat + [.bigEndian(UInt32(64)), .bigEndian(UInt32(1 << 20))]))
                 == .success(.heartbeat(frameLimit: 64, frameBytesLimit: 1 << 20)))
+        let limits: [[UInt8]] = [.bigEndian(UInt32(64)), .bigEndian(UInt32(1 << 20))]
+        #expect(WorkerInbound.decode(message(beat + limits + [WorkerHeartbeat.drainAcknowledged])) == .success(.drainAcknowledged))
+        #expect(
+            WorkerInbound.decode(message(beat + limits + [[2]])) == .success(.heartbeat(frameLimit: 64, frameBytesLimit: 1 << 20)),
+            "another frame 4 is ignored")
     }
 
     @Test("the client decodes REPLIES and the frame limit in HEARTBEAT")

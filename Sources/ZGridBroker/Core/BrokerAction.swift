@@ -42,6 +42,9 @@ public enum BrokerAction: Sendable, Equatable {
     case heartbeatClient(PeerID)
     /// Send DISCONNECT to a worker, telling it to register again.
     case disconnectWorker(PeerID)
+    /// Answer a worker's DISCONNECT with a HEARTBEAT marked as its acknowledgement, after every
+    /// REQUEST sent to it: the worker then knows that no more will arrive.
+    case acknowledgeDrain(PeerID)
     /// Drop payload frames the core no longer needs.
     case release(PayloadHandle)
     /// Something worth a log line.

@@ -243,6 +243,9 @@ public struct BrokerCore {
             reportProgress(dispatchID, on: peer, fraction: fraction, message: text, now: now, into: &actions)
         case .disconnect:
             guard workers[peer] != nil else { return }
+            // Before the draining's own actions (the worker may be forgotten at once), after every
+            // REQUEST already sent to it: the worker then knows no more will come.
+            actions.append(.acknowledgeDrain(peer))
             workers[peer]?.heldByOperator = false  // its own graceful stop: removed once idle
             startDraining(peer, now: now, into: &actions)
         }

@@ -495,6 +495,11 @@ struct BrokerLoop {
             // The limits tell a client how many calls its CALLS may carry, and how large a payload may be.
             try socket.sendProtocolMessage(
                 to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
+        case .acknowledgeDrain(let worker):
+            if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // its requests before it
+            try socket.sendProtocolMessage(
+                to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue,
+                extra: [frameLimit, frameBytesLimit, WorkerHeartbeat.drainAcknowledged])
         case .disconnectWorker(let worker):
             if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
             try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)

@@ -121,6 +121,8 @@ struct MajordomoBridge {
             if !disconnected {
                 try socket.sendMajordomo(to: worker, MajordomoCommand.request.frames(dispatchID: dispatchID) + [payload])
             }
+        case .acknowledgeDrain(let worker):
+            return workers[worker] != nil  // MDP has no such answer: its DISCONNECT ends the session
         case .cancel(let worker, _):
             return workers[worker] != nil  // MDP cannot cancel: the worker's late REPLY is discarded
         case .heartbeatWorker(let worker):
