@@ -84,13 +84,22 @@ public struct CallResults: AsyncSequence, Sendable {
 
     /// Waits for every outcome and returns them in input order; throws as iteration does.
     public func inInputOrder() async throws -> [Result<[UInt8], GridError>] {
-        var ordered: [Result<[UInt8], GridError>?] = []
-        for try await outcome in self {
-            if outcome.index >= ordered.count { ordered.append(contentsOf: repeatElement(nil, count: outcome.index - ordered.count + 1)) }
-            ordered[outcome.index] = outcome.result
-        }
-        return ordered.map { $0 ?? .failure(.internal("no outcome")) }
+        try await collectInInputOrder(self) { ($0.index, $0.result) }
     }
+}
+
+/// The outcomes of `outcomes` (each split by `split` into its input's index and its result),
+/// placed at their inputs' positions.
+func collectInInputOrder<Outcomes: AsyncSequence, Value>(
+    _ outcomes: Outcomes, _ split: (Outcomes.Element) -> (index: Int, result: Result<Value, GridError>)
+) async throws -> [Result<Value, GridError>] {
+    var ordered: [Result<Value, GridError>?] = []
+    for try await outcome in outcomes {
+        let (index, result) = split(outcome)
+        if index >= ordered.count { ordered.append(contentsOf: repeatElement(nil, count: index - ordered.count + 1)) }
+        ordered[index] = result
+    }
+    return ordered.map { $0 ?? .failure(.internal("no outcome")) }
 }
 
 /// What the I/O thread hands a run's consumer.

@@ -58,11 +58,6 @@ public struct DecodedCallResults<Output: Decodable & Sendable>: AsyncSequence, S
 
     /// Waits for every outcome and returns them in input order; throws as iteration does.
     public func inInputOrder() async throws -> [Result<Output, GridError>] {
-        var ordered: [Result<Output, GridError>?] = []
-        for try await outcome in self {
-            if outcome.index >= ordered.count { ordered.append(contentsOf: repeatElement(nil, count: outcome.index - ordered.count + 1)) }
-            ordered[outcome.index] = outcome.result
-        }
-        return ordered.map { $0 ?? .failure(.internal("no outcome")) }
+        try await collectInInputOrder(self) { ($0.index, $0.result) }
     }
 }
