@@ -623,7 +623,8 @@ public struct BrokerCore {
     static func bestWorker(of service: ServiceRecord) -> PeerID? {
         var best: (index: Int, inFlight: Int, capacity: Int, sequence: UInt64)?
         // Through the service's own worker records: no lookup by identity per worker and call.
-        for (index, worker) in service.members.enumerated() where worker.hasCredit {
+        for (index, member) in service.members.enumerated() where member.record.hasCredit {
+            let worker = member.record
             let (inFlight, capacity, sequence) = worker.load
             guard let current = best else {
                 best = (index, inFlight, capacity, sequence)

@@ -63,8 +63,14 @@ final class WorkerRecord {
 final class ServiceRecord {
     /// Workers serving the function that are not draining.
     private(set) var workers: [PeerID] = []
-    /// The records of `workers`, in the same order.
-    private(set) var members: [WorkerRecord] = []
+    /// The records of `workers`, in the same order. Unowned: a worker record holds its service
+    /// records, and a worker leaves its services (``remove(_:)``) before the core drops it.
+    private(set) var members: [Member] = []
+
+    /// A worker record a service refers to without keeping it alive.
+    struct Member {
+        unowned let record: WorkerRecord
+    }
     /// Calls waiting for a worker, by priority with aging (entries of finished calls are skipped lazily).
     @exclusivity(unchecked) var queue = WaitQueue<UInt64>()
     /// How many entries of `queue` belong to calls that are gone (cancelled, expired, client lost).
@@ -77,7 +83,7 @@ final class ServiceRecord {
     /// Adds a worker, `peer` with its record `worker`.
     func add(_ peer: PeerID, _ worker: WorkerRecord) {
         workers.append(peer)
-        members.append(worker)
+        members.append(Member(record: worker))
     }
 
     /// Removes the worker `peer`.
