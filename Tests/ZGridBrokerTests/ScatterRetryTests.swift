@@ -47,6 +47,21 @@ import ZGridProtocol
         #expect(retry.map(\.worker) == [failed.worker], "the part waits for no other worker while its own is free")
         #expect(retry.first?.frame == failed.frame)
     }
+
+    @Test func partsAreCountedApartFromCalls() throws {
+        var driver = Driver(options: testOptions(grace: 60_000))
+        driver.ready(worker1, concurrency: 4)
+        let sent = parts(map(&driver, inputs: 3))
+        #expect(sent.count == 3)
+        driver.reply(worker1, sent[0].dispatchID)
+        driver.reply(worker1, sent[1].dispatchID)
+        driver.workerError(worker1, sent[2].dispatchID, .malformed)
+        let statistics = driver.core.statistics
+        #expect(statistics.partsSucceeded == 2)
+        #expect(statistics.partsFailed == 1)
+        #expect(statistics.scattersReceived == 1)
+        #expect(statistics.callsReceived == 0 && statistics.callsSucceeded == 0 && statistics.callsFailed == 0)
+    }
 }
 
 /// A BROADCAST over a function whose sharded workers have all left.

@@ -90,15 +90,15 @@ extension BrokerCore {
         switch outcome {
         case .reply(let payload):
             scatter.succeeded += 1
-            statistics.callsSucceeded += 1
+            statistics.partsSucceeded += 1
             actions.append(.part(client: scatter.client, requestID: scatter.requestID, index: part, outcome: .success(payload)))
         case .failure(let code, let text):
             scatter.failed += 1
-            statistics.callsFailed += 1
+            statistics.partsFailed += 1
             actions.append(.part(client: scatter.client, requestID: scatter.requestID, index: part, outcome: .failure(code, text)))
         case .batch:
             scatter.failed += 1
-            statistics.callsFailed += 1
+            statistics.partsFailed += 1
             actions.append(
                 .part(
                     client: scatter.client, requestID: scatter.requestID, index: part,

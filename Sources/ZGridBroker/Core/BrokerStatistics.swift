@@ -2,10 +2,14 @@
 public struct BrokerStatistics: Sendable, Equatable {
     /// CALL messages accepted.
     public var callsReceived = 0
-    /// Calls answered with REPLY.
+    /// Calls answered with REPLY (scatter parts not included: see ``partsSucceeded``).
     public var callsSucceeded = 0
     /// Calls answered with ERROR.
     public var callsFailed = 0
+    /// Parts of scatters that succeeded.
+    public var partsSucceeded = 0
+    /// Parts of scatters that failed.
+    public var partsFailed = 0
     /// SCATTER messages accepted.
     public var scattersReceived = 0
     /// Jobs accepted (durable).

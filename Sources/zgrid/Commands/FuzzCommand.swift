@@ -141,6 +141,7 @@ struct FuzzCommand: AsyncParsableCommand {
         if let after = try? await client.brokerStatus() {
             let keys = [
                 "malformed_messages", "protocol_violations", "unknown_worker_messages", "calls_received", "calls_succeeded", "calls_failed",
+                "parts_succeeded", "parts_failed",
                 "scatters_received",
                 "jobs_accepted", "workers_joined", "workers_lost",
             ]
