@@ -163,9 +163,16 @@ struct WorkerLoop {
                 nextHeartbeat = current + settings.heartbeat.intervalMilliseconds
             }
             if current - lastHeard > settings.heartbeat.expiryMilliseconds && !reconnectNeeded {
-                logger.warning("broker silent for \(current - lastHeard) ms; reconnecting")
                 abandonRunning()
-                reconnectNeeded = true
+                if stopping {
+                    // No answer could reach a silent broker, and a stopping worker does not register
+                    // again (with a restarted broker it would take calls it then leaves unanswered).
+                    logger.warning("broker silent for \(current - lastHeard) ms while stopping; stopping now")
+                    drainAcknowledged = true
+                } else {
+                    logger.warning("broker silent for \(current - lastHeard) ms; reconnecting")
+                    reconnectNeeded = true
+                }
             }
         }
     }
@@ -199,7 +206,7 @@ struct WorkerLoop {
                 lastBeatSent = now
             }
         case .success(.drainAcknowledged):
-            drainAcknowledged = true
+            drainAcknowledged = stopping  // only as the answer to this worker's DISCONNECT
         case .success(.disconnect) where stopping:
             // The broker does not know this worker (restarted): no request will follow.
             drainAcknowledged = true
@@ -233,6 +240,7 @@ struct WorkerLoop {
                 guard !stopping else { continue }
                 try sendReplies(socket)
                 stopping = true
+                drainAcknowledged = false
                 stopDeadline = MonotonicClock.nowMilliseconds() + settings.drainTimeoutMilliseconds
                 // A broker that does not answer DISCONNECT: two heartbeat intervals for requests in transit.
                 acknowledgementDeadline = MonotonicClock.nowMilliseconds() + 2 * settings.heartbeat.intervalMilliseconds

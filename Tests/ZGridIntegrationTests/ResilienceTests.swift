@@ -143,6 +143,26 @@ extension IntegrationTests {
             await client.close()
         }
 
+        @Test("a stopping worker whose broker fell silent does not register with the broker restarted meanwhile")
+        func stoppingWorkerDoesNotRegisterAgain() async throws {
+            var broker = try startBroker()
+            let endpoint = broker.endpoints[0]
+            // Stopped 700 ms into the broker's silence, the worker waits up to 600 ms for the
+            // acknowledgement of its DISCONNECT, and notices the silence (900 ms) meanwhile, after the
+            // broker is back.
+            let heartbeat = HeartbeatSettings(intervalMilliseconds: 300, liveness: 3)
+            let worker = try await startWorker(broker, heartbeat: heartbeat) { $0.register("echo") { $0.payload } }
+            broker.stop()
+            try await Task.sleep(for: .milliseconds(700))
+            worker.worker.stop()
+            try await Task.sleep(for: .milliseconds(50))
+            broker = try startBroker(endpoint: endpoint)
+            defer { broker.stop() }
+            _ = await worker.task.result
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(broker.status.statistics.workersJoined == 0, "the stopping worker registered with the new broker")
+        }
+
         @Test("a worker stopped gracefully under load answers every request the broker sent it, in transit ones too")
         func gracefulStopUnderLoad() async throws {
             let broker = try startBroker()
