@@ -135,5 +135,37 @@ extension IntegrationTests {
             #expect(status.statistics.malformedMessages == malformed.count)
             #expect(status.workers == 0)
         }
+
+        @Test("an unknown MDP worker's messages sent back to back are each told DISCONNECT in MDP form")
+        func unknownMajordomoWorkerBurst() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let endpoint = broker.endpoints[0]
+            let tagW = Majordomo.workerTag
+            let heartbeat: [[UInt8]] = [[], tagW, [MajordomoCommand.heartbeat.rawValue]]
+            let answers = await onThread { () -> [[[UInt8]]]? in
+                guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return nil }
+                do {
+                    try socket.setLinger(milliseconds: 0)
+                    try socket.connect(endpoint)
+                    // Three in one go, so that the broker takes them in one pass.
+                    for _ in 0..<3 { try socket.send(frames: heartbeat, blocking: true) }
+                    var answers: [[[UInt8]]] = []
+                    let deadline = Date().addingTimeInterval(1)
+                    while Date() < deadline {
+                        if let frames = try socket.receiveFrames(blocking: false) {
+                            answers.append(frames)
+                        } else {
+                            Thread.sleep(forTimeInterval: 0.005)
+                        }
+                    }
+                    return answers
+                } catch { return nil }
+            }
+            let disconnect: [[UInt8]] = [[], tagW, [MajordomoCommand.disconnect.rawValue]]
+            let received = try #require(answers)
+            #expect(!received.isEmpty)
+            #expect(received.allSatisfy { $0 == disconnect }, "\(received)")
+        }
     }
 }

@@ -406,6 +406,7 @@ struct BrokerLoop {
         if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
         if !replyBatcher.isEmpty { try replyBatcher.flush(socket, store: store) }
         if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }
+        majordomo.endPass()
         try performHub(socket)
     }
 

@@ -30,8 +30,17 @@ struct MajordomoBridge {
     private var nextRequestID: UInt64 = 1 << 63
     private var nextKeepAlive: Int64 = 0
 
+    /// MDP workers forgotten in the loop's current pass: the core may still answer more of their
+    /// messages of the same pass (each with DISCONNECT), which must go out in MDP form too.
+    private var forgottenThisPass: Set<PeerID> = []
+
     /// Whether no MDP peer is known, so no action can concern the bridge.
-    var isIdle: Bool { workers.isEmpty && clients.isEmpty }
+    var isIdle: Bool { workers.isEmpty && clients.isEmpty && forgottenThisPass.isEmpty }
+
+    /// Ends a pass of the loop: the workers forgotten in it are no longer told apart.
+    mutating func endPass() {
+        if !forgottenThisPass.isEmpty { forgottenThisPass.removeAll() }
+    }
 
     /// Translates an MDP message into what the loop feeds the core as if decoded from ZGP, or
     /// returns nil when the bridge answered it itself (MMI, or DISCONNECT to a worker's bad READY).
@@ -129,7 +138,11 @@ struct MajordomoBridge {
             guard let disconnected = workers[worker] else { return false }
             if !disconnected { try socket.sendMajordomo(to: worker, MajordomoCommand.heartbeat.frames()) }
         case .disconnectWorker(let worker):
-            guard let disconnected = workers[worker] else { return false }
+            guard let disconnected = workers[worker] else {
+                guard forgottenThisPass.contains(worker) else { return false }
+                try socket.sendMajordomo(to: worker, MajordomoCommand.disconnect.frames())
+                return true
+            }
             if !disconnected { try socket.sendMajordomo(to: worker, MajordomoCommand.disconnect.frames()) }
             forgetWorker(worker, core: core)
         case .notice(.workerLeft(let worker, _, _)):
@@ -156,7 +169,7 @@ struct MajordomoBridge {
 
     /// Forgets an MDP worker the core no longer knows (it may have registered again meanwhile).
     private mutating func forgetWorker(_ worker: PeerID, core: BrokerCore) {
-        if core.inFlightCount(of: worker) == nil { workers[worker] = nil }
+        if core.inFlightCount(of: worker) == nil, workers.removeValue(forKey: worker) != nil { forgottenThisPass.insert(worker) }
     }
 
     /// MDP clients send no heartbeats: once per heartbeat interval, refreshes every MDP client with
