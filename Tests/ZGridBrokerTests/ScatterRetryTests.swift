@@ -61,6 +61,16 @@ import ZGridProtocol
         #expect(statistics.partsFailed == 1)
         #expect(statistics.scattersReceived == 1)
         #expect(statistics.callsReceived == 0 && statistics.callsSucceeded == 0 && statistics.callsFailed == 0)
+
+        // A broadcast no worker can take is refused whole: a failed scatter, not a failed call.
+        let refused = driver.message(
+            client1,
+            .scatter(
+                requestID: 2, function: "nobody", header: CallHeader(), spec: ScatterSpec(mode: .broadcast), payload: driver.payload(),
+                inputs: 0))
+        #expect(refused.failures.map(\.code) == [.unknownFunction])
+        #expect(driver.core.statistics.scattersFailed == 1)
+        #expect(driver.core.statistics.callsFailed == 0)
     }
 }
 

@@ -25,7 +25,9 @@ extension BrokerCore {
         let key = ClientCallKey(client: client, requestID: requestID)
         guard isNewRequest(caller, key, payload: payload, into: &actions) else { return }
         statistics.scattersReceived += 1
-        guard admitWithinClientLimit(caller, client, requestID, payload: payload, into: &actions) else { return }
+        guard admitWithinClientLimit(caller, client, requestID, payload: payload, countedIn: \.scattersFailed, into: &actions) else {
+            return
+        }
         var parts: [(service: String, shard: UInt32?, frame: Int?, retryable: Bool)] = []
         switch spec.mode {
         case .map:
@@ -40,7 +42,9 @@ extension BrokerCore {
         }
         if parts.isEmpty {
             if spec.mode == .broadcast {
-                fail(client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload, into: &actions)
+                fail(
+                    client, requestID, .unknownFunction, "no worker serves function '\(function)'", payload: payload,
+                    countedIn: \.scattersFailed, into: &actions)
             } else {
                 actions.append(.release(payload))
                 actions.append(

@@ -71,7 +71,7 @@ extension BrokerStatistics {
     public var named: [String: Int] {
         [
             "calls_received": callsReceived, "calls_succeeded": callsSucceeded, "calls_failed": callsFailed,
-            "parts_succeeded": partsSucceeded, "parts_failed": partsFailed,
+            "parts_succeeded": partsSucceeded, "parts_failed": partsFailed, "scatters_failed": scattersFailed,
             "calls_retried": callsRetried, "calls_cancelled": callsCancelled, "scatters_received": scattersReceived,
             "jobs_accepted": jobsAccepted, "jobs_succeeded": jobsSucceeded, "jobs_retried": jobsRetried, "jobs_dead": jobsDead,
             "jobs_cancelled": jobsCancelled, "malformed_messages": malformedMessages, "protocol_violations": protocolViolations,

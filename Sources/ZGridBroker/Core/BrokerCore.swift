@@ -321,11 +321,12 @@ public struct BrokerCore {
     /// answers BUSY with a retry-after time (room opens as its own calls complete) and releases
     /// the payload.
     mutating func admitWithinClientLimit(
-        _ record: ClientRecord, _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle, into actions: inout [BrokerAction]
+        _ record: ClientRecord, _ client: PeerID, _ requestID: UInt64, payload: PayloadHandle,
+        countedIn failures: WritableKeyPath<BrokerStatistics, Int> = \.callsFailed, into actions: inout [BrokerAction]
     ) -> Bool {
         let inFlight = record.calls.count + record.scatters
         guard inFlight >= options.maxInFlightPerClient else { return true }
-        statistics.callsFailed += 1
+        statistics[keyPath: failures] += 1
         statistics.admissionRefusals += 1
         actions.append(.release(payload))
         actions.append(
@@ -444,9 +445,9 @@ public struct BrokerCore {
 
     mutating func fail(
         _ client: PeerID, _ requestID: UInt64, _ code: ErrorCode, _ text: String, payload: PayloadHandle?,
-        into actions: inout [BrokerAction]
+        countedIn failures: WritableKeyPath<BrokerStatistics, Int> = \.callsFailed, into actions: inout [BrokerAction]
     ) {
-        statistics.callsFailed += 1
+        statistics[keyPath: failures] += 1
         if let payload { actions.append(.release(payload)) }
         actions.append(.fail(client: client, requestID: requestID, code: code, message: text))
     }

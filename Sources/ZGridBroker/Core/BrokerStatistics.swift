@@ -10,6 +10,8 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var partsSucceeded = 0
     /// Parts of scatters that failed.
     public var partsFailed = 0
+    /// Scatters refused whole: past the client's limit, or a broadcast no worker could take.
+    public var scattersFailed = 0
     /// SCATTER messages accepted.
     public var scattersReceived = 0
     /// Jobs accepted (durable).
@@ -46,8 +48,8 @@ public struct BrokerStatistics: Sendable, Equatable {
     /// request id, an answer for a request the worker was not running…).
     public var protocolViolations = 0
     /// Messages from workers the broker does not know (not registered, or dropped as silent),
-    /// answered DISCONNECT so that they register again: normal once per worker after a broker
-    /// restart or a worker's long pause, so not counted as protocol violations.
+    /// answered DISCONNECT so that they register again: normal after a broker restart or a
+    /// worker's long pause, until the workers register again, so not counted as protocol violations.
     public var unknownWorkerMessages = 0
     /// Workers that registered (READY accepted).
     public var workersJoined = 0
