@@ -47,5 +47,31 @@ extension IntegrationTests {
             await client.close()
             await worker.stop()
         }
+
+        @Test("refusing new work before a stop: new calls get shuttingDown at once, calls in flight finish, workers leave cleanly")
+        func refuseNewWorkFirst() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("slow") { request in
+                    try await Task.sleep(for: .milliseconds(300))
+                    return request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let running = Task { try await client.call("slow", bytes("running"), timeout: .seconds(5)) }
+            try await waitUntil("the call is running") { broker.status.callsInFlight == 1 }
+            broker.refuseNewWork()
+            let refused = await outcome { () async throws(GridError) in try await client.call("slow", [1], timeout: .seconds(5)) }
+            guard case .failure(.shuttingDown) = refused else {
+                Issue.record("expected shuttingDown, got \(refused)")
+                return
+            }
+            #expect(try await running.value == bytes("running"))
+            await worker.stop()
+            #expect(broker.status.workers == 0, "the worker's DISCONNECT was answered and it left")
+            #expect(broker.status.statistics.workersLost == 0)
+            await client.close()
+        }
     }
 }

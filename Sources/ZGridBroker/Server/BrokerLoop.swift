@@ -46,6 +46,11 @@ struct BrokerLoop {
     private var jobCounts: [String: Int] = [:]
     /// Set once a stop was asked: when the loop ends at the latest.
     private var stopDeadline: Int64?
+    /// Whether the server was asked to refuse new work before its stop (read once per burst).
+    private let refusingNewWork: () -> Bool
+    /// Whether new calls, scatters and submits are refused with SHUTTING_DOWN: while stopping, or
+    /// once asked to.
+    private var refusing = false
     private let shutdownGraceMilliseconds: Int64
     private var jobCountsAt: Int64 = -1_000_000
     private var lastPublished: Int64 = 0
@@ -61,8 +66,9 @@ struct BrokerLoop {
 
     init(
         configuration: BrokerConfiguration, jobStore: JobStoreLink?, metrics: MetricsEndpoint? = nil, security: SecurityGate? = nil,
-        logger: Logger, publish: @escaping (BrokerSnapshot) -> Void
+        logger: Logger, refusing: @escaping () -> Bool = { false }, publish: @escaping (BrokerSnapshot) -> Void
     ) {
+        self.refusingNewWork = refusing
         self.metrics = metrics
         self.security = security
         shutdownGraceMilliseconds = configuration.shutdownGraceMilliseconds
@@ -210,6 +216,7 @@ struct BrokerLoop {
 
     private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) {
         var budget = Self.burst
+        refusing = stopDeadline != nil || refusingNewWork()
         while budget > 0 {
             budget -= 1
             let (handle, buffer) = store.checkout()
@@ -259,7 +266,7 @@ struct BrokerLoop {
                     store.release(payload)
                     core.handle(.message(from: peer, message), now: now, into: &actions)
                 }
-            case .success(.calls(let calls)) where stopDeadline != nil:
+            case .success(.calls(let calls)) where refusing:
                 store.release(handle)
                 for call in calls { try sendError(socket, to: peer, call.id, .shuttingDown, "the broker is stopping") }
             case .success(.calls(let calls)):
@@ -272,9 +279,9 @@ struct BrokerLoop {
                         .message(from: peer, .call(requestID: call.id, function: call.function, header: call.header, payload: payload)),
                         now: now, into: &actions)
                 }
-            case .success(.call(let requestID, _, _, _)) where stopDeadline != nil,
-                .success(.scatter(let requestID, _, _, _, _)) where stopDeadline != nil,
-                .success(.submit(let requestID, _, _, _, _, _)) where stopDeadline != nil:
+            case .success(.call(let requestID, _, _, _)) where refusing,
+                .success(.scatter(let requestID, _, _, _, _)) where refusing,
+                .success(.submit(let requestID, _, _, _, _, _)) where refusing:
                 store.release(handle)
                 try sendError(socket, to: peer, requestID, .shuttingDown, "the broker is stopping")
             case .success(.submit(let requestID, _, _, _, _, _)) where jobStore == nil,

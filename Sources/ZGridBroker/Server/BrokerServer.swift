@@ -103,8 +103,10 @@ public final class BrokerServer: Sendable {
             if let endpoint = configuration.metricsEndpoint {
                 logger.info("metrics served over HTTP", metadata: ["endpoint": "\(endpoint)"])
             }
-            var loop = BrokerLoop(configuration: configuration, jobStore: jobStore, metrics: metrics, security: gate, logger: logger) {
-                value in
+            var loop = BrokerLoop(
+                configuration: configuration, jobStore: jobStore, metrics: metrics, security: gate, logger: logger,
+                refusing: { shared.refusingNewWork.load(ordering: .relaxed) }
+            ) { value in
                 shared.snapshot.withLock { $0 = value }
             }
             loop.recoverEvents(maxSeq: recoveredEvents.maxSeq, positions: recoveredEvents.positions)
@@ -143,6 +145,14 @@ public final class BrokerServer: Sendable {
         wait()
     }
 
+    /// Starts refusing new calls, scatters and submits with SHUTTING_DOWN, as a stop does, while
+    /// everything else goes on: calls in flight finish, and workers that stop now are answered.
+    /// For a supervisor that stops its workers before the broker (``stop()`` ends the loop as soon
+    /// as nothing is in flight).
+    public func refuseNewWork() {
+        shared.refusingNewWork.store(true, ordering: .relaxed)
+    }
+
     /// Waits until the loop ends (after ``stop()`` from elsewhere).
     public func wait() {
         shared.finished.wait()
@@ -154,6 +164,8 @@ public final class BrokerServer: Sendable {
 private final class LoopShared: Sendable {
     let finished = DispatchSemaphore(value: 0)
     let snapshot = Mutex(BrokerSnapshot())
+    /// Set by ``BrokerServer/refuseNewWork()``.
+    let refusingNewWork = Atomic<Bool>(false)
 }
 
 /// Opens the broker's ROUTER socket with its limits and binds every endpoint.

@@ -52,8 +52,10 @@ struct LocalCluster {
         return true
     }
 
-    /// Stops the workers, then the broker.
+    /// Stops the workers, then the broker. New calls are refused (SHUTTING_DOWN) from the start,
+    /// so that none waits for a worker that is leaving; calls in flight finish on their workers.
     func stop() {
+        broker.refuseNewWork()
         supervisor.stop()
         broker.stop()
     }
