@@ -16,9 +16,12 @@ struct UpCommand: AsyncParsableCommand {
             config, configPath: common.config, logLevel: common.logLevel ?? config.broker.logLevel, logger: logger)
         print("zgrid broker listening on \(cluster.broker.endpoints.joined(separator: " ")); clients connect to \(cluster.connect)")
         print("started \(cluster.expectedWorkers) worker processes; press Ctrl-C to stop")
-        // Services stop in reverse order: the workers first, then the broker.
+        // Services stop in reverse order: the workers first, then the broker. New calls are refused
+        // from the first moment, so that none waits for a worker that is leaving.
+        let broker = cluster.broker
+        let workers = SupervisorService(supervisor: cluster.supervisor) { broker.refuseNewWork() }
         let group = ServiceGroup(
-            services: [BrokerService(server: cluster.broker), SupervisorService(supervisor: cluster.supervisor)],
+            services: [BrokerService(server: cluster.broker), workers],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         print("stopped")

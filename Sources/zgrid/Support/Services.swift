@@ -60,6 +60,8 @@ struct WorkerService: Service {
 /// SIGKILL after a grace period).
 struct SupervisorService: Service {
     let supervisor: Supervisor
+    /// Runs as soon as a graceful shutdown starts, before the workers are stopped.
+    var onShutdown: @Sendable () -> Void = {}
 
     func run() async throws {
         await withGracefulShutdownHandler {
@@ -67,6 +69,7 @@ struct SupervisorService: Service {
                 try? await Task.sleep(for: .milliseconds(200))
             }
         } onGracefulShutdown: {
+            onShutdown()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
