@@ -136,6 +136,35 @@ extension IntegrationTests {
             #expect(status.workers == 0)
         }
 
+        @Test("an MDP client's request refused while the broker refuses new work gets no answer in ZGC01 form")
+        func majordomoRequestRefused() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let endpoint = broker.endpoints[0]
+            let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
+            broker.refuseNewWork()
+            let answers = await onThread { () -> [[[UInt8]]]? in
+                guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return nil }
+                do {
+                    try socket.setLinger(milliseconds: 0)
+                    try socket.connect(endpoint)
+                    try socket.send(frames: [[], Majordomo.clientTag, bytes("echo"), bytes("body")], blocking: true)
+                    var answers: [[[UInt8]]] = []
+                    let deadline = Date().addingTimeInterval(0.5)
+                    while Date() < deadline {
+                        if let frames = try socket.receiveFrames(blocking: false) {
+                            answers.append(frames)
+                        } else {
+                            Thread.sleep(forTimeInterval: 0.005)
+                        }
+                    }
+                    return answers
+                } catch { return nil }
+            }
+            #expect(try #require(answers).isEmpty, "MDP has no error reply: \(answers ?? [])")
+            await worker.stop()
+        }
+
         @Test("an unknown MDP worker's messages sent back to back are each told DISCONNECT in MDP form")
         func unknownMajordomoWorkerBurst() async throws {
             let broker = try startBroker()

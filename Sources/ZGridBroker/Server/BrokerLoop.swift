@@ -283,6 +283,9 @@ struct BrokerLoop {
                 .success(.scatter(let requestID, _, _, _, _)) where refusing,
                 .success(.submit(let requestID, _, _, _, _, _)) where refusing:
                 store.release(handle)
+                let refusal = BrokerAction.fail(client: peer, requestID: requestID, code: .shuttingDown, message: "the broker is stopping")
+                // An MDP client's request is closed without an answer (MDP has no errors), not answered in ZGC01.
+                if !majordomo.isIdle, try majordomo.perform(refusal, core: core, store: store, socket: socket) { continue }
                 try sendError(socket, to: peer, requestID, .shuttingDown, "the broker is stopping")
             case .success(.submit(let requestID, _, _, _, _, _)) where jobStore == nil,
                 .success(.job(let requestID, _, _, _)) where jobStore == nil,
