@@ -69,12 +69,9 @@ extension BrokerCore {
             return
         }
         if (jobsByClient[client] ?? 0) >= options.maxJobsPerClient {
-            statistics.admissionRefusals += 1
-            actions.append(
-                .refuse(
-                    client: client, requestID: requestID,
-                    message: "this client has \(options.maxJobsPerClient) unfinished jobs in memory, the most allowed",
-                    retryAfterMilliseconds: 1000))
+            refuse(
+                client, requestID, "this client has \(options.maxJobsPerClient) unfinished jobs in memory, the most allowed",
+                retryAfter: 1000, payload: nil, countedIn: nil, into: &actions)
             return
         }
         if spec.runAt <= wallNow,
@@ -87,8 +84,7 @@ extension BrokerCore {
                 what: "jobs")
         {
             // Admission happens before the job is acknowledged: nothing refused was accepted.
-            statistics.admissionRefusals += 1
-            actions.append(.refuse(client: client, requestID: requestID, message: message, retryAfterMilliseconds: retryAfter))
+            refuse(client, requestID, message, retryAfter: retryAfter, payload: nil, countedIn: nil, into: &actions)
             return
         }
         let id = nextJobID

@@ -283,10 +283,7 @@ public struct BrokerCore {
                 limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
                 meter: callRates[function], what: "calls")
         {
-            statistics.callsFailed += 1
-            statistics.admissionRefusals += 1
-            actions.append(.release(payload))
-            actions.append(.refuse(client: client, requestID: requestID, message: message, retryAfterMilliseconds: retryAfter))
+            refuse(client, requestID, message, retryAfter: retryAfter, payload: payload, countedIn: \.callsFailed, into: &actions)
             noteRefusal(of: function, served: served)
             return
         }
@@ -326,14 +323,9 @@ public struct BrokerCore {
     ) -> Bool {
         let inFlight = record.calls.count + record.scatters
         guard inFlight >= options.maxInFlightPerClient else { return true }
-        statistics[keyPath: failures] += 1
-        statistics.admissionRefusals += 1
-        actions.append(.release(payload))
-        actions.append(
-            .refuse(
-                client: client, requestID: requestID,
-                message: "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
-                retryAfterMilliseconds: Self.clientLimitRetryAfterMilliseconds))
+        refuse(
+            client, requestID, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
+            retryAfter: Self.clientLimitRetryAfterMilliseconds, payload: payload, countedIn: failures, into: &actions)
         return false
     }
 
@@ -452,6 +444,18 @@ public struct BrokerCore {
         actions.append(.fail(client: client, requestID: requestID, code: code, message: text))
     }
 
+    /// Refuses a request with BUSY and a retry-after time (admission control): counts the
+    /// refusal, and the failure in `failures` when given, and releases the payload, if any.
+    mutating func refuse(
+        _ client: PeerID, _ requestID: UInt64, _ message: String, retryAfter: Int64, payload: PayloadHandle?,
+        countedIn failures: WritableKeyPath<BrokerStatistics, Int>?, into actions: inout [BrokerAction]
+    ) {
+        if let failures { statistics[keyPath: failures] += 1 }
+        statistics.admissionRefusals += 1
+        if let payload { actions.append(.release(payload)) }
+        actions.append(.refuse(client: client, requestID: requestID, message: message, retryAfterMilliseconds: retryAfter))
+    }
+
     mutating func failCall(_ dispatchID: UInt64, _ code: ErrorCode, _ text: String, into actions: inout [BrokerAction]) {
         finish(dispatchID, .failure(code, text), into: &actions)
     }
@@ -470,8 +474,9 @@ public struct BrokerCore {
         _ call: CallRecord, _ dispatchID: UInt64, _ outcome: CallOutcome, into actions: inout [BrokerAction]
     ) {
         forgetRemoved(call, dispatchID, into: &actions)
-        // A plain call's service is its function: no need to look for a shard or worker suffix.
-        recordCompletion(call.service == call.function ? call.function : Self.functionName(of: call.service), job: call.job != nil)
+        // The call's function: its service key may add a shard or worker suffix to it (a function
+        // name never holds `#` or `@`).
+        recordCompletion(call.function, job: call.job != nil)
         if let (scatterID, part) = call.scatter {
             recordPart(scatterID, part: part, outcome, into: &actions)
             return

@@ -268,7 +268,7 @@ struct BrokerLoop {
                 }
             case .success(.calls(let calls)) where refusing:
                 store.release(handle)
-                for call in calls { try sendError(socket, to: peer, call.id, .shuttingDown, "the broker is stopping") }
+                for call in calls { try sendError(socket, to: peer, call.id, .shuttingDown, Self.refusalWhileStopping) }
             case .success(.calls(let calls)):
                 budget -= calls.count - 1
                 replyBatcher.noteBatching(peer)
@@ -283,10 +283,9 @@ struct BrokerLoop {
                 .success(.scatter(let requestID, _, _, _, _)) where refusing,
                 .success(.submit(let requestID, _, _, _, _, _)) where refusing:
                 store.release(handle)
-                let refusal = BrokerAction.fail(client: peer, requestID: requestID, code: .shuttingDown, message: "the broker is stopping")
-                // An MDP client's request is closed without an answer (MDP has no errors), not answered in ZGC01.
-                if !majordomo.isIdle, try majordomo.perform(refusal, core: core, store: store, socket: socket) { continue }
-                try sendError(socket, to: peer, requestID, .shuttingDown, "the broker is stopping")
+                // As an action, so that an MDP client's request is closed by the bridge without an answer
+                // (MDP has no errors), not answered in ZGC01.
+                try perform(.fail(client: peer, requestID: requestID, code: .shuttingDown, message: Self.refusalWhileStopping), socket)
             case .success(.submit(let requestID, _, _, _, _, _)) where jobStore == nil,
                 .success(.job(let requestID, _, _, _)) where jobStore == nil,
                 .success(.jobs(let requestID, _, _)) where jobStore == nil:
@@ -419,6 +418,9 @@ struct BrokerLoop {
         majordomo.endPass()
         try performHub(socket)
     }
+
+    /// The message of SHUTTING_DOWN for new work while the broker stops or refuses new work.
+    private static let refusalWhileStopping = "the broker is stopping"
 
     /// What a moved-out slot of the actions array holds until the array is cleared; never performed.
     private static let placeholderHandle: PayloadHandle = -1
