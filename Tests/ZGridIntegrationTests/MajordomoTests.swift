@@ -143,24 +143,7 @@ extension IntegrationTests {
             let endpoint = broker.endpoints[0]
             let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
             broker.refuseNewWork()
-            let answers = await onThread { () -> [[[UInt8]]]? in
-                guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return nil }
-                do {
-                    try socket.setLinger(milliseconds: 0)
-                    try socket.connect(endpoint)
-                    try socket.send(frames: [[], Majordomo.clientTag, bytes("echo"), bytes("body")], blocking: true)
-                    var answers: [[[UInt8]]] = []
-                    let deadline = Date().addingTimeInterval(0.5)
-                    while Date() < deadline {
-                        if let frames = try socket.receiveFrames(blocking: false) {
-                            answers.append(frames)
-                        } else {
-                            Thread.sleep(forTimeInterval: 0.005)
-                        }
-                    }
-                    return answers
-                } catch { return nil }
-            }
+            let answers = await rawAnswers(endpoint, to: [[[], Majordomo.clientTag, bytes("echo"), bytes("body")]], for: 0.5)
             #expect(try #require(answers).isEmpty, "MDP has no error reply: \(answers ?? [])")
             await worker.stop()
         }
@@ -172,29 +155,35 @@ extension IntegrationTests {
             let endpoint = broker.endpoints[0]
             let tagW = Majordomo.workerTag
             let heartbeat: [[UInt8]] = [[], tagW, [MajordomoCommand.heartbeat.rawValue]]
-            let answers = await onThread { () -> [[[UInt8]]]? in
-                guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return nil }
-                do {
-                    try socket.setLinger(milliseconds: 0)
-                    try socket.connect(endpoint)
-                    // Three in one go, so that the broker takes them in one pass.
-                    for _ in 0..<3 { try socket.send(frames: heartbeat, blocking: true) }
-                    var answers: [[[UInt8]]] = []
-                    let deadline = Date().addingTimeInterval(1)
-                    while Date() < deadline {
-                        if let frames = try socket.receiveFrames(blocking: false) {
-                            answers.append(frames)
-                        } else {
-                            Thread.sleep(forTimeInterval: 0.005)
-                        }
-                    }
-                    return answers
-                } catch { return nil }
-            }
+            // Three in one go, so that the broker takes them in one pass.
+            let answers = await rawAnswers(endpoint, to: Array(repeating: heartbeat, count: 3), for: 1)
             let disconnect: [[UInt8]] = [[], tagW, [MajordomoCommand.disconnect.rawValue]]
             let received = try #require(answers)
             #expect(!received.isEmpty)
             #expect(received.allSatisfy { $0 == disconnect }, "\(received)")
         }
+    }
+}
+
+/// What a raw DEALER socket connected to `endpoint` receives within `seconds` after sending
+/// `messages` in one go; nil when the socket fails.
+func rawAnswers(_ endpoint: String, to messages: [[[UInt8]]], for seconds: Double) async -> [[[UInt8]]]? {
+    await onThread { () -> [[[UInt8]]]? in
+        guard let context = try? Context(), let socket = try? Socket(context, type: .dealer) else { return nil }
+        do {
+            try socket.setLinger(milliseconds: 0)
+            try socket.connect(endpoint)
+            for message in messages { try socket.send(frames: message, blocking: true) }
+            var answers: [[[UInt8]]] = []
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let frames = try socket.receiveFrames(blocking: false) {
+                    answers.append(frames)
+                } else {
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+            }
+            return answers
+        } catch { return nil }
     }
 }
