@@ -56,7 +56,7 @@ extension IntegrationTests {
             // Restarted within a heartbeat expiry: the client never sees the broker fall silent.
             await worker.stop()
             first.stop()
-            let second = try startBroker(endpoint: endpoint, maxMessageBytes: 2048)
+            let second = try await restartBroker(endpoint: endpoint, maxMessageBytes: 2048)
             defer { second.stop() }
             worker = try await startWorker(second) { $0.register("echo") { $0.payload } }
             let started = ContinuousClock.now
