@@ -68,8 +68,26 @@ public struct BatchedRequest: Sendable, Equatable {
         requests.reserveCapacity(min(max(0, expected), maxPerMessage))
         var offset = 0
         while offset < raw.count {
+            guard let entry = Entry(raw, at: offset) else { return nil }
+            requests.append(entry.request(in: raw, payloadIndex: firstPayload + requests.count))
+            offset = entry.end
+        }
+        return requests
+    }
+
+    /// Where the parts of one checked table entry are in the table's bytes.
+    struct Entry {
+        let offset: Int
+        let header: CallHeader
+        let nameStart: Int
+        let nameLength: Int
+        /// Where the next entry starts.
+        var end: Int { nameStart + nameLength }
+
+        /// Checks the entry at `offset`; nil when it is malformed or runs past the end.
+        init?(_ raw: UnsafeRawBufferPointer, at offset: Int) {
             // id, header length, header (at least its fixed part), name length, name (at least 1 byte)
-            guard raw.count - offset >= 8 + 1 + CallHeader.size + 1 + 1 else { return nil }
+            guard offset >= 0, raw.count - offset >= 8 + 1 + CallHeader.size + 1 + 1 else { return nil }
             let headerLength = Int(raw[offset + 8])
             let headerStart = offset + 9
             guard headerLength >= CallHeader.size, headerLength <= CallHeader.maxSize, raw.count > headerStart + headerLength else {
@@ -80,14 +98,19 @@ public struct BatchedRequest: Sendable, Equatable {
             let nameStart = headerStart + headerLength + 1
             let nameLength = Int(raw[nameStart - 1])
             guard nameLength > 0, raw.count - nameStart >= nameLength else { return nil }
-            let name = UnsafeRawBufferPointer(rebasing: raw[nameStart..<(nameStart + nameLength)])
-            guard FunctionName.isValid(name) else { return nil }
-            requests.append(
-                BatchedRequest(
-                    id: raw.readBigEndianUInt64(at: offset),
-                    function: String(decoding: name, as: UTF8.self), header: header, payloadIndex: firstPayload + requests.count))
-            offset = nameStart + nameLength
+            guard FunctionName.isValid(UnsafeRawBufferPointer(rebasing: raw[nameStart..<(nameStart + nameLength)])) else { return nil }
+            self.offset = offset
+            self.header = header
+            self.nameStart = nameStart
+            self.nameLength = nameLength
         }
-        return requests
+
+        /// The request this entry names, its payload at frame `payloadIndex`.
+        func request(in raw: UnsafeRawBufferPointer, payloadIndex: Int) -> BatchedRequest {
+            BatchedRequest(
+                id: raw.readBigEndianUInt64(at: offset),
+                function: String(decoding: UnsafeRawBufferPointer(rebasing: raw[nameStart..<end]), as: UTF8.self), header: header,
+                payloadIndex: payloadIndex)
+        }
     }
 }

@@ -7,8 +7,9 @@ import ZeroMQ
 public enum BrokerInbound: Sendable, Equatable {
     /// CALL from a client.
     case call(requestID: UInt64, function: String, header: CallHeader, payloadStart: Int)
-    /// CALLS from a client: several calls, each with one payload frame.
-    case calls([BatchedRequest])
+    /// CALLS from a client: several calls, each with one payload frame (read them with
+    /// ``BatchedRequestTable/forEach(in:_:)`` from the decoded message).
+    case calls(BatchedRequestTable)
     /// CANCEL from a client.
     case cancel(requestID: UInt64)
     /// HEARTBEAT from a client.

@@ -48,11 +48,8 @@ extension Multipart {
     /// The requests of a batch: frame `table` is the request table, and the frames after it are
     /// the payloads, one per request (at least two); nil when the table is malformed or its entries
     /// and the payload frames do not match.
-    func batchedRequests(tableAt table: Int) -> [BatchedRequest]? {
-        guard count - table - 1 >= 2 else { return nil }
-        let requests = withBytes(table) { BatchedRequest.decodeTable($0, firstPayload: table + 1, expected: count - table - 1) }
-        guard let requests, requests.count == count - table - 1 else { return nil }
-        return requests
+    func batchedRequests(tableAt table: Int) -> BatchedRequestTable? {
+        BatchedRequestTable(checking: self, frame: table)
     }
 
     /// The limit (u32) an optional HEARTBEAT frame carries; nil when the frame is missing or not 4 bytes.

@@ -4,8 +4,9 @@ import ZeroMQ
 public enum WorkerInbound: Sendable, Equatable {
     /// REQUEST: run `function`; payload frames start at `payloadStart`.
     case request(dispatchID: UInt64, function: String, header: CallHeader, payloadStart: Int)
-    /// REQUESTS: several requests: the request table in frame 2, then one payload frame each.
-    case requests([BatchedRequest])
+    /// REQUESTS: several requests: the request table in frame 2, then one payload frame each (read
+    /// them with ``BatchedRequestTable/forEach(in:_:)`` from the decoded message).
+    case requests(BatchedRequestTable)
     /// CANCEL: stop a running request.
     case cancel(dispatchID: UInt64)
     /// HEARTBEAT, with the broker's limits when it sent them: the most frames, the routing identity

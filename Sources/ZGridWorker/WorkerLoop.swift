@@ -183,8 +183,8 @@ struct WorkerLoop {
             logger.warning("dropped malformed message from the broker: \(reason)")
         case .success(.request(let id, let function, let header, let payloadStart)):
             try startRequest(socket, id: id, function: function, header: header, message: buffer, payload: payloadStart..<buffer.count)
-        case .success(.requests(let entries)):
-            for entry in entries {
+        case .success(.requests(let table)):
+            try table.forEach(in: buffer) { (entry) throws(ZMQError) in
                 try startRequest(
                     socket, id: entry.id, function: entry.function, header: entry.header, message: buffer,
                     payload: entry.payloadIndex..<(entry.payloadIndex + 1))

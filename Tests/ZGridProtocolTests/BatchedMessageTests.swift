@@ -72,15 +72,18 @@ struct BatchedMessageTests {
         let frames: [[UInt8]] = [
             identity, ProtocolTag.client, [ClientCommand.calls.rawValue], table([(7, first, "echo"), (8, second, "hash")]), [1, 2], [],
         ]
+        let decoded = message(frames)
+        #expect(BrokerInbound.decode(decoded) == .success(.calls(BatchedRequestTable(frame: 3, count: 2))))
         #expect(
-            BrokerInbound.decode(message(frames))
-                == .success(
-                    .calls([
-                        BatchedRequest(id: 7, function: "echo", header: first, payloadIndex: 4),
-                        BatchedRequest(id: 8, function: "hash", header: second, payloadIndex: 5),
-                    ])))
+            BatchedRequestTable(frame: 3, count: 2).requests(in: decoded) == [
+                BatchedRequest(id: 7, function: "echo", header: first, payloadIndex: 4),
+                BatchedRequest(id: 8, function: "hash", header: second, payloadIndex: 5),
+            ])
         #expect(BrokerInbound.decode(message(Array(frames.prefix(5)))) == .failure(.badBatch), "a payload missing")
         #expect(BrokerInbound.decode(message(frames + [[3]])) == .failure(.badBatch), "a payload too many")
+        var extraEntry = frames
+        extraEntry[3] = table([(7, first, "echo"), (8, second, "hash"), (9, first, "echo")])
+        #expect(BrokerInbound.decode(message(extraEntry)) == .failure(.badBatch), "an entry without its payload")
         let single: [[UInt8]] = [identity, ProtocolTag.client, [ClientCommand.calls.rawValue], table([(7, first, "echo")]), [1]]
         #expect(BrokerInbound.decode(message(single)) == .failure(.badBatch), "a single call")
         var broken = frames
@@ -116,13 +119,13 @@ struct BatchedMessageTests {
         let frames: [[UInt8]] = [
             ProtocolTag.worker, [WorkerCommand.requests.rawValue], table([(11, header, "echo"), (12, header, "echo")]), [1], [2],
         ]
+        let decoded = message(frames)
+        #expect(WorkerInbound.decode(decoded) == .success(.requests(BatchedRequestTable(frame: 2, count: 2))))
         #expect(
-            WorkerInbound.decode(message(frames))
-                == .success(
-                    .requests([
-                        BatchedRequest(id: 11, function: "echo", header: header, payloadIndex: 3),
-                        BatchedRequest(id: 12, function: "echo", header: header, payloadIndex: 4),
-                    ])))
+            BatchedRequestTable(frame: 2, count: 2).requests(in: decoded) == [
+                BatchedRequest(id: 11, function: "echo", header: header, payloadIndex: 3),
+                BatchedRequest(id: 12, function: "echo", header: header, payloadIndex: 4),
+            ])
         #expect(WorkerInbound.decode(message(Array(frames.prefix(4)))) == .failure(.badBatch))
         let beat: [[UInt8]] = [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue]]
         #expect(WorkerInbound.decode(message(beat)) == .success(.heartbeat(frameLimit: nil, frameBytesLimit: nil)))

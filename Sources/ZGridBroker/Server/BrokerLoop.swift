@@ -266,18 +266,23 @@ struct BrokerLoop {
                     store.release(payload)
                     core.handle(.message(from: peer, message), now: now, into: &actions)
                 }
-            case .success(.calls(let calls)) where refusing:
-                store.release(handle)
-                for call in calls { try sendError(socket, to: peer, call.id, .shuttingDown, Self.refusalWhileStopping) }
-            case .success(.calls(let calls)):
-                budget -= calls.count - 1
+            case .success(.calls(let table)) where refusing:
+                defer { store.release(handle) }  // after the table is read: releasing clears the buffer
+                try table.forEach(in: buffer) { (call) throws(ZMQError) in
+                    try sendError(socket, to: peer, call.id, .shuttingDown, Self.refusalWhileStopping)
+                }
+            case .success(.calls(let table)):
+                budget -= table.count - 1
                 replyBatcher.noteBatching(peer)
-                let payloads = store.split(handle, into: calls.map { $0.payloadIndex..<($0.payloadIndex + 1) })
+                let payloads = store.split(handle, into: (table.firstPayload..<(table.firstPayload + table.count)).map { $0..<($0 + 1) })
                 core.arrivalNanoseconds = MonotonicClock.nowNanoseconds()
-                for (call, payload) in zip(calls, payloads) {
+                var index = 0
+                table.forEach(in: buffer) { call in
                     core.handle(
-                        .message(from: peer, .call(requestID: call.id, function: call.function, header: call.header, payload: payload)),
+                        .message(
+                            from: peer, .call(requestID: call.id, function: call.function, header: call.header, payload: payloads[index])),
                         now: now, into: &actions)
+                    index += 1
                 }
             case .success(.call(let requestID, _, _, _)) where refusing,
                 .success(.scatter(let requestID, _, _, _, _)) where refusing,
