@@ -9,9 +9,12 @@ public final class Multipart {
     /// How many frames the buffer holds at most.
     public let capacity: Int
     /// How many frames the last receive stored.
-    public internal(set) var count: Int = 0
+    ///
+    /// Only the owning thread touches a buffer, and no access overlaps another, so the fields skip
+    /// the runtime's exclusivity checks (several per message on the broker's hot path otherwise).
+    @exclusivity(unchecked) public internal(set) var count: Int = 0
     /// Whether the last receive had more frames than ``capacity`` (the rest were dropped).
-    public internal(set) var truncated = false
+    @exclusivity(unchecked) public internal(set) var truncated = false
     @usableFromInline let frames: UnsafeMutablePointer<zmq_msg_t>
 
     /// Creates an empty buffer for up to `capacity` frames.

@@ -14,7 +14,7 @@ final class WorkerRecord {
     let functions: [String]
     /// The records of `functions`, in the same order. A record stays in the core's table while a
     /// worker that is not draining serves it, so these are the table's own while they are used.
-    var services: [ServiceRecord] = []
+    @exclusivity(unchecked) var services: [ServiceRecord] = []
     let capacity: Int
     /// Dispatch ids sent to this worker and not yet answered; the worker's used credit.
     @exclusivity(unchecked) var inFlight = IDSet()
@@ -26,11 +26,11 @@ final class WorkerRecord {
     /// How many job attempts the worker runs.
     var jobsInFlight: Int { jobAttempts.count }
     /// Set after DISCONNECT: no new work, removed once idle.
-    var draining = false
+    @exclusivity(unchecked) var draining = false
     /// Drained by an operator: no new work, but kept (heartbeating) until it leaves.
-    var heldByOperator = false
+    @exclusivity(unchecked) var heldByOperator = false
     /// Functions this worker takes batches of.
-    var batchFunctions: Set<String> = []
+    @exclusivity(unchecked) var batchFunctions: Set<String> = []
 
     /// A worker serving `functions` (service keys) with `capacity` calls at once, seen at `lastSeen`.
     init(functions: [String], capacity: Int, lastSeen: Int64) {
@@ -62,10 +62,10 @@ final class WorkerRecord {
 /// its per-call fields skip the exclusivity checks.
 final class ServiceRecord {
     /// Workers serving the function that are not draining.
-    private(set) var workers: [PeerID] = []
+    @exclusivity(unchecked) private(set) var workers: [PeerID] = []
     /// The records of `workers`, in the same order. Unowned: a worker record holds its service
     /// records, and a worker leaves its services (``remove(_:)``) before the core drops it.
-    private(set) var members: [Member] = []
+    @exclusivity(unchecked) private(set) var members: [Member] = []
 
     /// A worker record a service refers to without keeping it alive.
     struct Member {
@@ -78,7 +78,7 @@ final class ServiceRecord {
     /// How many calls really wait in `queue`.
     var waitingCount: Int { queue.count - staleEntries }
     /// Since when the function has had no worker; nil while it has one.
-    var noWorkersSince: Int64?
+    @exclusivity(unchecked) var noWorkersSince: Int64?
 
     /// Adds a worker, `peer` with its record `worker`.
     func add(_ peer: PeerID, _ worker: WorkerRecord) {
@@ -104,38 +104,38 @@ final class ServiceRecord {
 /// A class: the record is looked up, changed and removed several times per call, and a struct of
 /// this size was moved in and out of the table each time (and copied whole to be read). The core
 /// makes a new record for every call, scatter part and job attempt, and never stores one under
-/// two ids.
+/// two ids. Like ``WorkerRecord``'s, its fields skip the runtime's exclusivity checks.
 final class CallRecord {
     let client: PeerID
     let requestID: UInt64
     let function: String
     /// The routing key: the function, `function#shard` for one shard, `function@peer` for one worker.
-    var service: String
-    var header: CallHeader
+    @exclusivity(unchecked) var service: String
+    @exclusivity(unchecked) var header: CallHeader
     /// Payload the core still holds: while queued, and while running when the call may be retried.
     /// For a scatter part, the scatter's payload (which the part does not own).
-    var payload: PayloadHandle?
+    @exclusivity(unchecked) var payload: PayloadHandle?
     /// The scatter this call is a part of, with the part's index; nil for a plain call.
-    var scatter: (id: UInt64, part: Int)? = nil
+    @exclusivity(unchecked) var scatter: (id: UInt64, part: Int)? = nil
     /// For a part of a parallel map: which payload frame is its input.
-    var frame: Int? = nil
+    @exclusivity(unchecked) var frame: Int? = nil
     /// Whether the call may run again elsewhere after its worker is lost or fails.
-    var retryable: Bool = false
+    @exclusivity(unchecked) var retryable: Bool = false
     /// The background job this call is an attempt of.
-    var job: Int64? = nil
+    @exclusivity(unchecked) var job: Int64? = nil
     /// The background jobs this call runs as one batch, in item order.
-    var batch: [Int64]? = nil
+    @exclusivity(unchecked) var batch: [Int64]? = nil
     let deadline: Int64
     /// The worker running the call, nil while queued.
-    var worker: PeerID?
+    @exclusivity(unchecked) var worker: PeerID?
     /// Order of arrival, for FIFO across services.
-    var sequence: UInt64
+    @exclusivity(unchecked) var sequence: UInt64
     /// When the CALL arrived (monotonic nanoseconds), for its duration; 0 for other kinds of call.
-    var arrivedAt: UInt64 = 0
+    @exclusivity(unchecked) var arrivedAt: UInt64 = 0
     /// Whether a worker served the function when the CALL arrived (see ``CallCompletion/function``).
-    var servedOnArrival = false
+    @exclusivity(unchecked) var servedOnArrival = false
     /// For a plain call, the record of the client it came from, which lists it by request id.
-    var caller: ClientRecord?
+    @exclusivity(unchecked) var caller: ClientRecord?
 
     /// A call from `client` (its `requestID`) to `function`, routed by `service`.
     init(
@@ -223,7 +223,7 @@ final class ClientRecord {
     /// The dispatch ids of the client's calls in flight, by request id.
     @exclusivity(unchecked) var calls = IDMap<UInt64>()
     /// Scatters in flight.
-    var scatters = 0
+    @exclusivity(unchecked) var scatters = 0
     /// Held JOB WAITs by request id, with the job each waits on.
     var jobWaits: [UInt64: Int64] = [:]
 

@@ -6,7 +6,15 @@ import ZeroMQ
 /// REPLIES). A client's lone result, or any result to another client, still goes as REPLY. Only
 /// results with exactly one payload frame are held here.
 struct ReplyBatcher {
-    private var entries: [(client: PeerID, requestID: UInt64, payload: PayloadHandle)] = []
+    /// One held result. A struct, not a tuple: an array of tuples is emptied through the runtime's
+    /// generic tuple destructor, one call per element.
+    private struct Entry {
+        let client: PeerID
+        let requestID: UInt64
+        let payload: PayloadHandle
+    }
+
+    private var entries: [Entry] = []
     /// Clients that sent CALLS; cleared when it grows past ``maxClients`` (such clients get REPLY
     /// again until their next CALLS).
     private var batchingClients: Set<PeerID> = []
@@ -29,7 +37,7 @@ struct ReplyBatcher {
 
     /// Holds a result whose payload is one frame until the next flush.
     mutating func add(client: PeerID, requestID: UInt64, payload: PayloadHandle) {
-        entries.append((client, requestID, payload))
+        entries.append(Entry(client: client, requestID: requestID, payload: payload))
     }
 
     /// Sends every held result, client by client in the order the clients first got one, and gives

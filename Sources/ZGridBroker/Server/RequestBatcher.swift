@@ -22,7 +22,8 @@ struct RequestBatcher {
     /// Workers that take REQUESTS.
     private var batchedWorkers: Set<PeerID> = []
     private var workers: [PeerID] = []
-    private var group: [Entry] = []
+    /// The indices in `entries` of one worker's requests (indices: copying an entry costs a retain).
+    private var group: [Int] = []
     /// The request table of a REQUESTS being built.
     private var scratch: [UInt8] = []
 
@@ -61,10 +62,10 @@ struct RequestBatcher {
         for entry in entries where !workers.contains(entry.worker) { workers.append(entry.worker) }
         for worker in workers {
             group.removeAll(keepingCapacity: true)
-            for entry in entries where entry.worker == worker { group.append(entry) }
+            for index in entries.indices where entries[index].worker == worker { group.append(index) }
             let perMessage = batchedWorkers.contains(worker) ? BatchedRequest.maxPerMessage : 1
             try BatchedRequest.forEachMessage(of: group.count, perMessage: perMessage) { (index) throws(ZMQError) in
-                try sendOne(socket, group[index], store: store)
+                try sendOne(socket, entries[group[index]], store: store)
             } batch: { (range) throws(ZMQError) in
                 try sendMany(socket, worker, group[range], store: store)
             }
@@ -83,18 +84,23 @@ struct RequestBatcher {
 
     /// One REQUESTS message: the envelope, the request table, then one payload frame per request.
     private mutating func sendMany(
-        _ socket: borrowing Socket, _ worker: PeerID, _ group: ArraySlice<Entry>, store: PayloadStore
+        _ socket: borrowing Socket, _ worker: PeerID, _ group: ArraySlice<Int>, store: PayloadStore
     ) throws(ZMQError) {
-        defer { for entry in group where entry.consume { store.release(entry.payload) } }
+        defer { for index in group where entries[index].consume { store.release(entries[index].payload) } }
         // A worker that is gone drops its requests; the core notices when its heartbeats stop.
         guard try socket.sendBatchEnvelope(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.requests.rawValue) else { return }
         scratch.removeAll(keepingCapacity: true)
-        for entry in group { BatchedRequest.encode(id: entry.dispatchID, header: entry.header, function: entry.function, into: &scratch) }
+        for index in group {
+            BatchedRequest.encode(
+                id: entries[index].dispatchID, header: entries[index].header, function: entries[index].function, into: &scratch)
+        }
         try socket.send(scratch, more: true)
-        for (position, entry) in zip(group.indices, group) {
-            let (buffer, _) = store.payload(entry.payload)
+        for position in group.indices {
+            let entry = group[position]
+            let (buffer, _) = store.payload(entries[entry].payload)
             try socket.send(
-                frames: entry.frame..<(entry.frame + 1), of: buffer, consume: entry.consume, more: position < group.endIndex - 1)
+                frames: entries[entry].frame..<(entries[entry].frame + 1), of: buffer, consume: entries[entry].consume,
+                more: position < group.endIndex - 1)
         }
     }
 }
