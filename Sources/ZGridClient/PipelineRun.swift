@@ -127,9 +127,14 @@ final class PipelineRun: @unchecked Sendable {
     /// Hands the outcomes collected since the last flush to the consumer.
     func flush() {
         guard !collected.isEmpty, !finished else { return }
-        delivered += collected.count
+        let count = collected.count
+        delivered += count
         outcomes.yield(.outcomes(collected))
-        collected.removeAll(keepingCapacity: true)
+        // The consumer now shares the buffer: emptying it in place would allocate a copy as large
+        // as the largest pass so far (past the allocator's thread cache). A new one sized like this
+        // pass's costs less.
+        collected = []
+        collected.reserveCapacity(count)
     }
 
     /// Ends the run: normally once complete, or with `error`.
