@@ -68,49 +68,47 @@ public struct BatchedRequest: Sendable, Equatable {
         requests.reserveCapacity(min(max(0, expected), maxPerMessage))
         var offset = 0
         while offset < raw.count {
-            guard let entry = Entry(raw, at: offset) else { return nil }
-            requests.append(entry.request(in: raw, payloadIndex: firstPayload + requests.count))
-            offset = entry.end
+            guard checkEntry(raw, at: offset) != nil else { return nil }
+            requests.append(readEntry(raw, at: &offset, payloadIndex: firstPayload + requests.count))
         }
         return requests
     }
 
-    /// Where the parts of one checked table entry are in the table's bytes.
-    struct Entry {
-        let offset: Int
-        let header: CallHeader
-        let nameStart: Int
-        let nameLength: Int
-        /// Where the next entry starts.
-        var end: Int { nameStart + nameLength }
-
-        /// Checks the entry at `offset`; nil when it is malformed or runs past the end.
-        init?(_ raw: UnsafeRawBufferPointer, at offset: Int) {
-            // id, header length, header (at least its fixed part), name length, name (at least 1 byte)
-            guard offset >= 0, raw.count - offset >= 8 + 1 + CallHeader.size + 1 + 1 else { return nil }
-            let headerLength = Int(raw[offset + 8])
-            let headerStart = offset + 9
-            guard headerLength >= CallHeader.size, headerLength <= CallHeader.maxSize, raw.count > headerStart + headerLength else {
-                return nil
-            }
-            guard let header = CallHeader(decoding: UnsafeRawBufferPointer(rebasing: raw[headerStart..<(headerStart + headerLength)]))
-            else { return nil }
-            let nameStart = headerStart + headerLength + 1
-            let nameLength = Int(raw[nameStart - 1])
-            guard nameLength > 0, raw.count - nameStart >= nameLength else { return nil }
-            guard FunctionName.isValid(UnsafeRawBufferPointer(rebasing: raw[nameStart..<(nameStart + nameLength)])) else { return nil }
-            self.offset = offset
-            self.header = header
-            self.nameStart = nameStart
-            self.nameLength = nameLength
+    /// Checks the table entry at `offset`: where the next one starts, or nil when this one is
+    /// malformed or runs past the end.
+    static func checkEntry(_ raw: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+        // id, header length, header (at least its fixed part), name length, name (at least 1 byte)
+        guard offset >= 0, raw.count - offset >= 8 + 1 + CallHeader.size + 1 + 1 else { return nil }
+        let headerLength = Int(raw[offset + 8])
+        let headerStart = offset + 9
+        guard headerLength >= CallHeader.size, headerLength <= CallHeader.maxSize, raw.count > headerStart + headerLength else {
+            return nil
         }
-
-        /// The request this entry names, its payload at frame `payloadIndex`.
-        func request(in raw: UnsafeRawBufferPointer, payloadIndex: Int) -> BatchedRequest {
-            BatchedRequest(
-                id: raw.readBigEndianUInt64(at: offset),
-                function: String(decoding: UnsafeRawBufferPointer(rebasing: raw[nameStart..<end]), as: UTF8.self), header: header,
-                payloadIndex: payloadIndex)
+        guard CallHeader(decoding: UnsafeRawBufferPointer(rebasing: raw[headerStart..<(headerStart + headerLength)])) != nil else {
+            return nil
         }
+        let nameStart = headerStart + headerLength + 1
+        let nameLength = Int(raw[nameStart - 1])
+        guard nameLength > 0, raw.count - nameStart >= nameLength else { return nil }
+        guard FunctionName.isValid(UnsafeRawBufferPointer(rebasing: raw[nameStart..<(nameStart + nameLength)])) else { return nil }
+        return nameStart + nameLength
+    }
+
+    /// Reads the table entry at `offset`, which ``checkEntry(_:at:)`` found valid, and moves
+    /// `offset` past it.
+    @usableFromInline
+    static func readEntry(_ raw: UnsafeRawBufferPointer, at offset: inout Int, payloadIndex: Int) -> BatchedRequest {
+        let headerStart = offset + 9
+        let headerEnd = headerStart + Int(raw[offset + 8])
+        guard let header = CallHeader(decoding: UnsafeRawBufferPointer(rebasing: raw[headerStart..<headerEnd])) else {
+            preconditionFailure("a request table entry changed after it was checked")
+        }
+        let nameEnd = headerEnd + 1 + Int(raw[headerEnd])
+        let request = BatchedRequest(
+            id: raw.readBigEndianUInt64(at: offset),
+            function: String(decoding: UnsafeRawBufferPointer(rebasing: raw[(headerEnd + 1)..<nameEnd]), as: UTF8.self), header: header,
+            payloadIndex: payloadIndex)
+        offset = nameEnd
+        return request
     }
 }

@@ -3,8 +3,8 @@ import ZeroMQ
 /// The checked request table of a batched message (CALLS, REQUESTS): which frame holds it and how
 /// many requests it names, each with one payload frame right after the table.
 ///
-/// Decoding checks every entry but keeps none: ``forEach(in:_:)`` reads them again from the
-/// message, one at a time, so a message of 32 requests costs no array of 32 entries (an allocation
+/// Decoding checks every entry but keeps none: ``forEach(in:_:)`` reads them from the message
+/// afterwards, one at a time and without checking again, so a message of 32 requests costs no array of 32 entries (an allocation
 /// large enough to miss the allocator's per-thread cache, once per message).
 public struct BatchedRequestTable: Sendable, Equatable {
     /// The frame that holds the table.
@@ -27,9 +27,9 @@ public struct BatchedRequestTable: Sendable, Equatable {
             var offset = 0
             var entries = 0
             while offset < raw.count {
-                guard entries < payloads, let entry = BatchedRequest.Entry(raw, at: offset) else { return nil }
+                guard entries < payloads, let next = BatchedRequest.checkEntry(raw, at: offset) else { return nil }
                 entries += 1
-                offset = entry.end
+                offset = next
             }
             return entries
         }
@@ -47,7 +47,9 @@ public struct BatchedRequestTable: Sendable, Equatable {
     public func forEach<E: Error>(in message: Multipart, _ body: (BatchedRequest) throws(E) -> Void) throws(E) {
         var offset = 0
         for index in 0..<count {
-            let request = message.withBytes(frame) { raw in Self.request(in: raw, at: &offset, payloadIndex: firstPayload + index) }
+            let request = message.withBytes(frame) { raw in
+                BatchedRequest.readEntry(raw, at: &offset, payloadIndex: firstPayload + index)
+            }
             try body(request)
         }
     }
@@ -58,16 +60,5 @@ public struct BatchedRequestTable: Sendable, Equatable {
         requests.reserveCapacity(count)
         forEach(in: message) { requests.append($0) }
         return requests
-    }
-
-    /// Reads the checked entry at `offset` and moves `offset` past it.
-    @usableFromInline
-    static func request(in raw: UnsafeRawBufferPointer, at offset: inout Int, payloadIndex: Int) -> BatchedRequest {
-        // The table was checked when decoded: an entry that no longer reads means the message changed.
-        guard let entry = BatchedRequest.Entry(raw, at: offset) else {
-            preconditionFailure("the request table changed after it was checked")
-        }
-        offset = entry.end
-        return entry.request(in: raw, payloadIndex: payloadIndex)
     }
 }

@@ -37,7 +37,9 @@ struct WorkerLoop {
     private var heldProgress: [UInt64: (fraction: Double, message: String)] = [:]
     private var progressSentAt: [UInt64: Int64] = [:]
     /// Results of this pass with one payload frame each, sent together (REPLIES) once the mailbox is drained.
-    private var replies: [(id: UInt64, frame: [UInt8])] = []
+    /// (Structs, not tuples: an array of tuples is emptied and copied through the runtime's generic
+    /// tuple witnesses, one call per element.)
+    private var replies: [HeldReply] = []
     /// The dispatch ids of a REPLIES being built.
     private var replyIDs: [UInt8] = []
     /// The most results one REPLIES may carry: 0 (send REPLY only) until the broker's HEARTBEAT
@@ -261,9 +263,9 @@ struct WorkerLoop {
         }
         switch result {
         case .success(.one(let frame)):
-            replies.append((id, frame))
+            replies.append(HeldReply(id: id, frame: frame))
         case .success(.many(let frames)) where frames.count == 1:
-            replies.append((id, frames[0]))
+            replies.append(HeldReply(id: id, frame: frames[0]))
         case .success(.many(let frames)):
             try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.reply.rawValue, id: id, extra: frames)
         case .failure(let failure):
@@ -398,4 +400,10 @@ struct WorkerLoop {
         heldProgress.removeAll()
         progressSentAt.removeAll()
     }
+}
+
+/// A result with one payload frame, held for this pass's REPLIES.
+private struct HeldReply {
+    let id: UInt64
+    let frame: [UInt8]
 }
