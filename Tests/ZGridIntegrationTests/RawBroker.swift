@@ -27,6 +27,17 @@ final class RawBroker: @unchecked Sendable {
         await onThread { self.receive(seconds: seconds) }
     }
 
+    /// Every message other than HEARTBEAT that arrives within `seconds`, without identity frames,
+    /// while this broker stays silent (it sends no heartbeats meanwhile).
+    func silentlyCollect(seconds: Double) async -> [[[UInt8]]] {
+        await onThread {
+            var messages: [[[UInt8]]] = []
+            let deadline = Date().addingTimeInterval(seconds)
+            while let message = self.receive(seconds: deadline.timeIntervalSinceNow, heartbeating: false) { messages.append(message) }
+            return messages
+        }
+    }
+
     /// Sends `frames` (after the protocol tag) to the worker.
     func send(_ frames: [[UInt8]]) async {
         await onThread {
@@ -40,12 +51,12 @@ final class RawBroker: @unchecked Sendable {
         await send([[WorkerCommand.request.rawValue], .bigEndian(id), bytes(function), header.encoded] + frames)
     }
 
-    private func receive(seconds: Double) -> [[UInt8]]? {
+    private func receive(seconds: Double, heartbeating: Bool = true) -> [[UInt8]]? {
         let deadline = Date().addingTimeInterval(seconds)
         var lastBeat = Date.distantPast
         var poller = Poller([socket.pollItem()])
         while Date() < deadline {
-            if let identity = worker.withLock({ $0 }), Date().timeIntervalSince(lastBeat) > 0.1 {
+            if heartbeating, let identity = worker.withLock({ $0 }), Date().timeIntervalSince(lastBeat) > 0.1 {
                 _ = try? socket.send(frames: [identity, ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue]])
                 lastBeat = Date()
             }

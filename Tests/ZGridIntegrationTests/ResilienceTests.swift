@@ -143,24 +143,28 @@ extension IntegrationTests {
             await client.close()
         }
 
-        @Test("a stopping worker whose broker fell silent does not register with the broker restarted meanwhile")
+        @Test("a stopping worker whose broker falls silent stops, instead of registering again")
         func stoppingWorkerDoesNotRegisterAgain() async throws {
-            var broker = try startBroker()
-            let endpoint = broker.endpoints[0]
-            // Stopped 700 ms into the broker's silence, the worker waits up to 600 ms for the
-            // acknowledgement of its DISCONNECT, and notices the silence (900 ms) meanwhile, after the
-            // broker is back.
+            let raw = try RawBroker()
+            // Silence is noticed 900 to 1200 ms after the broker was last heard (3 intervals, checked
+            // once per interval). Stopped at 750 ms, the worker waits until 1350 ms for the
+            // acknowledgement of its DISCONNECT, so it notices the silence while stopping.
             let heartbeat = HeartbeatSettings(intervalMilliseconds: 300, liveness: 3)
-            let worker = try await startWorker(broker, heartbeat: heartbeat) { $0.register("echo") { $0.payload } }
-            broker.stop()
-            try await Task.sleep(for: .milliseconds(700))
-            worker.worker.stop()
-            try await Task.sleep(for: .milliseconds(50))
-            broker = try startBroker(endpoint: endpoint)
-            defer { broker.stop() }
-            _ = await worker.task.result
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(broker.status.statistics.workersJoined == 0, "the stopping worker registered with the new broker")
+            let worker = Worker(
+                broker: raw.endpoint, concurrency: 2, heartbeat: heartbeat, drainTimeoutMilliseconds: 5_000,
+                logger: quietLogger("test.worker"))
+            worker.register("echo") { $0.payload }
+            let task = Task { try await worker.run() }
+            let ready = try #require(await raw.next())
+            #expect(ready.count >= 2 && ready[1] == [WorkerCommand.ready.rawValue])
+            await raw.send([[WorkerCommand.heartbeat.rawValue]])  // registered, then silence
+            try await Task.sleep(for: .milliseconds(750))
+            worker.stop()
+            let messages = await raw.silentlyCollect(seconds: 1.5)
+            let commands = messages.compactMap { $0.count >= 2 && $0[1].count == 1 ? WorkerCommand(rawValue: $0[1][0]) : nil }
+            #expect(commands.first == .disconnect, "the stop's DISCONNECT: \(commands)")
+            #expect(!commands.contains(.ready), "the stopping worker registered again: \(commands)")
+            _ = await task.result
         }
 
         @Test("a worker stopped gracefully under load answers every request the broker sent it, in transit ones too")
