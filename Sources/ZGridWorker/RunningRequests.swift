@@ -109,11 +109,15 @@ struct RunningRequests {
         return events
     }
 
-    /// Cancels every handler and forgets them all (their answers can no longer be delivered).
-    mutating func abandonAll() {
+    /// Cancels every handler and forgets them all (their answers can no longer be delivered);
+    /// returns the dispatch ids they ran, with their functions.
+    @discardableResult
+    mutating func abandonAll() -> [(id: UInt64, function: String)] {
+        let abandoned = entries.map { (id: $0.key, function: $0.value.function) }
         for entry in entries.values { entry.task.cancel() }
         entries.removeAll()
         stuckCount = 0
         nextCheck = .max
+        return abandoned
     }
 }

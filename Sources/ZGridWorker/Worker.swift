@@ -109,8 +109,9 @@ public final class Worker: Sendable {
         handlers.withLock { $0[name] = registration }
     }
 
-    /// Connects, registers and serves until ``stop()`` is called or the calling task is cancelled;
-    /// then stops taking work, lets running handlers finish (up to the drain timeout) and returns.
+    /// Connects, registers and serves until ``stop(force:)`` is called or the calling task is
+    /// cancelled; then stops taking work, lets running handlers finish (up to the drain timeout, or
+    /// not at all after a forced stop) and returns.
     ///
     /// Each request runs under the time limit the broker sent with it: at the limit its handler's
     /// task is cancelled and the request answered with a timeout once the task ends. Throws
@@ -171,20 +172,28 @@ public final class Worker: Sendable {
         await withTaskCancellationHandler {
             await thread.finished()
         } onCancel: {
-            mailbox.post(.stop)
+            mailbox.post(.stop(force: false))
         }
         state.withLock { $0 = .finished }
         if let failure = outcome.withLock({ $0 }) { throw failure }
     }
 
-    /// Asks a running worker to stop gracefully: DISCONNECT, finish running handlers, return from ``run()``.
-    public func stop() {
+    /// Asks a running worker to stop: DISCONNECT, then return from ``run()``.
+    ///
+    /// A graceful stop (the default) lets the running handlers finish, up to the drain timeout,
+    /// and still runs the requests the broker sent before it saw the DISCONNECT. A forced stop
+    /// (`force: true`), also one that follows a graceful stop still in progress, gives up at once:
+    /// it cancels the running handlers without waiting for them, answers their calls with
+    /// ``ErrorCode/shuttingDown``, and returns from ``run()`` as soon as those answers are sent.
+    /// A request that reaches the worker afterwards is left to the broker, which fails or retries
+    /// it as for a lost worker.
+    public func stop(force: Bool = false) {
         let mailbox = state.withLock { state -> Mailbox<WorkerCommandItem>? in
             if case .running(let mailbox) = state { return mailbox }
             if case .idle = state { state = .stopRequested }
             return nil
         }
-        mailbox?.post(.stop)
+        mailbox?.post(.stop(force: force))
     }
 }
 
@@ -194,6 +203,6 @@ enum WorkerCommandItem: Sendable {
     case finished(id: UInt64, Result<Frames, HandlerFailure>)
     /// A handler reported progress.
     case progress(id: UInt64, fraction: Double, message: String)
-    /// Stop gracefully.
-    case stop
+    /// Stop: gracefully, or at once giving up the running handlers (`force`).
+    case stop(force: Bool)
 }

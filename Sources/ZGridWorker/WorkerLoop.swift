@@ -25,6 +25,8 @@ struct WorkerLoop {
     private var nextHeartbeat: Int64 = 0
     private var lastBeatSent: Int64 = 0
     private var stopping = false
+    /// Whether the stop was forced: the running handlers were given up.
+    private var forced = false
     private var stopDeadline: Int64 = 0
     /// While stopping: whether the broker has answered the DISCONNECT (every REQUEST it sent this
     /// worker has arrived), and until when to wait for that answer from a broker that sends none.
@@ -80,7 +82,8 @@ struct WorkerLoop {
                 let socket = try connect(context)
                 backoff = 100
                 try serve(socket)
-                if finishedStopping || hasFailed { try? socket.setLinger(milliseconds: 1000) }
+                // The last answers are on their way out; a forced stop waits less for them.
+                if finishedStopping || hasFailed { try? socket.setLinger(milliseconds: forced ? 250 : 1000) }
             } catch {
                 if error.isTerminated { return failure }
                 logger.warning("worker connection failed: \(error); retrying in \(backoff) ms")
@@ -238,18 +241,38 @@ struct WorkerLoop {
             case .progress(let id, let fraction, let message):
                 guard running.contains(id) else { continue }
                 heldProgress[id] = (fraction, message)
-            case .stop:
-                guard !stopping else { continue }
-                try sendReplies(socket)
-                stopping = true
-                drainAcknowledged = false
-                stopDeadline = MonotonicClock.nowMilliseconds() + settings.drainTimeoutMilliseconds
-                // A broker that does not answer DISCONNECT: two heartbeat intervals for requests in transit.
-                acknowledgementDeadline = MonotonicClock.nowMilliseconds() + 2 * settings.heartbeat.intervalMilliseconds
-                logger.info("worker stopping: waiting for \(running.count) running handlers")
-                try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
+            case .stop(let force):
+                if !stopping {
+                    try sendReplies(socket)
+                    stopping = true
+                    drainAcknowledged = false
+                    stopDeadline = MonotonicClock.nowMilliseconds() + settings.drainTimeoutMilliseconds
+                    // A broker that does not answer DISCONNECT: two heartbeat intervals for requests in transit.
+                    acknowledgementDeadline = MonotonicClock.nowMilliseconds() + 2 * settings.heartbeat.intervalMilliseconds
+                    if !force { logger.info("worker stopping: waiting for \(running.count) running handlers") }
+                    try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
+                }
+                if force { try forceStop(socket) }
             }
         }
+    }
+
+    /// Gives up the running handlers at once, for a forced stop: cancels their tasks without waiting
+    /// for them, answers their calls with `shuttingDown`, and ends the stop (the loop returns once
+    /// the answers are sent). A REQUEST still in transit is left to the broker, which handles it as
+    /// for a lost worker.
+    private mutating func forceStop(_ socket: borrowing Socket) throws(ZMQError) {
+        guard !forced else { return }
+        forced = true
+        try sendReplies(socket)
+        let abandoned = running.abandonAll()
+        heldProgress.removeAll()
+        progressSentAt.removeAll()
+        for (id, function) in abandoned {
+            try sendError(socket, id: id, code: .shuttingDown, message: "the worker was stopped by force while running '\(function)'")
+        }
+        drainAcknowledged = true
+        logger.warning("worker forced to stop: gave up \(abandoned.count) running handlers; their calls fail as shutting down")
     }
 
     /// Answers a finished request: a one-frame result is held for ``sendReplies(_:)``, a longer one

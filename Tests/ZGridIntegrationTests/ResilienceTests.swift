@@ -191,6 +191,49 @@ extension IntegrationTests {
             }
             await stays.stop()
         }
+
+        @Test("a second stop forces a stopping worker out: handlers that never finish are given up and their calls fail as shutting down")
+        func forcedStop() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let started = Counter()
+            let gate = Gate()
+            defer { gate.open() }
+            let worker = try await startWorker(broker, concurrency: 2) { worker in
+                worker.register("hang") { _ in
+                    started.increment()
+                    await gate.wait()  // ignores cancellation
+                    return bytes("too late")
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let answered = Counter()
+            let calls = (0..<2).map { _ in
+                Task {
+                    defer { answered.increment() }
+                    return await outcome { () async throws(GridError) in try await client.call("hang", timeout: .seconds(30)) }
+                }
+            }
+            try await waitUntil("calls running") { started.count == 2 }
+            worker.worker.stop()
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(answered.count == 0, "a graceful stop waits for the running handlers")
+            let forcedAt = ContinuousClock.now
+            worker.worker.stop(force: true)
+            _ = await worker.task.result
+            let took = ContinuousClock.now - forcedAt
+            #expect(took < .milliseconds(500), "the forced stop took \(took)")
+            for call in calls {
+                let result = await call.value
+                guard case .failure(.shuttingDown(let message)) = result else {
+                    Issue.record("expected shuttingDown, got \(result)")
+                    continue
+                }
+                #expect(message.contains("by force"), "\(message)")
+            }
+            #expect(ContinuousClock.now - forcedAt < .seconds(2), "the callers were answered late")
+            await client.close()
+        }
     }
 }
 

@@ -151,6 +151,34 @@ final class Counter: Sendable {
     var count: Int { value.withLock { $0 } }
 }
 
+/// A gate handlers wait at until the test opens it; the wait ignores cancellation, as a handler
+/// stuck in blocking work would.
+final class Gate: Sendable {
+    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    /// Waits until ``open()`` (returns at once after it).
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let passes = state.withLock { state -> Bool in
+                if state.isOpen { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if passes { continuation.resume() }
+        }
+    }
+
+    /// Lets every waiter, and all later ones, through.
+    func open() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.isOpen = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
 /// Bytes of a string.
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
