@@ -12,4 +12,23 @@ struct ZGrid: AsyncParsableCommand {
             FuzzCommand.self, WatchCommand.self,
         ]
     )
+
+    /// Parses and runs the subcommand, as `AsyncParsableCommand`'s own `main()` does, after
+    /// catching SIGINT and SIGTERM first thing: a command that stops on them its own way
+    /// (``StopSignalHandling``) then gets even a signal that came while it was starting, instead
+    /// of being killed by it; any other command gets their former actions back.
+    nonisolated static func main() async {
+        StopSignals.install()
+        do {
+            var command = try parseAsRoot()
+            if !(type(of: command) is any StopSignalHandling.Type) { StopSignals.restoreDefault() }
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

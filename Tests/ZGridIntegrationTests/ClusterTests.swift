@@ -115,5 +115,55 @@ extension IntegrationTests {
             for pid in before { #expect(kill(pid, 0) != 0, "worker \(pid) still running after zgrid up stopped") }
             await client.close()
         }
+
+        @Test("a second SIGINT makes a stopping zgrid up force its workers out instead of waiting for their running calls")
+        func secondSignalForcesWorkersOut() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let config = directory.file("cluster.conf")
+            try writeConfig(config, endpoint: endpoint, functions: "\"sleep\"")
+            let up = try launchZGrid(["up", "--config", config])
+            defer {
+                if up.isRunning {
+                    for child in children(of: up.processIdentifier) { kill(child, SIGKILL) }
+                }
+                endProcess(up)
+            }
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            try await waitUntil("two workers", seconds: 20) { children(of: up.processIdentifier).count == 2 }
+            var status = try await client.brokerStatus()
+            for _ in 0..<100 where status.workers.count < 2 {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try await client.brokerStatus()
+            }
+            #expect(status.workers.count == 2)
+            let call = Task {
+                await outcome { () async throws(GridError) in try await client.call("sleep", bytes("60000"), timeout: .seconds(90)) }
+            }
+            for _ in 0..<100 where !status.workers.contains(where: { $0.inFlight == 1 }) {
+                try await Task.sleep(for: .milliseconds(50))
+                status = try await client.brokerStatus()
+            }
+            #expect(status.workers.contains { $0.inFlight == 1 }, "the call did not reach a worker")
+            try await Task.sleep(for: .milliseconds(100))
+            let workers = children(of: up.processIdentifier)
+            kill(up.processIdentifier, SIGINT)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(up.isRunning, "after one Ctrl-C zgrid up waits for the running call")
+            let forcedAt = ContinuousClock.now
+            kill(up.processIdentifier, SIGINT)
+            try await waitUntil("zgrid up exited", seconds: 5) { !up.isRunning }
+            let took = ContinuousClock.now - forcedAt
+            #expect(took < .seconds(2), "zgrid up took \(took) to stop after the second Ctrl-C")
+            #expect(up.terminationReason == .exit && up.terminationStatus == 0)
+            for pid in workers { #expect(!isRunning(pid), "worker \(pid) still running after zgrid up stopped") }
+            let result = await call.value
+            guard case .failure(.shuttingDown) = result else {
+                Issue.record("expected shuttingDown, got \(result)")
+                return
+            }
+            await client.close()
+        }
     }
 }

@@ -4,8 +4,9 @@ import ZGridBroker
 import ZGridConfig
 import ZGridProtocol
 
-/// `zgrid broker`: runs a broker until SIGINT or SIGTERM.
-struct BrokerCommand: AsyncParsableCommand {
+/// `zgrid broker`: runs a broker until SIGINT or SIGTERM, then stops it gracefully (calls in
+/// flight get up to `shutdown_grace_ms` to finish).
+struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(commandName: "broker", abstract: "Run a broker.")
 
     @OptionGroup var common: CommonOptions
@@ -22,7 +23,17 @@ struct BrokerCommand: AsyncParsableCommand {
         config.security.warnIfExposed(config.security.brokerKeyFile, logger: logger)
         let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
-        let group = ServiceGroup(services: [BrokerService(server: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: [BrokerService(server: server)], logger: logger)
+        let grace = config.broker.shutdownGraceMs
+        StopSignals.handle { signal, count in
+            let name = StopSignals.name(signal)
+            guard count > 1 else {
+                logger.info("\(name): stopping")
+                Task { await group.triggerGracefulShutdown() }
+                return
+            }
+            logger.notice("\(name): already stopping; calls in flight get up to \(grace) ms (shutdown_grace_ms)")
+        }
         try await group.run()
     }
 }

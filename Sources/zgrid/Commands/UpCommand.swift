@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import ServiceLifecycle
 
-/// `zgrid up`: a broker and the configured worker pools, supervised, until Ctrl-C.
-struct UpCommand: AsyncParsableCommand {
+/// `zgrid up`: a broker and the configured worker pools, supervised, until Ctrl-C (SIGINT) or
+/// SIGTERM, which stop them gracefully; a second signal forces the workers out.
+struct UpCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(
         commandName: "up", abstract: "Run a local cluster: a broker and the worker pools of cluster.conf, restarting crashed workers.")
 
@@ -20,9 +21,18 @@ struct UpCommand: AsyncParsableCommand {
         // from the first moment, so that none waits for a worker that is leaving.
         let broker = cluster.broker
         let workers = SupervisorService(supervisor: cluster.supervisor) { broker.refuseNewWork() }
-        let group = ServiceGroup(
-            services: [BrokerService(server: cluster.broker), workers],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: [BrokerService(server: cluster.broker), workers], logger: logger)
+        let supervisor = cluster.supervisor
+        StopSignals.handle { signal, count in
+            let name = StopSignals.name(signal)
+            guard count > 1 else {
+                logger.info("\(name): stopping the workers gracefully, then the broker; send it again to force the workers out")
+                Task { await group.triggerGracefulShutdown() }
+                return
+            }
+            logger.warning("\(name) while stopping: forcing the workers out")
+            supervisor.force()
+        }
         try await group.run()
         print("stopped")
     }

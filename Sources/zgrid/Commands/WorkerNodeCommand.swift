@@ -1,15 +1,23 @@
 import ArgumentParser
+import Foundation
 import ServiceLifecycle
 import ZGridConfig
 import ZGridProtocol
 import ZGridWorker
 
-/// `zgrid worker`: serves the built-in functions until SIGINT or SIGTERM. Exits with status
-/// ``stuckExitCode`` when every slot is held by a handler that ignores cancellation, so that a
-/// supervisor (`zgrid up`, systemd…) restarts it.
-struct WorkerNodeCommand: AsyncParsableCommand {
+/// `zgrid worker`: serves the built-in functions until SIGINT or SIGTERM. The first signal stops
+/// it gracefully (running calls finish); a second one, while it stops, forces it out (running calls
+/// are given up and fail as shutting down). Exits with status ``stuckExitCode`` when every slot is
+/// held by a handler that ignores cancellation, so that a supervisor (`zgrid up`, systemd…)
+/// restarts it.
+struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     /// The exit status of a worker whose slots are all held by stuck handlers.
     static let stuckExitCode: Int32 = 3
+    /// The exit status of a worker that a forced stop could not end within ``forcedExitSeconds``
+    /// (its I/O thread is held by a handler).
+    static let forcedExitCode: Int32 = 1
+    /// How long a forced stop may take before the process exits regardless.
+    static let forcedExitSeconds = 1.0
 
     static let configuration = CommandConfiguration(
         commandName: "worker",
@@ -85,8 +93,21 @@ struct WorkerNodeCommand: AsyncParsableCommand {
         // The worker ends on its own when its supervisor is gone: that is a clean stop too.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger))
+        StopSignals.handle { signal, count in
+            let name = StopSignals.name(signal)
+            guard count > 1 else {
+                logger.info("\(name): stopping gracefully, letting running calls finish; send it again to force the worker out")
+                Task { await group.triggerGracefulShutdown() }
+                return
+            }
+            logger.warning("\(name) while stopping: forcing the worker out, giving up its running calls")
+            worker.stop(force: true)
+            DispatchQueue.global().asyncAfter(deadline: .now() + Self.forcedExitSeconds) {
+                logger.critical("the forced stop did not end within \(Self.forcedExitSeconds) s; exiting now")
+                Foundation.exit(Self.forcedExitCode)
+            }
+        }
         do {
             try await group.run()
         } catch WorkerError.allSlotsStuck(let count) {

@@ -18,6 +18,8 @@ final class Supervisor: Sendable {
         var crashStreak: [Int: Int] = [:]
         var startedAt: [Int: Date] = [:]
         var stopping = false
+        /// Set by ``Supervisor/force(grace:)``: when ``Supervisor/stop(grace:)`` kills what is left.
+        var killAt: Date?
     }
 
     /// A child that ran at least this long before it ended is restarted after the shortest delay again.
@@ -100,7 +102,8 @@ final class Supervisor: Sendable {
         }
     }
 
-    /// Sends SIGTERM to every child, waits up to `grace` seconds, then kills what is left.
+    /// Sends SIGTERM to every child, waits up to `grace` seconds (less after ``force(grace:)``),
+    /// then kills what is left.
     func stop(grace: Double = 10) {
         let running = state.withLock { state -> [Process] in
             state.stopping = true
@@ -108,11 +111,25 @@ final class Supervisor: Sendable {
         }
         for process in running where process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)
-        while running.contains(where: \.isRunning) && Date() < deadline { usleep(20_000) }
+        func killAt() -> Date { state.withLock { state in state.killAt.map { min($0, deadline) } ?? deadline } }
+        while running.contains(where: \.isRunning) && Date() < killAt() { usleep(20_000) }
         for process in running where process.isRunning {
-            logger.warning("killing pid \(process.processIdentifier) after \(grace) s")
+            logger.warning("killing pid \(process.processIdentifier), which did not stop in time")
             kill(process.processIdentifier, SIGKILL)
         }
         for process in running { process.waitUntilExit() }
+    }
+
+    /// Forces the children out, for a second Ctrl-C: no child is restarted any more, each gets
+    /// SIGTERM (again, if ``stop(grace:)`` sent one already: a second one makes `zgrid worker`
+    /// give up its running calls), and ``stop(grace:)`` kills those still running `grace` seconds
+    /// from now.
+    func force(grace: Double = 1) {
+        let running = state.withLock { state -> [Process] in
+            state.stopping = true
+            state.killAt = Date().addingTimeInterval(grace)
+            return Array(state.processes.values)
+        }
+        for process in running where process.isRunning { kill(process.processIdentifier, SIGTERM) }
     }
 }

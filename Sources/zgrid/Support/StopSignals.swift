@@ -1,0 +1,139 @@
+import Foundation
+import Synchronization
+import ZGridProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A command that stops on SIGINT and SIGTERM its own way (gracefully on the first, by force on
+/// the second) through ``StopSignals/handle(_:)``. Other commands keep the default action: the
+/// signal ends them at once.
+protocol StopSignalHandling {}
+
+/// SIGINT and SIGTERM for the commands that run until they are stopped (`zgrid worker`, `broker`
+/// and `up`).
+///
+/// ``install()`` runs first thing in `main`, so that a signal that comes while the command still
+/// starts (reading its configuration, connecting) does not kill the process: it is caught and
+/// kept until the command hands over its handler with ``handle(_:)``, which then gets it. A
+/// command that does not stop its own way calls ``restoreDefault()`` instead, and a signal caught
+/// meanwhile then ends it as it would have without the handler.
+///
+/// The signal handler only writes the signal's number to a pipe (which is async-signal-safe); a
+/// thread reads the pipe and runs the command's handler.
+enum StopSignals {
+    /// The signals handled.
+    static let numbers: [Int32] = [SIGINT, SIGTERM]
+
+    private struct State {
+        var installed = false
+        var handling = false
+        var readEnd: Int32 = -1
+        var previous: [Int32: sigaction] = [:]
+    }
+
+    private static let state = Mutex(State())
+
+    /// Catches SIGINT and SIGTERM from now on. Call it first in `main`, before any other thread starts.
+    static func install() {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        // The handler must never block: past the pipe's capacity (thousands of signals), drop them.
+        _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK)
+        stopSignalWriteEnd = ends[1]
+        var action = sigaction()
+        #if os(Linux)
+            action.__sigaction_handler.sa_handler = stopSignalCaught
+        #else
+            action.__sigaction_u.__sa_handler = stopSignalCaught
+        #endif
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        var previous: [Int32: sigaction] = [:]
+        for number in numbers {
+            var old = sigaction()
+            if sigaction(number, &action, &old) == 0 { previous[number] = old }
+        }
+        state.withLock { state in
+            state.installed = true
+            state.readEnd = ends[0]
+            state.previous = previous
+        }
+    }
+
+    /// Gives SIGINT and SIGTERM back their former actions, for a command that does not handle
+    /// them; a signal caught since ``install()`` is sent again, to take its former effect now.
+    static func restoreDefault() {
+        let (readEnd, previous) = state.withLock { state -> (Int32, [Int32: sigaction]) in
+            guard state.installed && !state.handling else { return (-1, [:]) }
+            state.installed = false
+            return (state.readEnd, state.previous)
+        }
+        guard readEnd >= 0 else { return }
+        for (number, action) in previous {
+            var action = action
+            sigaction(number, &action, nil)
+        }
+        var item = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+        var number: UInt8 = 0
+        if poll(&item, 1, 0) > 0, read(readEnd, &number, 1) == 1 {
+            // To the process, not this thread (which may block the signal).
+            kill(getpid(), Int32(number))
+        }
+    }
+
+    /// Hands SIGINT and SIGTERM to `handler`, on a thread of their own: it gets the signal's
+    /// number and how many of them came so far (1 for the first), first for those caught since
+    /// ``install()``, then for each one that comes. Call it once.
+    static func handle(_ handler: @escaping @Sendable (_ signal: Int32, _ count: Int) -> Void) {
+        let readEnd = state.withLock { state -> Int32 in
+            guard state.installed && !state.handling else { return -1 }
+            state.handling = true
+            return state.readEnd
+        }
+        guard readEnd >= 0 else { return }
+        let thread = Thread {
+            IOThread.nameCurrentThread("zgrid-signals")
+            var count = 0
+            var number: UInt8 = 0
+            while true {
+                let result = read(readEnd, &number, 1)
+                if result == 1 {
+                    count += 1
+                    handler(Int32(number), count)
+                } else if result < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
+        thread.start()
+    }
+
+    /// The name of a signal handled, for logs.
+    static func name(_ number: Int32) -> String {
+        switch number {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(number)"
+        }
+    }
+}
+
+/// Where the signal handler writes: the pipe's write end, set before the handler is installed.
+/// A plain global with a constant initial value, so that reading it in the handler runs no lazy
+/// initialization.
+nonisolated(unsafe) private var stopSignalWriteEnd: Int32 = -1
+
+/// The signal handler: async-signal-safe, it only writes the signal's number to the pipe.
+private func stopSignalCaught(_ number: Int32) {
+    let saved = errno
+    var byte = UInt8(truncatingIfNeeded: number)
+    _ = write(stopSignalWriteEnd, &byte, 1)
+    errno = saved
+}

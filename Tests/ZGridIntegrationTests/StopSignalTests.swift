@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import ZGridClient
+import ZGridProtocol
+
+extension IntegrationTests {
+    @Suite("zgrid processes and SIGINT/SIGTERM", .serialized, .timeLimit(.minutes(2)))
+    struct StopSignalTests {
+        /// How many threads process `pid` has (0 once it is gone).
+        private func threadCount(_ pid: Int32) -> Int {
+            let status = readText("/proc/\(pid)/status") ?? ""
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") }) else { return 0 }
+            return Int(line.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+
+        /// Waits up to `seconds` for `process` to end; returns whether it did.
+        private func waitForExit(_ process: Process, seconds: Double) async throws -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            return !process.isRunning
+        }
+
+        @Test("a second signal forces a stopping zgrid worker out at once; its running call fails as shutting down")
+        func secondSignalForcesWorkerOut() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let log = directory.file("worker.log")
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let process = try launchZGrid(
+                ["worker", "--connect", broker.endpoints[0], "--function", "sleep", "--log-level", "info"],
+                standardError: FileHandle(forWritingAtPath: log))
+            defer { endProcess(process) }
+            try await waitUntil("worker process registered") { broker.status.workers == 1 }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let call = Task {
+                await outcome { () async throws(GridError) in try await client.call("sleep", bytes("60000"), timeout: .seconds(90)) }
+            }
+            try await waitUntil("call running") { broker.status.callsInFlight == 1 }
+            try await Task.sleep(for: .milliseconds(100))
+            kill(process.processIdentifier, SIGINT)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(process.isRunning, "after one signal the worker waits for its running call")
+            let forcedAt = ContinuousClock.now
+            kill(process.processIdentifier, SIGTERM)
+            let exited = try await waitForExit(process, seconds: 5)
+            let took = ContinuousClock.now - forcedAt
+            #expect(exited, "the worker still runs 5 s after the second signal")
+            guard exited else { return }
+            #expect(took < .seconds(1), "the worker took \(took) to leave after the second signal")
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            let result = await call.value
+            guard case .failure(.shuttingDown) = result else {
+                Issue.record("expected shuttingDown, got \(result)")
+                return
+            }
+            let text = readText(log) ?? ""
+            #expect(text.contains("forcing the worker out") && text.contains("worker forced to stop"), "\(text)")
+            await client.close()
+        }
+
+        @Test("zgrid worker, broker and up stopped by SIGTERM as soon as they run their own code exit cleanly, not by the signal")
+        func signalRightAfterStart() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let config = directory.file("cluster.conf")
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            try """
+            [broker]
+            bind = ["\(endpoint)"]
+            connect = "\(endpoint)"
+            heartbeat_ms = 200
+            log_level = "error"
+
+            [jobs]
+            store = ""
+
+            [[pool]]
+            name = "echoes"
+            functions = ["echo"]
+            processes = 1
+            concurrency = 1
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            let commands: [(name: String, attempts: Int)] = [("worker", 5), ("broker", 3), ("up", 2)]
+            for (name, attempts) in commands {
+                for attempt in 1...attempts {
+                    let process = try launchZGrid([name, "--config", config])
+                    defer { endProcess(process) }
+                    // The first thread besides the main one starts once `main` runs: before that no
+                    // code of zgrid's own can catch a signal (the loader still maps libraries).
+                    let deadline = Date().addingTimeInterval(10)
+                    while threadCount(process.processIdentifier) < 2 && process.isRunning && Date() < deadline { usleep(50) }
+                    kill(process.processIdentifier, SIGTERM)
+                    let exited = try await waitForExit(process, seconds: 15)
+                    #expect(exited, "zgrid \(name) (attempt \(attempt)) still runs 15 s after SIGTERM")
+                    guard exited else { continue }
+                    #expect(
+                        process.terminationReason == .exit,
+                        "zgrid \(name) (attempt \(attempt)) was killed by signal \(process.terminationStatus)")
+                    #expect(process.terminationStatus == 0, "zgrid \(name) (attempt \(attempt)) exited with \(process.terminationStatus)")
+                }
+            }
+        }
+    }
+}
