@@ -61,7 +61,8 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "ZGridJobStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // ZeroMQ for its thread-naming helper: the lowest module it shares with ZGridProtocol.
+        .target(name: "ZGridJobStore", dependencies: ["ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ZGridConfig", dependencies: ["ZGridProtocol", "ZeroMQ", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "zgrid",

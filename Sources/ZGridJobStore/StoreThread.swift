@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import ZeroMQ
 
 /// Marks the store's own thread, so `close()` called from the `events` callback does not wait for itself.
 enum StoreThread {
@@ -15,7 +12,7 @@ enum StoreThread {
         let thread = Thread {
             // Named from inside: on Linux, a name set before start does not reach the OS thread.
             Thread.current.name = "zgrid-store"
-            nameOSThread("zgrid-store")
+            nameCurrentOSThread("zgrid-store")
             $servedQueue.withValue(ObjectIdentifier(queue)) {
                 drain(queue, with: runner, events: events)
             }
@@ -39,16 +36,4 @@ enum StoreThread {
     static func isServing(_ queue: WorkQueue) -> Bool {
         servedQueue == ObjectIdentifier(queue)
     }
-}
-
-/// Writes `name` to /proc/thread-self/comm: Foundation's `Thread.current.name` does not always
-/// reach the OS thread on Linux (see `IOThread.nameCurrentThread` in ZGridProtocol).
-private func nameOSThread(_ name: String) {
-    #if os(Linux)
-        let fd = open("/proc/thread-self/comm", O_WRONLY)
-        guard fd >= 0 else { return }
-        let bytes = Array(name.utf8.prefix(15))
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-    #endif
 }

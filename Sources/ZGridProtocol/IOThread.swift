@@ -1,11 +1,6 @@
 import Dispatch
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import ZeroMQ
 
 /// A dedicated thread that runs a socket owner's poll loop, so Swift concurrency's shared threads
 /// never block in libzmq. ``wait()`` returns once the loop body has returned.
@@ -27,19 +22,11 @@ public final class IOThread: Sendable {
     }
 
     /// Names the calling thread `name` (the OS keeps the first 15 bytes), for Foundation and for
-    /// the OS. Foundation's `Thread.current.name` alone does not always reach the OS thread on
-    /// Linux (it applies the name only once the creating thread has recorded the new thread's
-    /// handle), and `top -H` and /proc then show the creator's name; so the name is also written
-    /// to /proc/thread-self/comm.
+    /// the OS: Foundation's `Thread.current.name` alone does not always reach the OS thread on
+    /// Linux, so the name is also set with ZeroMQ's ``ZeroMQ/nameCurrentOSThread(_:)``.
     public static func nameCurrentThread(_ name: String) {
         Thread.current.name = name
-        #if os(Linux)
-            let fd = open("/proc/thread-self/comm", O_WRONLY)
-            guard fd >= 0 else { return }
-            let bytes = Array(name.utf8.prefix(15))
-            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            close(fd)
-        #endif
+        nameCurrentOSThread(name)
     }
 
     /// Blocks until the loop has ended. Safe to call more than once.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import ZGridJobStore
 
@@ -134,3 +135,33 @@ struct LifecycleTests {
         #expect(JobStoreError.closed.description == "job store is closed")
     }
 }
+
+#if os(Linux)
+    @Suite("Store thread")
+    struct StoreThreadTests {
+        @Test("the store's thread carries its name at the OS level, as `top -H` shows it")
+        func osThreadName() throws {
+            try withTemporaryDirectory { directory throws in
+                let store = try JobStore(path: directory.file("jobs.sqlite"))
+                let recorder = EventRecorder()
+                let names = NameRecorder()
+                store.start { event in
+                    names.record(
+                        (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
+                            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+                    recorder.record(event)
+                }
+                defer { store.close() }
+                _ = try answer(.counts, store: store, recorder: recorder, token: 1)
+                #expect(names.all == ["zgrid-store"])
+            }
+        }
+    }
+
+    /// Thread names seen by the store's events callback.
+    private final class NameRecorder: Sendable {
+        private let names = Mutex<[String]>([])
+        func record(_ name: String) { names.withLock { $0.append(name) } }
+        var all: [String] { names.withLock { $0 } }
+    }
+#endif
