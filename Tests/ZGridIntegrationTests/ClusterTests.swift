@@ -153,9 +153,11 @@ extension IntegrationTests {
             #expect(up.isRunning, "after one Ctrl-C zgrid up waits for the running call")
             let forcedAt = ContinuousClock.now
             kill(up.processIdentifier, SIGINT)
-            try await waitUntil("zgrid up exited", seconds: 5) { !up.isRunning }
+            // Usually well under a second; the bound leaves room for a loaded machine or a sanitizer
+            // build, and is far below the 60 s the call would hold a gracefully stopping cluster.
+            try await waitUntil("zgrid up exited", seconds: 15) { !up.isRunning }
             let took = ContinuousClock.now - forcedAt
-            #expect(took < .seconds(2), "zgrid up took \(took) to stop after the second Ctrl-C")
+            #expect(took < .seconds(6), "zgrid up took \(took) to stop after the second Ctrl-C")
             #expect(up.terminationReason == .exit && up.terminationStatus == 0)
             for pid in workers { #expect(!isRunning(pid), "worker \(pid) still running after zgrid up stopped") }
             let result = await call.value

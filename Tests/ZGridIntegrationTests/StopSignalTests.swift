@@ -44,11 +44,13 @@ extension IntegrationTests {
             #expect(process.isRunning, "after one signal the worker waits for its running call")
             let forcedAt = ContinuousClock.now
             kill(process.processIdentifier, SIGTERM)
-            let exited = try await waitForExit(process, seconds: 5)
+            // Usually a few milliseconds; the bound leaves room for a loaded machine or a sanitizer
+            // build, and is far below the 60 s the call would hold a gracefully stopping worker.
+            let exited = try await waitForExit(process, seconds: 10)
             let took = ContinuousClock.now - forcedAt
-            #expect(exited, "the worker still runs 5 s after the second signal")
+            #expect(exited, "the worker still runs 10 s after the second signal")
             guard exited else { return }
-            #expect(took < .seconds(1), "the worker took \(took) to leave after the second signal")
+            #expect(took < .seconds(3), "the worker took \(took) to leave after the second signal")
             #expect(process.terminationReason == .exit && process.terminationStatus == 0)
             let result = await call.value
             guard case .failure(.shuttingDown) = result else {

@@ -124,7 +124,7 @@ final class Supervisor: Sendable {
     /// SIGTERM (again, if ``stop(grace:)`` sent one already: a second one makes `zgrid worker`
     /// give up its running calls), and ``stop(grace:)`` kills those still running `grace` seconds
     /// from now.
-    func force(grace: Double = 1) {
+    func force(grace: Double = 3) {
         let running = state.withLock { state -> [Process] in
             state.stopping = true
             state.killAt = Date().addingTimeInterval(grace)
