@@ -20,8 +20,7 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
-        config.security.warnIfExposed(config.security.brokerKeyFile, logger: logger)
-        let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), logger: logger)
+        let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), of: config, logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
         let group = ServiceGroup(services: [BrokerService(server: server)], logger: logger)
         let grace = config.broker.shutdownGraceMs

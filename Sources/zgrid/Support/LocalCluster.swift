@@ -21,8 +21,7 @@ struct LocalCluster {
                         + "\(Builtins.names.joined(separator: ", ")) (run your own workers with the ZGridWorker library)")
             }
         }
-        config.security.warnIfExposed(config.security.brokerKeyFile, logger: logger)
-        let broker = try BrokerServer.start(try BrokerConfiguration(config), logger: logger)
+        let broker = try BrokerServer.start(try BrokerConfiguration(config), of: config, logger: logger)
         var children: [Supervisor.Child] = []
         for pool in config.pools {
             let shardSets = pool.shards?.split(into: pool.processes)

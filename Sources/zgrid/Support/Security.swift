@@ -39,5 +39,14 @@ extension SecuritySettings {
     }
 }
 
+extension BrokerServer {
+    /// Starts a broker with `configuration`, made from `config`, after warning when CURVE is on and
+    /// the broker's key file is not private.
+    static func start(_ configuration: BrokerConfiguration, of config: ClusterConfig, logger: Logger) throws -> BrokerServer {
+        config.security.warnIfExposed(config.security.brokerKeyFile, logger: logger)
+        return try start(configuration, logger: logger)
+    }
+}
+
 /// The key files this process has warned about.
 private let warnedKeyFiles = Mutex<Set<String>>([])
