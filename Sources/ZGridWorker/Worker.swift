@@ -150,13 +150,11 @@ public final class Worker: Sendable {
         }
         guard let proceed else { return }
         guard proceed else { throw .alreadyRunning }
-        let context: Context
-        if let sharedContext {
-            context = sharedContext
-        } else {
-            do { context = try Context() } catch { throw .setupFailed(error.description) }
-        }
-        let ownsContext = sharedContext == nil
+        // The worker's own context is made on its I/O thread, and released there once the loop ends:
+        // its termination waits for the last answers to leave (the socket's linger) before run()
+        // returns. Held by this function instead, it would be terminated on another thread while
+        // the process may already be exiting, which could drop those answers.
+        let sharedContext = self.sharedContext
         let settings = WorkerLoop.Settings(
             broker: broker, concurrency: concurrency, heartbeat: heartbeat, drainTimeoutMilliseconds: drainTimeoutMilliseconds,
             stuckGraceMilliseconds: stuckGraceMilliseconds, security: security)
@@ -164,9 +162,9 @@ public final class Worker: Sendable {
         let gauges = self.gauges
         let outcome = Mutex<WorkerError?>(nil)
         let thread = IOThread(name: "zgrid-worker") {
-            var loop = WorkerLoop(
-                settings: settings, handlers: table, mailbox: mailbox, executor: executor, gauges: gauges, logger: logger)
-            let failure = loop.run(context, ownsContext: ownsContext)
+            let failure = Self.serve(
+                context: sharedContext, settings: settings, handlers: table, mailbox: mailbox, executor: executor, gauges: gauges,
+                logger: logger)
             outcome.withLock { $0 = failure }
         }
         await withTaskCancellationHandler {
@@ -176,6 +174,23 @@ public final class Worker: Sendable {
         }
         state.withLock { $0 = .finished }
         if let failure = outcome.withLock({ $0 }) { throw failure }
+    }
+
+    /// Runs the worker's loop on the calling thread with `context`, or with a context of its own
+    /// that is terminated (its sockets' last messages sent, or their linger passed) before this
+    /// returns; returns why the worker had to stop serving, if it did not stop gracefully.
+    private static func serve(
+        context sharedContext: Context?, settings: WorkerLoop.Settings, handlers: [String: Registration],
+        mailbox: Mailbox<WorkerCommandItem>, executor: LoopExecutor, gauges: WorkerGauges, logger: Logger
+    ) -> WorkerError? {
+        let context: Context
+        if let sharedContext {
+            context = sharedContext
+        } else {
+            do { context = try Context() } catch { return .setupFailed(error.description) }
+        }
+        var loop = WorkerLoop(settings: settings, handlers: handlers, mailbox: mailbox, executor: executor, gauges: gauges, logger: logger)
+        return loop.run(context, ownsContext: sharedContext == nil)
     }
 
     /// Asks a running worker to stop: DISCONNECT, then return from ``run()``.
