@@ -74,5 +74,40 @@ extension IntegrationTests {
             #expect(broker.status.statistics.workersLost == 0)
             await client.close()
         }
+
+        @Test("while new work is refused, a call queued for a function whose last worker leaves fails at once as shutting down")
+        func queuedCallFailsWhenTheLastWorkerLeaves() async throws {
+            // A grace period far longer than the test: the queued call must not wait it out.
+            let broker = try startBroker(graceMilliseconds: 60_000)
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 1) { worker in
+                worker.register("slow") { request in
+                    try await Task.sleep(for: .milliseconds(500))
+                    return request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let running = Task { try await client.call("slow", bytes("running"), timeout: .seconds(10)) }
+            try await waitUntil("the call is running") { broker.status.callsInFlight == 1 }
+            let queued = Task {
+                let started = ContinuousClock.now
+                let result = await outcome { () async throws(GridError) in
+                    try await client.call("slow", bytes("queued"), timeout: .seconds(30))
+                }
+                return (result, ContinuousClock.now - started)
+            }
+            try await waitUntil("the second call is queued") { broker.status.callsInFlight == 2 }
+            broker.refuseNewWork()
+            let stop = Task { await worker.stop() }
+            let (result, took) = await queued.value
+            guard case .failure(.shuttingDown) = result else {
+                Issue.record("expected shuttingDown, got \(result)")
+                return
+            }
+            #expect(took < .seconds(10), "the queued call waited \(took)")
+            #expect(try await running.value == bytes("running"), "the running call finished on the leaving worker")
+            await stop.value
+            await client.close()
+        }
     }
 }

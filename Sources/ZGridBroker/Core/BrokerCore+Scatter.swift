@@ -16,6 +16,12 @@ extension BrokerCore {
         return "no worker serves function '\(call.function)'"
     }
 
+    /// Why a queued call fails while the broker refuses new work: no worker for it is left, and
+    /// none will come.
+    static func noWorkerWhileStoppingMessage(_ call: CallRecord) -> String {
+        "the broker is stopping and \(noWorkerMessage(call))"
+    }
+
     /// Splits a SCATTER into parts, each a call: one per shard of a sharded function, one per
     /// worker of a plain one (broadcast), or one per input frame (map).
     mutating func acceptScatter(

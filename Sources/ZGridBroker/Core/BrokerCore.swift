@@ -49,6 +49,9 @@ public struct BrokerCore {
     var pendingReads: [UInt64: PendingRead] = [:]
     /// Whether the broker is stopping gracefully and starts no more job attempts.
     var stopping = false
+    /// Whether new work is refused (the broker stops, or was asked to refuse before its stop): a
+    /// queued call whose function has no worker left then fails at once, as no worker is coming.
+    public internal(set) var refusingNewWork = false
     /// JOB RETRYs answered once their write commits, by job, with the commands held behind them.
     var pendingRetries: [Int64: PendingRetry] = [:]
     var jobWaiters: [Int64: [JobWaiter]] = [:]
@@ -720,6 +723,8 @@ public struct BrokerCore {
 
     private mutating func detachFromServices(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
+        // While new work is refused no worker is coming: calls left without one fail at once.
+        defer { if refusingNewWork { failCallsWithoutWorkers(now: now, into: &actions) } }
         for function in worker.functions {
             services[function]?.remove(peer)
             if services[function]?.workers.isEmpty == true {
@@ -855,15 +860,22 @@ public struct BrokerCore {
         }
     }
 
-    private mutating func failCallsWithoutWorkers(now: Int64, into actions: inout [BrokerAction]) {
+    /// Fails the calls queued for a function that has had no worker for the grace period; while
+    /// new work is refused, at once and as shutting down.
+    mutating func failCallsWithoutWorkers(now: Int64, into actions: inout [BrokerAction]) {
+        let grace = refusingNewWork ? 0 : options.unknownFunctionGraceMilliseconds
         for (function, service) in services where service.workers.isEmpty && !service.queue.isEmpty {
-            guard let since = service.noWorkersSince, now - since >= options.unknownFunctionGraceMilliseconds else { continue }
+            guard let since = service.noWorkersSince, now - since >= grace else { continue }
             let waiting = service.queue.ids
             service.queue = WaitQueue()
             service.staleEntries = 0
             for dispatchID in waiting {
                 guard let call = calls[dispatchID], call.worker == nil else { continue }
-                failCall(dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
+                if refusingNewWork {
+                    failCall(dispatchID, .shuttingDown, Self.noWorkerWhileStoppingMessage(call), into: &actions)
+                } else {
+                    failCall(dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
+                }
             }
             // Nothing waits and no worker serves it: forget the record, so names that clients
             // invent cannot grow the table (a later call finds no record and fails at once).

@@ -136,6 +136,10 @@ struct BrokerLoop {
             }
             do {
                 core.wallNow = JobStoreLink.wallNow()
+                if !core.refusingNewWork && (stopDeadline != nil || refusingNewWork()) {
+                    core.refuseNewWork(now: MonotonicClock.nowMilliseconds(), into: &actions)
+                    try perform(socket)
+                }
                 if poller.isReadable(0) { try readBurst(socket) }
                 if let jobStore, poller.isReadable(2) { try storeEvents(jobStore, socket) }
                 if let security, poller.isReadable(securityIndex) || poller.isReadable(securityIndex + 1) {
