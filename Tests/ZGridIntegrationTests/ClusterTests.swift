@@ -22,6 +22,34 @@ extension IntegrationTests {
         }
 
         /// A cluster.conf for tests: `endpoint`, no job store, one pool serving `functions` with two processes.
+        /// Starts `zgrid up` with `config` and waits until the broker at `endpoint` counts both its
+        /// workers; returns the process and a client of the broker. Stop it with ``stopUp(_:)``.
+        private func startUp(config: String, endpoint: String) async throws -> (Process, GridClient) {
+            let up = try launchZGrid(["up", "--config", config])
+            do {
+                let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+                try await waitUntil("two workers", seconds: 20) { children(of: up.processIdentifier).count == 2 }
+                var status = try await client.brokerStatus()
+                for _ in 0..<100 where status.workers.count < 2 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    status = try await client.brokerStatus()
+                }
+                #expect(status.workers.count == 2)
+                return (up, client)
+            } catch {
+                stopUp(up)
+                throw error
+            }
+        }
+
+        /// Ends a `zgrid up` started by ``startUp(config:endpoint:)`` and its workers, if still running.
+        private func stopUp(_ up: Process) {
+            if up.isRunning {
+                for child in children(of: up.processIdentifier) { kill(child, SIGKILL) }
+            }
+            endProcess(up)
+        }
+
         private func writeConfig(_ path: String, endpoint: String, functions: String = "\"echo\"") throws {
             try """
             [broker]
@@ -82,23 +110,8 @@ extension IntegrationTests {
             let endpoint = "tcp://127.0.0.1:\(try freePort())"
             let config = directory.file("cluster.conf")
             try writeConfig(config, endpoint: endpoint)
-            let up = try launchZGrid(["up", "--config", config])
-            defer {
-                if up.isRunning {
-                    for child in children(of: up.processIdentifier) { kill(child, SIGKILL) }
-                }
-                endProcess(up)
-            }
-            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
-            try await waitUntil("two workers", seconds: 20) {
-                children(of: up.processIdentifier).count == 2
-            }
-            var status = try await client.brokerStatus()
-            for _ in 0..<100 where status.workers.count < 2 {
-                try await Task.sleep(for: .milliseconds(100))
-                status = try await client.brokerStatus()
-            }
-            #expect(status.workers.count == 2)
+            let (up, client) = try await startUp(config: config, endpoint: endpoint)
+            defer { stopUp(up) }
             #expect(try await client.call("echo", bytes("up")) == bytes("up"))
             let victims = children(of: up.processIdentifier)
             kill(victims[0], SIGKILL)
@@ -123,21 +136,9 @@ extension IntegrationTests {
             let endpoint = "tcp://127.0.0.1:\(try freePort())"
             let config = directory.file("cluster.conf")
             try writeConfig(config, endpoint: endpoint, functions: "\"sleep\"")
-            let up = try launchZGrid(["up", "--config", config])
-            defer {
-                if up.isRunning {
-                    for child in children(of: up.processIdentifier) { kill(child, SIGKILL) }
-                }
-                endProcess(up)
-            }
-            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
-            try await waitUntil("two workers", seconds: 20) { children(of: up.processIdentifier).count == 2 }
+            let (up, client) = try await startUp(config: config, endpoint: endpoint)
+            defer { stopUp(up) }
             var status = try await client.brokerStatus()
-            for _ in 0..<100 where status.workers.count < 2 {
-                try await Task.sleep(for: .milliseconds(100))
-                status = try await client.brokerStatus()
-            }
-            #expect(status.workers.count == 2)
             let call = Task {
                 await outcome { () async throws(GridError) in try await client.call("sleep", bytes("60000"), timeout: .seconds(90)) }
             }

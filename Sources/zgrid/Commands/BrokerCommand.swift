@@ -24,13 +24,7 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
         let group = ServiceGroup(services: [BrokerService(server: server)], logger: logger)
         let grace = config.broker.shutdownGraceMs
-        StopSignals.handle { signal, count in
-            let name = StopSignals.name(signal)
-            guard count > 1 else {
-                logger.info("\(name): stopping")
-                Task { await group.triggerGracefulShutdown() }
-                return
-            }
+        StopSignals.stopGracefully(group, logger: logger, first: "stopping") { name in
             logger.notice("\(name): already stopping; calls in flight get up to \(grace) ms (shutdown_grace_ms)")
         }
         try await group.run()

@@ -23,13 +23,9 @@ struct UpCommand: AsyncParsableCommand, StopSignalHandling {
         let workers = SupervisorService(supervisor: cluster.supervisor) { broker.refuseNewWork() }
         let group = ServiceGroup(services: [BrokerService(server: cluster.broker), workers], logger: logger)
         let supervisor = cluster.supervisor
-        StopSignals.handle { signal, count in
-            let name = StopSignals.name(signal)
-            guard count > 1 else {
-                logger.info("\(name): stopping the workers gracefully, then the broker; send it again to force the workers out")
-                Task { await group.triggerGracefulShutdown() }
-                return
-            }
+        StopSignals.stopGracefully(
+            group, logger: logger, first: "stopping the workers gracefully, then the broker; send it again to force the workers out"
+        ) { name in
             logger.warning("\(name) while stopping: forcing the workers out")
             supervisor.force()
         }

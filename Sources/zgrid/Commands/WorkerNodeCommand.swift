@@ -95,13 +95,9 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger))
-        StopSignals.handle { signal, count in
-            let name = StopSignals.name(signal)
-            guard count > 1 else {
-                logger.info("\(name): stopping gracefully, letting running calls finish; send it again to force the worker out")
-                Task { await group.triggerGracefulShutdown() }
-                return
-            }
+        StopSignals.stopGracefully(
+            group, logger: logger, first: "stopping gracefully, letting running calls finish; send it again to force the worker out"
+        ) { name in
             logger.warning("\(name) while stopping: forcing the worker out, giving up its running calls")
             worker.stop(force: true)
             DispatchQueue.global().asyncAfter(deadline: .now() + Self.forcedExitSeconds) {

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import ServiceLifecycle
 import Synchronization
 import ZGridProtocol
 
@@ -113,6 +115,22 @@ enum StopSignals {
             }
         }
         thread.start()
+    }
+
+    /// Stops `group` gracefully on the first SIGINT or SIGTERM, logging `first` after the signal's
+    /// name; calls `again` with the name of each later one. Call it once.
+    static func stopGracefully(
+        _ group: ServiceGroup, logger: Logger, first: String, again: @escaping @Sendable (_ name: String) -> Void
+    ) {
+        handle { signal, count in
+            let name = Self.name(signal)
+            guard count > 1 else {
+                logger.info("\(name): \(first)")
+                Task { await group.triggerGracefulShutdown() }
+                return
+            }
+            again(name)
+        }
     }
 
     /// The name of a signal handled, for logs.
