@@ -7,14 +7,18 @@ import ZeroMQ
 public final class IOThread: Sendable {
     private let done = DispatchSemaphore(value: 0)
 
-    /// Starts `body` on a new thread named `name`.
+    /// Starts `body` on a new thread named `name`. What `body` captures is released on that thread
+    /// before the loop counts as ended: a libzmq context it held alone is terminated there, which
+    /// waits for its sockets' last messages (their linger), before ``wait()`` returns and the
+    /// process perhaps exits.
     public init(name: String, _ body: @escaping @Sendable () -> Void) {
         let done = self.done
+        let held = HeldBody(body)
         let thread = Thread {
             // Named from inside: on Linux, a name set before start does not reach the OS thread
             // (which then shows its creator's name in `top -H` and /proc).
             IOThread.nameCurrentThread(name)
-            body()
+            held.runAndRelease()
             done.signal()
         }
         thread.stackSize = 1 << 21
@@ -43,5 +47,21 @@ public final class IOThread: Sendable {
                 continuation.resume()
             }
         }
+    }
+}
+
+/// A thread's body, released as soon as it has run (the thread itself keeps its closure, and so
+/// this box, until it ends).
+private final class HeldBody: @unchecked Sendable {
+    // @unchecked: `body` is read and cleared once, by the thread that runs it.
+    private var body: (@Sendable () -> Void)?
+
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+
+    /// Runs the body, then releases it and what it captured.
+    func runAndRelease() {
+        let body = self.body
+        self.body = nil
+        body?()
     }
 }

@@ -20,12 +20,10 @@ public final class BrokerServer: Sendable {
     public static func start(
         _ configuration: BrokerConfiguration, context shared: Context? = nil, logger: Logger = Logger(label: "zgrid.broker")
     ) throws(BrokerError) -> BrokerServer {
-        let context: Context
-        if let shared {
-            context = shared
-        } else {
-            do { context = try Context() } catch { throw .setupFailed(error.description) }
-        }
+        // The broker's own context is made on its thread and released there, before the thread
+        // counts as ended: its termination waits for the last answers to leave (the socket's
+        // linger) before stop() returns and the process perhaps exits.
+        let sharedContext = shared
         let stopSignal: WakeSignal
         do { stopSignal = try WakeSignal() } catch { throw .setupFailed(error.description) }
         let ready = DispatchSemaphore(value: 0)
@@ -35,6 +33,16 @@ public final class BrokerServer: Sendable {
             // Named from inside: on Linux, a name set before start does not reach the OS thread.
             IOThread.nameCurrentThread("zgrid-broker")
             defer { shared.finished.signal() }
+            let context: Context
+            if let sharedContext {
+                context = sharedContext
+            } else {
+                do { context = try Context() } catch {
+                    outcome.withLock { $0 = .failure(.setupFailed("\(error)")) }
+                    ready.signal()
+                    return
+                }
+            }
             var jobStore: JobStoreLink?
             var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) = ([], 0, [:])
             var recoveredEvents: (maxSeq: Int64, positions: [String: Int64]) = (0, [:])
