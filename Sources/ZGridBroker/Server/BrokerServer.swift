@@ -20,29 +20,21 @@ public final class BrokerServer: Sendable {
     public static func start(
         _ configuration: BrokerConfiguration, context shared: Context? = nil, logger: Logger = Logger(label: "zgrid.broker")
     ) throws(BrokerError) -> BrokerServer {
-        // The broker's own context is made on its thread and released there, before the thread
-        // counts as ended: its termination waits for the last answers to leave (the socket's
-        // linger) before stop() returns and the process perhaps exits.
-        let sharedContext = shared
+        let context: Context
+        if let shared {
+            context = shared
+        } else {
+            do { context = try Context() } catch { throw .setupFailed(error.description) }
+        }
         let stopSignal: WakeSignal
         do { stopSignal = try WakeSignal() } catch { throw .setupFailed(error.description) }
         let ready = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<[String], BrokerError>>(.success([]))
         let shared = LoopShared()
-        let thread = Thread {
-            // Named from inside: on Linux, a name set before start does not reach the OS thread.
-            IOThread.nameCurrentThread("zgrid-broker")
-            defer { shared.finished.signal() }
-            let context: Context
-            if let sharedContext {
-                context = sharedContext
-            } else {
-                do { context = try Context() } catch {
-                    outcome.withLock { $0 = .failure(.setupFailed("\(error)")) }
-                    ready.signal()
-                    return
-                }
-            }
+        // An IOThread: what the loop captures (the broker's own context above all) is released on
+        // it before it counts as ended, so the context's termination waits for the last answers to
+        // leave (the socket's linger) before stop() returns and the process perhaps exits.
+        let thread = IOThread(name: "zgrid-broker") {
             var jobStore: JobStoreLink?
             var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) = ([], 0, [:])
             var recoveredEvents: (maxSeq: Int64, positions: [String: Int64]) = (0, [:])
@@ -122,24 +114,24 @@ public final class BrokerServer: Sendable {
             loop.run(socket, stop: stopSignal)
             logger.info("broker stopped")
         }
-        thread.stackSize = 1 << 21
-        thread.start()
         ready.wait()
         switch outcome.withLock({ $0 }) {
         case .success(let endpoints):
-            return BrokerServer(endpoints: endpoints, stopSignal: stopSignal, shared: shared)
+            return BrokerServer(endpoints: endpoints, stopSignal: stopSignal, shared: shared, thread: thread)
         case .failure(let error):
-            shared.finished.wait()
+            thread.wait()
             throw error
         }
     }
 
     private let shared: LoopShared
+    private let thread: IOThread
 
-    private init(endpoints: [String], stopSignal: WakeSignal, shared: LoopShared) {
+    private init(endpoints: [String], stopSignal: WakeSignal, shared: LoopShared, thread: IOThread) {
         self.endpoints = endpoints
         self.stopSignal = stopSignal
         self.shared = shared
+        self.thread = thread
     }
 
     /// The latest counters and sizes published by the loop (updated after every burst of messages).
@@ -163,14 +155,12 @@ public final class BrokerServer: Sendable {
 
     /// Waits until the loop ends (after ``stop()`` from elsewhere).
     public func wait() {
-        shared.finished.wait()
-        shared.finished.signal()
+        thread.wait()
     }
 }
 
 /// State the loop thread shares with the ``BrokerServer`` handle.
 private final class LoopShared: Sendable {
-    let finished = DispatchSemaphore(value: 0)
     let snapshot = Mutex(BrokerSnapshot())
     /// Set by ``BrokerServer/refuseNewWork()``.
     let refusingNewWork = Atomic<Bool>(false)
