@@ -265,9 +265,7 @@ struct WorkerLoop {
         guard !forced else { return }
         forced = true
         try sendReplies(socket)
-        let abandoned = running.abandonAll()
-        heldProgress.removeAll()
-        progressSentAt.removeAll()
+        let abandoned = abandonRunning()
         for (id, function) in abandoned {
             try sendError(socket, id: id, code: .shuttingDown, message: "the worker was stopped by force while running '\(function)'")
         }
@@ -417,11 +415,14 @@ struct WorkerLoop {
             tag: ProtocolTag.worker, command: WorkerCommand.error.rawValue, id: id, extra: [code.encoded, Array(message.utf8)])
     }
 
-    /// Cancels handlers whose results can no longer be delivered (the broker forgot this worker).
-    private mutating func abandonRunning() {
-        running.abandonAll()
+    /// Cancels handlers whose results can no longer be delivered (the broker forgot this worker, or
+    /// a forced stop gave them up) with their held progress; returns their dispatch ids and functions.
+    @discardableResult
+    private mutating func abandonRunning() -> [(id: UInt64, function: String)] {
+        let abandoned = running.abandonAll()
         heldProgress.removeAll()
         progressSentAt.removeAll()
+        return abandoned
     }
 }
 
