@@ -46,11 +46,9 @@ struct BrokerLoop {
     private var jobCounts: [String: Int] = [:]
     /// Set once a stop was asked: when the loop ends at the latest.
     private var stopDeadline: Int64?
-    /// Whether the server was asked to refuse new work before its stop (read once per burst).
+    /// Whether the server was asked to refuse new work before its stop (read once per pass of the
+    /// loop until it holds, then the core remembers it).
     private let refusingNewWork: () -> Bool
-    /// Whether new calls, scatters and submits are refused with SHUTTING_DOWN: while stopping, or
-    /// once asked to.
-    private var refusing = false
     private let shutdownGraceMilliseconds: Int64
     private var jobCountsAt: Int64 = -1_000_000
     private var lastPublished: Int64 = 0
@@ -220,7 +218,9 @@ struct BrokerLoop {
 
     private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) {
         var budget = Self.burst
-        refusing = stopDeadline != nil || refusingNewWork()
+        // New calls, scatters and submits are refused with SHUTTING_DOWN while stopping, or once
+        // asked to (the core learns it at the top of each pass of `run`).
+        let refusing = core.refusingNewWork
         while budget > 0 {
             budget -= 1
             let (handle, buffer) = store.checkout()
