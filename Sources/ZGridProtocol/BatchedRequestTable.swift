@@ -4,8 +4,9 @@ import ZeroMQ
 /// many requests it names, each with one payload frame right after the table.
 ///
 /// Decoding checks every entry but keeps none: ``forEach(in:_:)`` reads them from the message
-/// afterwards, one at a time and without checking again, so a message of 32 requests costs no array of 32 entries (an allocation
-/// large enough to miss the allocator's per-thread cache, once per message).
+/// afterwards, one at a time and without checking again, so a message of 32 requests costs no
+/// array of 32 entries (an allocation large enough to miss the allocator's per-thread cache, once
+/// per message).
 public struct BatchedRequestTable: Sendable, Equatable {
     /// The frame that holds the table.
     public let frame: Int
