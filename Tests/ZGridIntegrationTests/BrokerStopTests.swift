@@ -9,6 +9,16 @@ import ZeroMQ
 extension IntegrationTests {
     @Suite("A broker stopping gracefully", .serialized, .timeLimit(.minutes(2)))
     struct BrokerStopTests {
+        /// A worker serving `slow`, which answers its payload after `milliseconds`.
+        private func startSlowWorker(_ broker: BrokerServer, concurrency: Int = 8, milliseconds: Int) async throws -> RunningWorker {
+            try await startWorker(broker, concurrency: concurrency) { worker in
+                worker.register("slow") { request in
+                    try await Task.sleep(for: .milliseconds(milliseconds))
+                    return request.payload
+                }
+            }
+        }
+
         @Test("past its grace, the broker answers the calls and scatters still in flight with shuttingDown")
         func stopPastGrace() async throws {
             let broker = try startBroker()  // 1 s shutdown grace
@@ -52,12 +62,7 @@ extension IntegrationTests {
         func refuseNewWorkFirst() async throws {
             let broker = try startBroker()
             defer { broker.stop() }
-            let worker = try await startWorker(broker) { worker in
-                worker.register("slow") { request in
-                    try await Task.sleep(for: .milliseconds(300))
-                    return request.payload
-                }
-            }
+            let worker = try await startSlowWorker(broker, milliseconds: 300)
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             let running = Task { try await client.call("slow", bytes("running"), timeout: .seconds(5)) }
             try await waitUntil("the call is running") { broker.status.callsInFlight == 1 }
@@ -80,12 +85,7 @@ extension IntegrationTests {
             // A grace period far longer than the test: the queued call must not wait it out.
             let broker = try startBroker(graceMilliseconds: 60_000)
             defer { broker.stop() }
-            let worker = try await startWorker(broker, concurrency: 1) { worker in
-                worker.register("slow") { request in
-                    try await Task.sleep(for: .milliseconds(500))
-                    return request.payload
-                }
-            }
+            let worker = try await startSlowWorker(broker, concurrency: 1, milliseconds: 500)
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             let running = Task { try await client.call("slow", bytes("running"), timeout: .seconds(10)) }
             try await waitUntil("the call is running") { broker.status.callsInFlight == 1 }
