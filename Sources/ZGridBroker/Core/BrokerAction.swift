@@ -2,6 +2,10 @@ import ZGridJobStore
 import ZGridProtocol
 
 /// What the core asks the I/O shell to do.
+///
+/// The loop moves one or two actions per call, so the frequent cases are kept small: cases that
+/// carry a large value (job records, store requests, events, notices) are `indirect`, boxed on the
+/// heap, which keeps every action at about 100 bytes instead of nearly 300.
 public enum BrokerAction: Sendable, Equatable {
     /// Send REQUEST to a worker; with `consume` the payload is given away, otherwise shared and kept.
     case request(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: PayloadHandle, consume: Bool)
@@ -9,21 +13,21 @@ public enum BrokerAction: Sendable, Equatable {
     /// map); the payload is shared, never given away.
     case requestPart(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: PayloadHandle, frame: Int)
     /// Send REQUEST to a worker for one attempt of a background job.
-    case requestJob(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: [UInt8])
+    indirect case requestJob(worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, payload: [UInt8])
     /// Send a batch REQUEST to a worker: the items frame, then one payload frame per job.
-    case requestBatch(
+    indirect case requestBatch(
         worker: PeerID, dispatchID: UInt64, function: String, header: CallHeader, items: [BatchItems.Item], payloads: [[UInt8]])
     /// Hand writes to the job store; `token` comes back in ``BrokerEvent/storeCommitted(tokens:)``.
-    case storeWrite([StoreWrite], token: UInt64)
+    indirect case storeWrite([StoreWrite], token: UInt64)
     /// Ask the job store; the answer comes back in ``BrokerEvent/storeRead(token:_:)``.
-    case storeRead(StoreRead, token: UInt64)
+    indirect case storeRead(StoreRead, token: UInt64)
     /// Send ACCEPTED to a client: its job is durable.
     case accepted(client: PeerID, requestID: UInt64, jobID: UInt64)
     /// Send JOB-REPLY to a client.
-    case jobReply(client: PeerID, requestID: UInt64, answer: JobAnswer)
+    indirect case jobReply(client: PeerID, requestID: UInt64, answer: JobAnswer)
     /// A job finished: the shell copies the result payload (if any) into the record, writes it to the
     /// store, and sends each of `notify` a JOB-REPLY with the record.
-    case jobFinished(JobRecord, result: PayloadHandle?, notify: [ClientRequest])
+    indirect case jobFinished(JobRecord, result: PayloadHandle?, notify: [ClientRequest])
     /// Send PART to a client: one part of a scatter, succeeded (the payload is given away) or failed.
     case part(client: PeerID, requestID: UInt64, index: Int, outcome: PartOutcome)
     /// Send DONE to a client: the scatter is over.
@@ -48,9 +52,9 @@ public enum BrokerAction: Sendable, Equatable {
     /// Drop payload frames the core no longer needs.
     case release(PayloadHandle)
     /// Something worth a log line.
-    case notice(BrokerNotice)
+    indirect case notice(BrokerNotice)
     /// An event for the event log and its subscribers (numbered by the event hub).
-    case publish(EventRecord)
+    indirect case publish(EventRecord)
 }
 
 /// A client's request awaiting an answer.

@@ -9,6 +9,9 @@ import ZGridProtocol
 public typealias PayloadHandle = Int
 
 /// A decoded message, as the core sees it.
+///
+/// Cases that carry a large value (scatter specs, job requests) are `indirect`, so that the
+/// frequent ones (CALL, REPLY) are passed around small.
 public enum CoreMessage: Sendable, Equatable {
     /// CALL from a client.
     case call(requestID: UInt64, function: String, header: CallHeader, payload: PayloadHandle)
@@ -17,13 +20,13 @@ public enum CoreMessage: Sendable, Equatable {
     /// HEARTBEAT from a client.
     case clientHeartbeat
     /// SCATTER from a client; `inputs` is the number of payload frames.
-    case scatter(requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec, payload: PayloadHandle, inputs: Int)
+    indirect case scatter(requestID: UInt64, function: String, header: CallHeader, spec: ScatterSpec, payload: PayloadHandle, inputs: Int)
     /// SUBMIT from a client, its payload copied out.
-    case submit(requestID: UInt64, function: String, spec: JobSpec, keys: JobKeys, tags: [String], payload: [UInt8])
+    indirect case submit(requestID: UInt64, function: String, spec: JobSpec, keys: JobKeys, tags: [String], payload: [UInt8])
     /// JOB from a client.
-    case job(requestID: UInt64, verb: JobVerb, jobID: UInt64, waitMilliseconds: UInt32)
+    indirect case job(requestID: UInt64, verb: JobVerb, jobID: UInt64, waitMilliseconds: UInt32)
     /// JOBS from a client, its filter decoded.
-    case jobs(requestID: UInt64, verb: JobsVerb, query: JobQuery)
+    indirect case jobs(requestID: UInt64, verb: JobsVerb, query: JobQuery)
     /// READY from a worker.
     case ready(concurrency: Int, functions: [ServiceDescriptor])
     /// REPLY from a worker.
@@ -41,17 +44,20 @@ public enum CoreMessage: Sendable, Equatable {
 }
 
 /// Everything that drives the broker core.
+///
+/// The rare cases with a large value (store results and failures, malformed reasons) are
+/// `indirect`, as in ``CoreMessage``.
 public enum BrokerEvent: Sendable, Equatable {
     /// A message from `peer`.
     case message(from: PeerID, CoreMessage)
     /// A message from `peer` that could not be decoded.
-    case malformed(from: PeerID, MalformedReason)
+    indirect case malformed(from: PeerID, MalformedReason)
     /// Time passed: expire deadlines, send heartbeats, drop silent peers.
     case tick
     /// The job store made these writes durable.
     case storeCommitted(tokens: [UInt64])
     /// The job store answered a read.
-    case storeRead(token: UInt64, Result<StoreReadResult, JobStoreError>)
+    indirect case storeRead(token: UInt64, Result<StoreReadResult, JobStoreError>)
     /// The job store failed to write; writes still waiting for a commit may be lost.
-    case storeFailed(JobStoreError)
+    indirect case storeFailed(JobStoreError)
 }
