@@ -13,13 +13,6 @@ extension IntegrationTests {
             return Int(line.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) ?? 0
         }
 
-        /// Waits up to `seconds` for `process` to end; returns whether it did.
-        private func waitForExit(_ process: Process, seconds: Double) async throws -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-            return !process.isRunning
-        }
-
         @Test("a second signal forces a stopping zgrid worker out at once; its running call fails as shutting down")
         func secondSignalForcesWorkerOut() async throws {
             let broker = try startBroker()
@@ -39,19 +32,7 @@ extension IntegrationTests {
             }
             try await waitUntil("call running") { broker.status.callsInFlight == 1 }
             try await Task.sleep(for: .milliseconds(100))
-            kill(process.processIdentifier, SIGINT)
-            try await Task.sleep(for: .milliseconds(400))
-            #expect(process.isRunning, "after one signal the worker waits for its running call")
-            let forcedAt = ContinuousClock.now
-            kill(process.processIdentifier, SIGTERM)
-            // Usually a few milliseconds; the bound leaves room for a loaded machine or a sanitizer
-            // build, and is far below the 60 s the call would hold a gracefully stopping worker.
-            let exited = try await waitForExit(process, seconds: 10)
-            let took = ContinuousClock.now - forcedAt
-            #expect(exited, "the worker still runs 10 s after the second signal")
-            guard exited else { return }
-            #expect(took < .seconds(3), "the worker took \(took) to leave after the second signal")
-            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            guard try await expectForcedExit(process, "the worker", first: SIGINT, force: SIGTERM, bound: .seconds(3)) else { return }
             let result = await call.value
             guard case .failure(.shuttingDown) = result else {
                 Issue.record("expected shuttingDown, got \(result)")

@@ -49,6 +49,9 @@ struct BrokerLoop {
     /// Whether the server was asked to refuse new work before its stop (read once per pass of the
     /// loop until it holds, then the core remembers it).
     private let refusingNewWork: () -> Bool
+    /// Whether the stop asked is a forced one, which ends the grace at once (read when the stop
+    /// signal wakes the loop).
+    private let forcedStop: () -> Bool
     private let shutdownGraceMilliseconds: Int64
     private var jobCountsAt: Int64 = -1_000_000
     private var lastPublished: Int64 = 0
@@ -64,9 +67,11 @@ struct BrokerLoop {
 
     init(
         configuration: BrokerConfiguration, jobStore: JobStoreLink?, metrics: MetricsEndpoint? = nil, security: SecurityGate? = nil,
-        logger: Logger, refusing: @escaping () -> Bool = { false }, publish: @escaping (BrokerSnapshot) -> Void
+        logger: Logger, refusing: @escaping () -> Bool = { false }, forced: @escaping () -> Bool = { false },
+        publish: @escaping (BrokerSnapshot) -> Void
     ) {
         self.refusingNewWork = refusing
+        self.forcedStop = forced
         self.metrics = metrics
         self.security = security
         shutdownGraceMilliseconds = configuration.shutdownGraceMilliseconds
@@ -115,13 +120,7 @@ struct BrokerLoop {
                 if !error.isTerminated { logger.error("poll failed: \(error)") }
                 return
             }
-            if poller.isReadable(1) && stopDeadline == nil {
-                // Graceful stop: take no new work, let calls in flight finish within the bound.
-                stop.drain()
-                stopDeadline = MonotonicClock.nowMilliseconds() + shutdownGraceMilliseconds
-                core.stopStartingJobs()
-                logger.info("broker stopping: \(core.callsInFlight) calls in flight, waiting up to \(shutdownGraceMilliseconds) ms")
-            }
+            if poller.isReadable(1) { stopAsked(stop) }
             if let stopDeadline, core.callsInFlight == 0 || MonotonicClock.nowMilliseconds() >= stopDeadline {
                 if core.callsInFlight > 0 {
                     logger.warning("broker stopped with \(core.callsInFlight) calls still in flight; answering their callers")
@@ -187,6 +186,22 @@ struct BrokerLoop {
                 functions: core.servedFunctions, heldPayloads: store.held, jobs: jobCounts)
             snapshot.securityRefusals = security?.refusals ?? 0
             publish(snapshot)
+        }
+    }
+
+    /// The stop signal woke the loop. The first time: take no new work, let calls in flight finish
+    /// within the grace. A forced stop, then or later, ends the grace now.
+    private mutating func stopAsked(_ stop: WakeSignal) {
+        stop.drain()
+        let now = MonotonicClock.nowMilliseconds()
+        if stopDeadline == nil {
+            stopDeadline = now + shutdownGraceMilliseconds
+            core.stopStartingJobs()
+            logger.info("broker stopping: \(core.callsInFlight) calls in flight, waiting up to \(shutdownGraceMilliseconds) ms")
+        }
+        if let deadline = stopDeadline, deadline > now, forcedStop() {
+            stopDeadline = now
+            logger.notice("broker stop forced: \(core.callsInFlight) calls in flight are not waited for")
         }
     }
 

@@ -105,7 +105,8 @@ public final class BrokerServer: Sendable {
             }
             var loop = BrokerLoop(
                 configuration: configuration, jobStore: jobStore, metrics: metrics, security: gate, logger: logger,
-                refusing: { shared.refusingNewWork.load(ordering: .relaxed) }
+                refusing: { shared.refusingNewWork.load(ordering: .relaxed) },
+                forced: { shared.forcedStop.load(ordering: .relaxed) }
             ) { value in
                 shared.snapshot.withLock { $0 = value }
             }
@@ -137,10 +138,15 @@ public final class BrokerServer: Sendable {
     /// The latest counters and sizes published by the loop (updated after every burst of messages).
     public var status: BrokerSnapshot { shared.snapshot.withLock { $0 } }
 
-    /// Stops gracefully: new calls, scatters and submits are refused with SHUTTING_DOWN, calls in
-    /// flight get up to the configured grace period to finish, the job store is flushed; returns
-    /// once the thread has ended. Safe to call twice.
-    public func stop() {
+    /// Stops: new calls, scatters and submits are refused with SHUTTING_DOWN, the job store is
+    /// flushed; returns once the thread has ended. Safe to call twice.
+    ///
+    /// A graceful stop (the default) gives the calls in flight up to the configured grace period
+    /// to finish. A forced stop (`force: true`), also one that follows a graceful stop still in
+    /// progress, ends that grace at once: the calls and scatters still in flight are answered
+    /// SHUTTING_DOWN and cancelled on their workers, as when the grace runs out.
+    public func stop(force: Bool = false) {
+        if force { shared.forcedStop.store(true, ordering: .relaxed) }
         stopSignal.signal()
         wait()
     }
@@ -164,6 +170,8 @@ private final class LoopShared: Sendable {
     let snapshot = Mutex(BrokerSnapshot())
     /// Set by ``BrokerServer/refuseNewWork()``.
     let refusingNewWork = Atomic<Bool>(false)
+    /// Set by ``BrokerServer/stop(force:)`` with `force`, before it wakes the loop.
+    let forcedStop = Atomic<Bool>(false)
 }
 
 /// Opens the broker's ROUTER socket with its limits and binds every endpoint.

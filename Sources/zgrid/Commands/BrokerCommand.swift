@@ -1,11 +1,13 @@
 import ArgumentParser
+import Dispatch
 import ServiceLifecycle
 import ZGridBroker
 import ZGridConfig
 import ZGridProtocol
 
 /// `zgrid broker`: runs a broker until SIGINT or SIGTERM, then stops it gracefully (calls in
-/// flight get up to `shutdown_grace_ms` to finish).
+/// flight get up to `shutdown_grace_ms` to finish); a second signal, while it stops, ends that
+/// grace at once (the calls still in flight are answered as shutting down).
 struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(commandName: "broker", abstract: "Run a broker.")
 
@@ -23,9 +25,11 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
         let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), of: config, logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
         let group = ServiceGroup(services: [BrokerService(server: server)], logger: logger)
-        let grace = config.broker.shutdownGraceMs
-        StopSignals.stopGracefully(group, logger: logger, first: "stopping") { name in
-            logger.notice("\(name): already stopping; calls in flight get up to \(grace) ms (shutdown_grace_ms)")
+        StopSignals.stopGracefully(
+            group, logger: logger, first: "stopping gracefully, letting calls in flight finish; send it again to stop at once"
+        ) { name in
+            logger.warning("\(name) while stopping: stopping at once, answering the calls still in flight as shutting down")
+            DispatchQueue.global().async { server.stop(force: true) }
         }
         try await group.run()
     }

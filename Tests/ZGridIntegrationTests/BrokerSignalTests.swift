@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+
+extension IntegrationTests {
+    @Suite("zgrid broker processes and their stop signals", .serialized, .timeLimit(.minutes(2)))
+    struct BrokerSignalTests {
+        /// A `zgrid broker` process on a free port, with a minute of shutdown grace and its log in a
+        /// file, plus a worker in this process serving `slow` (which runs for a minute unless
+        /// cancelled) and a client slow to notice silence (10 s), so that a quick answer can only
+        /// come from the broker. Ends them with ``Running/end()``.
+        struct Running {
+            let process: Process
+            let directory: TemporaryDirectory
+            let worker: Worker
+            let workerTask: Task<Void, any Error>
+            let client: GridClient
+            /// How many `slow` calls started on the worker.
+            let started: Counter
+
+            var log: String { directory.file("broker.log") }
+
+            static func start() async throws -> Running {
+                let directory = try TemporaryDirectory()
+                let endpoint = "tcp://127.0.0.1:\(try freePort())"
+                let config = directory.file("cluster.conf")
+                try """
+                [broker]
+                bind = ["\(endpoint)"]
+                heartbeat_ms = 200
+                liveness = 4
+                shutdown_grace_ms = 60000
+
+                [jobs]
+                store = ""
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+                let log = directory.file("broker.log")
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+                let process = try launchZGrid(
+                    ["broker", "--config", config, "--log-level", "info"], standardError: FileHandle(forWritingAtPath: log))
+                let started = Counter()
+                let worker = Worker(broker: endpoint, concurrency: 2, heartbeat: testHeartbeat, logger: quietLogger("test.worker"))
+                worker.register("slow") { _ in
+                    started.increment()
+                    try await Task.sleep(for: .seconds(60))
+                    return []
+                }
+                let workerTask = Task { try await worker.run() }
+                let client = try GridClient(broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 10))
+                return Running(
+                    process: process, directory: directory, worker: worker, workerTask: workerTask, client: client, started: started)
+            }
+
+            /// A `slow` call, started and running on the worker.
+            func runningCall() async throws -> Task<Result<[UInt8], GridError>, Never> {
+                let client = self.client
+                let call = Task { await outcome { () async throws(GridError) in try await client.call("slow", timeout: .seconds(90)) } }
+                try await waitUntil("the call runs on the worker", seconds: 30) { started.count == 1 }
+                return call
+            }
+
+            /// Ends the broker process, the worker and the client, and removes the directory.
+            func end() async {
+                endProcess(process)
+                worker.stop(force: true)
+                _ = await workerTask.result
+                await client.close()
+                directory.remove()
+            }
+        }
+
+        /// Checks that `call` failed as shutting down, answered by the broker when it stopped.
+        private func expectAnsweredAtStop(_ call: Task<Result<[UInt8], GridError>, Never>) async {
+            let result = await call.value
+            guard case .failure(.shuttingDown(let message)) = result else {
+                Issue.record("expected shuttingDown from the broker, got \(result)")
+                return
+            }
+            #expect(message.contains("stopped before the call finished"), "\(message)")
+        }
+
+        @Test("a second signal ends a stopping zgrid broker's grace at once: its call in flight is answered shutting down")
+        func secondSignalEndsTheGrace() async throws {
+            let running = try await Running.start()
+            let call = try await running.runningCall()
+            if try await expectForcedExit(running.process, "the broker", first: SIGTERM, force: SIGINT) {
+                await expectAnsweredAtStop(call)
+                let text = readText(running.log) ?? ""
+                #expect(text.contains("stopping at once"), "\(text)")
+            }
+            await running.end()
+        }
+    }
+}
