@@ -26,8 +26,13 @@ func expectForcedExit(_ process: Process, _ name: String, first: Int32?, force: 
     #expect(exited, "\(name) still runs 15 s after the signal that forces it out")
     guard exited else { return false }
     #expect(took < bound, "\(name) took \(took) to stop after the signal that forces it out")
+    expectExitedCleanly(process, name)
+    return true
+}
+
+/// Checks that `process` (`name` in messages), which has ended, exited with status 0.
+func expectExitedCleanly(_ process: Process, _ name: String) {
     #expect(
         process.terminationReason == .exit && process.terminationStatus == 0,
         "\(name) ended by \(process.terminationReason == .exit ? "exit status" : "signal") \(process.terminationStatus)")
-    return true
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import ZGridBroker
 import ZGridClient
 import ZGridProtocol
 
 extension IntegrationTests {
-    @Suite("zgrid processes and SIGINT/SIGTERM", .serialized, .timeLimit(.minutes(2)))
+    @Suite("zgrid processes and their stop signals", .serialized, .timeLimit(.minutes(2)))
     struct StopSignalTests {
         /// How many threads process `pid` has (0 once it is gone).
         private func threadCount(_ pid: Int32) -> Int {
@@ -13,8 +14,31 @@ extension IntegrationTests {
             return Int(line.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) ?? 0
         }
 
-        @Test("a second signal forces a stopping zgrid worker out at once; its running call fails as shutting down")
-        func secondSignalForcesWorkerOut() async throws {
+        /// A `zgrid worker` process serving `sleep` for a broker in this process, with a client of
+        /// that broker.
+        struct WorkerProcess {
+            let broker: BrokerServer
+            let process: Process
+            let client: GridClient
+            /// The worker's log file.
+            let log: String
+
+            /// A `sleep` call of `milliseconds`, once it runs on the worker.
+            func runningSleep(milliseconds: Int) async throws -> Task<Result<[UInt8], GridError>, Never> {
+                let client = self.client
+                let call = Task {
+                    await outcome { () async throws(GridError) in
+                        try await client.call("sleep", bytes("\(milliseconds)"), timeout: .seconds(90))
+                    }
+                }
+                try await waitUntil("call running") { broker.status.callsInFlight == 1 }
+                try await Task.sleep(for: .milliseconds(100))
+                return call
+            }
+        }
+
+        /// Runs `body` with a ``WorkerProcess`` once the worker registered; ends it all afterwards.
+        private func withWorkerProcess(_ body: (WorkerProcess) async throws -> Void) async throws {
             let broker = try startBroker()
             defer { broker.stop() }
             let directory = try TemporaryDirectory()
@@ -25,22 +49,45 @@ extension IntegrationTests {
                 ["worker", "--connect", broker.endpoints[0], "--function", "sleep", "--log-level", "info"],
                 standardError: FileHandle(forWritingAtPath: log))
             defer { endProcess(process) }
-            try await waitUntil("worker process registered") { broker.status.workers == 1 }
+            try await waitUntil("worker process registered", seconds: 30) { broker.status.workers == 1 }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
-            let call = Task {
-                await outcome { () async throws(GridError) in try await client.call("sleep", bytes("60000"), timeout: .seconds(90)) }
-            }
-            try await waitUntil("call running") { broker.status.callsInFlight == 1 }
-            try await Task.sleep(for: .milliseconds(100))
-            guard try await expectForcedExit(process, "the worker", first: SIGINT, force: SIGTERM, bound: .seconds(3)) else { return }
-            let result = await call.value
-            guard case .failure(.shuttingDown) = result else {
-                Issue.record("expected shuttingDown, got \(result)")
-                return
-            }
-            let text = readText(log) ?? ""
-            #expect(text.contains("forcing the worker out") && text.contains("worker forced to stop"), "\(text)")
+            try await body(WorkerProcess(broker: broker, process: process, client: client, log: log))
             await client.close()
+        }
+
+        @Test("a second signal forces a stopping zgrid worker out at once; its running call fails as shutting down")
+        func secondSignalForcesWorkerOut() async throws {
+            try await withWorkerProcess { worker in
+                let call = try await worker.runningSleep(milliseconds: 60_000)
+                guard try await expectForcedExit(worker.process, "the worker", first: SIGINT, force: SIGTERM, bound: .seconds(3)) else {
+                    return
+                }
+                let result = await call.value
+                guard case .failure(.shuttingDown) = result else {
+                    Issue.record("expected shuttingDown, got \(result)")
+                    return
+                }
+                let text = readText(worker.log) ?? ""
+                #expect(text.contains("forcing the worker out") && text.contains("worker forced to stop"), "\(text)")
+            }
+        }
+
+        @Test("SIGHUP (a closed terminal) stops a zgrid worker gracefully: its running call finishes and it exits 0")
+        func hangUpStopsWorkerGracefully() async throws {
+            try await withWorkerProcess { worker in
+                let call = try await worker.runningSleep(milliseconds: 1_500)
+                let process = worker.process
+                kill(process.processIdentifier, SIGHUP)
+                let result = await call.value
+                guard case .success = result else {
+                    Issue.record("expected the call to finish, got \(result)")
+                    return
+                }
+                let exited = try await waitForExit(process, seconds: 15)
+                #expect(exited, "the worker still runs 15 s after SIGHUP")
+                if exited { expectExitedCleanly(process, "the worker") }
+                #expect((readText(worker.log) ?? "").contains("SIGHUP: stopping gracefully"))
+            }
         }
 
         @Test("zgrid worker, broker and up stopped by SIGTERM as soon as they run their own code exit cleanly, not by the signal")

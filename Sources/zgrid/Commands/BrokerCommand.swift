@@ -5,7 +5,7 @@ import ZGridBroker
 import ZGridConfig
 import ZGridProtocol
 
-/// `zgrid broker`: runs a broker until SIGINT or SIGTERM, then stops it gracefully (calls in
+/// `zgrid broker`: runs a broker until SIGINT, SIGTERM or SIGHUP, then stops it gracefully (calls in
 /// flight get up to `shutdown_grace_ms` to finish); a second signal, while it stops, ends that
 /// grace at once (the calls still in flight are answered as shutting down).
 struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {

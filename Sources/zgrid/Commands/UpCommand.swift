@@ -3,7 +3,7 @@ import Foundation
 import ServiceLifecycle
 
 /// `zgrid up`: a broker and the configured worker pools, supervised, until Ctrl-C (SIGINT) or
-/// SIGTERM, which stop them gracefully; a second signal forces the workers out.
+/// SIGTERM (or SIGHUP), which stop them gracefully; a second signal forces the workers out.
 struct UpCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(
         commandName: "up", abstract: "Run a local cluster: a broker and the worker pools of cluster.conf, restarting crashed workers.")

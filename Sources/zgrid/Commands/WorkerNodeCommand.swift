@@ -5,7 +5,7 @@ import ZGridConfig
 import ZGridProtocol
 import ZGridWorker
 
-/// `zgrid worker`: serves the built-in functions until SIGINT or SIGTERM. The first signal stops
+/// `zgrid worker`: serves the built-in functions until SIGINT, SIGTERM or SIGHUP. The first signal stops
 /// it gracefully (running calls finish); a second one, while it stops, forces it out (running calls
 /// are given up and fail as shutting down). Exits with status ``stuckExitCode`` when every slot is
 /// held by a handler that ignores cancellation, so that a supervisor (`zgrid up`, systemd…)

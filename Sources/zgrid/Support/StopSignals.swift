@@ -10,13 +10,14 @@ import ZGridProtocol
     import Darwin
 #endif
 
-/// A command that stops on SIGINT and SIGTERM its own way (gracefully on the first, by force on
-/// the second) through ``StopSignals/handle(_:)``. Other commands keep the default action: the
-/// signal ends them at once.
+/// A command that stops on SIGINT, SIGTERM and SIGHUP its own way (gracefully on the first, by
+/// force on the second) through ``StopSignals/handle(_:)``. Other commands keep the default
+/// action: the signal ends them at once.
 protocol StopSignalHandling {}
 
-/// SIGINT and SIGTERM for the commands that run until they are stopped (`zgrid worker`, `broker`
-/// and `up`).
+/// SIGINT, SIGTERM and SIGHUP for the commands that run until they are stopped (`zgrid worker`,
+/// `broker` and `up`). SIGHUP (the terminal was closed) counts as SIGTERM; but when it is ignored
+/// as the process starts (`nohup`), it stays ignored.
 ///
 /// ``install()`` runs first thing in `main`, so that a signal that comes while the command still
 /// starts (reading its configuration, connecting) does not kill the process: it is caught and
@@ -28,7 +29,10 @@ protocol StopSignalHandling {}
 /// thread reads the pipe and runs the command's handler.
 enum StopSignals {
     /// The signals handled.
-    static let numbers: [Int32] = [SIGINT, SIGTERM]
+    static let numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    /// The signals left alone when they are ignored as the process starts: `nohup` ignores SIGHUP
+    /// so that the command outlives its terminal.
+    static let keptIgnored: Set<Int32> = [SIGHUP]
 
     private struct State {
         var installed = false
@@ -39,7 +43,8 @@ enum StopSignals {
 
     private static let state = Mutex(State())
 
-    /// Catches SIGINT and SIGTERM from now on. Call it first in `main`, before any other thread starts.
+    /// Catches the signals handled from now on (but those of ``keptIgnored`` that are ignored). Call
+    /// it first in `main`, before any other thread starts.
     static func install() {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return }
@@ -58,7 +63,9 @@ enum StopSignals {
         var previous: [Int32: sigaction] = [:]
         for number in numbers {
             var old = sigaction()
-            if sigaction(number, &action, &old) == 0 { previous[number] = old }
+            guard sigaction(number, nil, &old) == 0 else { continue }
+            if keptIgnored.contains(number) && isIgnored(old) { continue }
+            if sigaction(number, &action, nil) == 0 { previous[number] = old }
         }
         state.withLock { state in
             state.installed = true
@@ -67,7 +74,7 @@ enum StopSignals {
         }
     }
 
-    /// Gives SIGINT and SIGTERM back their former actions, for a command that does not handle
+    /// Gives the signals caught back their former actions, for a command that does not handle
     /// them; a signal caught since ``install()`` is sent again, to take its former effect now.
     static func restoreDefault() {
         let (readEnd, previous) = state.withLock { state -> (Int32, [Int32: sigaction]) in
@@ -88,7 +95,7 @@ enum StopSignals {
         }
     }
 
-    /// Hands SIGINT and SIGTERM to `handler`, on a thread of their own: it gets the signal's
+    /// Hands the signals caught to `handler`, on a thread of their own: it gets the signal's
     /// number and how many of them came so far (1 for the first), first for those caught since
     /// ``install()``, then for each one that comes. Call it once.
     static func handle(_ handler: @escaping @Sendable (_ signal: Int32, _ count: Int) -> Void) {
@@ -117,7 +124,7 @@ enum StopSignals {
         thread.start()
     }
 
-    /// Stops `group` gracefully on the first SIGINT or SIGTERM, logging `first` after the signal's
+    /// Stops `group` gracefully on the first signal caught, logging `first` after the signal's
     /// name; calls `again` with the name of each later one. Call it once.
     static func stopGracefully(
         _ group: ServiceGroup, logger: Logger, first: String, again: @escaping @Sendable (_ name: String) -> Void
@@ -133,11 +140,22 @@ enum StopSignals {
         }
     }
 
+    /// Whether `action` ignores its signal.
+    private static func isIgnored(_ action: sigaction) -> Bool {
+        #if os(Linux)
+            let handler = action.__sigaction_handler.sa_handler
+        #else
+            let handler = action.__sigaction_u.__sa_handler
+        #endif
+        return unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+    }
+
     /// The name of a signal handled, for logs.
     static func name(_ number: Int32) -> String {
         switch number {
         case SIGINT: "SIGINT"
         case SIGTERM: "SIGTERM"
+        case SIGHUP: "SIGHUP"
         default: "signal \(number)"
         }
     }
