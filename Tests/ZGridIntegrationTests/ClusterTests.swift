@@ -129,8 +129,10 @@ extension IntegrationTests {
             await client.close()
         }
 
-        @Test("a second SIGINT makes a stopping zgrid up force its workers out instead of waiting for their running calls")
-        func secondSignalForcesWorkersOut() async throws {
+        /// Starts `zgrid up` with a `sleep` call running on one of its workers, sends it `first`
+        /// when given (it keeps running: the call holds it), then `force`, after which it must
+        /// force its workers out, fail the call as shutting down and exit 0 at once.
+        private func expectWorkersForcedOut(first: Int32?, force: Int32) async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let endpoint = "tcp://127.0.0.1:\(try freePort())"
@@ -149,17 +151,9 @@ extension IntegrationTests {
             #expect(status.workers.contains { $0.inFlight == 1 }, "the call did not reach a worker")
             try await Task.sleep(for: .milliseconds(100))
             let workers = children(of: up.processIdentifier)
-            kill(up.processIdentifier, SIGINT)
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(up.isRunning, "after one Ctrl-C zgrid up waits for the running call")
-            let forcedAt = ContinuousClock.now
-            kill(up.processIdentifier, SIGINT)
-            // Usually well under a second; the bound leaves room for a loaded machine or a sanitizer
-            // build, and is far below the 60 s the call would hold a gracefully stopping cluster.
-            try await waitUntil("zgrid up exited", seconds: 15) { !up.isRunning }
-            let took = ContinuousClock.now - forcedAt
-            #expect(took < .seconds(6), "zgrid up took \(took) to stop after the second Ctrl-C")
-            #expect(up.terminationReason == .exit && up.terminationStatus == 0)
+            // Usually well under a second; the bound is far below the 60 s the call would hold a
+            // gracefully stopping cluster.
+            guard try await expectForcedExit(up, "zgrid up", first: first, force: force, bound: .seconds(6)) else { return }
             for pid in workers { #expect(!isRunning(pid), "worker \(pid) still running after zgrid up stopped") }
             let result = await call.value
             guard case .failure(.shuttingDown) = result else {
@@ -167,6 +161,16 @@ extension IntegrationTests {
                 return
             }
             await client.close()
+        }
+
+        @Test("a second SIGINT makes a stopping zgrid up force its workers out instead of waiting for their running calls")
+        func secondSignalForcesWorkersOut() async throws {
+            try await expectWorkersForcedOut(first: SIGINT, force: SIGINT)
+        }
+
+        @Test("SIGQUIT makes zgrid up force its workers out at once and exit 0")
+        func quitForcesWorkersOut() async throws {
+            try await expectWorkersForcedOut(first: nil, force: SIGQUIT)
         }
     }
 }

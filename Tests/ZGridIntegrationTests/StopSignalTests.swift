@@ -55,11 +55,13 @@ extension IntegrationTests {
             await client.close()
         }
 
-        @Test("a second signal forces a stopping zgrid worker out at once; its running call fails as shutting down")
-        func secondSignalForcesWorkerOut() async throws {
+        /// Sends a `zgrid worker` running a call `first` when given (it keeps running: the call
+        /// holds it), then `force`, after which it must give up the call (failing as shutting
+        /// down), exit 0 at once, and log `logged` but no crash report.
+        private func expectWorkerForcedOut(first: Int32?, force: Int32, logged: String) async throws {
             try await withWorkerProcess { worker in
                 let call = try await worker.runningSleep(milliseconds: 60_000)
-                guard try await expectForcedExit(worker.process, "the worker", first: SIGINT, force: SIGTERM, bound: .seconds(3)) else {
+                guard try await expectForcedExit(worker.process, "the worker", first: first, force: force, bound: .seconds(3)) else {
                     return
                 }
                 let result = await call.value
@@ -68,8 +70,18 @@ extension IntegrationTests {
                     return
                 }
                 let text = readText(worker.log) ?? ""
-                #expect(text.contains("forcing the worker out") && text.contains("worker forced to stop"), "\(text)")
+                #expect(text.contains(logged) && text.contains("worker forced to stop") && !text.contains("crashed"), "\(text)")
             }
+        }
+
+        @Test("a second signal forces a stopping zgrid worker out at once; its running call fails as shutting down")
+        func secondSignalForcesWorkerOut() async throws {
+            try await expectWorkerForcedOut(first: SIGINT, force: SIGTERM, logged: "SIGTERM: forcing the worker out")
+        }
+
+        @Test("SIGQUIT forces a zgrid worker out at once, without a crash report; its running call fails as shutting down")
+        func quitForcesWorkerOut() async throws {
+            try await expectWorkerForcedOut(first: nil, force: SIGQUIT, logged: "SIGQUIT: forcing the worker out")
         }
 
         @Test("SIGHUP (a closed terminal) stops a zgrid worker gracefully: its running call finishes and it exits 0")

@@ -7,7 +7,7 @@ import ZGridProtocol
 
 /// `zgrid broker`: runs a broker until SIGINT, SIGTERM or SIGHUP, then stops it gracefully (calls in
 /// flight get up to `shutdown_grace_ms` to finish); a second signal, while it stops, ends that
-/// grace at once (the calls still in flight are answered as shutting down).
+/// grace at once (the calls still in flight are answered as shutting down), as SIGQUIT does.
 struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(commandName: "broker", abstract: "Run a broker.")
 
@@ -24,11 +24,16 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
         let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), of: config, logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
-        let group = ServiceGroup(services: [BrokerService(server: server)], logger: logger)
+        // A forced stop (SIGQUIT) may end the broker before the group heard of its graceful stop:
+        // that is a clean stop too.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: BrokerService(server: server), successTerminationBehavior: .gracefullyShutdownGroup)],
+                logger: logger))
         StopSignals.stopGracefully(
             group, logger: logger, first: "stopping gracefully, letting calls in flight finish; send it again to stop at once"
         ) { name in
-            logger.warning("\(name) while stopping: stopping at once, answering the calls still in flight as shutting down")
+            logger.warning("\(name): stopping at once, answering the calls still in flight as shutting down")
             DispatchQueue.global().async { server.stop(force: true) }
         }
         try await group.run()

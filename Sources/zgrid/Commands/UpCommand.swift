@@ -3,7 +3,8 @@ import Foundation
 import ServiceLifecycle
 
 /// `zgrid up`: a broker and the configured worker pools, supervised, until Ctrl-C (SIGINT) or
-/// SIGTERM (or SIGHUP), which stop them gracefully; a second signal forces the workers out.
+/// SIGTERM (or SIGHUP), which stop them gracefully; a second signal, or SIGQUIT, forces the workers
+/// out.
 struct UpCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(
         commandName: "up", abstract: "Run a local cluster: a broker and the worker pools of cluster.conf, restarting crashed workers.")
@@ -26,7 +27,7 @@ struct UpCommand: AsyncParsableCommand, StopSignalHandling {
         StopSignals.stopGracefully(
             group, logger: logger, first: "stopping the workers gracefully, then the broker; send it again to force the workers out"
         ) { name in
-            logger.warning("\(name) while stopping: forcing the workers out")
+            logger.warning("\(name): forcing the workers out")
             supervisor.force()
         }
         try await group.run()

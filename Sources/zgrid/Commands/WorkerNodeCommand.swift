@@ -6,8 +6,8 @@ import ZGridProtocol
 import ZGridWorker
 
 /// `zgrid worker`: serves the built-in functions until SIGINT, SIGTERM or SIGHUP. The first signal stops
-/// it gracefully (running calls finish); a second one, while it stops, forces it out (running calls
-/// are given up and fail as shutting down). Exits with status ``stuckExitCode`` when every slot is
+/// it gracefully (running calls finish); a second one, while it stops, or SIGQUIT forces it out
+/// (running calls are given up and fail as shutting down). Exits with status ``stuckExitCode`` when every slot is
 /// held by a handler that ignores cancellation, so that a supervisor (`zgrid up`, systemd…)
 /// restarts it.
 struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
@@ -98,7 +98,7 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
         StopSignals.stopGracefully(
             group, logger: logger, first: "stopping gracefully, letting running calls finish; send it again to force the worker out"
         ) { name in
-            logger.warning("\(name) while stopping: forcing the worker out, giving up its running calls")
+            logger.warning("\(name): forcing the worker out, giving up its running calls")
             worker.stop(force: true)
             DispatchQueue.global().asyncAfter(deadline: .now() + Self.forcedExitSeconds) {
                 logger.critical("the forced stop did not end within \(Self.forcedExitSeconds) s; exiting now")

@@ -11,13 +11,20 @@ import ZGridProtocol
 #endif
 
 /// A command that stops on SIGINT, SIGTERM and SIGHUP its own way (gracefully on the first, by
-/// force on the second) through ``StopSignals/handle(_:)``. Other commands keep the default
-/// action: the signal ends them at once.
+/// force on the second), and by force on SIGQUIT, through ``StopSignals/handle(_:)``. Other
+/// commands keep the default actions: the signal ends them at once.
 protocol StopSignalHandling {}
 
-/// SIGINT, SIGTERM and SIGHUP for the commands that run until they are stopped (`zgrid worker`,
-/// `broker` and `up`). SIGHUP (the terminal was closed) counts as SIGTERM; but when it is ignored
-/// as the process starts (`nohup`), it stays ignored.
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT for the commands that run until they are stopped (`zgrid
+/// worker`, `broker` and `up`). SIGHUP (the terminal was closed) counts as SIGTERM; SIGQUIT forces
+/// the stop at once, as a second signal does. SIGHUP or SIGQUIT ignored as the process starts
+/// (`nohup`; a shell's background job) stays ignored.
+///
+/// SIGQUIT needs catching even where nothing else would: the Swift runtime catches it (with the
+/// crash signals) to print a crash report with backtraces, then returns from its handler with the
+/// signal's default action restored, expecting a fault to strike again. A SIGQUIT sent with
+/// `kill` does not come again: the process printed "Program crashed" and ran on. The commands that
+/// do not handle it get its default action back (quit, with a core dump where allowed).
 ///
 /// ``install()`` runs first thing in `main`, so that a signal that comes while the command still
 /// starts (reading its configuration, connecting) does not kill the process: it is caught and
@@ -29,10 +36,13 @@ protocol StopSignalHandling {}
 /// thread reads the pipe and runs the command's handler.
 enum StopSignals {
     /// The signals handled.
-    static let numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    static let numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
     /// The signals left alone when they are ignored as the process starts: `nohup` ignores SIGHUP
-    /// so that the command outlives its terminal.
-    static let keptIgnored: Set<Int32> = [SIGHUP]
+    /// so that the command outlives its terminal, a shell without job control ignores SIGQUIT
+    /// (and SIGINT, which is caught regardless) for a background job.
+    static let keptIgnored: Set<Int32> = [SIGHUP, SIGQUIT]
+    /// The signal that forces a stop at once, even as the first one.
+    static let forcing = SIGQUIT
 
     private struct State {
         var installed = false
@@ -74,8 +84,9 @@ enum StopSignals {
         }
     }
 
-    /// Gives the signals caught back their former actions, for a command that does not handle
-    /// them; a signal caught since ``install()`` is sent again, to take its former effect now.
+    /// Gives the signals caught back their default actions, for a command that does not handle
+    /// them (not the Swift runtime's crash report on SIGQUIT: see ``StopSignals``); a signal caught
+    /// since ``install()`` is sent again, to take that effect now.
     static func restoreDefault() {
         let (readEnd, previous) = state.withLock { state -> (Int32, [Int32: sigaction]) in
             guard state.installed && !state.handling else { return (-1, [:]) }
@@ -84,8 +95,10 @@ enum StopSignals {
         }
         guard readEnd >= 0 else { return }
         for (number, action) in previous {
+            // Ignored stays ignored; a former handler can only be the Swift runtime's crash
+            // report on SIGQUIT, which does not end the process.
             var action = action
-            sigaction(number, &action, nil)
+            if isIgnored(action) { sigaction(number, &action, nil) } else { signal(number, SIG_DFL) }
         }
         var item = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
         var number: UInt8 = 0
@@ -125,18 +138,22 @@ enum StopSignals {
     }
 
     /// Stops `group` gracefully on the first signal caught, logging `first` after the signal's
-    /// name; calls `again` with the name of each later one. Call it once.
+    /// name; calls `force` with the name of each later one, and of a first one that is
+    /// ``forcing`` (which also starts the graceful stop of `group`, for the services that still
+    /// run). Call it once.
     static func stopGracefully(
-        _ group: ServiceGroup, logger: Logger, first: String, again: @escaping @Sendable (_ name: String) -> Void
+        _ group: ServiceGroup, logger: Logger, first: String, force: @escaping @Sendable (_ name: String) -> Void
     ) {
         handle { signal, count in
             let name = Self.name(signal)
-            guard count > 1 else {
-                logger.info("\(name): \(first)")
+            if count == 1 {
                 Task { await group.triggerGracefulShutdown() }
-                return
+                guard signal == forcing else {
+                    logger.info("\(name): \(first)")
+                    return
+                }
             }
-            again(name)
+            force(name)
         }
     }
 
@@ -156,6 +173,7 @@ enum StopSignals {
         case SIGINT: "SIGINT"
         case SIGTERM: "SIGTERM"
         case SIGHUP: "SIGHUP"
+        case SIGQUIT: "SIGQUIT"
         default: "signal \(number)"
         }
     }
