@@ -309,10 +309,17 @@ struct WorkerLoop {
         }
     }
 
-    /// Starts a handler for a REQUEST, or answers ERROR at once when it cannot run.
+    /// Starts a handler for a REQUEST, or answers ERROR at once when it cannot run. A REQUEST whose
+    /// dispatch id already runs breaks the protocol: it is dropped, as the running one will answer.
     private mutating func startRequest(
         _ socket: borrowing Socket, id: UInt64, function: String, header: CallHeader, message: Multipart, payload: Range<Int>
     ) throws(ZMQError) {
+        guard !running.contains(id) else {
+            logger.warning(
+                "dropped a REQUEST whose dispatch id already runs on this worker",
+                metadata: ["function": "\(function)", "dispatch": "\(id)"])
+            return
+        }
         let registration = registration(of: function)
         // An inline handler runs here and now: its result joins this pass's REPLIES.
         // While stopping, requests the broker sent before it saw the DISCONNECT still run.
