@@ -14,9 +14,9 @@ struct ZGrid: AsyncParsableCommand {
     )
 
     /// Parses and runs the subcommand, as `AsyncParsableCommand`'s own `main()` does, after
-    /// catching SIGINT, SIGTERM and SIGHUP first thing: a command that stops on them its own way
-    /// (``StopSignalHandling``) then gets even a signal that came while it was starting, instead
-    /// of being killed by it; any other command gets their former actions back.
+    /// catching SIGINT, SIGTERM, SIGHUP and SIGQUIT first thing: a command that stops on them its
+    /// own way (``StopSignalHandling``) then gets even a signal that came while it was starting,
+    /// instead of being killed by it; any other command gets their default actions back.
     nonisolated static func main() async {
         StopSignals.install()
         do {

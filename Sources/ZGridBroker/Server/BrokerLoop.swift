@@ -201,7 +201,9 @@ struct BrokerLoop {
         }
         if let deadline = stopDeadline, deadline > now, forcedStop() {
             stopDeadline = now
-            logger.notice("broker stop forced: \(core.callsInFlight) calls in flight are not waited for")
+            if core.callsInFlight > 0 {
+                logger.notice("broker stop forced: \(core.callsInFlight) calls in flight are not waited for")
+            }
         }
     }
 

@@ -5,8 +5,8 @@ import ZGridBroker
 import ZGridConfig
 import ZGridProtocol
 
-/// `zgrid broker`: runs a broker until SIGINT, SIGTERM or SIGHUP, then stops it gracefully (calls in
-/// flight get up to `shutdown_grace_ms` to finish); a second signal, while it stops, ends that
+/// `zgrid broker`: runs a broker until SIGINT, SIGTERM or SIGHUP, then stops it gracefully (calls
+/// in flight get up to `shutdown_grace_ms` to finish); a second signal, while it stops, ends that
 /// grace at once (the calls still in flight are answered as shutting down), as SIGQUIT does.
 struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(commandName: "broker", abstract: "Run a broker.")

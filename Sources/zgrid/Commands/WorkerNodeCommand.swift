@@ -5,11 +5,11 @@ import ZGridConfig
 import ZGridProtocol
 import ZGridWorker
 
-/// `zgrid worker`: serves the built-in functions until SIGINT, SIGTERM or SIGHUP. The first signal stops
-/// it gracefully (running calls finish); a second one, while it stops, or SIGQUIT forces it out
-/// (running calls are given up and fail as shutting down). Exits with status ``stuckExitCode`` when every slot is
-/// held by a handler that ignores cancellation, so that a supervisor (`zgrid up`, systemd…)
-/// restarts it.
+/// `zgrid worker`: serves the built-in functions until SIGINT, SIGTERM or SIGHUP. The first signal
+/// stops it gracefully (running calls finish); a second one, while it stops, or SIGQUIT forces it
+/// out (running calls are given up and fail as shutting down). Exits with status ``stuckExitCode``
+/// when every slot is held by a handler that ignores cancellation, so that a supervisor (`zgrid
+/// up`, systemd…) restarts it.
 struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     /// The exit status of a worker whose slots are all held by stuck handlers.
     static let stuckExitCode: Int32 = 3
