@@ -19,6 +19,47 @@ extension IntegrationTests {
             }
         }
 
+        @Test("a stop while submits are in flight leaves no job stored without its ACCEPTED")
+        func stopAcknowledgesStoredSubmits() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let path = directory.path + "/jobs.sqlite"
+            let broker = try startBroker(jobStore: path)
+            let client = try GridClient(broker: broker.endpoints[0])
+            let accepted = IDCollector()
+            // Many at once, so that some wait for their commit when the stop comes.
+            let submitters = (0..<256).map { _ in
+                Task { () async -> GridError? in
+                    while true {
+                        do throws(GridError) {
+                            accepted.insert(try await client.submit("nobody-serves-this", bytes("job")))
+                        } catch { return error }
+                    }
+                }
+            }
+            try await waitUntil("a thousand jobs are accepted") { accepted.count >= 1000 }
+            await onThread { broker.stop() }
+            // A submit sent after the broker's last answer waits for a broker to come back: closing
+            // the client ends it.
+            try await Task.sleep(for: .milliseconds(300))
+            await client.close()
+            for submitter in submitters {
+                let error = await submitter.value
+                switch error {
+                case .shuttingDown?, .closed?: break
+                default: Issue.record("expected a submitter to end refused or closed, got \(String(describing: error))")
+                }
+            }
+
+            let restarted = try startBroker(jobStore: path)
+            let reader = try GridClient(broker: restarted.endpoints[0])
+            let stored = Set(try await reader.jobs(JobQuery(limit: 10_000)).map(\.id))
+            let acknowledged = accepted.all
+            #expect(stored == acknowledged, "\(stored.subtracting(acknowledged).count) jobs stored without an ACCEPTED")
+            await reader.close()
+            await onThread { restarted.stop() }
+        }
+
         @Test("past its grace, the broker answers the calls and scatters still in flight with shuttingDown")
         func stopPastGrace() async throws {
             let broker = try startBroker()  // 1 s shutdown grace

@@ -151,6 +151,14 @@ final class Counter: Sendable {
     var count: Int { value.withLock { $0 } }
 }
 
+/// A thread-safe set of ids (of jobs, say) collected by concurrent tasks.
+final class IDCollector: Sendable {
+    private let ids = Mutex<Set<UInt64>>([])
+    func insert(_ id: UInt64) { ids.withLock { _ = $0.insert(id) } }
+    var count: Int { ids.withLock { $0.count } }
+    var all: Set<UInt64> { ids.withLock { $0 } }
+}
+
 /// A gate handlers wait at until the test opens it; the wait ignores cancellation, as a handler
 /// stuck in blocking work would.
 final class Gate: Sendable {

@@ -193,6 +193,11 @@ extension BrokerCore {
 
     // MARK: Store events
 
+    /// Whether writes the core handed to the store wait to be committed before a client's submit
+    /// (or a retry) is acknowledged: a stop waits for them, so that no client is left without an
+    /// answer for a job that is stored.
+    public var awaitsCommits: Bool { !pendingAcks.isEmpty }
+
     /// The store made writes durable: acknowledge their submits and let their jobs run.
     mutating func storeCommitted(_ tokens: [UInt64], now: Int64, into actions: inout [BrokerAction]) {
         for token in tokens {

@@ -121,12 +121,14 @@ struct BrokerLoop {
                 return
             }
             if poller.isReadable(1) { stopAsked(stop) }
-            if let stopDeadline, core.callsInFlight == 0 || MonotonicClock.nowMilliseconds() >= stopDeadline {
+            if let stopDeadline, (core.callsInFlight == 0 && !core.awaitsCommits) || MonotonicClock.nowMilliseconds() >= stopDeadline {
                 if core.callsInFlight > 0 {
-                    logger.warning("broker stopped with \(core.callsInFlight) calls still in flight; answering their callers")
+                    logger.warning("broker stopped with \(Self.inFlight(core.callsInFlight)) still in flight; answering their callers")
                     core.abandonCallsAtStop(into: &actions)
                     try? perform(socket)
                 }
+                answerLastMessages(socket)
+                settleCommits(socket)
                 // The last answers are still on their way out: give them time before the socket closes.
                 try? socket.setLinger(milliseconds: Self.stopLingerMilliseconds)
                 return
@@ -197,14 +199,68 @@ struct BrokerLoop {
         if stopDeadline == nil {
             stopDeadline = now + shutdownGraceMilliseconds
             core.stopStartingJobs()
-            logger.info("broker stopping: \(core.callsInFlight) calls in flight, waiting up to \(shutdownGraceMilliseconds) ms")
+            logger.info("broker stopping: \(Self.inFlight(core.callsInFlight)) in flight, waiting up to \(shutdownGraceMilliseconds) ms")
         }
         if let deadline = stopDeadline, deadline > now, forcedStop() {
             stopDeadline = now
             if core.callsInFlight > 0 {
-                logger.notice("broker stop forced: \(core.callsInFlight) calls in flight are not waited for")
+                logger.notice("broker stop forced: \(Self.inFlight(core.callsInFlight)) in flight not waited for")
             }
         }
+    }
+
+    /// At the end of a stop: reads the messages that arrived but were not read yet, and answers
+    /// them as a stopping broker does (new calls, scatters and submits get SHUTTING_DOWN), so that
+    /// their senders are not left waiting for a broker that is gone. Reads at most
+    /// ``lastBursts`` bursts.
+    private mutating func answerLastMessages(_ socket: borrowing Socket) {
+        if !core.refusingNewWork { core.refuseNewWork(now: MonotonicClock.nowMilliseconds(), into: &actions) }
+        do {
+            try perform(socket)
+            for _ in 0..<Self.lastBursts {
+                let more = try receiveBurst(socket)
+                try perform(socket)
+                guard more else { break }
+            }
+        } catch {
+            logger.error("socket failed while the last messages were answered: \(error)")
+        }
+    }
+
+    /// The most bursts of messages a stop reads to answer them (see ``answerLastMessages(_:)``).
+    static let lastBursts = 64
+
+    /// At the end of a stop: waits up to ``commitWaitMilliseconds`` for the job store to commit the
+    /// submits the core still holds, and sends their ACCEPTED answers. A stop that ended at its
+    /// deadline may hold some; without their answers, a client would take a stored job for lost
+    /// and submit it again.
+    private mutating func settleCommits(_ socket: borrowing Socket) {
+        guard let jobStore, core.awaitsCommits else { return }
+        let until = MonotonicClock.nowMilliseconds() + Self.commitWaitMilliseconds
+        var poller = Poller([jobStore.events.signal.pollItem])
+        while core.awaitsCommits {
+            let left = until - MonotonicClock.nowMilliseconds()
+            guard left > 0 else {
+                logger.error(
+                    "the job store did not commit the last submits within \(Self.commitWaitMilliseconds) ms; their clients get no answer")
+                return
+            }
+            do {
+                try poller.poll(timeoutMilliseconds: Int(left))
+                if poller.isReadable(0) { try storeEvents(jobStore, socket) }
+            } catch {
+                logger.error("socket failed while the last submits were committed: \(error)")
+                return
+            }
+        }
+    }
+
+    /// The longest a stop waits for the job store to commit the submits the core holds.
+    static let commitWaitMilliseconds: Int64 = 5000
+
+    /// "1 call or job attempt", "3 calls or job attempts": what the core counts as in flight, for logs.
+    static func inFlight(_ count: Int) -> String {
+        count == 1 ? "1 call or job attempt" : "\(count) calls or job attempts"
     }
 
     /// Reads up to ``burst`` messages, then sends everything they caused in one go: back-to-back
@@ -233,7 +289,9 @@ struct BrokerLoop {
         try perform(socket)
     }
 
-    private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) {
+    /// Returns whether it stopped for its budget (more messages may wait), not for want of messages.
+    @discardableResult
+    private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) -> Bool {
         var budget = Self.burst
         // New calls, scatters and submits are refused with SHUTTING_DOWN while stopping, or once
         // asked to (the core learns it at the top of each pass of `run`).
@@ -243,7 +301,7 @@ struct BrokerLoop {
             let (handle, buffer) = store.checkout()
             guard try socket.receive(into: buffer) else {
                 store.release(handle)
-                return
+                return false
             }
             let now = MonotonicClock.nowMilliseconds()
             let peer = buffer.count > 0 ? buffer.withBytes(0) { PeerID($0) } : PeerID([])
@@ -358,6 +416,7 @@ struct BrokerLoop {
                 core.handle(.message(from: peer, message), now: now, into: &actions)
             }
         }
+        return true
     }
 
     private func coreMessage(_ inbound: BrokerInbound, handle: PayloadHandle, frames: Int) -> CoreMessage? {
