@@ -39,14 +39,10 @@ public final class IOThread: Sendable {
         done.signal()
     }
 
-    /// Suspends until the loop has ended, without blocking a Swift concurrency thread.
+    /// Suspends until the loop has ended, without blocking a Swift concurrency thread or a shared
+    /// Dispatch one (see ``waitOffThePool(_:)``).
     public func finished() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                self.wait()
-                continuation.resume()
-            }
-        }
+        await waitOffThePool { self.wait() }
     }
 }
 

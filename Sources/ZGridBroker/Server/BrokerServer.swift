@@ -146,9 +146,15 @@ public final class BrokerServer: Sendable {
     /// progress, ends that grace at once: the calls and scatters still in flight are answered
     /// SHUTTING_DOWN and cancelled on their workers, as when the grace runs out.
     public func stop(force: Bool = false) {
+        requestStop(force: force)
+        wait()
+    }
+
+    /// Asks for the stop ``stop(force:)`` makes, without waiting for the loop to end (see
+    /// ``wait()``): for a caller that must not block, such as a signal handler's thread.
+    public func requestStop(force: Bool = false) {
         if force { shared.forcedStop.store(true, ordering: .relaxed) }
         stopSignal.signal()
-        wait()
     }
 
     /// Starts refusing new calls, scatters and submits with SHUTTING_DOWN, as a stop does, while

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import ServiceLifecycle
 import ZGridBroker
 import ZGridConfig
@@ -34,7 +33,7 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
             group, logger: logger, first: "stopping gracefully, letting calls in flight finish; send it again to stop at once"
         ) { name in
             logger.warning("\(name): stopping at once, answering the calls still in flight as shutting down")
-            DispatchQueue.global().async { server.stop(force: true) }
+            server.requestStop(force: true)
         }
         try await group.run()
     }

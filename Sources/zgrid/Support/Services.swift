@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ZGridBroker
+import ZGridProtocol
 import ZGridWorker
 
 /// A running broker as a swift-service-lifecycle service: a graceful shutdown stops it the
@@ -12,14 +13,9 @@ struct BrokerService: Service {
 
     func run() async throws {
         await withGracefulShutdownHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global().async {
-                    server.wait()
-                    continuation.resume()
-                }
-            }
+            await waitOffThePool { server.wait() }
         } onGracefulShutdown: {
-            DispatchQueue.global().async { server.stop() }
+            server.requestStop()
         }
     }
 }
