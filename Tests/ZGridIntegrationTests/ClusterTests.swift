@@ -24,8 +24,10 @@ extension IntegrationTests {
         /// A cluster.conf for tests: `endpoint`, no job store, one pool serving `functions` with two processes.
         /// Starts `zgrid up` with `config` and waits until the broker at `endpoint` counts both its
         /// workers; returns the process and a client of the broker. Stop it with ``stopUp(_:)``.
-        private func startUp(config: String, endpoint: String) async throws -> (Process, GridClient) {
-            let up = try launchZGrid(["up", "--config", config])
+        /// Its standard error goes to `log` when given.
+        private func startUp(config: String, endpoint: String, log: String? = nil) async throws -> (Process, GridClient) {
+            if let log { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            let up = try launchZGrid(["up", "--config", config], standardError: log.flatMap { FileHandle(forWritingAtPath: $0) })
             do {
                 let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
                 try await waitUntil("two workers", seconds: 20) { children(of: up.processIdentifier).count == 2 }
@@ -50,13 +52,17 @@ extension IntegrationTests {
             endProcess(up)
         }
 
-        private func writeConfig(_ path: String, endpoint: String, functions: String = "\"echo\"") throws {
+        /// Logs at `logLevel`; `broker` adds lines to the `[broker]` section.
+        private func writeConfig(
+            _ path: String, endpoint: String, functions: String = "\"echo\"", logLevel: String = "error", broker: String = ""
+        ) throws {
             try """
             [broker]
             bind = ["\(endpoint)"]
             heartbeat_ms = 200
             liveness = 4
-            log_level = "error"
+            log_level = "\(logLevel)"
+            \(broker)
 
             [jobs]
             store = ""
@@ -171,6 +177,50 @@ extension IntegrationTests {
         @Test("SIGQUIT makes zgrid up force its workers out at once and exit 0")
         func quitForcesWorkersOut() async throws {
             try await expectWorkersForcedOut(first: nil, force: SIGQUIT)
+        }
+
+        @Test(
+            "a graceful stop of zgrid up forces its workers out at the end of shutdown_grace_ms: a call running past it fails as shutting down"
+        )
+        func graceEndsInForcedStop() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let config = directory.file("cluster.conf")
+            try writeConfig(config, endpoint: endpoint, functions: "\"sleep\"", logLevel: "warning", broker: "shutdown_grace_ms = 1500")
+            let log = directory.file("up.log")
+            let (up, client) = try await startUp(config: config, endpoint: endpoint, log: log)
+            defer { stopUp(up) }
+            func sleepCall(_ milliseconds: Int) -> Task<Result<[UInt8], GridError>, Never> {
+                Task {
+                    await outcome { () async throws(GridError) in
+                        try await client.call("sleep", bytes("\(milliseconds)"), timeout: .seconds(90))
+                    }
+                }
+            }
+            let short = sleepCall(700)
+            let long = sleepCall(60_000)
+            var status = try await client.brokerStatus()
+            for _ in 0..<100 where status.workers.reduce(0, { $0 + $1.inFlight }) < 2 {
+                try await Task.sleep(for: .milliseconds(20))
+                status = try await client.brokerStatus()
+            }
+            #expect(status.workers.reduce(0, { $0 + $1.inFlight }) == 2, "the calls did not reach the workers")
+            guard let took = try await timedExit(up, "zgrid up", after: SIGINT, seconds: 20) else { return }
+            expectExitedCleanly(up, "zgrid up")
+            // The long call holds the workers through the grace (1.5 s), then they are forced out:
+            // far sooner than the 10 s after which they were once killed, whatever the grace.
+            #expect(took > .milliseconds(1_300) && took < .seconds(7), "zgrid up took \(took) to stop")
+            let shortResult = await short.value
+            #expect((try? shortResult.get()) != nil, "the call shorter than the grace: \(shortResult)")
+            let longResult = await long.value
+            guard case .failure(.shuttingDown(let message)) = longResult, message.contains("stopped by force") else {
+                Issue.record("expected the worker's shuttingDown, got \(longResult)")
+                return
+            }
+            let text = readText(log) ?? ""
+            #expect(text.contains("forcing them out") && !text.contains("killing"), "\(text)")
+            await client.close()
         }
     }
 }

@@ -18,16 +18,22 @@ func expectForcedExit(_ process: Process, _ name: String, first: Int32?, force: 
         try await Task.sleep(for: .milliseconds(400))
         #expect(process.isRunning, "after one signal \(name) waits for its work in flight")
     }
-    let forcedAt = ContinuousClock.now
-    kill(process.processIdentifier, force)
     // Usually a few milliseconds; the bound leaves room for a loaded machine or a sanitizer build.
-    let exited = try await waitForExit(process, seconds: 15)
-    let took = ContinuousClock.now - forcedAt
-    #expect(exited, "\(name) still runs 15 s after the signal that forces it out")
-    guard exited else { return false }
+    guard let took = try await timedExit(process, name, after: force, seconds: 15) else { return false }
     #expect(took < bound, "\(name) took \(took) to stop after the signal that forces it out")
     expectExitedCleanly(process, name)
     return true
+}
+
+/// Sends `signal` to `process` (`name` in messages) and waits up to `seconds` for it to end;
+/// returns how long that took, or nil (recording an issue) when it still runs.
+func timedExit(_ process: Process, _ name: String, after signal: Int32, seconds: Double) async throws -> Duration? {
+    let sentAt = ContinuousClock.now
+    kill(process.processIdentifier, signal)
+    let exited = try await waitForExit(process, seconds: seconds)
+    let took = ContinuousClock.now - sentAt
+    #expect(exited, "\(name) still runs \(Int(seconds)) s after signal \(signal)")
+    return exited ? took : nil
 }
 
 /// Checks that `process` (`name` in messages), which has ended, exited with status 0.

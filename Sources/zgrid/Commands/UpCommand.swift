@@ -21,14 +21,13 @@ struct UpCommand: AsyncParsableCommand, StopSignalHandling {
         // Services stop in reverse order: the workers first, then the broker. New calls are refused
         // from the first moment, so that none waits for a worker that is leaving.
         let broker = cluster.broker
-        let workers = SupervisorService(supervisor: cluster.supervisor) { broker.refuseNewWork() }
+        let workers = SupervisorService(supervisor: cluster.supervisor, grace: cluster.shutdownGrace) { broker.refuseNewWork() }
         let group = ServiceGroup(services: [BrokerService(server: cluster.broker), workers], logger: logger)
         let supervisor = cluster.supervisor
         StopSignals.stopGracefully(
             group, logger: logger, first: "stopping the workers gracefully, then the broker; send it again to force the workers out"
         ) { name in
-            logger.warning("\(name): forcing the workers out")
-            supervisor.force()
+            if supervisor.force() { logger.warning("\(name): forcing the workers out") }
         }
         try await group.run()
         print("stopped")

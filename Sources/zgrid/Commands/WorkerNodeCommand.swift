@@ -55,6 +55,10 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
             discussion: "When every slot is held by a stuck handler, the worker exits with status 3 to be restarted."))
     var stuckGraceMs: Int64 = 5_000
 
+    /// Set by `zgrid up`: how long a graceful stop waits for running calls before it gives them up.
+    @Option(name: .long, help: .hidden)
+    var drainTimeoutMs: Int64 = 30_000
+
     /// Set by `zgrid up`: the worker stops when this process is no longer its parent.
     @Option(name: .long, help: .hidden)
     var supervisorPid: Int32?
@@ -80,7 +84,8 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
             broker: connect ?? config.broker.connect, concurrency: concurrency,
             heartbeat: HeartbeatSettings(
                 intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
-            stuckGraceMilliseconds: stuckGraceMs, security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger
+            drainTimeoutMilliseconds: max(0, drainTimeoutMs), stuckGraceMilliseconds: stuckGraceMs,
+            security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger
         )
         let mode: HandlerExecution?
         switch execution {

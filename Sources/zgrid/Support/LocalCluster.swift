@@ -9,6 +9,9 @@ struct LocalCluster {
     let supervisor: Supervisor
     let connect: String
     let expectedWorkers: Int
+    /// How long a graceful stop lets the workers' running calls finish before it forces them out,
+    /// in seconds: the cluster's `shutdown_grace_ms`.
+    let shutdownGrace: TimeInterval
 
     /// Starts the broker and the pools of `config`.
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
@@ -30,6 +33,9 @@ struct LocalCluster {
                     "worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed", "\(pool.seed)",
                 ]
                 arguments += ["--log-level", logLevel, "--supervisor-pid", "\(getpid())"]
+                // The supervisor forces the workers out at the end of the grace: they must not give
+                // up their running calls (unanswered) on their own before that.
+                arguments += ["--drain-timeout-ms", "\(config.broker.shutdownGraceMs + Int(Supervisor.forcedKillDelay * 1000))"]
                 if let configPath { arguments += ["--config", configPath] }
                 for function in pool.functions { arguments += ["--function", function] }
                 if let shardSets { arguments += ["--shards", shardSets[process].description] }
@@ -38,7 +44,9 @@ struct LocalCluster {
         }
         let supervisor = Supervisor(children: children, logger: logger)
         try supervisor.start()
-        return LocalCluster(broker: broker, supervisor: supervisor, connect: config.broker.connect, expectedWorkers: children.count)
+        return LocalCluster(
+            broker: broker, supervisor: supervisor, connect: config.broker.connect, expectedWorkers: children.count,
+            shutdownGrace: TimeInterval(config.broker.shutdownGraceMs) / 1000)
     }
 
     /// Waits until every configured worker has registered, up to `timeout` seconds.
@@ -52,10 +60,11 @@ struct LocalCluster {
     }
 
     /// Stops the workers, then the broker. New calls are refused (SHUTTING_DOWN) from the start,
-    /// so that none waits for a worker that is leaving; calls in flight finish on their workers.
+    /// so that none waits for a worker that is leaving; calls in flight finish on their workers
+    /// within ``shutdownGrace``, then the workers are forced out.
     func stop() {
         broker.refuseNewWork()
-        supervisor.stop()
+        supervisor.stop(grace: shutdownGrace)
         broker.stop()
     }
 }

@@ -52,10 +52,12 @@ struct WorkerService: Service {
     }
 }
 
-/// The worker processes of `zgrid up` as a service: a graceful shutdown stops them (SIGTERM, then
-/// SIGKILL after a grace period).
+/// The worker processes of `zgrid up` as a service: a graceful shutdown stops them (SIGTERM; after
+/// `grace` seconds a second SIGTERM, which forces them out; SIGKILL a few seconds later).
 struct SupervisorService: Service {
     let supervisor: Supervisor
+    /// How long the workers' running calls may take to finish, in seconds.
+    let grace: TimeInterval
     /// Runs as soon as a graceful shutdown starts, before the workers are stopped.
     var onShutdown: @Sendable () -> Void = {}
 
@@ -69,7 +71,7 @@ struct SupervisorService: Service {
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
-                supervisor.stop()
+                supervisor.stop(grace: grace)
                 continuation.resume()
             }
         }

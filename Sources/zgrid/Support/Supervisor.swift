@@ -18,7 +18,7 @@ final class Supervisor: Sendable {
         var crashStreak: [Int: Int] = [:]
         var startedAt: [Int: Date] = [:]
         var stopping = false
-        /// Set by ``Supervisor/force(grace:)``: when ``Supervisor/stop(grace:)`` kills what is left.
+        /// Set by ``Supervisor/force()``: when ``Supervisor/stop(grace:)`` kills what is left.
         var killAt: Date?
     }
 
@@ -102,34 +102,59 @@ final class Supervisor: Sendable {
         }
     }
 
-    /// Sends SIGTERM to every child, waits up to `grace` seconds (less after ``force(grace:)``),
-    /// then kills what is left.
-    func stop(grace: Double = 10) {
-        let running = state.withLock { state -> [Process] in
+    /// How long after forcing the children out (a second SIGTERM) the supervisor kills one still
+    /// running: past the time a forced `zgrid worker` takes at most before it exits on its own.
+    static let forcedKillDelay: TimeInterval = WorkerNodeCommand.forcedExitSeconds + 2
+
+    /// Stops the children gracefully: sends each SIGTERM and waits up to `grace` seconds for them
+    /// (their running calls finish); then forces out those still running (``force()``), and kills
+    /// those still running ``forcedKillDelay`` seconds after that. A ``force()`` meanwhile ends
+    /// the grace at once.
+    func stop(grace: TimeInterval) {
+        let running = state.withLock { state -> [(name: String, process: Process)] in
             state.stopping = true
-            return Array(state.processes.values)
+            return state.processes.sorted { $0.key < $1.key }.map { (children[$0.key].name, $0.value) }
         }
-        for process in running where process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let deadline = Date().addingTimeInterval(grace)
-        func killAt() -> Date { state.withLock { state in state.killAt.map { min($0, deadline) } ?? deadline } }
-        while running.contains(where: \.isRunning) && Date() < killAt() { usleep(20_000) }
-        for process in running where process.isRunning {
-            logger.warning("killing pid \(process.processIdentifier), which did not stop in time")
+        for (_, process) in running where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        func stillRunning() -> Bool { running.contains { $0.process.isRunning } }
+        func forcedAt() -> Date? { state.withLock { $0.killAt } }
+        let graceEnds = Date().addingTimeInterval(grace)
+        while stillRunning() && Date() < graceEnds && forcedAt() == nil { usleep(20_000) }
+        if stillRunning() && forcedAt() == nil {
+            let names = running.filter { $0.process.isRunning }.map(\.name).joined(separator: ", ")
+            logger.warning(
+                "\(names) still running at the end of the shutdown grace (\(Self.seconds(grace)) s); forcing them out")
+            force()
+        }
+        let killAt = forcedAt() ?? Date()
+        while stillRunning() && Date() < killAt { usleep(20_000) }
+        for (name, process) in running where process.isRunning {
+            logger.warning("killing \(name), pid \(process.processIdentifier), which did not stop in time")
             kill(process.processIdentifier, SIGKILL)
         }
-        for process in running { process.waitUntilExit() }
+        for (_, process) in running { process.waitUntilExit() }
     }
 
-    /// Forces the children out, for a second Ctrl-C: no child is restarted any more, each gets
-    /// SIGTERM (again, if ``stop(grace:)`` sent one already: a second one makes `zgrid worker`
-    /// give up its running calls), and ``stop(grace:)`` kills those still running `grace` seconds
-    /// from now.
-    func force(grace: Double = 3) {
-        let running = state.withLock { state -> [Process] in
+    /// Forces the children out, for a second Ctrl-C or the end of the shutdown grace: no child is
+    /// restarted any more, each gets SIGTERM (again, if ``stop(grace:)`` sent one already: a second
+    /// one makes `zgrid worker` give up its running calls, which fail as shutting down), and
+    /// ``stop(grace:)`` kills those still running ``forcedKillDelay`` seconds from now. Returns
+    /// whether it did so: only the first call does.
+    @discardableResult
+    func force() -> Bool {
+        let running = state.withLock { state -> [Process]? in
             state.stopping = true
-            state.killAt = Date().addingTimeInterval(grace)
+            guard state.killAt == nil else { return nil }
+            state.killAt = Date().addingTimeInterval(Self.forcedKillDelay)
             return Array(state.processes.values)
         }
+        guard let running else { return false }
         for process in running where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        return true
+    }
+
+    /// `seconds` for logs: whole seconds without a fraction, others with one decimal.
+    private static func seconds(_ seconds: TimeInterval) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds))" : String(format: "%.1f", seconds)
     }
 }
