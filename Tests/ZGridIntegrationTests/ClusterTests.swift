@@ -222,5 +222,35 @@ extension IntegrationTests {
             #expect(text.contains("forcing them out") && !text.contains("killing"), "\(text)")
             await client.close()
         }
+
+        @Test("zgrid up stopped just after a worker crashed does not start it again")
+        func noRestartOnceStopping() async throws {
+            // The stop once took effect up to 200 ms late, when a crashed worker could be restarted
+            // (its back-off is 200 ms): two rounds make that race all but certain to show.
+            for round in 1...2 {
+                let directory = try TemporaryDirectory()
+                defer { directory.remove() }
+                let endpoint = "tcp://127.0.0.1:\(try freePort())"
+                let config = directory.file("cluster.conf")
+                try writeConfig(config, endpoint: endpoint, logLevel: "info")
+                let log = directory.file("up.log")
+                let (up, client) = try await startUp(config: config, endpoint: endpoint, log: log)
+                defer { stopUp(up) }
+                await client.close()
+                kill(children(of: up.processIdentifier)[0], SIGKILL)
+                try await Task.sleep(for: .milliseconds(150))
+                kill(up.processIdentifier, SIGTERM)
+                let exited = try await waitForExit(up, seconds: 20)
+                #expect(exited, "zgrid up still runs 20 s after SIGTERM (round \(round))")
+                guard exited else { return }
+                expectExitedCleanly(up, "zgrid up")
+                let text = readText(log) ?? ""
+                guard let stop = text.range(of: "SIGTERM: ") else {
+                    Issue.record("no SIGTERM line in the log: \(text)")
+                    return
+                }
+                #expect(!text[stop.upperBound...].contains("started echoes-"), "a worker started after the stop (round \(round)): \(text)")
+            }
+        }
     }
 }

@@ -63,10 +63,10 @@ struct SupervisorService: Service {
 
     func run() async throws {
         await withGracefulShutdownHandler {
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(200))
-            }
+            try? await gracefulShutdown()
         } onGracefulShutdown: {
+            // A worker that crashed just before must not be started again now.
+            supervisor.stopRestarting()
             onShutdown()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -56,6 +56,14 @@ final class Supervisor: Sendable {
         }
     }
 
+    /// Stops restarting children that end, from now on: the first step of a stop, taken as soon as
+    /// it is asked for.
+    func stopRestarting() {
+        state.withLock { $0.stopping = true }
+    }
+
+    /// Starts child `index`, unless the supervisor is stopping: started and recorded under the
+    /// lock, so that a stop either finds the new process or keeps it from starting.
     private func launch(_ index: Int) throws {
         let process = Process()
         process.executableURL = executable
@@ -63,11 +71,14 @@ final class Supervisor: Sendable {
         process.terminationHandler = { [weak self] finished in
             self?.exited(index, process: finished)
         }
-        try process.run()
-        state.withLock { state in
+        let started = try state.withLock { state -> Bool in
+            guard !state.stopping else { return false }
+            try process.run()
             state.processes[index] = process
             state.startedAt[index] = Date()
+            return true
         }
+        guard started else { return }
         logger.info("started \(children[index].name) (pid \(process.processIdentifier))")
     }
 
@@ -97,7 +108,7 @@ final class Supervisor: Sendable {
             ? "was killed by signal \(process.terminationStatus)" : "exited (status \(process.terminationStatus))"
         logger.warning("\(children[index].name) \(how); restarting in \(String(format: "%.1f", delay)) s")
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
-            guard let self, !self.state.withLock({ $0.stopping }) else { return }
+            guard let self else { return }
             do { try self.launch(index) } catch { self.logger.error("cannot restart \(self.children[index].name): \(error)") }
         }
     }
@@ -106,19 +117,28 @@ final class Supervisor: Sendable {
     /// running: past the time a forced `zgrid worker` takes at most before it exits on its own.
     static let forcedKillDelay: TimeInterval = WorkerNodeCommand.forcedExitSeconds + 2
 
+    /// The shortest grace ``stop(grace:)`` waits before it forces the children out, and how long it
+    /// waits before its SIGTERM when ``force()`` came first.
+    static let leastGrace: TimeInterval = 0.2
+
     /// Stops the children gracefully: sends each SIGTERM and waits up to `grace` seconds for them
     /// (their running calls finish); then forces out those still running (``force()``), and kills
     /// those still running ``forcedKillDelay`` seconds after that. A ``force()`` meanwhile ends
     /// the grace at once.
     func stop(grace: TimeInterval) {
-        let running = state.withLock { state -> [(name: String, process: Process)] in
+        let (running, forcedFirst) = state.withLock { state -> ([(name: String, process: Process)], Bool) in
             state.stopping = true
-            return state.processes.sorted { $0.key < $1.key }.map { (children[$0.key].name, $0.value) }
+            return (state.processes.sorted { $0.key < $1.key }.map { (children[$0.key].name, $0.value) }, state.killAt != nil)
         }
+        // After a force (SIGQUIT as the first signal), this SIGTERM must come after the force's
+        // one has reached the children, not merge with it.
+        if forcedFirst { usleep(useconds_t(Self.leastGrace * 1_000_000)) }
         for (_, process) in running where process.isRunning { kill(process.processIdentifier, SIGTERM) }
         func stillRunning() -> Bool { running.contains { $0.process.isRunning } }
         func forcedAt() -> Date? { state.withLock { $0.killAt } }
-        let graceEnds = Date().addingTimeInterval(grace)
+        // Not less than a moment: a second SIGTERM sent before the first reached its child would
+        // merge with it, and the child would not be forced out.
+        let graceEnds = Date().addingTimeInterval(max(grace, Self.leastGrace))
         while stillRunning() && Date() < graceEnds && forcedAt() == nil { usleep(20_000) }
         if stillRunning() && forcedAt() == nil {
             let names = running.filter { $0.process.isRunning }.map(\.name).joined(separator: ", ")
