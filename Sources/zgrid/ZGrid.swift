@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `zgrid` command line: run a broker, workers or a whole local cluster, and call functions.
 @main
@@ -16,12 +17,19 @@ struct ZGrid: AsyncParsableCommand {
     /// Parses and runs the subcommand, as `AsyncParsableCommand`'s own `main()` does, after
     /// catching SIGINT, SIGTERM, SIGHUP and SIGQUIT first thing: a command that stops on them its
     /// own way (``StopSignalHandling``) then gets even a signal that came while it was starting,
-    /// instead of being killed by it; any other command gets their default actions back.
+    /// instead of being killed by it, and ignores SIGPIPE; any other command gets their default
+    /// actions back.
     nonisolated static func main() async {
         StopSignals.install()
         do {
             var command = try parseAsRoot()
-            if !(type(of: command) is any StopSignalHandling.Type) { StopSignals.restoreDefault() }
+            if type(of: command) is any StopSignalHandling.Type {
+                // A reader of its output that went away (`zgrid broker 2>&1 | head`) must not end a
+                // command that runs until it is stopped: its writes fail instead, and it runs on.
+                signal(SIGPIPE, SIG_IGN)
+            } else {
+                StopSignals.restoreDefault()
+            }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
