@@ -32,6 +32,12 @@ struct WorkerLoop {
     /// worker has arrived), and until when to wait for that answer from a broker that sends none.
     private var drainAcknowledged = false
     private var acknowledgementDeadline: Int64 = 0
+    /// Whether anything came from the broker in this session.
+    private var heardThisSession = false
+    /// Set when a stop begins with no broker heard within the liveness window (none was ever
+    /// reached, or it is gone), cleared when one is heard: the stop waits for no answer to its
+    /// DISCONNECT, and the last messages are not kept for a broker to take them.
+    private var brokerSilent = false
     private var reconnectNeeded = false
     /// Set when the worker must stop serving at once (every slot held by a stuck handler).
     private var failure: WorkerError?
@@ -83,7 +89,7 @@ struct WorkerLoop {
                 backoff = 100
                 try serve(socket)
                 // The last answers are on their way out; a forced stop waits less for them.
-                if finishedStopping || hasFailed { try? socket.setLinger(milliseconds: forced ? 250 : 1000) }
+                if finishedStopping || hasFailed { try? socket.setLinger(milliseconds: forced ? 250 : brokerSilent ? 0 : 1000) }
             } catch {
                 if error.isTerminated { return failure }
                 logger.warning("worker connection failed: \(error); retrying in \(backoff) ms")
@@ -129,6 +135,7 @@ struct WorkerLoop {
         lastHeard = now
         nextHeartbeat = now + settings.heartbeat.intervalMilliseconds
         reconnectNeeded = false
+        heardThisSession = false
         // A new session: no results of the last one, single REPLYs until this broker gives its frame limit.
         replies.removeAll()
         maxReplies = 0
@@ -146,6 +153,8 @@ struct WorkerLoop {
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) {
                     lastHeard = MonotonicClock.nowMilliseconds()
+                    heardThisSession = true
+                    brokerSilent = false
                     try handleMessage(buffer, socket)
                     if reconnectNeeded { break }
                 }
@@ -245,10 +254,13 @@ struct WorkerLoop {
                 if !stopping {
                     try sendReplies(socket)
                     stopping = true
-                    drainAcknowledged = false
-                    stopDeadline = MonotonicClock.nowMilliseconds() + settings.drainTimeoutMilliseconds
+                    let now = MonotonicClock.nowMilliseconds()
+                    // With no broker heard lately no REQUEST can be in transit: nothing to wait for.
+                    brokerSilent = !heardThisSession || now - lastHeard > settings.heartbeat.expiryMilliseconds
+                    drainAcknowledged = brokerSilent
+                    stopDeadline = now + settings.drainTimeoutMilliseconds
                     // A broker that does not answer DISCONNECT: two heartbeat intervals for requests in transit.
-                    acknowledgementDeadline = MonotonicClock.nowMilliseconds() + 2 * settings.heartbeat.intervalMilliseconds
+                    acknowledgementDeadline = now + 2 * settings.heartbeat.intervalMilliseconds
                     if !force { logger.info("worker stopping: waiting for \(running.count) running handlers") }
                     try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
                 }
