@@ -79,6 +79,25 @@ extension IntegrationTests {
             try await expectWorkerForcedOut(first: SIGINT, force: SIGTERM, logged: "SIGTERM: forcing the worker out")
         }
 
+        @Test("a burst of signals to a stopping zgrid worker forces it out once, logged once")
+        func signalBurstLoggedOnce() async throws {
+            try await withWorkerProcess { worker in
+                _ = try await worker.runningSleep(milliseconds: 60_000)
+                let pid = worker.process.processIdentifier
+                kill(pid, SIGINT)
+                try await Task.sleep(for: .milliseconds(400))
+                // Distinct signals, which the kernel does not merge while they are pending.
+                for _ in 0..<5 {
+                    for signal in [SIGTERM, SIGHUP, SIGINT] { kill(pid, signal) }
+                }
+                let exited = try await waitForExit(worker.process, seconds: 15)
+                #expect(exited, "the worker still runs 15 s after the signals")
+                let text = readText(worker.log) ?? ""
+                let forcings = text.components(separatedBy: ": forcing the worker out").count - 1
+                #expect(forcings == 1, "logged \(forcings) times: \(text)")
+            }
+        }
+
         @Test("SIGQUIT forces a zgrid worker out at once, without a crash report; its running call fails as shutting down")
         func quitForcesWorkerOut() async throws {
             try await expectWorkerForcedOut(first: nil, force: SIGQUIT, logged: "SIGQUIT: forcing the worker out")

@@ -138,12 +138,13 @@ enum StopSignals {
     }
 
     /// Stops `group` gracefully on the first signal caught, logging `first` after the signal's
-    /// name; calls `force` with the name of each later one, and of a first one that is
-    /// ``forcing`` (which also starts the graceful stop of `group`, for the services that still
-    /// run). Call it once.
+    /// name; calls `force` with the name of the second one, or of a first one that is ``forcing``
+    /// (which also starts the graceful stop of `group`, for the services that still run). Later
+    /// signals are only logged, at debug level: the stop is forced already. Call it once.
     static func stopGracefully(
         _ group: ServiceGroup, logger: Logger, first: String, force: @escaping @Sendable (_ name: String) -> Void
     ) {
+        let forced = Mutex(false)
         handle { signal, count in
             let name = Self.name(signal)
             if count == 1 {
@@ -152,6 +153,14 @@ enum StopSignals {
                     logger.info("\(name): \(first)")
                     return
                 }
+            }
+            let isFirstForcing = forced.withLock { forced -> Bool in
+                defer { forced = true }
+                return !forced
+            }
+            guard isFirstForcing else {
+                logger.debug("\(name): the stop is forced already")
+                return
             }
             force(name)
         }
