@@ -60,6 +60,10 @@ extension GridClient {
     /// The time limit for job commands that do not wait.
     static let jobCommandTimeout: Int64 = 30_000
 
+    /// How much longer than a job WAIT's own wait the client waits for its answer: the broker
+    /// answers when the wait is over, from memory or after reading the job from its store.
+    static let jobWaitAnswerSlack: Int64 = 5_000
+
     /// Queues a durable background job and returns its id once it is committed to disk.
     public func submit(_ function: String, _ payload: [UInt8] = [], options: JobOptions = JobOptions()) async throws(GridError) -> UInt64 {
         _ = try validate(function, timeout: .seconds(1), priority: options.priority)
@@ -150,7 +154,8 @@ extension GridClient {
 
     private func jobCommand(_ verb: JobVerb, _ id: UInt64, wait: UInt32) async throws(GridError) -> JobStatus {
         let frames: [[UInt8]] = [[verb.rawValue], .bigEndian(id), .bigEndian(wait)]
-        let answer = try await decode(request(.job, frames, timeoutMilliseconds: Self.jobCommandTimeout + Int64(wait)))
+        let timeout = verb == .wait ? Int64(wait) + Self.jobWaitAnswerSlack : Self.jobCommandTimeout
+        let answer = try await decode(request(.job, frames, timeoutMilliseconds: timeout))
         guard let status = answer.jobs.first else { throw .noSuchJob(id) }
         return status
     }
