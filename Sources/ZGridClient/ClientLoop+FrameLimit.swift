@@ -28,28 +28,6 @@ extension ClientLoop {
         }
     }
 
-    /// A socket that receives an event each time `socket` loses its connection, so the limits of
-    /// the broker it talked to are forgotten at once: the broker that answers the reconnection may
-    /// be another one, restarted with other limits. When the monitor cannot be set up, the socket
-    /// stays silent, and the limits are forgotten only when the broker falls silent.
-    static func watchDisconnects(of socket: borrowing Socket, _ context: Context) throws(ZMQError) -> Socket {
-        let events = try Socket(context, type: .pair)
-        let endpoint = "inproc://zgrid-client-disconnects-\(UInt64.random(in: 0...UInt64.max))"
-        if (try? socket.monitorDisconnects(on: endpoint)) != nil { try? events.connect(endpoint) }
-        return events
-    }
-
-    /// Reads the lost-connection events waiting on `disconnects`; after one, large frames wait for
-    /// the next HEARTBEAT again and CALLS are not sent until it says how many fit.
-    mutating func noteDisconnects(_ disconnects: borrowing Socket, into buffer: Multipart) throws(ZMQError) {
-        var lost = false
-        while try disconnects.receive(into: buffer) { lost = true }
-        guard lost else { return }
-        limitsHeard = false
-        maxFrameBytes = nil
-        maxCallsPerMessage = 0
-    }
-
     /// Sends, or refuses as too large, what was held until the broker's limits were known.
     mutating func releaseHeld(_ socket: borrowing Socket) throws(ZMQError) {
         limitsJustHeard = false

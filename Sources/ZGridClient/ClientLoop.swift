@@ -37,12 +37,13 @@ struct ClientLoop {
         static func < (lhs: Deadline, rhs: Deadline) -> Bool { (lhs.at, lhs.id) < (rhs.at, rhs.id) }
     }
 
-    private let broker: String
+    /// The broker endpoint.
+    let broker: String
     private let heartbeat: HeartbeatSettings
     private let security: PeerSecurity?
     private let mailbox: Mailbox<ClientCommandItem>
     private let executor: LoopExecutor
-    private let logger: Logger
+    let logger: Logger
     /// Told once whether the socket could connect to `broker` (the endpoint is valid).
     private let connected: ConnectOutcome
     /// Where the ids of a run's calls come from (shared with the calling tasks).
@@ -55,6 +56,9 @@ struct ClientLoop {
     /// Open event subscriptions by request id, with the last seq delivered and acknowledged.
     private var subscriptions: [UInt64: (state: SubscriptionState, lastSeen: UInt64?, acked: UInt64)] = [:]
     private var lastHeard: Int64 = 0
+    /// Whether a message came from the broker since the connection last dropped: a connection
+    /// that never got that far (a refused CURVE handshake) carried none of the requests.
+    var heardSinceDrop = false
     private var nextHeartbeat: Int64 = 0
     private var brokerSilent = false
     /// Subscriptions the broker no longer knows, to subscribe again.
@@ -165,7 +169,11 @@ struct ClientLoop {
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) { handleMessage(buffer) }
             }
-            if poller.isReadable(3) { try noteDisconnects(disconnects, into: buffer) }
+            if poller.isReadable(3), try noteDisconnects(disconnects, into: buffer) {
+                // Answers that came on the lost connection count first.
+                while try socket.receive(into: buffer) { handleMessage(buffer) }
+                try connectionDropped(socket)
+            }
             if limitsJustHeard { try releaseHeld(socket) }
             // Tasks running on this thread's executor continue here; the calls they make go out below.
             executor.runPendingJobs(signalled: poller.isReadable(2))
@@ -341,6 +349,7 @@ struct ClientLoop {
 
     private mutating func handleMessage(_ buffer: Multipart) {
         lastHeard = MonotonicClock.nowMilliseconds()
+        heardSinceDrop = true
         if brokerSilent {
             brokerSilent = false
             logger.info("broker answering again")

@@ -4,7 +4,8 @@ import ZGridProtocol
 extension GridClient {
     /// The broker's status report: workers, functions with their load and latency, jobs, counters.
     public func brokerStatus() async throws(GridError) -> StatusReport {
-        let bytes = try await request(.admin, [[AdminVerb.status.rawValue]], timeoutMilliseconds: Self.jobCommandTimeout)
+        let bytes = try await request(
+            .admin, [[AdminVerb.status.rawValue]], timeoutMilliseconds: Self.jobCommandTimeout, resendable: true)
         do { return try JSONDecoder().decode(StatusReport.self, from: Data(bytes)) } catch {
             throw .coding("cannot decode the broker's status: \(error)")
         }

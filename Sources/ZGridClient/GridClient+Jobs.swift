@@ -154,8 +154,10 @@ extension GridClient {
 
     private func jobCommand(_ verb: JobVerb, _ id: UInt64, wait: UInt32) async throws(GridError) -> JobStatus {
         let frames: [[UInt8]] = [[verb.rawValue], .bigEndian(id), .bigEndian(wait)]
+        // STATUS and WAIT only read: safe to send again to a restarted broker (the job id is durable).
         let timeout = verb == .wait ? Int64(wait) + Self.jobWaitAnswerSlack : Self.jobCommandTimeout
-        let answer = try await decode(request(.job, frames, timeoutMilliseconds: timeout))
+        let answer = try await decode(
+            request(.job, frames, timeoutMilliseconds: timeout, resendable: verb == .status || verb == .wait))
         guard let status = answer.jobs.first else { throw .noSuchJob(id) }
         return status
     }
@@ -163,7 +165,8 @@ extension GridClient {
     private func jobsCommand(_ verb: JobsVerb, _ query: JobQuery) async throws(GridError) -> JobAnswer {
         let filter: Data
         do { filter = try JSONEncoder().encode(query) } catch { throw .coding("cannot encode the job filter: \(error)") }
-        return try decode(await request(.jobs, [[verb.rawValue], Array(filter)], timeoutMilliseconds: Self.jobCommandTimeout))
+        let frames = [[verb.rawValue], Array(filter)]
+        return try decode(await request(.jobs, frames, timeoutMilliseconds: Self.jobCommandTimeout, resendable: verb == .list))
     }
 
     private func decode(_ bytes: [UInt8]) throws(GridError) -> JobAnswer {

@@ -201,18 +201,22 @@ public final class GridClient: Sendable {
     }
 
     /// Sends `command` with `frames` and waits for the reply's bytes (the job commands' transport).
-    func request(_ command: ClientCommand, _ frames: [[UInt8]], timeoutMilliseconds: Int64) async throws(GridError) -> [UInt8] {
+    /// A `resendable` request (one safe to send twice) is sent again, within its time limit, when
+    /// the connection to the broker drops before the answer came; any other then fails with
+    /// ``GridError/brokerUnreachable(_:)``.
+    func request(
+        _ command: ClientCommand, _ frames: [[UInt8]], timeoutMilliseconds: Int64, resendable: Bool = false
+    ) async throws(GridError) -> [UInt8] {
         guard !closed.load(ordering: .relaxed) else { throw .closed }
         if Task.isCancelled { throw .cancelled }
         let id = ids.next()
         let mailbox = self.mailbox
         let result = await withTaskCancellationHandler {
             await withCallContinuation { continuation in
-                mailbox.post(
-                    .request(
-                        id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, waiter: CallWaiter(continuation)
-                    )
-                )
+                let waiter =
+                    resendable
+                    ? ResendableRequest(command: command, frames: frames, continuation: continuation) : CallWaiter(continuation)
+                mailbox.post(.request(id: id, command: command, frames: frames, timeoutMilliseconds: timeoutMilliseconds, waiter: waiter))
             }
         } onCancel: {
             mailbox.post(.cancel(id: id))

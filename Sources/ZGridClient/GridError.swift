@@ -21,7 +21,8 @@ public enum GridError: Error, Sendable, Equatable, CustomStringConvertible {
     case shuttingDown(String)
     /// The grid failed unexpectedly.
     case `internal`(String)
-    /// The broker stopped answering heartbeats while the call was in flight.
+    /// The broker stopped answering heartbeats, or the connection to it dropped (it may have
+    /// restarted), while the call or request was in flight.
     case brokerUnreachable(String)
     /// The client was closed.
     case closed

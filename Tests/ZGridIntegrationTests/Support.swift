@@ -42,11 +42,11 @@ func startBroker(
 /// Starts a broker on `endpoint` right after another one there stopped. The old listener may
 /// release the port a moment after its broker's ``BrokerServer/stop()`` returns (libzmq closes it
 /// on its own thread), so a refused bind is tried again, for up to half a second.
-func restartBroker(endpoint: String, maxMessageBytes: Int = 1 << 20) async throws -> BrokerServer {
+func restartBroker(endpoint: String, maxMessageBytes: Int = 1 << 20, jobStore: String? = nil) async throws -> BrokerServer {
     let deadline = ContinuousClock.now + .milliseconds(500)
     while true {
         do {
-            return try startBroker(endpoint: endpoint, maxMessageBytes: maxMessageBytes)
+            return try startBroker(endpoint: endpoint, maxMessageBytes: maxMessageBytes, jobStore: jobStore)
         } catch BrokerError.bindFailed where ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+
+extension IntegrationTests {
+    /// What a client's requests in flight become when its broker restarts on the same endpoint
+    /// within the client's silence window (ZeroMQ reconnects, so the client hears no silence).
+    @Suite("Client requests in flight across a broker restart", .serialized, .timeLimit(.minutes(2)))
+    struct BrokerRestartClientTests {
+        /// The outcome of `body`, or `cancelled` when it has none within `seconds`.
+        func within<T: Sendable>(
+            seconds: Double, _ body: @escaping @Sendable () async throws(GridError) -> T
+        ) async -> Result<T, GridError> {
+            let task = Task { await outcome(body) }
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(seconds))
+                task.cancel()
+            }
+            defer { watchdog.cancel() }
+            return await task.value
+        }
+
+        @Test("a job WAIT in flight across a broker stop and restart (same endpoint, same store) gets the job's result")
+        func jobWaitAcrossRestart() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let store = directory.file("jobs.sqlite")
+            var broker = try startBroker(jobStore: store)
+            let endpoint = broker.endpoints[0]
+            let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            let id = try await client.submit("echo", bytes("later"), options: JobOptions(delay: .milliseconds(1500)))
+            let started = ContinuousClock.now
+            let waiting = Task {
+                await within(seconds: 20) { () async throws(GridError) in try await client.result(job: id, timeout: .seconds(8)) }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            broker.stop()
+            broker = try await restartBroker(endpoint: endpoint, jobStore: store)
+            defer { broker.stop() }
+            #expect(await waiting.value == .success(bytes("later")))
+            #expect(ContinuousClock.now - started < .seconds(8), "answered when the job finished, before the wait's limit")
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test(
+            "across a broker SIGKILL and restart, a submit's wait for the result is sent again and a plain call in flight fails at once as unreachable"
+        )
+        func submitWaitAndCallAcrossKill() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let arguments = ["broker", "--bind", endpoint, "--job-store", directory.file("jobs.sqlite"), "--log-level", "error"]
+            var broker = try launchZGrid(arguments)
+            defer { endProcess(broker) }
+            let running = Counter()
+            let worker = Worker(broker: endpoint, concurrency: 4, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
+            worker.register("echo") { $0.payload }
+            worker.register("slow") { request in
+                running.increment()
+                try await Task.sleep(for: .seconds(4))
+                return request.payload
+            }
+            let workerTask = Task { try await worker.run() }
+            // The default heartbeat, as the zgrid CLI uses: a restart within 3 s is not a silence.
+            let client = try GridClient(broker: endpoint)
+            let id = try await client.submit("echo", bytes("done"), options: JobOptions(delay: .milliseconds(1500)))
+            let waiting = Task {
+                await within(seconds: 20) { () async throws(GridError) in try await client.result(job: id, timeout: .seconds(3600)) }
+            }
+            let calling = Task {
+                await within(seconds: 20) { () async throws(GridError) in try await client.call("slow", bytes("x"), timeout: .seconds(30)) }
+            }
+            try await waitUntil("the call runs") { running.count == 1 }
+            kill(broker.processIdentifier, SIGKILL)
+            broker.waitUntilExit()
+            let killed = ContinuousClock.now
+            broker = try launchZGrid(arguments)
+            let call = await calling.value
+            guard case .failure(.brokerUnreachable) = call else {
+                Issue.record("the call in flight at the kill ended \(call), not as broker unreachable")
+                return
+            }
+            #expect(ContinuousClock.now - killed < .seconds(3), "the call failed when the connection dropped, not at its time limit")
+            #expect(await waiting.value == .success(bytes("done")))
+            await client.close()
+            worker.stop()
+            _ = await workerTask.result
+            kill(broker.processIdentifier, SIGTERM)
+            broker.waitUntilExit()
+        }
+    }
+}
