@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -69,11 +68,6 @@ struct SupervisorService: Service {
             supervisor.stopRestarting()
             onShutdown()
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                supervisor.stop(grace: grace)
-                continuation.resume()
-            }
-        }
+        await waitOffThePool { supervisor.stop(grace: grace) }
     }
 }
