@@ -2,7 +2,8 @@ import ZGridProtocol
 import ZeroMQ
 
 extension ClientLoop {
-    /// A socket that receives an event each time `socket` loses its connection. The broker that
+    /// A socket that receives an event each time `socket` loses its connection (and each time a
+    /// connection's handshake succeeds, see ``connectionDropped(_:)``). The broker that
     /// answers the reconnection may be another one, restarted with other limits and without the
     /// requests in flight; and even the same broker knows the reconnected socket as a new peer. When
     /// the monitor cannot be set up, the socket stays silent, and the client notices only when the
@@ -10,7 +11,7 @@ extension ClientLoop {
     static func watchDisconnects(of socket: borrowing Socket, _ context: Context) throws(ZMQError) -> Socket {
         let events = try Socket(context, type: .pair)
         let endpoint = "inproc://zgrid-client-disconnects-\(UInt64.random(in: 0...UInt64.max))"
-        if (try? socket.monitorDisconnects(on: endpoint)) != nil { try? events.connect(endpoint) }
+        if (try? socket.monitorConnections(on: endpoint)) != nil { try? events.connect(endpoint) }
         return events
     }
 
@@ -19,7 +20,13 @@ extension ClientLoop {
     /// many fit.
     mutating func noteDisconnects(_ disconnects: borrowing Socket, into buffer: Multipart) throws(ZMQError) -> Bool {
         var lost = false
-        while try disconnects.receive(into: buffer) { lost = true }
+        while try disconnects.receive(into: buffer) {
+            switch MonitorEvent(buffer) {
+            case .handshakeSucceeded: handshakeSinceDrop = true
+            case .disconnected: lost = true
+            case .other: break
+            }
+        }
         guard lost else { return false }
         limitsHeard = false
         maxFrameBytes = nil
@@ -33,11 +40,14 @@ extension ClientLoop {
     /// of a job WAIT is what its time limit leaves. Calls, scatters and other requests, which may
     /// have taken effect and are not safe to send twice, fail with
     /// ``GridError/brokerUnreachable(_:)``.
-    /// A drop of a connection that brought nothing from the broker changes nothing: the requests
-    /// still wait in the socket for a connection that gets through.
+    /// A drop of a connection whose handshake never succeeded (a refused CURVE key, no CURVE
+    /// where the broker wants it) changes nothing: the requests never left, and still wait in the
+    /// socket for a connection that gets through. One that got through carried them, even when the
+    /// broker went away before it answered anything.
     mutating func connectionDropped(_ socket: borrowing Socket) throws(ZMQError) {
-        guard heardSinceDrop else { return }
+        guard heardSinceDrop || handshakeSinceDrop else { return }
         heardSinceDrop = false
+        handshakeSinceDrop = false
         guard !pending.isEmpty else { return }
         let now = MonotonicClock.nowMilliseconds()
         var resent = 0

@@ -59,6 +59,9 @@ struct ClientLoop {
     /// Whether a message came from the broker since the connection last dropped: a connection
     /// that never got that far (a refused CURVE handshake) carried none of the requests.
     var heardSinceDrop = false
+    /// Whether a connection's handshake succeeded since the connection last dropped: the
+    /// connection then carried the requests sent meanwhile.
+    var handshakeSinceDrop = false
     private var nextHeartbeat: Int64 = 0
     private var brokerSilent = false
     /// Subscriptions the broker no longer knows, to subscribe again.

@@ -70,17 +70,38 @@ extension Socket {
         try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(keys.secretKey.utf8))
     }
 
-    /// Reports this socket's lost connections on a PAIR socket at `endpoint` (`zmq_socket_monitor`).
-    public func monitorDisconnects(on endpoint: String) throws(ZMQError) {
-        guard zmq_socket_monitor(handle, endpoint, Int32(ZMQ_EVENT_DISCONNECTED)) == 0 else {
-            throw ZMQError.last("zmq_socket_monitor \(endpoint)")
-        }
+    /// Reports this socket's lost connections, and its connections whose handshake succeeded, on a
+    /// PAIR socket at `endpoint` (`zmq_socket_monitor`); ``MonitorEvent/init(_:)`` reads them.
+    public func monitorConnections(on endpoint: String) throws(ZMQError) {
+        let events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+        guard zmq_socket_monitor(handle, endpoint, Int32(events)) == 0 else { throw ZMQError.last("zmq_socket_monitor \(endpoint)") }
     }
 
     /// Reports this socket's handshake failures on a PAIR socket at `endpoint` (`zmq_socket_monitor`).
     public func monitorHandshakeFailures(on endpoint: String) throws(ZMQError) {
         let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
         guard zmq_socket_monitor(handle, endpoint, Int32(events)) == 0 else { throw ZMQError.last("zmq_socket_monitor \(endpoint)") }
+    }
+}
+
+/// A connection event read from a socket monitor (see ``Socket/monitorConnections(on:)``).
+public enum MonitorEvent: Sendable, Equatable {
+    /// A connection's handshake succeeded: messages can flow on it.
+    case handshakeSucceeded
+    /// A connection was lost.
+    case disconnected
+    /// Another event.
+    case other
+
+    /// The event in a monitor message received into `message` (its first frame: a 16-bit event
+    /// number, then a 32-bit value, in the machine's byte order).
+    public init(_ message: Multipart) {
+        let number = message.count > 0 ? message.withBytes(0) { $0.count >= 2 ? Int32($0.loadUnaligned(as: UInt16.self)) : 0 } : 0
+        switch number {
+        case Int32(ZMQ_EVENT_HANDSHAKE_SUCCEEDED): self = .handshakeSucceeded
+        case Int32(ZMQ_EVENT_DISCONNECTED): self = .disconnected
+        default: self = .other
+        }
     }
 }
 

@@ -4,6 +4,7 @@ import ZGridBroker
 import ZGridClient
 import ZGridProtocol
 import ZGridWorker
+import ZeroMQ
 
 extension IntegrationTests {
     /// What a client's requests in flight become when its broker restarts on the same endpoint
@@ -21,6 +22,40 @@ extension IntegrationTests {
             }
             defer { watchdog.cancel() }
             return await task.value
+        }
+
+        @Test("a call whose broker drops the connection before it ever answered fails at once as unreachable")
+        func dropBeforeAnyAnswer() async throws {
+            let context = try Context()
+            var router: Socket? = try Socket(context, type: .router)
+            try router!.bind("tcp://127.0.0.1:0")
+            let endpoint = try router!.lastEndpoint()
+            // Slow to notice silence (10 s) and a long time limit: only the drop can end the call soon.
+            let client = try GridClient(broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 10))
+            let call = Task {
+                await within(seconds: 20) { () async throws(GridError) -> [UInt8] in try await client.call("echo", timeout: .seconds(20)) }
+            }
+            // The CALL arrived: the connection is up and carried it. Then the "broker" goes away unanswering.
+            let deadline = Date().addingTimeInterval(5)
+            var sawCall = false
+            while !sawCall && Date() < deadline {
+                if let frames = try router!.receiveFrames(blocking: false) {
+                    sawCall = frames.count > 2 && frames[2] == [ClientCommand.call.rawValue]
+                } else {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            #expect(sawCall)
+            let dropped = Date()
+            router = nil
+            let result = await call.value
+            guard case .failure(.brokerUnreachable(let message)) = result else {
+                Issue.record("expected broker unreachable, got \(result)")
+                return
+            }
+            #expect(message.contains("dropped"), "\(message)")
+            #expect(Date().timeIntervalSince(dropped) < 5)
+            await client.close()
         }
 
         @Test("a job WAIT in flight across a broker stop and restart (same endpoint, same store) gets the job's result")
