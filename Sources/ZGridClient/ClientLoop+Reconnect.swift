@@ -45,8 +45,7 @@ extension ClientLoop {
     /// socket for a connection that gets through. One that got through carried them, even when the
     /// broker went away before it answered anything.
     mutating func connectionDropped(_ socket: borrowing Socket) throws(ZMQError) {
-        guard heardSinceDrop || handshakeSinceDrop else { return }
-        heardSinceDrop = false
+        guard handshakeSinceDrop else { return }
         handshakeSinceDrop = false
         guard !pending.isEmpty else { return }
         let now = MonotonicClock.nowMilliseconds()

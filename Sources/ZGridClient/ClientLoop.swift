@@ -56,11 +56,9 @@ struct ClientLoop {
     /// Open event subscriptions by request id, with the last seq delivered and acknowledged.
     private var subscriptions: [UInt64: (state: SubscriptionState, lastSeen: UInt64?, acked: UInt64)] = [:]
     private var lastHeard: Int64 = 0
-    /// Whether a message came from the broker since the connection last dropped: a connection
-    /// that never got that far (a refused CURVE handshake) carried none of the requests.
-    var heardSinceDrop = false
     /// Whether a connection's handshake succeeded since the connection last dropped: the
-    /// connection then carried the requests sent meanwhile.
+    /// connection then carried the requests sent meanwhile. (A message from the broker implies
+    /// it: the monitor reports the handshake before the loss.)
     var handshakeSinceDrop = false
     private var nextHeartbeat: Int64 = 0
     private var brokerSilent = false
@@ -352,7 +350,6 @@ struct ClientLoop {
 
     private mutating func handleMessage(_ buffer: Multipart) {
         lastHeard = MonotonicClock.nowMilliseconds()
-        heardSinceDrop = true
         if brokerSilent {
             brokerSilent = false
             logger.info("broker answering again")
