@@ -135,7 +135,7 @@ struct BrokerLoop {
             }
             do {
                 core.wallNow = JobStoreLink.wallNow()
-                if !core.refusingNewWork && (stopDeadline != nil || refusingNewWork()) {
+                if !core.refusingNewWork && refusingNewWork() {
                     core.refuseNewWork(now: MonotonicClock.nowMilliseconds(), into: &actions)
                     try perform(socket)
                 }
@@ -199,6 +199,8 @@ struct BrokerLoop {
         if stopDeadline == nil {
             stopDeadline = now + shutdownGraceMilliseconds
             core.stopStartingJobs()
+            // Its actions go out with the pass's next sends (or the stop's last ones).
+            if !core.refusingNewWork { core.refuseNewWork(now: now, into: &actions) }
             logger.info("broker stopping: \(Self.inFlight(core.callsInFlight)) in flight, waiting up to \(shutdownGraceMilliseconds) ms")
         }
         if let deadline = stopDeadline, deadline > now, forcedStop() {
@@ -214,7 +216,6 @@ struct BrokerLoop {
     /// their senders are not left waiting for a broker that is gone. Reads at most
     /// ``lastBursts`` bursts.
     private mutating func answerLastMessages(_ socket: borrowing Socket) {
-        if !core.refusingNewWork { core.refuseNewWork(now: MonotonicClock.nowMilliseconds(), into: &actions) }
         do {
             try perform(socket)
             for _ in 0..<Self.lastBursts {
@@ -294,7 +295,7 @@ struct BrokerLoop {
     private mutating func receiveBurst(_ socket: borrowing Socket) throws(ZMQError) -> Bool {
         var budget = Self.burst
         // New calls, scatters and submits are refused with SHUTTING_DOWN while stopping, or once
-        // asked to (the core learns it at the top of each pass of `run`).
+        // asked to (the core learns it when the stop is asked, or at the top of a pass of `run`).
         let refusing = core.refusingNewWork
         while budget > 0 {
             budget -= 1
