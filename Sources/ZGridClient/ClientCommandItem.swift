@@ -40,13 +40,15 @@ class CallWaiter: @unchecked Sendable {
 /// the calling task to the I/O thread, and on to the pending table, retains one reference.
 ///
 /// The calling task fills it in and posts it; from then on only the I/O thread touches it, which
-/// empties ``payload`` once the CALL is sent (the mailbox's lock orders the two).
+/// empties ``payload`` once the CALL is sent, unless the call is idempotent (the mailbox's lock
+/// orders the two).
 final class CallRequest: CallWaiter, @unchecked Sendable {
     let id: UInt64
     let function: String
     let header: CallHeader
     let timeoutMilliseconds: Int64
-    /// The payload, until the CALL carrying it is sent.
+    /// The payload, until the CALL carrying it is sent; an idempotent call's until its answer, to
+    /// send it again after a lost connection.
     var payload: [UInt8]
 
     init(

@@ -2,8 +2,8 @@ import ZGridProtocol
 import ZeroMQ
 
 extension ClientLoop {
-    /// A socket that receives an event each time `socket` loses its connection (and each time a
-    /// connection's handshake succeeds, see ``connectionDropped(_:)``). The broker that
+    /// A socket that receives an event each time `socket` loses its connection, and each time a
+    /// connection's handshake succeeds (see ``connectionChanged(_:_:)``). The broker that
     /// answers the reconnection may be another one, restarted with other limits and without the
     /// requests in flight; and even the same broker knows the reconnected socket as a new peer. When
     /// the monitor cannot be set up, the socket stays silent, and the client notices only when the
@@ -15,50 +15,56 @@ extension ClientLoop {
         return events
     }
 
-    /// Reads the lost-connection events waiting on `disconnects`; true when there was one. After
-    /// one, large frames wait for the next HEARTBEAT again and CALLS are not sent until it says how
-    /// many fit.
-    mutating func noteDisconnects(_ disconnects: borrowing Socket, into buffer: Multipart) throws(ZMQError) -> Bool {
-        var lost = false
+    /// The connection events waiting on `disconnects`, in the order they happened (events of
+    /// other kinds left out).
+    func connectionEvents(_ disconnects: borrowing Socket, into buffer: Multipart) throws(ZMQError) -> [MonitorEvent] {
+        var events: [MonitorEvent] = []
         while try disconnects.receive(into: buffer) {
-            switch MonitorEvent(buffer) {
-            case .handshakeSucceeded: handshakeSinceDrop = true
-            case .disconnected: lost = true
-            case .other: break
-            }
+            let event = MonitorEvent(buffer)
+            if event != .other { events.append(event) }
         }
-        guard lost else { return false }
-        limitsHeard = false
-        maxFrameBytes = nil
-        maxCallsPerMessage = 0
-        return true
+        return events
+    }
+
+    /// Acts on one connection event. After a lost connection, large frames wait for the next
+    /// HEARTBEAT again and CALLS are not sent until it says how many fit (see
+    /// ``connectionDropped()``); once a new connection's handshake succeeds, the requests that are
+    /// safe to send twice go out again (see ``resendAfterDrop(_:)``).
+    mutating func connectionChanged(_ event: MonitorEvent, _ socket: borrowing Socket) throws(ZMQError) {
+        switch event {
+        case .handshakeSucceeded:
+            handshakeSinceDrop = true
+            if !awaitingResend.isEmpty { try resendAfterDrop(socket) }
+        case .disconnected:
+            limitsHeard = false
+            maxFrameBytes = nil
+            maxCallsPerMessage = 0
+            connectionDropped()
+        case .other:
+            break
+        }
     }
 
     /// Ends the wait of every request sent before the connection to the broker dropped: no answer
-    /// to it can come on the new connection. A ``ResendableRequest`` goes out again with the same id,
-    /// deadline and send time (so a broker that stays away still fails it as unreachable); the wait
-    /// of a job WAIT is what its time limit leaves. Calls, scatters and other requests, which may
-    /// have taken effect and are not safe to send twice, fail with
+    /// to it can come on the new connection. One safe to send twice (see ``isResendable(_:)``) is
+    /// kept, with its deadline and send time (so a broker that stays away still fails it as
+    /// unreachable), and goes out again once a connection's handshake succeeds. Other calls,
+    /// scatters and requests, which may have taken effect, fail with
     /// ``GridError/brokerUnreachable(_:)``.
     /// A drop of a connection whose handshake never succeeded (a refused CURVE key, no CURVE
     /// where the broker wants it) changes nothing: the requests never left, and still wait in the
     /// socket for a connection that gets through. One that got through carried them, even when the
     /// broker went away before it answered anything.
-    mutating func connectionDropped(_ socket: borrowing Socket) throws(ZMQError) {
+    mutating func connectionDropped() {
         guard handshakeSinceDrop else { return }
         handshakeSinceDrop = false
         guard !pending.isEmpty else { return }
-        let now = MonotonicClock.nowMilliseconds()
-        var resent = 0
         var failed = 0
-        for (id, call) in pending {
-            if case .call(let waiter) = call.waiter, let request = waiter as? ResendableRequest {
-                // One whose deadline has passed ends in this pass's timers.
-                guard call.deadline > now else { continue }
-                try socket.sendProtocolMessage(
-                    tag: ProtocolTag.client, command: request.command.rawValue, id: id,
-                    extra: request.frames(timeLeft: call.deadline - now))
-                resent += 1
+        // Calls held until the broker's limits are known never left: they go out when it says them.
+        let held = Set(heldCalls.map(\.id))
+        for (id, call) in pending where !held.contains(id) {
+            if Self.isResendable(call) {
+                awaitingResend.append(id)
             } else {
                 pending[id] = nil
                 call.fail(
@@ -68,6 +74,48 @@ extension ClientLoop {
                 failed += 1
             }
         }
-        logger.warning("connection to the broker dropped; sent \(resent) requests again, failed \(failed) calls and requests")
+        logger.warning(
+            "connection to the broker dropped; failed \(failed) calls and requests, \(awaitingResend.count) go out again once it is back")
+    }
+
+    /// Whether the request `call` waits on is safe to send again after a lost connection: a
+    /// ``ResendableRequest`` (it only reads), or a call the caller marked idempotent.
+    static func isResendable(_ call: Pending) -> Bool {
+        switch call.waiter {
+        case .call(is ResendableRequest): true
+        case .call(let waiter as CallRequest): waiter.header.isIdempotent
+        case .call: false
+        case .pipeline(let run, _): run.flags & CallHeader.idempotentFlag != 0
+        case .scatter: false
+        }
+    }
+
+    /// Sends again, with the same ids and the time each has left, the requests kept when the
+    /// connection dropped. One whose deadline has passed ends in this pass's timers; calls go out
+    /// with the pass's other calls.
+    mutating func resendAfterDrop(_ socket: borrowing Socket) throws(ZMQError) {
+        let now = MonotonicClock.nowMilliseconds()
+        var resent = 0
+        for id in awaitingResend {
+            guard let call = pending[id], call.deadline > now else { continue }
+            let timeLeft = call.deadline - now
+            switch call.waiter {
+            case .call(let waiter as ResendableRequest):
+                try socket.sendProtocolMessage(
+                    tag: ProtocolTag.client, command: waiter.command.rawValue, id: id, extra: waiter.frames(timeLeft: timeLeft))
+            case .call(let waiter as CallRequest):
+                var header = waiter.header
+                header.timeoutMilliseconds = UInt32(clamping: timeLeft)
+                send(OutgoingCall(id: id, function: waiter.function, header: header, payload: waiter.payload))
+            case .pipeline(let run, let slot):
+                let header = CallHeader(flags: run.flags, priority: run.priority, timeoutMilliseconds: UInt32(clamping: timeLeft))
+                send(OutgoingCall(id: id, function: run.function, header: header, payload: slot.payload))
+            case .call, .scatter:
+                continue
+            }
+            resent += 1
+        }
+        awaitingResend.removeAll()
+        logger.info("connected to the broker again; sent \(resent) requests again")
     }
 }

@@ -60,6 +60,9 @@ struct ClientLoop {
     /// connection then carried the requests sent meanwhile. (A message from the broker implies
     /// it: the monitor reports the handshake before the loss.)
     var handshakeSinceDrop = false
+    /// Requests in ``pending`` kept when the connection dropped, to send again once a new
+    /// connection's handshake succeeds (see ``connectionDropped()``).
+    var awaitingResend: [UInt64] = []
     private var nextHeartbeat: Int64 = 0
     private var brokerSilent = false
     /// Subscriptions the broker no longer knows, to subscribe again.
@@ -170,10 +173,11 @@ struct ClientLoop {
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) { handleMessage(buffer) }
             }
-            if poller.isReadable(3), try noteDisconnects(disconnects, into: buffer) {
-                // Answers that came on the lost connection count first.
-                while try socket.receive(into: buffer) { handleMessage(buffer) }
-                try connectionDropped(socket)
+            if poller.isReadable(3) {
+                let events = try connectionEvents(disconnects, into: buffer)
+                // Answers that came on a lost connection count first.
+                if events.contains(.disconnected) { while try socket.receive(into: buffer) { handleMessage(buffer) } }
+                for event in events { try connectionChanged(event, socket) }
             }
             if limitsJustHeard { try releaseHeld(socket) }
             // Tasks running on this thread's executor continue here; the calls they make go out below.
@@ -234,8 +238,9 @@ struct ClientLoop {
                 return
             }
             send(OutgoingCall(id: call.id, function: call.function, header: call.header, payload: call.payload))
-            // A call waiting for its answer no longer holds its payload.
-            call.payload = []
+            // A call waiting for its answer no longer holds its payload, unless it is idempotent:
+            // that one goes out again if the connection drops before the answer comes.
+            if !call.header.isIdempotent { call.payload = [] }
         case .pipeline(let run):
             pipelines.append(run)
         case .resume:

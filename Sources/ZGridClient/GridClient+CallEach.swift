@@ -23,7 +23,8 @@ extension GridClient {
     /// - Parameters:
     ///   - inFlight: the most calls sent and not yet answered (1 to ``maxInFlight``).
     ///   - timeout: each call's time limit.
-    ///   - idempotent: each call is safe to run twice, so the broker may retry it when a worker dies.
+    ///   - idempotent: each call is safe to run twice, so the broker may retry it when a worker dies,
+    ///     and the client sends it again when its connection to the broker drops before the answer.
     ///   - priority: 0 (lowest) to 9.
     @inlinable
     public func callEach<Inputs: Sequence & Sendable>(

@@ -96,7 +96,9 @@ public final class GridClient: Sendable {
     ///
     /// - Parameters:
     ///   - timeout: the time limit for the whole call, queueing included.
-    ///   - idempotent: the call is safe to run twice, so the broker may retry it when a worker dies.
+    ///   - idempotent: the call is safe to run twice, so the broker may retry it when a worker dies,
+    ///     and the client sends it again when its connection to the broker drops before the answer
+    ///     (the client then keeps the payload until the answer).
     ///   - priority: 0 (lowest) to 9.
     public func call(
         _ function: String, _ payload: [UInt8] = [], timeout: Duration = .seconds(30), idempotent: Bool = false, priority: Int = 0
