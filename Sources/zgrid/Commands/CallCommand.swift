@@ -20,7 +20,9 @@ struct CallCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Time limit in milliseconds.")
     var timeoutMs: Int = 10_000
 
-    @Flag(name: .long, help: "Mark the call safe to retry on another worker.")
+    @Flag(
+        name: .long,
+        help: "Mark the call safe to run twice: retried on another worker when its worker is lost, and sent again after a broker restart.")
     var idempotent = false
 
     func run() async throws {
