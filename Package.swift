@@ -55,11 +55,7 @@ let package = Package(
         ),
         .target(
             name: "ZGridClient",
-            dependencies: [
-                "ZGridProtocol",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "HeapModule", package: "swift-collections"),
-            ]
+            dependencies: ["ZGridProtocol", .product(name: "Logging", package: "swift-log")]
         ),
         // ZeroMQ for its thread-naming helper: the lowest module it shares with ZGridProtocol.
         .target(name: "ZGridJobStore", dependencies: ["ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]),

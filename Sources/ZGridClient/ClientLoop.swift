@@ -1,5 +1,4 @@
 import Foundation
-import HeapModule
 import Logging
 import ZGridProtocol
 import ZeroMQ
@@ -49,7 +48,7 @@ struct ClientLoop {
     /// Where the ids of a run's calls come from (shared with the calling tasks).
     let ids: RequestIDs
     var pending = IDMap<Pending>()
-    private var deadlines = Heap<Deadline>()
+    private var deadlines = DeadlineQueue<Deadline>()
     /// Cancels that arrived before their call (the task was cancelled while posting), with when.
     private var earlyCancels: [UInt64: Int64] = [:]
     private var inbox: [ClientCommandItem] = []
@@ -307,7 +306,7 @@ struct ClientLoop {
     }
 
     /// Adds a deadline; entries of answered calls are dropped once they outnumber the calls
-    /// waiting (see ``HeapModule/Heap/insert(_:live:slack:rebuiltFrom:)``).
+    /// waiting (see ``DeadlineQueue/insert(_:live:slack:rebuiltFrom:)``).
     mutating func insertDeadline(_ entry: Deadline) {
         deadlines.insert(
             entry, live: pending.count, slack: 1024, rebuiltFrom: pending.lazy.map { Deadline(at: $0.value.deadline, id: $0.key) })
@@ -523,7 +522,7 @@ struct ClientLoop {
         subscriptions.removeAll()
         for call in pending.values { call.fail(error) }
         pending.removeAll()
-        deadlines = Heap()
+        deadlines.removeAll()
     }
 
     static func reject(_ item: ClientCommandItem, _ error: GridError) {

@@ -57,7 +57,7 @@ public struct BrokerCore {
     var jobWaiters: [Int64: [JobWaiter]] = [:]
     /// How many JOB WAITs `jobWaiters` holds in all (the live entries of `waiterDeadlines`).
     var heldWaitCount = 0
-    var waiterDeadlines = Heap<WaiterDeadline>()
+    var waiterDeadlines = DeadlineQueue<WaiterDeadline>()
     var uniqueJobs: [String: Int64] = [:]
     /// Functions with queued jobs that wait only on disk, with the highest id read back so far.
     var spilled: [String: Int64] = [:]
@@ -124,7 +124,7 @@ public struct BrokerCore {
     /// run-at times and timestamps use it.
     public var wallNow: Int64 = 0
     var clients: [PeerID: ClientRecord] = [:]
-    var deadlines = Heap<DeadlineEntry>()
+    var deadlines = DeadlineQueue<DeadlineEntry>()
     var nextDispatchID: UInt64 = 1
     var nextSequence: UInt64 = 1
     private var nextHeartbeatAt: Int64
@@ -837,7 +837,7 @@ public struct BrokerCore {
     }
 
     /// Adds a call's deadline; entries of calls that ended are dropped once they outnumber the
-    /// live calls (see ``HeapModule/Heap/insert(_:live:slack:rebuiltFrom:)``).
+    /// live calls (see ``DeadlineQueue/insert(_:live:slack:rebuiltFrom:)``).
     mutating func insertDeadline(_ entry: DeadlineEntry) {
         deadlines.insert(
             entry, live: calls.count, slack: Self.deadlineSlack,
