@@ -326,7 +326,7 @@ struct WorkerLoop {
     private mutating func startRequest(
         _ socket: borrowing Socket, id: UInt64, function: String, header: CallHeader, message: Multipart, payload: Range<Int>
     ) throws(ZMQError) {
-        guard !running.contains(id) else {
+        guard running.isEmpty || !running.contains(id) else {
             logger.warning(
                 "dropped a REQUEST whose dispatch id already runs on this worker",
                 metadata: ["function": "\(function)", "dispatch": "\(id)"])
