@@ -50,12 +50,15 @@ public struct BatchedRequest: Sendable, Equatable {
 
     /// Appends the table entry for `id`, `header` and `function` (a valid name) to `bytes`.
     public static func encode(id: UInt64, header: CallHeader, function: String, into bytes: inout [UInt8]) {
-        bytes.appendBigEndian(id)
-        let start = bytes.count
-        bytes.append(0)
-        header.encode(into: &bytes)
-        bytes[start] = UInt8(bytes.count - start - 1)
-        bytes.append(UInt8(truncatingIfNeeded: function.utf8.count))
+        // The fixed part is written into a stack buffer and appended at once: every byte appended
+        // on its own costs a uniqueness and a capacity check of `bytes`, per entry of every batch.
+        withUnsafeTemporaryAllocation(byteCount: 8 + 1 + CallHeader.largestEncoded + 1, alignment: 1) { buffer in
+            buffer.storeBytes(of: id.bigEndian, toByteOffset: 0, as: UInt64.self)
+            let headerSize = header.encode(into: UnsafeMutableRawBufferPointer(rebasing: buffer[9...]))
+            buffer[8] = UInt8(headerSize)
+            buffer[9 + headerSize] = UInt8(truncatingIfNeeded: function.utf8.count)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<(10 + headerSize)]))
+        }
         bytes.append(contentsOf: function.utf8)
     }
 

@@ -64,15 +64,30 @@ public struct CallHeader: Sendable, Equatable {
         return bytes
     }
 
+    /// The most bytes ``encode(into:)-(UnsafeMutableRawBufferPointer)`` writes: the header with a
+    /// shard and a job.
+    public static let largestEncoded = 20
+
+    /// Writes the header frame's bytes at the start of `buffer` (at least ``largestEncoded`` bytes)
+    /// and returns how many it wrote.
+    public func encode(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        buffer[0] = flags
+        buffer[1] = priority
+        buffer[2] = attempt
+        buffer[3] = 0
+        buffer.storeBytes(of: timeoutMilliseconds.bigEndian, toByteOffset: 4, as: UInt32.self)
+        guard shard != nil || job != nil else { return 8 }
+        buffer.storeBytes(of: (shard ?? Self.noShard).bigEndian, toByteOffset: 8, as: UInt32.self)
+        guard let job else { return 12 }
+        buffer.storeBytes(of: job.bigEndian, toByteOffset: 12, as: UInt64.self)
+        return 20
+    }
+
     /// Appends the wire form to `bytes`.
     public func encode(into bytes: inout [UInt8]) {
-        bytes.append(flags)
-        bytes.append(priority)
-        bytes.append(attempt)
-        bytes.append(0)
-        bytes.appendBigEndian(timeoutMilliseconds)
-        if shard != nil || job != nil { bytes.appendBigEndian(shard ?? Self.noShard) }
-        if let job { bytes.appendBigEndian(job) }
+        withUnsafeTemporaryAllocation(byteCount: Self.largestEncoded, alignment: 1) { buffer in
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<encode(into: buffer)]))
+        }
     }
 
     /// Reads a header frame; nil when it is shorter than 8 bytes or the priority is above 9.
