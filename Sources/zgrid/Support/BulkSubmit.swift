@@ -28,13 +28,14 @@ struct BulkSubmit {
     func run() async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot open \(path)") }
         let data = handle.readDataToEndOfFile()
-        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        // Blank lines are skipped but keep their place: every number is the line's number in the file.
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         var parsed: [(Int, Line)] = []
         parsed.reserveCapacity(lines.count)
         let decoder = JSONDecoder()
-        for (number, line) in lines.enumerated() {
-            do { parsed.append((number + 1, try decoder.decode(Line.self, from: Data(line)))) } catch {
-                throw ValidationError("\(path):\(number + 1): expected a JSON object with at least \"function\": \(error)")
+        for (index, line) in lines.enumerated() where !Self.isBlank(line) {
+            do { parsed.append((index + 1, try decoder.decode(Line.self, from: Data(line)))) } catch {
+                throw ValidationError("\(path):\(index + 1): expected a JSON object with at least \"function\": \(error)")
             }
         }
         let total = parsed.count
@@ -99,6 +100,11 @@ struct BulkSubmit {
             "submitted \(total) jobs in \(String(format: "%.1f", seconds)) s (\(String(format: "%.0f", Double(total) / max(seconds, 0.001)))/s)"
         )
     }
+
+    /// Whether `line` holds nothing but JSON whitespace (a carriage return of a CRLF file included).
+    private static func isBlank(_ line: Data.SubSequence) -> Bool {
+        line.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
+    }
 }
 
 /// Counts for the bulk-submit progress bar.
@@ -123,7 +129,7 @@ final class BulkProgress: Sendable {
     }
 }
 
-/// Which lines of a bulk submit were acknowledged, and the first failure, which stops it.
+/// Which lines of a bulk submit were acknowledged, and the failure of the earliest line, which stops it.
 final class BulkOutcome: Sendable {
     private let state: Mutex<(acknowledged: [Bool], failure: (line: Int, message: String)?)>
 
@@ -135,10 +141,11 @@ final class BulkOutcome: Sendable {
     /// The job of line index `index` is stored.
     func acknowledged(_ index: Int) { state.withLock { $0.acknowledged[index] = true } }
 
-    /// The submit of file line `line` failed with `message` (the first failure is kept).
+    /// The submit of file line `line` failed with `message`. The failure of the earliest line is
+    /// kept, whichever was answered first: submits are pipelined, so a later line may fail sooner.
     func failed(line: Int, _ message: String) {
         state.withLock { state in
-            if state.failure == nil { state.failure = (line, message) }
+            if line < state.failure?.line ?? .max { state.failure = (line, message) }
         }
     }
 
