@@ -199,9 +199,10 @@ public final class Worker: Sendable {
     /// and still runs the requests the broker sent before it saw the DISCONNECT. A forced stop
     /// (`force: true`), also one that follows a graceful stop still in progress, gives up at once:
     /// it cancels the running handlers without waiting for them, answers their calls with
-    /// ``ErrorCode/shuttingDown``, and returns from ``run()`` as soon as those answers are sent.
-    /// A request that reaches the worker afterwards is left to the broker, which fails or retries
-    /// it as for a lost worker.
+    /// ``ErrorCode/shuttingDown``, as well as the requests that reached the worker but were not
+    /// started yet, and returns from ``run()`` as soon as those answers are sent. A request that
+    /// reaches the worker afterwards is left to the broker, which fails or retries it as for a
+    /// lost worker.
     public func stop(force: Bool = false) {
         let mailbox = state.withLock { state -> Mailbox<WorkerCommandItem>? in
             if case .running(let mailbox) = state { return mailbox }

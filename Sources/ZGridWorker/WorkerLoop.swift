@@ -64,6 +64,9 @@ struct WorkerLoop {
     /// The shortest time between two PROGRESS messages of one request, in milliseconds.
     private static let progressInterval: Int64 = 100
 
+    /// The most frames of a message from the broker that are read (a REQUESTS carries fewer).
+    private static let messageFrames = 256
+
     init(
         settings: Settings, handlers: [String: Registration], mailbox: Mailbox<WorkerCommandItem>, executor: LoopExecutor,
         gauges: WorkerGauges, logger: Logger
@@ -141,7 +144,7 @@ struct WorkerLoop {
         maxReplies = 0
         maxFrameBytes = nil
         registered = false
-        let buffer = Multipart(capacity: 256)
+        let buffer = Multipart(capacity: Self.messageFrames)
         var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
         while !reconnectNeeded && !finishedStopping && !hasFailed {
             var wake = min(nextHeartbeat, running.nextCheck)
@@ -270,9 +273,9 @@ struct WorkerLoop {
     }
 
     /// Gives up the running handlers at once, for a forced stop: cancels their tasks without waiting
-    /// for them, answers their calls with `shuttingDown`, and ends the stop (the loop returns once
-    /// the answers are sent). A REQUEST still in transit is left to the broker, which handles it as
-    /// for a lost worker.
+    /// for them, answers their calls with `shuttingDown`, as well as the REQUESTs already waiting in
+    /// the socket, and ends the stop (the loop returns once the answers are sent). A REQUEST still
+    /// in transit is left to the broker, which handles it as for a lost worker.
     private mutating func forceStop(_ socket: borrowing Socket) throws(ZMQError) {
         guard !forced else { return }
         forced = true
@@ -282,8 +285,19 @@ struct WorkerLoop {
             try sendError(socket, id: id, code: .shuttingDown, message: "the worker was stopped by force while running '\(function)'")
         }
         drainAcknowledged = true
-        logger.warning("worker forced to stop: gave up \(abandoned.count) running handlers; their calls fail as shutting down")
+        // Unread REQUESTs (a handler on the I/O thread may have held it for long) are refused now.
+        let buffer = Multipart(capacity: Self.messageFrames)
+        for _ in 0..<Self.lastMessages {
+            guard try socket.receive(into: buffer) else { break }
+            try handleMessage(buffer, socket)
+        }
+        logger.warning(
+            "worker forced to stop: gave up \(abandoned.count) running handlers; their calls, and the requests still unread, fail as shutting down"
+        )
     }
+
+    /// The most messages a forced stop reads to answer them (see ``forceStop(_:)``).
+    private static let lastMessages = 4096
 
     /// Answers a finished request: a one-frame result is held for ``sendReplies(_:)``, a longer one
     /// goes out as its own REPLY, a failure as ERROR.
@@ -345,7 +359,7 @@ struct WorkerLoop {
         guard !refusing, running.count < settings.concurrency, let registration else {
             let (code, text): (ErrorCode, String) =
                 refusing
-                ? (.shuttingDown, "the worker is stopping")
+                ? (.shuttingDown, forced ? "the worker was stopped by force before running '\(function)'" : "the worker is stopping")
                 : registration == nil
                     ? (.unknownFunction, "this worker does not serve '\(function)'")
                     : (.busy, "the worker is at its concurrency limit")

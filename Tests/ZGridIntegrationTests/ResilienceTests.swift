@@ -192,6 +192,18 @@ extension IntegrationTests {
             await stays.stop()
         }
 
+        /// Checks that every one of `calls` failed as shutting down, answered by a worker stopped by force.
+        private func expectForcedOut(_ calls: [Task<Result<[UInt8], GridError>, Never>]) async {
+            for call in calls {
+                let result = await call.value
+                guard case .failure(.shuttingDown(let message)) = result else {
+                    Issue.record("expected shuttingDown, got \(result)")
+                    continue
+                }
+                #expect(message.contains("by force"), "\(message)")
+            }
+        }
+
         @Test("a second stop forces a stopping worker out: handlers that never finish are given up and their calls fail as shutting down")
         func forcedStop() async throws {
             let broker = try startBroker()
@@ -223,15 +235,41 @@ extension IntegrationTests {
             _ = await worker.task.result
             let took = ContinuousClock.now - forcedAt
             #expect(took < .milliseconds(500), "the forced stop took \(took)")
-            for call in calls {
-                let result = await call.value
-                guard case .failure(.shuttingDown(let message)) = result else {
-                    Issue.record("expected shuttingDown, got \(result)")
-                    continue
-                }
-                #expect(message.contains("by force"), "\(message)")
-            }
+            await expectForcedOut(calls)
             #expect(ContinuousClock.now - forcedAt < .seconds(2), "the callers were answered late")
+            await client.close()
+        }
+
+        @Test("a forced stop answers shutting down the requests a blocking io-thread handler kept the worker from reading")
+        func forcedStopAnswersUnreadRequests() async throws {
+            // A liveness window of 5 s: an answer within it can only come from the worker.
+            let heartbeat = HeartbeatSettings(intervalMilliseconds: 1000, liveness: 5)
+            let broker = try startBroker(heartbeat: heartbeat)
+            defer { broker.stop() }
+            let started = Counter()
+            let worker = try await startWorker(broker, concurrency: 4, heartbeat: heartbeat) { worker in
+                worker.register("block", execution: .ioThread) { _ in
+                    started.increment()
+                    usleep(1_000_000)  // holds the worker's I/O thread: it reads nothing meanwhile
+                    return bytes("done")
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: heartbeat)
+            let call = { @Sendable in
+                Task { await outcome { () async throws(GridError) in try await client.call("block", timeout: .seconds(30)) } }
+            }
+            var calls = [call()]
+            try await waitUntil("the first call runs") { started.count == 1 }
+            calls += (0..<3).map { _ in call() }
+            try await waitUntil("the broker took every call") { broker.status.statistics.callsReceived == 4 }
+            try await Task.sleep(for: .milliseconds(100))  // and sent them to the worker, which has credit for 4
+            let forcedAt = ContinuousClock.now
+            worker.worker.stop(force: true)
+            _ = await worker.task.result
+            await expectForcedOut(calls)
+            #expect(started.count == 1, "only the first call ran")
+            let took = ContinuousClock.now - forcedAt
+            #expect(took < .milliseconds(2500), "the callers were answered \(took) after the forced stop")
             await client.close()
         }
     }
