@@ -19,7 +19,8 @@ public final class Worker: Sendable {
     public let concurrency: Int
     /// Heartbeat interval and liveness towards the broker.
     public let heartbeat: HeartbeatSettings
-    /// How long a graceful stop waits for running handlers, in milliseconds.
+    /// How long a graceful stop waits for running handlers, in milliseconds, before it forces them
+    /// out as ``stop(force:)`` does (their calls fail as shutting down); 0 forces them out at once.
     public let drainTimeoutMilliseconds: Int64
     /// How long a handler may keep running after it was cancelled (at its time limit, or on the
     /// broker's CANCEL) before it counts as stuck, in milliseconds. A stuck handler keeps its slot;
@@ -54,7 +55,7 @@ public final class Worker: Sendable {
         self.broker = broker
         self.concurrency = min(max(1, concurrency), BrokerInbound.maxConcurrency)
         self.heartbeat = heartbeat
-        self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
+        self.drainTimeoutMilliseconds = max(0, drainTimeoutMilliseconds)
         self.stuckGraceMilliseconds = max(0, stuckGraceMilliseconds)
         self.logger = logger
     }
@@ -110,8 +111,8 @@ public final class Worker: Sendable {
     }
 
     /// Connects, registers and serves until ``stop(force:)`` is called or the calling task is
-    /// cancelled; then stops taking work, lets running handlers finish (up to the drain timeout, or
-    /// not at all after a forced stop) and returns.
+    /// cancelled; then stops taking work, lets running handlers finish (up to the drain timeout,
+    /// then forcing them out, or not at all after a forced stop) and returns.
     ///
     /// Each request runs under the time limit the broker sent with it: at the limit its handler's
     /// task is cancelled and the request answered with a timeout once the task ends. Throws
@@ -195,14 +196,14 @@ public final class Worker: Sendable {
 
     /// Asks a running worker to stop: DISCONNECT, then return from ``run()``.
     ///
-    /// A graceful stop (the default) lets the running handlers finish, up to the drain timeout,
-    /// and still runs the requests the broker sent before it saw the DISCONNECT. A forced stop
-    /// (`force: true`), also one that follows a graceful stop still in progress, gives up at once:
-    /// it cancels the running handlers without waiting for them, answers their calls with
-    /// ``ErrorCode/shuttingDown``, as well as the requests that reached the worker but were not
-    /// started yet, and returns from ``run()`` as soon as those answers are sent. A request that
-    /// reaches the worker afterwards is left to the broker, which fails or retries it as for a
-    /// lost worker.
+    /// A graceful stop (the default) lets the running handlers finish, up to the drain timeout
+    /// (then it is forced), and still runs the requests the broker sent before it saw the
+    /// DISCONNECT. A forced stop (`force: true`), also one that follows a graceful stop still in
+    /// progress, gives up at once: it cancels the running handlers without waiting for them,
+    /// answers their calls with ``ErrorCode/shuttingDown``, as well as the requests that reached
+    /// the worker but were not started yet, and returns from ``run()`` as soon as those answers
+    /// are sent. A request that reaches the worker afterwards is left to the broker, which fails
+    /// or retries it as for a lost worker.
     public func stop(force: Bool = false) {
         let mailbox = state.withLock { state -> Mailbox<WorkerCommandItem>? in
             if case .running(let mailbox) = state { return mailbox }

@@ -170,9 +170,9 @@ struct WorkerLoop {
             let current = MonotonicClock.nowMilliseconds()
             try enforceTimeLimits(socket, now: current)
             if hasFailed { break }
-            if stopping && current >= stopDeadline {
-                logger.warning("drain timeout: abandoning \(running.count) running handlers")
-                running.abandonAll()
+            if stopping && !forced && current >= stopDeadline {
+                logger.warning("drain timeout of \(settings.drainTimeoutMilliseconds) ms passed: forcing the worker out")
+                try forceStop(socket)
             }
             if current >= nextHeartbeat {
                 try socket.sendProtocolMessage(tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue)
@@ -261,7 +261,8 @@ struct WorkerLoop {
                     // With no broker heard lately no REQUEST can be in transit: nothing to wait for.
                     brokerSilent = !heardThisSession || now - lastHeard > settings.heartbeat.expiryMilliseconds
                     drainAcknowledged = brokerSilent
-                    stopDeadline = now + settings.drainTimeoutMilliseconds
+                    let (deadline, overflow) = now.addingReportingOverflow(settings.drainTimeoutMilliseconds)
+                    stopDeadline = overflow ? .max : deadline
                     // A broker that does not answer DISCONNECT: two heartbeat intervals for requests in transit.
                     acknowledgementDeadline = now + 2 * settings.heartbeat.intervalMilliseconds
                     if !force { logger.info("worker stopping: waiting for \(running.count) running handlers") }

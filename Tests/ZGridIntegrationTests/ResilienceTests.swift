@@ -192,6 +192,15 @@ extension IntegrationTests {
             await stays.stop()
         }
 
+        /// Registers `hang` on `worker`: a call counts in `started`, then waits at `gate` (ignoring cancellation).
+        private func registerHang(on worker: Worker, started: Counter, gate: Gate) {
+            worker.register("hang") { _ in
+                started.increment()
+                await gate.wait()
+                return bytes("too late")
+            }
+        }
+
         /// Checks that every one of `calls` failed as shutting down, answered by a worker stopped by force.
         private func expectForcedOut(_ calls: [Task<Result<[UInt8], GridError>, Never>]) async {
             for call in calls {
@@ -211,13 +220,7 @@ extension IntegrationTests {
             let started = Counter()
             let gate = Gate()
             defer { gate.open() }
-            let worker = try await startWorker(broker, concurrency: 2) { worker in
-                worker.register("hang") { _ in
-                    started.increment()
-                    await gate.wait()  // ignores cancellation
-                    return bytes("too late")
-                }
-            }
+            let worker = try await startWorker(broker, concurrency: 2) { registerHang(on: $0, started: started, gate: gate) }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             let answered = Counter()
             let calls = (0..<2).map { _ in
@@ -237,6 +240,30 @@ extension IntegrationTests {
             #expect(took < .milliseconds(500), "the forced stop took \(took)")
             await expectForcedOut(calls)
             #expect(ContinuousClock.now - forcedAt < .seconds(2), "the callers were answered late")
+            await client.close()
+        }
+
+        @Test("a graceful worker stop forces its handlers out at the drain timeout: their calls fail as shutting down at once")
+        func drainTimeoutForcesOut() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let started = Counter()
+            let gate = Gate()
+            defer { gate.open() }
+            let worker = try await startWorker(broker, concurrency: 2, drainTimeoutMilliseconds: 300) {
+                registerHang(on: $0, started: started, gate: gate)
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let calls = (0..<2).map { _ in
+                Task { await outcome { () async throws(GridError) in try await client.call("hang", timeout: .seconds(30)) } }
+            }
+            try await waitUntil("calls running") { started.count == 2 }
+            let stoppedAt = ContinuousClock.now
+            worker.worker.stop()
+            _ = await worker.task.result
+            let took = ContinuousClock.now - stoppedAt
+            #expect(took >= .milliseconds(300) && took < .milliseconds(1500), "the stop took \(took)")
+            await expectForcedOut(calls)
             await client.close()
         }
 

@@ -93,12 +93,12 @@ struct RunningWorker {
 /// Makes a worker, lets `setup` register functions, runs it and waits until the broker counts it.
 func startWorker(
     _ broker: BrokerServer, endpoint: String? = nil, concurrency: Int = 8, context: Context? = nil,
-    heartbeat: HeartbeatSettings = testHeartbeat, _ setup: (Worker) -> Void
+    heartbeat: HeartbeatSettings = testHeartbeat, drainTimeoutMilliseconds: Int64 = 5_000, _ setup: (Worker) -> Void
 ) async throws -> RunningWorker {
     let before = broker.status.statistics.workersJoined
     let worker = Worker(
         broker: endpoint ?? broker.endpoints[0], concurrency: concurrency, heartbeat: heartbeat,
-        drainTimeoutMilliseconds: 5_000, context: context, logger: quietLogger("test.worker"))
+        drainTimeoutMilliseconds: drainTimeoutMilliseconds, context: context, logger: quietLogger("test.worker"))
     setup(worker)
     let task = Task { try await worker.run() }
     try await waitUntil("worker registered") { broker.status.statistics.workersJoined > before }

@@ -33,8 +33,8 @@ struct LocalCluster {
                     "worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed", "\(pool.seed)",
                 ]
                 arguments += ["--log-level", logLevel, "--supervisor-pid", "\(getpid())"]
-                // The supervisor forces the workers out at the end of the grace: they must not give
-                // up their running calls (unanswered) on their own before that.
+                // The supervisor forces the workers out at the end of the grace: they must not force
+                // out their running calls on their own before that.
                 arguments += ["--drain-timeout-ms", "\(config.broker.shutdownGraceMs + Int(Supervisor.forcedKillDelay * 1000))"]
                 if let configPath { arguments += ["--config", configPath] }
                 for function in pool.functions { arguments += ["--function", function] }
