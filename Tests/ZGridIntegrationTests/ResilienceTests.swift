@@ -201,18 +201,6 @@ extension IntegrationTests {
             }
         }
 
-        /// Checks that every one of `calls` failed as shutting down, answered by a worker stopped by force.
-        private func expectForcedOut(_ calls: [Task<Result<[UInt8], GridError>, Never>]) async {
-            for call in calls {
-                let result = await call.value
-                guard case .failure(.shuttingDown(let message)) = result else {
-                    Issue.record("expected shuttingDown, got \(result)")
-                    continue
-                }
-                #expect(message.contains("by force"), "\(message)")
-            }
-        }
-
         @Test("a second stop forces a stopping worker out: handlers that never finish are given up and their calls fail as shutting down")
         func forcedStop() async throws {
             let broker = try startBroker()

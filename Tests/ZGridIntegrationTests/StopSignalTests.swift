@@ -37,8 +37,9 @@ extension IntegrationTests {
             }
         }
 
-        /// Runs `body` with a ``WorkerProcess`` once the worker registered; ends it all afterwards.
-        private func withWorkerProcess(_ body: (WorkerProcess) async throws -> Void) async throws {
+        /// Runs `body` with a ``WorkerProcess`` (given `options` besides its own) once the worker
+        /// registered; ends it all afterwards.
+        private func withWorkerProcess(options: [String] = [], _ body: (WorkerProcess) async throws -> Void) async throws {
             let broker = try startBroker()
             defer { broker.stop() }
             let directory = try TemporaryDirectory()
@@ -46,7 +47,7 @@ extension IntegrationTests {
             let log = directory.file("worker.log")
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let process = try launchZGrid(
-                ["worker", "--connect", broker.endpoints[0], "--function", "sleep", "--log-level", "info"],
+                ["worker", "--connect", broker.endpoints[0], "--function", "sleep", "--log-level", "info"] + options,
                 standardError: FileHandle(forWritingAtPath: log))
             defer { endProcess(process) }
             try await waitUntil("worker process registered", seconds: 30) { broker.status.workers == 1 }
@@ -119,6 +120,35 @@ extension IntegrationTests {
                 if exited { expectExitedCleanly(process, "the worker") }
                 #expect((readText(worker.log) ?? "").contains("SIGHUP: stopping gracefully"))
             }
+        }
+
+        @Test("a zgrid worker stopping gracefully forces its running call out at the end of --drain-timeout-ms")
+        func drainTimeoutForcesWorkerOut() async throws {
+            try await withWorkerProcess(options: ["--drain-timeout-ms", "500"]) { worker in
+                let call = try await worker.runningSleep(milliseconds: 60_000)
+                guard let took = try await timedExit(worker.process, "the worker", after: SIGINT, seconds: 15) else { return }
+                expectExitedCleanly(worker.process, "the worker")
+                #expect(took >= .milliseconds(500) && took < .seconds(3), "the worker took \(took) to stop")
+                await expectForcedOut([call])
+            }
+        }
+
+        @Test("zgrid worker refuses a negative --drain-timeout-ms, saying what it takes")
+        func negativeDrainTimeoutRefused() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let log = directory.file("worker.log")
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let process = try launchZGrid(
+                ["worker", "--connect", "tcp://127.0.0.1:\(try freePort())", "--drain-timeout-ms", "-1"],
+                standardError: FileHandle(forWritingAtPath: log))
+            defer { endProcess(process) }
+            let exited = try await waitForExit(process, seconds: 15)
+            #expect(exited, "the worker runs with a negative drain timeout")
+            guard exited else { return }
+            #expect(process.terminationStatus == 64, "exit status \(process.terminationStatus)")
+            let text = readText(log) ?? ""
+            #expect(text.contains("--drain-timeout-ms must be 0 or more"), "\(text)")
         }
 
         @Test("zgrid worker, broker and up stopped by SIGTERM as soon as they run their own code exit cleanly, not by the signal")

@@ -210,6 +210,18 @@ func settledStatus(_ broker: BrokerServer) async throws -> BrokerSnapshot {
     return broker.status
 }
 
+/// Checks that every one of `calls` failed as shutting down, answered by a worker stopped by force.
+func expectForcedOut(_ calls: [Task<Result<[UInt8], GridError>, Never>]) async {
+    for call in calls {
+        let result = await call.value
+        guard case .failure(.shuttingDown(let message)) = result else {
+            Issue.record("expected shuttingDown, got \(result)")
+            continue
+        }
+        #expect(message.contains("by force"), "\(message)")
+    }
+}
+
 /// The outcome of `body` as a value.
 func outcome<T>(_ body: () async throws(GridError) -> T) async -> Result<T, GridError> {
     do { return .success(try await body()) } catch { return .failure(error) }

@@ -6,10 +6,10 @@ import ZGridProtocol
 import ZGridWorker
 
 /// `zgrid worker`: serves the built-in functions until SIGINT, SIGTERM or SIGHUP. The first signal
-/// stops it gracefully (running calls finish); a second one, while it stops, or SIGQUIT forces it
-/// out (running calls are given up and fail as shutting down). Exits with status ``stuckExitCode``
-/// when every slot is held by a handler that ignores cancellation, so that a supervisor (`zgrid
-/// up`, systemd…) restarts it.
+/// stops it gracefully (running calls finish, for up to `--drain-timeout-ms`); a second one, while
+/// it stops, or SIGQUIT forces it out (running calls are given up and fail as shutting down). Exits
+/// with status ``stuckExitCode`` when every slot is held by a handler that ignores cancellation,
+/// so that a supervisor (`zgrid up`, systemd…) restarts it.
 struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     /// The exit status of a worker whose slots are all held by stuck handlers.
     static let stuckExitCode: Int32 = 3
@@ -55,8 +55,13 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
             discussion: "When every slot is held by a stuck handler, the worker exits with status 3 to be restarted."))
     var stuckGraceMs: Int64 = 5_000
 
-    /// Set by `zgrid up`: how long a graceful stop waits for running calls before it gives them up.
-    @Option(name: .long, help: .hidden)
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp(
+            "How long a graceful stop waits for running calls before it forces them out, in milliseconds.",
+            discussion:
+                "Calls still running then fail as shutting down, as after a second signal; 0 forces them out at once. "
+                + "zgrid up sets it past its shutdown_grace_ms."))
     var drainTimeoutMs: Int64 = 30_000
 
     /// Set by `zgrid up`: the worker stops when this process is no longer its parent.
@@ -72,6 +77,9 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard stuckGraceMs >= 0 else { throw ValidationError("--stuck-grace-ms must be 0 or more") }
+        guard drainTimeoutMs >= 0 else {
+            throw ValidationError("--drain-timeout-ms must be 0 or more (0 forces running calls out at once)")
+        }
         var shardSet: ShardSet?
         if let shards {
             guard let parsed = ShardSet.parse(shards) else {
@@ -84,7 +92,7 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
             broker: connect ?? config.broker.connect, concurrency: concurrency,
             heartbeat: HeartbeatSettings(
                 intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
-            drainTimeoutMilliseconds: max(0, drainTimeoutMs), stuckGraceMilliseconds: stuckGraceMs,
+            drainTimeoutMilliseconds: drainTimeoutMs, stuckGraceMilliseconds: stuckGraceMs,
             security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger
         )
         let mode: HandlerExecution?
