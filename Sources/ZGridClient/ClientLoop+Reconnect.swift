@@ -47,10 +47,9 @@ extension ClientLoop {
 
     /// Ends the wait of every request sent before the connection to the broker dropped: no answer
     /// to it can come on the new connection. One safe to send twice (see ``isResendable(_:)``) is
-    /// kept, with its deadline and send time (so a broker that stays away still fails it as
-    /// unreachable), and goes out again once a connection's handshake succeeds. Other calls,
-    /// scatters and requests, which may have taken effect, fail with
-    /// ``GridError/brokerUnreachable(_:)``.
+    /// kept, with its deadline, and goes out again once a connection's handshake succeeds (see
+    /// ``expireAwaitingResend(now:)`` for how long it waits for that). Other calls, scatters and
+    /// requests, which may have taken effect, fail with ``GridError/brokerUnreachable(_:)``.
     /// A drop of a connection whose handshake never succeeded (a refused CURVE key, no CURVE
     /// where the broker wants it) changes nothing: the requests never left, and still wait in the
     /// socket for a connection that gets through. One that got through carried them, even when the
@@ -59,12 +58,14 @@ extension ClientLoop {
         guard handshakeSinceDrop else { return }
         handshakeSinceDrop = false
         guard !pending.isEmpty else { return }
+        let now = MonotonicClock.nowMilliseconds()
         var failed = 0
         // Calls held until the broker's limits are known never left: they go out when it says them.
         let held = Set(heldCalls.map(\.id))
         for (id, call) in pending where !held.contains(id) {
             if Self.isResendable(call) {
-                awaitingResend.append(id)
+                awaitingResend.insert(id)
+                droppedAt = now
             } else {
                 pending[id] = nil
                 call.fail(
@@ -96,7 +97,7 @@ extension ClientLoop {
     mutating func resendAfterDrop(_ socket: borrowing Socket) throws(ZMQError) {
         let now = MonotonicClock.nowMilliseconds()
         var resent = 0
-        for id in awaitingResend {
+        for id in awaitingResend.sorted() {
             guard let call = pending[id], call.deadline > now else { continue }
             let timeLeft = call.deadline - now
             switch call.waiter {
@@ -117,5 +118,36 @@ extension ClientLoop {
         }
         awaitingResend.removeAll()
         logger.info("connected to the broker again; sent \(resent) requests again")
+    }
+
+    /// How often, at most, the loop looks at the requests kept for sending again while the
+    /// connection is down (see ``expireAwaitingResend(now:)``).
+    static let awaitingResendCheckMilliseconds: Int64 = 100
+
+    /// Ends the waits of requests kept for sending again that cannot wait longer for a new
+    /// connection: every one once the connection has been down for the heartbeat expiry (the broker
+    /// is taken for gone, as when it falls silent), and a job WAIT once its wait is over (a new
+    /// connection could only say that the job has not finished).
+    mutating func expireAwaitingResend(now: Int64) {
+        let gone = now - droppedAt > heartbeat.expiryMilliseconds
+        for id in awaitingResend {
+            guard let call = pending[id] else {
+                awaitingResend.remove(id)
+                continue
+            }
+            let error: GridError
+            if gone {
+                error = .brokerUnreachable("the connection to \(broker) dropped \(now - droppedAt) ms ago and is not back")
+            } else if case .call(let waiter as ResendableRequest) = call.waiter, let end = waiter.waitEnds(deadline: call.deadline),
+                now >= end
+            {
+                error = .timeout("no answer within the wait: the connection to \(broker) is down")
+            } else {
+                continue
+            }
+            awaitingResend.remove(id)
+            pending[id] = nil
+            call.fail(error)
+        }
     }
 }

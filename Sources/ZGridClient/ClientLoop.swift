@@ -38,7 +38,7 @@ struct ClientLoop {
 
     /// The broker endpoint.
     let broker: String
-    private let heartbeat: HeartbeatSettings
+    let heartbeat: HeartbeatSettings
     private let security: PeerSecurity?
     private let mailbox: Mailbox<ClientCommandItem>
     private let executor: LoopExecutor
@@ -61,7 +61,9 @@ struct ClientLoop {
     var handshakeSinceDrop = false
     /// Requests in ``pending`` kept when the connection dropped, to send again once a new
     /// connection's handshake succeeds (see ``connectionDropped()``).
-    var awaitingResend: [UInt64] = []
+    var awaitingResend: Set<UInt64> = []
+    /// When the connection dropped with requests kept in ``awaitingResend``.
+    var droppedAt: Int64 = 0
     private var nextHeartbeat: Int64 = 0
     private var brokerSilent = false
     /// Subscriptions the broker no longer knows, to subscribe again.
@@ -120,7 +122,9 @@ struct ClientLoop {
         executor.adoptCurrentThread()
         do {
             let socket = try Socket(context, type: .dealer)
-            try socket.setReconnectInterval(milliseconds: 100, max: 2000)
+            // Backing off to at most 500 ms: a broker back after a restart is reached within half a
+            // second, well inside the expiry that requests kept for it wait (see connectionDropped()).
+            try socket.setReconnectInterval(milliseconds: 100, max: 500)
             try socket.setSendHighWaterMark(0)
             try socket.setReceiveHighWaterMark(0)
             try socket.secure(security)
@@ -163,6 +167,7 @@ struct ClientLoop {
             var wake = nextHeartbeat
             if let first = deadlines.min { wake = min(wake, first.at) }
             if !pipelines.isEmpty, let retry = pipelines.lazy.compactMap(\.nextRetry).min() { wake = min(wake, retry) }
+            if !awaitingResend.isEmpty { wake = min(wake, current + Self.awaitingResendCheckMilliseconds) }
             if mailbox.hasItems || executor.hasPendingJobs { wake = current }
             if resumedCallers && pending.isEmpty && wake > current && mailbox.awaitItems(nanoseconds: Self.callerGraceNanoseconds) {
                 wake = current
@@ -465,6 +470,7 @@ struct ClientLoop {
     private mutating func timers(_ socket: borrowing Socket) throws(ZMQError) {
         let now = MonotonicClock.nowMilliseconds()
         if !heldItems.isEmpty { expireHeldItems(now: now) }
+        if !awaitingResend.isEmpty { expireAwaitingResend(now: now) }
         while let first = deadlines.min, first.at <= now {
             deadlines.removeMin()
             guard let call = pending[first.id], call.deadline == first.at else { continue }
@@ -486,8 +492,9 @@ struct ClientLoop {
             maxFrameBytes = nil
             limitsHeard = false
             // Calls sent before the broker fell silent may be lost with it; later ones wait in the
-            // socket's queue for the reconnect and keep their own deadlines.
-            let lost = pending.filter { $0.value.sentAt <= lastHeard }
+            // socket's queue for the reconnect and keep their own deadlines. Those kept when the
+            // connection dropped wait for the expiry counted from the drop.
+            let lost = pending.filter { $0.value.sentAt <= lastHeard && !awaitingResend.contains($0.key) }
             logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before")
             for (id, call) in lost {
                 pending[id] = nil

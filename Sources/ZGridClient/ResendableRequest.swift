@@ -19,8 +19,16 @@ final class ResendableRequest: CallWaiter, @unchecked Sendable {
     /// The frames to send again when the request has `milliseconds` left: a job WAIT waits that
     /// long less the time the client allows the broker to answer once the wait is over.
     func frames(timeLeft milliseconds: Int64) -> [[UInt8]] {
-        guard command == .job, frames.count == 3, frames[0] == [JobVerb.wait.rawValue] else { return frames }
+        guard isJobWait else { return frames }
         let wait = UInt32(clamping: max(0, milliseconds - GridClient.jobWaitAnswerSlack))
         return [frames[0], frames[1], .bigEndian(wait)]
+    }
+
+    /// Whether the request is a job WAIT.
+    private var isJobWait: Bool { command == .job && frames.count == 3 && frames[0] == [JobVerb.wait.rawValue] }
+
+    /// When the wait of a job WAIT whose answer is due by `deadline` is over; nil for other requests.
+    func waitEnds(deadline: Int64) -> Int64? {
+        isJobWait ? deadline - GridClient.jobWaitAnswerSlack : nil
     }
 }

@@ -120,7 +120,8 @@ struct WorkerLoop {
 
     private func connect(_ context: Context) throws(ZMQError) -> Socket {
         let socket = try Socket(context, type: .dealer)
-        try socket.setReconnectInterval(milliseconds: 100, max: 2000)
+        // Backing off to at most 500 ms: a broker back after a restart hears from its workers soon.
+        try socket.setReconnectInterval(milliseconds: 100, max: 500)
         try socket.secure(settings.security)
         try socket.connect(settings.broker)
         var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency)) + .bigEndian(WorkerCapabilities.batched.rawValue)]

@@ -7,7 +7,9 @@ import ZGridWorker
 import ZeroMQ
 
 extension IntegrationTests.BrokerRestartClientTests {
-    @Test("idempotent calls in flight across a broker SIGKILL and restart, plain and in a callEach run, are sent again and answered")
+    @Test(
+        "idempotent calls in flight across a broker SIGKILL and a restart 2 s later, plain and in a callEach run, are sent again and answered"
+    )
     func idempotentCallsAcrossKill() async throws {
         let endpoint = "tcp://127.0.0.1:\(try freePort())"
         let arguments = ["broker", "--bind", endpoint, "--log-level", "error"]
@@ -33,6 +35,8 @@ extension IntegrationTests.BrokerRestartClientTests {
         try await waitUntil("the calls run") { started.count == 5 }
         kill(broker.processIdentifier, SIGKILL)
         broker.waitUntilExit()
+        // Down for 2 s of the client's 3 s expiry: it must reconnect, and send the calls again, in time.
+        try await Task.sleep(for: .seconds(2))
         broker = try launchZGrid(arguments)
         #expect(await single.value == .success(bytes("one")))
         #expect(try await run.value == inputs.map { .success($0) })
@@ -74,5 +78,59 @@ extension IntegrationTests.BrokerRestartClientTests {
         // the reconnect when that comes later.
         #expect(ContinuousClock.now - started < .milliseconds(4800))
         await client.close()
+    }
+
+    @Test(
+        "while the connection stays down, a kept job WAIT ends as a timeout when its wait is over, and a kept idempotent call as unreachable after the expiry"
+    )
+    func keptRequestsEndWhileDown() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        let broker = try launchZGrid(["broker", "--bind", endpoint, "--job-store", directory.file("jobs.sqlite"), "--log-level", "error"])
+        defer { endProcess(broker) }
+        let running = Counter()
+        let worker = Worker(broker: endpoint, concurrency: 4, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
+        worker.register("slow") { request in
+            running.increment()
+            try await Task.sleep(for: .seconds(10))
+            return request.payload
+        }
+        let workerTask = Task { try await worker.run() }
+        // The default heartbeat: a 3 s expiry.
+        let client = try GridClient(broker: endpoint)
+        let id = try await client.submit("slow", bytes("later"), options: JobOptions(delay: .seconds(600)))
+        let calling = Task {
+            await within(seconds: 30) { () async throws(GridError) -> [UInt8] in
+                try await client.call("slow", bytes("x"), timeout: .seconds(20), idempotent: true)
+            }
+        }
+        try await waitUntil("the call runs") { running.count == 1 }
+        let waitStarted = ContinuousClock.now
+        let waiting = Task {
+            await within(seconds: 30) { () async throws(GridError) in try await client.result(job: id, timeout: .milliseconds(1500)) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(broker.processIdentifier, SIGKILL)
+        broker.waitUntilExit()
+        let killed = ContinuousClock.now
+        let waited = await waiting.value
+        guard case .failure(.timeout(let message)) = waited else {
+            Issue.record("expected the wait to end as a timeout, got \(waited)")
+            return
+        }
+        #expect(message.contains("connection"), "\(message)")
+        #expect(ContinuousClock.now - waitStarted < .milliseconds(2500), "ended when its wait was over, not 5 s later")
+        let called = await calling.value
+        guard case .failure(.brokerUnreachable(let reason)) = called else {
+            Issue.record("expected the call to fail as unreachable, got \(called)")
+            return
+        }
+        #expect(reason.contains("not back"), "\(reason)")
+        let elapsed = ContinuousClock.now - killed
+        #expect(elapsed > .milliseconds(2500) && elapsed < .seconds(6), "failed after the expiry counted from the drop: \(elapsed)")
+        await client.close()
+        worker.stop(force: true)
+        _ = await workerTask.result
     }
 }
