@@ -133,7 +133,7 @@ extension IntegrationTests {
             }
         }
 
-        @Test("zgrid worker refuses a negative --drain-timeout-ms, saying what it takes")
+        @Test("zgrid worker refuses a negative --drain-timeout-ms, saying what it takes, with its own usage")
         func negativeDrainTimeoutRefused() async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
@@ -149,6 +149,7 @@ extension IntegrationTests {
             #expect(process.terminationStatus == 64, "exit status \(process.terminationStatus)")
             let text = readText(log) ?? ""
             #expect(text.contains("--drain-timeout-ms must be 0 or more"), "\(text)")
+            #expect(text.contains("Usage: zgrid worker"), "the worker's usage, not the root's: \(text)")
         }
 
         @Test("zgrid worker, broker and up stopped by SIGTERM as soon as they run their own code exit cleanly, not by the signal")

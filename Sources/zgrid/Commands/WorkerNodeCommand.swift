@@ -68,11 +68,10 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     @Option(name: .long, help: .hidden)
     var supervisorPid: Int32?
 
-    func run() async throws {
-        let config = try common.loadConfig()
-        let logger = try common.bootstrapLogging(config, label: "zgrid.worker")
-        let names = function.isEmpty ? Builtins.names : function
-        for name in names where !Builtins.names.contains(name) {
+    /// Checks the options before anything starts, so that a bad one is reported with this
+    /// command's usage.
+    func validate() throws {
+        for name in function where !Builtins.names.contains(name) {
             throw ValidationError("unknown built-in function '\(name)': expected one of \(Builtins.names.joined(separator: ", "))")
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -80,13 +79,27 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
         guard drainTimeoutMs >= 0 else {
             throw ValidationError("--drain-timeout-ms must be 0 or more (0 forces running calls out at once)")
         }
-        var shardSet: ShardSet?
-        if let shards {
-            guard let parsed = ShardSet.parse(shards) else {
-                throw ValidationError("bad --shards '\(shards)': expected indices out of a total, such as 0-3/16 or 0,2,5-7/16")
-            }
-            shardSet = parsed
+        _ = try executionMode()
+        if let shards, ShardSet.parse(shards) == nil {
+            throw ValidationError("bad --shards '\(shards)': expected indices out of a total, such as 0-3/16 or 0,2,5-7/16")
         }
+    }
+
+    /// Where `--execution` runs the built-ins: nil for each one's own default.
+    private func executionMode() throws -> HandlerExecution? {
+        switch execution {
+        case "auto": nil
+        case "concurrent": .concurrent
+        case "io-thread": .ioThread
+        default: throw ValidationError("bad --execution '\(execution)': expected auto, concurrent or io-thread")
+        }
+    }
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.bootstrapLogging(config, label: "zgrid.worker")
+        let names = function.isEmpty ? Builtins.names : function
+        let shardSet = shards.flatMap(ShardSet.parse)
         config.security.warnIfExposed(config.security.workerKeyFile, logger: logger)
         let worker = Worker(
             broker: connect ?? config.broker.connect, concurrency: concurrency,
@@ -95,14 +108,7 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
             drainTimeoutMilliseconds: drainTimeoutMs, stuckGraceMilliseconds: stuckGraceMs,
             security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger
         )
-        let mode: HandlerExecution?
-        switch execution {
-        case "auto": mode = nil
-        case "concurrent": mode = .concurrent
-        case "io-thread": mode = .ioThread
-        default: throw ValidationError("bad --execution '\(execution)': expected auto, concurrent or io-thread")
-        }
-        Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed), execution: mode)
+        Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed), execution: try executionMode())
         let service = WorkerService(worker: worker, supervisor: supervisorPid, logger: logger)
         // The worker ends on its own when its supervisor is gone: that is a clean stop too.
         let group = ServiceGroup(
