@@ -114,6 +114,8 @@ extension ClientLoop {
             case .call, .scatter:
                 continue
             }
+            // Sent anew: a broker last heard before the drop falling silent does not lose it.
+            pending[id]?.sentAt = now
             resent += 1
         }
         awaitingResend.removeAll()

@@ -14,7 +14,9 @@ struct ClientLoop {
     struct Pending {
         let waiter: Waiter
         let deadline: Int64
-        let sentAt: Int64
+        /// When the request was (last) sent: it counts as lost with a broker that falls silent
+        /// only when sent no later than the broker was last heard.
+        var sentAt: Int64
 
         /// Ends the wait with `error`.
         func fail(_ error: GridError) {
@@ -55,6 +57,8 @@ struct ClientLoop {
     /// Open event subscriptions by request id, with the last seq delivered and acknowledged.
     private var subscriptions: [UInt64: (state: SubscriptionState, lastSeen: UInt64?, acked: UInt64)] = [:]
     private var lastHeard: Int64 = 0
+    /// Whether any message came from a broker since the client started.
+    private var heardAnyBroker = false
     /// Whether a connection's handshake succeeded since the connection last dropped: the
     /// connection then carried the requests sent meanwhile. (A message from the broker implies
     /// it: the monitor reports the handshake before the loss.)
@@ -359,6 +363,7 @@ struct ClientLoop {
 
     private mutating func handleMessage(_ buffer: Multipart) {
         lastHeard = MonotonicClock.nowMilliseconds()
+        heardAnyBroker = true
         if brokerSilent {
             brokerSilent = false
             logger.info("broker answering again")
@@ -493,8 +498,11 @@ struct ClientLoop {
             limitsHeard = false
             // Calls sent before the broker fell silent may be lost with it; later ones wait in the
             // socket's queue for the reconnect and keep their own deadlines. Those kept when the
-            // connection dropped wait for the expiry counted from the drop.
-            let lost = pending.filter { $0.value.sentAt <= lastHeard && !awaitingResend.contains($0.key) }
+            // connection dropped wait for the expiry counted from the drop. A broker never heard
+            // since the start fails every call sent until now: none has a broker to wait for.
+            let lost = pending.filter {
+                (!heardAnyBroker || $0.value.sentAt <= lastHeard) && !awaitingResend.contains($0.key)
+            }
             logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before")
             for (id, call) in lost {
                 pending[id] = nil

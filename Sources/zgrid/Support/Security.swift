@@ -7,13 +7,16 @@ import ZGridProtocol
 import ZeroMQ
 
 extension CommonOptions {
-    /// A client of the configured broker (or `connect`), with CURVE when `[security] curve` is on;
-    /// `busyRetries` as in ``GridClient/busyRetries`` (0: BUSY answers are thrown at once).
+    /// A client of the configured broker (or `connect`), with the configured heartbeat, and CURVE
+    /// when `[security] curve` is on; `busyRetries` as in ``GridClient/busyRetries`` (0: BUSY
+    /// answers are thrown at once).
     func client(_ config: ClusterConfig, connect: String?, busyRetries: Int = 3, logger: Logger) throws -> GridClient {
         config.security.warnIfExposed(config.security.clientKeyFile, logger: logger)
         return try GridClient(
-            broker: connect ?? config.broker.connect, security: config.security.peer(keyFile: config.security.clientKeyFile),
-            busyRetries: busyRetries, logger: logger)
+            broker: connect ?? config.broker.connect,
+            heartbeat: HeartbeatSettings(
+                intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
+            security: config.security.peer(keyFile: config.security.clientKeyFile), busyRetries: busyRetries, logger: logger)
     }
 }
 

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import ZGridClient
+import ZGridProtocol
+import ZGridWorker
+import ZeroMQ
+
+extension IntegrationTests.BrokerRestartClientTests {
+    /// Receives from `router` until a CALL or CALLS arrives or `seconds` pass; whether one did.
+    func awaitCall(on router: borrowing Socket, seconds: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let frames = try router.receiveFrames(blocking: false) {
+                if frames.count > 2, frames[2] == [ClientCommand.call.rawValue] || frames[2] == [ClientCommand.calls.rawValue] {
+                    return true
+                }
+            } else {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        return false
+    }
+
+    @Test("an idempotent call sent again after a hung broker was killed is not failed by that broker's silence")
+    func resentCallOutlivesEarlierSilence() async throws {
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        let broker = try launchZGrid(["broker", "--bind", endpoint, "--log-level", "error"])
+        defer { endProcess(broker) }
+        let running = Counter()
+        let worker = Worker(broker: endpoint, concurrency: 2, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
+        worker.register("slow") { request in
+            running.increment()
+            try await Task.sleep(for: .seconds(30))
+            return request.payload
+        }
+        let workerTask = Task { try await worker.run() }
+        // The default heartbeat: a HEARTBEAT a second, a 3 s expiry.
+        let client = try GridClient(broker: endpoint)
+        let calling = Task {
+            await within(seconds: 30) { () async throws(GridError) -> [UInt8] in
+                try await client.call("slow", bytes("x"), timeout: .seconds(9), idempotent: true)
+            }
+        }
+        try await waitUntil("the call runs") { running.count == 1 }
+        // A HEARTBEAT answered after the CALL was sent: the broker was last heard after it.
+        try await Task.sleep(for: .milliseconds(1300))
+        kill(broker.processIdentifier, SIGSTOP)
+        try await Task.sleep(for: .seconds(1))
+        kill(broker.processIdentifier, SIGKILL)
+        broker.waitUntilExit()
+        // A peer that completes the handshake and takes the call sent again, but never answers.
+        let context = try Context()
+        let router = try Socket(context, type: .router)
+        try router.bind(endpoint)
+        #expect(try await awaitCall(on: router, seconds: 5), "the call was sent again")
+        let result = await calling.value
+        guard case .failure(.timeout) = result else {
+            Issue.record("expected the call sent again to wait for its own deadline, got \(result)")
+            return
+        }
+        await client.close()
+        worker.stop(force: true)
+        _ = await workerTask.result
+    }
+
+    @Test("calls to a broker never heard fail together as unreachable after the expiry, whenever each was sent")
+    func neverHeardBrokerFailsEveryCall() async throws {
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        // Slow heartbeat ticks (1 s) and a 3 s expiry; calls with a longer limit.
+        let client = try GridClient(broker: endpoint)
+        let started = ContinuousClock.now
+        var calls: [Task<Result<[UInt8], GridError>, Never>] = []
+        for index in 0..<5 {
+            calls.append(
+                Task {
+                    await within(seconds: 30) { () async throws(GridError) -> [UInt8] in
+                        try await client.call("echo", bytes("\(index)"), timeout: .seconds(12))
+                    }
+                })
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        for call in calls {
+            let result = await call.value
+            guard case .failure(.brokerUnreachable) = result else {
+                Issue.record("expected broker unreachable, got \(result)")
+                continue
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(6), "failed at the expiry, not at the calls' 12 s limit")
+        await client.close()
+    }
+
+    @Test("zgrid call takes its heartbeat from the config file: a 1 s expiry fails a call to an absent broker within about 1 s")
+    func cliClientUsesConfiguredHeartbeat() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let config = directory.file("cluster.conf")
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        try "[broker]\nconnect = \"\(endpoint)\"\nheartbeat_ms = 500\nliveness = 2\n".write(
+            toFile: config, atomically: false, encoding: .utf8)
+        let log = directory.file("call.log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let started = ContinuousClock.now
+        let process = try launchZGrid(
+            ["call", "echo", "hi", "--config", config, "--timeout-ms", "10000"], standardError: FileHandle(forWritingAtPath: log))
+        defer { endProcess(process) }
+        #expect(try await waitForExit(process, seconds: 15))
+        let text = readText(log) ?? ""
+        #expect(text.contains("unreachable"), "\(text)")
+        // Heard from no broker for the configured 1,000 ms (checked every 500 ms), not the default 3,000 ms.
+        #expect(ContinuousClock.now - started < .milliseconds(2500), "\(text)")
+    }
+}
