@@ -24,6 +24,23 @@ extension IntegrationTests {
             return await task.value
         }
 
+        /// A worker of the broker at `endpoint` (with the default heartbeat, as the zgrid CLI's)
+        /// serving `slow`, which counts each run in `runs` and answers its payload after `duration`,
+        /// and `echo`; with the task running it.
+        func slowWorker(
+            _ endpoint: String, concurrency: Int, duration: Duration, runs: Counter
+        ) -> (worker: Worker, task: Task<Void, any Error>) {
+            let worker = Worker(
+                broker: endpoint, concurrency: concurrency, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
+            worker.register("echo") { $0.payload }
+            worker.register("slow") { request in
+                runs.increment()
+                try await Task.sleep(for: duration)
+                return request.payload
+            }
+            return (worker, Task { try await worker.run() })
+        }
+
         @Test("a call whose broker drops the connection before it ever answered fails at once as unreachable")
         func dropBeforeAnyAnswer() async throws {
             let context = try Context()
@@ -93,14 +110,7 @@ extension IntegrationTests {
             var broker = try launchZGrid(arguments)
             defer { endProcess(broker) }
             let running = Counter()
-            let worker = Worker(broker: endpoint, concurrency: 4, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
-            worker.register("echo") { $0.payload }
-            worker.register("slow") { request in
-                running.increment()
-                try await Task.sleep(for: .seconds(4))
-                return request.payload
-            }
-            let workerTask = Task { try await worker.run() }
+            let (worker, workerTask) = slowWorker(endpoint, concurrency: 4, duration: .seconds(4), runs: running)
             // The default heartbeat, as the zgrid CLI uses: a restart within 3 s is not a silence.
             let client = try GridClient(broker: endpoint)
             let id = try await client.submit("echo", bytes("done"), options: JobOptions(delay: .milliseconds(1500)))

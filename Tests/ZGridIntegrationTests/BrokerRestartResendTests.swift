@@ -17,13 +17,7 @@ extension IntegrationTests.BrokerRestartClientTests {
         defer { endProcess(broker) }
         let started = Counter()
         // Room for the first attempts, still running when the restarted broker sends the calls again.
-        let worker = Worker(broker: endpoint, concurrency: 16, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
-        worker.register("slow") { request in
-            started.increment()
-            try await Task.sleep(for: .milliseconds(1500))
-            return request.payload
-        }
-        let workerTask = Task { try await worker.run() }
+        let (worker, workerTask) = slowWorker(endpoint, concurrency: 16, duration: .milliseconds(1500), runs: started)
         let client = try GridClient(broker: endpoint)
         let single = Task {
             await within(seconds: 30) { () async throws(GridError) -> [UInt8] in
@@ -90,13 +84,7 @@ extension IntegrationTests.BrokerRestartClientTests {
         let broker = try launchZGrid(["broker", "--bind", endpoint, "--job-store", directory.file("jobs.sqlite"), "--log-level", "error"])
         defer { endProcess(broker) }
         let running = Counter()
-        let worker = Worker(broker: endpoint, concurrency: 4, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
-        worker.register("slow") { request in
-            running.increment()
-            try await Task.sleep(for: .seconds(10))
-            return request.payload
-        }
-        let workerTask = Task { try await worker.run() }
+        let (worker, workerTask) = slowWorker(endpoint, concurrency: 4, duration: .seconds(10), runs: running)
         // The default heartbeat: a 3 s expiry.
         let client = try GridClient(broker: endpoint)
         let id = try await client.submit("slow", bytes("later"), options: JobOptions(delay: .seconds(600)))

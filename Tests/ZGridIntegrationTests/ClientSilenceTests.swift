@@ -27,13 +27,7 @@ extension IntegrationTests.BrokerRestartClientTests {
         let broker = try launchZGrid(["broker", "--bind", endpoint, "--log-level", "error"])
         defer { endProcess(broker) }
         let running = Counter()
-        let worker = Worker(broker: endpoint, concurrency: 2, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
-        worker.register("slow") { request in
-            running.increment()
-            try await Task.sleep(for: .seconds(30))
-            return request.payload
-        }
-        let workerTask = Task { try await worker.run() }
+        let (worker, workerTask) = slowWorker(endpoint, concurrency: 2, duration: .seconds(30), runs: running)
         // The default heartbeat: a HEARTBEAT a second, a 3 s expiry.
         let client = try GridClient(broker: endpoint)
         let calling = Task {
