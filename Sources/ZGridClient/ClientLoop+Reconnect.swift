@@ -34,6 +34,8 @@ extension ClientLoop {
         switch event {
         case .handshakeSucceeded:
             handshakeSinceDrop = true
+            // The broker's answer tells its limits (held requests go out then) and that it lives.
+            try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
             if !awaitingResend.isEmpty { try resendAfterDrop(socket) }
         case .disconnected:
             limitsHeard = false

@@ -506,7 +506,10 @@ struct ClientLoop {
             logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before")
             for (id, call) in lost {
                 pending[id] = nil
-                call.fail(.brokerUnreachable("no heartbeat from \(broker) for \(now - lastHeard) ms"))
+                call.fail(
+                    .brokerUnreachable(
+                        "no heartbeat from \(broker) for \(now - lastHeard) ms; the request may or may not have taken effect, "
+                            + "and may still reach the broker if it comes back"))
             }
         }
         earlyCancels = earlyCancels.filter { now - $0.value < 60_000 }
