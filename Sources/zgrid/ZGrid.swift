@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZGridClient
 
 /// The `zgrid` command line: run a broker, workers or a whole local cluster, and call functions.
 @main
@@ -35,6 +36,11 @@ struct ZGrid: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as GridError {
+            // The grid answered with an error, or no broker answered: status 2, as every command
+            // that reports such an error itself exits.
+            FileOutput.standardError("Error: \(error)")
+            exit(withError: ExitCode(2))
         } catch {
             exit(withError: error)
         }

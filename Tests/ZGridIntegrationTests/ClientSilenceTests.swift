@@ -105,6 +105,12 @@ extension IntegrationTests.BrokerRestartClientTests {
         #expect(text.contains("unreachable"), "\(text)")
         // Heard from no broker for the configured 1,000 ms (checked every 500 ms), not the default 3,000 ms.
         #expect(ContinuousClock.now - started < .milliseconds(2500), "\(text)")
+        #expect(process.terminationStatus == 2)
+        // A command that does not report the error itself exits the same way.
+        let status = try launchZGrid(["status", "--config", config], standardError: FileHandle(forWritingAtPath: log))
+        defer { endProcess(status) }
+        #expect(try await waitForExit(status, seconds: 15))
+        #expect(status.terminationStatus == 2, "\(readText(log) ?? "")")
     }
 
     @Test("after a reconnect the client learns the broker's limits at once: a large call is not held until its next heartbeat")
