@@ -45,8 +45,8 @@ public struct DeadlineQueue<Element: Comparable> {
         }
     }
 
-    /// Inserts `element`; rebuilds the queue from `live` when stale entries outnumber the `count`
-    /// live ones by more than `slack`.
+    /// Inserts `element`; rebuilds the queue from `live` when it then holds more than twice the
+    /// `count` live entries plus `slack`.
     @inlinable
     public mutating func insert<Live: Sequence<Element>>(
         _ element: Element, live count: Int, slack: Int, rebuiltFrom live: @autoclosure () -> Live

@@ -49,7 +49,7 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     var execution: String = "auto"
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp(
             "How long a cancelled handler may keep running before it counts as stuck, in milliseconds.",
             discussion: "When every slot is held by a stuck handler, the worker exits with status 3 to be restarted."))
