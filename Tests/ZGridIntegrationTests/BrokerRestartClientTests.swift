@@ -41,6 +41,22 @@ extension IntegrationTests {
             return (worker, Task { try await worker.run() })
         }
 
+        /// Receives from `router` until a message with one of `commands` (by default CALL or
+        /// CALLS) arrives or `seconds` pass; whether one did.
+        func awaitCall(
+            on router: borrowing Socket, seconds: Double, commands: Set<ClientCommand> = [.call, .calls]
+        ) async throws -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if let frames = try router.receiveFrames(blocking: false) {
+                    if frames.count > 2, commands.contains(where: { frames[2] == [$0.rawValue] }) { return true }
+                } else {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            return false
+        }
+
         @Test("a call whose broker drops the connection before it ever answered fails at once as unreachable")
         func dropBeforeAnyAnswer() async throws {
             let context = try Context()
@@ -53,16 +69,7 @@ extension IntegrationTests {
                 await within(seconds: 20) { () async throws(GridError) -> [UInt8] in try await client.call("echo", timeout: .seconds(20)) }
             }
             // The CALL arrived: the connection is up and carried it. Then the "broker" goes away unanswering.
-            let deadline = Date().addingTimeInterval(5)
-            var sawCall = false
-            while !sawCall && Date() < deadline {
-                if let frames = try router!.receiveFrames(blocking: false) {
-                    sawCall = frames.count > 2 && frames[2] == [ClientCommand.call.rawValue]
-                } else {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-            }
-            #expect(sawCall)
+            #expect(try await awaitCall(on: router!, seconds: 5, commands: [.call]))
             let dropped = Date()
             router = nil
             let result = await call.value

@@ -6,21 +6,6 @@ import ZGridWorker
 import ZeroMQ
 
 extension IntegrationTests.BrokerRestartClientTests {
-    /// Receives from `router` until a CALL or CALLS arrives or `seconds` pass; whether one did.
-    func awaitCall(on router: borrowing Socket, seconds: Double) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let frames = try router.receiveFrames(blocking: false) {
-                if frames.count > 2, frames[2] == [ClientCommand.call.rawValue] || frames[2] == [ClientCommand.calls.rawValue] {
-                    return true
-                }
-            } else {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-        }
-        return false
-    }
-
     @Test("an idempotent call sent again after a hung broker was killed is not failed by that broker's silence")
     func resentCallOutlivesEarlierSilence() async throws {
         let endpoint = "tcp://127.0.0.1:\(try freePort())"

@@ -48,7 +48,7 @@ extension BrokerConfiguration {
         self.init(
             endpoints: bind.isEmpty ? settings.bind : bind,
             options: BrokerOptions(
-                heartbeat: HeartbeatSettings(intervalMilliseconds: Int64(settings.heartbeatIntervalMs), liveness: Int64(settings.liveness)),
+                heartbeat: settings.heartbeat,
                 defaultTimeoutMilliseconds: Int64(settings.defaultTimeoutMs),
                 unknownFunctionGraceMilliseconds: Int64(settings.unknownFunctionGraceMs),
                 jobReservePercent: config.jobs.reservePercent,

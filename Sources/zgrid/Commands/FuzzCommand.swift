@@ -62,8 +62,7 @@ struct FuzzCommand: AsyncParsableCommand {
             print(FuzzDigest.of(&generator, messages: messages))
             return
         }
-        let heartbeat = HeartbeatSettings(
-            intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness))
+        let heartbeat = config.broker.heartbeat
         let endpoint = connect ?? config.broker.connect
         let client = try GridClient(broker: endpoint, heartbeat: heartbeat, logger: logger)
         var report = FuzzReport()

@@ -103,8 +103,7 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
         config.security.warnIfExposed(config.security.workerKeyFile, logger: logger)
         let worker = Worker(
             broker: connect ?? config.broker.connect, concurrency: concurrency,
-            heartbeat: HeartbeatSettings(
-                intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
+            heartbeat: config.broker.heartbeat,
             drainTimeoutMilliseconds: drainTimeoutMs, stuckGraceMilliseconds: stuckGraceMs,
             security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger
         )

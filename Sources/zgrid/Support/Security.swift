@@ -14,8 +14,7 @@ extension CommonOptions {
         config.security.warnIfExposed(config.security.clientKeyFile, logger: logger)
         return try GridClient(
             broker: connect ?? config.broker.connect,
-            heartbeat: HeartbeatSettings(
-                intervalMilliseconds: Int64(config.broker.heartbeatIntervalMs), liveness: Int64(config.broker.liveness)),
+            heartbeat: config.broker.heartbeat,
             security: config.security.peer(keyFile: config.security.clientKeyFile), busyRetries: busyRetries, logger: logger)
     }
 }
