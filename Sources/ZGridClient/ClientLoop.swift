@@ -18,6 +18,17 @@ struct ClientLoop {
         /// only when sent no later than the broker was last heard.
         var sentAt: Int64
 
+        /// Why the wait ended at its deadline: for a call, the words the broker uses when it times
+        /// the call out itself, so that a caller sees the same message whichever side's timer
+        /// fired first (the client's, by the time the CALL takes to reach the broker).
+        var timeoutMessage: String {
+            switch waiter {
+            case .call(let waiter as CallRequest): "'\(waiter.function)' did not finish within its time limit"
+            case .pipeline(let run, _): "'\(run.function)' did not finish within its time limit"
+            case .call, .scatter: "no answer within the time limit"
+            }
+        }
+
         /// Ends the wait with `error`.
         func fail(_ error: GridError) {
             switch waiter {
@@ -480,7 +491,7 @@ struct ClientLoop {
             deadlines.removeMin()
             guard let call = pending[first.id], call.deadline == first.at else { continue }
             pending[first.id] = nil
-            call.fail(.timeout("no answer within the time limit"))
+            call.fail(.timeout(call.timeoutMessage))
             try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: first.id)
         }
         if !heldCalls.isEmpty { forgetEndedHeldCalls() }  // timed out or cancelled while held
