@@ -100,6 +100,33 @@ extension IntegrationTests {
             try await expectStoppedAtOnce(first: SIGTERM, force: SIGINT, logged: "SIGINT: stopping at once")
         }
 
+        @Test("a zgrid broker started under nohup runs on through SIGHUP, and still stops cleanly on SIGTERM")
+        func nohupKeepsTheBrokerThroughHangUp() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let log = directory.file("broker.log")
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let process = try launchZGrid(
+                ["broker", "--bind", endpoint, "--log-level", "info"], standardError: FileHandle(forWritingAtPath: log),
+                through: "/usr/bin/nohup")
+            defer { endProcess(process) }
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            var answered = false
+            for _ in 0..<30 where !answered { answered = (try? await client.brokerStatus()) != nil }
+            #expect(answered, "the broker never answered")
+            kill(process.processIdentifier, SIGHUP)
+            try await Task.sleep(for: .seconds(1))
+            #expect(process.isRunning, "the broker ended on a SIGHUP that nohup ignores")
+            #expect((try? await client.brokerStatus()) != nil, "the broker no longer answers after SIGHUP")
+            #expect(!(readText(log) ?? "").contains("SIGHUP"), "\(readText(log) ?? "")")
+            await client.close()
+            kill(process.processIdentifier, SIGTERM)
+            let exited = try await waitForExit(process, seconds: 15)
+            #expect(exited, "the broker still runs 15 s after SIGTERM")
+            if exited { expectExitedCleanly(process, "the broker") }
+        }
+
         @Test("SIGQUIT stops a zgrid broker at once, without a crash report: its call in flight is answered shutting down")
         func quitStopsAtOnce() async throws {
             try await expectStoppedAtOnce(first: nil, force: SIGQUIT, logged: "SIGQUIT: stopping at once")

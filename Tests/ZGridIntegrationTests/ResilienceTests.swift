@@ -292,15 +292,24 @@ extension IntegrationTests {
 
 /// Starts the `zgrid` executable built next to the test bundle; its standard output goes to
 /// `standardOutput` when given.
-func launchZGrid(_ arguments: [String], standardOutput: FileHandle? = nil, standardError: FileHandle? = nil) throws -> Process {
+/// Starts the zgrid executable built next to the tests with `arguments`; with `through`, that
+/// program starts it instead (for example `nohup`, which execs it with SIGHUP ignored).
+func launchZGrid(
+    _ arguments: [String], standardOutput: FileHandle? = nil, standardError: FileHandle? = nil, through launcher: String? = nil
+) throws -> Process {
     let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     let executable = directory.appendingPathComponent("zgrid")
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
         throw LaunchError(message: "no zgrid executable at \(executable.path): build it with `swift build` first")
     }
     let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
+    if let launcher {
+        process.executableURL = URL(fileURLWithPath: launcher)
+        process.arguments = [executable.path] + arguments
+    } else {
+        process.executableURL = executable
+        process.arguments = arguments
+    }
     // Not the test's own output pipes: a grandchild left behind by a failed test must not keep
     // the test runner waiting for end of file.
     process.standardOutput = standardOutput ?? FileHandle.nullDevice
