@@ -67,6 +67,32 @@ extension GridClient {
     /// Queues a durable background job and returns its id once it is committed to disk.
     public func submit(_ function: String, _ payload: [UInt8] = [], options: JobOptions = JobOptions()) async throws(GridError) -> UInt64 {
         _ = try validate(function, timeout: .seconds(1), priority: options.priority)
+        let frames = try Self.submitFrames(function, payload, options: options, originTag: originTag)
+        let deadline = ContinuousClock.now + .milliseconds(Self.jobCommandTimeout)
+        let reply = try await retryingBusy(until: deadline) { () async throws(GridError) -> [UInt8] in
+            try await self.request(.enqueue, frames, timeoutMilliseconds: Self.jobCommandTimeout)
+        }
+        guard reply.count == 8 else { throw .internal("ACCEPTED without a job id") }
+        return reply.withUnsafeBytes { $0.readBigEndianUInt64() }
+    }
+
+    /// Checks `function` and `options` as ``submit(_:_:options:)`` does, without sending anything
+    /// (for a tool that checks a whole file of jobs before it submits the first): throws
+    /// ``GridError/invalidArgument(_:)`` saying what is wrong. A delay is checked against the time
+    /// now.
+    public static func checkSubmit(_ function: String, options: JobOptions) throws(GridError) {
+        _ = try submitFrames(function, [], options: options, originTag: "client:check")
+    }
+
+    /// The frames of a SUBMIT of `function` with `payload` and `options`, tagged with `originTag`;
+    /// throws ``GridError/invalidArgument(_:)`` when any of them is out of range.
+    private static func submitFrames(
+        _ function: String, _ payload: [UInt8], options: JobOptions, originTag: String
+    ) throws(GridError) -> [[UInt8]] {
+        guard FunctionName.isValid(function) else {
+            throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
+        }
+        guard (0...9).contains(options.priority) else { throw .invalidArgument("priority \(options.priority) is outside 0...9") }
         guard (1...Int(UInt16.max)).contains(options.maxAttempts) else { throw .invalidArgument("maxAttempts must be from 1 to 65535") }
         let tags = options.tags.contains(originTag) ? options.tags : options.tags + [originTag]
         guard JobTags.isValid(tags) else {
@@ -75,42 +101,35 @@ extension GridClient {
             )
         }
         let maxMilliseconds = Int64(UInt32.max)
-        guard (0...maxMilliseconds).contains(Self.milliseconds(options.backoff)) else {
+        guard (0...maxMilliseconds).contains(milliseconds(options.backoff)) else {
             throw .invalidArgument("backoff \(options.backoff) is outside 0 ... 49 days")
         }
-        if let limit = options.timeLimit, !(1...maxMilliseconds).contains(Self.milliseconds(limit)) {
+        if let limit = options.timeLimit, !(1...maxMilliseconds).contains(milliseconds(limit)) {
             throw .invalidArgument("timeLimit \(limit) is outside 1 ms ... 49 days")
         }
-        if let ttl = options.resultTTL, !(0...maxMilliseconds * 1000).contains(Self.milliseconds(ttl)) {
+        if let ttl = options.resultTTL, !(0...maxMilliseconds * 1000).contains(milliseconds(ttl)) {
             throw .invalidArgument("resultTTL \(ttl) is outside 0 ... 136 years")
         }
         let keys = JobKeys(unique: options.uniqueKey, replace: options.replaceKey, fairness: options.fairnessKey, batch: options.batchKey)
         guard keys.isValid else { throw .invalidArgument("uniqueKey, replaceKey, fairnessKey and batchKey must be 1 to 255 bytes") }
         var runAt: Int64 = 0
         if let date = options.runAt {
-            guard let at = Self.wallMilliseconds(date) else {
+            guard let at = wallMilliseconds(date) else {
                 throw .invalidArgument("runAt (\(date.timeIntervalSince1970) s since 1970) is not a time before the end of year 9999")
             }
             runAt = at
         } else if let delay = options.delay {
-            let (at, overflow) = (Self.wallMilliseconds(Date()) ?? 0).addingReportingOverflow(Self.milliseconds(delay))
-            guard !overflow, at <= Self.latestRunAt else { throw .invalidArgument("delay \(delay) puts the job past the end of year 9999") }
+            let (at, overflow) = (wallMilliseconds(Date()) ?? 0).addingReportingOverflow(milliseconds(delay))
+            guard !overflow, at <= latestRunAt else { throw .invalidArgument("delay \(delay) puts the job past the end of year 9999") }
             runAt = max(0, at)
         }
-        let spec = JobSpec(
+        var spec = JobSpec(
             priority: UInt8(options.priority), maxAttempts: UInt16(options.maxAttempts),
-            backoffMilliseconds: UInt32(clamping: Self.milliseconds(options.backoff)),
-            timeLimitMilliseconds: UInt32(clamping: options.timeLimit.map(Self.milliseconds) ?? 0),
-            resultTTLSeconds: UInt32(clamping: (options.resultTTL.map(Self.milliseconds) ?? 0) / 1000), runAt: runAt)
-        var flagged = spec
-        flagged.isSheddable = options.sheddable
-        let frames: [[UInt8]] = [Array(function.utf8), flagged.encoded, keys.encoded, Array(JobTags.encode(tags).utf8), payload]
-        let deadline = ContinuousClock.now + .milliseconds(Self.jobCommandTimeout)
-        let reply = try await retryingBusy(until: deadline) { () async throws(GridError) -> [UInt8] in
-            try await self.request(.enqueue, frames, timeoutMilliseconds: Self.jobCommandTimeout)
-        }
-        guard reply.count == 8 else { throw .internal("ACCEPTED without a job id") }
-        return reply.withUnsafeBytes { $0.readBigEndianUInt64() }
+            backoffMilliseconds: UInt32(clamping: milliseconds(options.backoff)),
+            timeLimitMilliseconds: UInt32(clamping: options.timeLimit.map(milliseconds) ?? 0),
+            resultTTLSeconds: UInt32(clamping: (options.resultTTL.map(milliseconds) ?? 0) / 1000), runAt: runAt)
+        spec.isSheddable = options.sheddable
+        return [Array(function.utf8), spec.encoded, keys.encoded, Array(JobTags.encode(tags).utf8), payload]
     }
 
     /// The job's current status.

@@ -63,7 +63,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "Bulk-submit a JSON Lines file: one {\"function\", \"payload\", \"priority\", \"delay_ms\", \"max_attempts\", \"unique_key\", \"tags\", \"replace_key\", \"fairness_key\", \"batch_key\", \"sheddable\"} per line."
+            "Bulk-submit a JSON Lines file: one {\"function\", \"payload\", \"priority\", \"delay_ms\", \"max_attempts\", \"backoff_ms\", \"time_limit_ms\", \"result_ttl_s\", \"unique_key\", \"tags\", \"replace_key\", \"fairness_key\", \"batch_key\", \"sheddable\"} per line; every line is checked before the first is sent."
     )
     var from: String?
 

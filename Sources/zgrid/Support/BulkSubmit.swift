@@ -6,21 +6,6 @@ import ZGridClient
 /// Submits every line of a JSON Lines file, keeping many submits in flight, with a progress bar.
 /// A BUSY answer (admission control) is retried after a pause, so nothing is skipped.
 struct BulkSubmit {
-    /// One line of the file.
-    struct Line: Decodable, Sendable {
-        let function: String
-        let payload: String?
-        let priority: Int?
-        let delay_ms: Int?
-        let max_attempts: Int?
-        let unique_key: String?
-        let tags: [String]?
-        let replace_key: String?
-        let fairness_key: String?
-        let batch_key: String?
-        let sheddable: Bool?
-    }
-
     let client: GridClient
     let path: String
     let inFlight: Int
@@ -30,13 +15,21 @@ struct BulkSubmit {
         let data = handle.readDataToEndOfFile()
         // Blank lines are skipped but keep their place: every number is the line's number in the file.
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        var parsed: [(Int, Line)] = []
+        // Every line is checked before the first is sent: a bad line stops the run with nothing stored.
+        var parsed: [(Int, BulkLine)] = []
         parsed.reserveCapacity(lines.count)
         let decoder = JSONDecoder()
-        for (index, line) in lines.enumerated() where !Self.isBlank(line) {
-            do { parsed.append((index + 1, try decoder.decode(Line.self, from: Data(line)))) } catch {
+        for (index, text) in lines.enumerated() where !Self.isBlank(text) {
+            let line: BulkLine
+            do { line = try decoder.decode(BulkLine.self, from: Data(text)) } catch let error as BulkLine.UnknownKey {
+                throw ValidationError("\(path):\(index + 1): \(error)")
+            } catch {
                 throw ValidationError("\(path):\(index + 1): expected a JSON object with at least \"function\": \(error)")
             }
+            do { try GridClient.checkSubmit(line.function, options: line.options) } catch {
+                throw ValidationError("\(path):\(index + 1): \(error)")
+            }
+            parsed.append((index + 1, line))
         }
         let total = parsed.count
         let progress = BulkProgress(total: total)
@@ -58,11 +51,7 @@ struct BulkSubmit {
                         let index = next.take()
                         guard index < total else { return }
                         let (number, line) = jobs[index]
-                        let options = JobOptions(
-                            priority: line.priority ?? 0, delay: line.delay_ms.map { .milliseconds($0) },
-                            maxAttempts: line.max_attempts ?? 3,
-                            uniqueKey: line.unique_key, tags: line.tags ?? [], replaceKey: line.replace_key,
-                            fairnessKey: line.fairness_key, batchKey: line.batch_key, sheddable: line.sheddable ?? false)
+                        let options = line.options
                         var pause = 50
                         while true {
                             do {
