@@ -2,8 +2,9 @@ import ArgumentParser
 import ZGridClient
 import ZGridProtocol
 
-/// `zgrid call NAME [PAYLOAD]`: calls a function once and prints the reply.
-struct CallCommand: AsyncParsableCommand {
+/// `zgrid call NAME [PAYLOAD]`: calls a function once and prints the reply. SIGINT, SIGTERM or
+/// SIGHUP cancels the call (see ``SignalCancellation``).
+struct CallCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(commandName: "call", abstract: "Call a function and print its reply.")
 
     @OptionGroup var common: CommonOptions
@@ -30,14 +31,22 @@ struct CallCommand: AsyncParsableCommand {
         let logger = try common.bootstrapLogging(config, label: "zgrid.client")
         let client = try common.client(config, connect: connect, logger: logger)
         let started = MonotonicClock.nowNanoseconds()
+        let (name, payload, timeoutMs, idempotent) = (name, payload, timeoutMs, idempotent)
+        let call = Task { try await client.call(name, Array(payload.utf8), timeout: .milliseconds(timeoutMs), idempotent: idempotent) }
+        let interruption = SignalCancellation { call.cancel() }
         do {
-            let reply = try await client.call(name, Array(payload.utf8), timeout: .milliseconds(timeoutMs), idempotent: idempotent)
+            let reply = try await call.value
             let elapsed = Double(MonotonicClock.nowNanoseconds() - started) / 1000
             print(String(decoding: reply, as: UTF8.self))
             FileOutput.standardError("(\(reply.count) bytes in \(String(format: "%.0f", elapsed)) µs)")
             await client.close()
         } catch {
+            // Closing sends the CANCEL of a call cancelled by a signal before the process ends.
             await client.close()
+            if let signal = interruption.signal {
+                FileOutput.standardError("zgrid call \(name): \(StopSignals.name(signal)): the call was cancelled")
+                throw SignalCancellation.exitCode(signal)
+            }
             FileOutput.standardError("zgrid call \(name): \(error)")
             throw ExitCode(2)
         }

@@ -3,7 +3,7 @@ import ZGridClient
 import ZGridProtocol
 
 /// `zgrid scatter NAME [PAYLOAD]`: one query over every shard (or worker), or a parallel map.
-struct ScatterCommand: AsyncParsableCommand {
+struct ScatterCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(
         commandName: "scatter",
         abstract: "Send a query to every shard of a function (or every worker) and print each part as it arrives.")
@@ -38,21 +38,20 @@ struct ScatterCommand: AsyncParsableCommand {
             ? try client.scatter(name, inputs: payloads.map { Array($0.utf8) }, gather: policy, timeout: .milliseconds(timeoutMs))
             : try client.scatter(name, Array((payloads.first ?? "").utf8), gather: policy, timeout: .milliseconds(timeoutMs))
         let started = MonotonicClock.nowNanoseconds()
-        var parts: [ScatterPart] = []
+        let gathering = Task { try await Self.printParts(of: stream) }
+        let interruption = SignalCancellation { gathering.cancel() }
+        let parts: [ScatterPart]
         do {
-            for try await part in stream {
-                parts.append(part)
-                let micros = part.elapsed.components.attoseconds / 1_000_000_000_000 + part.elapsed.components.seconds * 1_000_000
-                switch part.result {
-                case .success(let bytes):
-                    print("part \(part.index) [\(micros) µs]: \(String(decoding: bytes.prefix(300), as: UTF8.self))")
-                case .failure(let error):
-                    print("part \(part.index) [\(micros) µs]: missing: \(error)")
-                }
-            }
+            parts = try await gathering.value
+            if interruption.signal != nil { throw GridError.cancelled }
         } catch {
-            FileOutput.standardError("zgrid scatter \(name): \(error)")
+            // Closing sends the CANCEL of a scatter cancelled by a signal before the process ends.
             await client.close()
+            if let signal = interruption.signal {
+                FileOutput.standardError("zgrid scatter \(name): \(StopSignals.name(signal)): the scatter was cancelled")
+                throw SignalCancellation.exitCode(signal)
+            }
+            FileOutput.standardError("zgrid scatter \(name): \(error)")
             throw ExitCode(2)
         }
         let total = (MonotonicClock.nowNanoseconds() - started) / 1000
@@ -67,6 +66,22 @@ struct ScatterCommand: AsyncParsableCommand {
         await client.close()
         // Exit 3 when the gather policy was not met (all: a part is missing).
         if !policy.isSatisfied(by: summary) { throw ExitCode(3) }
+    }
+
+    /// Prints each part of `stream` as it arrives; returns them all.
+    private static func printParts(of stream: ScatterStream) async throws -> [ScatterPart] {
+        var parts: [ScatterPart] = []
+        for try await part in stream {
+            parts.append(part)
+            let micros = part.elapsed.components.attoseconds / 1_000_000_000_000 + part.elapsed.components.seconds * 1_000_000
+            switch part.result {
+            case .success(let bytes):
+                print("part \(part.index) [\(micros) µs]: \(String(decoding: bytes.prefix(300), as: UTF8.self))")
+            case .failure(let error):
+                print("part \(part.index) [\(micros) µs]: missing: \(error)")
+            }
+        }
+        return parts
     }
 
     private func parsePolicy() throws -> GatherPolicy {

@@ -16,7 +16,8 @@ import ZGridProtocol
 protocol StopSignalHandling {}
 
 /// SIGINT, SIGTERM, SIGHUP and SIGQUIT for the commands that run until they are stopped (`zgrid
-/// worker`, `broker` and `up`). SIGHUP (the terminal was closed) counts as SIGTERM; SIGQUIT forces
+/// worker`, `broker` and `up`) and those that cancel what they wait for (`call`, `scatter`: see
+/// ``SignalCancellation``). SIGHUP (the terminal was closed) counts as SIGTERM; SIGQUIT forces
 /// the stop at once, as a second signal does. SIGHUP or SIGQUIT ignored as the process starts
 /// (`nohup`; a shell's background job) stays ignored.
 ///
