@@ -15,7 +15,7 @@ extension ClientLoop {
                 }
                 let id = ids.next()
                 pending[id] = Pending(waiter: .pipeline(run, slot), deadline: deadline, sentAt: now)
-                insertDeadline(Deadline(at: deadline, id: id))
+                insertDeadline(Deadline(at: deadline + Self.callSlackMilliseconds, id: id))
                 let header = CallHeader(flags: run.flags, priority: run.priority, timeoutMilliseconds: UInt32(max(1, deadline - now)))
                 send(OutgoingCall(id: id, function: run.function, header: header, payload: slot.payload))
             }

@@ -18,6 +18,17 @@ struct ClientLoop {
         /// only when sent no later than the broker was last heard.
         var sentAt: Int64
 
+        /// When the client's own timer ends the wait: for a call, ``callSlackMilliseconds`` after
+        /// its deadline, since the broker times the call out itself and says why (TIMEOUT with the
+        /// call cancelled on its worker, or UNKNOWN_FUNCTION when no worker serves it); the timer
+        /// only ends the wait of a call the broker did not answer. Any other request's deadline.
+        var timerAt: Int64 {
+            switch waiter {
+            case .pipeline, .call(is CallRequest): deadline + ClientLoop.callSlackMilliseconds
+            case .call, .scatter: deadline
+            }
+        }
+
         /// Why the wait ended at its deadline: for a call, the words the broker uses when it times
         /// the call out itself, so that a caller sees the same message whichever side's timer
         /// fired first (the client's, by the time the CALL takes to reach the broker).
@@ -42,6 +53,10 @@ struct ClientLoop {
     /// How long past its time limit the client waits for a scatter's last parts from the broker,
     /// which times out the parts itself and says why each is missing.
     private static let scatterSlackMilliseconds: Int64 = 250
+
+    /// How long past its time limit the client waits for the broker's answer to a call (see
+    /// ``Pending/timerAt``).
+    static let callSlackMilliseconds: Int64 = 50
 
     struct Deadline: Comparable {
         let at: Int64
@@ -321,7 +336,7 @@ struct ClientLoop {
             return false
         }
         pending[id] = call
-        insertDeadline(Deadline(at: call.deadline, id: id))
+        insertDeadline(Deadline(at: call.timerAt, id: id))
         return true
     }
 
@@ -329,7 +344,7 @@ struct ClientLoop {
     /// waiting (see ``DeadlineQueue/insert(_:live:slack:rebuiltFrom:)``).
     mutating func insertDeadline(_ entry: Deadline) {
         deadlines.insert(
-            entry, live: pending.count, slack: 1024, rebuiltFrom: pending.lazy.map { Deadline(at: $0.value.deadline, id: $0.key) })
+            entry, live: pending.count, slack: 1024, rebuiltFrom: pending.lazy.map { Deadline(at: $0.value.timerAt, id: $0.key) })
     }
 
     /// Sends the calls held by ``drainMailbox(_:signalled:)``: CALL each, or CALLS for several once the broker
@@ -489,7 +504,7 @@ struct ClientLoop {
         if !awaitingResend.isEmpty { expireAwaitingResend(now: now) }
         while let first = deadlines.min, first.at <= now {
             deadlines.removeMin()
-            guard let call = pending[first.id], call.deadline == first.at else { continue }
+            guard let call = pending[first.id], call.timerAt == first.at else { continue }
             pending[first.id] = nil
             call.fail(.timeout(call.timeoutMessage))
             try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: first.id)

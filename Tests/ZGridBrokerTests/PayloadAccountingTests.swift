@@ -58,9 +58,9 @@ import ZGridProtocol
             driver.heartbeat(client: client1)
             actions += driver.tick(at: time)
         }
-        // Lost at 200, queued for a retry, expired at 450.
+        // Lost at 200, queued for a retry, expired at 450 with no worker left to take it.
         #expect(actions.workersLeft.map(\.worker) == [worker1])
-        #expect(actions.failures == [SentFailure(client: client1, requestID: 1, code: .timeout)])
+        #expect(actions.failures == [SentFailure(client: client1, requestID: 1, code: .unknownFunction)])
         #expect(actions.releases == [payload])
         #expect(driver.core.callsInFlight == 0)
     }

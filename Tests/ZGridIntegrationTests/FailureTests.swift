@@ -26,6 +26,23 @@ extension IntegrationTests {
             await client.close()
         }
 
+        @Test("a call whose limit ends within the grace period, with no worker for its function, fails as unknown function")
+        func unknownFunctionWithinGrace() async throws {
+            let broker = try startBroker(graceMilliseconds: 10_000)
+            defer { broker.stop() }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            // The broker's verdict at the deadline, not the client's own timer (which would say timeout).
+            for _ in 0..<3 {
+                do {
+                    _ = try await client.call("nobody-serves-this", timeout: .milliseconds(100))
+                    Issue.record("expected unknownFunction")
+                } catch {
+                    guard case .unknownFunction = error else { Issue.record("expected unknownFunction, got \(error)"); return }
+                }
+            }
+            await client.close()
+        }
+
         @Test("a call past its time limit fails with timeout and its handler is cancelled")
         func timeout() async throws {
             let broker = try startBroker()

@@ -852,7 +852,8 @@ public struct BrokerCore {
             deadlines.removeMin()
             guard let call = calls[first.dispatchID], call.deadline == first.deadline else { continue }
             if let worker = call.worker { actions.append(.cancel(worker: worker, dispatchID: first.dispatchID)) }
-            if call.worker == nil, call.scatter != nil, services[call.service]?.workers.isEmpty ?? true {
+            // Queued with no worker to take it: nothing ran, and the caller learns why.
+            if call.worker == nil, services[call.service]?.workers.isEmpty ?? true {
                 failCall(first.dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
             } else {
                 failCall(first.dispatchID, .timeout, "'\(call.function)' did not finish within its time limit", into: &actions)
