@@ -71,6 +71,26 @@ struct AdmissionTests {
         #expect(driver.core.queuedCallCount == 3)
     }
 
+    @Test("a burst right after a function's first completions is judged by the rate they give, before any rate update")
+    func burstAfterFirstCompletions() {
+        var options = testOptions(grace: 60_000)
+        options.functions = ["f": FunctionPolicy(maxQueueWaitMilliseconds: 1000)]
+        var driver = Driver(options: options)
+        driver.ready(worker1, concurrency: 1)
+        // Three calls complete within 300 ms; no tick folds them into a rate.
+        for request in 1...3 {
+            let sent = driver.call(client2, UInt64(request))
+            driver.now += 100
+            if let dispatch = sent.requests.first { driver.reply(worker1, dispatch.dispatchID) }
+        }
+        driver.call(client1, 100)  // runs
+        var refused: [Int64] = []
+        for request in 101...140 { refused += refusals(driver.call(client1, UInt64(request))) }
+        // Three in (at least) 500 ms: about 6 a second, so about 6 queued make the 1000 ms allowed.
+        #expect((4...8).contains(driver.core.queuedCallCount), "\(driver.core.queuedCallCount) queued")
+        #expect(refused.count >= 30, "\(refused.count) refused")
+    }
+
     @Test("a cancelled call left in the queue does not count as waiting")
     func staleEntriesDoNotWait() {
         var driver = busyWithoutRate()

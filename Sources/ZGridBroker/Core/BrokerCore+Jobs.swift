@@ -80,7 +80,7 @@ extension BrokerCore {
                 waited: oldestWait(function, priority: Int(spec.priority), now: now) { [jobs, jobQueues] priority in
                     jobQueues[function]?.oldestSince(atOrAbove: priority) { jobs[$0]?.isWaitingToRun ?? false }
                 },
-                limit: policy(for: function).maxQueuedJobs, meter: jobRates[function],
+                limit: policy(for: function).maxQueuedJobs, meter: jobRates[function], now: now,
                 what: "jobs")
         {
             // Admission happens before the job is acknowledged: nothing refused was accepted.

@@ -28,12 +28,14 @@ extension BrokerCore {
     /// (`ahead` of them at the new item's priority or above) and they drain at `meter`'s rate; nil
     /// when it may queue. The length limit counts every queued item; the wait limit only those
     /// ahead, so high-priority work is refused last. Before anything has drained (no rate yet), the
-    /// wait limit applies to how long the oldest item ahead has already waited (`waited`).
+    /// wait limit applies to how long the oldest item ahead has already waited (`waited`); once
+    /// something has, the rate is estimated at `now` even before its first window closes (see
+    /// ``RateMeter/estimate(now:)``).
     func refusal(
-        _ function: String, queued: Int, ahead: Int, waited: Int64?, limit: Int?, meter: RateMeter?, what: String
+        _ function: String, queued: Int, ahead: Int, waited: Int64?, limit: Int?, meter: RateMeter?, now: Int64, what: String
     ) -> (message: String, retryAfter: Int64)? {
         let policy = policy(for: function)
-        let perSecond = meter?.perSecond ?? 0
+        let perSecond = meter?.estimate(now: now) ?? 0
         if let limit, queued >= limit {
             let excess = Double(queued - limit + 1)
             return ("\(queued) \(what) queued for '\(function)', the most allowed is \(limit)", Self.retryAfter(excess / perSecond * 1000))
@@ -227,6 +229,16 @@ struct RateMeter {
     init(since: Int64, count: Int = 0) {
         self.since = since
         self.count = count
+    }
+
+    /// The drain rate to judge a queue's wait by at `now`: the smoothed rate once a window has
+    /// been folded in; before that, the completions of the first window over its length so far,
+    /// taken as at least 500 ms so that a few quick completions do not pass for a fast drain (a
+    /// burst that came right after a function's first completions would otherwise be admitted
+    /// whole); 0 when nothing has completed.
+    func estimate(now: Int64) -> Double {
+        guard perSecond == 0, count > 0 else { return perSecond }
+        return Double(count) * 1000 / Double(max(500, now - since))
     }
 
     /// Folds the completions since the last update into the rate. A window in which nothing

@@ -277,6 +277,8 @@ public struct BrokerCore {
         // The worker to dispatch to at once, if any: chosen here for admission control, used by admit.
         var worker: PeerID?
         if let service, service.queue.isEmpty { worker = Self.bestWorker(of: service) }
+        // A call that would wait is judged by the drain rate, with the completions not yet counted.
+        if worker == nil, uncountedCalls?.function == function { countUncountedCalls() }
         if let service, worker == nil,
             let (message, retryAfter) = refusal(
                 function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
@@ -284,7 +286,7 @@ public struct BrokerCore {
                     service.queue.oldestSince(atOrAbove: priority) { calls[$0]?.worker == nil && calls[$0] != nil }
                 },
                 limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
-                meter: callRates[function], what: "calls")
+                meter: callRates[function], now: now, what: "calls")
         {
             refuse(client, requestID, message, retryAfter: retryAfter, payload: payload, countedIn: \.callsFailed, into: &actions)
             noteRefusal(of: function, served: served)
