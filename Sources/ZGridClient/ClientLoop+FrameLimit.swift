@@ -7,24 +7,49 @@ extension ClientLoop {
     static let alwaysAcceptedFrameBytes = 1024
 
     /// Queues a call for this pass's CALL or CALLS, or holds it until the broker's limits are
-    /// known when its payload may be over them.
+    /// known when its payload may be over them or the connection is down.
     mutating func send(_ call: OutgoingCall) {
-        if !limitsHeard && call.payload.count > Self.alwaysAcceptedFrameBytes {
+        if !limitsHeard && (connectionDown || call.payload.count > Self.alwaysAcceptedFrameBytes) {
             heldCalls.append(call)
         } else {
             outgoing.append(call)
         }
     }
 
-    /// The deadline of a request other than a call that must wait for the broker's limits (a
-    /// frame over ``alwaysAcceptedFrameBytes``); nil when it may go out now.
-    static func deadlineIfHeld(_ item: ClientCommandItem, now: Int64) -> Int64? {
+    /// The deadline of a request other than a call that must wait for the broker's limits (any
+    /// request when `whatever`, else one with a frame over ``alwaysAcceptedFrameBytes``); nil when
+    /// it may go out now.
+    static func deadlineIfHeld(_ item: ClientCommandItem, now: Int64, whatever: Bool) -> Int64? {
         switch item {
-        case .request(_, _, let frames, let timeout, _) where frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
+        case .request(_, _, let frames, let timeout, _) where whatever || frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
             now + timeout
-        case .scatter(_, _, _, _, let frames, let timeout, _) where frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
+        case .scatter(_, _, _, _, let frames, let timeout, _)
+        where whatever || frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
             now + timeout
         default: nil
+        }
+    }
+
+    /// Fails each request held while the connection is down that has waited the heartbeat expiry
+    /// for a new connection (the broker is taken for gone, as when it falls silent). They never
+    /// left, so the caller may make them again.
+    mutating func expireHeldAfterDrop(now: Int64) {
+        let expiry = heartbeat.expiryMilliseconds
+        func error(since: Int64) -> GridError {
+            .brokerUnreachable(
+                "the connection to \(broker) dropped \(now - droppedAt) ms ago and did not come back within \(now - since) ms; "
+                    + "the request was not sent")
+        }
+        heldItems.removeAll { held in
+            guard now - held.since > expiry else { return false }
+            Self.reject(held.item, error(since: held.since))
+            return true
+        }
+        heldCalls.removeAll { call in
+            guard let waiting = pending[call.id] else { return true }
+            guard now - waiting.sentAt > expiry else { return false }
+            pending.removeValue(forKey: call.id)?.fail(error(since: waiting.sentAt))
+            return true
         }
     }
 
@@ -45,7 +70,7 @@ extension ClientLoop {
         let items = heldItems
         heldItems.removeAll()
         // Each keeps the time limit it had when it was made: it goes out with the time left.
-        for (item, deadline) in items { try process(Self.item(item, timeLeft: deadline - now), socket, now: now) }
+        for (item, deadline, _) in items { try process(Self.item(item, timeLeft: deadline - now), socket, now: now) }
     }
 
     /// `item` with `milliseconds` as its time limit.

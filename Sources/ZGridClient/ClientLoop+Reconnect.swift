@@ -34,6 +34,8 @@ extension ClientLoop {
         switch event {
         case .handshakeSucceeded:
             handshakeSinceDrop = true
+            // Held requests go out once this broker says its limits (its answer to the HEARTBEAT).
+            connectionDown = false
             // The broker's answer tells its limits (held requests go out then) and that it lives.
             try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
             if !awaitingResend.isEmpty { try resendAfterDrop(socket) }
@@ -59,15 +61,16 @@ extension ClientLoop {
     mutating func connectionDropped() {
         guard handshakeSinceDrop else { return }
         handshakeSinceDrop = false
-        guard !pending.isEmpty else { return }
         let now = MonotonicClock.nowMilliseconds()
+        connectionDown = true
+        droppedAt = now
+        guard !pending.isEmpty else { return }
         var failed = 0
         // Calls held until the broker's limits are known never left: they go out when it says them.
         let held = Set(heldCalls.map(\.id))
         for (id, call) in pending where !held.contains(id) {
             if Self.isResendable(call) {
                 awaitingResend.insert(id)
-                droppedAt = now
             } else {
                 pending[id] = nil
                 call.fail(

@@ -92,8 +92,12 @@ struct ClientLoop {
     /// Requests in ``pending`` kept when the connection dropped, to send again once a new
     /// connection's handshake succeeds (see ``connectionDropped()``).
     var awaitingResend: Set<UInt64> = []
-    /// When the connection dropped with requests kept in ``awaitingResend``.
+    /// When the connection last dropped (after its handshake had succeeded).
     var droppedAt: Int64 = 0
+    /// Whether the connection dropped and no new one's broker has said its limits yet: requests
+    /// made meanwhile are held in the client, not queued in the socket, so that one that cannot
+    /// wait longer fails as never sent (see ``expireHeldAfterDrop(now:)``).
+    var connectionDown = false
     private var nextHeartbeat: Int64 = 0
     private var brokerSilent = false
     /// Subscriptions the broker no longer knows, to subscribe again.
@@ -128,7 +132,7 @@ struct ClientLoop {
     /// Calls (waiting in ``pending``) held until the broker's limits are known.
     var heldCalls: [OutgoingCall] = []
     /// Other requests held until the broker's limits are known, with their deadlines.
-    var heldItems: [(item: ClientCommandItem, deadline: Int64)] = []
+    var heldItems: [(item: ClientCommandItem, deadline: Int64, since: Int64)] = []
     /// The request table of a CALLS being built.
     private var scratch: [UInt8] = []
 
@@ -258,8 +262,8 @@ struct ClientLoop {
         } else if !outgoing.isEmpty {
             try sendCalls(socket)  // calls before anything that may name them (CANCEL)
         }
-        if !limitsHeard, let deadline = Self.deadlineIfHeld(item, now: now) {
-            heldItems.append((item, deadline))
+        if !limitsHeard, let deadline = Self.deadlineIfHeld(item, now: now, whatever: connectionDown) {
+            heldItems.append((item, deadline, now))
             return
         }
         switch item {
@@ -501,6 +505,7 @@ struct ClientLoop {
     private mutating func timers(_ socket: borrowing Socket) throws(ZMQError) {
         let now = MonotonicClock.nowMilliseconds()
         if !heldItems.isEmpty { expireHeldItems(now: now) }
+        if connectionDown { expireHeldAfterDrop(now: now) }
         if !awaitingResend.isEmpty { expireAwaitingResend(now: now) }
         while let first = deadlines.min, first.at <= now {
             deadlines.removeMin()
@@ -557,7 +562,7 @@ struct ClientLoop {
     }
 
     private mutating func failAll(_ error: GridError) {
-        for (item, _) in heldItems { Self.reject(item, error) }
+        for (item, _, _) in heldItems { Self.reject(item, error) }
         heldItems.removeAll()
         heldCalls.removeAll()  // each waits in `pending`, failed below
         for run in pipelines { run.finish(throwing: error) }

@@ -120,3 +120,37 @@ extension IntegrationTests.BrokerRestartClientTests {
         await worker.stop()
     }
 }
+
+extension IntegrationTests.BrokerRestartClientTests {
+    @Test("requests made while the connection is down are held, not queued: they fail as not sent after the expiry, or go out on reconnect")
+    func requestsMadeWhileDownAreHeld() async throws {
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        var broker = try launchZGrid(["broker", "--bind", endpoint, "--log-level", "error"])
+        defer { endProcess(broker) }
+        // A 1 s expiry: the submit below fails within about a second of the drop, not at its 30 s limit.
+        let client = try GridClient(broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 500, liveness: 2))
+        var answered = false
+        for _ in 0..<30 where !answered { answered = (try? await client.brokerStatus()) != nil }
+        #expect(answered, "the broker never answered")
+        kill(broker.processIdentifier, SIGKILL)
+        broker.waitUntilExit()
+        try await Task.sleep(for: .milliseconds(300))  // the client notices the drop
+        let started = ContinuousClock.now
+        let submitted = await within(seconds: 40) { () async throws(GridError) -> UInt64 in try await client.submit("echo") }
+        guard case .failure(.brokerUnreachable(let message)) = submitted else {
+            Issue.record("expected broker unreachable, got \(submitted)")
+            return
+        }
+        #expect(message.contains("the request was not sent"), "\(message)")
+        #expect(ContinuousClock.now - started < .seconds(5), "failed at the expiry from the drop, not at the submit's limit")
+        // Made while down, then the broker comes back within the expiry: the request goes out then.
+        let status = Task { await within(seconds: 30) { () async throws(GridError) in try await client.brokerStatus() } }
+        try await Task.sleep(for: .milliseconds(200))
+        broker = try launchZGrid(["broker", "--bind", endpoint, "--log-level", "error"])
+        guard case .success = await status.value else {
+            Issue.record("the status request made while the broker was down did not go out when it came back")
+            return
+        }
+        await client.close()
+    }
+}
