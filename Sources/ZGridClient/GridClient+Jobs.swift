@@ -161,12 +161,15 @@ extension GridClient {
         try await jobCommand(.retry, id, wait: 0)
     }
 
-    /// The jobs matching `query` (at most `query.limit`, default 100), by id.
+    /// The jobs matching `query` (at most `query.limit`, default 100), by id. A query with
+    /// `finishedBefore` (PURGE only) throws ``GridError/invalidArgument(_:)``, as does an invalid tag.
     public func jobs(_ query: JobQuery = JobQuery()) async throws(GridError) -> [JobStatus] {
         try await jobsCommand(.list, query).jobs
     }
 
-    /// Deletes finished jobs matching `query` (finished before `query.finishedBefore`, default now); returns how many.
+    /// Deletes finished jobs matching `query` (of its states, function and tag, finished before
+    /// `query.finishedBefore`, default now); returns how many. A query with `limit` or `afterID`
+    /// (LIST only) throws ``GridError/invalidArgument(_:)``, as does an invalid tag.
     public func purge(_ query: JobQuery = JobQuery()) async throws(GridError) -> Int {
         try await jobsCommand(.purge, query).purged ?? 0
     }
@@ -182,6 +185,12 @@ extension GridClient {
     }
 
     private func jobsCommand(_ verb: JobsVerb, _ query: JobQuery) async throws(GridError) -> JobAnswer {
+        // Refused here as the broker would refuse it, without a round trip; a tag no job can
+        // carry would match nothing (or, at an older broker, jobs without tags).
+        if let refusal = query.refusal(for: verb) { throw .invalidArgument(refusal) }
+        if let tag = query.tag, !JobTags.isValid([tag]) {
+            throw .invalidArgument("tag '\(tag)': a tag is 1 to \(JobTags.maxLength) characters without commas")
+        }
         let filter: Data
         do { filter = try JSONEncoder().encode(query) } catch { throw .coding("cannot encode the job filter: \(error)") }
         let frames = [[verb.rawValue], Array(filter)]

@@ -9,8 +9,8 @@ enum JobQueries {
             return .jobs(try fetch(db, where: "id = ?", [id], limit: 1))
         case .jobs(let filter):
             return .jobs(try jobs(matching: filter, in: db))
-        case .purge(let states, let finishedBefore, let function):
-            return .purged(try purge(states: states, finishedBefore: finishedBefore, function: function, in: db))
+        case .purge(let states, let finishedBefore, let function, let tag):
+            return .purged(try purge(states: states, finishedBefore: finishedBefore, function: function, tag: tag, in: db))
         case .counts:
             return .counts(try counts(in: db))
         case .expire(let now):
@@ -69,6 +69,7 @@ enum JobQueries {
             arguments += [function]
         }
         if let tag = filter.tag {
+            guard TagsColumn.canHold(tag) else { return [] }
             conditions.append(TagsColumn.containsCondition)
             arguments += [tag]
         }
@@ -80,10 +81,14 @@ enum JobQueries {
         return try fetch(db, where: condition, arguments, limit: max(0, filter.limit))
     }
 
-    /// Deletes finished jobs in `states` finished before `finishedBefore`; returns how many.
-    private static func purge(states: Set<JobState>, finishedBefore: Int64, function: String?, in db: Database) throws -> Int {
+    /// Deletes finished jobs in `states` finished before `finishedBefore`, of `function` and carrying
+    /// `tag` when given; returns how many.
+    private static func purge(
+        states: Set<JobState>, finishedBefore: Int64, function: String?, tag: String?, in db: Database
+    ) throws -> Int {
         let names = states.filter(\.isTerminal).map(\.rawValue).sorted()
         guard !names.isEmpty else { return 0 }
+        if let tag, !TagsColumn.canHold(tag) { return 0 }
         var sql = """
             DELETE FROM jobs WHERE state IN (\(placeholders(names.count)))
             AND coalesce(finished_at, updated_at) < ?
@@ -92,6 +97,10 @@ enum JobQueries {
         if let function {
             sql += " AND function = ?"
             arguments += [function]
+        }
+        if let tag {
+            sql += " AND \(TagsColumn.containsCondition)"
+            arguments += [tag]
         }
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
         return db.changesCount

@@ -5,9 +5,10 @@ public enum StoreRead: Sendable, Equatable {
     /// The jobs that match the filter, ascending by id: `.jobs`.
     case jobs(JobFilter)
     /// Deletes finished jobs in `states` that finished before `finishedBefore` (wall-clock ms; a finished job
-    /// without `finishedAt` counts by `updatedAt`), only of `function` when given: `.purged` with the count.
-    /// Unfinished states in `states` are ignored, so a purge never deletes a live job.
-    case purge(states: Set<JobState>, finishedBefore: Int64, function: String?)
+    /// without `finishedAt` counts by `updatedAt`), only of `function` and only carrying `tag` (exactly,
+    /// as ``JobFilter/tag``) when given: `.purged` with the count. Unfinished states in `states` are
+    /// ignored, so a purge never deletes a live job.
+    case purge(states: Set<JobState>, finishedBefore: Int64, function: String?, tag: String?)
     /// Deletes finished jobs whose result time-to-live ran out by `now` (finish time plus the job's
     /// own result TTL): `.purged` with the count.
     case expire(now: Int64)

@@ -13,4 +13,10 @@ enum TagsColumn {
     /// A condition on the `tags` column, true when `tag` is one of the tags exactly (case-sensitive,
     /// no wildcards); its one argument is the tag.
     static let containsCondition = "instr(',' || tags || ',', ',' || ? || ',') > 0"
+
+    /// Whether a job can carry `tag`: an empty tag, or one with a comma, is no tag, and
+    /// ``containsCondition`` would match it against jobs without tags or with two adjacent tags.
+    static func canHold(_ tag: String) -> Bool {
+        !tag.isEmpty && !tag.contains(",")
+    }
 }

@@ -68,11 +68,12 @@ public struct JobQuery: Sendable, Codable, Equatable {
     public var function: String?
     /// Only jobs carrying this tag.
     public var tag: String?
-    /// At most this many (list).
+    /// At most this many (LIST only: a PURGE with it is refused).
     public var limit: Int?
-    /// Only jobs with a larger id (paging).
+    /// Only jobs with a larger id (LIST only, for paging: a PURGE with it is refused).
     public var afterID: UInt64?
-    /// Purge: only jobs finished before this wall-clock time (ms since 1970); default now.
+    /// Only jobs finished before this wall-clock time (ms since 1970; PURGE only, default now: a
+    /// LIST with it is refused).
     public var finishedBefore: Int64?
 
     /// Creates a filter; nil fields do not filter.

@@ -155,8 +155,14 @@ extension BrokerCore {
         }
     }
 
-    /// JOBS: list or purge, answered by the store (after every write handed to it so far).
+    /// JOBS: list or purge, answered by the store (after every write handed to it so far). A filter
+    /// key the verb does not take is refused with MALFORMED rather than ignored: ignoring it would
+    /// select more jobs than asked, and a purge would delete them.
     mutating func jobsCommand(from client: PeerID, requestID: UInt64, verb: JobsVerb, query: JobQuery, into actions: inout [BrokerAction]) {
+        if let refusal = query.refusal(for: verb) {
+            actions.append(.fail(client: client, requestID: requestID, code: .malformed, message: refusal))
+            return
+        }
         let request = ClientRequest(client: client, requestID: requestID)
         let states = Set((query.states ?? []).compactMap(JobState.init(rawValue:)))
         let token = takeToken()
@@ -175,7 +181,7 @@ extension BrokerCore {
                     .purge(
                         states: query.states == nil ? terminal : states.intersection(terminal),
                         finishedBefore: query.finishedBefore ?? wallNow,
-                        function: query.function), token: token))
+                        function: query.function, tag: query.tag), token: token))
         }
     }
 

@@ -49,12 +49,24 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Only jobs with this tag.")
         var tag: String?
 
-        func query(limit: Int? = nil, afterID: UInt64? = nil, finishedBefore: Int64? = nil) throws -> JobQuery {
-            let known = ["queued", "scheduled", "deferred", "running", "succeeded", "failed", "dead", "cancelled"]
-            for name in state where !known.contains(name) {
-                throw ValidationError("unknown state '\(name)': expected one of \(known.joined(separator: ", "))")
+        /// Every state a job can be in.
+        static let states = ["queued", "scheduled", "deferred", "running", "succeeded", "failed", "dead", "cancelled"]
+
+        /// Refuses a filter that could match no job, so that a typo is not taken for "no such jobs".
+        func validate() throws {
+            for name in state where !Self.states.contains(name) {
+                throw ValidationError("unknown state '\(name)': expected one of \(Self.states.joined(separator: ", "))")
             }
-            return JobQuery(
+            if let function, !FunctionName.isValid(function) {
+                throw ValidationError("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
+            }
+            if let tag, !JobTags.isValid([tag]) {
+                throw ValidationError("invalid tag '\(tag)': a tag is 1 to \(JobTags.maxLength) characters without commas")
+            }
+        }
+
+        func query(limit: Int? = nil, afterID: UInt64? = nil, finishedBefore: Int64? = nil) -> JobQuery {
+            JobQuery(
                 states: state.isEmpty ? nil : state, function: function, tag: tag, limit: limit, afterID: afterID,
                 finishedBefore: finishedBefore)
         }
@@ -64,8 +76,13 @@ struct JobsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List jobs, one line each.")
         @OptionGroup var connection: Connection
         @OptionGroup var filter: Filter
-        @Option(name: .long, help: "At most this many.") var limit: Int = 100
+        @Option(name: .long, parsing: .unconditional, help: "At most this many (1 to 10000).") var limit: Int = 100
         @Option(name: .long, help: "Only jobs with a larger id (paging).") var after: UInt64?
+
+        func validate() throws {
+            // The broker would clamp it: 0 would list one job, 20000 only 10000.
+            guard (1...10_000).contains(limit) else { throw ValidationError("--limit \(limit) is outside 1...10000") }
+        }
 
         func run() async throws {
             let client = try connection.client()
@@ -140,11 +157,23 @@ struct JobsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete finished jobs (succeeded, failed, dead, cancelled).")
         @OptionGroup var connection: Connection
         @OptionGroup var filter: Filter
-        @Option(name: .long, help: "Only jobs that finished at least this many seconds ago.") var olderThanS: Int = 0
+        @Option(name: .long, parsing: .unconditional, help: "Only jobs that finished at least this many seconds ago.")
+        var olderThanS: Int = 0
+
+        func validate() throws {
+            // A negative age would reach into the future: every finished job.
+            guard olderThanS >= 0 else { throw ValidationError("--older-than-s \(olderThanS) is negative") }
+            let finished = ["succeeded", "failed", "dead", "cancelled"]
+            for name in filter.state where Filter.states.contains(name) && !finished.contains(name) {
+                throw ValidationError("--state \(name): only finished jobs (\(finished.joined(separator: ", "))) are purged")
+            }
+        }
 
         func run() async throws {
             let client = try connection.client()
-            let before = Int64(Date().timeIntervalSince1970 * 1000) - Int64(olderThanS) * 1000
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let (age, overflow) = Int64(olderThanS).multipliedReportingOverflow(by: 1000)
+            let before = overflow ? Int64.min : now - age
             let count = try await client.purge(filter.query(finishedBefore: before))
             print("purged \(count) jobs")
             await client.close()

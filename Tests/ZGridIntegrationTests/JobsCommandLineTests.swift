@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("zgrid jobs and submit on the command line, against a real broker and job store", .serialized, .timeLimit(.minutes(2)))
+    struct JobsCommandLineTests {
+        /// A broker with a job store, a worker serving `echo`, and a config file naming the broker.
+        struct Grid {
+            let directory: TemporaryDirectory
+            let broker: BrokerServer
+            let worker: RunningWorker
+            let client: GridClient
+            let config: String
+
+            static func start() async throws -> Grid {
+                let directory = try TemporaryDirectory()
+                let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+                let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
+                let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+                let config = directory.file("cluster.conf")
+                try "[broker]\nconnect = \"\(broker.endpoints[0])\"\nlog_level = \"error\"\n".write(
+                    toFile: config, atomically: true, encoding: .utf8)
+                return Grid(directory: directory, broker: broker, worker: worker, client: client, config: config)
+            }
+
+            /// Runs `zgrid` with `arguments` and this grid's config.
+            func zgrid(_ arguments: String...) async throws -> CommandRun {
+                try await runZGrid(arguments + ["--config", config], in: directory)
+            }
+
+            /// Submits a job of `echo` with `tags` and waits for it to succeed; returns its id.
+            func finishedJob(_ payload: String, tags: [String]) async throws -> UInt64 {
+                let id = try await client.submit("echo", bytes(payload), options: JobOptions(tags: tags))
+                _ = try await client.result(job: id, timeout: .seconds(10))
+                return id
+            }
+
+            func stop() async {
+                await client.close()
+                await worker.stop()
+                broker.stop()
+                directory.remove()
+            }
+        }
+
+        @Test("zgrid jobs purge --tag deletes only the finished jobs with that tag; filters it cannot honour are refused (64)")
+        func purgeHonoursTag() async throws {
+            let grid = try await Grid.start()
+            var keep: [UInt64] = []
+            for index in 1...3 { keep.append(try await grid.finishedJob("a\(index)", tags: ["keep"])) }
+            for index in 1...2 { _ = try await grid.finishedJob("b\(index)", tags: ["junk"]) }
+
+            let purged = try await grid.zgrid("jobs", "purge", "--tag", "junk")
+            #expect(purged.status == 0, "\(purged)")
+            #expect(purged.output == "purged 2 jobs\n", "\(purged)")
+            #expect(try await grid.client.jobs().map(\.id) == keep, "only the jobs tagged junk are gone")
+
+            // A tag no job can carry matches none; here it is refused before anything is sent.
+            for (arguments, message) in [
+                (["--tag", ""], "invalid tag"), (["--tag", "keep,junk"], "invalid tag"), (["--state", "running"], "only finished jobs"),
+                (["--older-than-s", "-5"], "is negative"), (["--function", "bad name"], "invalid function name"),
+            ] {
+                let refused = try await runZGrid(["jobs", "purge"] + arguments + ["--config", grid.config], in: grid.directory)
+                #expect(refused.status == 64, "purge \(arguments): \(refused)")
+                #expect(refused.errors.contains(message), "purge \(arguments): \(refused)")
+            }
+            #expect(try await grid.client.jobs().map(\.id) == keep, "no refused purge deleted anything")
+            await grid.stop()
+        }
+
+        @Test("the broker refuses a PURGE with limit or afterID and a LIST with finishedBefore, as the client does before sending")
+        func verbOnlyKeysAreRefused() async throws {
+            let grid = try await Grid.start()
+            let id = try await grid.finishedJob("x", tags: [])
+            let client = grid.client
+            let refused = [
+                await outcome { () async throws(GridError) in try await client.purge(JobQuery(limit: 1)) }.map { _ in () },
+                await outcome { () async throws(GridError) in try await client.purge(JobQuery(afterID: 0)) }.map { _ in () },
+                await outcome { () async throws(GridError) in try await client.jobs(JobQuery(finishedBefore: 0)) }.map { _ in () },
+            ]
+            for result in refused {
+                guard case .failure(.invalidArgument(let message)) = result else {
+                    Issue.record("expected invalidArgument, got \(result)")
+                    continue
+                }
+                #expect(message.contains("LIST") && message.contains("PURGE"), "\(message)")
+            }
+            // The broker refuses them too, for clients that do not check.
+            for (verb, filter) in [(JobsVerb.purge, #"{"limit": 1}"#), (.purge, #"{"afterID": 0}"#), (.list, #"{"finishedBefore": 0}"#)] {
+                let answer = await rawJobsCommand(grid.broker.endpoints[0], verb: verb, filter: filter)
+                #expect(answer.code == ErrorCode.malformed.rawValue, "\(verb) \(filter): \(answer)")
+                #expect(answer.message.contains("does not take"), "\(verb) \(filter): \(answer)")
+            }
+            #expect(try await client.jobs().map(\.id) == [id], "nothing was purged")
+            await grid.stop()
+        }
+    }
+}
+
+/// Sends JOBS with `verb` and the raw `filter` from a bare DEALER socket, as a client that checks
+/// nothing would, and returns the broker's ERROR code and message (code 0 and a description of
+/// what came instead when no ERROR came within 5 s).
+private func rawJobsCommand(_ endpoint: String, verb: JobsVerb, filter: String) async -> (code: UInt16, message: String) {
+    await onThread {
+        do {
+            let context = try Context()
+            let socket = try Socket(context, type: .dealer)
+            try socket.setLinger(milliseconds: 0)
+            try socket.connect(endpoint)
+            _ = try socket.send(
+                frames: [ProtocolTag.client, [ClientCommand.jobs.rawValue], .bigEndian(UInt64(7)), [verb.rawValue], bytes(filter)],
+                blocking: true)
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline {
+                guard let frames = try socket.receiveFrames(blocking: false) else {
+                    usleep(5_000)
+                    continue
+                }
+                guard frames.count > 1, frames[1] != [ClientCommand.heartbeat.rawValue] else { continue }
+                guard frames.count >= 5, frames[1] == [ClientCommand.error.rawValue], frames[3].count == 2 else {
+                    return (0, "not an ERROR: \(frames)")
+                }
+                return (UInt16(frames[3][0]) << 8 | UInt16(frames[3][1]), String(decoding: frames[4], as: UTF8.self))
+            }
+            return (0, "no answer within 5 s")
+        } catch {
+            return (0, "socket error: \(error)")
+        }
+    }
+}
