@@ -98,6 +98,25 @@ extension IntegrationTests {
             #expect(try await client.jobs().map(\.id) == [id], "nothing was purged")
             await grid.stop()
         }
+
+        @Test("zgrid jobs show prints one JSON document: the result as text (utf8) or base64 with resultEncoding, none without one")
+        func showPrintsOneJSONDocument() async throws {
+            let grid = try await Grid.start()
+            let text = try await grid.finishedJob("hello", tags: [])
+            let binary = try await grid.client.submit("echo", [0xFF, 0xFE, 0x00])
+            _ = try await grid.client.result(job: binary, timeout: .seconds(10))
+            let later = try await grid.client.submit("echo", bytes("later"), options: JobOptions(delay: .seconds(60)))
+            for (id, result, encoding) in [(text, "hello", "utf8"), (binary, "//4A", "base64"), (later, nil, nil)] {
+                let shown = try await grid.zgrid("jobs", "show", "\(id)")
+                #expect(shown.status == 0, "\(shown)")
+                let object = try? JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any]
+                #expect(object != nil, "not one JSON object: \(shown.output)")
+                #expect((object?["id"] as? NSNumber)?.uint64Value == id, "\(shown.output)")
+                #expect(object?["result"] as? String == result, "\(shown.output)")
+                #expect(object?["resultEncoding"] as? String == encoding, "\(shown.output)")
+            }
+            await grid.stop()
+        }
     }
 }
 

@@ -181,10 +181,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 }
 
-/// Prints a job as indented JSON (its result as text when it is valid UTF-8).
+/// Prints a job as one JSON document (see ``JobJSON``).
 private func printJob(_ job: JobStatus) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    print(String(decoding: try encoder.encode(job), as: UTF8.self))
-    if let result = job.result, let text = String(data: result, encoding: .utf8) { print("result: \(text)") }
+    print(try JobJSON.render(job))
 }
