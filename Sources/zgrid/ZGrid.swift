@@ -37,10 +37,11 @@ struct ZGrid: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as GridError {
-            // The grid answered with an error, or no broker answered: status 2, as every command
-            // that reports such an error itself exits.
+            // The grid answered with an error, or no broker answered: status 2; an argument the
+            // client refused before sending anything: 64. As every command that reports such an
+            // error itself exits.
             FileOutput.standardError("Error: \(error)")
-            exit(withError: ExitCode(2))
+            exit(withError: ExitStatus.of(error))
         } catch {
             exit(withError: error)
         }

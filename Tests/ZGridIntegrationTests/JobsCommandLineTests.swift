@@ -117,6 +117,36 @@ extension IntegrationTests {
             }
             await grid.stop()
         }
+
+        @Test("an argument the client refuses before sending exits 64 with its message, whichever command; a grid error still exits 2")
+        func refusedArgumentsExit64() async throws {
+            let grid = try await Grid.start()
+            let cases: [([String], String)] = [
+                // Caught by the commands' own validation.
+                (["submit", "echo", "x", "--priority", "10"], "--priority 10 is outside 0...9"),
+                (["submit", "echo", "x", "--max-attempts", "0"], "--max-attempts 0"),
+                (["submit", "echo", "x", "--time-limit-ms", "0"], "--time-limit-ms 0"),
+                (["call", "echo", "x", "--timeout-ms", "0"], "--timeout-ms 0"),
+                (["watch", "--name", ""], "--name must not be empty"),
+                (["jobs", "list", "--limit", "0"], "--limit 0"),
+                // Caught by the client library (GridError.invalidArgument), reported by the command or by main.
+                (["submit", "echo", "x", "--tag", "a,b"], "invalid argument: tags"),
+                (["submit", "echo", "x", "--delay-ms", "99999999999999999"], "past the end of year 9999"),
+                (["submit", "bad name!", "x"], "invalid function name"),
+                (["call", "bad name!"], "invalid function name"),
+                (["scatter", "bad name!"], "invalid function name"),
+                (["watch", "--name", String(repeating: "n", count: 300)], "invalid argument: a subscription name"),
+            ]
+            for (arguments, message) in cases {
+                let run = try await runZGrid(arguments + ["--config", grid.config], in: grid.directory)
+                #expect(run.status == 64, "zgrid \(arguments.joined(separator: " ")): \(run)")
+                #expect(run.errors.contains(message), "zgrid \(arguments.joined(separator: " ")): \(run)")
+            }
+            #expect(try await grid.client.jobs().isEmpty, "no refused submit reached the broker")
+            let missing = try await grid.zgrid("jobs", "show", "999")
+            #expect(missing.status == 2, "the grid's answer 'no such job' is an error of the grid: \(missing)")
+            await grid.stop()
+        }
     }
 }
 

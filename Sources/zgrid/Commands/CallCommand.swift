@@ -26,6 +26,13 @@ struct CallCommand: AsyncParsableCommand, StopSignalHandling {
         help: "Mark the call safe to run twice: retried on another worker when its worker is lost, and sent again after a broker restart.")
     var idempotent = false
 
+    /// Refuses a time limit the client library would refuse, before connecting.
+    func validate() throws {
+        guard (1...Int(UInt32.max)).contains(timeoutMs) else {
+            throw ValidationError("--timeout-ms \(timeoutMs) is outside 1...\(UInt32.max)")
+        }
+    }
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.client")
@@ -48,7 +55,7 @@ struct CallCommand: AsyncParsableCommand, StopSignalHandling {
                 throw SignalCancellation.exitCode(signal)
             }
             FileOutput.standardError("zgrid call \(name): \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.of(caught: error)
         }
     }
 }

@@ -121,7 +121,7 @@ struct JobsCommand: AsyncParsableCommand {
             } catch {
                 FileOutput.standardError("zgrid jobs wait \(id): \(error)")
                 await client.close()
-                throw ExitCode(2)
+                throw ExitStatus.of(caught: error)
             }
             await client.close()
         }

@@ -52,7 +52,7 @@ struct ScatterCommand: AsyncParsableCommand, StopSignalHandling {
                 throw SignalCancellation.exitCode(signal)
             }
             FileOutput.standardError("zgrid scatter \(name): \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.of(caught: error)
         }
         let total = (MonotonicClock.nowNanoseconds() - started) / 1000
         let failed = parts.filter { if case .failure = $0.result { true } else { false } }.count

@@ -70,6 +70,22 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Submits kept in flight during a bulk submit.")
     var inFlight: Int = 256
 
+    /// Refuses the numbers the client library would refuse, before connecting; the library checks
+    /// the rest (function name, tags, keys, the delay's end) and its refusal exits 64 as well.
+    func validate() throws {
+        guard (0...9).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0...9") }
+        guard (1...Int(UInt16.max)).contains(maxAttempts) else {
+            throw ValidationError("--max-attempts \(maxAttempts) is outside 1...\(UInt16.max)")
+        }
+        guard (0...Int(UInt32.max)).contains(backoffMs) else {
+            throw ValidationError("--backoff-ms \(backoffMs) is outside 0...\(UInt32.max)")
+        }
+        if let timeLimitMs, !(1...Int(UInt32.max)).contains(timeLimitMs) {
+            throw ValidationError("--time-limit-ms \(timeLimitMs) is outside 1...\(UInt32.max)")
+        }
+        if let resultTtlS, resultTtlS < 0 { throw ValidationError("--result-ttl-s \(resultTtlS) is negative") }
+    }
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.client", defaultLevel: "warning")
@@ -95,7 +111,7 @@ struct SubmitCommand: AsyncParsableCommand {
         } catch {
             FileOutput.standardError("zgrid submit: \(error)")
             await client.close()
-            throw ExitCode(2)
+            throw ExitStatus.of(caught: error)
         }
         await client.close()
     }

@@ -34,11 +34,17 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Replay from the broker's event log after this seq.")
     var after: UInt64?
 
-    @Option(name: .long, help: "Stop after this many events (0 = until Ctrl-C).")
+    @Option(name: .long, parsing: .unconditional, help: "Stop after this many events (0 = until Ctrl-C).")
     var count: Int = 0
 
     @Flag(name: .long, help: "Print each event as one line of JSON.")
     var json = false
+
+    /// Refuses a negative count, and an empty name (which the client library would refuse).
+    func validate() throws {
+        guard count >= 0 else { throw ValidationError("--count \(count) is negative") }
+        if name == "" { throw ValidationError("--name must not be empty") }
+    }
 
     func run() async throws {
         let client = try connection.client()

@@ -1,0 +1,20 @@
+import ArgumentParser
+import ZGridClient
+
+/// The exit statuses of a failed command (the README's "Exit status"): 64 (`EX_USAGE`) for an
+/// argument, 2 for an error of the grid.
+enum ExitStatus {
+    /// How a command that failed with `error` exits: 64 when the client library refused an argument
+    /// before sending anything (``GridError/invalidArgument(_:)``), otherwise 2: the grid answered
+    /// with an error, or no broker answered.
+    static func of(_ error: GridError) -> ExitCode {
+        if case .invalidArgument = error { return .validationFailure }
+        return ExitCode(2)
+    }
+
+    /// How a command that reports `error`, caught from the client library, itself exits: as
+    /// ``of(_:)`` for a ``GridError``, 2 for any other error.
+    static func of(caught error: any Error) -> ExitCode {
+        (error as? GridError).map(of) ?? ExitCode(2)
+    }
+}
