@@ -21,7 +21,19 @@ extension BrokerCore {
         scheduleSlots.merge(slots) { _, recovered in recovered }
         if nextScheduleDue != nil { nextScheduleDue = .min }  // walked again at the next tick
         var rewritten: [StoreWrite] = []
+        let superseded = Self.supersededAtRecovery(records)
         for var record in records where !record.state.isTerminal {
+            if let holder = superseded[record.id] {
+                record.state = .cancelled
+                record.lastError = "superseded by job \(holder)"
+                record.finishedAt = wallNow
+                record.updatedAt = wallNow
+                rewritten.append(.upsert(record))
+                statistics.jobsSuperseded += 1
+                statistics.jobsCancelled += 1
+                actions.append(jobEvent(.cancelled, record, attempt: record.attempts, error: record.lastError))
+                continue
+            }
             if record.state == .running {
                 record.state = .queued
                 record.worker = nil
@@ -89,8 +101,14 @@ extension BrokerCore {
         }
         let id = nextJobID
         nextJobID += 1
-        if let key = keys.replace, let earlier = replaceJobs[key] {
-            supersede(earlier, by: id, into: &actions)
+        // The job this one supersedes is cancelled in the same transaction that stores this one, so
+        // that no crash leaves it cancelled without its successor (or both queued).
+        var writes: [StoreWrite] = []
+        var superseded: [BrokerAction] = []
+        if let key = keys.replace, let earlier = replaceJobs[key],
+            let cancelled = supersede(earlier, by: id, into: &superseded)
+        {
+            writes.append(.upsert(cancelled))
         }
         let runAt = spec.runAt > wallNow ? spec.runAt : wallNow
         var record = JobRecord(
@@ -115,7 +133,8 @@ extension BrokerCore {
         }
         let token = takeToken()
         pendingAcks[token, default: []].append((request, id))
-        actions.append(.storeWrite([.upsert(record)], token: token))
+        actions.append(.storeWrite(writes + [.upsert(record)], token: token))
+        actions += superseded
     }
 
     /// A submitted job's write committed or failed: admission no longer counts it as uncommitted.
@@ -211,6 +230,7 @@ extension BrokerCore {
             var held: [(id: Int64, commands: [(request: ClientRequest, verb: JobVerb)])] = []
             for (request, id) in acks {
                 uncommittedJobSettled(id)
+                if supersededBeforeCommit.remove(id) != nil { statistics.jobsAccepted += 1 }
                 if var entry = jobs[id], !entry.durable {
                     entry.durable = true
                     statistics.jobsAccepted += 1
@@ -247,6 +267,7 @@ extension BrokerCore {
                 jobs[id] = nil
                 releaseOwner(entry)
                 if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+                if let key = entry.record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
                 forgotten.append(id)
             }
             if request.client != Self.jobClient {
@@ -257,6 +278,7 @@ extension BrokerCore {
         let retries = pendingRetries.sorted { $0.key < $1.key }
         pendingAcks.removeAll()
         pendingRetries.removeAll()
+        supersededBeforeCommit.removeAll()
         actions.append(.notice(.protocolViolation(PeerID([]), "job store failure: \(error)")))
         // The commands held behind the failed RETRYs, then the WAITs held on the forgotten jobs,
         // meet the jobs as the store holds them: a retried job finished as it was, a new one not at
@@ -321,6 +343,7 @@ extension BrokerCore {
             record.lastError = "cancelled by a client"
             cancelledOnDisk.insert(id)
             if let key = record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
+            if let key = record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
             statistics.jobsCancelled += 1
             actions.append(.storeWrite([.upsert(record)], token: takeToken()))
             actions.append(jobEvent(.cancelled, record, error: record.lastError))
@@ -452,17 +475,6 @@ extension BrokerCore {
         spilledByFunction[record.function, default: 0] += 1
     }
 
-    /// Cancels the queued (or scheduled, or deferred) job `earlier` in favour of the job `id` with
-    /// the same replace key; a running one is left to finish.
-    private mutating func supersede(_ earlier: Int64, by id: Int64, into actions: inout [BrokerAction]) {
-        guard let entry = jobs[earlier], entry.durable, entry.dispatchID == nil,
-            [.queued, .scheduled, .deferred].contains(entry.record.state)
-        else { return }
-        statistics.jobsSuperseded += 1
-        statistics.jobsCancelled += 1
-        finishJob(earlier, state: .cancelled, error: "superseded by job \(id)", result: nil, into: &actions)
-    }
-
     /// The least loaded worker of `function` with a free job slot.
     func bestJobWorker(for function: String) -> PeerID? {
         var best: (PeerID, WorkerRecord)?
@@ -571,7 +583,15 @@ extension BrokerCore {
     private mutating func finishJob(
         _ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]
     ) {
-        guard var entry = jobs.removeValue(forKey: id) else { return }
+        guard let (record, waiting) = retireJob(id, state: state, error: error) else { return }
+        actions.append(.jobFinished(record, result: result, notify: waiting))
+    }
+
+    /// Takes job `id` out of memory in the final `state`: its keys are free again and the JOB WAITs
+    /// held on it are released. Returns its final record (for the store) and those WAITs (to answer
+    /// with it), or nil when the job is not in memory.
+    mutating func retireJob(_ id: Int64, state: JobState, error: String?) -> (record: JobRecord, waiting: [ClientRequest])? {
+        guard var entry = jobs.removeValue(forKey: id) else { return nil }
         releaseOwner(entry)
         progress.forget(id)
         if !pagesInFlight.isEmpty { finishedDuringPage.insert(id) }
@@ -581,8 +601,7 @@ extension BrokerCore {
         entry.record.updatedAt = wallNow
         if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
         if let key = entry.record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
-        let waiting = releaseWaits(on: id).map(\.request)
-        actions.append(.jobFinished(entry.record, result: result, notify: waiting))
+        return (entry.record, releaseWaits(on: id).map(\.request))
     }
 
     // MARK: Time

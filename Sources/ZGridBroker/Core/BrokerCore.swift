@@ -109,6 +109,8 @@ public struct BrokerCore {
     var jobsByClient: [PeerID: Int] = [:]
     /// The unfinished job holding each replace key.
     var replaceJobs: [String: Int64] = [:]
+    /// Submitted jobs superseded before their own write committed: counted as accepted when it does.
+    var supersededBeforeCommit: Set<Int64> = []
     /// How the latest worker declaring each batch-capable function takes batches.
     var batchSpecs: [String: BatchSpec] = [:]
     /// Queued jobs of batch-capable functions, by function and batch key.
