@@ -79,6 +79,12 @@ struct JobHarness {
         return send(.storeCommitted(tokens: tokens))
     }
 
+    /// Puts `record` in the store as committed, as a store found at start holds it.
+    mutating func seed(_ record: JobRecord) {
+        stored[record.id] = record
+        committed[record.id] = record
+    }
+
     /// Fails every write handed to the store since the last commit: the store keeps the records
     /// as they were then, and the core hears of the failure.
     @discardableResult

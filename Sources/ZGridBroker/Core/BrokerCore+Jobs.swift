@@ -336,12 +336,16 @@ extension BrokerCore {
                 reply(request, records.map(\.info), into: &actions)
                 return
             }
-            // A queued job waiting on disk: cancelled there, and skipped if a page read brings it back.
+            // A queued job waiting on disk: cancelled there, counted off the jobs on disk at once, and
+            // skipped if a page read under way lists it.
+            if record.state == .queued && spilled[record.function] != nil {
+                unspill(record.function)
+                cancelledOnDisk.insert(id)
+            }
             record.state = .cancelled
             record.finishedAt = wallNow
             record.updatedAt = wallNow
             record.lastError = "cancelled by a client"
-            cancelledOnDisk.insert(id)
             if let key = record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
             if let key = record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
             statistics.jobsCancelled += 1
@@ -473,6 +477,12 @@ extension BrokerCore {
         spilled[record.function] = spilled[record.function] ?? 0
         spilledCount += 1
         spilledByFunction[record.function, default: 0] += 1
+    }
+
+    /// Stops counting one queued job of `function` as waiting on disk (read back, or cancelled there).
+    private mutating func unspill(_ function: String) {
+        spilledCount = max(0, spilledCount - 1)
+        if let count = spilledByFunction[function] { spilledByFunction[function] = count > 1 ? count - 1 : 0 }
     }
 
     /// The least loaded worker of `function` with a free job slot.
@@ -687,13 +697,14 @@ extension BrokerCore {
                 continue
             }
             jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
-            spilledCount = max(0, spilledCount - 1)
-            spilledByFunction[function] = max(0, (spilledByFunction[function] ?? 0) - 1)
+            unspill(function)
             makeReady(record.id)
         }
         if records.count < max(1, options.maxResidentJobs / 4) {
-            spilled[function] = nil  // everything on disk has been read back
-            spilledByFunction[function] = nil
+            // Everything on disk has been read back: nothing of the function is counted there any more.
+            spilled[function] = nil
+            spilledCount = max(0, spilledCount - (spilledByFunction.removeValue(forKey: function) ?? 0))
+            if spilled.isEmpty && pagesInFlight.isEmpty { cancelledOnDisk.removeAll() }
         } else {
             spilled[function] = highest
         }

@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+import ZGridClient
+
+extension IntegrationTests {
+    @Suite("Queued jobs on disk counted across a restart", .serialized, .timeLimit(.minutes(1)))
+    struct OnDiskRestartTests {
+        @Test("after a restart, cancelling jobs that wait only on disk leaves none counted there once every job has run")
+        func onDiskCountAfterRestart() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let store = directory.file("jobs.sqlite")
+            var ids: [UInt64] = []
+            do {
+                let broker = try startBroker(jobStore: store, maxResidentJobs: 100)
+                let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+                for index in 0..<110 { ids.append(try await client.submit("tally", bytes("\(index)"))) }
+                await client.close()
+                broker.stop()
+            }
+            // At start the broker holds 100 of the 110 queued jobs in memory; 10 wait only on disk.
+            let broker = try startBroker(jobStore: store, maxResidentJobs: 100)
+            defer { broker.stop() }
+            try await waitUntil("backlog on disk") { broker.status.jobs["queued_on_disk"] == 10 }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            for id in ids.suffix(2) { #expect(try await client.cancel(job: id).state == "cancelled") }
+            try await waitUntil("cancelled jobs counted off") { broker.status.jobs["queued_on_disk"] == 8 }
+            let worker = try await startWorker(broker) { $0.register("tally") { _ in [] } }
+            try await waitUntil("every job has run", seconds: 30) { broker.status.statistics.jobsSucceeded == 108 }
+            try await waitUntil("nothing counted as queued") { broker.status.jobs.isEmpty }
+            #expect(broker.status.jobs["queued_on_disk"] == nil)
+            await client.close()
+            await worker.stop()
+        }
+    }
+}
