@@ -28,6 +28,7 @@ extension GridClient {
             throw .invalidArgument("a subscription name must have 1 to \(SubscribeRequest.maxNameBytes) bytes")
         }
         if let window, window < 1 { throw .invalidArgument("window must be at least 1") }
+        try Self.check(filter)
         let id = ids.next()
         let request = SubscribeRequest(name: name, filter: filter, after: after, window: window)
         let (events, continuation) = AsyncThrowingStream<GridEvent, any Error>.makeStream()
@@ -36,6 +37,18 @@ extension GridClient {
         continuation.onTermination = { _ in mailbox.post(.cancel(id: id)) }
         mailbox.post(.subscribe(id: id, request: request, subscription: state))
         return EventStream(events: events, state: state, id: id, mailbox: mailbox)
+    }
+
+    /// Refuses a filter that could match nothing for want of a valid value: job id 0, a tag that
+    /// breaks the tag rules, an invalid function name.
+    static func check(_ filter: EventFilter) throws(GridError) {
+        if filter.jobs?.contains(0) == true { throw .invalidArgument("job ids start at 1") }
+        if let tag = filter.tags?.first(where: { !JobTags.isValid([$0]) }) {
+            throw .invalidArgument("tag '\(tag)': use 1 to \(JobTags.maxLength) characters without commas")
+        }
+        if let function = filter.functions?.first(where: { !FunctionName.isValid($0) }) {
+            throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
+        }
     }
 
     /// The filter for every job this client submitted (jobs carry the tag `client:<name>`).

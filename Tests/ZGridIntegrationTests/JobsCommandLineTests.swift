@@ -136,6 +136,9 @@ extension IntegrationTests {
                 (["call", "bad name!"], "invalid function name"),
                 (["scatter", "bad name!"], "invalid function name"),
                 (["watch", "--name", String(repeating: "n", count: 300)], "invalid argument: a subscription name"),
+                (["watch", "--tag", ""], "invalid argument: tag ''"),
+                (["watch", "--function", "bad name!"], "invalid function name"),
+                (["watch", "--job", "0"], "job ids start at 1"),
             ]
             for (arguments, message) in cases {
                 let run = try await runZGrid(arguments + ["--config", grid.config], in: grid.directory)
