@@ -218,6 +218,17 @@ struct EventHubTests {
         #expect(!closed, "an expired subscription is gone")
     }
 
+    @Test("a lost worker's worker_left comes before the no_workers it leaves its function with")
+    func lostWorkerEventsInOrder() {
+        var driver = Driver(options: testOptions(interval: 100, liveness: 1))
+        driver.ready(worker1)
+        driver.published.removeAll()
+        driver.now = 300
+        driver.send(.tick)
+        let kinds = driver.published.map(\.kind)
+        #expect(kinds == ["worker_left", "no_workers"], "\(kinds)")
+    }
+
     @Test("the core publishes job transitions and coalesces progress to one event per interval")
     func coreEventsAndProgress() {
         var core = BrokerCore(options: BrokerOptions(progressIntervalMilliseconds: 100), now: 0)

@@ -750,12 +750,13 @@ public struct BrokerCore {
     /// Drops a silent worker: its calls are retried elsewhere when idempotent, failed otherwise.
     private mutating func loseWorker(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
+        let reason = "silent for \(options.heartbeat.expiryMilliseconds) ms"
+        // Its leaving before what it causes: a function's `no_workers` comes after `worker_left`.
+        actions.append(.notice(.workerLeft(peer, reason: reason, inFlight: worker.inFlight.count)))
+        actions.append(poolEvent(.workerLeft, worker: peer, message: reason))
         detachFromServices(peer, now: now, into: &actions)
         workers[peer] = nil
         statistics.workersLost += 1
-        let reason = "silent for \(options.heartbeat.expiryMilliseconds) ms"
-        actions.append(.notice(.workerLeft(peer, reason: reason, inFlight: worker.inFlight.count)))
-        actions.append(poolEvent(.workerLeft, worker: peer, message: reason))
         var retried: Set<String> = []
         for dispatchID in worker.inFlight.sorted().reversed() {
             guard let call = calls[dispatchID] else { continue }
