@@ -1,7 +1,11 @@
 /// Checks ZeroMQ endpoint strings and derives connect addresses from bind addresses.
-enum Endpoint {
+///
+/// The check refuses what libzmq refuses outright (a transport it does not take, an empty address,
+/// characters its tcp address check rejects), and a tcp port out of range, which libzmq would
+/// silently take modulo 65536; it cannot tell whether a host resolves or a peer listens.
+public enum Endpoint {
     /// The accepted transports.
-    static let schemes = ["tcp://", "ipc://", "inproc://"]
+    public static let schemes = ["tcp://", "ipc://", "inproc://"]
 
     /// Hosts that mean "all interfaces" when binding.
     static let wildcardHosts: Set<Substring> = ["*", "0.0.0.0"]
@@ -10,7 +14,7 @@ enum Endpoint {
     /// - Parameters:
     ///   - endpoint: The endpoint text.
     ///   - binding: Whether the endpoint is bound (allowing a `*` host or port) rather than connected to.
-    static func problem(with endpoint: String, binding: Bool) -> String? {
+    public static func problem(with endpoint: String, binding: Bool) -> String? {
         let got = "got \(String(reflecting: endpoint))"
         guard let scheme = schemes.first(where: { endpoint.hasPrefix($0) }) else {
             return "expected a ZeroMQ endpoint starting with tcp://, ipc:// or inproc://, \(got)"
@@ -32,6 +36,9 @@ enum Endpoint {
                 return "expected a concrete host and a port from 1 to 65535 to connect to, \(got)"
             }
         }
+        guard isHost(host, binding: binding) else {
+            return "expected a host name, an IP address or [IPv6 address]\(binding ? ", an interface or *" : "") before the port, \(got)"
+        }
         return nil
     }
 
@@ -49,6 +56,19 @@ enum Endpoint {
     private static func hostAndPort(_ address: Substring) -> (host: Substring, port: Substring)? {
         guard let colon = address.lastIndex(of: ":") else { return nil }
         return (address[..<colon], address[address.index(after: colon)...])
+    }
+
+    /// Whether `host` passes libzmq's own check of a tcp address: a letter, digit, `[` or `:` first
+    /// (or `*` when binding), then only letters, digits and `. - : % ; [ ] _ *`.
+    private static func isHost(_ host: Substring, binding: Bool) -> Bool {
+        func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+        }
+        let first: Set<UInt8> =
+            binding ? [UInt8(ascii: "["), UInt8(ascii: ":"), UInt8(ascii: "*")] : [UInt8(ascii: "["), UInt8(ascii: ":")]
+        let rest = Set(".-:%;[]_*".utf8)
+        guard let head = host.utf8.first, isAlphanumeric(head) || first.contains(head) else { return false }
+        return host.utf8.dropFirst().allSatisfy { isAlphanumeric($0) || rest.contains($0) }
     }
 
     /// Whether `text` is a decimal port number from 1 to 65535.

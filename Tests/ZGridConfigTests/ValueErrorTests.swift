@@ -11,6 +11,10 @@ struct ValueErrorTests {
             ("tcp://localhost", "expected a tcp endpoint like tcp://host:port, got \"tcp://localhost\""),
             ("tcp://localhost:70000", "expected a port from 1 to 65535 or * in a tcp endpoint, got \"tcp://localhost:70000\""),
             ("ipc://", "expected an address without spaces after ipc://, got \"ipc://\""),
+            (
+                "tcp://foo/bar:5555",
+                "expected a host name, an IP address or [IPv6 address], an interface or * before the port, got \"tcp://foo/bar:5555\""
+            ),
             ("tcp://127.0.0.1:5555", "expected each endpoint once, got \"tcp://127.0.0.1:5555\" twice"),
         ]
     )
@@ -27,6 +31,11 @@ struct ValueErrorTests {
         #expect(wildcard.key == "broker.connect")
         #expect(wildcard.line == 2)
         #expect(wildcard.message == "expected a concrete host and a port from 1 to 65535 to connect to, got \"tcp://*:5555\"")
+
+        // libzmq refuses these characters in a tcp address (EINVAL): a worker would retry forever.
+        let slash = try #require(parseError("[broker]\nconnect = \"tcp://user@host:5555\"\n"))
+        #expect(slash.key == "broker.connect")
+        #expect(slash.message == "expected a host name, an IP address or [IPv6 address] before the port, got \"tcp://user@host:5555\"")
 
         let underivable = try #require(parseError("[broker]\nbind = [\"tcp://*:*\"]\n"))
         #expect(underivable.key == "broker.connect")

@@ -18,6 +18,14 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     @Option(name: .long, help: "The job store's SQLite file; overrides [jobs] store (\"\" turns jobs off).")
     var jobStore: String?
 
+    /// Refuses a `--bind` endpoint libzmq would refuse (or bind elsewhere than meant: a port past
+    /// 65535) before anything starts, with this command's usage.
+    func validate() throws {
+        for endpoint in bind {
+            if let problem = Endpoint.problem(with: endpoint, binding: true) { throw ValidationError("bad --bind: \(problem)") }
+        }
+    }
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")

@@ -71,6 +71,10 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     /// Checks the options before anything starts, so that a bad one is reported with this
     /// command's usage.
     func validate() throws {
+        // An endpoint libzmq refuses would otherwise have the worker retry its connection forever.
+        if let connect, let problem = Endpoint.problem(with: connect, binding: false) {
+            throw ValidationError("bad --connect: \(problem)")
+        }
         for name in function where !Builtins.names.contains(name) {
             throw ValidationError("unknown built-in function '\(name)': expected one of \(Builtins.names.joined(separator: ", "))")
         }
