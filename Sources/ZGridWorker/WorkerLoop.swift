@@ -96,13 +96,54 @@ struct WorkerLoop {
             } catch {
                 if error.isTerminated { return failure }
                 logger.warning("worker connection failed: \(error); retrying in \(backoff) ms")
-                MonotonicClock.sleep(milliseconds: backoff)
+                do {
+                    try waitToRetry(milliseconds: backoff)
+                } catch {
+                    if error.isTerminated { return failure }
+                    MonotonicClock.sleep(milliseconds: backoff)
+                }
                 backoff = min(backoff * 2, 5000)
             }
         }
         executor.shutdown()
         if ownsContext { context.shutdown() }
         return failure
+    }
+
+    /// Waits `milliseconds` before the next connection attempt, or until a stop comes, and runs the
+    /// handlers' jobs meanwhile. With no connection there is no broker to answer or to wait for, so a
+    /// stop (also one begun in a session that failed since) ends the worker at once, as a stop with
+    /// no broker heard does: handlers still running from an earlier session are given up.
+    private mutating func waitToRetry(milliseconds: Int64) throws(ZMQError) {
+        let until = MonotonicClock.nowMilliseconds() + milliseconds
+        var poller = Poller([mailbox.signal.pollItem, executor.pollItem])
+        while !stopping {
+            let wait = until - MonotonicClock.nowMilliseconds()
+            guard wait > 0 else { return }
+            try poller.poll(timeoutMilliseconds: mailbox.hasItems || executor.hasPendingJobs ? 0 : Int(wait))
+            executor.runPendingJobs(signalled: poller.isReadable(1))
+            mailbox.take(into: &inbox, signalled: poller.isReadable(0))
+            defer { inbox.removeAll(keepingCapacity: true) }
+            for item in inbox {
+                switch item {
+                case .finished(let id, _):
+                    // No broker to answer: the result is dropped, as for a handler given up.
+                    heldProgress[id] = nil
+                    progressSentAt[id] = nil
+                    _ = running.remove(id)
+                case .progress:
+                    break
+                case .stop:
+                    stopping = true
+                }
+            }
+        }
+        logger.info("worker stopping with no connection to the broker: nothing to wait for")
+        if !running.isEmpty {
+            logger.warning("gave up \(abandonRunning().count) running handlers: their results cannot reach a broker")
+        }
+        brokerSilent = true
+        drainAcknowledged = true
     }
 
     /// Whether a graceful stop is over: nothing runs, and no REQUEST the broker sent before it saw

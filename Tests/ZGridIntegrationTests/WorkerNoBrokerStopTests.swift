@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 import Testing
+import ZGridWorker
 
 extension IntegrationTests {
     @Suite("zgrid worker stopping with no broker to leave", .serialized, .timeLimit(.minutes(1)))
@@ -27,6 +29,29 @@ extension IntegrationTests {
             // Usually a few milliseconds; the bound leaves room for a loaded machine.
             #expect(took < .seconds(4), "the worker took \(took) to stop with no broker")
             expectExitedCleanly(process, "the worker")
+        }
+
+        @Test(
+            "a Worker retrying a connection libzmq refuses stops at once, gracefully or by force",
+            arguments: [false, true]
+        )
+        func stopsWhileRetryingConnection(force: Bool) async throws {
+            let worker = Worker(broker: "nonsense", concurrency: 1, heartbeat: testHeartbeat, logger: quietLogger("test.worker"))
+            worker.register("echo") { request in request.payload }
+            let ended = Mutex(false)
+            let task = Task {
+                defer { ended.withLock { $0 = true } }
+                try await worker.run()
+            }
+            // Four failed attempts by then: the back-off between them is up to 1600 ms.
+            try await Task.sleep(for: .milliseconds(1700))
+            #expect(!ended.withLock { $0 }, "the worker ended before it was stopped")
+            let stoppedAt = ContinuousClock.now
+            worker.stop(force: force)
+            try await waitUntil("the worker's run() returned after stop(force: \(force))", seconds: 10) { ended.withLock { $0 } }
+            let took = ContinuousClock.now - stoppedAt
+            #expect(took < .seconds(2), "the worker took \(took) to stop")
+            try await task.value
         }
     }
 }
