@@ -28,6 +28,16 @@ struct ScatterCommand: AsyncParsableCommand, StopSignalHandling {
     @Option(name: .long, help: "Time limit in milliseconds.")
     var timeoutMs: Int = 10_000
 
+    /// Refuses more than one payload without `--map` (a broadcast sends one payload to every
+    /// shard: the others would be dropped unseen), with this command's usage.
+    func validate() throws {
+        guard map || payloads.count <= 1 else {
+            throw ValidationError(
+                "\(payloads.count) payloads given without --map: a scatter sends one payload to every shard "
+                    + "(quote it to send text with spaces), or spreads several over the workers with --map")
+        }
+    }
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.client")
