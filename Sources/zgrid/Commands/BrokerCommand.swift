@@ -27,6 +27,7 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     }
 
     func run() async throws {
+        LineBufferedOutput.enable()
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
         let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), of: config, logger: logger)

@@ -12,6 +12,7 @@ struct UpCommand: AsyncParsableCommand, StopSignalHandling {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
+        LineBufferedOutput.enable()
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.up")
         let cluster = try LocalCluster.start(

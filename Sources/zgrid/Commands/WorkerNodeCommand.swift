@@ -100,6 +100,7 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     }
 
     func run() async throws {
+        LineBufferedOutput.enable()
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.worker")
         let names = function.isEmpty ? Builtins.names : function
