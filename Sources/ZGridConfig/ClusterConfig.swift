@@ -55,11 +55,14 @@ public struct ClusterConfig: Sendable, Equatable {
     /// endpoints) are taken relative to the directory of `path` as given (a symbolic link's own
     /// directory), whether written or by default, so every process of a cluster finds the same
     /// files whatever directory it is started from.
-    /// - Parameter path: Path of the TOML configuration file.
+    /// - Parameters:
+    ///   - path: Path of the TOML configuration file.
+    ///   - poolFunctions: The functions the `[[pool]]` tables may name, for a program that runs the
+    ///     pools' workers itself; `nil` (the default) for any valid function name.
     /// - Throws: ``ConfigError`` if the file cannot be read, is not valid TOML, or fails validation.
-    public static func load(path: String) throws(ConfigError) -> ClusterConfig {
+    public static func load(path: String, poolFunctions: PoolFunctionLimit? = nil) throws(ConfigError) -> ClusterConfig {
         let text = try ConfigFile.read(path: path)
-        var config = try parse(text, file: path)
+        var config = try parse(text, file: path, poolFunctions: poolFunctions)
         config.resolvePaths(against: (path as NSString).deletingLastPathComponent)
         return config
     }
@@ -88,8 +91,12 @@ public struct ClusterConfig: Sendable, Equatable {
     /// - Parameters:
     ///   - text: The TOML text. An empty text yields the defaults.
     ///   - file: The name reported in errors.
+    ///   - poolFunctions: The functions the `[[pool]]` tables may name; `nil` (the default) for any
+    ///     valid function name.
     /// - Throws: ``ConfigError`` if the text is not valid TOML or fails validation.
-    public static func parse(_ text: String, file: String = "cluster.conf") throws(ConfigError) -> ClusterConfig {
-        try ConfigDecoder.decode(text, file: file)
+    public static func parse(
+        _ text: String, file: String = "cluster.conf", poolFunctions: PoolFunctionLimit? = nil
+    ) throws(ConfigError) -> ClusterConfig {
+        try ConfigDecoder.decode(text, file: file, poolFunctions: poolFunctions)
     }
 }

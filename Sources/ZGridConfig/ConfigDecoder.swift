@@ -8,8 +8,9 @@ enum ConfigDecoder {
         "events": "[events]", "function": "[[function]]", "shedding": "[shedding]",
     ]
 
-    /// Parses `text` and validates every section and key; `file` is used in errors.
-    static func decode(_ text: String, file: String) throws(ConfigError) -> ClusterConfig {
+    /// Parses `text` and validates every section and key; `file` is used in errors. With
+    /// `poolFunctions`, the functions of the `[[pool]]` tables must be among those.
+    static func decode(_ text: String, file: String, poolFunctions: PoolFunctionLimit? = nil) throws(ConfigError) -> ClusterConfig {
         let root = try parseTOML(text, file: file)
         let locator = KeyLocator(text: text)
         func reader(_ table: TOMLTable, _ location: TableLocation) -> TableReader {
@@ -83,7 +84,7 @@ enum ConfigDecoder {
                 guard let table = element.table else {
                     throw error(location.path, location.display, "expected a [[pool]] table, got \(ValueDescription.of(element))")
                 }
-                let pool = try PoolSettings(reading: reader(table, location))
+                let pool = try PoolSettings(reading: reader(table, location), limit: poolFunctions)
                 if let first = pools.firstIndex(where: { $0.name == pool.name }) {
                     let firstLine = locator.line(for: TableLocation.pool(first).path + ["name"]).map { " on line \($0)" } ?? ""
                     throw reader(table, location).error(

@@ -1,6 +1,6 @@
 extension PoolSettings {
-    /// Reads and validates one `[[pool]]` table.
-    init(reading reader: TableReader) throws(ConfigError) {
+    /// Reads and validates one `[[pool]]` table; with `limit`, its functions must be among those.
+    init(reading reader: TableReader, limit: PoolFunctionLimit? = nil) throws(ConfigError) {
         try reader.rejectUnknownKeys(known: Self.knownKeys)
 
         let names = "a non-empty pool name string"
@@ -19,6 +19,9 @@ extension PoolSettings {
         var seen: Set<String> = []
         for (index, function) in functions.enumerated() {
             if let problem = FunctionName.problem(with: function) {
+                throw reader.error("functions", element: index, problem)
+            }
+            if let problem = limit?.problem(with: function) {
                 throw reader.error("functions", element: index, problem)
             }
             guard seen.insert(function).inserted else {

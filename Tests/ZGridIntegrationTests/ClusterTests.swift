@@ -90,7 +90,7 @@ extension IntegrationTests {
             try await waitUntil("the orphaned workers stopped", seconds: 10) { !workers.contains(where: isRunning) }
         }
 
-        @Test("zgrid up refuses a pool naming a function that is not a built-in, before starting anything")
+        @Test("zgrid up refuses a pool naming a function that is not a built-in, before starting anything, naming line and key")
         func poolWithUnknownFunction() async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
@@ -106,7 +106,10 @@ extension IntegrationTests {
             try await waitUntil("zgrid up exited", seconds: 10) { !up.isRunning }
             #expect(up.terminationStatus == 1)
             let message = readText(output) ?? ""
-            #expect(message.contains(config) && message.contains("pool 'echoes'") && message.contains("'resize'"), "\(message)")
+            // As every other error of the file: the file, the line, the key, what was expected.
+            #expect(
+                message.contains("\(config):13: pool[0].functions[1]: expected one of the built-in functions echo, ")
+                    && message.contains("got \"resize\" ('zgrid up' runs built-in workers only"), "\(message)")
         }
 
         @Test("zgrid up starts the configured workers, restarts one that crashes, and stops everything on SIGINT")

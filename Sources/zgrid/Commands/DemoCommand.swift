@@ -12,7 +12,7 @@ struct DemoCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let config = try common.loadConfig()
+        let config = try common.loadConfig(poolFunctions: LocalCluster.poolFunctions)
         let logger = try common.bootstrapLogging(config, label: "zgrid.demo", defaultLevel: "warning")
         let cluster = try LocalCluster.start(
             config, configPath: common.config, logLevel: common.logLevel ?? "warning", logger: logger)

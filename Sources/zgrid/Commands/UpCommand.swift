@@ -13,7 +13,7 @@ struct UpCommand: AsyncParsableCommand, StopSignalHandling {
 
     func run() async throws {
         LineBufferedOutput.enable()
-        let config = try common.loadConfig()
+        let config = try common.loadConfig(poolFunctions: LocalCluster.poolFunctions)
         let logger = try common.bootstrapLogging(config, label: "zgrid.up")
         let cluster = try LocalCluster.start(
             config, configPath: common.config, logLevel: common.logLevel ?? config.broker.logLevel, logger: logger)

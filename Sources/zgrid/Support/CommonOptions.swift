@@ -11,10 +11,13 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (overrides the config file).")
     var logLevel: String?
 
-    /// The configuration: the named file, ./cluster.conf when present, or the defaults.
-    func loadConfig() throws -> ClusterConfig {
-        if let config { return try ClusterConfig.load(path: config) }
-        if FileManager.default.fileExists(atPath: "cluster.conf") { return try ClusterConfig.load(path: "cluster.conf") }
+    /// The configuration: the named file, ./cluster.conf when present, or the defaults. With
+    /// `poolFunctions`, its `[[pool]]` tables may name only those functions.
+    func loadConfig(poolFunctions: PoolFunctionLimit? = nil) throws -> ClusterConfig {
+        if let config { return try ClusterConfig.load(path: config, poolFunctions: poolFunctions) }
+        if FileManager.default.fileExists(atPath: "cluster.conf") {
+            return try ClusterConfig.load(path: "cluster.conf", poolFunctions: poolFunctions)
+        }
         return ClusterConfig()
     }
 

@@ -13,17 +13,14 @@ struct LocalCluster {
     /// in seconds: the cluster's `shutdown_grace_ms`.
     let shutdownGrace: TimeInterval
 
-    /// Starts the broker and the pools of `config`.
+    /// The functions a pool may name: `zgrid worker` serves only the built-ins, and a pool naming
+    /// another function would crash-loop. Pass it to ``CommonOptions/loadConfig(poolFunctions:)``.
+    static let poolFunctions = PoolFunctionLimit(
+        names: Builtins.names, kind: "the built-in functions",
+        reason: "'zgrid up' runs built-in workers only; run your own workers with the ZGridWorker library")
+
+    /// Starts the broker and the pools of `config`, read with ``poolFunctions``.
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
-        // `zgrid worker` serves only the built-ins: a pool naming another function would crash-loop.
-        for pool in config.pools {
-            for function in pool.functions where !Builtins.names.contains(function) {
-                throw LocalClusterError(
-                    description:
-                        "\(configPath ?? "cluster.conf"): pool '\(pool.name)': 'zgrid up' runs built-in workers only, and '\(function)' is none of "
-                        + "\(Builtins.names.joined(separator: ", ")) (run your own workers with the ZGridWorker library)")
-            }
-        }
         let broker = try BrokerServer.start(try BrokerConfiguration(config), of: config, logger: logger)
         var children: [Supervisor.Child] = []
         for pool in config.pools {
@@ -67,10 +64,4 @@ struct LocalCluster {
         supervisor.stop(grace: shutdownGrace)
         broker.stop()
     }
-}
-
-/// Why a local cluster cannot start.
-struct LocalClusterError: Error, CustomStringConvertible {
-    /// What is wrong, and where.
-    let description: String
 }
