@@ -84,8 +84,10 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
             throw ValidationError("--drain-timeout-ms must be 0 or more (0 forces running calls out at once)")
         }
         _ = try executionMode()
-        if let shards, ShardSet.parse(shards) == nil {
-            throw ValidationError("bad --shards '\(shards)': expected indices out of a total, such as 0-3/16 or 0,2,5-7/16")
+        if let shards, case .failure(let error) = ShardSpec.parse(shards) {
+            throw ValidationError(
+                "bad --shards '\(shards)': \(error.reason); expected indices out of a total of at most \(ShardSpec.maxTotal), "
+                    + "such as 0-3/16 or 0,2,5-7/16")
         }
     }
 
