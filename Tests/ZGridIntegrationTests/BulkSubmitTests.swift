@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import ZGridBroker
 import ZGridClient
+import ZGridProtocol
+import ZGridWorker
 
 extension IntegrationTests {
     @Suite("zgrid submit --from: bulk submit of a JSON Lines file", .serialized, .timeLimit(.minutes(1)))
@@ -121,5 +123,54 @@ extension IntegrationTests {
             await client.close()
             await worker.stop()
         }
+    }
+}
+
+extension IntegrationTests.BulkSubmitTests {
+    @Test("a bulk submit refused by admission control narrows to about one submit per retry-after, not one per line in flight")
+    func admissionRefusalsNarrowTheWindow() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let endpoint = "tcp://127.0.0.1:\(try freePort())"
+        let config = directory.file("cluster.conf")
+        try """
+        [broker]
+        bind = ["\(endpoint)"]
+        connect = "\(endpoint)"
+        log_level = "error"
+
+        [jobs]
+        store = "\(directory.file("jobs.db"))"
+
+        [[function]]
+        name = "slow"
+        max_queue_wait_ms = 1000
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let broker = try launchZGrid(["broker", "--config", config])
+        defer { endProcess(broker) }
+        // One job at a time, 200 ms each: about 5 a second drain.
+        let worker = Worker(broker: endpoint, concurrency: 1, heartbeat: HeartbeatSettings(), logger: quietLogger("test.worker"))
+        worker.register("slow") { _ in
+            try await Task.sleep(for: .milliseconds(200))
+            return []
+        }
+        let workerTask = Task { try await worker.run() }
+        let client = try GridClient(broker: endpoint)
+        for _ in 0..<3 { _ = try await client.submit("slow") }  // a drain rate
+        try await Task.sleep(for: .milliseconds(800))
+        let jobs = directory.file("jobs.jsonl")
+        try String(repeating: #"{"function": "slow"}"# + "\n", count: 2000).write(toFile: jobs, atomically: true, encoding: .utf8)
+        let submit = try launchZGrid(["submit", "--config", config, "--from", jobs])
+        defer { endProcess(submit) }
+        try await Task.sleep(for: .seconds(1))
+        let before = try await client.brokerStatus().counters["admission_refusals"] ?? 0
+        try await Task.sleep(for: .seconds(4))
+        let after = try await client.brokerStatus().counters["admission_refusals"] ?? 0
+        // 256 lines in flight each retrying after its own retry-after (50 ms at least) made thousands a second.
+        #expect(after - before < 2000, "\(after - before) refusals in 4 s")
+        #expect(after > before, "admission control refused nothing: the test did not test")
+        await client.close()
+        worker.stop(force: true)
+        _ = await workerTask.result
     }
 }

@@ -44,6 +44,7 @@ struct BulkSubmit {
         let client = self.client
         let jobs = parsed
         let outcome = BulkOutcome(total: total)
+        let window = SubmitWindow(limit: inFlight)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<min(inFlight, max(1, total)) {
                 group.addTask {
@@ -54,13 +55,21 @@ struct BulkSubmit {
                         let options = line.options
                         var pause = 50
                         while true {
+                            await window.acquire()
+                            if outcome.stopped {
+                                await window.release(refused: false)
+                                return
+                            }
                             do {
                                 _ = try await client.submit(line.function, Array((line.payload ?? "").utf8), options: options)
+                                await window.release(refused: false)
                                 progress.done()
                                 outcome.acknowledged(index)
                                 break
                             } catch GridError.busy(_, let retryAfter) {
-                                // Admission control: wait as long as the broker says (with jitter), or back off.
+                                // Admission control: wait as long as the broker says (with jitter), or back off;
+                                // the window narrows meanwhile, so the other lines do not all retry too.
+                                await window.release(refused: true)
                                 progress.busy()
                                 let wait =
                                     retryAfter.map { $0 * Double.random(in: 0.5...1.5) } ?? .milliseconds(pause + Int.random(in: 0...pause))
@@ -68,7 +77,9 @@ struct BulkSubmit {
                                 pause = min(pause * 2, 2000)
                             } catch {
                                 // Stop taking lines; the submits in flight end first, then the report says what is stored.
+                                await window.release(refused: false)
                                 outcome.failed(line: number, "\(error)")
+                                await window.open()
                                 return
                             }
                         }
