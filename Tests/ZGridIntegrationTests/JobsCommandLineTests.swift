@@ -139,6 +139,7 @@ extension IntegrationTests {
                 (["watch", "--tag", ""], "invalid argument: tag ''"),
                 (["watch", "--function", "bad name!"], "invalid function name"),
                 (["watch", "--job", "0"], "job ids start at 1"),
+                (["drain", ""], "the worker id must not be empty"),
             ]
             for (arguments, message) in cases {
                 let run = try await runZGrid(arguments + ["--config", grid.config], in: grid.directory)

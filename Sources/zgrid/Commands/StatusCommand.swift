@@ -65,6 +65,11 @@ struct DrainCommand: AsyncParsableCommand {
     @Argument(help: "The worker's id, as zgrid status shows it.")
     var worker: String
 
+    /// Refuses an empty id, which names no worker.
+    func validate() throws {
+        if worker.isEmpty { throw ValidationError("the worker id must not be empty (zgrid status lists them)") }
+    }
+
     func run() async throws {
         let client = try connection.client()
         let known = try await client.drain(worker: worker)
