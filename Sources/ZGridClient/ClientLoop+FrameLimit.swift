@@ -17,14 +17,14 @@ extension ClientLoop {
     }
 
     /// The deadline of a request other than a call that must wait for the broker's limits (any
-    /// request when `whatever`, else one with a frame over ``alwaysAcceptedFrameBytes``); nil when
-    /// it may go out now.
-    static func deadlineIfHeld(_ item: ClientCommandItem, now: Int64, whatever: Bool) -> Int64? {
+    /// request when `holdingAll`, else one with a frame over ``alwaysAcceptedFrameBytes``); nil
+    /// when it may go out now.
+    static func deadlineIfHeld(_ item: ClientCommandItem, now: Int64, holdingAll: Bool) -> Int64? {
         switch item {
-        case .request(_, _, let frames, let timeout, _) where whatever || frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
+        case .request(_, _, let frames, let timeout, _) where holdingAll || frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
             now + timeout
         case .scatter(_, _, _, _, let frames, let timeout, _)
-        where whatever || frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
+        where holdingAll || frames.contains(where: { $0.count > alwaysAcceptedFrameBytes }):
             now + timeout
         default: nil
         }

@@ -14,8 +14,9 @@ extension ClientLoop {
                     continue
                 }
                 let id = ids.next()
-                pending[id] = Pending(waiter: .pipeline(run, slot), deadline: deadline, sentAt: now)
-                insertDeadline(Deadline(at: deadline + Self.callSlackMilliseconds, id: id))
+                let call = Pending(waiter: .pipeline(run, slot), deadline: deadline, sentAt: now)
+                pending[id] = call
+                insertDeadline(Deadline(at: call.timerAt, id: id))
                 let header = CallHeader(flags: run.flags, priority: run.priority, timeoutMilliseconds: UInt32(max(1, deadline - now)))
                 send(OutgoingCall(id: id, function: run.function, header: header, payload: slot.payload))
             }

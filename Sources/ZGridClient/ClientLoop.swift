@@ -34,8 +34,8 @@ struct ClientLoop {
         /// fired first (the client's, by the time the CALL takes to reach the broker).
         var timeoutMessage: String {
             switch waiter {
-            case .call(let waiter as CallRequest): "'\(waiter.function)' did not finish within its time limit"
-            case .pipeline(let run, _): "'\(run.function)' did not finish within its time limit"
+            case .call(let waiter as CallRequest): ErrorCode.timeoutMessage(function: waiter.function)
+            case .pipeline(let run, _): ErrorCode.timeoutMessage(function: run.function)
             case .call, .scatter: "no answer within the time limit"
             }
         }
@@ -262,7 +262,7 @@ struct ClientLoop {
         } else if !outgoing.isEmpty {
             try sendCalls(socket)  // calls before anything that may name them (CANCEL)
         }
-        if !limitsHeard, let deadline = Self.deadlineIfHeld(item, now: now, whatever: connectionDown) {
+        if !limitsHeard, let deadline = Self.deadlineIfHeld(item, now: now, holdingAll: connectionDown) {
             heldItems.append((item, deadline, now))
             return
         }

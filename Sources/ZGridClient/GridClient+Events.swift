@@ -47,7 +47,7 @@ extension GridClient {
             throw .invalidArgument("tag '\(tag)': use 1 to \(JobTags.maxLength) characters without commas")
         }
         if let function = filter.functions?.first(where: { !FunctionName.isValid($0) }) {
-            throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
+            throw .invalidArgument(FunctionName.invalidMessage(function))
         }
     }
 

@@ -66,8 +66,8 @@ extension GridClient {
 
     /// Queues a durable background job and returns its id once it is committed to disk.
     public func submit(_ function: String, _ payload: [UInt8] = [], options: JobOptions = JobOptions()) async throws(GridError) -> UInt64 {
-        _ = try validate(function, timeout: .seconds(1), priority: options.priority)
         let frames = try Self.submitFrames(function, payload, options: options, originTag: originTag)
+        try checkOpen()
         let deadline = ContinuousClock.now + .milliseconds(Self.jobCommandTimeout)
         let reply = try await retryingBusy(until: deadline) { () async throws(GridError) -> [UInt8] in
             try await self.request(.enqueue, frames, timeoutMilliseconds: Self.jobCommandTimeout)
@@ -89,10 +89,7 @@ extension GridClient {
     private static func submitFrames(
         _ function: String, _ payload: [UInt8], options: JobOptions, originTag: String
     ) throws(GridError) -> [[UInt8]] {
-        guard FunctionName.isValid(function) else {
-            throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
-        }
-        guard (0...9).contains(options.priority) else { throw .invalidArgument("priority \(options.priority) is outside 0...9") }
+        try check(function, priority: options.priority)
         guard (1...Int(UInt16.max)).contains(options.maxAttempts) else { throw .invalidArgument("maxAttempts must be from 1 to 65535") }
         let tags = options.tags.contains(originTag) ? options.tags : options.tags + [originTag]
         guard JobTags.isValid(tags) else {

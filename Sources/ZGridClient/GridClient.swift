@@ -190,16 +190,24 @@ public final class GridClient: Sendable {
 
     /// Checks a call's arguments; returns the timeout in milliseconds.
     func validate(_ function: String, timeout: Duration, priority: Int) throws(GridError) -> Int64 {
-        guard FunctionName.isValid(function) else {
-            throw .invalidArgument("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
-        }
-        guard (0...9).contains(priority) else { throw .invalidArgument("priority \(priority) is outside 0...9") }
+        try Self.check(function, priority: priority)
         let milliseconds = Self.milliseconds(timeout)
         guard milliseconds >= 1, milliseconds <= Int64(UInt32.max) else {
             throw .invalidArgument("timeout \(timeout) is outside 1 ms ... 49 days")
         }
-        guard !closed.load(ordering: .relaxed) else { throw .closed }
+        try checkOpen()
         return milliseconds
+    }
+
+    /// Refuses an invalid function name or a priority outside 0...9.
+    static func check(_ function: String, priority: Int) throws(GridError) {
+        guard FunctionName.isValid(function) else { throw .invalidArgument(FunctionName.invalidMessage(function)) }
+        guard (0...9).contains(priority) else { throw .invalidArgument("priority \(priority) is outside 0...9") }
+    }
+
+    /// Throws ``GridError/closed`` once the client is closed.
+    func checkOpen() throws(GridError) {
+        guard !closed.load(ordering: .relaxed) else { throw .closed }
     }
 
     /// Sends `command` with `frames` and waits for the reply's bytes (the job commands' transport).
@@ -209,7 +217,7 @@ public final class GridClient: Sendable {
     func request(
         _ command: ClientCommand, _ frames: [[UInt8]], timeoutMilliseconds: Int64, resendable: Bool = false
     ) async throws(GridError) -> [UInt8] {
-        guard !closed.load(ordering: .relaxed) else { throw .closed }
+        try checkOpen()
         if Task.isCancelled { throw .cancelled }
         let id = ids.next()
         let mailbox = self.mailbox

@@ -164,4 +164,10 @@ public enum ErrorCode: UInt16, Sendable, CaseIterable, CustomStringConvertible {
         case .unknownSubscription: "unknown subscription"
         }
     }
+
+    /// The message of TIMEOUT for a call of `function` whose deadline passed: the broker's words,
+    /// which a client that times the call out itself repeats.
+    public static func timeoutMessage(function: String) -> String {
+        "'\(function)' did not finish within its time limit"
+    }
 }

@@ -18,6 +18,11 @@ public enum FunctionName {
         return true
     }
 
+    /// The error text for an invalid function name `name`, in the words every peer and command uses.
+    public static func invalidMessage(_ name: String) -> String {
+        "invalid function name '\(name)': use 1 to 255 characters of A-Z a-z 0-9 . _ -"
+    }
+
     /// Whether `name` is a valid function name.
     public static func isValid(_ name: String) -> Bool {
         var copy = name

@@ -23,8 +23,7 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .nothingRegistered: "no function registered: call register(_:_:) before run()"
-        case .invalidFunctionName(let name):
-            "invalid function name '\(name)': use 1 to 255 characters of A-Z a-z 0-9 . _ -"
+        case .invalidFunctionName(let name): FunctionName.invalidMessage(name)
         case .tooManyFunctions(let count, let limit):
             "\(count) functions registered; one worker serves at most \(limit): split them over several workers"
         case .alreadyRunning: "the worker is already running"

@@ -266,8 +266,7 @@ extension BrokerCore {
             if let entry = jobs[id], !entry.durable {
                 jobs[id] = nil
                 releaseOwner(entry)
-                if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
-                if let key = entry.record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
+                freeKeys(of: entry.record)
                 forgotten.append(id)
             }
             if request.client != Self.jobClient {
@@ -346,8 +345,7 @@ extension BrokerCore {
             record.finishedAt = wallNow
             record.updatedAt = wallNow
             record.lastError = "cancelled by a client"
-            if let key = record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
-            if let key = record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
+            freeKeys(of: record)
             statistics.jobsCancelled += 1
             actions.append(.storeWrite([.upsert(record)], token: takeToken()))
             actions.append(jobEvent(.cancelled, record, error: record.lastError))
@@ -477,6 +475,12 @@ extension BrokerCore {
         spilled[record.function] = spilled[record.function] ?? 0
         spilledCount += 1
         spilledByFunction[record.function, default: 0] += 1
+    }
+
+    /// Frees the unique and replace keys `record`'s job holds, for later jobs to take.
+    private mutating func freeKeys(of record: JobRecord) {
+        if let key = record.uniqueKey, uniqueJobs[key] == record.id { uniqueJobs[key] = nil }
+        if let key = record.replaceKey, replaceJobs[key] == record.id { replaceJobs[key] = nil }
     }
 
     /// Stops counting one queued job of `function` as waiting on disk (read back, or cancelled there).
@@ -609,8 +613,7 @@ extension BrokerCore {
         if let error { entry.record.lastError = error }
         entry.record.finishedAt = wallNow
         entry.record.updatedAt = wallNow
-        if let key = entry.record.uniqueKey, uniqueJobs[key] == id { uniqueJobs[key] = nil }
-        if let key = entry.record.replaceKey, replaceJobs[key] == id { replaceJobs[key] = nil }
+        freeKeys(of: entry.record)
         return (entry.record, releaseWaits(on: id).map(\.request))
     }
 

@@ -861,7 +861,7 @@ public struct BrokerCore {
             if call.worker == nil, services[call.service]?.workers.isEmpty ?? true {
                 failCall(first.dispatchID, .unknownFunction, Self.noWorkerMessage(call), into: &actions)
             } else {
-                failCall(first.dispatchID, .timeout, "'\(call.function)' did not finish within its time limit", into: &actions)
+                failCall(first.dispatchID, .timeout, ErrorCode.timeoutMessage(function: call.function), into: &actions)
             }
         }
     }

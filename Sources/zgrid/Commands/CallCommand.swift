@@ -50,12 +50,7 @@ struct CallCommand: AsyncParsableCommand, StopSignalHandling {
         } catch {
             // Closing sends the CANCEL of a call cancelled by a signal before the process ends.
             await client.close()
-            if let signal = interruption.signal {
-                FileOutput.standardError("zgrid call \(name): \(StopSignals.name(signal)): the call was cancelled")
-                throw SignalCancellation.exitCode(signal)
-            }
-            FileOutput.standardError("zgrid call \(name): \(error)")
-            throw ExitStatus.of(caught: error)
+            throw interruption.failure(error, command: "zgrid call \(name)", what: "call")
         }
     }
 }

@@ -58,7 +58,7 @@ struct JobsCommand: AsyncParsableCommand {
                 throw ValidationError("unknown state '\(name)': expected one of \(Self.states.joined(separator: ", "))")
             }
             if let function, !FunctionName.isValid(function) {
-                throw ValidationError("invalid function name '\(function)': use 1 to 255 characters of A-Z a-z 0-9 . _ -")
+                throw ValidationError(FunctionName.invalidMessage(function))
             }
             if let tag, !JobTags.isValid([tag]) {
                 throw ValidationError("invalid tag '\(tag)': a tag is 1 to \(JobTags.maxLength) characters without commas")

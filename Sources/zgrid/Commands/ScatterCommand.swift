@@ -57,12 +57,7 @@ struct ScatterCommand: AsyncParsableCommand, StopSignalHandling {
         } catch {
             // Closing sends the CANCEL of a scatter cancelled by a signal before the process ends.
             await client.close()
-            if let signal = interruption.signal {
-                FileOutput.standardError("zgrid scatter \(name): \(StopSignals.name(signal)): the scatter was cancelled")
-                throw SignalCancellation.exitCode(signal)
-            }
-            FileOutput.standardError("zgrid scatter \(name): \(error)")
-            throw ExitStatus.of(caught: error)
+            throw interruption.failure(error, command: "zgrid scatter \(name)", what: "scatter")
         }
         let total = (MonotonicClock.nowNanoseconds() - started) / 1000
         let failed = parts.filter { if case .failure = $0.result { true } else { false } }.count

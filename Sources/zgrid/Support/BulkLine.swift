@@ -77,12 +77,17 @@ struct BulkLine: Decodable, Sendable {
         sheddable = try values.decodeIfPresent(Bool.self, forKey: .sheddable)
     }
 
-    /// The job's options: what the line gives, the defaults of `zgrid submit` for the rest.
+    /// The job's options: what the line gives, ``JobOptions``' defaults for the rest.
     var options: JobOptions {
-        JobOptions(
-            priority: priority ?? 0, delay: delayMs.map { .milliseconds($0) }, maxAttempts: maxAttempts ?? 3,
-            backoff: .milliseconds(backoffMs ?? 1000), timeLimit: timeLimitMs.map { .milliseconds($0) },
-            resultTTL: resultTtlS.map { .seconds($0) }, uniqueKey: uniqueKey, tags: tags ?? [], replaceKey: replaceKey,
-            fairnessKey: fairnessKey, batchKey: batchKey, sheddable: sheddable ?? false)
+        var options = JobOptions(
+            delay: delayMs.map { .milliseconds($0) }, timeLimit: timeLimitMs.map { .milliseconds($0) },
+            resultTTL: resultTtlS.map { .seconds($0) }, uniqueKey: uniqueKey, replaceKey: replaceKey, fairnessKey: fairnessKey,
+            batchKey: batchKey)
+        if let priority { options.priority = priority }
+        if let maxAttempts { options.maxAttempts = maxAttempts }
+        if let backoffMs { options.backoff = .milliseconds(backoffMs) }
+        if let tags { options.tags = tags }
+        if let sheddable { options.sheddable = sheddable }
+        return options
     }
 }

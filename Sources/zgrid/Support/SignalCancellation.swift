@@ -36,7 +36,19 @@ final class SignalCancellation: Sendable {
 
     /// The exit status of a command stopped by `signal`: 128 plus its number, as a shell reports
     /// a process that the signal ended.
-    static func exitCode(_ signal: Int32) -> ExitCode { ExitCode(128 + signal) }
+    private static func exitCode(_ signal: Int32) -> ExitCode { ExitCode(128 + signal) }
+
+    /// Reports on standard error, after `command`, how the wait for `what` ended with `error`, and
+    /// returns the exit status: the signal's when one cancelled it, otherwise the error's (see
+    /// ``ExitStatus``).
+    func failure(_ error: any Error, command: String, what: String) -> ExitCode {
+        if let signal {
+            FileOutput.standardError("\(command): \(StopSignals.name(signal)): the \(what) was cancelled")
+            return Self.exitCode(signal)
+        }
+        FileOutput.standardError("\(command): \(error)")
+        return ExitStatus.of(caught: error)
+    }
 
     /// Ends the process as `number`'s default action does.
     private static func endAsDefault(_ number: Int32) {
