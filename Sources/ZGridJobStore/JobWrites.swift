@@ -18,6 +18,14 @@ enum JobWrites {
             case .delete(let id):
                 try db.cachedStatement(sql: "DELETE FROM jobs WHERE id = ?").execute(arguments: [id])
                 jobs += 1
+            case .cancelQueued(let id, let error, let at):
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE jobs SET state = ?, last_error = ?, finished_at = ?, updated_at = ?
+                        WHERE id = ? AND state = ?
+                        """
+                ).execute(arguments: [JobState.cancelled.rawValue, error, at, at, id, JobState.queued.rawValue])
+                jobs += 1
             case .scheduleFired(let name, let slot):
                 try db.cachedStatement(
                     sql: """

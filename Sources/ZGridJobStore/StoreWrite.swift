@@ -4,6 +4,10 @@ public enum StoreWrite: Sendable, Equatable {
     case upsert(JobRecord)
     /// Deletes the job with this id; deleting a missing job is not an error.
     case delete(Int64)
+    /// Cancels the job with this id if it is still queued, leaving its other fields (its payload
+    /// among them) as they are: its state becomes cancelled, its last error `error`, its finish and
+    /// update times `at` (ms since 1970). A job in any other state, or missing, is left alone.
+    case cancelQueued(id: Int64, error: String, at: Int64)
     /// Records that the schedule `name` fired for `slot` (its latest fired slot).
     case scheduleFired(name: String, slot: Int64)
     /// Appends an event to the event log (its `seq` set).

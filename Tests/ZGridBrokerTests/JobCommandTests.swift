@@ -31,7 +31,17 @@ struct JobHarness {
         for action in actions {
             switch action {
             case .storeWrite(let writes, let token):
-                for case .upsert(let record) in writes { stored[record.id] = record }
+                for write in writes {
+                    switch write {
+                    case .upsert(let record): stored[record.id] = record
+                    case .cancelQueued(let id, let error, let at) where stored[id]?.state == .queued:
+                        stored[id]?.state = .cancelled
+                        stored[id]?.lastError = error
+                        stored[id]?.finishedAt = at
+                        stored[id]?.updatedAt = at
+                    default: break
+                    }
+                }
                 uncommitted.append(token)
             case .jobFinished(let record, _, _):
                 stored[record.id] = record

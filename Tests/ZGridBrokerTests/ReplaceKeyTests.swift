@@ -121,8 +121,9 @@ struct ReplaceKeyTests {
     }
 
     /// A SUBMIT of a job of `f` with the replace key `key`.
-    static func submit(_ requestID: UInt64, replace key: String) -> CoreMessage {
-        .submit(requestID: requestID, function: "f", spec: JobSpec(), keys: JobKeys(replace: key), tags: [], payload: [7])
+    static func submit(_ requestID: UInt64, replace key: String, unique: String? = nil, tags: [String] = []) -> CoreMessage {
+        .submit(
+            requestID: requestID, function: "f", spec: JobSpec(), keys: JobKeys(unique: unique, replace: key), tags: tags, payload: [7])
     }
 
     /// A job of `f` as a store holds it, with the replace key `key`.

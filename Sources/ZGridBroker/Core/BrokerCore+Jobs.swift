@@ -105,10 +105,12 @@ extension BrokerCore {
         // that no crash leaves it cancelled without its successor (or both queued).
         var writes: [StoreWrite] = []
         var superseded: [BrokerAction] = []
-        if let key = keys.replace, let earlier = replaceJobs[key],
-            let cancelled = supersede(earlier, by: id, into: &superseded)
-        {
-            writes.append(.upsert(cancelled))
+        if let key = keys.replace, let earlier = replaceJobs[key] {
+            if let cancelled = supersede(earlier, by: id, into: &superseded) {
+                writes.append(.upsert(cancelled))
+            } else if let cancel = supersedeOnDisk(earlier, by: id, into: &superseded) {
+                writes.append(cancel)
+            }
         }
         let runAt = spec.runAt > wallNow ? spec.runAt : wallNow
         var record = JobRecord(
@@ -340,6 +342,7 @@ extension BrokerCore {
             if record.state == .queued && spilled[record.function] != nil {
                 unspill(record.function)
                 cancelledOnDisk.insert(id)
+                spilledKeyHolders[id] = nil
             }
             record.state = .cancelled
             record.finishedAt = wallNow
@@ -475,6 +478,7 @@ extension BrokerCore {
         spilled[record.function] = spilled[record.function] ?? 0
         spilledCount += 1
         spilledByFunction[record.function, default: 0] += 1
+        if record.replaceKey != nil { spilledKeyHolders[record.id] = SpilledKeyHolder(record) }
     }
 
     /// Frees the unique and replace keys `record`'s job holds, for later jobs to take.
@@ -484,7 +488,7 @@ extension BrokerCore {
     }
 
     /// Stops counting one queued job of `function` as waiting on disk (read back, or cancelled there).
-    private mutating func unspill(_ function: String) {
+    mutating func unspill(_ function: String) {
         spilledCount = max(0, spilledCount - 1)
         if let count = spilledByFunction[function] { spilledByFunction[function] = count > 1 ? count - 1 : 0 }
     }
@@ -696,6 +700,7 @@ extension BrokerCore {
         var highest = spilled[function] ?? 0
         for record in records {
             highest = max(highest, record.id)
+            spilledKeyHolders[record.id] = nil
             guard jobs[record.id] == nil, cancelledOnDisk.remove(record.id) == nil, !finishedDuringPage.contains(record.id) else {
                 continue
             }
@@ -707,6 +712,7 @@ extension BrokerCore {
             // Everything on disk has been read back: nothing of the function is counted there any more.
             spilled[function] = nil
             spilledCount = max(0, spilledCount - (spilledByFunction.removeValue(forKey: function) ?? 0))
+            if !spilledKeyHolders.isEmpty { spilledKeyHolders = spilledKeyHolders.filter { $0.value.function != function } }
             if spilled.isEmpty && pagesInFlight.isEmpty { cancelledOnDisk.removeAll() }
         } else {
             spilled[function] = highest
@@ -759,7 +765,7 @@ extension BrokerCore {
     // MARK: Helpers
 
     /// Asks the store for job `id`, to carry out the JOB command `request` (`verb`) with its answer.
-    private mutating func readJob(_ id: Int64, for request: ClientRequest, _ verb: JobVerb, into actions: inout [BrokerAction]) {
+    mutating func readJob(_ id: Int64, for request: ClientRequest, _ verb: JobVerb, into actions: inout [BrokerAction]) {
         let token = takeToken()
         pendingReads[token] = .job(request, verb, id)
         actions.append(.storeRead(.job(id), token: token))
@@ -798,7 +804,7 @@ extension BrokerCore {
     }
 
     /// Stops holding every JOB WAIT on job `id`, returning them.
-    private mutating func releaseWaits(on id: Int64) -> [JobWaiter] {
+    mutating func releaseWaits(on id: Int64) -> [JobWaiter] {
         let waiters = jobWaiters.removeValue(forKey: id) ?? []
         heldWaitCount -= waiters.count
         for waiter in waiters { unindexWait(waiter.request, on: id) }

@@ -28,6 +28,30 @@ extension BrokerCore {
         return record
     }
 
+    /// Cancels the queued job `earlier` that waits only on disk (past the memory bound) in favour
+    /// of the job `id` with the same replace key. Returns the store write that cancels it there, for
+    /// the caller to write in the same transaction as job `id`; nil (nothing done) when `earlier` is
+    /// not such a job.
+    ///
+    /// It is counted off the jobs on disk at once and skipped if a page read lists it; JOB WAITs
+    /// held on it are answered from the store once the cancel is written.
+    mutating func supersedeOnDisk(_ earlier: Int64, by id: Int64, into actions: inout [BrokerAction]) -> StoreWrite? {
+        guard jobs[earlier] == nil, let holder = spilledKeyHolders.removeValue(forKey: earlier) else { return nil }
+        let error = "superseded by job \(id)"
+        unspill(holder.function)
+        cancelledOnDisk.insert(earlier)
+        if let key = holder.uniqueKey, uniqueJobs[key] == earlier { uniqueJobs[key] = nil }
+        statistics.jobsSuperseded += 1
+        statistics.jobsCancelled += 1
+        actions.append(
+            .publish(
+                EventRecord(
+                    at: wallNow, kind: GridEventKind.cancelled.rawValue, job: earlier, function: holder.function, tags: holder.tags,
+                    attempt: holder.attempts, error: error)))
+        for waiter in releaseWaits(on: earlier) { readJob(earlier, for: waiter.request, .status, into: &actions) }
+        return .cancelQueued(id: earlier, error: error, at: wallNow)
+    }
+
     /// The jobs found unfinished at start that a later one with the same replace key supersedes
     /// (a store written before superseding waited for nothing uncommitted may hold several), each
     /// with the id of the job holding the key: every queued, scheduled or deferred job with a

@@ -67,6 +67,9 @@ public struct BrokerCore {
     var spilledCount = 0
     /// On-disk queued jobs cancelled since they were spilled (skipped when read back).
     var cancelledOnDisk: Set<Int64> = []
+    /// The queued jobs with a replace key that wait only on disk, by id: what a later job with
+    /// the key needs to supersede one there.
+    var spilledKeyHolders: [Int64: SpilledKeyHolder] = [:]
     /// Jobs that finished while a page read was under way: the page may still list them as
     /// queued (their final write came after the read), so they are skipped.
     var finishedDuringPage: Set<Int64> = []
