@@ -1,0 +1,37 @@
+import ZGridJobStore
+import ZGridProtocol
+
+/// Job attempts that a shutdown of the grid cut short.
+///
+/// Once the broker refuses new work it is stopping, and so, under `zgrid up`, are its workers: at
+/// the end of the shutdown grace they are forced out and answer the attempts they still run with
+/// `shuttingDown` (or are killed, and lost). Such an attempt did not fail: it is queued again as the
+/// recovery after a restart queues an attempt the broker's stop left running, so that it runs
+/// again once the broker starts again instead of using up the job's attempts or being
+/// dead-lettered.
+extension BrokerCore {
+    /// The failures of a job attempt that a stopping grid, not the job, causes.
+    static let stopFailureCodes: Set<ErrorCode> = [.shuttingDown, .workerLost]
+
+    /// What a cut-short attempt's job records as its last error (as after a restart).
+    static let attemptCutShortError = "the broker stopped while this attempt ran"
+
+    /// Whether a job attempt that failed with `code` was cut short by the broker's stop.
+    func attemptCutShortByStop(_ code: ErrorCode) -> Bool {
+        refusingNewWork && Self.stopFailureCodes.contains(code)
+    }
+
+    /// Queues job `id` again after its attempt was cut short by the stop: stored as queued, with
+    /// its attempts as they were, so the next broker runs it again.
+    mutating func requeueAttemptCutShort(_ id: Int64, into actions: inout [BrokerAction]) {
+        guard var entry = jobs[id] else { return }
+        entry.record.state = .queued
+        entry.record.worker = nil
+        entry.record.lastError = Self.attemptCutShortError
+        entry.record.updatedAt = wallNow
+        jobs[id] = entry
+        pushQueued(entry.record)
+        actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+        actions.append(jobEvent(.retried, entry.record, attempt: entry.record.attempts, error: entry.record.lastError))
+    }
+}
