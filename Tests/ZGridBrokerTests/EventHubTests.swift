@@ -156,6 +156,26 @@ struct EventHubTests {
         #expect(h.logEvents(client1).map(\.seq) == Array(4...12))
     }
 
+    @Test("a replay page answered after the consumer acknowledged more is not taken for the log's end")
+    func replayPageAfterAcknowledgement() {
+        var h = Harness()
+        for job in 1...20 { h.publish([.queued], job: Int64(job)) }
+        h.commitAll()
+        h.subscribe(client1, SubscribeRequest(filter: .everything, after: 0, window: 4))
+        h.answerReads()
+        #expect(h.logEvents(client1).map(\.seq) == [1, 2, 3, 4])
+        h.ack(client1, 2)  // room for 2: a read of 2 goes out
+        h.ack(client1, 4)  // the consumer takes the rest while that read is in flight
+        h.answerReads()  // 2 events, a full page of that read, though the room is now 4
+        for _ in 0..<10 {
+            guard let last = h.logEvents(client1).last?.seq else { break }
+            h.ack(client1, last)
+            h.answerReads()
+        }
+        #expect(h.logEvents(client1).map(\.seq) == Array(1...20), "every logged event, none skipped")
+        #expect(!(h.delivered[client1] ?? []).contains { $0.kind == .gap || $0.kind == .lagged })
+    }
+
     @Test("resuming after events the log no longer keeps reports a gap, then replays what is kept")
     func gapBeyondRetention() {
         var h = Harness()

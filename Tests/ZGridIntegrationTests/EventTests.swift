@@ -169,6 +169,35 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a replay in many pages to a consumer that keeps acknowledging skips no event")
+        func pagedReplayToFastConsumer() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 32) { worker in worker.register("noop") { _ in [] } }
+            let submitter = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let ids = try await withThrowingTaskGroup(of: UInt64.self) { group in
+                for _ in 0..<200 { group.addTask { try await submitter.submit("noop") } }
+                return try await group.reduce(into: [UInt64]()) { $0.append($1) }
+            }
+            for id in ids { _ = try await submitter.result(job: id, timeout: .seconds(20)) }
+            // A window of 8: the consumer acknowledges every 2 events, also while the next page
+            // is being read, which must not end the replay early.
+            let reader = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let collector = Collector(try reader.events(matching: .function("noop"), after: 0, window: 8))
+            try await waitUntil("every job's events replayed", seconds: 20) {
+                collector.snapshot.count(where: { $0.kind == .succeeded }) == ids.count
+            }
+            let replayed = collector.snapshot.filter { $0.kind != .subscribed }
+            #expect(replayed.count == 3 * ids.count)
+            #expect(!replayed.contains { $0.kind == .gap || $0.kind == .lagged })
+            await collector.stop()
+            await reader.close()
+            await submitter.close()
+            await worker.stop()
+        }
+
         @Test("after a broker restart the stream resubscribes and replays from the log, seqs never reused")
         func resumeAfterBrokerRestart() async throws {
             let directory = try TemporaryDirectory()

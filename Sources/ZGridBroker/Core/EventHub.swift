@@ -40,6 +40,9 @@ public struct EventHub {
         /// Reading the log: live events are left to the reads until a page comes back short.
         var replaying = false
         var readInFlight = false
+        /// The page size of the read in flight: a page shorter than this means the log is read to
+        /// its end (the window's room at answer time may be larger, after acknowledgements).
+        var readLimit = 0
         var lag: Lag?
         var lastHeard: Int64
         /// The acknowledged position last written to the store (named subscriptions).
@@ -287,6 +290,7 @@ public struct EventHub {
         }
         flush()  // the read must see every event numbered before it
         subscription.readInFlight = true
+        subscription.readLimit = room
         subscription.headAtRead = nextSeq - 1
         subscriptions[key] = subscription
         let token = takeToken()
@@ -320,7 +324,6 @@ public struct EventHub {
                 reportGap(key, &subscription, from: subscription.position + 1, to: firstKept - 1, wallNow: wallNow)
             }
         }
-        let room = subscription.window - subscription.unacked.count
         var batch: [GridEvent] = []
         for event in events where event.seq > subscription.position {
             subscription.position = event.seq
@@ -331,7 +334,7 @@ public struct EventHub {
             delivered += batch.count
             actions.append(.deliver(client: key.peer, requestID: key.requestID, events: batch))
         }
-        if events.count < room {
+        if events.count < subscription.readLimit {
             // Caught up: everything committed before this read was in it; later commits come live.
             subscription.position = max(subscription.position, subscription.headAtRead)
             subscription.replaying = false
