@@ -434,6 +434,8 @@ struct ClientLoop {
                 if event.kind == .subscribed {
                     resubscribedAt[id] = nil
                     if subscription.lastSeen == nil { subscription.lastSeen = event.seq }
+                    // Acknowledge often enough for the window the broker applies, not the guessed one.
+                    if let window = event.window, window >= 1 { subscription.state.window.store(window, ordering: .relaxed) }
                 } else {
                     subscription.lastSeen = max(subscription.lastSeen ?? 0, event.seq)
                 }

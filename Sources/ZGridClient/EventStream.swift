@@ -29,7 +29,7 @@ public struct EventStream: AsyncSequence, Sendable {
             if event.kind != .subscribed {
                 state.consumed.store(event.seq, ordering: .relaxed)
                 sinceAck += 1
-                if sinceAck >= Swift.max(1, state.window / 4) {
+                if sinceAck >= Swift.max(1, state.window.load(ordering: .relaxed) / 4) {
                     sinceAck = 0
                     mailbox.post(.acknowledge(id: id))
                 }

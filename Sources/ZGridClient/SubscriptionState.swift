@@ -8,14 +8,16 @@ final class SubscriptionState: Sendable {
     let continuation: AsyncThrowingStream<GridEvent, any Error>.Continuation
     /// The request, for subscribing again after the broker forgot the subscription.
     let request: SubscribeRequest
-    /// Events the consumer may take before it must acknowledge (the broker's window).
-    let window: Int
+    /// The subscription's window: the events the broker sends unacknowledged before the consumer
+    /// lags. The requested one, else the client's guess until the broker's `subscribed` event
+    /// says which it applies (its `[events] window`).
+    let window: Atomic<Int>
     /// The seq of the last event the consumer took (0: none yet).
     let consumed = Atomic<UInt64>(0)
 
     init(continuation: AsyncThrowingStream<GridEvent, any Error>.Continuation, request: SubscribeRequest, window: Int) {
         self.continuation = continuation
         self.request = request
-        self.window = window
+        self.window = Atomic(window)
     }
 }

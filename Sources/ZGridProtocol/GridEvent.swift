@@ -78,12 +78,16 @@ public struct GridEvent: Sendable, Codable, Equatable {
     public var missedTo: UInt64?
     /// For `lagged`: how many matching events were not delivered.
     public var missed: Int?
+    /// For `subscribed`: the subscription's window, the events it may have delivered and not
+    /// acknowledged before it lags (the request's `window`, else the broker's default).
+    public var window: Int?
 
     /// Creates an event.
     public init(
         seq: UInt64, at: Int64, kind: GridEventKind, job: UInt64? = nil, function: String? = nil, tags: [String]? = nil,
         worker: String? = nil, attempt: Int? = nil, fraction: Double? = nil, message: String? = nil, error: String? = nil,
-        result: Data? = nil, resultSize: Int? = nil, missedFrom: UInt64? = nil, missedTo: UInt64? = nil, missed: Int? = nil
+        result: Data? = nil, resultSize: Int? = nil, missedFrom: UInt64? = nil, missedTo: UInt64? = nil, missed: Int? = nil,
+        window: Int? = nil
     ) {
         self.seq = seq
         self.at = at
@@ -101,5 +105,6 @@ public struct GridEvent: Sendable, Codable, Equatable {
         self.missedFrom = missedFrom
         self.missedTo = missedTo
         self.missed = missed
+        self.window = window
     }
 }

@@ -198,6 +198,42 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a consumer that keeps up does not lag under a broker whose [events] window is small")
+        func brokerWindowSmallerThanClientDefault() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            var configuration = BrokerConfiguration(
+                endpoints: ["tcp://127.0.0.1:0"], options: BrokerOptions(heartbeat: testHeartbeat),
+                jobStorePath: directory.file("jobs.sqlite"))
+            configuration.events.defaultWindow = 16
+            let broker = try BrokerServer.start(configuration, logger: quietLogger("test.broker"))
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 32) { worker in worker.register("noop") { _ in [] } }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            // No window asked for: the broker's 16 applies, and the client must acknowledge within it.
+            let collector = Collector(try client.events(matching: .function("noop")))
+            try await waitUntil("subscribed") { collector.snapshot.contains { $0.kind == .subscribed } }
+            #expect(collector.snapshot.first?.window == 16, "the subscribed event says which window applies")
+            // One job at a time: a few events per commit, far fewer than the window between two
+            // acknowledgements of a consumer that takes each at once (a burst larger than the
+            // window in one commit would lag any consumer).
+            var ids: [UInt64] = []
+            for _ in 0..<40 {
+                let id = try await client.submit("noop")
+                _ = try await client.result(job: id, timeout: .seconds(20))
+                ids.append(id)
+            }
+            try await waitUntil("every job's events delivered, or a lag", seconds: 10) {
+                collector.snapshot.contains { $0.kind == .lagged }
+                    || collector.snapshot.count(where: { $0.kind == .succeeded }) == ids.count
+            }
+            #expect(!collector.snapshot.contains { $0.kind == .lagged }, "a consumer reading at once never lags")
+            #expect(collector.snapshot.count(where: { $0.kind != .subscribed }) == 3 * ids.count)
+            await collector.stop()
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("after a broker restart the stream resubscribes and replays from the log, seqs never reused")
         func resumeAfterBrokerRestart() async throws {
             let directory = try TemporaryDirectory()

@@ -221,7 +221,8 @@ public struct EventHub {
         let note = resumes ? "resuming after \(after); the log's head is \(committedHead)" : "live from \(committedHead)"
         actions.append(
             .deliver(
-                client: peer, requestID: requestID, events: [GridEvent(seq: UInt64(start), at: wallNow, kind: .subscribed, message: note)]))
+                client: peer, requestID: requestID,
+                events: [GridEvent(seq: UInt64(start), at: wallNow, kind: .subscribed, message: note, window: window)]))
         if after > committedHead {
             // A seq from the future (another broker's log, or a wiped store): nothing to replay.
             subscriptions[key]?.position = committedHead
