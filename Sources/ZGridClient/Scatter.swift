@@ -44,9 +44,10 @@ public struct GatheredResult: Sendable {
     /// Every part that arrived, in order of arrival.
     public let parts: [ScatterPart]
     /// The broker's count of parts, successes and failures; nil when the scatter ended without
-    /// one (the broker was unreachable, or the scatter as a whole failed).
+    /// one (the broker was unreachable, the scatter as a whole failed, or it was cancelled).
     public let summary: ScatterSummary?
-    /// Why the scatter as a whole failed, if it did (unknown function, broker unreachable…).
+    /// Why the scatter as a whole failed, if it did (unknown function, broker unreachable…), or
+    /// ``GridError/cancelled`` when the gathering task was cancelled before the scatter was over.
     public let error: GridError?
 
     /// The successful replies by part index.
@@ -79,7 +80,8 @@ enum ScatterEvent: Sendable {
 /// The parts of a scatter as they arrive: `for try await part in stream`, or ``gathered()``.
 ///
 /// Iteration ends when the broker says the scatter is over; it throws when the scatter as a whole
-/// fails. Stopping early (breaking out, or cancelling the task) cancels the scatter in the grid.
+/// fails, and ``GridError/cancelled`` when the iterating task is cancelled before that. Stopping
+/// early (breaking out, or cancelling the task) cancels the scatter in the grid.
 public struct ScatterStream: AsyncSequence, Sendable {
     /// One part.
     public typealias Element = ScatterPart
@@ -100,6 +102,9 @@ public struct ScatterStream: AsyncSequence, Sendable {
                 case .done(let done): summary.value.withLock { $0 = done }
                 }
             }
+            // The stream ends without DONE or an error only when the iterating task was cancelled
+            // (which cancels the scatter in the grid): say so, rather than end as a finished scatter.
+            if Task.isCancelled && summary.value.withLock({ $0 == nil }) { throw GridError.cancelled }
             return nil
         }
     }

@@ -200,5 +200,43 @@ extension IntegrationTests {
             await client.close()
             for worker in workers { await worker.stop() }
         }
+
+        @Test("cancelling the task gathering a scatter says cancelled, not a finished scatter with parts missing")
+        func cancelledGatherSaysSo() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let started = Mutex(0)
+            let worker = try await startWorker(broker) { worker in
+                worker.register("search", shards: ShardSpec(sortedIndices: [0, 1], total: 2)) { request in
+                    started.withLock { $0 += 1 }
+                    if request.shard == 0 { return bytes("fast") }
+                    try await Task.sleep(for: .seconds(30))
+                    return bytes("slow")
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let stream = try client.scatter("search", bytes("q"), timeout: .seconds(20))
+            let gathering = Task { await stream.gathered() }
+            try await waitUntil("both parts running") { started.withLock { $0 } == 2 }
+            gathering.cancel()
+            let result = await gathering.value
+            #expect(result.error == .cancelled, "a cancelled gather is not a scatter that ended: \(String(describing: result.error))")
+            #expect(result.summary == nil)
+            let iterating = Task {
+                var parts = 0
+                do {
+                    for try await _ in try client.scatter("search", bytes("q"), timeout: .seconds(20)) {
+                        parts += 1
+                        withUnsafeCurrentTask { $0?.cancel() }
+                    }
+                    return "ended after \(parts) parts"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            #expect(await iterating.value == "\(GridError.cancelled)")
+            await client.close()
+            await worker.stop()
+        }
     }
 }
