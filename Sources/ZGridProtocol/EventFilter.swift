@@ -6,7 +6,8 @@ public struct EventFilter: Sendable, Codable, Equatable {
     public var jobs: [UInt64]?
     /// Events of jobs with one of these tags.
     public var tags: [String]?
-    /// Events of jobs of these functions, and pool events about them.
+    /// Events of jobs of these functions, and their `no_workers` events (`worker_joined` and
+    /// `worker_left` name no function, as a worker may serve several: `pool` asks for them).
     public var functions: [String]?
     /// Pool events: a worker joined or left, a function has no workers.
     public var pool: Bool?
@@ -28,7 +29,8 @@ public struct EventFilter: Sendable, Codable, Equatable {
     /// The events of jobs carrying `tag`.
     public static func tag(_ tag: String) -> EventFilter { EventFilter(tags: [tag]) }
 
-    /// The events of `function`'s jobs and its pool events.
+    /// The events of `function`'s jobs and its `no_workers` events (not workers joining or leaving:
+    /// see ``poolEvents``).
     public static func function(_ name: String) -> EventFilter { EventFilter(functions: [name]) }
 
     /// Pool events only.

@@ -22,10 +22,10 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Events of jobs with this tag (repeatable).")
     var tag: [String] = []
 
-    @Option(name: .long, help: "Events of this function's jobs and workers (repeatable).")
+    @Option(name: .long, help: "Events of this function's jobs, and no_workers when it has none left (repeatable).")
     var function: [String] = []
 
-    @Flag(name: .long, help: "Worker pool events (joined, left, no workers).")
+    @Flag(name: .long, help: "Worker pool events (joined, left, no workers), of every function.")
     var pool = false
 
     @Option(name: .long, help: "A durable subscription name: resume where the last watcher with this name stopped.")
