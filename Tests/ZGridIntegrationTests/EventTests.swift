@@ -234,6 +234,31 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("zgrid watch --name taken over by another watcher of that name says so and exits 2")
+        func watchTakenOver() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+            defer { broker.stop() }
+            let config = directory.file("cluster.conf")
+            try "[broker]\nconnect = \"\(broker.endpoints[0])\"\nheartbeat_ms = 200\nliveness = 4\nlog_level = \"error\"\n".write(
+                toFile: config, atomically: true, encoding: .utf8)
+            let watching = Task { try await runZGrid(["watch", "--name", "dash", "--config", config], in: directory, seconds: 20) }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while (try? await client.brokerStatus().counters["subscriptions_open"]) != 1 {
+                #expect(ContinuousClock.now < deadline, "zgrid watch did not subscribe")
+                if ContinuousClock.now >= deadline { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let taker = EventTests.Collector(try client.events(name: "dash"))
+            let run = try await watching.value
+            #expect(run.status == 2, "\(run)")
+            #expect(run.errors.contains("another watcher subscribed with --name dash and took the subscription over"), "\(run)")
+            await taker.stop()
+            await client.close()
+        }
+
         @Test("after a broker restart the stream resubscribes and replays from the log, seqs never reused")
         func resumeAfterBrokerRestart() async throws {
             let directory = try TemporaryDirectory()

@@ -55,15 +55,23 @@ struct WatchCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var shown = 0
-        for try await event in stream {
-            if json {
-                print(String(decoding: try encoder.encode(event), as: UTF8.self))
-            } else {
-                print(EventLine.render(event))
+        do {
+            for try await event in stream {
+                if json {
+                    print(String(decoding: try encoder.encode(event), as: UTF8.self))
+                } else {
+                    print(EventLine.render(event))
+                }
+                fflush(nil)  // live, also when piped
+                if event.kind != .subscribed { shown += 1 }
+                if count > 0 && shown >= count { break }
             }
-            fflush(nil)  // live, also when piped
-            if event.kind != .subscribed { shown += 1 }
-            if count > 0 && shown >= count { break }
+        } catch GridError.cancelled where name != nil {
+            // The broker closes a named subscription when another subscribes with its name.
+            await client.close()
+            FileOutput.standardError(
+                "zgrid watch: another watcher subscribed with --name \(name ?? "") and took the subscription over")
+            throw ExitCode(2)
         }
         await client.close()
     }
