@@ -31,6 +31,8 @@ struct BrokerLoop {
     private var replyBatcher = ReplyBatcher()
     /// The most frames a message may have (the routing identity included), as sent in HEARTBEATs.
     private let frameLimit: [UInt8]
+    /// The most frames a message may have (the routing identity included): `[broker] max_frames`.
+    private let maxFrames: Int
     /// The most events one EVENT message carries.
     static let eventsPerMessage = 64
     /// How long the socket, once the loop stops, keeps sending the answers still queued on it.
@@ -82,6 +84,7 @@ struct BrokerLoop {
         core.wallNow = JobStoreLink.wallNow()
         store = PayloadStore(framesPerMessage: configuration.maxFrames)
         frameLimit = .bigEndian(UInt32(configuration.maxFrames))
+        maxFrames = configuration.maxFrames
         frameBytesLimit = .bigEndian(UInt32(clamping: configuration.maxMessageBytes))
         self.jobStore = jobStore
         self.logger = logger
@@ -332,8 +335,16 @@ struct BrokerLoop {
             if case .success(.ready(_, _, let capabilities)) = decoded { requestBatcher.register(peer, capabilities: capabilities) }
             switch decoded {
             case .failure(let reason):
+                let overlongReply = BrokerInbound.overlongReplyDispatchID(buffer)
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
+                if let dispatchID = overlongReply, core.inFlightCount(of: peer) != nil {
+                    // The worker finished the call but its answer is lost: fail the call, so that
+                    // the caller learns why and the worker's credit returns.
+                    let failure = CoreMessage.failure(
+                        dispatchID: dispatchID, code: .handlerError, message: Self.overlongReplyMessage(frames: maxFrames))
+                    core.handle(.message(from: peer, failure), now: now, into: &actions)
+                }
             case .success(.replies(let dispatchIDs)):
                 budget -= dispatchIDs.count - 1
                 let handles = store.split(handle, into: dispatchIDs.indices.map { (4 + $0)..<(5 + $0) })
@@ -507,6 +518,11 @@ struct BrokerLoop {
 
     /// The message of SHUTTING_DOWN for new work while the broker stops or refuses new work.
     private static let refusalWhileStopping = "the broker is stopping"
+
+    /// The error of a call whose worker's REPLY had more than `frames` frames, so was dropped.
+    private static func overlongReplyMessage(frames: Int) -> String {
+        "the worker's reply had more than \(frames) frames (max_frames, the routing identity included) and was dropped"
+    }
 
     /// What a moved-out slot of the actions array holds until the array is cleared; never performed.
     private static let placeholderHandle: PayloadHandle = -1
