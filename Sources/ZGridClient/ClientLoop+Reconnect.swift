@@ -34,6 +34,7 @@ extension ClientLoop {
         switch event {
         case .handshakeSucceeded:
             handshakeSinceDrop = true
+            handshakeFailure = nil
             // Held requests go out once this broker says its limits (its answer to the HEARTBEAT).
             connectionDown = false
             // The broker's answer tells its limits (held requests go out then) and that it lives.
@@ -44,9 +45,19 @@ extension ClientLoop {
             maxFrameBytes = nil
             maxCallsPerMessage = 0
             connectionDropped()
+        case .handshakeFailed(let refusedKey):
+            handshakeFailure = Self.handshakeFailureMessage(refusedKey: refusedKey)
         case .other:
             break
         }
+    }
+
+    /// Why the last connection to the broker got no further than its handshake, as the end of an
+    /// error message: without it, a refused CURVE key looks like a broker that is down.
+    static func handshakeFailureMessage(refusedKey: Bool) -> String {
+        refusedKey
+            ? "the broker refused this client's CURVE key: is its public key in the broker's [security] client_keys?"
+            : "the security handshake with the broker failed: is the broker's public key right, and is CURVE on at both ends?"
     }
 
     /// Ends the wait of every request sent before the connection to the broker dropped: no answer

@@ -89,6 +89,9 @@ struct ClientLoop {
     /// connection then carried the requests sent meanwhile. (A message from the broker implies
     /// it: the monitor reports the handshake before the loss.)
     var handshakeSinceDrop = false
+    /// Why the last connection's handshake failed, when no handshake has succeeded since (see
+    /// ``handshakeFailureMessage(refusedKey:)``): a silent broker's errors say it.
+    var handshakeFailure: String?
     /// Requests in ``pending`` kept when the connection dropped, to send again once a new
     /// connection's handshake succeeds (see ``connectionDropped()``).
     var awaitingResend: Set<UInt64> = []
@@ -536,13 +539,14 @@ struct ClientLoop {
             let lost = pending.filter {
                 (!heardAnyBroker || $0.value.sentAt <= lastHeard) && !awaitingResend.contains($0.key)
             }
-            logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before")
+            let why = handshakeFailure.map { "; \($0)" } ?? ""
+            logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before\(why)")
             for (id, call) in lost {
                 pending[id] = nil
                 call.fail(
                     .brokerUnreachable(
                         "no heartbeat from \(broker) for \(now - lastHeard) ms; the request may or may not have taken effect, "
-                            + "and may still reach the broker if it comes back"))
+                            + "and may still reach the broker if it comes back\(why)"))
             }
         }
         earlyCancels = earlyCancels.filter { now - $0.value < 60_000 }

@@ -70,10 +70,13 @@ extension Socket {
         try setOption(ZMQ_CURVE_SECRETKEY, bytes: Array(keys.secretKey.utf8))
     }
 
-    /// Reports this socket's lost connections, and its connections whose handshake succeeded, on a
-    /// PAIR socket at `endpoint` (`zmq_socket_monitor`); ``MonitorEvent/init(_:)`` reads them.
+    /// Reports this socket's lost connections, and its connections whose handshake succeeded or
+    /// failed, on a PAIR socket at `endpoint` (`zmq_socket_monitor`); ``MonitorEvent/init(_:)``
+    /// reads them.
     public func monitorConnections(on endpoint: String) throws(ZMQError) {
-        let events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+        let events =
+            ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
         guard zmq_socket_monitor(handle, endpoint, Int32(events)) == 0 else { throw ZMQError.last("zmq_socket_monitor \(endpoint)") }
     }
 
@@ -90,6 +93,10 @@ public enum MonitorEvent: Sendable, Equatable {
     case handshakeSucceeded
     /// A connection was lost.
     case disconnected
+    /// A connection's handshake failed: `refusedKey` when the server's authentication (ZAP)
+    /// refused this socket's key, otherwise for another reason (such as a wrong server key, or a
+    /// security mechanism on one side only).
+    case handshakeFailed(refusedKey: Bool)
     /// Another event.
     case other
 
@@ -100,6 +107,9 @@ public enum MonitorEvent: Sendable, Equatable {
         switch number {
         case Int32(ZMQ_EVENT_HANDSHAKE_SUCCEEDED): self = .handshakeSucceeded
         case Int32(ZMQ_EVENT_DISCONNECTED): self = .disconnected
+        case Int32(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH): self = .handshakeFailed(refusedKey: true)
+        case Int32(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL), Int32(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL):
+            self = .handshakeFailed(refusedKey: false)
         default: self = .other
         }
     }

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZeroMQ
+
+extension IntegrationTests {
+    @Suite("A client whose CURVE handshake fails says why", .serialized, .timeLimit(.minutes(1)))
+    struct HandshakeErrorTests {
+        /// The error of one call from a client of `broker` with `security`, whose handshake fails.
+        private func failedCall(_ broker: BrokerServer, _ security: PeerSecurity?) async throws -> String {
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, security: security)
+            let result = await outcome { () async throws(GridError) in try await client.call("echo", bytes("hi"), timeout: .seconds(10)) }
+            await client.close()
+            guard case .failure(.brokerUnreachable(let message)) = result else {
+                Issue.record("expected broker unreachable, got \(result)")
+                return ""
+            }
+            return message
+        }
+
+        @Test("an unknown key, a wrong server key and no CURVE fail as unreachable with the reason, not as a broker that is down")
+        func handshakeFailureReasons() async throws {
+            let brokerKeys = try CurveKeyPair.generate()
+            let clientKeys = try CurveKeyPair.generate()
+            let stranger = try CurveKeyPair.generate()
+            var configuration = BrokerConfiguration(endpoints: ["tcp://127.0.0.1:0"], options: BrokerOptions(heartbeat: testHeartbeat))
+            configuration.security = BrokerSecurity(serverKeys: brokerKeys, clientKeys: [clientKeys.publicKey], workerKeys: [])
+            configuration.shutdownGraceMilliseconds = 500
+            let broker = try BrokerServer.start(configuration, logger: quietLogger("test.broker"))
+            defer { broker.stop() }
+
+            let unknownKey = try await failedCall(broker, PeerSecurity(serverKey: brokerKeys.publicKey, keys: stranger))
+            #expect(unknownKey.contains("the broker refused this client's CURVE key"), "\(unknownKey)")
+            let wrongServer = try await failedCall(broker, PeerSecurity(serverKey: stranger.publicKey, keys: clientKeys))
+            #expect(wrongServer.contains("the security handshake with the broker failed"), "\(wrongServer)")
+            let plain = try await failedCall(broker, nil)
+            #expect(plain.contains("the security handshake with the broker failed"), "\(plain)")
+        }
+    }
+}
