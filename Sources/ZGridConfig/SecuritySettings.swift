@@ -113,19 +113,34 @@ public enum KeyFile {
         do { table = try TOMLTable(string: text) } catch {
             throw ConfigError(file: path, message: "expected a key file with public = \"…\" and secret = \"…\": \(error)")
         }
-        guard let publicKey = table["public"]?.string, let secretKey = table["secret"]?.string,
-            let keys = CurveKeyPair(publicKey: publicKey, secretKey: secretKey)
-        else {
+        let locator = KeyLocator(text: text)
+        let publicKey = try key("public", of: table, in: path, locator)
+        let secretKey = try key("secret", of: table, in: path, locator)
+        guard let keys = CurveKeyPair(publicKey: publicKey, secretKey: secretKey) else {
             throw ConfigError(file: path, message: "expected 40-character Z85 keys in public = \"…\" and secret = \"…\"")
         }
         let derived = Curve.publicKey(forSecret: secretKey)
         guard derived == publicKey else {
             throw ConfigError(
-                file: path,
+                file: path, line: locator.line(for: ["public"]), key: "public",
                 message:
                     "the public key does not belong to the secret key (keys of two pairs mixed?); with this secret it is \"\(derived ?? "?")\""
             )
         }
         return keys
+    }
+
+    /// The Z85 key `name` of a key file's `table`; errors name the file, the line and the key. A
+    /// bad secret key is described by its length only, so that no part of it reaches a log.
+    private static func key(_ name: String, of table: TOMLTable, in path: String, _ locator: KeyLocator) throws(ConfigError) -> String {
+        let expected = "a 40-character Z85 key in quotes, as `zgrid keygen` writes it"
+        guard let value = table[name] else {
+            throw ConfigError(file: path, message: "expected \(name) = \"…\" (\(expected)), found no \(name) key")
+        }
+        if let text = value.string, Curve.isValidKey(text) { return text }
+        let got = name == "secret" ? value.string.map { "\($0.count) characters, not a Z85 key" } : nil
+        throw ConfigError(
+            file: path, line: locator.line(for: [name]), key: name,
+            message: "expected \(expected), got \(got ?? ValueDescription.of(value))")
     }
 }
