@@ -78,21 +78,28 @@ final class SecurityGate {
         return lines
     }
 
-    /// Reads handshake failures; returns log lines for ones not logged before.
+    /// Reads handshake failures; returns log lines for ones not logged before. A failure for a key
+    /// the ZAP handler refused is skipped: ``answerZAP()`` counted and logged it already. libzmq
+    /// names the broker's endpoint, not the peer, so the lines say on which endpoint it failed.
     func readMonitor() throws(ZMQError) -> [String] {
         var lines: [String] = []
         while try monitor.receive(into: buffer) {
             guard buffer.count >= 2 else { continue }
             let event = buffer.withBytes(0) { $0.count >= 2 ? UInt16($0[0]) | UInt16($0[1]) << 8 : 0 }
-            let address = String(decoding: buffer.bytes(1), as: UTF8.self)
+            guard event != Self.refusedByZAP else { continue }
+            let endpoint = String(decoding: buffer.bytes(1), as: UTF8.self)
             refusals += 1
-            let host = address.split(separator: ":").dropLast().joined(separator: ":")
-            if note("handshake \(host) \(event)") {
-                lines.append("handshake failed from \(address) (event \(event): wrong server key, no CURVE, or a bad client)")
+            if note("handshake \(endpoint) \(event)") {
+                lines.append(
+                    "a handshake on \(endpoint) failed (event \(event)): a peer with the wrong server key, without CURVE, "
+                        + "or not speaking ZMTP (libzmq does not name the peer)")
             }
         }
         return lines
     }
+
+    /// `ZMQ_EVENT_HANDSHAKE_FAILED_AUTH`: the ZAP handler refused the peer's key.
+    static let refusedByZAP: UInt16 = 0x4000
 
     /// Counts a refusal of a command outside the peer's role; returns a log line the first time.
     func refuseRole(_ peer: String, role: String, command: String) -> String? {
