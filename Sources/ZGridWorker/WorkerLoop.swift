@@ -38,6 +38,9 @@ struct WorkerLoop {
     /// reached, or it is gone), cleared when one is heard: the stop waits for no answer to its
     /// DISCONNECT, and the last messages are not kept for a broker to take them.
     private var brokerSilent = false
+    /// Why this session's last handshake failed, when none has succeeded since: the warning about
+    /// a silent broker says it (a refused CURVE key otherwise looks like a broker that is down).
+    var handshakeFailure: String?
     private var reconnectNeeded = false
     /// Set when the worker must stop serving at once (every slot held by a stuck handler).
     private var failure: WorkerError?
@@ -90,7 +93,7 @@ struct WorkerLoop {
             do {
                 let socket = try connect(context)
                 backoff = 100
-                try serve(socket)
+                try serve(socket, context)
                 // The last answers are on their way out; a forced stop waits less for them.
                 if finishedStopping || hasFailed { try? socket.setLinger(milliseconds: forced ? 250 : brokerSilent ? 0 : 1000) }
             } catch {
@@ -175,7 +178,7 @@ struct WorkerLoop {
     }
 
     /// One session with the broker; returns when the broker must be reconnected or the stop is done.
-    private mutating func serve(_ socket: borrowing Socket) throws(ZMQError) {
+    private mutating func serve(_ socket: borrowing Socket, _ context: Context) throws(ZMQError) {
         let now = MonotonicClock.nowMilliseconds()
         lastHeard = now
         nextHeartbeat = now + settings.heartbeat.intervalMilliseconds
@@ -186,8 +189,10 @@ struct WorkerLoop {
         maxReplies = 0
         maxFrameBytes = nil
         registered = false
+        handshakeFailure = nil
         let buffer = Multipart(capacity: Self.messageFrames)
-        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem])
+        let handshakes = try Self.watchHandshakes(of: socket, context)
+        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem, handshakes.pollItem()])
         while !reconnectNeeded && !finishedStopping && !hasFailed {
             var wake = min(nextHeartbeat, running.nextCheck)
             if !heldProgress.isEmpty { wake = min(wake, MonotonicClock.nowMilliseconds() + Self.progressInterval) }
@@ -203,6 +208,9 @@ struct WorkerLoop {
                     try handleMessage(buffer, socket)
                     if reconnectNeeded { break }
                 }
+            }
+            if poller.isReadable(3) {
+                while try handshakes.receive(into: buffer) { noteHandshake(MonitorEvent(buffer)) }
             }
             // Handlers on the I/O thread run here, then every finished result goes out in one go.
             executor.runPendingJobs(signalled: poller.isReadable(2))
@@ -229,7 +237,7 @@ struct WorkerLoop {
                     logger.warning("broker silent for \(current - lastHeard) ms while stopping; stopping now")
                     drainAcknowledged = true
                 } else {
-                    logger.warning("broker silent for \(current - lastHeard) ms; reconnecting")
+                    logger.warning("broker silent for \(current - lastHeard) ms; reconnecting\(handshakeFailure.map { "; \($0)" } ?? "")")
                     reconnectNeeded = true
                 }
             }

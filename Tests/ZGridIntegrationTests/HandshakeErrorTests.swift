@@ -38,5 +38,41 @@ extension IntegrationTests {
             let plain = try await failedCall(broker, nil)
             #expect(plain.contains("the security handshake with the broker failed"), "\(plain)")
         }
+
+        @Test("zgrid worker with a key the broker refuses says why each time it reconnects")
+        func workerKeyRefused() async throws {
+            let brokerKeys = try CurveKeyPair.generate()
+            var configuration = BrokerConfiguration(endpoints: ["tcp://127.0.0.1:0"], options: BrokerOptions(heartbeat: testHeartbeat))
+            configuration.security = BrokerSecurity(
+                serverKeys: brokerKeys, clientKeys: [], workerKeys: [try CurveKeyPair.generate().publicKey])
+            configuration.shutdownGraceMilliseconds = 500
+            let broker = try BrokerServer.start(configuration, logger: quietLogger("test.broker"))
+            defer { broker.stop() }
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let stranger = try CurveKeyPair.generate()
+            try "public = \"\(stranger.publicKey)\"\nsecret = \"\(stranger.secretKey)\"\n".write(
+                toFile: directory.file("stranger.key"), atomically: true, encoding: .utf8)
+            let config = directory.file("cluster.conf")
+            try """
+            [broker]
+            connect = "\(broker.endpoints[0])"
+            heartbeat_ms = 200
+            [jobs]
+            store = ""
+            [security]
+            curve = true
+            broker_public_key = "\(brokerKeys.publicKey)"
+            worker_key_file = "stranger.key"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            let log = directory.file("worker.err")
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let worker = try launchZGrid(
+                ["worker", "--config", config, "--function", "echo"], standardError: FileHandle(forWritingAtPath: log))
+            defer { endProcess(worker) }
+            try await waitUntil("the worker said why the broker is silent") {
+                readText(log)?.contains("reconnecting; the broker refused this worker's CURVE key") == true
+            }
+        }
     }
 }
