@@ -30,6 +30,7 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
         LineBufferedOutput.enable()
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
+        if let file = common.configFile { try config.security.checkBrokerPublicKey(configFile: file) }
         let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), of: config, logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
         // A forced stop (SIGQUIT) may end the broker before the group heard of its graceful stop:

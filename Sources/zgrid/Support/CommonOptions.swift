@@ -21,6 +21,11 @@ struct CommonOptions: ParsableArguments {
         return ClusterConfig()
     }
 
+    /// The configuration file in use: the named one, or ./cluster.conf when present.
+    var configFile: String? {
+        config ?? (FileManager.default.fileExists(atPath: "cluster.conf") ? "cluster.conf" : nil)
+    }
+
     /// Sets up logging to standard error at the chosen level and returns a logger.
     func bootstrapLogging(_ config: ClusterConfig, label: String, defaultLevel: String? = nil) throws -> Logger {
         let name = (logLevel ?? defaultLevel ?? config.broker.logLevel).lowercased()

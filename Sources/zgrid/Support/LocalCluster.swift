@@ -21,6 +21,7 @@ struct LocalCluster {
 
     /// Starts the broker and the pools of `config`, read with ``poolFunctions``.
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
+        try config.security.checkBrokerPublicKey(configFile: configPath ?? "cluster.conf")
         if !config.pools.isEmpty { try config.security.checkPoolWorkerKeys(configFile: configPath ?? "cluster.conf") }
         let broker = try BrokerServer.start(try BrokerConfiguration(config), of: config, logger: logger)
         var children: [Supervisor.Child] = []
