@@ -14,17 +14,37 @@ struct KeygenCommand: ParsableCommand {
     @Flag(name: .long, help: "Overwrite an existing file.")
     var force = false
 
+    /// Refuses an empty path, a directory and (without `--force`) an existing file before anything
+    /// is written, with this command's usage.
+    func validate() throws {
+        guard !out.isEmpty else { throw ValidationError("--out needs the path of the key file to write") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) else { return }
+        if isDirectory.boolValue { throw ValidationError("\(out) is a directory; --out needs the path of a file") }
+        if !force { throw ValidationError("\(out) exists; use --force to replace it") }
+    }
+
     func run() throws {
-        if FileManager.default.fileExists(atPath: out) && !force {
-            throw ValidationError("\(out) exists; use --force to replace it")
-        }
         let keys = try CurveKeyPair.generate()
         let directory = (out as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !directory.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw KeygenError("cannot create the directory \(directory) for \(out): \(error.localizedDescription)")
+            }
+        }
         guard FileManager.default.createFile(atPath: out, contents: Data(KeyFile.text(keys).utf8), attributes: [.posixPermissions: 0o600])
         else {
-            throw ValidationError("cannot write \(out)")
+            throw KeygenError("cannot write \(out): check that its directory is writable")
         }
         print(keys.publicKey)
     }
+}
+
+/// Why `zgrid keygen` could not write its key file.
+struct KeygenError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }
