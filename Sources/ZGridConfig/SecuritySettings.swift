@@ -66,10 +66,18 @@ extension SecuritySettings {
         let curve = try reader.bool("curve", expected: "true or false") ?? false
         self.init(
             curve: curve,
-            brokerKeyFile: try reader.string("broker_key_file", expected: "a file path") ?? "keys/broker.key",
+            brokerKeyFile: try Self.keyFile("broker_key_file", reader) ?? "keys/broker.key",
             brokerPublicKey: publicKey, clientKeys: lists[0], workerKeys: lists[1],
-            clientKeyFile: try reader.string("client_key_file", expected: "a file path") ?? "keys/client.key",
-            workerKeyFile: try reader.string("worker_key_file", expected: "a file path") ?? "keys/worker.key")
+            clientKeyFile: try Self.keyFile("client_key_file", reader) ?? "keys/client.key",
+            workerKeyFile: try Self.keyFile("worker_key_file", reader) ?? "keys/worker.key")
+    }
+
+    /// The key file path at `key`, `nil` if absent; an empty path is an error of its line.
+    private static func keyFile(_ key: String, _ reader: TableReader) throws(ConfigError) -> String? {
+        let expected = "a key file path (as written by `zgrid keygen --out FILE`)"
+        guard let path = try reader.string(key, expected: expected) else { return nil }
+        guard !path.isEmpty else { throw reader.error(key, "expected \(expected), got \"\"") }
+        return path
     }
 }
 

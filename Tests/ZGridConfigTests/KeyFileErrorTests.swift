@@ -40,3 +40,18 @@ struct KeyFileErrorTests {
         #expect(mixed?.key == "public")
     }
 }
+
+@Suite("Key file paths in [security]")
+struct KeyFilePathTests {
+    @Test("an empty key file path is refused with its file, line and key")
+    func emptyPath() {
+        for key in ["broker_key_file", "client_key_file", "worker_key_file"] {
+            let error = #expect(throws: ConfigError.self) {
+                try ClusterConfig.parse("[security]\ncurve = true\n\(key) = \"\"\n", file: "c.conf")
+            }
+            #expect(error?.line == 3)
+            #expect(error?.key == "security.\(key)")
+            #expect(error?.message.contains("expected a key file path") == true, "\(String(describing: error))")
+        }
+    }
+}
