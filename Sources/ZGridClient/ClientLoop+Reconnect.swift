@@ -9,10 +9,7 @@ extension ClientLoop {
     /// the monitor cannot be set up, the socket stays silent, and the client notices only when the
     /// broker falls silent.
     static func watchDisconnects(of socket: borrowing Socket, _ context: Context) throws(ZMQError) -> Socket {
-        let events = try Socket(context, type: .pair)
-        let endpoint = "inproc://zgrid-client-disconnects-\(UInt64.random(in: 0...UInt64.max))"
-        if (try? socket.monitorConnections(on: endpoint)) != nil { try? events.connect(endpoint) }
-        return events
+        try socket.connectionEvents(context, label: "zgrid-client-disconnects")
     }
 
     /// The connection events waiting on `disconnects`, in the order they happened (events of
@@ -55,9 +52,7 @@ extension ClientLoop {
     /// Why the last connection to the broker got no further than its handshake, as the end of an
     /// error message: without it, a refused CURVE key looks like a broker that is down.
     static func handshakeFailureMessage(refusedKey: Bool) -> String {
-        refusedKey
-            ? "the broker refused this client's CURVE key: is its public key in the broker's [security] client_keys?"
-            : "the security handshake with the broker failed: is the broker's public key right, and is CURVE on at both ends?"
+        HandshakeFailure.message(refusedKey: refusedKey, role: "client", keysSetting: "client_keys")
     }
 
     /// Ends the wait of every request sent before the connection to the broker dropped: no answer

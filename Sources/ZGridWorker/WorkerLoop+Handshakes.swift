@@ -1,3 +1,4 @@
+import ZGridProtocol
 import ZeroMQ
 
 extension WorkerLoop {
@@ -5,10 +6,7 @@ extension WorkerLoop {
     /// the monitor cannot be set up, it stays silent, and a silent broker is reported without a
     /// reason.
     static func watchHandshakes(of socket: borrowing Socket, _ context: Context) throws(ZMQError) -> Socket {
-        let events = try Socket(context, type: .pair)
-        let endpoint = "inproc://zgrid-worker-handshakes-\(UInt64.random(in: 0...UInt64.max))"
-        if (try? socket.monitorConnections(on: endpoint)) != nil { try? events.connect(endpoint) }
-        return events
+        try socket.connectionEvents(context, label: "zgrid-worker-handshakes")
     }
 
     /// Keeps why the last handshake failed, until one succeeds.
@@ -17,10 +15,7 @@ extension WorkerLoop {
         case .handshakeSucceeded:
             handshakeFailure = nil
         case .handshakeFailed(let refusedKey):
-            handshakeFailure =
-                refusedKey
-                ? "the broker refused this worker's CURVE key: is its public key in the broker's [security] worker_keys?"
-                : "the security handshake with the broker failed: is the broker's public key right, and is CURVE on at both ends?"
+            handshakeFailure = HandshakeFailure.message(refusedKey: refusedKey, role: "worker", keysSetting: "worker_keys")
         case .disconnected, .other:
             break
         }

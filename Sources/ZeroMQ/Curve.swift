@@ -80,6 +80,16 @@ extension Socket {
         guard zmq_socket_monitor(handle, endpoint, Int32(events)) == 0 else { throw ZMQError.last("zmq_socket_monitor \(endpoint)") }
     }
 
+    /// A PAIR socket that receives this socket's connection events (see
+    /// ``monitorConnections(on:)``), at a fresh inproc endpoint named after `label`. When the
+    /// monitor cannot be set up, the returned socket stays silent.
+    public func connectionEvents(_ context: Context, label: String) throws(ZMQError) -> Socket {
+        let events = try Socket(context, type: .pair)
+        let endpoint = "inproc://\(label)-\(UInt64.random(in: 0...UInt64.max))"
+        if (try? monitorConnections(on: endpoint)) != nil { try? events.connect(endpoint) }
+        return events
+    }
+
     /// Reports this socket's handshake failures on a PAIR socket at `endpoint` (`zmq_socket_monitor`).
     public func monitorHandshakeFailures(on endpoint: String) throws(ZMQError) {
         let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
