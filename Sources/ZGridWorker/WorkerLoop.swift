@@ -476,9 +476,11 @@ struct WorkerLoop {
         failure = .allSlotsStuck(count)
     }
 
-    /// The answer to a request cancelled at its time limit, whatever its handler returned.
+    /// The answer to a request cancelled at its time limit, whatever its handler returned: the
+    /// broker's words for a deadline that passed, so that a caller gets the same error whichever of
+    /// the two notices first (the limit in milliseconds is in the worker's log line).
     private static func timeLimitFailure(_ entry: RunningRequests.Entry) -> HandlerFailure {
-        HandlerFailure(.timeout, "'\(entry.function)' exceeded its time limit of \(entry.limitMilliseconds) ms")
+        HandlerFailure(.timeout, ErrorCode.timeoutMessage(function: entry.function))
     }
 
     /// Sends held progress reports of requests whose interval has passed (one per request).

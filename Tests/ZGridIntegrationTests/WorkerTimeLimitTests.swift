@@ -154,7 +154,7 @@ extension IntegrationTests {
             #expect(Date().timeIntervalSince(started) < 1.5)
             #expect(answer?.id == 1)
             #expect(answer?.error?.code == .timeout)
-            #expect(answer?.error?.message == "'nap' exceeded its time limit of 200 ms")
+            #expect(answer?.error?.message == "'nap' did not finish within its time limit")
             await worker.stop()
         }
 
