@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """A minimal MDP/0.1 worker (ZeroMQ RFC 7, MDP/Worker), written from the RFC text.
 
-Usage: mdp_worker.py ENDPOINT SERVICE [--heartbeat-ms N] [--liveness N]
+Usage: mdp_worker.py ENDPOINT SERVICE [--heartbeat-ms N] [--liveness N] [--busy-ms N]
 
 Serves SERVICE by answering each request with the upper-cased body frames. Prints "ready" once it
 has sent READY (again after each reconnect). Heartbeats both ways; if the broker is silent for
 liveness heartbeats, or sends DISCONNECT, the worker opens a new socket and sends READY again.
 On SIGTERM or SIGINT it sends DISCONNECT and exits.
+
+With --busy-ms N it works N ms on each request before replying, and meanwhile neither reads nor
+sends anything, no HEARTBEAT either: as the ZeroMQ guide's reference worker (mdwrkapi), which
+heartbeats only while it waits for work. Like mdwrkapi, it counts the broker's silence only
+while it waits, so a long request does not make it reconnect.
 """
 import signal
 import sys
@@ -36,7 +41,7 @@ def connect(context, endpoint, service):
 
 
 def main(argv):
-    options = {"--heartbeat-ms": 1000, "--liveness": 3}
+    options = {"--heartbeat-ms": 1000, "--liveness": 3, "--busy-ms": 0}
     args = []
     i = 0
     while i < len(argv):
@@ -74,6 +79,9 @@ def main(argv):
                     print(f"dropped invalid REQUEST {frames!r}", file=sys.stderr)
                     continue
                 address, body = frames[3], frames[5:]
+                if options["--busy-ms"] > 0:
+                    time.sleep(options["--busy-ms"] / 1000.0)  # silent while busy, as mdwrkapi
+                    heard = time.monotonic()  # the broker's silence counts only while waiting
                 # REPLY: same envelope, the client address and an empty frame before the body.
                 socket.send_multipart([b"", MDPW01, REPLY, address, b""] + [frame.upper() for frame in body])
                 next_heartbeat = time.monotonic() + interval  # a command is a heartbeat too

@@ -160,9 +160,14 @@ struct Driver {
         return message(client, .call(requestID: requestID, function: function, header: header, payload: handle))
     }
 
+    /// READY from `worker` for `functions`; `heartbeats` as an MDP worker's READY gives it.
     @discardableResult
-    mutating func ready(_ worker: PeerID, _ functions: [String] = ["f"], concurrency: Int = 1) -> [BrokerAction] {
-        message(worker, .ready(concurrency: concurrency, functions: functions.map { ServiceDescriptor(name: $0) }))
+    mutating func ready(
+        _ worker: PeerID, _ functions: [String] = ["f"], concurrency: Int = 1, heartbeats: WorkerHeartbeats = .always
+    ) -> [BrokerAction] {
+        message(
+            worker,
+            .ready(concurrency: concurrency, functions: functions.map { ServiceDescriptor(name: $0) }, heartbeats: heartbeats))
     }
 
     /// REPLY from `worker` with a fresh payload handle.

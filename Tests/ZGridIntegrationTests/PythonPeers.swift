@@ -29,12 +29,15 @@ enum PythonPeers {
     }
 
     /// Starts the MDP worker script serving `service`; its standard error is kept for ``errors(of:)``.
-    static func launchWorker(_ endpoint: String, _ service: String, heartbeatMilliseconds: Int64, liveness: Int64) throws -> Process {
+    /// With `busyMilliseconds`, it works that long on each request, silent meanwhile (as mdwrkapi).
+    static func launchWorker(
+        _ endpoint: String, _ service: String, heartbeatMilliseconds: Int64, liveness: Int64, busyMilliseconds: Int64 = 0
+    ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", directory.appendingPathComponent("mdp_worker.py").path, endpoint, service,
-            "--heartbeat-ms", "\(heartbeatMilliseconds)", "--liveness", "\(liveness)",
+            "--heartbeat-ms", "\(heartbeatMilliseconds)", "--liveness", "\(liveness)", "--busy-ms", "\(busyMilliseconds)",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = Pipe()
@@ -42,7 +45,7 @@ enum PythonPeers {
         return process
     }
 
-    /// Stops a worker started by ``launchWorker(_:_:heartbeatMilliseconds:liveness:)`` with SIGTERM
+    /// Stops a worker started by ``launchWorker(_:_:heartbeatMilliseconds:liveness:busyMilliseconds:)`` with SIGTERM
     /// (SIGKILL after 10 s) and returns its exit status and what it wrote to standard error.
     static func stop(_ process: Process) async -> (status: Int32, stderr: String) {
         if process.isRunning { process.terminate() }

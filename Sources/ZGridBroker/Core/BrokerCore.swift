@@ -21,6 +21,9 @@ public struct BrokerCore {
 
     let startedAt: Int64
     var workers: [PeerID: WorkerRecord] = [:]
+    /// Whether a worker that heartbeats only while idle (MDP) ever registered: until one has, a call
+    /// that ends needs no lookup of its worker for ``noteCallLeft(_:now:)``.
+    var quietWorkersSeen = false
     var services: [String: ServiceRecord] = [:] {
         didSet { lastService = nil }  // any change may drop or replace the remembered record
     }
@@ -230,8 +233,8 @@ public struct BrokerCore {
         case .clientHeartbeat:
             touchClient(peer, now: now)
             actions.append(.heartbeatClient(peer))
-        case .ready(let concurrency, let functions):
-            registerWorker(peer, concurrency: concurrency, functions: functions, now: now, into: &actions)
+        case .ready(let concurrency, let functions, let heartbeats):
+            registerWorker(peer, concurrency: concurrency, functions: functions, heartbeats: heartbeats, now: now, into: &actions)
         case .reply(let dispatchID, let payload):
             guard let worker = touchWorker(peer, now: now, into: &actions) else {
                 actions.append(.release(payload))
@@ -431,7 +434,11 @@ public struct BrokerCore {
         } else {
             call.caller?.calls.removeValue(forKey: call.requestID)
         }
-        if call.worker == nil { queueEntryWentStale(call.service) }
+        if let worker = call.worker {
+            if quietWorkersSeen { noteCallLeft(worker, now: lastNow) }
+        } else {
+            queueEntryWentStale(call.service)
+        }
     }
 
     /// Counts the queue entry of a forgotten queued call as stale, so it no longer counts against
@@ -658,7 +665,8 @@ public struct BrokerCore {
     // MARK: Workers
 
     private mutating func registerWorker(
-        _ peer: PeerID, concurrency: Int, functions: [ServiceDescriptor], now: Int64, into actions: inout [BrokerAction]
+        _ peer: PeerID, concurrency: Int, functions: [ServiceDescriptor], heartbeats: WorkerHeartbeats, now: Int64,
+        into actions: inout [BrokerAction]
     ) {
         guard workers[peer] == nil else {
             statistics.protocolViolations += 1
@@ -683,8 +691,9 @@ public struct BrokerCore {
                 }
             }
         }
-        let worker = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now)
+        let worker = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now, heartbeats: heartbeats)
         workers[peer] = worker
+        if heartbeats == .whileIdle { quietWorkersSeen = true }
         for descriptor in functions {
             guard let batch = descriptor.batch else { continue }
             worker.batchFunctions.insert(descriptor.name)
@@ -821,7 +830,7 @@ public struct BrokerCore {
         guard now >= nextHeartbeatAt else { return }
         nextHeartbeatAt = now + options.heartbeat.intervalMilliseconds
         let expiry = options.heartbeat.expiryMilliseconds
-        for (peer, worker) in workers where now - worker.lastSeen > expiry {
+        for (peer, worker) in workers where isExpired(peer, worker, now: now) {
             loseWorker(peer, now: now, into: &actions)
         }
         for peer in workers.keys { actions.append(.heartbeatWorker(peer)) }

@@ -31,13 +31,25 @@ final class WorkerRecord {
     @exclusivity(unchecked) var heldByOperator = false
     /// Functions this worker takes batches of.
     @exclusivity(unchecked) var batchFunctions: Set<String> = []
+    /// When the worker heartbeats, which decides when it counts as lost for silence.
+    let heartbeats: WorkerHeartbeats
+    /// When the last call running on the worker ended (answered, or by deadline, cancel or its
+    /// client's loss), or when it registered: kept only for a worker that heartbeats only while
+    /// idle, whose expiry counts from this or from `lastSeen`, whichever is later.
+    @exclusivity(unchecked) var lastCallEndedAt: Int64
 
-    /// A worker serving `functions` (service keys) with `capacity` calls at once, seen at `lastSeen`.
-    init(functions: [String], capacity: Int, lastSeen: Int64) {
+    /// A worker serving `functions` (service keys) with `capacity` calls at once, seen at
+    /// `lastSeen`, that heartbeats as `heartbeats` says.
+    init(functions: [String], capacity: Int, lastSeen: Int64, heartbeats: WorkerHeartbeats = .always) {
         self.functions = functions
         self.capacity = capacity
         self.lastSeen = lastSeen
+        self.heartbeats = heartbeats
+        lastCallEndedAt = lastSeen
     }
+
+    /// Whether the worker sent DISCONNECT itself (it drains, not held by an operator).
+    var saidDisconnect: Bool { draining && !heldByOperator }
 
     var hasCredit: Bool { !draining && inFlight.count < capacity }
 

@@ -323,7 +323,8 @@ struct BrokerLoop {
                 }
             }
             let decoded: Result<BrokerInbound, MalformedReason>
-            if MajordomoInbound.isMajordomo(buffer) {
+            let fromMajordomo = MajordomoInbound.isMajordomo(buffer)
+            if fromMajordomo {
                 guard let translated = try majordomo.inbound(buffer, from: peer, core: core, socket: socket) else {
                     store.release(handle)
                     continue
@@ -420,7 +421,7 @@ struct BrokerLoop {
                 }
                 core.handle(.message(from: peer, .jobs(requestID: requestID, verb: verb, query: query)), now: now, into: &actions)
             case .success(let inbound):
-                guard let message = coreMessage(inbound, handle: handle, frames: buffer.count) else {
+                guard let message = coreMessage(inbound, handle: handle, frames: buffer.count, fromMajordomo: fromMajordomo) else {
                     store.release(handle)
                     continue
                 }
@@ -431,7 +432,9 @@ struct BrokerLoop {
         return true
     }
 
-    private func coreMessage(_ inbound: BrokerInbound, handle: PayloadHandle, frames: Int) -> CoreMessage? {
+    /// What the core takes for `inbound`, a message of `frames` frames held by `handle`; nil for one
+    /// the loop answers itself. `fromMajordomo` tells an MDP peer's message (translated by the bridge).
+    private func coreMessage(_ inbound: BrokerInbound, handle: PayloadHandle, frames: Int, fromMajordomo: Bool) -> CoreMessage? {
         switch inbound {
         case .scatter(let requestID, let function, let header, let spec, let payloadStart):
             store.setPayloadStart(payloadStart, for: handle)
@@ -459,7 +462,9 @@ struct BrokerLoop {
             return nil  // answered by the loop itself
         case .cancel(let requestID): return .cancel(requestID: requestID)
         case .clientHeartbeat: return .clientHeartbeat
-        case .ready(let concurrency, let functions, _): return .ready(concurrency: concurrency, functions: functions)
+        case .ready(let concurrency, let functions, _):
+            // An MDP worker may heartbeat only while it waits for work, as the guide's mdwrkapi does.
+            return .ready(concurrency: concurrency, functions: functions, heartbeats: fromMajordomo ? .whileIdle : .always)
         case .replies, .calls: return nil  // split in receiveBurst
         case .failure(let dispatchID, let code, let message): return .failure(dispatchID: dispatchID, code: code, message: message)
         case .workerHeartbeat: return .workerHeartbeat

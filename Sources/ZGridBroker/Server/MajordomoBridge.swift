@@ -10,7 +10,9 @@ import ZeroMQ
 ///   REPLY goes back as MDP REPLY. MDP has no error reply: a failed call is not answered (the client
 ///   times out and retries, as RFC 7 recommends).
 /// - An MDP worker is a ZGP worker of concurrency 1 serving its one service. REQUEST carries the
-///   dispatch id as the client address, so REPLY names the dispatch id.
+///   dispatch id as the client address, so REPLY names the dispatch id. The loop registers it as
+///   heartbeating only while idle (``WorkerHeartbeats/whileIdle``): RFC 7 workers written like the
+///   guide's mdwrkapi are silent while they run a request.
 /// - `mmi.` services are answered here.
 ///
 /// State is bounded by the open MDP requests and the MDP workers the core knows.
