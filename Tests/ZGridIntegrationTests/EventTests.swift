@@ -259,6 +259,46 @@ extension IntegrationTests {
             await client.close()
         }
 
+        @Test("Ctrl-C stops zgrid watch --name after telling the broker the last event printed: the next one resumes there")
+        func interruptedWatcherResumesAfterLastPrinted() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            // The default heartbeat: no keepalive acknowledgement is due in the moment before the signal.
+            let heartbeat = HeartbeatSettings(intervalMilliseconds: 1000, liveness: 3)
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"), heartbeat: heartbeat)
+            defer { broker.stop() }
+            let worker = try await startWorker(broker, concurrency: 8) { worker in worker.register("noop") { _ in [] } }
+            let config = directory.file("cluster.conf")
+            try "[broker]\nconnect = \"\(broker.endpoints[0])\"\nlog_level = \"error\"\n".write(
+                toFile: config, atomically: true, encoding: .utf8)
+            let outputPath = directory.file("watch.out")
+            _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+            defer { try? output.close() }
+            let watcher = try launchZGrid(
+                ["watch", "--name", "board", "--tag", "w", "--json", "--config", config], standardOutput: output)
+            defer { endProcess(watcher) }
+            func printed() -> [GridEvent] {
+                (readText(outputPath) ?? "").split(separator: "\n").compactMap {
+                    try? JSONDecoder().decode(GridEvent.self, from: Data($0.utf8))
+                }
+            }
+            try await waitUntil("the watcher subscribed") { printed().contains { $0.kind == .subscribed } }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: heartbeat)
+            for _ in 0..<20 { _ = try await client.submit("noop", options: JobOptions(tags: ["w"])) }
+            try await waitUntil("every event printed") { printed().count(where: { $0.kind == .succeeded }) == 20 }
+            kill(watcher.processIdentifier, SIGINT)
+            #expect(try await waitForExit(watcher, seconds: 10))
+            #expect(watcher.terminationReason == .exit && watcher.terminationStatus == 130)
+            let lastPrinted = try #require(printed().last?.seq)
+            var resumed = try client.events(matching: .tag("w"), name: "board").makeAsyncIterator()
+            let subscribed = try await resumed.next()
+            #expect(subscribed?.kind == .subscribed)
+            #expect(subscribed?.seq == lastPrinted, "resumes after the last event printed, with nothing printed twice")
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("after a broker restart the stream resubscribes and replays from the log, seqs never reused")
         func resumeAfterBrokerRestart() async throws {
             let directory = try TemporaryDirectory()

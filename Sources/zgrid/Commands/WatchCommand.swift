@@ -4,7 +4,7 @@ import ZGridClient
 import ZGridProtocol
 
 /// `zgrid watch`: prints the broker's events live, one line each.
-struct WatchCommand: AsyncParsableCommand {
+struct WatchCommand: AsyncParsableCommand, StopSignalHandling {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Print job and worker pool events as the broker pushes them, until Ctrl-C.",
@@ -47,26 +47,22 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Ended by its reader (`zgrid watch | head`) as any filter is: SIGPIPE's default action.
+        signal(SIGPIPE, SIG_DFL)
         let client = try connection.client()
         let filter = EventFilter(
             jobs: job.isEmpty ? nil : job, tags: tag.isEmpty ? nil : tag, functions: function.isEmpty ? nil : function,
             pool: pool ? true : nil)
         let stream = try client.events(matching: filter, name: name, after: after)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var shown = 0
+        let (json, count) = (self.json, self.count)
+        let printing = Task { try await Self.printEvents(of: stream, json: json, count: count) }
+        // Ctrl-C (SIGINT, SIGTERM, SIGHUP) ends the stream instead of the process, so that closing
+        // the client tells the broker the last event printed: a later watcher with the same
+        // --name resumes right after it.
+        let interruption = SignalCancellation { printing.cancel() }
         do {
-            for try await event in stream {
-                if json {
-                    print(String(decoding: try encoder.encode(event), as: UTF8.self))
-                } else {
-                    print(EventLine.render(event))
-                }
-                fflush(nil)  // live, also when piped
-                if event.kind != .subscribed { shown += 1 }
-                if count > 0 && shown >= count { break }
-            }
-        } catch GridError.cancelled where name != nil {
+            try await printing.value
+        } catch GridError.cancelled where name != nil && interruption.signal == nil {
             // The broker closes a named subscription when another subscribes with its name.
             await client.close()
             FileOutput.standardError(
@@ -74,6 +70,25 @@ struct WatchCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         await client.close()
+        if let signal = interruption.signal { throw ExitCode(128 + signal) }
+    }
+
+    /// Prints the events of `stream`, one line each (JSON with `json`), until `count` were shown
+    /// (0: until the stream ends or the task is cancelled).
+    private static func printEvents(of stream: EventStream, json: Bool, count: Int) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var shown = 0
+        for try await event in stream {
+            if json {
+                print(String(decoding: try encoder.encode(event), as: UTF8.self))
+            } else {
+                print(EventLine.render(event))
+            }
+            fflush(nil)  // live, also when piped
+            if event.kind != .subscribed { shown += 1 }
+            if count > 0 && shown >= count { break }
+        }
     }
 }
 
