@@ -52,9 +52,10 @@ extension IntegrationTests {
             endProcess(up)
         }
 
-        /// Logs at `logLevel`; `broker` adds lines to the `[broker]` section.
+        /// Logs at `logLevel`; `broker` adds lines to the `[broker]` section, `pool` to the `[[pool]]` table.
         private func writeConfig(
-            _ path: String, endpoint: String, functions: String = "\"echo\"", logLevel: String = "error", broker: String = ""
+            _ path: String, endpoint: String, functions: String = "\"echo\"", logLevel: String = "error", broker: String = "",
+            pool: String = ""
         ) throws {
             try """
             [broker]
@@ -72,7 +73,21 @@ extension IntegrationTests {
             functions = [\(functions)]
             processes = 2
             concurrency = 2
+            \(pool)
             """.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+
+        @Test("zgrid up starts the workers of a pool with a negative seed (a valid integer) instead of giving them a bad command line")
+        func negativeSeed() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let config = directory.file("cluster.conf")
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            try writeConfig(config, endpoint: endpoint, pool: "seed = -1")
+            let (up, client) = try await startUp(config: config, endpoint: endpoint)
+            defer { stopUp(up) }
+            #expect(try await client.call("echo", bytes("seeded")) == bytes("seeded"))
+            await client.close()
         }
 
         @Test("workers of a zgrid up killed with SIGKILL stop on their own instead of living on as orphans")

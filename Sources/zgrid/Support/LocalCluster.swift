@@ -28,14 +28,15 @@ struct LocalCluster {
         for pool in config.pools {
             let shardSets = pool.shards?.split(into: pool.processes)
             for process in 0..<pool.processes {
+                // `--seed=N`, not `--seed N`: a negative seed would be read as an option.
                 var arguments = [
-                    "worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed", "\(pool.seed)",
+                    "worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed=\(pool.seed)",
                 ]
                 arguments += ["--log-level", logLevel, "--supervisor-pid", "\(getpid())"]
                 // The supervisor forces the workers out at the end of the grace: they must not force
                 // out their running calls on their own before that.
                 arguments += ["--drain-timeout-ms", "\(config.broker.shutdownGraceMs + Int(Supervisor.forcedKillDelay * 1000))"]
-                if let configPath { arguments += ["--config", configPath] }
+                if let configPath { arguments += ["--config=\(configPath)"] }
                 for function in pool.functions { arguments += ["--function", function] }
                 if let shardSets { arguments += ["--shards", shardSets[process].description] }
                 children.append(Supervisor.Child(name: "\(pool.name)-\(process)", arguments: arguments))
