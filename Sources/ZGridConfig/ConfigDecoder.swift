@@ -121,6 +121,14 @@ enum ConfigDecoder {
                 schedules.append(schedule)
             }
         }
+        if !schedules.isEmpty && jobs.store.isEmpty {
+            // A schedule submits a stored job at each slot: a broker without a store would never fire it.
+            let storeLine = locator.line(for: ["jobs", "store"]).map { " on line \($0)" } ?? ""
+            throw error(
+                TableLocation.schedule(0).path, TableLocation.schedule(0).display,
+                "expected a job store for recurring jobs (each slot submits a stored job), but [jobs] store = \"\"\(storeLine) runs the broker without one"
+            )
+        }
         return ClusterConfig(
             broker: broker, pools: pools, jobs: jobs, schedules: schedules, security: security, events: events, functions: functions,
             shedding: shedding)

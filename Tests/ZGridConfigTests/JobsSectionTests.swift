@@ -83,6 +83,19 @@ struct ScheduleSectionTests {
         #expect(duplicate?.message.contains("unique") == true)
         #expect(throws: ConfigError.self) { try ClusterConfig.parse("[[schedule]]\nname = \"x\"\nfunction = \"f\"\n") }
     }
+
+    @Test("schedules without a job store are refused, naming the schedule's line and the store's, instead of never firing")
+    func scheduleWithoutStore() {
+        let error = #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse(
+                "[jobs]\nstore = \"\"\n\n[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"f\"\n", file: "c.conf")
+        }
+        #expect(error?.file == "c.conf")
+        #expect(error?.line == 4)
+        #expect(error?.key == "schedule[0]")
+        #expect(error?.message.contains("expected a job store") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("store = \"\" on line 2") == true, "\(String(describing: error))")
+    }
 }
 
 @Suite("The [security] table and key files")

@@ -29,6 +29,11 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     func run() async throws {
         LineBufferedOutput.enable()
         let config = try common.loadConfig()
+        if jobStore == "", let schedule = config.schedules.first {
+            // As the configuration itself may not: its schedules would never fire.
+            throw ValidationError(
+                "--job-store \"\" runs the broker without a job store, but [[schedule]] \"\(schedule.name)\" submits stored jobs")
+        }
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
         if let file = common.configFile { try config.security.checkBrokerPublicKey(configFile: file) }
         let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), of: config, logger: logger)
