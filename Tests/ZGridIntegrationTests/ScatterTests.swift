@@ -238,5 +238,27 @@ extension IntegrationTests {
             await client.close()
             await worker.stop()
         }
+
+        @Test("a wide scatter whose parts end together delivers every part the broker counts")
+        func wideScatterDeliversEveryPart() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            // Inline handlers answer at once, so many parts end in one pass of the broker's loop:
+            // more than one message of 256 frames can carry.
+            let worker = try await startWorker(broker, concurrency: 1024) { worker in
+                worker.registerInline("wide", shards: ShardSpec(sortedIndices: Array(0..<1024), total: 1024)) { request in
+                    request.payload
+                }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            for _ in 0..<3 {
+                let result = await (try client.scatter("wide", bytes("w"), timeout: .seconds(10))).gathered()
+                #expect(result.summary == ScatterSummary(parts: 1024, succeeded: 1024, failed: 0))
+                #expect(result.parts.count == 1024, "every part the summary counts arrived")
+                #expect(result.replies.count == 1024 && result.replies.keys.allSatisfy { (0..<1024).contains($0) })
+            }
+            await client.close()
+            await worker.stop()
+        }
     }
 }

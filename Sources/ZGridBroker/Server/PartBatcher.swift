@@ -14,6 +14,11 @@ struct PartBatcher {
     private var parts: [Key: [(index: Int, outcome: PartOutcome)]] = [:]
     private var order: [Key] = []
 
+    /// The most parts in one PARTS message (3 + 2 × 64 = 131 frames): clients take messages of up
+    /// to 256 frames and drop longer ones whole, so the parts of a wide scatter that end in one
+    /// pass go as several PARTS.
+    static let maxPartsPerMessage = 64
+
     /// Whether no part waits.
     var isEmpty: Bool { order.isEmpty }
 
@@ -39,10 +44,13 @@ struct PartBatcher {
                     batch.append(part)
                 }
             }
-            if batch.count == 1 {
-                try sendPart(socket, key, batch[0], store: store)
-            } else if !batch.isEmpty {
-                try sendParts(socket, key, batch, store: store)
+            for start in stride(from: 0, to: batch.count, by: Self.maxPartsPerMessage) {
+                let chunk = batch[start..<min(start + Self.maxPartsPerMessage, batch.count)]
+                if chunk.count == 1 {
+                    try sendPart(socket, key, chunk[start], store: store)
+                } else {
+                    try sendParts(socket, key, Array(chunk), store: store)
+                }
             }
         }
     }
