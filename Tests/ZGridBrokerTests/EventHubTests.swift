@@ -225,6 +225,43 @@ struct EventHubTests {
         #expect(restarted.reads.isEmpty, "nothing to replay")
     }
 
+    @Test("a named subscription resuming after a seq past the head stores the seqs it takes, not that one")
+    func namedResumeFromTheFuture() {
+        var h = Harness(maxSeq: 10)
+        // After a seq from another log (the client's last seq before the broker came back with a
+        // new store): live from the head.
+        h.subscribe(client1, SubscribeRequest(name: "dash", filter: .everything, after: 1000))
+        #expect(h.delivered[client1]?.first?.seq == 10)
+        h.publish([.queued, .started], job: 1)
+        h.commitAll()
+        h.ack(client1, 12)
+        h.now = 1000
+        h.hub.tick(now: 1000, wallNow: 1000)
+        let closed = h.hub.close(from: client1, requestID: 1)
+        #expect(closed)
+        h.take()
+        let stored = h.writes.flatMap(\.1).compactMap { if case .subscriptionPosition("dash", let seq) = $0 { seq } else { nil } }
+        #expect(stored.max() == 12, "the position is the last seq taken")
+        // Events while no one reads under the name; then a restart with the stored position.
+        var restarted = Harness(maxSeq: 12, positions: ["dash": stored.max() ?? 0])
+        restarted.publish([.succeeded], job: 1)
+        restarted.commitAll()
+        restarted.subscribe(client2, SubscribeRequest(name: "dash", filter: .everything))
+        restarted.answerReads()
+        #expect(restarted.logEvents(client2).map(\.seq) == [13], "the event published meanwhile is replayed")
+        // A position stored past the head (before this was fixed) is read as the head and moves on.
+        var poisoned = Harness(maxSeq: 12, positions: ["dash": 1000])
+        poisoned.subscribe(client1, SubscribeRequest(name: "dash", filter: .everything))
+        poisoned.publish([.succeeded], job: 1)
+        poisoned.commitAll()
+        poisoned.ack(client1, 13)
+        poisoned.now = 1000
+        poisoned.hub.tick(now: 1000, wallNow: 1000)
+        poisoned.take()
+        let moved = poisoned.writes.flatMap(\.1).compactMap { if case .subscriptionPosition("dash", let seq) = $0 { seq } else { nil } }
+        #expect(moved == [13])
+    }
+
     @Test("EVENT-ACK for an unknown subscription asks the client to subscribe again; silent ones expire")
     func unknownAndExpiry() {
         var h = Harness(options: EventHubOptions(livenessMilliseconds: 500))

@@ -203,12 +203,18 @@ public struct EventHub {
                     client: other.peer, requestID: other.requestID, code: .cancelled,
                     message: "another client took over the subscription '\(name)'"))
         }
+        if let name = request.name, let known = positions[name], known > committedHead {
+            positions[name] = committedHead  // stored past the head (see below): read as the head
+        }
         let stored = request.name.flatMap { positions[$0] }
         let after = request.after.map { Int64(clamping: $0) } ?? stored ?? committedHead
         let window = min(max(1, request.window ?? options.defaultWindow), options.maxWindow)
+        // A seq past the head (another broker's log, a wiped store) is read as the head: taken as
+        // acknowledged, it would hide the acknowledgements of the events to come and be stored as
+        // the name's position, so that a later subscription with the name skipped them.
         var subscription = Subscription(
-            name: request.name, filter: request.filter, window: window, position: min(after, committedHead), acked: after,
-            lastHeard: now, storedPosition: stored ?? -1)
+            name: request.name, filter: request.filter, window: window, position: min(after, committedHead),
+            acked: min(after, committedHead), lastHeard: now, storedPosition: stored ?? -1)
         let resumes = after < committedHead
         subscription.replaying = resumes
         // A named subscription has read up to where it starts: a later one with the name resumes
