@@ -147,11 +147,7 @@ extension IntegrationTests {
             let worker = try await startWorker(broker, concurrency: 32) { worker in worker.register("noop") { _ in [] } }
             let submitter = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             // 120 jobs log 360 events (queued, started, succeeded): past the 256 frames a client takes in one message.
-            let ids = try await withThrowingTaskGroup(of: UInt64.self) { group in
-                for _ in 0..<120 { group.addTask { try await submitter.submit("noop") } }
-                return try await group.reduce(into: [UInt64]()) { $0.append($1) }
-            }
-            for id in ids { _ = try await submitter.result(job: id, timeout: .seconds(20)) }
+            let ids = try await Self.finishedNoopJobs(120, submitter)
             let reader = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             let collector = Collector(try reader.events(matching: .function("noop"), after: 0))
             try await waitUntil("every job's events replayed", seconds: 20) {
@@ -177,11 +173,7 @@ extension IntegrationTests {
             defer { broker.stop() }
             let worker = try await startWorker(broker, concurrency: 32) { worker in worker.register("noop") { _ in [] } }
             let submitter = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
-            let ids = try await withThrowingTaskGroup(of: UInt64.self) { group in
-                for _ in 0..<200 { group.addTask { try await submitter.submit("noop") } }
-                return try await group.reduce(into: [UInt64]()) { $0.append($1) }
-            }
-            for id in ids { _ = try await submitter.result(job: id, timeout: .seconds(20)) }
+            let ids = try await Self.finishedNoopJobs(200, submitter)
             // A window of 8: the consumer acknowledges every 2 events, also while the next page
             // is being read, which must not end the replay early.
             let reader = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
@@ -465,6 +457,17 @@ extension IntegrationTests {
             #expect(collector.snapshot.first { $0.kind == .workerJoined }?.message?.contains("thumbnail") == true)
             await collector.stop()
             await client.close()
+        }
+
+        /// Submits `count` jobs of `noop` through `submitter` at once and waits until each has
+        /// succeeded, so that the event log holds their three events each; returns their ids.
+        static func finishedNoopJobs(_ count: Int, _ submitter: GridClient) async throws -> [UInt64] {
+            let ids = try await withThrowingTaskGroup(of: UInt64.self) { group in
+                for _ in 0..<count { group.addTask { try await submitter.submit("noop") } }
+                return try await group.reduce(into: [UInt64]()) { $0.append($1) }
+            }
+            for id in ids { _ = try await submitter.result(job: id, timeout: .seconds(20)) }
+            return ids
         }
     }
 }

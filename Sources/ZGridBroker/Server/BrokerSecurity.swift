@@ -86,7 +86,7 @@ final class SecurityGate {
         while try monitor.receive(into: buffer) {
             guard buffer.count >= 2 else { continue }
             let event = buffer.withBytes(0) { $0.count >= 2 ? UInt16($0[0]) | UInt16($0[1]) << 8 : 0 }
-            guard event != Self.refusedByZAP else { continue }
+            guard MonitorEvent(buffer) != .handshakeFailed(refusedKey: true) else { continue }
             let endpoint = String(decoding: buffer.bytes(1), as: UTF8.self)
             refusals += 1
             if note("handshake \(endpoint) \(event)") {
@@ -97,9 +97,6 @@ final class SecurityGate {
         }
         return lines
     }
-
-    /// `ZMQ_EVENT_HANDSHAKE_FAILED_AUTH`: the ZAP handler refused the peer's key.
-    static let refusedByZAP: UInt16 = 0x4000
 
     /// Counts a refusal of a command outside the peer's role; returns a log line the first time.
     func refuseRole(_ peer: String, role: String, command: String) -> String? {

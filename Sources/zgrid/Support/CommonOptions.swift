@@ -14,11 +14,8 @@ struct CommonOptions: ParsableArguments {
     /// The configuration: the named file, ./cluster.conf when present, or the defaults. With
     /// `poolFunctions`, its `[[pool]]` tables may name only those functions.
     func loadConfig(poolFunctions: PoolFunctionLimit? = nil) throws -> ClusterConfig {
-        if let config { return try ClusterConfig.load(path: config, poolFunctions: poolFunctions) }
-        if FileManager.default.fileExists(atPath: "cluster.conf") {
-            return try ClusterConfig.load(path: "cluster.conf", poolFunctions: poolFunctions)
-        }
-        return ClusterConfig()
+        guard let configFile else { return ClusterConfig() }
+        return try ClusterConfig.load(path: configFile, poolFunctions: poolFunctions)
     }
 
     /// The configuration file in use: the named one, or ./cluster.conf when present.

@@ -21,8 +21,9 @@ struct LocalCluster {
 
     /// Starts the broker and the pools of `config`, read with ``poolFunctions``.
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
-        try config.security.checkBrokerPublicKey(configFile: configPath ?? "cluster.conf")
-        if !config.pools.isEmpty { try config.security.checkPoolWorkerKeys(configFile: configPath ?? "cluster.conf") }
+        let configFile = configPath ?? "cluster.conf"
+        try config.security.checkBrokerPublicKey(configFile: configFile)
+        if !config.pools.isEmpty { try config.security.checkPoolWorkerKeys(configFile: configFile) }
         let broker = try BrokerServer.start(try BrokerConfiguration(config), of: config, logger: logger)
         var children: [Supervisor.Child] = []
         for pool in config.pools {
