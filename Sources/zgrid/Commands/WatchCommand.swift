@@ -78,12 +78,13 @@ struct WatchCommand: AsyncParsableCommand, StopSignalHandling {
     private static func printEvents(of stream: EventStream, json: Bool, count: Int) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        let lines = EventLine()
         var shown = 0
         for try await event in stream {
             if json {
                 print(String(decoding: try encoder.encode(event), as: UTF8.self))
             } else {
-                print(EventLine.render(event))
+                print(lines.render(event))
             }
             fflush(nil)  // live, also when piped
             if event.kind != .subscribed { shown += 1 }
@@ -92,13 +93,18 @@ struct WatchCommand: AsyncParsableCommand, StopSignalHandling {
     }
 }
 
-/// One readable line per event.
-enum EventLine {
-    /// `seq  time  kind  job/function  details`.
-    static func render(_ event: GridEvent) -> String {
-        let time = Date(timeIntervalSince1970: Double(event.at) / 1000)
+/// One readable line per event. One renderer serves a whole watch: a date formatter made for each
+/// line cost most of the time of printing it.
+struct EventLine {
+    private let formatter: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withTime, .withColonSeparatorInTime, .withFractionalSeconds]
+        return formatter
+    }()
+
+    /// `seq  time  kind  job/function  details`.
+    func render(_ event: GridEvent) -> String {
+        let time = Date(timeIntervalSince1970: Double(event.at) / 1000)
         var subject = ""
         if let job = event.job { subject = "job \(job)" }
         if let function = event.function { subject += subject.isEmpty ? function : " (\(function))" }
