@@ -8,17 +8,29 @@ extension IntegrationTests.MajordomoTests {
     /// worker expiry (`testHeartbeat`, 800 ms).
     static let busyMilliseconds: Int64 = 2000
 
+    /// Starts a Python MDP worker of `nap` with the test heartbeat that stays silent for
+    /// `busyMilliseconds` on each request (as mdwrkapi does while busy), once registered.
+    static func launchQuietNapWorker(_ broker: BrokerServer, busyMilliseconds: Int64) async throws -> Process {
+        let process = try PythonPeers.launchWorker(
+            broker.endpoints[0], "nap", heartbeatMilliseconds: testHeartbeat.intervalMilliseconds, liveness: testHeartbeat.liveness,
+            busyMilliseconds: busyMilliseconds)
+        do {
+            try await waitUntil("the MDP worker registered") { broker.status.functions["nap"] == 1 }
+        } catch {
+            endProcess(process)
+            throw error
+        }
+        return process
+    }
+
     @Test("an MDP worker silent while it runs a call past the expiry (as mdwrkapi) is not lost; its call runs once")
     func mdpWorkerSilentWhileBusy() async throws {
         try await PythonPeers.requirePyzmq()
         let broker = try startBroker()
         defer { broker.stop() }
         let endpoint = broker.endpoints[0]
-        let process = try PythonPeers.launchWorker(
-            endpoint, "nap", heartbeatMilliseconds: testHeartbeat.intervalMilliseconds, liveness: testHeartbeat.liveness,
-            busyMilliseconds: Self.busyMilliseconds)
+        let process = try await Self.launchQuietNapWorker(broker, busyMilliseconds: Self.busyMilliseconds)
         defer { endProcess(process) }
-        try await waitUntil("the MDP worker registered") { broker.status.functions["nap"] == 1 }
         let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
         #expect(try await client.call("nap", bytes("plain"), timeout: .seconds(8)) == bytes("PLAIN"))
         #expect(try await client.call("nap", bytes("again"), timeout: .seconds(8), idempotent: true) == bytes("AGAIN"))
@@ -40,11 +52,8 @@ extension IntegrationTests.MajordomoTests {
         defer { broker.stop() }
         let endpoint = broker.endpoints[0]
         // Busy far longer than the test: to the broker, as good as dead once it took the request.
-        let process = try PythonPeers.launchWorker(
-            endpoint, "nap", heartbeatMilliseconds: testHeartbeat.intervalMilliseconds, liveness: testHeartbeat.liveness,
-            busyMilliseconds: 60_000)
+        let process = try await Self.launchQuietNapWorker(broker, busyMilliseconds: 60_000)
         defer { endProcess(process) }
-        try await waitUntil("the MDP worker registered") { broker.status.functions["nap"] == 1 }
         let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
         let started = Date()
         do {

@@ -16,6 +16,17 @@ extension BrokerCore {
     /// What a cut-short attempt's job records as its last error (as after a restart).
     static let attemptCutShortError = "the broker stopped while this attempt ran"
 
+    /// `record`, whose attempt the broker's stop cut short (or left running, as the recovery at
+    /// start finds it), queued again: its attempts as they were, no worker, ``attemptCutShortError``.
+    func queuedAgainAfterStop(_ record: JobRecord) -> JobRecord {
+        var record = record
+        record.state = .queued
+        record.worker = nil
+        record.lastError = Self.attemptCutShortError
+        record.updatedAt = wallNow
+        return record
+    }
+
     /// Whether a job attempt that failed with `code` was cut short by the broker's stop.
     func attemptCutShortByStop(_ code: ErrorCode) -> Bool {
         refusingNewWork && Self.stopFailureCodes.contains(code)
@@ -25,10 +36,7 @@ extension BrokerCore {
     /// its attempts as they were, so the next broker runs it again.
     mutating func requeueAttemptCutShort(_ id: Int64, into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else { return }
-        entry.record.state = .queued
-        entry.record.worker = nil
-        entry.record.lastError = Self.attemptCutShortError
-        entry.record.updatedAt = wallNow
+        entry.record = queuedAgainAfterStop(entry.record)
         jobs[id] = entry
         pushQueued(entry.record)
         actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))

@@ -35,10 +35,7 @@ extension BrokerCore {
                 continue
             }
             if record.state == .running {
-                record.state = .queued
-                record.worker = nil
-                record.lastError = "the broker stopped while this attempt ran"
-                record.updatedAt = wallNow
+                record = queuedAgainAfterStop(record)
                 rewritten.append(.upsert(record))
                 actions.append(jobEvent(.retried, record, attempt: record.attempts, error: record.lastError))
             }
