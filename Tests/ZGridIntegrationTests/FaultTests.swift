@@ -263,14 +263,16 @@ extension IntegrationTests {
 
 // MARK: Helpers
 
-/// Writes a cluster.conf whose heartbeat settings match ``testHeartbeat``, for `zgrid` child
+/// Writes a cluster.conf whose heartbeat settings are `heartbeat` (``testHeartbeat`` unless told), for `zgrid` child
 /// processes talking to a test broker; returns its path.
-func writeHeartbeatConfig(_ directory: TemporaryDirectory, extra: String = "") throws -> String {
+func writeHeartbeatConfig(_ directory: TemporaryDirectory, heartbeat: HeartbeatSettings = testHeartbeat, extra: String = "") throws
+    -> String
+{
     let path = directory.file("cluster.conf")
     let text = """
         [broker]
-        heartbeat_ms = \(testHeartbeat.intervalMilliseconds)
-        liveness = \(testHeartbeat.liveness)
+        heartbeat_ms = \(heartbeat.intervalMilliseconds)
+        liveness = \(heartbeat.liveness)
         \(extra)
         """
     try text.write(toFile: path, atomically: true, encoding: .utf8)

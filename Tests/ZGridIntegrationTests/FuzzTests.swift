@@ -37,13 +37,13 @@ extension IntegrationTests {
             // stops cleanly on SIGTERM (in a sanitizer build, with no leak found at its exit).
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let config = try writeHeartbeatConfig(directory, extra: Self.configExtra)
+            let config = try writeHeartbeatConfig(directory, heartbeat: fuzzHeartbeat, extra: Self.configExtra)
             let endpoint = "tcp://127.0.0.1:\(try freePort())"
             let broker = try launchZGrid(["broker", "--config", config, "--bind", endpoint, "--job-store", "", "--log-level", "critical"])
             defer { endProcess(broker) }
             let pid = broker.processIdentifier
             let worker = try await startEchoWorker(endpoint)
-            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            let client = try GridClient(broker: endpoint, heartbeat: fuzzHeartbeat)
             for index in 0..<300 { _ = try await client.call("echo", bytes("warm-up \(index)"), timeout: .seconds(10)) }
             let rssStart = try #require(residentBytes(of: pid))
 
@@ -81,18 +81,18 @@ extension IntegrationTests {
             // it counted malformed messages and protocol violations; checked calls were all correct.
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let config = try writeHeartbeatConfig(directory, extra: Self.configExtra)
+            let config = try writeHeartbeatConfig(directory, heartbeat: fuzzHeartbeat, extra: Self.configExtra)
             // As startBroker(), but logging errors only: the fuzzing makes thousands of warnings.
             var logger = Logger(label: "test.fuzzed-broker")
             logger.logLevel = .error
-            let options = BrokerOptions(heartbeat: testHeartbeat, defaultTimeoutMilliseconds: 3_000, unknownFunctionGraceMilliseconds: 300)
+            let options = BrokerOptions(heartbeat: fuzzHeartbeat, defaultTimeoutMilliseconds: 3_000, unknownFunctionGraceMilliseconds: 300)
             var configuration = BrokerConfiguration(endpoints: ["tcp://127.0.0.1:0"], options: options, maxMessageBytes: Self.frameLimit)
             configuration.shutdownGraceMilliseconds = 1000
             let broker = try BrokerServer.start(configuration, logger: logger)
             defer { broker.stop() }
             let endpoint = broker.endpoints[0]
             let worker = try await startEchoWorker(endpoint)
-            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            let client = try GridClient(broker: endpoint, heartbeat: fuzzHeartbeat)
             let stream = EchoStream(client)
             let fuzz = try await runFuzz(
                 ["--config", config, "--connect", endpoint, "--messages", "20000", "--seed", "77"], output: directory.file("fuzz.out"))
@@ -154,13 +154,19 @@ private func runFuzz(_ arguments: [String], output: String, seconds: Double = 15
     return (process.terminationStatus, text)
 }
 
+/// The heartbeat of the fuzzed brokers and of the peers that talk to them: the tests' interval,
+/// and a liveness of 2 s rather than 0.8 s. The in-process broker shares its process with the
+/// worker and the client, under a flood of fuzz messages; on a loaded 2-core machine 0.8 s of
+/// silence can be a stall, not a loss, and a checked call then failed as "worker lost".
+private let fuzzHeartbeat = HeartbeatSettings(intervalMilliseconds: testHeartbeat.intervalMilliseconds, liveness: 10)
+
 /// Starts an in-process worker serving `echo` at `endpoint` and waits until it answers.
 private func startEchoWorker(_ endpoint: String) async throws -> RunningWorker {
     let worker = Worker(
-        broker: endpoint, concurrency: 16, heartbeat: testHeartbeat, drainTimeoutMilliseconds: 2_000, logger: quietLogger("test.worker"))
+        broker: endpoint, concurrency: 16, heartbeat: fuzzHeartbeat, drainTimeoutMilliseconds: 2_000, logger: quietLogger("test.worker"))
     worker.register("echo", execution: .ioThread) { $0.payload }
     let task = Task { try await worker.run() }
-    let probe = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+    let probe = try GridClient(broker: endpoint, heartbeat: fuzzHeartbeat)
     let deadline = Date().addingTimeInterval(20)
     while (try? await probe.call("echo", bytes("ping"), timeout: .seconds(1))) != bytes("ping") {
         guard Date() < deadline else {
