@@ -166,6 +166,10 @@ struct WorkerLoop {
         let socket = try Socket(context, type: .dealer)
         // Backing off to at most 500 ms: a broker back after a restart hears from its workers soon.
         try socket.setReconnectInterval(milliseconds: 100, max: 500)
+        // No limit on queued outgoing messages: a send refused at the limit (the loop never
+        // blocks) would drop an answer, and the broker would count its slot taken for good. A
+        // burst of cancels ends thousands of handlers in one pass, whose answers all go out in it.
+        try socket.setSendHighWaterMark(0)
         try socket.secure(settings.security)
         try socket.connect(settings.broker)
         var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency)) + .bigEndian(WorkerCapabilities.batched.rawValue)]
