@@ -94,4 +94,12 @@ enum ClientCommandItem: Sendable {
     case resume
     /// Close the connection; pending calls fail with ``GridError/closed``.
     case close
+
+    /// The id of the request a scatter or other request item makes; nil for the other items.
+    var requestID: UInt64? {
+        switch self {
+        case .request(let id, _, _, _, _), .scatter(let id, _, _, _, _, _, _): id
+        default: nil
+        }
+    }
 }

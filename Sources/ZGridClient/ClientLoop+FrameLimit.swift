@@ -87,6 +87,15 @@ extension ClientLoop {
         }
     }
 
+    /// Ends the wait of held request `id` (its task was cancelled) with ``GridError/cancelled`` at
+    /// once, instead of when the broker's limits are known or the hold expires; it was never sent,
+    /// so the broker has nothing to cancel. False when no held request has this id.
+    mutating func cancelHeld(_ id: UInt64) -> Bool {
+        guard let index = heldItems.firstIndex(where: { $0.item.requestID == id }) else { return false }
+        Self.reject(heldItems.remove(at: index).item, .cancelled)
+        return true
+    }
+
     /// Drops held calls that ended while held (timed out or cancelled), with their payloads.
     mutating func forgetEndedHeldCalls() {
         heldCalls.removeAll { !pending.contains($0.id) }

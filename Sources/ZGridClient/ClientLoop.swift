@@ -321,7 +321,7 @@ struct ClientLoop {
             if let call = pending.removeValue(forKey: id) {
                 call.fail(.cancelled)
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
-            } else {
+            } else if !cancelHeld(id) {
                 earlyCancels[id] = now
             }
         case .close:
