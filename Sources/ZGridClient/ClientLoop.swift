@@ -261,6 +261,12 @@ struct ClientLoop {
 
     /// Handles one item from a calling task.
     mutating func process(_ item: ClientCommandItem, _ socket: borrowing Socket, now: Int64) throws(ZMQError) {
+        // Nothing goes out after the close: a request read after it in the same pass (its caller
+        // found the client open a moment before) fails as closed, as one posted later does.
+        if closing {
+            Self.reject(item, .closed)
+            return
+        }
         if case .call = item {
         } else if !outgoing.isEmpty {
             try sendCalls(socket)  // calls before anything that may name them (CANCEL)
