@@ -8,7 +8,7 @@ public typealias JobStatus = JobInfo
 public struct JobOptions: Sendable, Equatable {
     /// 0 (lowest) to 9.
     public var priority: Int
-    /// Run no earlier than this long after submitting (no later than the end of year 9999).
+    /// Run no earlier than this long after submitting (not negative; no later than the end of year 9999).
     public var delay: Duration?
     /// Run no earlier than this wall-clock time (overrides `delay`; no later than the end of year 9999).
     public var runAt: Date?
@@ -116,6 +116,9 @@ extension GridClient {
             }
             runAt = at
         } else if let delay = options.delay {
+            // A negative delay is a mistake (a sign error, a clock difference), not a way to run
+            // sooner: nothing runs before its submit.
+            guard delay >= .zero else { throw .invalidArgument("delay \(delay) is negative: give no delay to run the job now") }
             let (at, overflow) = (wallMilliseconds(Date()) ?? 0).addingReportingOverflow(milliseconds(delay))
             guard !overflow, at <= latestRunAt else { throw .invalidArgument("delay \(delay) puts the job past the end of year 9999") }
             runAt = max(0, at)

@@ -85,6 +85,7 @@ extension IntegrationTests {
                 (#"{"function": "echo", "priorty": 9}"#, #"jobs.jsonl:2: unknown key "priorty" (did you mean "priority"?)"#),
                 (#"{"function": "echo", "priority": 10}"#, "jobs.jsonl:2: invalid argument: priority 10 is outside 0...9"),
                 (#"{"function": "echo", "time_limit_ms": 0}"#, "jobs.jsonl:2: invalid argument: timeLimit"),
+                (#"{"function": "echo", "delay_ms": -1}"#, "jobs.jsonl:2: invalid argument: delay -0.001 seconds is negative"),
             ]
             for (line, says) in cases {
                 let (process, text) = try await bulkSubmit([#"{"function": "echo"}"#, line], to: broker, in: directory)

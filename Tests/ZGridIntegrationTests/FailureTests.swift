@@ -161,6 +161,11 @@ extension IntegrationTests {
                     return message.contains("year 9999")
                 }
             }
+            // A negative delay is refused, not taken as "now": nothing runs before its submit.
+            await #expect { _ = try await client.submit("echo", options: JobOptions(delay: .milliseconds(-5000))) } throws: { error in
+                guard case .invalidArgument(let message) = error as? GridError else { return false }
+                return message.contains("is negative")
+            }
             // Negative or out-of-range durations are refused, not clamped to something else.
             for options in [
                 JobOptions(backoff: .milliseconds(-1)), JobOptions(backoff: .seconds(Int64.max)), JobOptions(timeLimit: .zero),

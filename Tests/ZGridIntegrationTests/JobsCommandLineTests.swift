@@ -126,6 +126,7 @@ extension IntegrationTests {
                 (["submit", "echo", "x", "--priority", "10"], "--priority 10 is outside 0...9"),
                 (["submit", "echo", "x", "--max-attempts", "0"], "--max-attempts 0"),
                 (["submit", "echo", "x", "--time-limit-ms", "0"], "--time-limit-ms 0"),
+                (["submit", "echo", "x", "--delay-ms", "-5000"], "--delay-ms -5000 is negative"),
                 (["call", "echo", "x", "--timeout-ms", "0"], "--timeout-ms 0"),
                 (["watch", "--name", ""], "--name must not be empty"),
                 (["jobs", "list", "--limit", "0"], "--limit 0"),

@@ -23,7 +23,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Priority 0-9.")
     var priority: Int = 0
 
-    @Option(name: .long, parsing: .unconditional, help: "Run no earlier than this many milliseconds from now.")
+    @Option(name: .long, parsing: .unconditional, help: "Run no earlier than this many milliseconds from now (0 or more).")
     var delayMs: Int?
 
     @Option(name: .long, parsing: .unconditional, help: "Attempts in all before the job is dead-lettered.")
@@ -74,6 +74,7 @@ struct SubmitCommand: AsyncParsableCommand {
     /// the rest (function name, tags, keys, the delay's end) and its refusal exits 64 as well.
     func validate() throws {
         guard (0...9).contains(priority) else { throw ValidationError("--priority \(priority) is outside 0...9") }
+        if let delayMs, delayMs < 0 { throw ValidationError("--delay-ms \(delayMs) is negative") }
         guard (1...Int(UInt16.max)).contains(maxAttempts) else {
             throw ValidationError("--max-attempts \(maxAttempts) is outside 1...\(UInt16.max)")
         }
