@@ -191,10 +191,14 @@ extension BrokerCore {
     }
 
     /// The sweep: once the broker has been calm for `calmMilliseconds`, queues deferred jobs again,
-    /// up to `sweepBatch` per tick.
+    /// up to `sweepBatch` per tick. With load shedding off, at once: the deferred jobs then come
+    /// from the store, parked before a restart that turned shedding off, and nothing else would
+    /// ever queue them again.
     mutating func sweepDeferred(now: Int64, into actions: inout [BrokerAction]) {
-        guard !deferredJobs.isEmpty, !isOverloaded(now: now), let calmSince, now - calmSince >= options.shedding.calmMilliseconds
-        else { return }
+        guard !deferredJobs.isEmpty, !isOverloaded(now: now) else { return }
+        if options.shedding.enabled {
+            guard let calmSince, now - calmSince >= options.shedding.calmMilliseconds else { return }
+        }
         var moved: [StoreWrite] = []
         while moved.count < options.shedding.sweepBatch, let id = deferredJobs.popFirst() {
             guard var entry = jobs[id], entry.record.state == .deferred else { continue }
@@ -212,6 +216,7 @@ extension BrokerCore {
     /// When the sweep next wants a tick, if deferred jobs wait.
     func nextSweep(now: Int64) -> Int64? {
         guard !deferredJobs.isEmpty else { return nil }
+        guard options.shedding.enabled else { return now + 10 }
         return max(now + 10, (calmSince ?? now) + options.shedding.calmMilliseconds)
     }
 }
