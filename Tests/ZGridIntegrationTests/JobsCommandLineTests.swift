@@ -3,6 +3,7 @@ import Testing
 import ZGridBroker
 import ZGridClient
 import ZGridProtocol
+import ZGridWorker
 import ZeroMQ
 
 extension IntegrationTests {
@@ -96,6 +97,27 @@ extension IntegrationTests {
                 #expect(answer.message.contains("does not take"), "\(verb) \(filter): \(answer)")
             }
             #expect(try await client.jobs().map(\.id) == [id], "nothing was purged")
+            await grid.stop()
+        }
+
+        @Test("zgrid jobs list prints one line of seven fields per job, even when an error or a tag holds a newline or a tab")
+        func listKeepsOneLinePerJob() async throws {
+            let grid = try await Grid.start()
+            let failing = try await startWorker(grid.broker) { worker in
+                worker.register("fail") { _ in throw HandlerFailure(.handlerError, "line one\nline\ttwo \\ three") }
+            }
+            let id = try await grid.client.submit("fail", options: JobOptions(maxAttempts: 1, tags: ["a\tb", "c\nd"]))
+            await #expect(throws: GridError.self) { _ = try await grid.client.result(job: id, timeout: .seconds(10)) }
+            let listed = try await grid.zgrid("jobs", "list", "--state", "dead")
+            #expect(listed.status == 0, "\(listed)")
+            let lines = listed.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            #expect(lines.count == 2, "a header and one job: \(listed.output)")
+            let fields = lines.last?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) ?? []
+            #expect(fields.count == 7, "\(fields)")
+            #expect(fields.first == "\(id)" && fields.dropFirst().first == "dead", "\(fields)")
+            #expect(fields.dropLast().last?.hasPrefix(#"a\tb,c\nd,client:"#) == true, "\(fields)")
+            #expect(fields.last == #"handler error: line one\nline\ttwo \\ three"#, "\(fields)")
+            await failing.stop()
             await grid.stop()
         }
 

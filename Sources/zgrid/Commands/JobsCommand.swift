@@ -73,7 +73,8 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List jobs, one line each.")
+        static let configuration = CommandConfiguration(
+            abstract: "List jobs, one tab-separated line each (tabs, newlines and backslashes in a field escaped as \\t, \\n, \\\\).")
         @OptionGroup var connection: Connection
         @OptionGroup var filter: Filter
         @Option(name: .long, parsing: .unconditional, help: "At most this many (1 to 10000).") var limit: Int = 100
@@ -90,8 +91,10 @@ struct JobsCommand: AsyncParsableCommand {
             print("id\tstate\tfunction\tattempts\tpriority\ttags\tlast error")
             for job in jobs {
                 print(
-                    "\(job.id)\t\(job.state)\t\(job.function)\t\(job.attempts)/\(job.maxAttempts)\t\(job.priority)\t\(job.tags.joined(separator: ","))\t\(job.lastError ?? "")"
-                )
+                    TabSeparated.line([
+                        "\(job.id)", job.state, job.function, "\(job.attempts)/\(job.maxAttempts)", "\(job.priority)",
+                        job.tags.joined(separator: ","), job.lastError ?? "",
+                    ]))
             }
             await client.close()
         }
