@@ -152,6 +152,7 @@ extension IntegrationTests {
                 (["call", "echo", "x", "--timeout-ms", "0"], "--timeout-ms 0"),
                 (["watch", "--name", ""], "--name must not be empty"),
                 (["jobs", "list", "--limit", "0"], "--limit 0"),
+                (["jobs", "wait", "1", "--timeout-s", "-1"], "--timeout-s -1 is negative"),
                 // Caught by the client library (GridError.invalidArgument), reported by the command or by main.
                 (["submit", "echo", "x", "--tag", "a,b"], "invalid argument: tags"),
                 (["submit", "echo", "x", "--delay-ms", "99999999999999999"], "past the end of year 9999"),

@@ -114,7 +114,11 @@ struct JobsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Wait for a job to finish and print its result.")
         @OptionGroup var connection: Connection
         @Argument(help: "The job id.") var id: UInt64
-        @Option(name: .long, help: "Give up after this many seconds.") var timeoutS: Int = 60
+        @Option(name: .long, parsing: .unconditional, help: "Give up after this many seconds (0: answer at once).") var timeoutS: Int = 60
+
+        func validate() throws {
+            guard timeoutS >= 0 else { throw ValidationError("--timeout-s \(timeoutS) is negative") }
+        }
 
         func run() async throws {
             let client = try connection.client()
