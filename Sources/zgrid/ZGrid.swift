@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZGridClient
+import ZGridConfig
 
 /// The `zgrid` command line: run a broker, workers or a whole local cluster, and call functions.
 @main
@@ -42,6 +43,11 @@ struct ZGrid: AsyncParsableCommand {
             // error itself exits.
             FileOutput.standardError("Error: \(error)")
             exit(withError: ExitStatus.of(error))
+        } catch let error as ConfigError {
+            // The configuration file (or a key file it names) is wrong: EX_CONFIG, not a failure
+            // of the run.
+            FileOutput.standardError("Error: \(error)")
+            exit(withError: ExitStatus.configuration)
         } catch {
             exit(withError: error)
         }

@@ -119,7 +119,7 @@ extension IntegrationTests {
                 endProcess(up)
             }
             try await waitUntil("zgrid up exited", seconds: 10) { !up.isRunning }
-            #expect(up.terminationStatus == 1)
+            #expect(up.terminationStatus == 78, "EX_CONFIG")
             let message = readText(output) ?? ""
             // As every other error of the file: the file, the line, the key, what was expected.
             #expect(

@@ -48,7 +48,7 @@ extension IntegrationTests {
             let config = directory.file("cluster.conf")
             try writeConfig(config, clientKey: keys.client, workerKeys: [keys.client], workerKeyFile: "keys/worker.key")
             let run = try await runZGrid(["up", "--config", config], in: directory, seconds: 8)
-            #expect(run.status == 1, "\(run)")
+            #expect(run.status == 78, "\(run)")
             #expect(run.errors.contains("\(config):12: security.worker_keys: expected the public key of worker_key_file "), "\(run)")
             #expect(run.errors.contains(keys.worker), "\(run)")
             #expect(!run.output.contains("started"), "no worker may start: \(run)")
@@ -62,7 +62,7 @@ extension IntegrationTests {
             let config = directory.file("cluster.conf")
             try writeConfig(config, clientKey: keys.client, workerKeys: [keys.worker], workerKeyFile: "keys/missing.key")
             let run = try await runZGrid(["up", "--config", config], in: directory, seconds: 8)
-            #expect(run.status == 1, "\(run)")
+            #expect(run.status == 78, "\(run)")
             #expect(run.errors.contains("keys/missing.key: cannot read the key file"), "\(run)")
             #expect(!run.errors.contains("restarting"), "\(run)")
         }

@@ -91,9 +91,11 @@ final class Supervisor: Sendable {
             return state.stopping
         }
         guard !stopping else { return }
-        if process.terminationReason == .exit && process.terminationStatus == ExitCode.validationFailure.rawValue {
+        if process.terminationReason == .exit && ExitStatus.failsAgain(process.terminationStatus) {
             // Its arguments or configuration are wrong: a restart would fail the same way.
-            logger.error("\(children[index].name) exited with a usage error (status \(process.terminationStatus)); not restarting it")
+            logger.error(
+                "\(children[index].name) exited with a usage or configuration error (status \(process.terminationStatus)); not restarting it"
+            )
             return
         }
         let streak = state.withLock { state -> Int in
