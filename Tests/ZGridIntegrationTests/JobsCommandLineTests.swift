@@ -121,6 +121,22 @@ extension IntegrationTests {
             await grid.stop()
         }
 
+        @Test("zgrid jobs cancel exits 0 when the job is cancelled, and 1 saying so when it had already finished")
+        func cancelSaysWhenNothingWasCancelled() async throws {
+            let grid = try await Grid.start()
+            let later = try await grid.client.submit("echo", bytes("later"), options: JobOptions(delay: .seconds(60)))
+            let cancelled = try await grid.zgrid("jobs", "cancel", "\(later)")
+            #expect(cancelled.status == 0 && cancelled.output.contains(#""state" : "cancelled""#), "\(cancelled)")
+            let again = try await grid.zgrid("jobs", "cancel", "\(later)")
+            #expect(again.status == 0, "a cancelled job stays cancelled: \(again)")
+            let done = try await grid.finishedJob("done", tags: [])
+            let finished = try await grid.zgrid("jobs", "cancel", "\(done)")
+            #expect(finished.status == 1, "\(finished)")
+            #expect(finished.output.contains(#""state" : "succeeded""#), "the record is printed as it is: \(finished)")
+            #expect(finished.errors.contains("the job had already finished (succeeded); nothing was cancelled"), "\(finished)")
+            await grid.stop()
+        }
+
         @Test("zgrid jobs show prints one JSON document: the result as text (utf8) or base64 with resultEncoding, none without one")
         func showPrintsOneJSONDocument() async throws {
             let grid = try await Grid.start()

@@ -156,7 +156,14 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "The job id.") var id: UInt64
 
         func run() async throws {
-            try await printJob(connection.withClient { try await $0.cancel(job: id) })
+            let job = try await connection.withClient { try await $0.cancel(job: id) }
+            try printJob(job)
+            // The broker answers a job that had finished already with its record, unchanged: it
+            // ran (or died) and nothing was cancelled.
+            guard job.state == "cancelled" else {
+                FileOutput.standardError("zgrid jobs cancel \(id): the job had already finished (\(job.state)); nothing was cancelled")
+                throw ExitCode.failure
+            }
         }
     }
 
