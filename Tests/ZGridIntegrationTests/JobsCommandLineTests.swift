@@ -169,6 +169,10 @@ extension IntegrationTests {
                 (["watch", "--name", ""], "--name must not be empty"),
                 (["jobs", "list", "--limit", "0"], "--limit 0"),
                 (["jobs", "wait", "1", "--timeout-s", "-1"], "--timeout-s -1 is negative"),
+                (["submit", "echo", "x", "--from", "jobs.jsonl"], "--from takes every job from the file: the function cannot be given"),
+                (["submit", "--from", "jobs.jsonl", "--priority", "9"], "--priority cannot be given with it"),
+                (["submit", "--from", "jobs.jsonl", "--wait"], "--wait cannot be given with it"),
+                (["submit", "--from", "jobs.jsonl", "--in-flight", "0"], "--in-flight 0 is below 1"),
                 // Caught by the client library (GridError.invalidArgument), reported by the command or by main.
                 (["submit", "echo", "x", "--tag", "a,b"], "invalid argument: tags"),
                 (["submit", "echo", "x", "--delay-ms", "99999999999999999"], "past the end of year 9999"),

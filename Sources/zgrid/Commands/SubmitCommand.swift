@@ -85,6 +85,29 @@ struct SubmitCommand: AsyncParsableCommand {
             throw ValidationError("--time-limit-ms \(timeLimitMs) is outside 1...\(UInt32.max)")
         }
         if let resultTtlS, resultTtlS < 0 { throw ValidationError("--result-ttl-s \(resultTtlS) is negative") }
+        if from != nil {
+            // Every job of a bulk submit comes from its line: what is given for one job here would
+            // be dropped without a word.
+            if let ignored = singleJobArguments.first {
+                throw ValidationError("--from takes every job from the file: \(ignored) cannot be given with it (put it in the lines)")
+            }
+            guard inFlight >= 1 else { throw ValidationError("--in-flight \(inFlight) is below 1") }
+        }
+    }
+
+    /// The arguments given that describe one job (the function, its payload, its options and
+    /// `--wait`), by name; options left at their defaults are not counted.
+    private var singleJobArguments: [String] {
+        let defaults = JobOptions()
+        let given: [(String, Bool)] = [
+            ("the function", function != nil), ("a payload", !payload.isEmpty), ("--priority", priority != defaults.priority),
+            ("--delay-ms", delayMs != nil), ("--max-attempts", maxAttempts != defaults.maxAttempts),
+            ("--backoff-ms", .milliseconds(backoffMs) != defaults.backoff), ("--time-limit-ms", timeLimitMs != nil),
+            ("--result-ttl-s", resultTtlS != nil), ("--unique-key", uniqueKey != nil), ("--tag", !tag.isEmpty),
+            ("--replace-key", replaceKey != nil), ("--fairness-key", fairnessKey != nil), ("--batch-key", batchKey != nil),
+            ("--sheddable", sheddable), ("--wait", wait),
+        ]
+        return given.filter(\.1).map(\.0)
     }
 
     func run() async throws {
@@ -93,7 +116,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let client = try common.client(config, connect: connect, logger: logger)
         defer { Task { await client.close() } }
         if let from {
-            try await BulkSubmit(client: client, path: from, inFlight: max(1, inFlight)).run()
+            try await BulkSubmit(client: client, path: from, inFlight: inFlight).run()
             await client.close()
             return
         }
