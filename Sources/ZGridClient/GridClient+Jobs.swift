@@ -18,7 +18,7 @@ public struct JobOptions: Sendable, Equatable {
     public var backoff: Duration
     /// The time limit of one attempt; nil = the broker's default.
     public var timeLimit: Duration?
-    /// How long the result is kept after the job finished; nil = the broker's default.
+    /// How long the result is kept after the job finished (at least 1 s, whole seconds); nil = the broker's default.
     public var resultTTL: Duration?
     /// Coalescing: while an unfinished job has this key, submitting another returns its id.
     public var uniqueKey: String?
@@ -104,8 +104,10 @@ extension GridClient {
         if let limit = options.timeLimit, !(1...maxMilliseconds).contains(milliseconds(limit)) {
             throw .invalidArgument("timeLimit \(limit) is outside 1 ms ... 49 days")
         }
-        if let ttl = options.resultTTL, !(0...maxMilliseconds * 1000).contains(milliseconds(ttl)) {
-            throw .invalidArgument("resultTTL \(ttl) is outside 0 ... 136 years")
+        // Whole seconds on the wire, where 0 stands for the broker's default: below 1 s the job
+        // would keep its result for the default (a day) instead of not at all.
+        if let ttl = options.resultTTL, !(1000...maxMilliseconds * 1000).contains(milliseconds(ttl)) {
+            throw .invalidArgument("resultTTL \(ttl) is outside 1 s ... 136 years (nil keeps the broker's default)")
         }
         let keys = JobKeys(unique: options.uniqueKey, replace: options.replaceKey, fairness: options.fairnessKey, batch: options.batchKey)
         guard keys.isValid else { throw .invalidArgument("uniqueKey, replaceKey, fairnessKey and batchKey must be 1 to 255 bytes") }

@@ -170,6 +170,7 @@ extension IntegrationTests {
             for options in [
                 JobOptions(backoff: .milliseconds(-1)), JobOptions(backoff: .seconds(Int64.max)), JobOptions(timeLimit: .zero),
                 JobOptions(timeLimit: .milliseconds(-5)), JobOptions(timeLimit: .seconds(5_000_000)), JobOptions(resultTTL: .seconds(-1)),
+                JobOptions(resultTTL: .zero), JobOptions(resultTTL: .milliseconds(999)),
                 JobOptions(resultTTL: .seconds(Int64(UInt32.max) + 1)),
             ] {
                 await #expect("\(options)") { _ = try await client.submit("echo", options: options) } throws: { error in

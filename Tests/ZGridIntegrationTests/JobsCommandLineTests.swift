@@ -165,6 +165,7 @@ extension IntegrationTests {
                 (["submit", "echo", "x", "--max-attempts", "0"], "--max-attempts 0"),
                 (["submit", "echo", "x", "--time-limit-ms", "0"], "--time-limit-ms 0"),
                 (["submit", "echo", "x", "--delay-ms", "-5000"], "--delay-ms -5000 is negative"),
+                (["submit", "echo", "x", "--result-ttl-s", "0"], "--result-ttl-s 0 is below 1"),
                 (["call", "echo", "x", "--timeout-ms", "0"], "--timeout-ms 0"),
                 (["watch", "--name", ""], "--name must not be empty"),
                 (["jobs", "list", "--limit", "0"], "--limit 0"),

@@ -84,7 +84,9 @@ struct SubmitCommand: AsyncParsableCommand {
         if let timeLimitMs, !(1...Int(UInt32.max)).contains(timeLimitMs) {
             throw ValidationError("--time-limit-ms \(timeLimitMs) is outside 1...\(UInt32.max)")
         }
-        if let resultTtlS, resultTtlS < 0 { throw ValidationError("--result-ttl-s \(resultTtlS) is negative") }
+        if let resultTtlS, resultTtlS < 1 {
+            throw ValidationError("--result-ttl-s \(resultTtlS) is below 1 (leave it out for [jobs] result_ttl_s)")
+        }
         if from != nil {
             // Every job of a bulk submit comes from its line: what is given for one job here would
             // be dropped without a word.
