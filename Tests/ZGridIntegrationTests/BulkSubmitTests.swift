@@ -73,6 +73,19 @@ extension IntegrationTests {
             return (process, readText(log) ?? "")
         }
 
+        @Test("a --from path that is a directory or missing is refused (64) with its path, not a crash")
+        func unreadableFileIsRefused() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let folder = try await refusedRun(["submit", "--connect", endpoint, "--from", directory.path], in: directory)
+            #expect(folder.status == 64, "\(folder)")
+            #expect(folder.errors.contains("cannot read \(directory.path): it is a directory"), "\(folder)")
+            let missing = try await refusedRun(["submit", "--connect", endpoint, "--from", directory.file("none.jsonl")], in: directory)
+            #expect(missing.status == 64, "\(missing)")
+            #expect(missing.errors.contains("cannot open \(directory.file("none.jsonl"))"), "\(missing)")
+        }
+
         @Test("a bulk line with a key it does not take, or a value out of range, stops the run before anything is stored (exit 64)")
         func badLinesStoreNothing() async throws {
             let directory = try TemporaryDirectory()

@@ -10,9 +10,23 @@ struct BulkSubmit {
     let path: String
     let inFlight: Int
 
-    func run() async throws {
+    /// The contents of the file at `path`; a path that cannot be read (missing, a directory, an
+    /// I/O error) is refused as an argument instead of crashing the process.
+    static func read(_ path: String) throws(ValidationError) -> Data {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("cannot read \(path): it is a directory, not a JSON Lines file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot open \(path)") }
-        let data = handle.readDataToEndOfFile()
+        defer { try? handle.close() }
+        do { return try handle.readToEnd() ?? Data() } catch {
+            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? "\(error)"
+            throw ValidationError("cannot read \(path): \(reason)")
+        }
+    }
+
+    func run() async throws {
+        let data = try Self.read(path)
         // Blank lines are skipped but keep their place: every number is the line's number in the file.
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         // Every line is checked before the first is sent: a bad line stops the run with nothing stored.
