@@ -30,8 +30,11 @@ public final class JobStore: Sendable {
     ///   store (another broker) has it.
     public init(path: String) throws(JobStoreError) {
         self.path = path
-        database = try StoreDatabase.open(path: path)
+        guard !path.isEmpty else { throw .cannotOpen(path: path, reason: "the path is empty") }
+        // The lock first: a store another broker serves is left as it is, not migrated, probed
+        // for writing or waited on while that broker writes.
         lock = try StoreLock(path: path)
+        database = try StoreDatabase.open(path: path)
     }
 
     /// Loads what the broker needs at start: every unfinished job (queued, scheduled, running) ascending by

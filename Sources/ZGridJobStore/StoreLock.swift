@@ -13,9 +13,11 @@ import Synchronization
 final class StoreLock: Sendable {
     private let descriptor: Mutex<Int32>
 
-    /// Locks the file at `path`; fails when another process (or another open store) holds it.
+    /// Locks the file at `path`, creating it empty when missing (SQLite takes an empty file for a new
+    /// database); fails when another process (or another open store) holds it. Read-only is enough
+    /// for the lock: whether the store can be written is SQLite's to find out.
     init(path: String) throws(JobStoreError) {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw .cannotOpen(path: path, reason: "cannot open the file to lock it: \(String(cString: strerror(errno)))")
         }

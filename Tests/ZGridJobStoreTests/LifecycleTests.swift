@@ -34,6 +34,40 @@ struct LifecycleTests {
         }
     }
 
+    @Test("a second open is refused for the lock before it touches the file: not after waiting on the first broker's write")
+    func lockBeforeTouchingTheFile() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory.file("jobs.sqlite")
+            let first = try JobStore(path: path)
+            defer { first.close() }
+            // Another connection (standing in for the first broker in the middle of a long commit)
+            // holds the write lock for longer than SQLite's busy timeout.
+            let writer = Process()
+            writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            writer.arguments = [
+                "python3", "-c",
+                "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\n"
+                    + "print('locked',flush=True)\ntime.sleep(8)",
+                path,
+            ]
+            let output = Pipe()
+            writer.standardOutput = output
+            try writer.run()
+            defer {
+                kill(writer.processIdentifier, SIGKILL)
+                writer.waitUntilExit()
+            }
+            let said = output.fileHandleForReading.availableData
+            try #require(String(decoding: said, as: UTF8.self).hasPrefix("locked"), "python3 could not lock the store")
+            #expect {
+                try JobStore(path: path)
+            } throws: { error in
+                guard case .cannotOpen(_, let reason) = error as? JobStoreError else { return false }
+                return reason.contains("another broker has this store open")
+            }
+        }
+    }
+
     @Test("a file that is not a database gives .cannotOpen")
     func notADatabase() throws {
         try withTemporaryDirectory { directory throws in
