@@ -20,9 +20,11 @@ struct ZGrid: AsyncParsableCommand {
     /// catching SIGINT, SIGTERM, SIGHUP and SIGQUIT first thing: a command that stops on them its
     /// own way (``StopSignalHandling``) then gets even a signal that came while it was starting,
     /// instead of being killed by it, and ignores SIGPIPE; any other command gets their default
-    /// actions back.
+    /// actions back. The crash signals (SIGABRT, SIGSEGV…) end every command, also when sent with
+    /// `kill`: see ``CrashSignals``.
     nonisolated static func main() async {
         StopSignals.install()
+        CrashSignals.install()
         do {
             var command = try parseAsRoot()
             if type(of: command) is any StopSignalHandling.Type {

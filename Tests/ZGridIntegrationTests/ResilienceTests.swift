@@ -293,9 +293,11 @@ extension IntegrationTests {
 /// Starts the `zgrid` executable built next to the test bundle; its standard output goes to
 /// `standardOutput` when given.
 /// Starts the zgrid executable built next to the tests with `arguments`; with `through`, that
-/// program starts it instead (for example `nohup`, which execs it with SIGHUP ignored).
+/// program starts it instead (for example `nohup`, which execs it with SIGHUP ignored); with
+/// `workingDirectory`, it runs there (where a core dump lands).
 func launchZGrid(
-    _ arguments: [String], standardOutput: FileHandle? = nil, standardError: FileHandle? = nil, through launcher: String? = nil
+    _ arguments: [String], standardOutput: FileHandle? = nil, standardError: FileHandle? = nil, through launcher: String? = nil,
+    workingDirectory: String? = nil
 ) throws -> Process {
     let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     let executable = directory.appendingPathComponent("zgrid")
@@ -314,6 +316,7 @@ func launchZGrid(
     // the test runner waiting for end of file.
     process.standardOutput = standardOutput ?? FileHandle.nullDevice
     process.standardError = standardError ?? FileHandle.nullDevice
+    if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     try process.run()
     return process
 }
