@@ -73,7 +73,7 @@ struct RunningRequests {
         entry.cancelledAt = now
         entry.task.cancel()
         entries[id] = entry
-        nextCheck = min(nextCheck, now + grace)
+        nextCheck = min(nextCheck, Self.end(of: grace, from: now))
     }
 
     /// Cancels the handlers past their time limit and marks those past their grace period as stuck.
@@ -100,13 +100,20 @@ struct RunningRequests {
                     stuckCount += 1
                     events.append(.stuck(id: id, entry))
                 } else {
-                    next = min(next, entry.cancelledAt + grace)
+                    next = min(next, Self.end(of: grace, from: entry.cancelledAt))
                 }
             }
             entries.values[index] = entry
         }
         nextCheck = next
         return events
+    }
+
+    /// When a grace period that starts at `start` ends: never (`Int64.max`) when that is past what
+    /// the clock can count (a grace of `Int64.max` milliseconds turns the stuck check off).
+    private static func end(of grace: Int64, from start: Int64) -> Int64 {
+        let (end, overflow) = start.addingReportingOverflow(grace)
+        return overflow ? .max : end
     }
 
     /// Cancels every handler and forgets them all (their answers can no longer be delivered);

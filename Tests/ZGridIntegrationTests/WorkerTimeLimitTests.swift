@@ -66,6 +66,26 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a stuck grace of Int64.max milliseconds turns the stuck check off: a call cancelled at its limit leaves the worker serving")
+        func endlessStuckGrace() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startLimitedWorker(broker, concurrency: 1, stuckGraceMilliseconds: .max) { worker in
+                worker.register("nap") { request in
+                    try await Task.sleep(for: .seconds(10))
+                    return request.payload
+                }
+                worker.register("echo") { $0.payload }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            await #expect(throws: GridError.self) { _ = try await client.call("nap", timeout: .milliseconds(300)) }
+            // The grace period's end was computed past Int64.max: the worker's I/O thread trapped.
+            #expect(try await client.call("echo", bytes("still here"), timeout: .seconds(5)) == bytes("still here"))
+            #expect(worker.worker.stuckHandlers == 0)
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("a worker whose only slot is held by a handler that ignores cancellation stops serving and throws")
         func allSlotsStuckStopsTheWorker() async throws {
             let broker = try startBroker()
