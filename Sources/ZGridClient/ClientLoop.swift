@@ -92,6 +92,8 @@ struct ClientLoop {
     /// Why the last connection's handshake failed, when no handshake has succeeded since (see
     /// ``handshakeFailureMessage(refusedKey:)``): a silent broker's errors say it.
     var handshakeFailure: String?
+    /// Whether the broker's last message was under the tag of another protocol version.
+    private var speaksOtherVersion = false
     /// Requests in ``pending`` kept when the connection dropped, to send again once a new
     /// connection's handshake succeeds (see ``connectionDropped()``).
     var awaitingResend: Set<UInt64> = []
@@ -401,6 +403,11 @@ struct ClientLoop {
     }
 
     private mutating func handleMessage(_ buffer: Multipart) {
+        if let theirs = ProtocolVersion.otherVersion(of: ProtocolTag.client, in: buffer, at: 0) {
+            brokerSpeaks(theirs)
+            return
+        }
+        if speaksOtherVersion { speaksOtherVersion = false }
         lastHeard = MonotonicClock.nowMilliseconds()
         heardAnyBroker = true
         if brokerSilent {
@@ -571,6 +578,20 @@ struct ClientLoop {
         subscriptions[id]?.acked = max(consumed, subscription.acked)
         try socket.sendProtocolMessage(
             tag: ProtocolTag.client, command: ClientCommand.eventAck.rawValue, id: id, extra: [.bigEndian(consumed)])
+    }
+
+    /// A message under the tag of another protocol version, `theirs`: this client and its broker
+    /// cannot understand each other, so every request fails at once, saying so (the first time
+    /// logged as an error), rather than at its time limit. Such a message is not taken for a sign
+    /// of life: calls made later fail on the broker's next message, or as for a silent broker.
+    private mutating func brokerSpeaks(_ theirs: String) {
+        let reason = ProtocolVersion.mismatch(peer: "broker", speaks: theirs, side: "client", ours: ProtocolTag.client)
+        if !speaksOtherVersion {
+            speaksOtherVersion = true
+            logger.error("\(reason) (broker \(broker))")
+        }
+        awaitingResend.removeAll()
+        failAll(.brokerUnreachable(reason))
     }
 
     private mutating func failAll(_ error: GridError) {

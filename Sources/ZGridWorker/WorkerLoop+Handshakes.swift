@@ -20,4 +20,14 @@ extension WorkerLoop {
             break
         }
     }
+
+    /// Notes a message under the tag of another protocol version, `theirs`: logged as an error once
+    /// a session. It is not taken for a sign of life, so the broker counts as silent, and the
+    /// worker connects again (a broker of this version may take its place).
+    mutating func noteOtherVersion(_ theirs: String) {
+        guard versionMismatch == nil else { return }
+        let reason = ProtocolVersion.mismatch(peer: "broker", speaks: theirs, side: "worker", ours: ProtocolTag.worker)
+        versionMismatch = reason
+        logger.error("\(reason) (broker \(settings.broker))")
+    }
 }

@@ -13,11 +13,11 @@ struct WorkerLoop {
         let security: PeerSecurity?
     }
 
-    private let settings: Settings
+    let settings: Settings
     private let handlers: [String: Registration]
     private let mailbox: Mailbox<WorkerCommandItem>
     private let executor: LoopExecutor
-    private let logger: Logger
+    let logger: Logger
     private let gauges: WorkerGauges
     private var running = RunningRequests()
     private var inbox: [WorkerCommandItem] = []
@@ -41,6 +41,9 @@ struct WorkerLoop {
     /// Why this session's last handshake failed, when none has succeeded since: the warning about
     /// a silent broker says it (a refused CURVE key otherwise looks like a broker that is down).
     var handshakeFailure: String?
+    /// Set when this session's broker answered under the tag of another protocol version: the
+    /// warning about a silent broker says it.
+    var versionMismatch: String?
     private var reconnectNeeded = false
     /// Set when the worker must stop serving at once (every slot held by a stuck handler).
     private var failure: WorkerError?
@@ -194,6 +197,7 @@ struct WorkerLoop {
         maxFrameBytes = nil
         registered = false
         handshakeFailure = nil
+        versionMismatch = nil
         let buffer = Multipart(capacity: Self.messageFrames)
         let handshakes = try Self.watchHandshakes(of: socket, context)
         var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem, handshakes.pollItem()])
@@ -206,6 +210,10 @@ struct WorkerLoop {
             try poller.poll(timeoutMilliseconds: Int(wait))
             if poller.isReadable(0) {
                 while try socket.receive(into: buffer) {
+                    if let theirs = ProtocolVersion.otherVersion(of: ProtocolTag.worker, in: buffer, at: 0) {
+                        noteOtherVersion(theirs)
+                        continue
+                    }
                     lastHeard = MonotonicClock.nowMilliseconds()
                     heardThisSession = true
                     brokerSilent = false
@@ -241,7 +249,8 @@ struct WorkerLoop {
                     logger.warning("broker silent for \(current - lastHeard) ms while stopping; stopping now")
                     drainAcknowledged = true
                 } else {
-                    logger.warning("broker silent for \(current - lastHeard) ms; reconnecting\(handshakeFailure.map { "; \($0)" } ?? "")")
+                    let why = handshakeFailure ?? versionMismatch
+                    logger.warning("broker silent for \(current - lastHeard) ms; reconnecting\(why.map { "; \($0)" } ?? "")")
                     reconnectNeeded = true
                 }
             }

@@ -337,8 +337,15 @@ struct BrokerLoop {
             switch decoded {
             case .failure(let reason):
                 let overlongReply = BrokerInbound.overlongReplyDispatchID(buffer)
+                let otherVersion = reason == .unknownProtocol ? OtherVersionAnswer(buffer) : nil
                 store.release(handle)
                 core.handle(.malformed(from: peer, reason), now: now, into: &actions)
+                switch otherVersion {
+                case .clientError(let requestID, let message)?: try sendError(socket, to: peer, requestID, .malformed, message)
+                case .workerDisconnect?:
+                    try socket.sendProtocolMessage(to: peer, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
+                case nil: break
+                }
                 if let dispatchID = overlongReply, core.inFlightCount(of: peer) != nil {
                     // The worker finished the call but its answer is lost: fail the call, so that
                     // the caller learns why and the worker's credit returns.
