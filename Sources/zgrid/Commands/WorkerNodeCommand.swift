@@ -78,7 +78,10 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
         for name in function where !Builtins.names.contains(name) {
             throw ValidationError("unknown built-in function '\(name)': expected one of \(Builtins.names.joined(separator: ", "))")
         }
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        // The most a worker announces: more would silently run as that many.
+        guard (1...BrokerInbound.maxConcurrency).contains(concurrency) else {
+            throw ValidationError("--concurrency must be from 1 to \(BrokerInbound.maxConcurrency), got \(concurrency)")
+        }
         guard stuckGraceMs >= 0 else { throw ValidationError("--stuck-grace-ms must be 0 or more") }
         guard drainTimeoutMs >= 0 else {
             throw ValidationError("--drain-timeout-ms must be 0 or more (0 forces running calls out at once)")
