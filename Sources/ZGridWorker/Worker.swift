@@ -60,7 +60,8 @@ public final class Worker: Sendable {
         self.logger = logger
     }
 
-    /// Serves `name` with a handler over raw bytes. Register before ``run()``.
+    /// Serves `name` with a handler over raw bytes. Register before ``run()``: a later registration
+    /// is dropped, with a warning.
     ///
     /// With `shards`, the function is sharded: the worker holds those shards, a scatter sends it
     /// one request per shard it holds (``WorkerRequest/shard``), and other workers may hold the
@@ -106,7 +107,19 @@ public final class Worker: Sendable {
     public var stuckHandlers: Int { gauges.stuckHandlers }
 
     /// Adds a function to the table served by ``run()`` (internal: see the `register` methods).
+    /// Once ``run()`` has started, the table is fixed (READY named its functions): a late
+    /// registration is dropped with a warning, and ``functions`` does not list it.
     func add(_ name: String, _ registration: Registration) {
+        let started = state.withLock { state -> Bool in
+            switch state {
+            case .idle, .stopRequested: false
+            case .running, .finished: true
+            }
+        }
+        guard !started else {
+            logger.warning("'\(name)' was registered after run() started: this worker does not serve it (register before run())")
+            return
+        }
         handlers.withLock { $0[name] = registration }
     }
 

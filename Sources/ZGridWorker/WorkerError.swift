@@ -8,7 +8,7 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidFunctionName(String)
     /// More functions were registered than one READY message can carry.
     case tooManyFunctions(Int, limit: Int)
-    /// ``Worker/run()`` was called twice.
+    /// ``Worker/run()`` was called while it ran, or after it returned: a worker runs once.
     case alreadyRunning
     /// libzmq failed while setting up.
     case setupFailed(String)
@@ -26,7 +26,7 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidFunctionName(let name): FunctionName.invalidMessage(name)
         case .tooManyFunctions(let count, let limit):
             "\(count) functions registered; one worker serves at most \(limit): split them over several workers"
-        case .alreadyRunning: "the worker is already running"
+        case .alreadyRunning: "the worker is running or has run: a Worker runs once, make a new one to serve again"
         case .setupFailed(let reason): "cannot start the worker: \(reason)"
         case .invalidBatchLimits(let name, let maxItems, let maxWait):
             "invalid batch limits for '\(name)': \(maxItems) items, \(maxWait) ms; use 1 to \(BatchItems.maxItems) items and 0 to 60000 ms"
