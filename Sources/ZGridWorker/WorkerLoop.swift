@@ -509,9 +509,11 @@ struct WorkerLoop {
         }
     }
 
+    /// Sends ERROR, its message cut to the broker's frame size limit (see ``ErrorMessageLimit``).
     private func sendError(_ socket: borrowing Socket, id: UInt64, code: ErrorCode, message: String) throws(ZMQError) {
         try socket.sendProtocolMessage(
-            tag: ProtocolTag.worker, command: WorkerCommand.error.rawValue, id: id, extra: [code.encoded, Array(message.utf8)])
+            tag: ProtocolTag.worker, command: WorkerCommand.error.rawValue, id: id,
+            extra: [code.encoded, ErrorMessageLimit.bytes(message, limit: maxFrameBytes)])
     }
 
     /// Cancels handlers whose results can no longer be delivered (the broker forgot this worker, or

@@ -96,6 +96,40 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        /// Checks that `worker` still serves `echo` to `client` and was never lost by `broker`, then
+        /// closes the client and stops the worker.
+        private func expectWorkerUnharmed(_ broker: BrokerServer, _ client: GridClient, _ worker: RunningWorker) async throws {
+            #expect(try await client.call("echo", bytes("still here")) == bytes("still here"))
+            let status = try await settledStatus(broker)
+            #expect(status.workers == 1)
+            #expect(status.statistics.workersLost == 0)
+            await client.close()
+            await worker.stop()
+        }
+
+        @Test("a handler error whose message is over the broker's frame limit reaches the caller cut to fit, and the worker stays")
+        func oversizedErrorMessageIsCut() async throws {
+            let broker = try startBroker(maxMessageBytes: Self.limit)
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in
+                // Multi-byte characters, so that a cut in the middle of one would show.
+                worker.register("complain") { _ in throw HandlerFailure(.handlerError, String(repeating: "é", count: Self.limit)) }
+                worker.register("echo") { $0.payload }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            #expect(try await client.call("echo", bytes("hello")) == bytes("hello"))
+            // The limit travels in the broker's HEARTBEAT, sent every 200 ms.
+            try await Task.sleep(for: .milliseconds(700))
+            let result = await outcome { () async throws(GridError) in try await client.call("complain", timeout: .seconds(5)) }
+            guard case .failure(.handlerError(let message)) = result else {
+                Issue.record("expected the handler's error, got \(result)")
+                return
+            }
+            #expect(message.utf8.count <= Self.limit && message.hasPrefix("éé") && message.hasSuffix("max_message_bytes)"), "\(message)")
+            #expect(!message.contains("\u{FFFD}"), "a character was cut in two: \(message)")
+            try await expectWorkerUnharmed(broker, client, worker)
+        }
+
         @Test("an oversized payload fails at the client, an oversized result at the worker, and other calls are unharmed")
         func oversizedFramesAreRefused() async throws {
             let broker = try startBroker(maxMessageBytes: Self.limit)
@@ -137,12 +171,7 @@ extension IntegrationTests {
                 guard case .handlerError(let message) = error else { Issue.record("expected handlerError, got \(error)"); return }
                 #expect(message.contains("max_message_bytes"), "\(message)")
             }
-            #expect(try await client.call("echo", bytes("still here")) == bytes("still here"))
-            let status = try await settledStatus(broker)
-            #expect(status.workers == 1)
-            #expect(status.statistics.workersLost == 0)
-            await client.close()
-            await worker.stop()
+            try await expectWorkerUnharmed(broker, client, worker)
         }
     }
 }
