@@ -53,6 +53,9 @@ extension IntegrationTests {
         }
 
         /// Logs at `logLevel`; `broker` adds lines to the `[broker]` section, `pool` to the `[[pool]]` table.
+        /// Liveness is 2 s (10 beats of 200 ms): with 0.8 s, a worker stalled on a loaded 2-core
+        /// machine was once declared lost before the forced stop under test, and its call failed as
+        /// "worker lost" instead of "shutting down".
         private func writeConfig(
             _ path: String, endpoint: String, functions: String = "\"echo\"", logLevel: String = "error", broker: String = "",
             pool: String = ""
@@ -61,7 +64,7 @@ extension IntegrationTests {
             [broker]
             bind = ["\(endpoint)"]
             heartbeat_ms = 200
-            liveness = 4
+            liveness = 10
             log_level = "\(logLevel)"
             \(broker)
 
