@@ -26,10 +26,13 @@ final class MetricsEndpoint {
             let status = isGet ? "200 OK" : "405 Method Not Allowed"
             let head =
                 "HTTP/1.1 \(status)\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: \(content.count)\r\nConnection: close\r\n\r\n"
-            try socket.send(connection, more: true)
+            // A connection the scraper closed meanwhile (a scrape timeout) takes no answer. The
+            // routing id frame must then not be followed by the rest: the STREAM socket would read
+            // the next frame as a routing id, and every later answer would go astray.
+            guard try socket.send(connection, more: true) else { continue }
             try socket.send(Array(head.utf8) + content)
-            try socket.send(connection, more: true)
-            try socket.send([UInt8]())  // an empty frame closes the connection
+            // An empty frame closes the connection.
+            if try socket.send(connection, more: true) { try socket.send([UInt8]()) }
         }
     }
 }
