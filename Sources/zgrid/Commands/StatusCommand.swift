@@ -40,6 +40,19 @@ struct TopCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop after this many refreshes (0 = until Ctrl-C).")
     var count: Int = 0
 
+    /// The longest interval taken, in seconds (a day).
+    static let maxInterval = 86_400.0
+
+    /// Refuses an interval that is not a positive number of seconds (`nan` or `inf` would crash
+    /// the sleep, 0 or less would ask the broker for its report without a pause) and a negative
+    /// count (which would print nothing), with this command's usage.
+    func validate() throws {
+        guard interval.isFinite, interval > 0, interval <= Self.maxInterval else {
+            throw ValidationError("--interval must be a number of seconds above 0 and at most \(Int(Self.maxInterval)), got \(interval)")
+        }
+        guard count >= 0 else { throw ValidationError("--count must be 0 (until Ctrl-C) or more, got \(count)") }
+    }
+
     func run() async throws {
         let client = try connection.client()
         var previous: StatusReport?
