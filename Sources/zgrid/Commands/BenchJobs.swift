@@ -52,8 +52,11 @@ struct BenchJobs: AsyncParsableCommand {
             await client.close()
             return
         }
+        // Only this run's jobs (each carries its client's origin tag): a job of another client that
+        // waits for a later time, or for a function no worker serves, must not hold the run forever.
+        let ownJobs = JobQuery(states: ["queued", "scheduled", "running", "deferred"], tag: client.originTag, limit: 1)
         while true {
-            let left = try await client.jobs(JobQuery(states: ["queued", "scheduled", "running"], limit: 1))
+            let left = try await client.jobs(ownJobs)
             if left.isEmpty { break }
             try await Task.sleep(for: .milliseconds(200))
         }
