@@ -472,7 +472,9 @@ struct WorkerLoop {
         for event in running.tick(now: now, grace: settings.stuckGraceMilliseconds) {
             switch event {
             case .timedOut(let id, let entry):
-                logger.info(
+                // One per call that runs out of time, a normal outcome its caller is told of (and
+                // the broker counts): not a line at the default level.
+                logger.debug(
                     "handler exceeded its time limit; cancelling it",
                     metadata: ["function": "\(entry.function)", "dispatch": "\(id)", "limit_ms": "\(entry.limitMilliseconds)"])
             case .stuck(let id, let entry):
