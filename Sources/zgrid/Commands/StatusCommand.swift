@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(StatusRenderer.render(report, previous: nil, interval: 0))
+            print(StatusRenderer.render(report, previous: nil))
         }
         await client.close()
     }
@@ -59,7 +59,7 @@ struct TopCommand: AsyncParsableCommand {
         var shown = 0
         while count == 0 || shown < count {
             let report = try await client.brokerStatus()
-            print("\u{1B}[H\u{1B}[2J" + StatusRenderer.render(report, previous: previous, interval: interval))
+            print("\u{1B}[H\u{1B}[2J" + StatusRenderer.render(report, previous: previous))
             previous = report
             shown += 1
             try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
@@ -97,16 +97,14 @@ struct DrainCommand: AsyncParsableCommand {
 
 /// Formats a status report as text tables.
 enum StatusRenderer {
-    static func render(_ report: StatusReport, previous: StatusReport?, interval: Double) -> String {
+    /// The report as text; with `previous`, an older report of the same broker, each function's
+    /// calls per second since then.
+    static func render(_ report: StatusReport, previous: StatusReport?) -> String {
         var lines: [String] = ["broker up \(report.uptimeMilliseconds / 1000) s"]
         lines.append("")
         lines.append(pad(["function", "workers", "used/capacity", "queued", "ok", "failed", "calls/s", "p50 µs", "p99 µs"]))
         for function in report.functions {
-            var rate = "-"
-            if let before = previous?.functions.first(where: { $0.name == function.name }), interval > 0 {
-                let done = (function.succeeded + function.failed) - (before.succeeded + before.failed)
-                rate = String(format: "%.0f", Double(done) / interval)
-            }
+            let rate = previous.flatMap { report.callsPerSecond(of: function, since: $0) }.map { String(format: "%.0f", $0) } ?? "-"
             lines.append(
                 pad([
                     function.name, "\(function.workers)", "\(function.inFlight)/\(function.capacity)", "\(function.queuedCalls)",
