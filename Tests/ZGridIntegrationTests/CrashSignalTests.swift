@@ -3,7 +3,12 @@ import Testing
 import ZGridBroker
 
 extension IntegrationTests {
-    @Suite("zgrid processes and the crash signals", .serialized, .timeLimit(.minutes(3)))
+    @Suite(
+        "zgrid processes and the crash signals", .serialized, .timeLimit(.minutes(3)),
+        .disabled(
+            if: ProcessInfo.processInfo.environment["TSAN_OPTIONS"] != nil,
+            "ThreadSanitizer defers signals to its own handling, in which a zgrid process sent SIGABRT either ended by SIGSEGV or did not end within 60 s: what these tests check, the Swift runtime's crash handler, is not what runs there"
+        ))
     struct CrashSignalTests {
         /// Sends `signal` to a running `zgrid` process (`name` in messages) once `ready` holds, and
         /// checks that the signal ends it, as it ends any Unix program, instead of leaving it
@@ -26,17 +31,15 @@ extension IntegrationTests {
             guard exited else { return }
             let bySignal = process.terminationReason == .uncaughtSignal && process.terminationStatus == signal
             #expect(
-                bySignal || Self.sanitized,
+                bySignal || (signal == SIGSEGV && Self.sanitized),
                 "\(name) ended by \(process.terminationReason == .exit ? "exit status" : "signal") \(process.terminationStatus)")
         }
 
-        /// Whether the tests run in a sanitizer build (`make test-asan` and `test-tsan` set these):
-        /// there the sanitizer's own signal handling decides how the process ends (ASan's SIGSEGV
-        /// handler exits with a status; under TSan, which defers signals, a SIGABRT ended the
-        /// worker by SIGSEGV), so only that it ended is checked.
+        /// Whether the tests run in an AddressSanitizer build (`make test-asan` sets this; the suite
+        /// does not run under ThreadSanitizer): there ASan's own SIGSEGV handler reports the signal
+        /// and exits with a status, so only that the process ended is checked.
         private static var sanitized: Bool {
-            let environment = ProcessInfo.processInfo.environment
-            return environment["LSAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
+            ProcessInfo.processInfo.environment["LSAN_OPTIONS"] != nil
         }
 
         @Test("SIGABRT (systemd's watchdog) ends a serving zgrid worker by that signal, so that its supervisor restarts it")
