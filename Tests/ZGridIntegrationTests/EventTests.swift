@@ -138,56 +138,54 @@ extension IntegrationTests {
             await worker.stop()
         }
 
-        @Test("a replay of more events than one message has frames for arrives whole and in order")
-        func longReplay() async throws {
+        /// Finishes `count` noop jobs on a broker with a job store, then replays their events
+        /// from the start of the log to a new subscription (of `window`, when given) until every
+        /// job's `succeeded` arrived; returns the job ids, the events replayed (`subscribed` left
+        /// out) and the error the subscription ended with, if any.
+        private func replayFinishedNoopJobs(_ count: Int, window: Int? = nil) async throws -> (
+            ids: [UInt64], replayed: [GridEvent], error: GridError?
+        ) {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
             defer { broker.stop() }
             let worker = try await startWorker(broker, concurrency: 32) { worker in worker.register("noop") { _ in [] } }
             let submitter = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
-            // 120 jobs log 360 events (queued, started, succeeded): past the 256 frames a client takes in one message.
-            let ids = try await Self.finishedNoopJobs(120, submitter)
+            let ids = try await Self.finishedNoopJobs(count, submitter)
             let reader = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
-            let collector = Collector(try reader.events(matching: .function("noop"), after: 0))
+            let collector = Collector(try reader.events(matching: .function("noop"), after: 0, window: window))
             try await waitUntil("every job's events replayed", seconds: 20) {
                 collector.snapshot.count(where: { $0.kind == .succeeded }) == ids.count
             }
             let replayed = collector.snapshot.filter { $0.kind != .subscribed }
-            #expect(replayed.count == 3 * ids.count)
-            let seqs = replayed.map(\.seq)
-            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
-            for id in ids { #expect(collector.kinds(of: id) == [.queued, .started, .succeeded], "job \(id)") }
-            #expect(collector.error == nil)
+            let error = collector.error
             await collector.stop()
             await reader.close()
             await submitter.close()
             await worker.stop()
+            return (ids, replayed, error)
+        }
+
+        @Test("a replay of more events than one message has frames for arrives whole and in order")
+        func longReplay() async throws {
+            // 120 jobs log 360 events (queued, started, succeeded): past the 256 frames a client takes in one message.
+            let (ids, replayed, error) = try await replayFinishedNoopJobs(120)
+            #expect(replayed.count == 3 * ids.count)
+            let seqs = replayed.map(\.seq)
+            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
+            for id in ids {
+                #expect(replayed.filter { $0.job == id }.map(\.kind) == [.queued, .started, .succeeded], "job \(id)")
+            }
+            #expect(error == nil)
         }
 
         @Test("a replay in many pages to a consumer that keeps acknowledging skips no event")
         func pagedReplayToFastConsumer() async throws {
-            let directory = try TemporaryDirectory()
-            defer { directory.remove() }
-            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
-            defer { broker.stop() }
-            let worker = try await startWorker(broker, concurrency: 32) { worker in worker.register("noop") { _ in [] } }
-            let submitter = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
-            let ids = try await Self.finishedNoopJobs(200, submitter)
             // A window of 8: the consumer acknowledges every 2 events, also while the next page
             // is being read, which must not end the replay early.
-            let reader = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
-            let collector = Collector(try reader.events(matching: .function("noop"), after: 0, window: 8))
-            try await waitUntil("every job's events replayed", seconds: 20) {
-                collector.snapshot.count(where: { $0.kind == .succeeded }) == ids.count
-            }
-            let replayed = collector.snapshot.filter { $0.kind != .subscribed }
+            let (ids, replayed, _) = try await replayFinishedNoopJobs(200, window: 8)
             #expect(replayed.count == 3 * ids.count)
             #expect(!replayed.contains { $0.kind == .gap || $0.kind == .lagged })
-            await collector.stop()
-            await reader.close()
-            await submitter.close()
-            await worker.stop()
         }
 
         @Test("a consumer that keeps up does not lag under a broker whose [events] window is small")
