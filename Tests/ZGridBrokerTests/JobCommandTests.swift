@@ -202,13 +202,17 @@ struct JobCommandTests {
         harness.submit(client1, 6, tags: ["f"])
 
         let expected: [(id: Int64, state: JobState, attempts: Int)] = [
-            (1, .scheduled, 1), (2, .running, 1), (3, .scheduled, 0), (4, .queued, 0), (5, .queued, 0), (6, .queued, 0),
+            (6, .queued, 0), (1, .scheduled, 1), (2, .running, 1), (3, .scheduled, 0), (4, .queued, 0), (5, .queued, 0),
         ]
         for (id, state, attempts) in expected {
             let before = try #require(harness.stored[id])
             #expect(before.state == state, "job \(id)")
             var actions = harness.job(client2, UInt64(100 + id), .cancel, id)
             actions += harness.answerReads()
+            #expect(actions.jobReplies.isEmpty, "job \(id): answered once the cancel has committed")
+            actions += harness.commit()
+            // The submit of job 6 is still acknowledged, in the same commit.
+            #expect(actions.acceptedJobs.map(\.job) == (id == 6 ? [6] : []), "job \(id)")
             let reply = try #require(actions.jobReplies.first { $0.request.requestID == UInt64(100 + id) }, "job \(id)")
             let info = try #require(reply.jobs.first, "job \(id)")
             #expect(reply.jobs.count == 1)
@@ -224,10 +228,8 @@ struct JobCommandTests {
             #expect(info.lastError == "cancelled by a client", "job \(id)")
             #expect(harness.stored[id]?.state == .cancelled, "job \(id) is cancelled in the store")
         }
-        // The submit of job 6 is still acknowledged once committed, and nothing runs again.
-        let committed = harness.commit()
-        #expect(committed.acceptedJobs.map(\.job) == [6])
-        #expect(committed.jobAttempts.isEmpty)
+        // Nothing runs again.
+        #expect(harness.ready(worker2).jobAttempts.isEmpty)
     }
 
     /// A core that holds at most 2 queued jobs in memory: jobs 1 and 2 are queued there, job 3
@@ -320,6 +322,7 @@ struct JobCommandTests {
         #expect(actions.jobReplies.isEmpty, "the WAIT is held")
         actions = harness.job(client2, 20, .cancel, 3)
         actions += harness.answerReads()
+        actions += harness.commit()
         #expect(Set(actions.jobReplies.map(\.request.requestID)) == [10, 20])
         #expect(actions.jobReplies.allSatisfy { $0.jobs.map(\.state) == ["cancelled"] })
         #expect(harness.driver.core.jobWaiters.isEmpty)

@@ -40,6 +40,8 @@ struct RetryPendingTests {
         actions += harness.answerReads()
         #expect(actions.jobReplies.isEmpty, "nothing is answered before the RETRY's write commits")
         actions = harness.commit()
+        // A CANCEL is answered once its own write, made after the RETRY's commit, commits too.
+        if command.verb == .cancel { actions += harness.commit() }
         #expect(actions.jobReplies.map(\.request) == [retry, later])
         #expect(actions.jobReplies.map { $0.jobs.map(\.state) } == [["queued"], [command.state]])
         // Only the retry was written for the second RETRY: the store and a worker agree with the answers.

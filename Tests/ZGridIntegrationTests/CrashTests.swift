@@ -28,9 +28,7 @@ extension IntegrationTests {
         func brokerKilledDuringSubmits() async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let store = directory.file("jobs.sqlite")
-            let endpoint = "tcp://127.0.0.1:\(try freePort())"
-            let arguments = ["broker", "--bind", endpoint, "--job-store", store, "--log-level", "error"]
+            let (endpoint, arguments) = try storeBrokerCommand(in: directory)
             var broker = try launchZGrid(arguments)
             defer { endProcess(broker) }
             let executions = Executions()

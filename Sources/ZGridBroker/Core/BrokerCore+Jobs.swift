@@ -133,7 +133,8 @@ extension BrokerCore {
         let token = takeToken()
         pendingAcks[token, default: []].append((request, id))
         actions.append(.storeWrite(writes + [.upsert(record)], token: token))
-        actions += superseded
+        // The superseded job's events and the WAITs on it are answered once its cancel is on disk.
+        answerAtCommit(token, superseded)
     }
 
     /// A submitted job's write committed or failed: admission no longer counts it as uncommitted.
@@ -163,13 +164,7 @@ extension BrokerCore {
         case .wait:
             holdWait(request, on: id, for: wait, now: now)
         case .cancel:
-            var final = entry.record
-            cancelJob(id, now: now, into: &actions)
-            final.state = .cancelled
-            final.finishedAt = wallNow
-            final.updatedAt = wallNow
-            final.lastError = "cancelled by a client"
-            actions.append(.jobReply(client: client, requestID: requestID, answer: JobAnswer(jobs: [final.info])))
+            cancelJob(id, for: request, into: &actions)
         }
     }
 
@@ -203,7 +198,10 @@ extension BrokerCore {
         }
     }
 
-    private mutating func cancelJob(_ id: Int64, now: Int64, into actions: inout [BrokerAction]) {
+    /// JOB CANCEL of job `id`, in memory: its attempt (if one runs) is cancelled at once, and the
+    /// job leaves memory; `request` and the WAITs held on the job are answered with its cancelled
+    /// record, and its `cancelled` event published, once the cancel's write has committed.
+    private mutating func cancelJob(_ id: Int64, for request: ClientRequest, into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else { return }
         if let dispatchID = entry.dispatchID, let worker = calls[dispatchID]?.worker {
             actions.append(.cancel(worker: worker, dispatchID: dispatchID))
@@ -212,19 +210,21 @@ extension BrokerCore {
         entry.dispatchID = nil
         jobs[id] = entry
         statistics.jobsCancelled += 1
-        finishJob(id, state: .cancelled, error: "cancelled by a client", result: nil, into: &actions)
+        guard let (record, waiting) = retireJob(id, state: .cancelled, error: "cancelled by a client") else { return }
+        writeCancel(record, answering: [request] + waiting, into: &actions)
     }
 
     // MARK: Store events
 
-    /// Whether writes the core handed to the store wait to be committed before a client's submit
-    /// (or a retry) is acknowledged: a stop waits for them, so that no client is left without an
-    /// answer for a job that is stored.
-    public var awaitsCommits: Bool { !pendingAcks.isEmpty }
+    /// Whether writes the core handed to the store wait to be committed before a client's submit,
+    /// retry or cancel is answered: a stop waits for them, so that no client is left without an
+    /// answer for a job that is stored (or cancelled on disk).
+    public var awaitsCommits: Bool { !pendingAcks.isEmpty || !answersAtCommit.isEmpty }
 
     /// The store made writes durable: acknowledge their submits and let their jobs run.
     mutating func storeCommitted(_ tokens: [UInt64], now: Int64, into actions: inout [BrokerAction]) {
         for token in tokens {
+            if let held = answersAtCommit.removeValue(forKey: token) { actions += held }
             guard let acks = pendingAcks.removeValue(forKey: token) else { continue }
             var held: [(id: Int64, commands: [(request: ClientRequest, verb: JobVerb)])] = []
             for (request, id) in acks {
@@ -274,6 +274,7 @@ extension BrokerCore {
             }
         }
         let retries = pendingRetries.sorted { $0.key < $1.key }
+        failAnswersAtCommit(error, into: &actions)
         pendingAcks.removeAll()
         pendingRetries.removeAll()
         supersededBeforeCommit.removeAll()
@@ -329,8 +330,11 @@ extension BrokerCore {
             if let record = records.first, !record.state.isTerminal, waiter.deadline > lastNow { return }
             releaseWait(request, on: id)
             reply(request, records.map(\.info), into: &actions)
+        case (.job(_, .cancel, let id), .jobs(_)) where jobs[id] != nil:
+            // Read back into memory (a page of queued jobs) while this read was under way: cancelled there.
+            cancelJob(id, for: request, into: &actions)
         case (.job(_, .cancel, let id), .jobs(let records)):
-            guard var record = records.first, jobs[id] == nil, record.state == .queued || record.state == .scheduled else {
+            guard var record = records.first, record.state == .queued || record.state == .scheduled else {
                 reply(request, records.map(\.info), into: &actions)
                 return
             }
@@ -347,10 +351,7 @@ extension BrokerCore {
             record.lastError = "cancelled by a client"
             freeKeys(of: record)
             statistics.jobsCancelled += 1
-            actions.append(.storeWrite([.upsert(record)], token: takeToken()))
-            actions.append(jobEvent(.cancelled, record, error: record.lastError))
-            reply(request, [record.info], into: &actions)
-            for waiter in releaseWaits(on: id) { reply(waiter.request, [record.info], into: &actions) }
+            writeCancel(record, answering: [request] + releaseWaits(on: id).map(\.request), into: &actions)
         case (.job, .jobs(let records)), (.list, .jobs(let records)):
             reply(request, records.map(\.info), into: &actions)
         case (.purge, .purged(let count)):

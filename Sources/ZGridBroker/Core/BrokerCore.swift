@@ -49,6 +49,9 @@ public struct BrokerCore {
     var nextJobID: Int64 = 1
     var nextStoreToken: UInt64 = 1
     var pendingAcks: [UInt64: [(ClientRequest, Int64)]] = [:]
+    /// Answers and events held until the store write with their token commits (a JOB CANCEL's
+    /// answer and its job's `cancelled` event): see ``answerAtCommit(_:_:)``.
+    var answersAtCommit: [UInt64: [BrokerAction]] = [:]
     var pendingReads: [UInt64: PendingRead] = [:]
     /// Whether the broker is stopping gracefully and starts no more job attempts.
     var stopping = false

@@ -235,7 +235,7 @@ struct BrokerLoop {
     static let lastBursts = 64
 
     /// At the end of a stop: waits up to ``commitWaitMilliseconds`` for the job store to commit the
-    /// submits the core still holds, and sends their ACCEPTED answers. A stop that ended at its
+    /// submits (and cancels) the core still holds, and sends their ACCEPTED (and JOB-REPLY) answers. A stop that ended at its
     /// deadline may hold some; without their answers, a client would take a stored job for lost
     /// and submit it again.
     private mutating func settleCommits(_ socket: borrowing Socket) {
@@ -246,7 +246,8 @@ struct BrokerLoop {
             let left = until - MonotonicClock.nowMilliseconds()
             guard left > 0 else {
                 logger.error(
-                    "the job store did not commit the last submits within \(Self.commitWaitMilliseconds) ms; their clients get no answer")
+                    "the job store did not commit the last submits or cancels within \(Self.commitWaitMilliseconds) ms; their clients get no answer"
+                )
                 return
             }
             do {
