@@ -5,7 +5,7 @@ public struct FunctionSettings: Sendable, Equatable {
     /// Admission: the most calls queued for it; past it calls are answered BUSY with a retry-after
     /// time (key `max_queued`).
     public var maxQueued: Int?
-    /// Admission: the most jobs queued for it, in memory and on disk (key `max_queued_jobs`).
+    /// Admission: the most jobs waiting for it, queued (in memory and on disk), delayed and deferred (key `max_queued_jobs`).
     public var maxQueuedJobs: Int?
     /// Admission: the longest expected queue wait, from the queue length and the recent drain rate,
     /// in milliseconds (key `max_queue_wait_ms`).

@@ -102,7 +102,9 @@ enum ExampleConfig {
         name = "hash"
         # Admission: at most this many calls queued; more are answered BUSY with a retry-after time.
         max_queued = 10000
-        # Admission: at most this many jobs queued (in memory and on disk).
+        # Admission: at most this many jobs waiting: queued (in memory and on disk), delayed or waiting
+        # for a retry, and deferred by load shedding (running ones do not count). Delayed submits too are
+        # answered BUSY at the limit.
         max_queued_jobs = 1000000
         # Admission: refuse when the expected queue wait (queue length / recent drain rate) exceeds this, in ms.
         max_queue_wait_ms = 10000

@@ -83,14 +83,16 @@ extension BrokerCore {
                 retryAfter: 1000, payload: nil, countedIn: nil, into: &actions)
             return
         }
-        if spec.runAt <= wallNow,
-            let (message, retryAfter) = refusal(
-                function, queued: queuedJobs(of: function), ahead: jobsAhead(of: function, priority: Int(spec.priority)),
-                waited: oldestWait(function, priority: Int(spec.priority), now: now) { [jobs, jobQueues] priority in
-                    jobQueues[function]?.oldestSince(atOrAbove: priority) { jobs[$0]?.isWaitingToRun ?? false }
-                },
-                limit: policy(for: function).maxQueuedJobs, meter: jobRates[function], now: now,
-                what: "jobs")
+        // The length limit counts, and applies to, delayed jobs too; the wait limit only judges a job
+        // that would queue now.
+        let runsNow = spec.runAt <= wallNow
+        if let (message, retryAfter) = refusal(
+            function, queued: waitingJobs(of: function), ahead: jobsAhead(of: function, priority: Int(spec.priority)),
+            waited: oldestWait(function, priority: Int(spec.priority), now: now) { [jobs, jobQueues] priority in
+                jobQueues[function]?.oldestSince(atOrAbove: priority) { jobs[$0]?.isWaitingToRun ?? false }
+            },
+            limit: policy(for: function).maxQueuedJobs, meter: jobRates[function], now: now,
+            what: "jobs", held: "waiting (queued, delayed or deferred)", waits: runsNow)
         {
             // Admission happens before the job is acknowledged: nothing refused was accepted.
             refuse(client, requestID, message, retryAfter: retryAfter, payload: nil, countedIn: nil, into: &actions)

@@ -26,20 +26,25 @@ extension BrokerCore {
 
     /// Why a new item for `function` must wait, and for how long, when `queued` items already wait
     /// (`ahead` of them at the new item's priority or above) and they drain at `meter`'s rate; nil
-    /// when it may queue. The length limit counts every queued item; the wait limit only those
+    /// when it may queue. The length limit counts every waiting item (`held` says which, in the
+    /// message); the wait limit, applied only when `waits` (the item would queue now), only those
     /// ahead, so high-priority work is refused last. Before anything has drained (no rate yet), the
     /// wait limit applies to how long the oldest item ahead has already waited (`waited`); once
     /// something has, the rate is estimated at `now` even before its first window closes (see
     /// ``RateMeter/estimate(now:)``).
     func refusal(
-        _ function: String, queued: Int, ahead: Int, waited: Int64?, limit: Int?, meter: RateMeter?, now: Int64, what: String
+        _ function: String, queued: Int, ahead: Int, waited: Int64?, limit: Int?, meter: RateMeter?, now: Int64, what: String,
+        held: String = "queued", waits: Bool = true
     ) -> (message: String, retryAfter: Int64)? {
         let policy = policy(for: function)
         let perSecond = meter?.estimate(now: now) ?? 0
         if let limit, queued >= limit {
             let excess = Double(queued - limit + 1)
-            return ("\(queued) \(what) queued for '\(function)', the most allowed is \(limit)", Self.retryAfter(excess / perSecond * 1000))
+            return (
+                "\(queued) \(what) \(held) for '\(function)', the most allowed is \(limit)", Self.retryAfter(excess / perSecond * 1000)
+            )
         }
+        guard waits else { return nil }
         if let maxWait = policy.maxQueueWaitMilliseconds, perSecond > 0 {
             let expected = Double(ahead + 1) / perSecond * 1000
             if expected > Double(maxWait) {
@@ -79,6 +84,13 @@ extension BrokerCore {
     func queuedJobs(of function: String) -> Int {
         (jobQueues[function]?.count ?? 0) + (spilledByFunction[function] ?? 0) + batchedCount(of: function)
             + (uncommittedByFunction[function] ?? 0)
+    }
+
+    /// Jobs of `function` that `max_queued_jobs` counts: every unfinished job not running, so that
+    /// the limit bounds what the broker holds. Queued ones (see ``queuedJobs(of:)``), scheduled ones
+    /// (delayed, or waiting for a retry) and deferred ones (parked by load shedding).
+    func waitingJobs(of function: String) -> Int {
+        queuedJobs(of: function) + jobs.parked(of: function)
     }
 
     /// Queued jobs of `function` a new job of `priority` waits behind (on disk counted as ahead).

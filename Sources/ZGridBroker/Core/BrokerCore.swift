@@ -43,7 +43,7 @@ public struct BrokerCore {
     var shardKeys: [String: [String]] = [:]
 
     // Background jobs.
-    var jobs: [Int64: JobEntry] = [:]
+    var jobs = JobTable()
     var jobQueues: [String: FunctionJobQueue] = [:]
     var scheduledJobs = Heap<ScheduledJob>()
     var nextJobID: Int64 = 1

@@ -96,7 +96,8 @@ public struct FunctionPolicy: Sendable, Equatable {
     public var timeLimitMilliseconds: Int64?
     /// The aging step: a waiting item gains one priority level per this many milliseconds.
     public var agingMilliseconds: Int64?
-    /// Admission for jobs: the most jobs queued for the function (in memory and on disk).
+    /// Admission for jobs: the most jobs waiting for the function: queued (in memory and on disk),
+    /// scheduled (delayed, or waiting for a retry) and deferred; running ones do not count.
     public var maxQueuedJobs: Int?
     /// Batches: at most this many jobs per batch (never more than the workers announced).
     public var batchMaxItems: Int?

@@ -1,0 +1,77 @@
+import Testing
+import ZGridJobStore
+import ZGridProtocol
+
+@testable import ZGridBroker
+
+/// `max_queued_jobs` bounds the jobs the broker holds for a function: delayed, waiting for a
+/// retry and deferred ones count with the queued ones, and a delayed SUBMIT is refused at the
+/// limit too.
+@Suite("max_queued_jobs counts every job waiting to run")
+struct JobLimitTests {
+    /// A core whose function `f` takes at most `limit` waiting jobs, overloaded once 1 call is
+    /// queued (load shedding).
+    func harness(limit: Int) -> JobHarness {
+        var options = testOptions(grace: 60_000)
+        options.functions = ["f": FunctionPolicy(maxQueuedJobs: limit)]
+        options.shedding = SheddingPolicy(queuedCalls: 1)
+        return JobHarness(options: options)
+    }
+
+    /// The requests answered BUSY in `actions`.
+    func refused(_ actions: [BrokerAction]) -> [UInt64] {
+        actions.compactMap { if case .refuse(_, let requestID, _, _) = $0 { requestID } else { nil } }
+    }
+
+    /// A spec for a job that runs a minute from now.
+    func delayed(_ harness: JobHarness) -> JobSpec {
+        JobSpec(runAt: harness.driver.core.wallNow + 60_000)
+    }
+
+    @Test("delayed jobs count against the limit, and a delayed job is refused at it too")
+    func delayedJobsCount() throws {
+        var harness = harness(limit: 2)
+        harness.submit(client1, 1, spec: delayed(harness))
+        harness.submit(client1, 2, spec: delayed(harness))
+        harness.commit()
+        #expect(harness.driver.core.jobCounts == ["scheduled": 2])
+        #expect(refused(harness.submit(client1, 3)) == [3], "a job to run now")
+        #expect(refused(harness.submit(client1, 4, spec: delayed(harness))) == [4], "a delayed job")
+        // A cancelled delayed job no longer counts.
+        harness.job(client2, 10, .cancel, 1)
+        harness.commit()
+        #expect(refused(harness.submit(client1, 5)).isEmpty)
+        #expect(harness.driver.core.waitingJobs(of: "f") == 2)
+    }
+
+    @Test("a job waiting for its retry counts against the limit; a running one does not")
+    func retryWaitCounts() throws {
+        var harness = harness(limit: 1)
+        harness.ready(worker1)
+        harness.submit(client1, 1, spec: JobSpec(maxAttempts: 3, backoffMilliseconds: 60_000))
+        let attempt = try #require(harness.commit().jobAttempts.first)
+        #expect(refused(harness.submit(client1, 2)).isEmpty, "a running job does not count")
+        harness.job(client2, 10, .cancel, 2)
+        harness.commit()
+        harness.message(worker1, .failure(dispatchID: attempt.dispatchID, code: .handlerError, message: "boom"))
+        harness.commit()
+        #expect(harness.driver.core.jobCounts == ["scheduled": 1])
+        #expect(refused(harness.submit(client1, 3)) == [3])
+    }
+
+    @Test("jobs deferred by load shedding count against the limit")
+    func deferredJobsCount() throws {
+        var harness = harness(limit: 2)
+        // Overloaded: worker 2 runs a call of g and another call of g is queued.
+        harness.driver.ready(worker2, ["g"])
+        harness.driver.call(client2, 1, "g")
+        harness.driver.call(client2, 2, "g")
+        var sheddable = JobSpec(priority: 0)
+        sheddable.isSheddable = true
+        for request in UInt64(1)...2 { harness.submit(client1, request, spec: sheddable) }
+        harness.commit()
+        harness.tick(after: 10)
+        #expect(harness.driver.core.jobCounts == ["deferred": 2])
+        #expect(refused(harness.submit(client1, 3)) == [3])
+    }
+}
