@@ -137,6 +137,40 @@ extension IntegrationTests {
             await grid.stop()
         }
 
+        @Test("zgrid jobs retry exits 1 saying so for a job queued, delayed or running (nothing changes), 0 when it queues one again")
+        func retrySaysWhenNothingWasRetried() async throws {
+            let grid = try await Grid.start()
+            let gate = Gate()
+            let slow = try await startWorker(grid.broker) {
+                $0.register("slow") { _ in
+                    await gate.wait(); return []
+                }
+            }
+            let running = try await grid.client.submit("slow", bytes("x"))
+            try await waitUntil("the job runs") { grid.broker.status.jobs["running"] == 1 }
+            let queued = try await grid.client.submit("nobody", bytes("x"))
+            let delayed = try await grid.client.submit("echo", bytes("x"), options: JobOptions(delay: .seconds(60)))
+            for (id, state) in [(queued, "queued"), (delayed, "scheduled"), (running, "running")] {
+                let refused = try await grid.zgrid("jobs", "retry", "\(id)")
+                #expect(refused.status == 1, "\(state): \(refused)")
+                #expect(refused.output.contains(#""state" : "\#(state)""#), "the record is printed as it is: \(refused)")
+                #expect(
+                    refused.errors.contains(
+                        "the job is \(state): it has not finished, and only dead, failed or cancelled jobs are retried"),
+                    "\(refused)")
+                #expect(try await grid.client.status(job: id).attempts == (state == "running" ? 1 : 0), "\(state): unchanged")
+            }
+            let done = try await grid.finishedJob("done", tags: [])
+            let succeeded = try await grid.zgrid("jobs", "retry", "\(done)")
+            #expect(succeeded.status == 1 && succeeded.errors.contains("the job has succeeded; only dead"), "\(succeeded)")
+            try await grid.client.cancel(job: delayed)
+            let retried = try await grid.zgrid("jobs", "retry", "\(delayed)")
+            #expect(retried.status == 0 && retried.output.contains(#""state" : "queued""#), "\(retried)")
+            gate.open()
+            await slow.stop()
+            await grid.stop()
+        }
+
         @Test("zgrid jobs show prints one JSON document: the result as text (utf8) or base64 with resultEncoding, none without one")
         func showPrintsOneJSONDocument() async throws {
             let grid = try await Grid.start()

@@ -139,14 +139,35 @@ struct JobsCommand: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @Argument(help: "The job id.") var id: UInt64
 
+        /// The states a job is retried from.
+        static let retryable = ["dead", "failed", "cancelled"]
+
         func run() async throws {
-            let job = try await connection.withClient { try await $0.retry(job: id) }
-            try printJob(job)
-            // The broker answers a job it cannot retry with its record, unchanged.
-            guard ["queued", "scheduled"].contains(job.state) else {
-                FileOutput.standardError("zgrid jobs retry \(id): the job is \(job.state); only dead, failed or cancelled jobs are retried")
+            // The broker answers a job it cannot retry with its record, unchanged: for a job still
+            // queued that answer would read as a retry, so the job's state is asked first, and an
+            // unfinished (or succeeded) job is refused without sending the RETRY.
+            let (before, after) = try await connection.withClient { client -> (JobStatus, JobStatus?) in
+                let before = try await client.status(job: id)
+                guard Self.retryable.contains(before.state) else { return (before, nil) }
+                return (before, try await client.retry(job: id))
+            }
+            guard let after else {
+                try printJob(before)
+                FileOutput.standardError("zgrid jobs retry \(id): \(Self.refusal(before.state))")
                 throw ExitCode.failure
             }
+            try printJob(after)
+            guard ["queued", "scheduled"].contains(after.state) else {
+                FileOutput.standardError("zgrid jobs retry \(id): the job is still \(after.state); it was not queued again")
+                throw ExitCode.failure
+            }
+        }
+
+        /// Why a job in `state` (not one of ``retryable``) is not retried.
+        static func refusal(_ state: String) -> String {
+            let only = "only dead, failed or cancelled jobs are retried"
+            guard state != "succeeded" else { return "the job has succeeded; \(only)" }
+            return "the job is \(state): it has not finished, and \(only)"
         }
     }
 
