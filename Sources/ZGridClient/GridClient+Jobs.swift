@@ -157,7 +157,9 @@ extension GridClient {
         try await jobCommand(.cancel, id, wait: 0)
     }
 
-    /// Queues a dead, failed or cancelled job again with fresh attempts. Returns its status.
+    /// Queues a dead, failed or cancelled job again with fresh attempts, holding its unique and
+    /// replace keys again. Returns its status. A job in another state, or one whose replace key
+    /// another unfinished job holds, is left as it is, and the status returned is its record as it is.
     @discardableResult
     public func retry(job id: UInt64) async throws(GridError) -> JobStatus {
         try await jobCommand(.retry, id, wait: 0)

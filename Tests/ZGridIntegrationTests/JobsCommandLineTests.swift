@@ -137,7 +137,9 @@ extension IntegrationTests {
             await grid.stop()
         }
 
-        @Test("zgrid jobs retry exits 1 saying so for a job queued, delayed or running (nothing changes), 0 when it queues one again")
+        @Test(
+            "zgrid jobs retry exits 1 saying so for a job queued, delayed or running, or whose replace key another job holds; 0 when it queues one again"
+        )
         func retrySaysWhenNothingWasRetried() async throws {
             let grid = try await Grid.start()
             let gate = Gate()
@@ -166,6 +168,12 @@ extension IntegrationTests {
             try await grid.client.cancel(job: delayed)
             let retried = try await grid.zgrid("jobs", "retry", "\(delayed)")
             #expect(retried.status == 0 && retried.output.contains(#""state" : "queued""#), "\(retried)")
+            // A job whose replace key a later, unfinished job holds stays as it is.
+            let replaced = try await grid.client.submit("nobody", bytes("old"), options: JobOptions(replaceKey: "k"))
+            _ = try await grid.client.submit("nobody", bytes("new"), options: JobOptions(replaceKey: "k"))
+            let held = try await grid.zgrid("jobs", "retry", "\(replaced)")
+            #expect(held.status == 1 && held.output.contains(#""state" : "cancelled""#), "\(held)")
+            #expect(held.errors.contains("it was not queued again: another unfinished job holds its replace key"), "\(held)")
             gate.open()
             await slow.stop()
             await grid.stop()

@@ -320,7 +320,11 @@ extension BrokerCore {
         }
         switch (pending, answer) {
         case (.job(_, .retry, let id), .jobs(let records)):
-            guard let record = records.first, jobs[id] == nil, [.dead, .failed, .cancelled].contains(record.state) else {
+            // A job whose replace key another unfinished job holds is not queued again: it would run
+            // beside (or supersede) the job that replaced it.
+            guard let record = records.first, jobs[id] == nil, [.dead, .failed, .cancelled].contains(record.state),
+                record.replaceKey.map({ replaceJobs[$0] == nil }) ?? true
+            else {
                 reply(request, records.map(\.info), into: &actions)
                 return
             }

@@ -2,7 +2,8 @@ import ZGridJobStore
 import ZGridProtocol
 
 /// JOB RETRY of a finished job: the job is queued again in memory and handed to the store, and the
-/// RETRY is answered once that write has committed (ERROR `INTERNAL` if it fails). STATUS, CANCEL
+/// RETRY is answered once that write has committed (ERROR `INTERNAL` if it fails). The job takes
+/// back its keys; one whose replace key another unfinished job holds is not retried. STATUS, CANCEL
 /// and RETRY commands on the job that arrive meanwhile are held behind the RETRY and handled after
 /// its answer, in arrival order, as if they arrived then: none is answered before the RETRY, nor
 /// from a record not yet durable. A WAIT is held on the job as usual; one whose wait passes
@@ -20,8 +21,10 @@ extension BrokerCore {
         record.result = nil
         record.updatedAt = wallNow
         jobs[record.id] = JobEntry(record: record, durable: false, dispatchID: nil)
-        // Its unique key holds again (unless a newer job took it), so SUBMITs with it coalesce.
+        // Its unique key holds again (unless a newer job took it), so SUBMITs with it coalesce; its
+        // replace key (free: see storeRead) too, so a SUBMIT with it supersedes this job.
         if let key = record.uniqueKey, uniqueJobs[key] == nil { uniqueJobs[key] = record.id }
+        if let key = record.replaceKey { replaceJobs[key] = record.id }
         // Acknowledged like a submit: ready, and answered, once committed.
         let token = takeToken()
         pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), record.id)]

@@ -157,8 +157,11 @@ struct JobsCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             try printJob(after)
+            // (The broker leaves a job it could retry as it is when another unfinished job holds its replace key.)
             guard ["queued", "scheduled"].contains(after.state) else {
-                FileOutput.standardError("zgrid jobs retry \(id): the job is still \(after.state); it was not queued again")
+                FileOutput.standardError(
+                    "zgrid jobs retry \(id): the job is still \(after.state); it was not queued again: another unfinished job holds its replace key"
+                )
                 throw ExitCode.failure
             }
         }
