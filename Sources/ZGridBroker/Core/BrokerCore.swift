@@ -198,6 +198,8 @@ public struct BrokerCore {
             actions.append(.notice(.malformed(peer, reason)))
         case .tick:
             tick(now: now, into: &actions)
+        case .connectionClosed(let peer):
+            loseWorker(peer, reason: "its connection closed", now: now, into: &actions)
         case .storeCommitted(let tokens):
             storeCommitted(tokens, now: now, into: &actions)
         case .storeRead(let token, let result):
@@ -762,10 +764,10 @@ public struct BrokerCore {
         }
     }
 
-    /// Drops a silent worker: its calls are retried elsewhere when idempotent, failed otherwise.
-    private mutating func loseWorker(_ peer: PeerID, now: Int64, into actions: inout [BrokerAction]) {
+    /// Drops a silent or disconnected worker (`reason` says which): its calls are retried elsewhere
+    /// when idempotent, failed otherwise.
+    private mutating func loseWorker(_ peer: PeerID, reason: String, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
-        let reason = "silent for \(options.heartbeat.expiryMilliseconds) ms"
         // Its leaving before what it causes: a function's `no_workers` comes after `worker_left`.
         actions.append(.notice(.workerLeft(peer, reason: reason, inFlight: worker.inFlight.count)))
         actions.append(poolEvent(.workerLeft, worker: peer, message: reason))
@@ -834,7 +836,7 @@ public struct BrokerCore {
         nextHeartbeatAt = now + options.heartbeat.intervalMilliseconds
         let expiry = options.heartbeat.expiryMilliseconds
         for (peer, worker) in workers where isExpired(peer, worker, now: now) {
-            loseWorker(peer, now: now, into: &actions)
+            loseWorker(peer, reason: "silent for \(expiry) ms", now: now, into: &actions)
         }
         for peer in workers.keys { actions.append(.heartbeatWorker(peer)) }
         // Clients get twice the workers' allowance: dropping a live client's calls costs more.

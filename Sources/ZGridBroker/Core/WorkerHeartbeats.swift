@@ -8,6 +8,7 @@ public enum WorkerHeartbeats: Sendable, Equatable {
     /// runs a call, silence does not expire it: its calls stay bound by their own deadlines. Once
     /// none of its calls is running (each answered, or ended by deadline, cancel or its client's
     /// loss), the expiry applies again, counted from its last message or from the end of its last
-    /// call, whichever came later. After its own DISCONNECT it gets no such allowance.
+    /// call, whichever came later. After its own DISCONNECT it gets no such allowance. Busy or
+    /// not, it is lost once the shell finds its connection closed (``BrokerEvent/connectionClosed(from:)``).
     case whileIdle
 }

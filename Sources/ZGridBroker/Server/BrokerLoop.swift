@@ -527,6 +527,11 @@ struct BrokerLoop {
         if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }
         majordomo.endPass()
         try performHub(socket)
+        if !majordomo.lostWorkers.isEmpty {
+            let now = MonotonicClock.nowMilliseconds()
+            for worker in majordomo.takeLostWorkers() { core.handle(.connectionClosed(from: worker), now: now, into: &actions) }
+            try perform(socket)
+        }
     }
 
     /// The message of SHUTTING_DOWN for new work while the broker stops or refuses new work.

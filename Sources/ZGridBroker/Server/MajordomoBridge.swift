@@ -13,6 +13,9 @@ import ZeroMQ
 ///   dispatch id as the client address, so REPLY names the dispatch id. The loop registers it as
 ///   heartbeating only while idle (``WorkerHeartbeats/whileIdle``): RFC 7 workers written like the
 ///   guide's mdwrkapi are silent while they run a request.
+///   Its silence while busy says nothing, but the broker's HEARTBEATs to it go out with mandatory
+///   routing: once its connection is gone (its process died), the worker is handed to the core as
+///   lost (``takeLostWorkers()``), busy or not.
 /// - `mmi.` services are answered here.
 ///
 /// State is bounded by the open MDP requests and the MDP workers the core knows.
@@ -35,6 +38,8 @@ struct MajordomoBridge {
     /// MDP workers forgotten in the loop's current pass: the core may still answer more of their
     /// messages of the same pass (each with DISCONNECT), which must go out in MDP form too.
     private var forgottenThisPass: Set<PeerID> = []
+    /// MDP workers whose connection was found gone, not yet told to the core.
+    private(set) var lostWorkers: [PeerID] = []
 
     /// Whether no MDP peer is known, so no action can concern the bridge.
     var isIdle: Bool { workers.isEmpty && clients.isEmpty && forgottenThisPass.isEmpty }
@@ -138,7 +143,7 @@ struct MajordomoBridge {
             return workers[worker] != nil  // MDP cannot cancel: the worker's late REPLY is discarded
         case .heartbeatWorker(let worker):
             guard let disconnected = workers[worker] else { return false }
-            if !disconnected { try socket.sendMajordomo(to: worker, MajordomoCommand.heartbeat.frames()) }
+            if !disconnected { try probe(worker, socket) }
         case .disconnectWorker(let worker):
             guard let disconnected = workers[worker] else {
                 guard forgottenThisPass.contains(worker) else { return false }
@@ -154,6 +159,22 @@ struct MajordomoBridge {
             return false
         }
         return true
+    }
+
+    /// Sends HEARTBEAT to `worker` and notes it in ``lostWorkers`` when its connection is gone.
+    /// A busy MDP worker may send nothing until it replies, so its silence says nothing; but its
+    /// connection closes when its process dies, and the ROUTER then no longer routes to it.
+    private mutating func probe(_ worker: PeerID, _ socket: borrowing Socket) throws(ZMQError) {
+        let frames = [[]] + MajordomoCommand.heartbeat.frames()
+        let outcome = try worker.withBytes { (raw) throws(ZMQError) -> RoutedSendOutcome in try socket.sendRouted(to: raw, frames) }
+        if outcome == .unreachable { lostWorkers.append(worker) }
+    }
+
+    /// Hands over the MDP workers found disconnected since the last call (see ``probe(_:_:)``),
+    /// for the loop to tell the core (``BrokerEvent/connectionClosed(from:)``).
+    mutating func takeLostWorkers() -> [PeerID] {
+        defer { lostWorkers.removeAll() }
+        return lostWorkers
     }
 
     private func sendRequest(to worker: PeerID, _ dispatchID: UInt64, body: PayloadFrames, _ socket: borrowing Socket) throws(ZMQError) {
