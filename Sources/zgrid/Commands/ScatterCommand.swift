@@ -29,12 +29,17 @@ struct ScatterCommand: AsyncParsableCommand, StopSignalHandling {
     var timeoutMs: Int = 10_000
 
     /// Refuses more than one payload without `--map` (a broadcast sends one payload to every
-    /// shard: the others would be dropped unseen), with this command's usage.
+    /// shard: the others would be dropped unseen), a gather policy or time limit the client
+    /// library would refuse, with this command's usage and before connecting.
     func validate() throws {
         guard map || payloads.count <= 1 else {
             throw ValidationError(
                 "\(payloads.count) payloads given without --map: a scatter sends one payload to every shard "
                     + "(quote it to send text with spaces), or spreads several over the workers with --map")
+        }
+        _ = try parsePolicy()
+        guard (1...Int(UInt32.max)).contains(timeoutMs) else {
+            throw ValidationError("--timeout-ms \(timeoutMs) is outside 1...\(UInt32.max)")
         }
     }
 
@@ -89,10 +94,11 @@ struct ScatterCommand: AsyncParsableCommand, StopSignalHandling {
         return parts
     }
 
+    /// The `--gather` policy; checked by ``validate()``, so `run()` never sees it throw.
     private func parsePolicy() throws -> GatherPolicy {
         if gather == "all" { return .all }
         if gather == "quorum" { return .quorum }
-        if gather.hasPrefix("first:"), let n = Int(gather.dropFirst(6)), n >= 1 { return .first(n) }
-        throw ValidationError("bad --gather '\(gather)': expected all, first:N or quorum")
+        if gather.hasPrefix("first:"), let n = Int(gather.dropFirst(6)), (1...Int(UInt16.max)).contains(n) { return .first(n) }
+        throw ValidationError("bad --gather '\(gather)': expected all, first:N (N from 1 to \(UInt16.max)) or quorum")
     }
 }
