@@ -28,6 +28,11 @@ public struct StatusReport: Sendable, Codable, Equatable {
 
     /// One function.
     public struct Function: Sendable, Codable, Equatable {
+        /// The name under which calls to functions no worker served when they arrived, and calls to
+        /// names past the 1,000 the broker tracks, are counted (in this report and in the metrics'
+        /// `function` label). Its parentheses cannot occur in a function name, so a real function
+        /// called `other` keeps its own entry.
+        public static let otherName = "(other)"
         /// Its name.
         public var name: String
         /// Workers serving it.

@@ -41,8 +41,30 @@ struct CallDurationHistogramTests {
         #expect(text.contains("zgrid_call_duration_seconds_bucket{function=\"resize\",le=\"0.0005\"} 1"), "\(text)")
         #expect(text.contains("zgrid_call_duration_seconds_bucket{function=\"resize\",le=\"5.0\"} 2"), "\(text)")
         #expect(text.contains("zgrid_call_duration_seconds_count{function=\"resize\"} 2"), "\(text)")
-        #expect(text.contains("zgrid_calls_total{function=\"other\",outcome=\"error\"} 1"), "a call no worker served: \(text)")
+        #expect(text.contains("zgrid_calls_total{function=\"(other)\",outcome=\"error\"} 1"), "a call no worker served: \(text)")
         let again = String(decoding: observer.prometheusText(), as: UTF8.self)
         #expect(again.contains("zgrid_calls_total{function=\"resize\",outcome=\"ok\"} 1"), "a second scrape adds nothing: \(again)")
+    }
+
+    @Test("a function really called 'other' keeps its own metrics label, apart from the '(other)' fold of unserved names")
+    func realFunctionNamedOther() {
+        let observer = BrokerObserver()
+        observer.callsEnded(
+            [
+                CallCompletion(function: "other", arrivedAt: 1_000, succeeded: true),
+                CallCompletion(function: "other", arrivedAt: 1_000, succeeded: true),
+                CallCompletion(function: nil, arrivedAt: 1_000, succeeded: false),
+            ], now: 2_000)
+        let text = String(decoding: observer.prometheusText(), as: UTF8.self)
+        let expected = [
+            #"zgrid_calls_total{function="other",outcome="ok"} 2"#, #"zgrid_calls_total{function="other",outcome="error"} 0"#,
+            #"zgrid_calls_total{function="(other)",outcome="error"} 1"#, #"zgrid_call_duration_seconds_count{function="other"} 2"#,
+            #"zgrid_call_duration_seconds_count{function="(other)"} 1"#,
+        ]
+        for line in expected { #expect(text.contains(line), "\(text)") }
+        let reports = observer.functionReports([:])
+        #expect(reports.first { $0.name == "other" }?.succeeded == 2)
+        #expect(reports.first { $0.name == StatusReport.Function.otherName }?.failed == 1)
+        #expect(!FunctionName.isValid(StatusReport.Function.otherName))
     }
 }

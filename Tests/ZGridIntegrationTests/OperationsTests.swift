@@ -25,7 +25,7 @@ extension IntegrationTests {
             #expect(echo.p50Microseconds > 0 && echo.p99Microseconds >= echo.p50Microseconds)
             // A name no worker serves is not tracked on its own (invented names cannot grow the broker).
             #expect(report.functions.first { $0.name == "echo-missing" } == nil)
-            #expect(report.functions.first { $0.name == "other" }?.failed == 1)
+            #expect(report.functions.first { $0.name == StatusReport.Function.otherName }?.failed == 1)
             #expect(report.workers.count == 1)
             #expect(report.counters["calls_succeeded"] == 50)
             let id = report.workers[0].id

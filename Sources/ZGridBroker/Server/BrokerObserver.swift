@@ -22,13 +22,14 @@ final class BrokerObserver {
     private var counters: [String: CoreMetrics.Counter] = [:]
     private var gauges: [String: CoreMetrics.Gauge] = [:]
 
-    /// The most distinct function names tracked; calls to further names count under "other". Each
+    /// The most distinct function names tracked; calls to further names count under ``other``. Each
     /// costs a latency histogram (tens of KB), so the bound keeps the observer's memory bounded.
     static let maxFunctions = 1_000
 
     /// The name calls to functions no worker serves are counted under (they are not tracked one by
-    /// one, so invented names cannot grow the observer).
-    static let other = "other"
+    /// one, so invented names cannot grow the observer): not a valid function name, so it cannot be
+    /// taken for a function really called `other`.
+    static let other = StatusReport.Function.otherName
     /// One function's figures. Only the loop thread touches them, so the fields changed per call
     /// skip the runtime's exclusivity checks (which cost more than the counting itself).
     private final class FunctionStats {
