@@ -25,6 +25,8 @@ public final class Worker: Sendable {
     /// How long a handler may keep running after it was cancelled (at its time limit, or on the
     /// broker's CANCEL) before it counts as stuck, in milliseconds. A stuck handler keeps its slot;
     /// when every slot is held by a stuck handler, ``run()`` throws ``WorkerError/allSlotsStuck(_:)``.
+    /// At least 1: the initialiser raises a smaller value to 1, since at 0 a handler would count as
+    /// stuck the moment it is cancelled, before it could end. `Int64.max` turns the stuck check off.
     public let stuckGraceMilliseconds: Int64
     private let logger: Logger
     private let gauges = WorkerGauges()
@@ -56,7 +58,7 @@ public final class Worker: Sendable {
         self.concurrency = min(max(1, concurrency), BrokerInbound.maxConcurrency)
         self.heartbeat = heartbeat
         self.drainTimeoutMilliseconds = max(0, drainTimeoutMilliseconds)
-        self.stuckGraceMilliseconds = max(0, stuckGraceMilliseconds)
+        self.stuckGraceMilliseconds = max(1, stuckGraceMilliseconds)
         self.logger = logger
     }
 

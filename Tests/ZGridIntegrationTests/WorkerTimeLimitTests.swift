@@ -86,6 +86,27 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        @Test("a stuck grace of 0 is raised to 1 ms: a handler that ends on its cancellation at its time limit is not stuck")
+        func zeroStuckGrace() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startLimitedWorker(broker, concurrency: 1, stuckGraceMilliseconds: 0) { worker in
+                worker.register("nap") { request in
+                    try await Task.sleep(for: .seconds(10))
+                    return request.payload
+                }
+                worker.register("echo") { $0.payload }
+            }
+            #expect(worker.worker.stuckGraceMilliseconds == 1)
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            await #expect(throws: GridError.self) { _ = try await client.call("nap", timeout: .milliseconds(300)) }
+            // At 0 the handler counted as stuck in the pass that cancelled it, and the worker stopped.
+            #expect(try await client.call("echo", bytes("still here"), timeout: .seconds(5)) == bytes("still here"))
+            #expect(worker.worker.stuckHandlers == 0)
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("a worker whose only slot is held by a handler that ignores cancellation stops serving and throws")
         func allSlotsStuckStopsTheWorker() async throws {
             let broker = try startBroker()

@@ -51,7 +51,7 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     @Option(
         name: .long, parsing: .unconditional,
         help: ArgumentHelp(
-            "How long a cancelled handler may keep running before it counts as stuck, in milliseconds.",
+            "How long a cancelled handler may keep running before it counts as stuck, in milliseconds (at least 1).",
             discussion: "When every slot is held by a stuck handler, the worker exits with status 3 to be restarted."))
     var stuckGraceMs: Int64 = 5_000
 
@@ -82,7 +82,12 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
         guard (1...BrokerInbound.maxConcurrency).contains(concurrency) else {
             throw ValidationError("--concurrency must be from 1 to \(BrokerInbound.maxConcurrency), got \(concurrency)")
         }
-        guard stuckGraceMs >= 0 else { throw ValidationError("--stuck-grace-ms must be 0 or more") }
+        // 0 would count a handler as stuck the moment it is cancelled, before it could end: the
+        // first time-out would take a slot for good, and with one slot stop the worker.
+        guard stuckGraceMs >= 1 else {
+            throw ValidationError(
+                "--stuck-grace-ms must be 1 or more, got \(stuckGraceMs): a cancelled handler needs time to end before it counts as stuck")
+        }
         guard drainTimeoutMs >= 0 else {
             throw ValidationError("--drain-timeout-ms must be 0 or more (0 forces running calls out at once)")
         }
