@@ -21,6 +21,7 @@ public final class Worker: Sendable {
     public let heartbeat: HeartbeatSettings
     /// How long a graceful stop waits for running handlers, in milliseconds, before it forces them
     /// out as ``stop(force:)`` does (their calls fail as shutting down); 0 forces them out at once.
+    /// Clamped to 0...``ZGridProtocol/SettingBounds/maxMilliseconds``.
     public let drainTimeoutMilliseconds: Int64
     /// How long a handler may keep running after it was cancelled (at its time limit, or on the
     /// broker's CANCEL) before it counts as stuck, in milliseconds. A stuck handler keeps its slot;
@@ -57,7 +58,7 @@ public final class Worker: Sendable {
         self.broker = broker
         self.concurrency = min(max(1, concurrency), BrokerInbound.maxConcurrency)
         self.heartbeat = heartbeat
-        self.drainTimeoutMilliseconds = max(0, drainTimeoutMilliseconds)
+        self.drainTimeoutMilliseconds = SettingBounds.milliseconds(drainTimeoutMilliseconds)
         self.stuckGraceMilliseconds = max(1, stuckGraceMilliseconds)
         self.logger = logger
     }

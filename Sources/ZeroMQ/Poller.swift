@@ -179,5 +179,5 @@ public struct Poller {
 
 /// `poll(2)` over `descriptors`, waiting up to `timeout` milliseconds (-1: forever).
 private func systemPoll(_ descriptors: UnsafeMutableBufferPointer<pollfd>, timeout: Int) -> Int32 {
-    poll(descriptors.baseAddress, nfds_t(descriptors.count), Int32(timeout))
+    poll(descriptors.baseAddress, nfds_t(descriptors.count), Int32(clamping: timeout))
 }

@@ -44,7 +44,9 @@ public struct BrokerOptions: Sendable, Equatable {
     /// Load shedding of sheddable low-priority jobs under overload.
     public var shedding: SheddingPolicy
 
-    /// Creates options; the defaults suit a local cluster.
+    /// Creates options; the defaults suit a local cluster. Durations are clamped to
+    /// ``ZGridProtocol/SettingBounds`` (at least 1 ms for the time limits and the aging step, 0 for
+    /// the others), so no value makes the deadlines computed from them overflow.
     public init(
         heartbeat: HeartbeatSettings = .init(),
         defaultTimeoutMilliseconds: Int64 = 30_000,
@@ -65,20 +67,20 @@ public struct BrokerOptions: Sendable, Equatable {
         shedding: SheddingPolicy = .init()
     ) {
         self.shedding = shedding
-        self.agingMilliseconds = max(1, agingMilliseconds)
+        self.agingMilliseconds = SettingBounds.milliseconds(agingMilliseconds, atLeast: 1)
         self.functions = functions
-        self.progressIntervalMilliseconds = max(0, progressIntervalMilliseconds)
+        self.progressIntervalMilliseconds = SettingBounds.milliseconds(progressIntervalMilliseconds)
         self.maxInFlightPerClient = max(1, maxInFlightPerClient)
         self.maxJobsPerClient = max(1, maxJobsPerClient)
         self.heartbeat = heartbeat
-        self.defaultTimeoutMilliseconds = defaultTimeoutMilliseconds
-        self.unknownFunctionGraceMilliseconds = unknownFunctionGraceMilliseconds
+        self.defaultTimeoutMilliseconds = SettingBounds.milliseconds(defaultTimeoutMilliseconds, atLeast: 1)
+        self.unknownFunctionGraceMilliseconds = SettingBounds.milliseconds(unknownFunctionGraceMilliseconds)
         self.maxQueuedPerFunction = maxQueuedPerFunction
         self.maxAttempts = max(1, maxAttempts)
         self.jobReservePercent = min(100, max(0, jobReservePercent))
-        self.defaultJobTimeLimitMilliseconds = defaultJobTimeLimitMilliseconds
-        self.defaultResultTTLMilliseconds = defaultResultTTLMilliseconds
-        self.maxBackoffMilliseconds = maxBackoffMilliseconds
+        self.defaultJobTimeLimitMilliseconds = SettingBounds.milliseconds(defaultJobTimeLimitMilliseconds, atLeast: 1)
+        self.defaultResultTTLMilliseconds = SettingBounds.milliseconds(defaultResultTTLMilliseconds)
+        self.maxBackoffMilliseconds = SettingBounds.milliseconds(maxBackoffMilliseconds)
         self.schedules = schedules
         self.maxResidentJobs = max(100, maxResidentJobs)
     }
@@ -104,18 +106,19 @@ public struct FunctionPolicy: Sendable, Equatable {
     /// Batches: how long a batch's first job may wait for more, in milliseconds (overrides the workers' announcement).
     public var batchMaxWaitMilliseconds: Int?
 
-    /// Creates a policy.
+    /// Creates a policy. Durations are clamped to ``ZGridProtocol/SettingBounds`` (the time limit
+    /// and the aging step to at least 1 ms, the others to at least 0).
     public init(
         maxQueued: Int? = nil, maxQueueWaitMilliseconds: Int64? = nil, timeLimitMilliseconds: Int64? = nil, agingMilliseconds: Int64? = nil,
         maxQueuedJobs: Int? = nil, batchMaxItems: Int? = nil, batchMaxWaitMilliseconds: Int? = nil
     ) {
         self.batchMaxItems = batchMaxItems
-        self.batchMaxWaitMilliseconds = batchMaxWaitMilliseconds
+        self.batchMaxWaitMilliseconds = batchMaxWaitMilliseconds.map { min(max(0, $0), 60_000) }
         self.maxQueuedJobs = maxQueuedJobs
         self.maxQueued = maxQueued
-        self.maxQueueWaitMilliseconds = maxQueueWaitMilliseconds
-        self.timeLimitMilliseconds = timeLimitMilliseconds
-        self.agingMilliseconds = agingMilliseconds
+        self.maxQueueWaitMilliseconds = SettingBounds.milliseconds(maxQueueWaitMilliseconds)
+        self.timeLimitMilliseconds = SettingBounds.milliseconds(timeLimitMilliseconds, atLeast: 1)
+        self.agingMilliseconds = SettingBounds.milliseconds(agingMilliseconds, atLeast: 1)
     }
 }
 
@@ -134,16 +137,17 @@ public struct SheddingPolicy: Sendable, Equatable {
     /// The most deferred jobs the sweep queues again per tick.
     public var sweepBatch: Int
 
-    /// Creates a policy; the defaults suit a local cluster.
+    /// Creates a policy; the defaults suit a local cluster. Durations are clamped to
+    /// ``ZGridProtocol/SettingBounds``.
     public init(
         enabled: Bool = true, queuedCalls: Int = 64, callWaitMilliseconds: Int64 = 250, maxPriority: Int = 3,
         calmMilliseconds: Int64 = 2000, sweepBatch: Int = 500
     ) {
         self.enabled = enabled
         self.queuedCalls = max(1, queuedCalls)
-        self.callWaitMilliseconds = max(1, callWaitMilliseconds)
+        self.callWaitMilliseconds = SettingBounds.milliseconds(callWaitMilliseconds, atLeast: 1)
         self.maxPriority = min(9, max(0, maxPriority))
-        self.calmMilliseconds = max(0, calmMilliseconds)
+        self.calmMilliseconds = SettingBounds.milliseconds(calmMilliseconds)
         self.sweepBatch = max(1, sweepBatch)
     }
 }

@@ -1,3 +1,5 @@
+import ZGridProtocol
+
 /// Tunables of the broker's event log and subscriptions.
 public struct EventHubOptions: Sendable, Equatable {
     /// Whether events are written to the job store's event log (so subscribers can resume and
@@ -16,17 +18,18 @@ public struct EventHubOptions: Sendable, Equatable {
     /// A subscription whose client sent no EVENT-ACK for this long is closed, in milliseconds.
     public var livenessMilliseconds: Int64
 
-    /// Creates options; the defaults suit a local cluster.
+    /// Creates options; the defaults suit a local cluster. Durations are clamped to
+    /// ``ZGridProtocol/SettingBounds``.
     public init(
         record: Bool = true, retentionMilliseconds: Int64 = 3_600_000, defaultWindow: Int = 1000, maxWindow: Int = 100_000,
         inlineResultBytes: Int = 4096, maxSubscriptionsPerClient: Int = 64, livenessMilliseconds: Int64 = 10_000
     ) {
         self.record = record
-        self.retentionMilliseconds = max(1000, retentionMilliseconds)
+        self.retentionMilliseconds = SettingBounds.milliseconds(retentionMilliseconds, atLeast: 1000)
         self.maxWindow = max(1, maxWindow)
         self.defaultWindow = min(max(1, defaultWindow), self.maxWindow)
         self.inlineResultBytes = max(0, inlineResultBytes)
         self.maxSubscriptionsPerClient = max(1, maxSubscriptionsPerClient)
-        self.livenessMilliseconds = max(100, livenessMilliseconds)
+        self.livenessMilliseconds = SettingBounds.milliseconds(livenessMilliseconds, atLeast: 100)
     }
 }

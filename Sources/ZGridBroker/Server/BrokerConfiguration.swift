@@ -1,3 +1,5 @@
+import ZGridProtocol
+
 /// How to run a broker: where it listens and the limits it enforces, plus the core's options.
 public struct BrokerConfiguration: Sendable {
     /// Endpoints to bind, such as `tcp://127.0.0.1:5555` or `tcp://127.0.0.1:0` for any free port.
@@ -6,7 +8,8 @@ public struct BrokerConfiguration: Sendable {
     public var options: BrokerOptions
     /// The largest frame accepted; a peer sending a larger one is disconnected by libzmq.
     public var maxMessageBytes: Int
-    /// The most frames in one message; longer messages are dropped as malformed.
+    /// The most frames in one message; longer messages are dropped as malformed. The initialiser
+    /// clamps it to ``frameLimits``.
     public var maxFrames: Int
     /// The SQLite file of durable background jobs; nil runs the broker without jobs (SUBMIT is
     /// refused).
@@ -15,10 +18,16 @@ public struct BrokerConfiguration: Sendable {
     public var metricsEndpoint: String?
     /// CURVE encryption and key-based admission on every endpoint; nil runs without.
     public var security: BrokerSecurity?
-    /// On stop, how long calls in flight may take to finish (new calls are refused meanwhile).
-    public var shutdownGraceMilliseconds: Int64 = 10_000
+    /// On stop, how long calls in flight may take to finish (new calls are refused meanwhile), in
+    /// milliseconds; clamped on assignment to 0...``ZGridProtocol/SettingBounds/maxMilliseconds``.
+    public var shutdownGraceMilliseconds: Int64 = 10_000 {
+        didSet { shutdownGraceMilliseconds = SettingBounds.milliseconds(shutdownGraceMilliseconds) }
+    }
     /// The event log and subscriptions (events are recorded only with a job store).
     public var events = EventHubOptions()
+
+    /// The range of ``maxFrames`` (as in the configuration file's `max_frames`).
+    public static let frameLimits = 8...4096
 
     /// Creates a configuration.
     public init(
@@ -29,7 +38,7 @@ public struct BrokerConfiguration: Sendable {
         self.endpoints = endpoints
         self.options = options
         self.maxMessageBytes = maxMessageBytes
-        self.maxFrames = max(8, maxFrames)
+        self.maxFrames = min(max(Self.frameLimits.lowerBound, maxFrames), Self.frameLimits.upperBound)
         self.jobStorePath = jobStorePath
     }
 }
