@@ -33,11 +33,14 @@ public final class GridClient: Sendable {
 
     /// Connects to `broker` (a ZeroMQ endpoint such as `tcp://127.0.0.1:5555`). Connecting is
     /// asynchronous: calls made before the broker is reachable wait for it within their time limit.
-    /// Pass the broker's `context` to reach it over `inproc://`.
+    /// Pass the broker's `context` to reach it over `inproc://`. Throws
+    /// ``GridError/invalidArgument(_:)`` at once when `security` is wrong in a way seen without the
+    /// broker (see ``ZGridProtocol/PeerSecurity/mistake(role:keysSetting:)``).
     public init(
         broker: String, name: String? = nil, heartbeat: HeartbeatSettings = .init(), context shared: Context? = nil,
         security: PeerSecurity? = nil, busyRetries: Int = 3, logger: Logger = Logger(label: "zgrid.client")
     ) throws(GridError) {
+        if let mistake = security?.mistake(role: "client", keysSetting: "client_keys") { throw .invalidArgument(mistake) }
         self.busyRetries = max(0, busyRetries)
         self.broker = broker
         let name = name ?? "c" + String(UInt64.random(in: 0...UInt64.max), radix: 16)

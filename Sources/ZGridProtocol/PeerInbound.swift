@@ -16,8 +16,10 @@ public enum WorkerInbound: Sendable, Equatable {
     /// HEARTBEAT marked as the broker's answer to this worker's DISCONNECT: every REQUEST the broker
     /// sent it came before, and no more follow.
     case drainAcknowledged
-    /// DISCONNECT: the broker does not know this worker; register again.
-    case disconnect
+    /// DISCONNECT: the broker does not know this worker; register again. `reason`, from its
+    /// optional frame 2, says why when the broker refuses the worker (such as a CURVE key without
+    /// the worker role): registering again would be refused the same way.
+    case disconnect(reason: String?)
 
     /// Decodes a message received on a worker's DEALER socket.
     public static func decode(_ message: Multipart) -> Result<WorkerInbound, MalformedReason> {
@@ -46,7 +48,8 @@ public enum WorkerInbound: Sendable, Equatable {
             }
             return .success(.heartbeat(frameLimit: message.limit(at: 2), frameBytesLimit: message.limit(at: 3)))
         case .disconnect:
-            return .success(.disconnect)
+            let reason = message.count > 2 ? String(decoding: message.bytes(2), as: UTF8.self) : nil
+            return .success(.disconnect(reason: reason?.isEmpty == false ? reason : nil))
         case .ready, .reply, .replies, .error, .progress:
             return .failure(.unknownCommand)
         }

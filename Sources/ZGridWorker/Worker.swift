@@ -134,12 +134,14 @@ public final class Worker: Sendable {
     /// task is cancelled and the request answered with a timeout once the task ends. Throws
     /// ``WorkerError/allSlotsStuck(_:)`` (after telling the broker it leaves) when every slot is
     /// held by a handler that ignored its cancellation for ``stuckGraceMilliseconds``: such a
-    /// worker can do no more work and should be restarted.
+    /// worker can do no more work and should be restarted. Throws ``WorkerError/invalidSecurity(_:)``
+    /// at once, before connecting, when its CURVE settings are wrong in a way seen without the broker.
     public func run() async throws(WorkerError) {
         let table = handlers.withLock { $0 }
         guard !table.isEmpty else { throw .nothingRegistered }
         if let bad = table.keys.first(where: { !FunctionName.isValid($0) }) { throw .invalidFunctionName(bad) }
         guard table.count <= Self.maxFunctions else { throw .tooManyFunctions(table.count, limit: Self.maxFunctions) }
+        if let mistake = security?.mistake(role: "worker", keysSetting: "worker_keys") { throw .invalidSecurity(mistake) }
         for (name, registration) in table.sorted(by: { $0.key < $1.key }) {
             if case .batch(_, let maxItems, let maxWait) = registration.body, registration.batchSpec == nil {
                 throw .invalidBatchLimits(name, maxItems: maxItems, maxWaitMilliseconds: maxWait)

@@ -18,6 +18,10 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Every slot is held by a handler that ignored its cancellation for the grace period: the
     /// worker stopped serving (it sent DISCONNECT) and its process should be restarted.
     case allSlotsStuck(Int)
+    /// The worker's CURVE settings are wrong in a way seen before connecting (see
+    /// ``ZGridProtocol/PeerSecurity/mistake(role:keysSetting:)``): the broker would refuse or fail
+    /// every handshake.
+    case invalidSecurity(String)
 
     /// A readable explanation.
     public var description: String {
@@ -32,6 +36,7 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
             "invalid batch limits for '\(name)': \(maxItems) items, \(maxWait) ms; use 1 to \(BatchItems.maxItems) items and 0 to 60000 ms"
         case .allSlotsStuck(let count):
             "all \(count) slots are held by handlers that ignore cancellation past the grace period; the worker must be restarted"
+        case .invalidSecurity(let reason): "cannot start the worker: \(reason)"
         }
     }
 }

@@ -64,6 +64,9 @@ struct WorkerLoop {
     private var maxFrameBytes: Int?
     /// Whether the broker has answered this session's READY (with its first HEARTBEAT).
     private var registered = false
+    /// Whether the broker refused this worker (DISCONNECT with a reason): the next connection waits
+    /// for the retry backoff, as after a failed connection, instead of registering again at once.
+    private var refusedByBroker = false
     /// The function a request last named, with its registration.
     private var lastRegistration: (name: String, registration: Registration)?
 
@@ -89,6 +92,7 @@ struct WorkerLoop {
     /// to stop serving, if it did not stop gracefully.
     mutating func run(_ context: Context, ownsContext: Bool) -> WorkerError? {
         var backoff: Int64 = 100
+        var refusalBackoff: Int64 = 100
         // What this thread posts to its own mailbox or executor is taken before the loop blocks.
         mailbox.adoptCurrentThread()
         executor.adoptCurrentThread()
@@ -109,6 +113,13 @@ struct WorkerLoop {
                     MonotonicClock.sleep(milliseconds: backoff)
                 }
                 backoff = min(backoff * 2, 5000)
+            }
+            // Refused by the broker (its socket now closed): registering again at once would be
+            // refused the same way, so wait as after a failed connection.
+            if refusedByBroker && !finishedStopping && !hasFailed {
+                refusedByBroker = false
+                do { try waitToRetry(milliseconds: refusalBackoff) } catch { if error.isTerminated { return failure } }
+                refusalBackoff = min(refusalBackoff * 2, 5000)
             }
         }
         executor.shutdown()
@@ -287,11 +298,16 @@ struct WorkerLoop {
             }
         case .success(.drainAcknowledged):
             drainAcknowledged = stopping  // only as the answer to this worker's DISCONNECT
-        case .success(.disconnect) where stopping:
+        case .success(.disconnect(_)) where stopping:
             // The broker does not know this worker (restarted): no request will follow.
             drainAcknowledged = true
             abandonRunning()
-        case .success(.disconnect):
+        case .success(.disconnect(let reason?)):
+            logger.error("the broker refused this worker: \(reason)")
+            refusedByBroker = true
+            abandonRunning()
+            reconnectNeeded = true
+        case .success(.disconnect(nil)):
             logger.info("broker asked this worker to register again")
             abandonRunning()
             reconnectNeeded = true

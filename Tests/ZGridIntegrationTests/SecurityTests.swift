@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import ZGridBroker
 import ZGridClient
@@ -31,10 +32,12 @@ extension IntegrationTests {
             return try BrokerServer.start(configuration, logger: quietLogger("test.broker"))
         }
 
-        private func secureWorker(_ broker: BrokerServer, _ keys: CurveKeyPair, serverKey: String) -> (Worker, Task<Void, any Error>) {
+        private func secureWorker(
+            _ broker: BrokerServer, _ keys: CurveKeyPair, serverKey: String, logger: Logger = quietLogger("test.worker")
+        ) -> (Worker, Task<Void, any Error>) {
             let worker = Worker(
                 broker: broker.endpoints[0], heartbeat: testHeartbeat, security: PeerSecurity(serverKey: serverKey, keys: keys),
-                logger: quietLogger("test.worker"))
+                logger: logger)
             worker.register("echo") { $0.payload }
             return (worker, Task { try await worker.run() })
         }
@@ -97,13 +100,18 @@ extension IntegrationTests {
             _ = await task.result
         }
 
-        @Test("a client key cannot register as a worker, and a worker key cannot call")
+        @Test("a client key cannot register as a worker, and a worker key cannot call: each is told why at once")
         func roles() async throws {
             let keys = try Keys()
             let broker = try secureBroker(keys)
             defer { broker.stop() }
-            let (impostor, impostorTask) = secureWorker(broker, keys.client, serverKey: keys.broker.publicKey)
+            let log = CapturedLog()
+            let (impostor, impostorTask) = secureWorker(
+                broker, keys.client, serverKey: keys.broker.publicKey, logger: log.logger("impostor"))
             try await waitUntil("worker READY refused") { broker.status.securityRefusals >= 1 }
+            // Told why at once (DISCONNECT with a reason), instead of finding the broker silent.
+            try await waitUntil("the impostor logged why") { log.text.contains("the broker refused this worker") }
+            #expect(log.text.contains("its CURVE key is listed in its [security] client_keys only, not in worker_keys"), "\(log.text)")
             #expect(broker.status.statistics.workersJoined == 0)
             impostor.stop()
             _ = await impostorTask.result
@@ -112,7 +120,15 @@ extension IntegrationTests {
             let workerAsClient = try GridClient(
                 broker: broker.endpoints[0], heartbeat: testHeartbeat,
                 security: PeerSecurity(serverKey: keys.broker.publicKey, keys: keys.worker))
-            #expect(await answered(workerAsClient, milliseconds: 400) == false)
+            // Answered at once, saying why, instead of silence until the time limit.
+            do {
+                _ = try await workerAsClient.call("echo", bytes("hi"), timeout: .seconds(10))
+                Issue.record("a worker key called")
+            } catch .malformed(let message) {
+                #expect(message.contains("worker_keys only, not in client_keys"), "\(message)")
+            } catch {
+                Issue.record("expected malformed naming the role, got \(error)")
+            }
             #expect(broker.status.statistics.callsReceived == 0)
             await workerAsClient.close()
             worker.stop()

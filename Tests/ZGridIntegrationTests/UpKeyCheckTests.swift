@@ -7,12 +7,7 @@ extension IntegrationTests {
         /// Writes keys/broker.key, keys/client.key and keys/worker.key in `directory` with
         /// `zgrid keygen` and returns the client's and the worker's public keys.
         private func makeKeys(in directory: TemporaryDirectory) async throws -> (client: String, worker: String) {
-            var publicKeys: [String] = []
-            for name in ["broker", "client", "worker"] {
-                let run = try await runZGrid(["keygen", "--out", directory.file("keys/\(name).key")], in: directory, seconds: 10)
-                try #require(run.status == 0, "\(run)")
-                publicKeys.append(run.output.trimmingCharacters(in: .whitespacesAndNewlines))
-            }
+            let publicKeys = try await makeKeyFiles(["broker", "client", "worker"], in: directory)
             return (publicKeys[1], publicKeys[2])
         }
 

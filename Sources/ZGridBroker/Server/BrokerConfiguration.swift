@@ -49,12 +49,15 @@ public enum BrokerError: Error, Sendable, CustomStringConvertible {
     case bindFailed(endpoint: String, reason: String)
     /// libzmq failed while setting up.
     case setupFailed(String)
+    /// The CURVE settings are wrong in a way seen before starting (see ``BrokerSecurity/mistake``).
+    case invalidSecurity(String)
 
     /// A readable explanation.
     public var description: String {
         switch self {
         case .bindFailed(let endpoint, let reason): "cannot listen on \(endpoint): \(reason)"
         case .setupFailed(let reason): "cannot start the broker: \(reason)"
+        case .invalidSecurity(let reason): "cannot start the broker: \(reason)"
         }
     }
 }

@@ -316,9 +316,17 @@ struct BrokerLoop {
                 let role = buffer.count > 1 ? buffer.property(1, "User-Id") ?? "" : ""
                 let needed = BrokerInbound.speaksAsWorker(buffer) ? "worker" : "client"
                 if !role.contains(needed) {
+                    let refusal = RoleRefusal.clientError(buffer, role: role)
+                    let workerReason = RoleRefusal.workerReason(buffer, role: role)
                     store.release(handle)
                     if let line = security.refuseRole(peer.description, role: role, command: needed + " command") {
                         logger.warning("\(line)")
+                    }
+                    if let refusal { try sendError(socket, to: peer, refusal.requestID, .malformed, refusal.message) }
+                    if let workerReason {
+                        try socket.sendProtocolMessage(
+                            to: peer, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue, extra: [Array(workerReason.utf8)]
+                        )
                     }
                     continue
                 }

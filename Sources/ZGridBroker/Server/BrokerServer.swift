@@ -20,6 +20,7 @@ public final class BrokerServer: Sendable {
     public static func start(
         _ configuration: BrokerConfiguration, context shared: Context? = nil, logger: Logger = Logger(label: "zgrid.broker")
     ) throws(BrokerError) -> BrokerServer {
+        if let mistake = configuration.security?.mistake { throw .invalidSecurity(mistake) }
         let context: Context
         if let shared {
             context = shared

@@ -120,7 +120,7 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
             broker: connect ?? config.broker.connect, concurrency: concurrency,
             heartbeat: config.broker.heartbeat,
             drainTimeoutMilliseconds: drainTimeoutMs, stuckGraceMilliseconds: stuckGraceMs,
-            security: try config.security.peer(keyFile: config.security.workerKeyFile), logger: logger
+            security: try config.security.workerPeer(), logger: logger
         )
         Builtins.register(names, on: worker, shards: shardSet, seed: UInt64(truncatingIfNeeded: seed), execution: try executionMode())
         let service = WorkerService(worker: worker, supervisor: supervisorPid, logger: logger)

@@ -15,16 +15,38 @@ extension CommonOptions {
         return try GridClient(
             broker: connect ?? config.broker.connect,
             heartbeat: config.broker.heartbeat,
-            security: config.security.peer(keyFile: config.security.clientKeyFile), busyRetries: busyRetries, logger: logger)
+            security: config.security.clientPeer(), busyRetries: busyRetries, logger: logger)
     }
 }
 
 extension SecuritySettings {
-    /// The CURVE settings of a client or worker using the key pair in `keyFile`; nil when CURVE is off.
-    func peer(keyFile: String) throws -> PeerSecurity? {
+    /// The CURVE settings of `zgrid` client commands (`client_key_file`); nil when CURVE is off.
+    func clientPeer() throws -> PeerSecurity? {
+        try peer(keyFile: clientKeyFile, role: "client", listed: ("client_keys", clientKeys), notListed: ("worker_keys", workerKeys))
+    }
+
+    /// The CURVE settings of `zgrid worker` (`worker_key_file`); nil when CURVE is off.
+    func workerPeer() throws -> PeerSecurity? {
+        try peer(keyFile: workerKeyFile, role: "worker", listed: ("worker_keys", workerKeys), notListed: ("client_keys", clientKeys))
+    }
+
+    /// The CURVE settings of a `role` peer using the key pair in `keyFile`; nil when CURVE is off.
+    /// A mistake seen before connecting (see ``PeerSecurity/mistake(role:keysSetting:)``), or a
+    /// public key that this file lists only for the other role (`notListed`, not `listed`), is a
+    /// configuration error naming the key file: the broker would fail, refuse or ignore this peer.
+    private func peer(keyFile: String, role: String, listed: (String, [String]), notListed: (String, [String])) throws -> PeerSecurity? {
         guard curve else { return nil }
         let serverKey = brokerPublicKey.isEmpty ? try KeyFile.load(brokerKeyFile).publicKey : brokerPublicKey
-        return PeerSecurity(serverKey: serverKey, keys: try KeyFile.load(keyFile))
+        let security = PeerSecurity(serverKey: serverKey, keys: try KeyFile.load(keyFile))
+        if let mistake = security.mistake(role: role, keysSetting: listed.0) { throw ConfigError(file: keyFile, message: mistake) }
+        let key = security.keys.publicKey
+        if notListed.1.contains(key) && !listed.1.contains(key) {
+            throw ConfigError(
+                file: keyFile,
+                message: "this \(role) key pair's public key \(key) is listed in [security] \(notListed.0), not \(listed.0): "
+                    + "the broker would refuse every \(role) command from it (\(role)_key_file names a key pair of the other role?)")
+        }
+        return security
     }
 
     /// Logs a warning when CURVE is on and `keyFile`, holding this process's secret key, is not
@@ -34,10 +56,14 @@ extension SecuritySettings {
         logger.warning("\(warning)")
     }
 
-    /// The broker's CURVE settings; nil when CURVE is off.
+    /// The broker's CURVE settings; nil when CURVE is off. A mistake seen before starting (see
+    /// ``BrokerSecurity/mistake``) is a configuration error naming the broker's key file.
     func broker() throws -> BrokerSecurity? {
         guard curve else { return nil }
-        return BrokerSecurity(serverKeys: try KeyFile.load(brokerKeyFile), clientKeys: Set(clientKeys), workerKeys: Set(workerKeys))
+        let security = BrokerSecurity(
+            serverKeys: try KeyFile.load(brokerKeyFile), clientKeys: Set(clientKeys), workerKeys: Set(workerKeys))
+        if let mistake = security.mistake { throw ConfigError(file: brokerKeyFile, message: mistake) }
+        return security
     }
 }
 
