@@ -51,7 +51,7 @@ extension BrokerSettings {
             defaultTimeoutMs: try reader.int("default_timeout_ms", default: 30000, in: 1...86_400_000),
             unknownFunctionGraceMs: try reader.int("unknown_function_grace_ms", default: 5000, in: 0...3_600_000),
             maxMessageBytes: try reader.int("max_message_bytes", default: 16_777_216, in: 1024...2_147_483_647),
-            maxFrames: try reader.int("max_frames", default: 64, in: 8...4096),
+            maxFrames: try reader.int("max_frames", default: 64, in: 16...4096),
             logLevel: level.lowercased()
         )
         self.metrics = metrics

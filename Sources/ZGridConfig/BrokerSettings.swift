@@ -16,7 +16,8 @@ public struct BrokerSettings: Sendable, Equatable {
     public var unknownFunctionGraceMs: Int
     /// Largest frame accepted, in bytes (key `max_message_bytes`), 1024...2_147_483_647.
     public var maxMessageBytes: Int
-    /// Largest number of frames accepted in one message (key `max_frames`), 8...4096.
+    /// Largest number of frames accepted in one message (key `max_frames`), 16...4096 (a SUBMIT
+    /// or ENQUEUE with one payload frame takes 9, the routing identity included).
     public var maxFrames: Int
     /// Log level (key `log_level`), one of ``logLevels``.
     public var logLevel: String

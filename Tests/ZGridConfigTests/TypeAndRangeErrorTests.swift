@@ -45,7 +45,7 @@ struct TypeAndRangeErrorTests {
             ("default_timeout_ms = 86400001", "broker.default_timeout_ms", "expected an integer from 1 to 86400000, got 86400001"),
             ("unknown_function_grace_ms = -1", "broker.unknown_function_grace_ms", "expected an integer from 0 to 3600000, got -1"),
             ("max_message_bytes = 1023", "broker.max_message_bytes", "expected an integer from 1024 to 2147483647, got 1023"),
-            ("max_frames = 4097", "broker.max_frames", "expected an integer from 8 to 4096, got 4097"),
+            ("max_frames = 4097", "broker.max_frames", "expected an integer from 16 to 4096, got 4097"),
         ]
     )
     func brokerOutOfRange(line: String, key: String, message: String) throws {

@@ -66,10 +66,10 @@ struct ValidConfigTests {
     @Test("range bounds are accepted")
     func rangeBounds() throws {
         let low = try ClusterConfig.parse(
-            "[broker]\nheartbeat_ms = 10\nliveness = 1\ndefault_timeout_ms = 1\nmax_message_bytes = 1024\nmax_frames = 8\n"
+            "[broker]\nheartbeat_ms = 10\nliveness = 1\ndefault_timeout_ms = 1\nmax_message_bytes = 1024\nmax_frames = 16\n"
         )
         #expect(low.broker.heartbeatIntervalMs == 10)
-        #expect(low.broker.maxFrames == 8)
+        #expect(low.broker.maxFrames == 16)
         let high = try ClusterConfig.parse(
             "[broker]\nheartbeat_ms = 60000\nliveness = 100\ndefault_timeout_ms = 86400000\n"
                 + "unknown_function_grace_ms = 3600000\nmax_message_bytes = 2147483647\nmax_frames = 4096\n"

@@ -232,16 +232,22 @@ extension IntegrationTests {
             await worker.stop()
         }
 
-        @Test("with a broker taking at most 8 frames per message, clients and workers batch within it and nothing is dropped")
+        @Test(
+            "with a broker taking the fewest frames per message it allows, clients and workers batch within it, a job with a payload is stored, and nothing is dropped"
+        )
         func smallFrameLimit() async throws {
-            let broker = try startBroker(maxFrames: 8)
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"), maxFrames: BrokerConfiguration.frameLimits.lowerBound)
             defer { broker.stop() }
             let worker = try await startWorker(broker, concurrency: 64) { $0.register("echo", execution: .ioThread) { $0.payload } }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             _ = try await client.call("echo", bytes("first"))  // the broker's frame limit arrives meanwhile
             #expect(try await echoConcurrently(client, calls: 500) == 0)
+            let job = try await client.submit("echo", bytes("job"), options: JobOptions(replaceKey: "small-frames"))
+            #expect(try await client.result(job: job, timeout: .seconds(10)) == bytes("job"))
             let status = try await settledStatus(broker)
-            #expect(status.statistics.malformedMessages == 0, "no CALLS or REPLIES past the limit")
+            #expect(status.statistics.malformedMessages == 0, "no CALLS, REPLIES or ENQUEUE past the limit")
             #expect(status.statistics.callsSucceeded == 501)
             await client.close()
             await worker.stop()

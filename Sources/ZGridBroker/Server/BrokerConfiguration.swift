@@ -26,8 +26,9 @@ public struct BrokerConfiguration: Sendable {
     /// The event log and subscriptions (events are recorded only with a job store).
     public var events = EventHubOptions()
 
-    /// The range of ``maxFrames`` (as in the configuration file's `max_frames`).
-    public static let frameLimits = 8...4096
+    /// The range of ``maxFrames`` (as in the configuration file's `max_frames`). At its low end a
+    /// SUBMIT or ENQUEUE with one payload frame (9 frames with the routing identity) still fits.
+    public static let frameLimits = 16...4096
 
     /// Creates a configuration.
     public init(
