@@ -280,7 +280,9 @@ extension BrokerCore {
         pendingAcks.removeAll()
         pendingRetries.removeAll()
         supersededBeforeCommit.removeAll()
-        actions.append(.notice(.protocolViolation(PeerID([]), "job store failure: \(error)")))
+        // No notice: the shell logs the failure itself, as an error. A protocol-violation notice
+        // would log it again as a message dropped from no peer, and spend the rate-limited
+        // notices that malformed messages from real peers need.
         // The commands held behind the failed RETRYs, then the WAITs held on the forgotten jobs,
         // meet the jobs as the store holds them: a retried job finished as it was, a new one not at
         // all. The store answers reads in order, so a WAIT whose job a held RETRY queues again
