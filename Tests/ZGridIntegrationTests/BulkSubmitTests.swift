@@ -47,6 +47,9 @@ extension IntegrationTests {
             let failure = lines.first { $0.hasPrefix("\(jobs):") } ?? ""
             #expect(failure.hasPrefix("\(jobs):5: ") && failure.contains("max_message_bytes"), "\(text)")
             #expect(text.contains("the first being line 5: every line before it is stored"), "\(text)")
+            // A unique key coalesces only with an unfinished job: resubmitting is not safe in general.
+            #expect(text.contains("makes no second job of one still unfinished"), "\(text)")
+            #expect(!text.contains("is safe"), "\(text)")
             // Lines 1 and 3 are stored; 6 and 7 may be, when their submits went out before the failure.
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             let stored = Set(try await client.jobs().compactMap(\.uniqueKey))

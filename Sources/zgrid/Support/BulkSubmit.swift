@@ -177,7 +177,8 @@ final class BulkOutcome: Sendable {
             report += "the first being line \(first): every line before it is stored.\n"
             report +=
                 "A line whose submit was still unanswered when it stopped may be stored all the same; "
-                + "resubmitting lines with a unique_key is safe.\n"
+                + "resubmitting lines with a unique_key makes no second job of one still unfinished "
+                + "(a job that has finished is free of its key, and runs again).\n"
             return report
         }
     }
