@@ -46,8 +46,7 @@ extension IntegrationTests {
                 ],
                 shedding: SheddingPolicy(queuedCalls: count, callWaitMilliseconds: value, calmMilliseconds: value, sweepBatch: count))
             var configuration = BrokerConfiguration(
-                // At 8 frames (the least) a SUBMIT with a payload no longer fits: only the largest is served with.
-                endpoints: ["tcp://127.0.0.1:0"], options: options, maxFrames: value > 0 ? .max : 64,
+                endpoints: ["tcp://127.0.0.1:0"], options: options, maxFrames: value > 0 ? .max : .min,
                 jobStorePath: directory.file("jobs.sqlite"))
             configuration.shutdownGraceMilliseconds = value
             #expect((0...SettingBounds.maxMilliseconds).contains(configuration.shutdownGraceMilliseconds))
