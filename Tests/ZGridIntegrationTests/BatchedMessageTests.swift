@@ -238,10 +238,16 @@ extension IntegrationTests {
         func smallFrameLimit() async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let broker = try startBroker(jobStore: directory.file("jobs.sqlite"), maxFrames: BrokerConfiguration.frameLimits.lowerBound)
+            // A longer expiry than other tests': in a ThreadSanitizer build on a loaded machine this
+            // broker, with its job store, once sent no heartbeat for 850 ms and the client gave up.
+            let heartbeat = HeartbeatSettings(intervalMilliseconds: 200, liveness: 25)
+            let broker = try startBroker(
+                jobStore: directory.file("jobs.sqlite"), maxFrames: BrokerConfiguration.frameLimits.lowerBound, heartbeat: heartbeat)
             defer { broker.stop() }
-            let worker = try await startWorker(broker, concurrency: 64) { $0.register("echo", execution: .ioThread) { $0.payload } }
-            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let worker = try await startWorker(broker, concurrency: 64, heartbeat: heartbeat) {
+                $0.register("echo", execution: .ioThread) { $0.payload }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: heartbeat)
             _ = try await client.call("echo", bytes("first"))  // the broker's frame limit arrives meanwhile
             #expect(try await echoConcurrently(client, calls: 500) == 0)
             let job = try await client.submit("echo", bytes("job"), options: JobOptions(replaceKey: "small-frames"))

@@ -52,10 +52,3 @@ extension IntegrationTests {
         }
     }
 }
-
-/// Whether the tests run in a sanitizer build: `make test-asan` sets `LSAN_OPTIONS`, `make
-/// test-tsan` sets `TSAN_OPTIONS`.
-private let underSanitizer: Bool = {
-    let environment = ProcessInfo.processInfo.environment
-    return environment["LSAN_OPTIONS"] != nil || environment["TSAN_OPTIONS"] != nil
-}()
