@@ -13,15 +13,21 @@ import Synchronization
 final class StoreLock: Sendable {
     private let descriptor: Mutex<Int32>
 
+    /// How long a lock held elsewhere is tried again before the open fails: a store closed in this
+    /// process a moment ago may still be locked by a child process another thread is starting, which
+    /// holds a copy of the lock's descriptor until it runs its program (close-on-exec).
+    static let retryMilliseconds = 250
+
     /// Locks the file at `path`, creating it empty when missing (SQLite takes an empty file for a new
-    /// database); fails when another process (or another open store) holds it. Read-only is enough
-    /// for the lock: whether the store can be written is SQLite's to find out.
+    /// database); fails when another process (or another open store) holds it for longer than
+    /// ``retryMilliseconds``. Read-only is enough for the lock: whether the store can be written is
+    /// SQLite's to find out.
     init(path: String) throws(JobStoreError) {
         let fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw .cannotOpen(path: path, reason: "cannot open the file to lock it: \(String(cString: strerror(errno)))")
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        guard Self.lock(fd) else {
             let reason =
                 errno == EWOULDBLOCK
                 ? "another broker has this store open (a store serves one broker at a time)"
@@ -30,6 +36,17 @@ final class StoreLock: Sendable {
             throw .cannotOpen(path: path, reason: reason)
         }
         descriptor = Mutex(fd)
+    }
+
+    /// Takes the exclusive lock on `fd` without blocking, trying again every 5 ms for up to
+    /// ``retryMilliseconds`` while another holds it; false with `errno` set when it could not.
+    private static func lock(_ fd: Int32) -> Bool {
+        for attempt in 0...(retryMilliseconds / 5) {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard errno == EWOULDBLOCK, attempt < retryMilliseconds / 5 else { return false }
+            usleep(5_000)
+        }
+        return false
     }
 
     /// Releases the lock. Idempotent.

@@ -34,6 +34,28 @@ struct LifecycleTests {
         }
     }
 
+    @Test("a store closed while another thread starts child processes opens again at once: a child's copy of the lock is waited out")
+    func reopenWhileChildrenStart() throws {
+        let spawning = Atomic<Bool>(true)
+        let spawner = Thread {
+            while spawning.load(ordering: .relaxed) {
+                let child = Process()
+                child.executableURL = URL(fileURLWithPath: "/bin/true")
+                guard (try? child.run()) != nil else { continue }
+                child.waitUntilExit()
+            }
+        }
+        spawner.start()
+        defer { spawning.store(false, ordering: .relaxed) }
+        try withTemporaryDirectory { directory throws in
+            let path = directory.file("jobs.sqlite")
+            for _ in 0..<300 {
+                let store = try JobStore(path: path)
+                store.close()
+            }
+        }
+    }
+
     @Test("a second open is refused for the lock before it touches the file: not after waiting on the first broker's write")
     func lockBeforeTouchingTheFile() throws {
         try withTemporaryDirectory { directory throws in
