@@ -18,17 +18,18 @@ extension IntegrationTests {
         }
 
         @Test(
-            "zgrid scatter with a bad --gather or --timeout-ms exits 64 with its own usage before connecting",
+            "zgrid scatter with a bad --gather or --timeout-ms, or --map without inputs, exits 64 with its own usage before connecting",
             arguments: [
-                (["--gather", "first:0"], "bad --gather 'first:0'"), (["--gather", "first:x"], "bad --gather 'first:x'"),
-                (["--gather", "first:65536"], "N from 1 to 65535"), (["--gather", "most"], "expected all, first:N"),
-                (["--timeout-ms", "0"], "--timeout-ms 0 is outside"),
+                (["x", "--gather", "first:0"], "bad --gather 'first:0'"), (["x", "--gather", "first:x"], "bad --gather 'first:x'"),
+                (["x", "--gather", "first:65536"], "N from 1 to 65535"), (["x", "--gather", "most"], "expected all, first:N"),
+                (["x", "--timeout-ms", "0"], "--timeout-ms 0 is outside"),
+                (["--map"], "--map needs at least one input"),
             ])
         func badGatherOrTimeout(_ options: [String], _ message: String) async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             let (status, errors) = try await refusedRun(
-                ["scatter", "echo", "x", "--connect", "tcp://127.0.0.1:\(try freePort())"] + options, in: directory)
+                ["scatter", "echo"] + options + ["--connect", "tcp://127.0.0.1:\(try freePort())"], in: directory)
             #expect(status == 64, "exit status \(status.map(String.init) ?? "none"): \(errors)")
             #expect(errors.contains(message), "\(errors)")
             #expect(errors.contains("Usage: zgrid scatter"), "\(errors)")

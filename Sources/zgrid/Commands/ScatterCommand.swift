@@ -29,13 +29,16 @@ struct ScatterCommand: AsyncParsableCommand, StopSignalHandling {
     var timeoutMs: Int = 10_000
 
     /// Refuses more than one payload without `--map` (a broadcast sends one payload to every
-    /// shard: the others would be dropped unseen), a gather policy or time limit the client
-    /// library would refuse, with this command's usage and before connecting.
+    /// shard: the others would be dropped unseen), `--map` without inputs, and a gather policy or
+    /// time limit the client library would refuse, with this command's usage and before connecting.
     func validate() throws {
         guard map || payloads.count <= 1 else {
             throw ValidationError(
                 "\(payloads.count) payloads given without --map: a scatter sends one payload to every shard "
                     + "(quote it to send text with spaces), or spreads several over the workers with --map")
+        }
+        guard !map || !payloads.isEmpty else {
+            throw ValidationError("--map needs at least one input: a parallel map over none would send nothing and succeed")
         }
         _ = try parsePolicy()
         guard (1...Int(UInt32.max)).contains(timeoutMs) else {
