@@ -106,20 +106,13 @@ struct WorkerLoop {
             } catch {
                 if error.isTerminated { return failure }
                 logger.warning("worker connection failed: \(error); retrying in \(backoff) ms")
-                do {
-                    try waitToRetry(milliseconds: backoff)
-                } catch {
-                    if error.isTerminated { return failure }
-                    MonotonicClock.sleep(milliseconds: backoff)
-                }
-                backoff = min(backoff * 2, 5000)
+                guard waitBeforeRetry(&backoff) else { return failure }
             }
             // Refused by the broker (its socket now closed): registering again at once would be
             // refused the same way, so wait as after a failed connection.
             if refusedByBroker && !finishedStopping && !hasFailed {
                 refusedByBroker = false
-                do { try waitToRetry(milliseconds: refusalBackoff) } catch { if error.isTerminated { return failure } }
-                refusalBackoff = min(refusalBackoff * 2, 5000)
+                guard waitBeforeRetry(&refusalBackoff) else { return failure }
             }
         }
         executor.shutdown()
@@ -131,6 +124,19 @@ struct WorkerLoop {
     /// handlers' jobs meanwhile. With no connection there is no broker to answer or to wait for, so a
     /// stop (also one begun in a session that failed since) ends the worker at once, as a stop with
     /// no broker heard does: handlers still running from an earlier session are given up.
+    /// Waits `backoff` milliseconds before connecting again (asleep, if the wait itself fails), then
+    /// doubles it, up to 5 s; false when the worker's context was terminated meanwhile.
+    private mutating func waitBeforeRetry(_ backoff: inout Int64) -> Bool {
+        do {
+            try waitToRetry(milliseconds: backoff)
+        } catch {
+            if error.isTerminated { return false }
+            MonotonicClock.sleep(milliseconds: backoff)
+        }
+        backoff = min(backoff * 2, 5000)
+        return true
+    }
+
     private mutating func waitToRetry(milliseconds: Int64) throws(ZMQError) {
         let until = MonotonicClock.nowMilliseconds() + milliseconds
         var poller = Poller([mailbox.signal.pollItem, executor.pollItem])
