@@ -245,6 +245,8 @@ struct Simulation {
             seen["disconnect", default: 0] += 1
             check(registered[worker] == nil, "DISCONNECT sent to registered worker \(worker)")
             retire(worker)
+        case .refuseWorker(let worker, _):
+            check(false, "\(worker) refused, though no worker announces shards")
         case .notice(let notice):
             switch notice {
             case .workerJoined(let worker, let functions, let concurrency):
@@ -262,6 +264,8 @@ struct Simulation {
                 seen["violation", default: 0] += 1
             case .jobDead:
                 check(false, "a job was dead-lettered without any job")
+            case .workerRefused(let worker, _):
+                check(false, "\(worker) refused, though no worker announces shards")
             case .malformed:
                 break
             }

@@ -46,6 +46,9 @@ public enum BrokerAction: Sendable, Equatable {
     case heartbeatClient(PeerID)
     /// Send DISCONNECT to a worker, telling it to register again.
     case disconnectWorker(PeerID)
+    /// Answer a worker's READY with DISCONNECT giving `reason` (frame 2): the broker refuses to
+    /// register it, and registering again at once would be refused the same way.
+    indirect case refuseWorker(PeerID, reason: String)
     /// Answer a worker's DISCONNECT with a HEARTBEAT marked as its acknowledgement, after every
     /// REQUEST sent to it: the worker then knows that no more will arrive.
     case acknowledgeDrain(PeerID)
@@ -91,6 +94,8 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
     case jobDead(id: Int64, function: String, attempts: Int, error: String)
     /// A peer broke the protocol (for example READY twice); the message was dropped.
     case protocolViolation(PeerID, String)
+    /// A worker's READY was refused (answered DISCONNECT with `reason`).
+    case workerRefused(PeerID, reason: String)
 
     /// One log line.
     public var description: String {
@@ -105,6 +110,8 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
             "job \(id) (\(function)) dead-lettered after \(attempts) attempts: \(error)"
         case .protocolViolation(let peer, let what):
             "dropped message from \(peer): \(what)"
+        case .workerRefused(let peer, let reason):
+            "refused worker \(peer): \(reason)"
         }
     }
 }

@@ -1,9 +1,6 @@
 import ZGridProtocol
 
 extension BrokerCore {
-    /// The routing key of one shard of a sharded function.
-    static func shardKey(_ function: String, _ shard: Int) -> String { "\(function)#\(shard)" }
-
     /// The routing key that reaches one worker's copy of a function.
     static func pinnedKey(_ function: String, _ peer: PeerID) -> String { "\(function)@\(peer)" }
 

@@ -682,16 +682,19 @@ public struct BrokerCore {
         // holds, and under `name@peer` for broadcasts to every worker of a plain function.
         var names: Set<String> = []
         let functions = functions.filter { names.insert($0.name).inserted }
+        if let reason = shardTotalRefusal(functions) {
+            statistics.workersRefused += 1
+            actions.append(.notice(.workerRefused(peer, reason: reason)))
+            actions.append(.refuseWorker(peer, reason: reason))
+            return
+        }
         var keys: [String] = []
         for descriptor in functions {
             for key in [descriptor.name, Self.pinnedKey(descriptor.name, peer)] where !keys.contains(key) { keys.append(key) }
             if let shards = descriptor.shards {
-                if shardTotals[descriptor.name] != shards.total {
-                    shardTotals[descriptor.name] = shards.total
-                    shardKeys[descriptor.name] = (0..<shards.total).map { Self.shardKey(descriptor.name, $0) }
-                }
+                adoptShardTotal(descriptor.name, shards.total)
                 for shard in shards.indices {
-                    let key = Self.shardKey(descriptor.name, shard)
+                    let key = Self.shardKey(descriptor.name, shard, of: shards.total)
                     if !keys.contains(key) { keys.append(key) }
                 }
             }
@@ -846,16 +849,6 @@ public struct BrokerCore {
         failCallsWithoutWorkers(now: now, into: &actions)
         forgetUnheldShards(now: now)
         shrinkAfterBurst()
-    }
-
-    /// Forgets the shard layout of each function no worker has held a shard of for the grace
-    /// period, so a BROADCAST over it goes to its plain workers (or fails at once without any).
-    private mutating func forgetUnheldShards(now: Int64) {
-        guard !shardKeys.isEmpty else { return }
-        for (function, keys) in shardKeys where keys.allSatisfy({ withoutWorkersPastGrace($0, now: now) }) {
-            shardKeys[function] = nil
-            shardTotals[function] = nil
-        }
     }
 
     /// Adds a call's deadline; entries of calls that ended are dropped once they outnumber the

@@ -55,6 +55,9 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var workersJoined = 0
     /// Workers that went silent and were dropped.
     public var workersLost = 0
+    /// READYs refused (answered DISCONNECT with a reason): a sharded function announced with a
+    /// shard total other than the one its registered workers hold.
+    public var workersRefused = 0
 
     /// Creates zeroed counters.
     public init() {}

@@ -644,6 +644,9 @@ struct BrokerLoop {
         case .disconnectWorker(let worker):
             if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }
             try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue)
+        case .refuseWorker(let worker, let reason):
+            try socket.sendProtocolMessage(
+                to: worker, tag: ProtocolTag.worker, command: WorkerCommand.disconnect.rawValue, extra: [Array(reason.utf8)])
         case .release(let payload):
             store.release(payload)
         case .notice(let notice):
@@ -739,7 +742,7 @@ struct BrokerLoop {
         switch notice {
         case .workerJoined, .workerLeft:
             logger.info("\(notice)")
-        case .jobDead:
+        case .jobDead, .workerRefused:  // a refused worker retries after a backoff of up to 5 s
             logger.warning("\(notice)")
         case .malformed, .protocolViolation:
             noticeCount += 1
