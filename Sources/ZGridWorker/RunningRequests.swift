@@ -16,6 +16,10 @@ struct RunningRequests {
     struct Entry {
         /// The handler's task.
         let task: Task<Void, Never>
+        /// Which start of a handler for the dispatch id this is: a broker that restarted numbers
+        /// its dispatches from 1 again, so a handler given up in an earlier session may end while
+        /// one for the same id runs, and its result must not answer that one.
+        let start: UInt64
         /// The function it serves.
         let function: String
         /// The time limit from the request header, in milliseconds; 0 for none.
@@ -52,16 +56,22 @@ struct RunningRequests {
     /// Whether `id` runs.
     func contains(_ id: UInt64) -> Bool { entries[id] != nil }
 
-    /// Adds a started handler; `limitMilliseconds` 0 means no time limit.
-    mutating func insert(_ id: UInt64, task: Task<Void, Never>, function: String, limitMilliseconds: UInt32, now: Int64) {
+    /// Whether `id` runs, started as `start`.
+    func contains(_ id: UInt64, start: UInt64) -> Bool { entries[id]?.start == start }
+
+    /// Adds a started handler, its start numbered `start`; `limitMilliseconds` 0 means no time limit.
+    mutating func insert(
+        _ id: UInt64, start: UInt64, task: Task<Void, Never>, function: String, limitMilliseconds: UInt32, now: Int64
+    ) {
         let deadline = limitMilliseconds == 0 ? nil : now + Int64(limitMilliseconds)
-        entries[id] = Entry(task: task, function: function, limitMilliseconds: limitMilliseconds, deadline: deadline)
+        entries[id] = Entry(task: task, start: start, function: function, limitMilliseconds: limitMilliseconds, deadline: deadline)
         if let deadline { nextCheck = min(nextCheck, deadline) }
     }
 
-    /// Removes a handler whose task ended.
-    mutating func remove(_ id: UInt64) -> Entry? {
-        guard let entry = entries.removeValue(forKey: id) else { return nil }
+    /// Removes a handler whose task ended: the one for `id` started as `start`; nil when that one
+    /// no longer runs (it was given up, and `id` may now run another).
+    mutating func remove(_ id: UInt64, start: UInt64) -> Entry? {
+        guard entries[id]?.start == start, let entry = entries.removeValue(forKey: id) else { return nil }
         if entry.isStuck { stuckCount -= 1 }
         return entry
     }

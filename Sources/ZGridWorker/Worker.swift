@@ -234,10 +234,11 @@ public final class Worker: Sendable {
 
 /// What reaches the worker's I/O thread from other threads.
 enum WorkerCommandItem: Sendable {
-    /// A handler's task ended: the REPLY's frames, or the failure to answer with ERROR.
-    case finished(id: UInt64, Result<Frames, HandlerFailure>)
+    /// A handler's task ended: the REPLY's frames, or the failure to answer with ERROR. `start`
+    /// tells this handler from a later one for the same dispatch id (see ``RunningRequests``).
+    case finished(id: UInt64, start: UInt64, Result<Frames, HandlerFailure>)
     /// A handler reported progress.
-    case progress(id: UInt64, fraction: Double, message: String)
+    case progress(id: UInt64, start: UInt64, fraction: Double, message: String)
     /// Stop: gracefully, or at once giving up the running handlers (`force`).
     case stop(force: Bool)
 }

@@ -67,6 +67,9 @@ struct WorkerLoop {
     /// Whether the broker refused this worker (DISCONNECT with a reason): the next connection waits
     /// for the retry backoff, as after a failed connection, instead of registering again at once.
     private var refusedByBroker = false
+    /// The number of the last handler started: with the dispatch id, it names a handler's result
+    /// (see ``RunningRequests``).
+    private var nextStart: UInt64 = 0
     /// The function a request last named, with its registration.
     private var lastRegistration: (name: String, registration: Registration)?
 
@@ -149,11 +152,11 @@ struct WorkerLoop {
             defer { inbox.removeAll(keepingCapacity: true) }
             for item in inbox {
                 switch item {
-                case .finished(let id, _):
+                case .finished(let id, let start, _):
                     // No broker to answer: the result is dropped, as for a handler given up.
+                    guard running.remove(id, start: start) != nil else { continue }
                     heldProgress[id] = nil
                     progressSentAt[id] = nil
-                    _ = running.remove(id)
                 case .progress:
                     break
                 case .stop:
@@ -325,18 +328,19 @@ struct WorkerLoop {
         defer { inbox.removeAll(keepingCapacity: true) }
         for item in inbox {
             switch item {
-            case .finished(let id, let result):
+            case .finished(let id, let start, let result):
+                // A handler given up in an earlier session: its id may now be another request's.
+                guard let entry = running.remove(id, start: start) else { continue }
                 heldProgress[id] = nil
                 progressSentAt[id] = nil
-                guard let entry = running.remove(id) else { continue }
                 if entry.isStuck {
                     logger.warning(
                         "a stuck handler ended at last; its slot is free again",
                         metadata: ["function": "\(entry.function)", "dispatch": "\(id)"])
                 }
                 try deliver(socket, id: id, entry.cancelReason == .timeLimit ? .failure(Self.timeLimitFailure(entry)) : result)
-            case .progress(let id, let fraction, let message):
-                guard running.contains(id) else { continue }
+            case .progress(let id, let start, let fraction, let message):
+                guard running.contains(id, start: start) else { continue }
                 heldProgress[id] = (fraction, message)
             case .stop(let force):
                 if !stopping {
@@ -453,8 +457,10 @@ struct WorkerLoop {
             return
         }
         let mailbox = self.mailbox
+        nextStart &+= 1
+        let start = nextStart
         let reporter: @Sendable (Double, String) -> Void = { fraction, text in
-            mailbox.post(.progress(id: id, fraction: fraction, message: text))
+            mailbox.post(.progress(id: id, start: start, fraction: fraction, message: text))
         }
         let prepared = HandlerCall.prepare(
             registration, function: function, id: id, header: header, message: message, payload: payload, reporter: reporter)
@@ -471,12 +477,13 @@ struct WorkerLoop {
         // allocation more per request).
         let task: Task<Void, Never>
         if registration.execution == .ioThread {
-            task = Task(executorPreference: executor) { mailbox.post(.finished(id: id, await call.run())) }
+            task = Task(executorPreference: executor) { mailbox.post(.finished(id: id, start: start, await call.run())) }
         } else {
-            task = Task { mailbox.post(.finished(id: id, await call.run())) }
+            task = Task { mailbox.post(.finished(id: id, start: start, await call.run())) }
         }
         running.insert(
-            id, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds, now: MonotonicClock.nowMilliseconds())
+            id, start: start, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds,
+            now: MonotonicClock.nowMilliseconds())
     }
 
     /// The registration of `function`, remembering the last one found: the requests of a batch

@@ -38,6 +38,10 @@ final class RawBroker: @unchecked Sendable {
         }
     }
 
+    /// Forgets the worker's identity: the next message's sender becomes the worker (a worker that
+    /// was told DISCONNECT connects a new socket).
+    func forgetWorker() { worker.withLock { $0 = nil } }
+
     /// Sends `frames` (after the protocol tag) to the worker.
     func send(_ frames: [[UInt8]]) async {
         await onThread {
