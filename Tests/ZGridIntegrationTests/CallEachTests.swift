@@ -276,12 +276,18 @@ extension IntegrationTests {
                 for _ in 0..<24 { group.addTask { await outcome { () async throws(GridError) in try await impatient.call("slow", [1]) } } }
                 return await group.reduce(into: []) { $0.append($1) }
             }
-            let busy = results.compactMap { result -> Duration? in
-                if case .failure(.busy(_, let retryAfter)) = result { return retryAfter }
+            let busy = results.compactMap { result -> (message: String, retryAfter: Duration?)? in
+                if case .failure(.busy(let message, let retryAfter)) = result { return (message, retryAfter) }
                 return nil
             }
             #expect(!busy.isEmpty)
-            #expect(busy.allSatisfy { $0 == .milliseconds(100) })
+            #expect(busy.allSatisfy { $0.retryAfter == .milliseconds(100) })
+            // The error says what the limit is and what to do about it.
+            #expect(
+                busy.allSatisfy {
+                    $0.message.contains("this client has 8 calls and scatters in flight, the most the broker allows one client")
+                        && $0.message.contains("keep fewer in flight at once") && $0.message.contains("several clients")
+                }, "\(busy.first?.message ?? "")")
             await patient.close()
             await impatient.close()
             await worker.stop()

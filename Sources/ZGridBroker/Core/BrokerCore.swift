@@ -342,7 +342,9 @@ public struct BrokerCore {
         let inFlight = record.calls.count + record.scatters
         guard inFlight >= options.maxInFlightPerClient else { return true }
         refuse(
-            client, requestID, "this client has \(options.maxInFlightPerClient) calls in flight, the most allowed",
+            client, requestID,
+            "this client has \(options.maxInFlightPerClient) calls and scatters in flight, the most the broker allows one client: "
+                + "keep fewer in flight at once (as callEach's inFlight window does), or spread them over several clients",
             retryAfter: Self.clientLimitRetryAfterMilliseconds, payload: payload, countedIn: failures, into: &actions)
         return false
     }
