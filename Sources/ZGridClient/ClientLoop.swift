@@ -76,10 +76,10 @@ struct ClientLoop {
     /// Where the ids of a run's calls come from (shared with the calling tasks).
     let ids: RequestIDs
     var pending = IDMap<Pending>()
-    private var deadlines = DeadlineQueue<Deadline>()
+    var deadlines = DeadlineQueue<Deadline>()
     /// Cancels that arrived before their call (the task was cancelled while posting), with when.
     private var earlyCancels: [UInt64: Int64] = [:]
-    private var inbox: [ClientCommandItem] = []
+    var inbox: [ClientCommandItem] = []
     /// Open event subscriptions by request id, with the last seq delivered and acknowledged.
     private var subscriptions: [UInt64: (state: SubscriptionState, lastSeen: UInt64?, acked: UInt64)] = [:]
     private var lastHeard: Int64 = 0
@@ -535,6 +535,7 @@ struct ClientLoop {
         if !heldCalls.isEmpty { forgetEndedHeldCalls() }  // timed out or cancelled while held
         guard now >= nextHeartbeat else { return }
         nextHeartbeat = now + heartbeat.intervalMilliseconds
+        shrinkAfterBurst()
         try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
         // Keepalive acknowledgements only while the broker answers: sent to a silent one, they
         // would wait in the socket and all reach it at once when it is back.

@@ -57,7 +57,13 @@ public struct DeadlineQueue<Element: Comparable> {
             ordered.append(element)
         }
         guard self.count > 2 * count + slack else { return }
-        ordered = Deque(live().sorted())
+        rebuild(from: live())
+    }
+
+    /// Replaces the entries with `live` alone, in storage sized for them: after a burst, the queue
+    /// otherwise keeps the room of its largest size.
+    public mutating func rebuild<Live: Sequence<Element>>(from live: Live) {
+        ordered = Deque(live.sorted())
         unordered = Heap()
     }
 
