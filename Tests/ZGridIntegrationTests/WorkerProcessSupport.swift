@@ -25,10 +25,12 @@ struct WorkerProcess {
     }
 }
 
-/// Runs `body` with a ``WorkerProcess`` (given `options` besides its own) once the worker
-/// registered; ends it all afterwards.
-func withWorkerProcess(options: [String] = [], _ body: (WorkerProcess) async throws -> Void) async throws {
-    let broker = try startBroker()
+/// Runs `body` with a ``WorkerProcess`` (given `options` besides its own; its broker with
+/// `heartbeat`) once the worker registered; ends it all afterwards.
+func withWorkerProcess(
+    options: [String] = [], heartbeat: HeartbeatSettings = testHeartbeat, _ body: (WorkerProcess) async throws -> Void
+) async throws {
+    let broker = try startBroker(heartbeat: heartbeat)
     defer { broker.stop() }
     let directory = try TemporaryDirectory()
     defer { directory.remove() }

@@ -54,8 +54,9 @@ public enum BrokerEvent: Sendable, Equatable {
     indirect case malformed(from: PeerID, MalformedReason)
     /// Time passed: expire deadlines, send heartbeats, drop silent peers.
     case tick
-    /// The transport found `peer`'s connection gone (a worker that may be silent while busy, whose
-    /// process died): a worker is lost at once, as if silent for the expiry.
+    /// The transport found `peer`'s connection gone (the broker's HEARTBEAT to the worker found no
+    /// connection with its identity: its process died, or it reconnected under another identity):
+    /// a worker is lost at once, as if silent for the expiry.
     case connectionClosed(from: PeerID)
     /// The job store made these writes durable.
     case storeCommitted(tokens: [UInt64])

@@ -1,7 +1,8 @@
 /// When a worker sends heartbeats, which decides when the broker counts it as lost for silence.
 public enum WorkerHeartbeats: Sendable, Equatable {
     /// At all times, busy or idle (ZGW01, whose reference worker heartbeats while its calls run):
-    /// a worker silent for longer than the expiry is lost, with or without calls in flight.
+    /// a worker silent for longer than the expiry is lost, with or without calls in flight, and
+    /// sooner once the shell finds its connection closed (``BrokerEvent/connectionClosed(from:)``).
     case always
     /// Only while it waits for work (MDP/0.1, written like the ZeroMQ guide's reference worker,
     /// mdwrkapi, which runs a request without reading or writing its socket). While such a worker

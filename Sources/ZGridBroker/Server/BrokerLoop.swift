@@ -20,6 +20,8 @@ struct BrokerLoop {
     private let security: SecurityGate?
     /// MDP/0.1 and MMI peers, translated at the decode point and in ``perform(_:)``.
     private var majordomo = MajordomoBridge()
+    /// Sends the HEARTBEATs to ZGW01 workers and notes those whose connection is gone.
+    private var probe = WorkerProbe()
     /// The event log and its subscriptions.
     private var hub: EventHub
     private var hubTickAt: Int64 = 0
@@ -535,9 +537,11 @@ struct BrokerLoop {
         if !partBatcher.isEmpty { try partBatcher.flush(socket, store: store) }
         majordomo.endPass()
         try performHub(socket)
-        if !majordomo.lostWorkers.isEmpty {
+        if !majordomo.probe.lost.isEmpty || !probe.lost.isEmpty {
             let now = MonotonicClock.nowMilliseconds()
-            for worker in majordomo.takeLostWorkers() { core.handle(.connectionClosed(from: worker), now: now, into: &actions) }
+            for worker in majordomo.takeLostWorkers() + probe.takeLost() {
+                core.handle(.connectionClosed(from: worker), now: now, into: &actions)
+            }
             try perform(socket)
         }
     }
@@ -629,9 +633,9 @@ struct BrokerLoop {
             if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // a request before its CANCEL
             try socket.sendProtocolMessage(to: worker, tag: ProtocolTag.worker, command: WorkerCommand.cancel.rawValue, id: dispatchID)
         case .heartbeatWorker(let worker):
-            // The limits tell a worker how many results its REPLIES may carry, and how large a result may be.
-            try socket.sendProtocolMessage(
-                to: worker, tag: ProtocolTag.worker, command: WorkerCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
+            // The limits tell a worker how many results its REPLIES may carry, and how large a result
+            // may be. Mandatory routing finds a worker whose process died before its expiry.
+            try probe.heartbeat(worker, [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue], frameLimit, frameBytesLimit], socket)
         case .heartbeatClient(let client):
             // The limits tell a client how many calls its CALLS may carry, and how large a payload may be.
             try socket.sendProtocolMessage(

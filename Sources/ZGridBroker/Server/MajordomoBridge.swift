@@ -38,8 +38,9 @@ struct MajordomoBridge {
     /// MDP workers forgotten in the loop's current pass: the core may still answer more of their
     /// messages of the same pass (each with DISCONNECT), which must go out in MDP form too.
     private var forgottenThisPass: Set<PeerID> = []
-    /// MDP workers whose connection was found gone, not yet told to the core.
-    private(set) var lostWorkers: [PeerID] = []
+    /// Sends HEARTBEATs with mandatory routing and keeps the MDP workers whose connection was
+    /// found gone, not yet told to the core.
+    private(set) var probe = WorkerProbe()
 
     /// Whether no MDP peer is known, so no action can concern the bridge.
     var isIdle: Bool { workers.isEmpty && clients.isEmpty && forgottenThisPass.isEmpty }
@@ -143,7 +144,9 @@ struct MajordomoBridge {
             return workers[worker] != nil  // MDP cannot cancel: the worker's late REPLY is discarded
         case .heartbeatWorker(let worker):
             guard let disconnected = workers[worker] else { return false }
-            if !disconnected { try probe(worker, socket) }
+            // A busy MDP worker may send nothing until it replies, so its silence says nothing; but
+            // its connection closes when its process dies, and the ROUTER then no longer routes to it.
+            if !disconnected { try probe.heartbeat(worker, [[]] + MajordomoCommand.heartbeat.frames(), socket) }
         case .disconnectWorker(let worker):
             guard let disconnected = workers[worker] else {
                 guard forgottenThisPass.contains(worker) else { return false }
@@ -161,21 +164,9 @@ struct MajordomoBridge {
         return true
     }
 
-    /// Sends HEARTBEAT to `worker` and notes it in ``lostWorkers`` when its connection is gone.
-    /// A busy MDP worker may send nothing until it replies, so its silence says nothing; but its
-    /// connection closes when its process dies, and the ROUTER then no longer routes to it.
-    private mutating func probe(_ worker: PeerID, _ socket: borrowing Socket) throws(ZMQError) {
-        let frames = [[]] + MajordomoCommand.heartbeat.frames()
-        let outcome = try worker.withBytes { (raw) throws(ZMQError) -> RoutedSendOutcome in try socket.sendRouted(to: raw, frames) }
-        if outcome == .unreachable { lostWorkers.append(worker) }
-    }
-
-    /// Hands over the MDP workers found disconnected since the last call (see ``probe(_:_:)``),
-    /// for the loop to tell the core (``BrokerEvent/connectionClosed(from:)``).
-    mutating func takeLostWorkers() -> [PeerID] {
-        defer { lostWorkers.removeAll() }
-        return lostWorkers
-    }
+    /// Hands over the MDP workers found disconnected since the last call (see ``probe``), for the
+    /// loop to tell the core (``BrokerEvent/connectionClosed(from:)``).
+    mutating func takeLostWorkers() -> [PeerID] { probe.takeLost() }
 
     private func sendRequest(to worker: PeerID, _ dispatchID: UInt64, body: PayloadFrames, _ socket: borrowing Socket) throws(ZMQError) {
         try socket.sendMajordomo(to: worker, MajordomoCommand.request.frames(dispatchID: dispatchID), body: body)
