@@ -30,8 +30,9 @@ public enum BrokerInbound: Sendable, Equatable {
     case eventAck(requestID: UInt64, seq: UInt64)
     /// PROGRESS from a worker: `fraction` (0 to 1) and a message for a running request.
     case progress(dispatchID: UInt64, fraction: Double, message: String)
-    /// READY from a worker, with the capabilities it announced.
-    case ready(concurrency: Int, functions: [ServiceDescriptor], capabilities: WorkerCapabilities)
+    /// READY from a worker, with the capabilities it announced and, with ``WorkerCapabilities/resuming``,
+    /// the earlier session it resumes.
+    indirect case ready(concurrency: Int, functions: [ServiceDescriptor], capabilities: WorkerCapabilities, resume: SessionResume? = nil)
     /// REPLY from a worker.
     case reply(dispatchID: UInt64, payloadStart: Int)
     /// REPLIES from a worker: results for `dispatchIDs`, the payload of the i-th in frame 4 + i.
@@ -158,13 +159,19 @@ public enum BrokerInbound: Sendable, Equatable {
             guard let concurrency, concurrency >= 1, concurrency <= maxConcurrency else {
                 return .failure(.badConcurrency)
             }
+            var resume: SessionResume?
+            if capabilities.contains(.resuming) {
+                guard message.count >= 7 else { return .failure(.missingFrames) }
+                resume = SessionResume.decode(message, at: 4, maxListed: SessionResume.maxListed(concurrency: concurrency))
+                guard resume != nil else { return .failure(.badID) }
+            }
             var functions: [ServiceDescriptor] = []
-            for index in 4..<message.count {
+            for index in (resume == nil ? 4 : 6)..<message.count {
                 let text = message.withBytes(index) { String(decoding: $0, as: UTF8.self) }
                 guard let descriptor = ServiceDescriptor(parsing: text) else { return .failure(.badFunctionName) }
                 functions.append(descriptor)
             }
-            return .success(.ready(concurrency: concurrency, functions: functions, capabilities: capabilities))
+            return .success(.ready(concurrency: concurrency, functions: functions, capabilities: capabilities, resume: resume))
         case .reply:
             guard message.count >= 4 else { return .failure(.missingFrames) }
             guard let id = message.id(3) else { return .failure(.badID) }

@@ -121,6 +121,10 @@ public struct WorkerCapabilities: OptionSet, Sendable, Hashable {
 
     /// The worker takes REQUESTS (several requests in one message) and may answer with REPLIES.
     public static let batched = WorkerCapabilities(rawValue: 1)
+    /// READY resumes an earlier session of the worker: its frames 3 and 4 are the resume frames
+    /// (see ``SessionResume``), and the service descriptors follow them. Sent only to a broker
+    /// that announced ``WorkerHeartbeat/resumes``.
+    public static let resuming = WorkerCapabilities(rawValue: 2)
 }
 
 /// Why a call failed, as carried in ERROR messages (two bytes, big-endian).

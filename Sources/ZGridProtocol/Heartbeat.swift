@@ -37,4 +37,7 @@ public enum WorkerHeartbeat {
     /// Frame 4 of the HEARTBEAT that answers a worker's DISCONNECT (after the two limit frames):
     /// the broker sent every REQUEST for the worker before it, and sends none after.
     public static let drainAcknowledged: [UInt8] = [0x01]
+    /// Frame 4 of the broker's other HEARTBEATs: the broker takes a READY that resumes an earlier
+    /// session of the worker (``WorkerCapabilities/resuming``). Earlier workers ignore it.
+    public static let resumes: [UInt8] = [0x02]
 }

@@ -11,8 +11,9 @@ public enum WorkerInbound: Sendable, Equatable {
     case cancel(dispatchID: UInt64)
     /// HEARTBEAT, with the broker's limits when it sent them: the most frames, the routing identity
     /// included, it takes in one message (it bounds REPLIES), and the most bytes it takes in one
-    /// frame (a larger result would cost the worker its connection).
-    case heartbeat(frameLimit: Int?, frameBytesLimit: Int?)
+    /// frame (a larger result would cost the worker its connection); `resumes` when the broker
+    /// takes a READY that resumes an earlier session (``WorkerHeartbeat/resumes``).
+    case heartbeat(frameLimit: Int?, frameBytesLimit: Int?, resumes: Bool = false)
     /// HEARTBEAT marked as the broker's answer to this worker's DISCONNECT: every REQUEST the broker
     /// sent it came before, and no more follow.
     case drainAcknowledged
@@ -43,10 +44,11 @@ public enum WorkerInbound: Sendable, Equatable {
             guard message.count >= 3, let id = message.id(2) else { return .failure(.badID) }
             return .success(.cancel(dispatchID: id))
         case .heartbeat:
-            if message.count > 4, message.withBytes(4, { $0.elementsEqual(WorkerHeartbeat.drainAcknowledged) }) {
-                return .success(.drainAcknowledged)
-            }
-            return .success(.heartbeat(frameLimit: message.limit(at: 2), frameBytesLimit: message.limit(at: 3)))
+            let flag = message.count > 4 ? message.bytes(4) : []
+            if flag == WorkerHeartbeat.drainAcknowledged { return .success(.drainAcknowledged) }
+            return .success(
+                .heartbeat(
+                    frameLimit: message.limit(at: 2), frameBytesLimit: message.limit(at: 3), resumes: flag == WorkerHeartbeat.resumes))
         case .disconnect:
             let reason = message.count > 2 ? String(decoding: message.bytes(2), as: UTF8.self) : nil
             return .success(.disconnect(reason: reason?.isEmpty == false ? reason : nil))

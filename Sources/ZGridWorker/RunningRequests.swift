@@ -53,6 +53,9 @@ struct RunningRequests {
     /// Whether none runs.
     var isEmpty: Bool { entries.isEmpty }
 
+    /// The dispatch ids that run.
+    var ids: [UInt64] { Array(entries.keys) }
+
     /// Whether `id` runs.
     func contains(_ id: UInt64) -> Bool { entries[id] != nil }
 

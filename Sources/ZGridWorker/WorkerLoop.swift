@@ -72,6 +72,9 @@ struct WorkerLoop {
     private var nextStart: UInt64 = 0
     /// The function a request last named, with its registration.
     private var lastRegistration: (name: String, registration: Registration)?
+    /// Resuming sessions (see ``SessionResume``): the routing identity, the broker's promise to take
+    /// resumed sessions, the session to resume next and the results that may need sending again.
+    var resumption = SessionResumption()
 
     /// The shortest time between two PROGRESS messages of one request, in milliseconds.
     private static let progressInterval: Int64 = 100
@@ -185,7 +188,7 @@ struct WorkerLoop {
         return false
     }
 
-    private func connect(_ context: Context) throws(ZMQError) -> Socket {
+    private mutating func connect(_ context: Context) throws(ZMQError) -> Socket {
         let socket = try Socket(context, type: .dealer)
         // Backing off to at most 500 ms: a broker back after a restart hears from its workers soon.
         try socket.setReconnectInterval(milliseconds: 100, max: 500)
@@ -194,8 +197,11 @@ struct WorkerLoop {
         // burst of cancels ends thousands of handlers in one pass, whose answers all go out in it.
         try socket.setSendHighWaterMark(0)
         try socket.secure(settings.security)
+        try socket.setRoutingID(resumption.newIdentity())
         try socket.connect(settings.broker)
-        var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency)) + .bigEndian(WorkerCapabilities.batched.rawValue)]
+        let resume = resumption.resumeFrames(running: running.ids)
+        let capabilities: WorkerCapabilities = resume.isEmpty ? .batched : [.batched, .resuming]
+        var ready: [[UInt8]] = [.bigEndian(UInt32(settings.concurrency)) + .bigEndian(capabilities.rawValue)] + resume
         for name in handlers.keys.sorted() {
             if let registration = handlers[name] { ready.append(Array(registration.descriptor(name).description.utf8)) }
         }
@@ -218,6 +224,8 @@ struct WorkerLoop {
         registered = false
         handshakeFailure = nil
         versionMismatch = nil
+        // Answers sent on the last session's connection that the broker may not have read: again here.
+        for answer in resumption.takeResults() { try deliver(socket, id: answer.id, answer.result) }
         let buffer = Multipart(capacity: Self.messageFrames)
         let handshakes = try Self.watchHandshakes(of: socket, context)
         var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem, handshakes.pollItem()])
@@ -237,6 +245,7 @@ struct WorkerLoop {
                     lastHeard = MonotonicClock.nowMilliseconds()
                     heardThisSession = true
                     brokerSilent = false
+                    resumption.heardBroker()
                     try handleMessage(buffer, socket)
                     if reconnectNeeded { break }
                 }
@@ -262,7 +271,12 @@ struct WorkerLoop {
                 nextHeartbeat = current + settings.heartbeat.intervalMilliseconds
             }
             if current - lastHeard > settings.heartbeat.expiryMilliseconds && !reconnectNeeded {
-                abandonRunning()
+                if !stopping && resumption.awaitsResume {
+                    // This session's READY resumes the last one and is still on its way to a
+                    // broker that has not run since: a newer session would compete with it.
+                    continue
+                }
+                if stopping || !resumption.mayResume(registered: registered) { abandonRunning() }
                 if stopping {
                     // No answer could reach a silent broker, and a stopping worker does not register
                     // again (with a restarted broker it would take calls it then leaves unanswered).
@@ -270,7 +284,8 @@ struct WorkerLoop {
                     drainAcknowledged = true
                 } else {
                     let why = handshakeFailure ?? versionMismatch
-                    logger.warning("broker silent for \(current - lastHeard) ms; reconnecting\(why.map { "; \($0)" } ?? "")")
+                    let kept = running.isEmpty ? "" : "; its \(running.count) running handlers go on, to be answered on the new connection"
+                    logger.warning("broker silent for \(current - lastHeard) ms; reconnecting\(why.map { "; \($0)" } ?? "")\(kept)")
                     reconnectNeeded = true
                 }
             }
@@ -291,7 +306,8 @@ struct WorkerLoop {
             }
         case .success(.cancel(let id)):
             running.cancel(id, reason: .broker, now: MonotonicClock.nowMilliseconds(), grace: settings.stuckGraceMilliseconds)
-        case .success(.heartbeat(let frameLimit, let frameBytesLimit)):
+        case .success(.heartbeat(let frameLimit, let frameBytesLimit, let resumes)):
+            resumption.brokerResumes = resumes
             if let frameLimit { maxReplies = BatchedRequest.perMessage(frameLimit: frameLimit) }
             if let frameBytesLimit { maxFrameBytes = frameBytesLimit }
             if !registered {
@@ -398,6 +414,7 @@ struct WorkerLoop {
             try sendError(socket, id: id, code: .handlerError, message: text)
             return
         }
+        if resumption.brokerResumes { resumption.sent(id, result) }
         switch result {
         case .success(.one(let frame)):
             replies.append(HeldReply(id: id, frame: frame))
@@ -552,6 +569,7 @@ struct WorkerLoop {
     @discardableResult
     private mutating func abandonRunning() -> [(id: UInt64, function: String)] {
         let abandoned = running.abandonAll()
+        resumption.abandon()
         heldProgress.removeAll()
         progressSentAt.removeAll()
         return abandoned

@@ -268,6 +268,10 @@ struct Simulation {
                 check(false, "\(worker) refused, though no worker announces shards")
             case .malformed:
                 break
+            case .stalled:
+                check(false, "a stall in a core with stall forgiveness off")
+            case .sessionResumed:
+                check(false, "a resumed session without any READY naming one")
             }
         }
     }

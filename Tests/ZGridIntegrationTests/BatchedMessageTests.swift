@@ -113,8 +113,8 @@ extension IntegrationTests {
             await worker.send(ready(batched: true))
             let ack = try #require(await worker.next(heartbeats: true))
             #expect(
-                ack == [[WorkerCommand.heartbeat.rawValue], .bigEndian(UInt32(64)), .bigEndian(UInt32(1 << 20))],
-                "READY is acknowledged with the frame limit and the frame size limit")
+                ack == [[WorkerCommand.heartbeat.rawValue], .bigEndian(UInt32(64)), .bigEndian(UInt32(1 << 20)), WorkerHeartbeat.resumes],
+                "READY is acknowledged with the frame limit, the frame size limit and the promise to take resumed sessions")
 
             let client = try RawPeer(broker.endpoints[0], tag: ProtocolTag.client)
             await client.send(callsMessage((1...4).map { (UInt64($0), "p\($0)") }))

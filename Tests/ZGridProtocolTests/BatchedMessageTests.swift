@@ -113,6 +113,29 @@ struct BatchedMessageTests {
         #expect(BrokerInbound.decode(message(base + [[0, 0, 0, 8, 0, 0]] + tail)) == .failure(.badConcurrency))
     }
 
+    @Test("READY with RESUMING carries the earlier identity and the ids still running before its descriptors")
+    func readyResuming() {
+        let base: [[UInt8]] = [identity, ProtocolTag.worker, [WorkerCommand.ready.rawValue]]
+        let capabilities: WorkerCapabilities = [.batched, .resuming]
+        let concurrency: [UInt8] = .bigEndian(UInt32(2)) + .bigEndian(capabilities.rawValue)
+        let earlier: [UInt8] = Array("Zearlier".utf8)
+        let resume = SessionResume.frames(previous: earlier, running: [7, 9])
+        let decoded = BrokerInbound.decode(message(base + [concurrency] + resume + [Array("echo".utf8)]))
+        #expect(
+            decoded
+                == .success(
+                    .ready(
+                        concurrency: 2, functions: [ServiceDescriptor(name: "echo")], capabilities: capabilities,
+                        resume: SessionResume(previous: PeerID(earlier), running: [7, 9]))))
+        #expect(BrokerInbound.decode(message(base + [concurrency] + resume)) == .failure(.missingFrames), "no descriptor")
+        #expect(BrokerInbound.decode(message(base + [concurrency, [], resume[1], Array("echo".utf8)])) == .failure(.badID))
+        #expect(BrokerInbound.decode(message(base + [concurrency, earlier, [1, 2, 3], Array("echo".utf8)])) == .failure(.badID))
+        let tooMany = SessionResume.frames(previous: earlier, running: [1, 2, 3, 4, 5])
+        #expect(
+            BrokerInbound.decode(message(base + [concurrency] + tooMany + [Array("echo".utf8)])) == .failure(.badID),
+            "more ids than twice the concurrency")
+    }
+
     @Test("REQUESTS decodes on the worker; the broker's HEARTBEAT carries its frame limit")
     func workerSide() {
         let header = CallHeader(timeoutMilliseconds: 50, shard: 3)
@@ -140,7 +163,11 @@ struct BatchedMessageTests {
         let limits: [[UInt8]] = [.bigEndian(UInt32(64)), .bigEndian(UInt32(1 << 20))]
         #expect(WorkerInbound.decode(message(beat + limits + [WorkerHeartbeat.drainAcknowledged])) == .success(.drainAcknowledged))
         #expect(
-            WorkerInbound.decode(message(beat + limits + [[2]])) == .success(.heartbeat(frameLimit: 64, frameBytesLimit: 1 << 20)),
+            WorkerInbound.decode(message(beat + limits + [WorkerHeartbeat.resumes]))
+                == .success(.heartbeat(frameLimit: 64, frameBytesLimit: 1 << 20, resumes: true)),
+            "frame 4 says the broker takes resumed sessions")
+        #expect(
+            WorkerInbound.decode(message(beat + limits + [[4]])) == .success(.heartbeat(frameLimit: 64, frameBytesLimit: 1 << 20)),
             "another frame 4 is ignored")
     }
 

@@ -96,6 +96,12 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
     case protocolViolation(PeerID, String)
     /// A worker's READY was refused (answered DISCONNECT with `reason`).
     case workerRefused(PeerID, reason: String)
+    /// The broker's loop did not run for `milliseconds` (the process was stopped, or starved of
+    /// CPU): its peers got a fresh expiry instead of having that time counted as their silence.
+    case stalled(milliseconds: Int64)
+    /// A worker registered again as `peer` and resumed its session `previous`: `moved` calls still
+    /// running there moved to `peer`, and `cancelled` dispatch ids it listed were cancelled.
+    case sessionResumed(PeerID, previous: PeerID, moved: Int, cancelled: Int)
 
     /// One log line.
     public var description: String {
@@ -112,6 +118,10 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
             "dropped message from \(peer): \(what)"
         case .workerRefused(let peer, let reason):
             "refused worker \(peer): \(reason)"
+        case .stalled(let milliseconds):
+            "the broker did not run for \(milliseconds) ms (stopped or starved of CPU): its workers and clients get a fresh expiry"
+        case .sessionResumed(let peer, let previous, let moved, let cancelled):
+            "worker \(peer) resumed the session of \(previous): took over \(moved) running calls, cancelled \(cancelled)"
         }
     }
 }

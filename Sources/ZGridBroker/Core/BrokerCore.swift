@@ -139,12 +139,19 @@ public struct BrokerCore {
     var nextDispatchID: UInt64 = 1
     var nextSequence: UInt64 = 1
     private var nextHeartbeatAt: Int64
+    /// When the last tick was handled: a much later tick means the broker itself stalled (see
+    /// ``forgiveOwnStall(now:into:)``).
+    var lastTickAt: Int64
+    /// Until when a closed connection does not make a worker lost, after the broker stalled: a
+    /// worker that reconnected meanwhile is about to register again and take its calls over.
+    var connectionLossIgnoredUntil: Int64 = .min
 
     /// Creates a core that starts at `now`.
     public init(options: BrokerOptions = .init(), now: Int64) {
         self.options = options
         startedAt = now
         lastNow = now
+        lastTickAt = now
         nextHeartbeatAt = now + options.heartbeat.intervalMilliseconds
         nextScheduleDue = options.schedules.isEmpty ? nil : .min
     }
@@ -199,6 +206,7 @@ public struct BrokerCore {
         case .tick:
             tick(now: now, into: &actions)
         case .connectionClosed(let peer):
+            guard now >= connectionLossIgnoredUntil else { return }
             loseWorker(peer, reason: "its connection closed", now: now, into: &actions)
         case .storeCommitted(let tokens):
             storeCommitted(tokens, now: now, into: &actions)
@@ -238,8 +246,9 @@ public struct BrokerCore {
         case .clientHeartbeat:
             touchClient(peer, now: now)
             actions.append(.heartbeatClient(peer))
-        case .ready(let concurrency, let functions, let heartbeats):
-            registerWorker(peer, concurrency: concurrency, functions: functions, heartbeats: heartbeats, now: now, into: &actions)
+        case .ready(let concurrency, let functions, let heartbeats, let resume):
+            registerWorker(
+                peer, concurrency: concurrency, functions: functions, heartbeats: heartbeats, resume: resume, now: now, into: &actions)
         case .reply(let dispatchID, let payload):
             guard let worker = touchWorker(peer, now: now, into: &actions) else {
                 actions.append(.release(payload))
@@ -672,8 +681,8 @@ public struct BrokerCore {
     // MARK: Workers
 
     private mutating func registerWorker(
-        _ peer: PeerID, concurrency: Int, functions: [ServiceDescriptor], heartbeats: WorkerHeartbeats, now: Int64,
-        into actions: inout [BrokerAction]
+        _ peer: PeerID, concurrency: Int, functions: [ServiceDescriptor], heartbeats: WorkerHeartbeats, resume: SessionResume?,
+        now: Int64, into actions: inout [BrokerAction]
     ) {
         guard workers[peer] == nil else {
             statistics.protocolViolations += 1
@@ -723,6 +732,7 @@ public struct BrokerCore {
                 message: "functions \(functions.map(\.description).joined(separator: ",")), concurrency \(concurrency)"
             ))
         actions.append(.heartbeatWorker(peer))
+        if let resume { resumeSession(resume, as: peer, worker, now: now, into: &actions) }
         creditReturned(peer, now: now, into: &actions)
     }
 
@@ -771,7 +781,7 @@ public struct BrokerCore {
 
     /// Drops a silent or disconnected worker (`reason` says which): its calls are retried elsewhere
     /// when idempotent, failed otherwise.
-    private mutating func loseWorker(_ peer: PeerID, reason: String, now: Int64, into actions: inout [BrokerAction]) {
+    mutating func loseWorker(_ peer: PeerID, reason: String, now: Int64, into actions: inout [BrokerAction]) {
         guard let worker = workers[peer] else { return }
         // Its leaving before what it causes: a function's `no_workers` comes after `worker_left`.
         actions.append(.notice(.workerLeft(peer, reason: reason, inFlight: worker.inFlight.count)))
@@ -781,7 +791,9 @@ public struct BrokerCore {
         statistics.workersLost += 1
         var retried: Set<String> = []
         for dispatchID in worker.inFlight.sorted().reversed() {
-            guard let call = calls[dispatchID] else { continue }
+            // (A call running elsewhere under an id this worker listed when it resumed a session
+            // is not this worker's: see ``resumeSession(_:as:_:now:into:)``.)
+            guard let call = calls[dispatchID], call.worker == peer else { continue }
             if requeueForRetry(dispatchID, now: now) {
                 retried.insert(call.service)
             } else {
@@ -833,6 +845,7 @@ public struct BrokerCore {
     // MARK: Time
 
     private mutating func tick(now: Int64, into actions: inout [BrokerAction]) {
+        forgiveOwnStall(now: now, into: &actions)
         expireDeadlines(now: now, into: &actions)
         updateRates(now: now)
         jobTick(now: now, into: &actions)

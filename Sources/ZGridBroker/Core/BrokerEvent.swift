@@ -27,8 +27,11 @@ public enum CoreMessage: Sendable, Equatable {
     indirect case job(requestID: UInt64, verb: JobVerb, jobID: UInt64, waitMilliseconds: UInt32)
     /// JOBS from a client, its filter decoded.
     indirect case jobs(requestID: UInt64, verb: JobsVerb, query: JobQuery)
-    /// READY from a worker; `heartbeats` says when it heartbeats (MDP workers only while idle).
-    case ready(concurrency: Int, functions: [ServiceDescriptor], heartbeats: WorkerHeartbeats = .always)
+    /// READY from a worker; `heartbeats` says when it heartbeats (MDP workers only while idle);
+    /// `resume`, when the worker resumes an earlier session of its own, names that session and the
+    /// requests of it the worker still runs.
+    indirect case ready(
+        concurrency: Int, functions: [ServiceDescriptor], heartbeats: WorkerHeartbeats = .always, resume: SessionResume? = nil)
     /// REPLY from a worker.
     case reply(dispatchID: UInt64, payload: PayloadHandle)
     /// REPLY from a worker to a batch: one result per job, decoded by the shell.

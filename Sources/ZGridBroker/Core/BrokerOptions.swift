@@ -43,6 +43,12 @@ public struct BrokerOptions: Sendable, Equatable {
     public var functions: [String: FunctionPolicy]
     /// Load shedding of sheddable low-priority jobs under overload.
     public var shedding: SheddingPolicy
+    /// Whether the broker forgives its own stalls: when a tick comes more than twice the heartbeat
+    /// interval after the one before (the broker was stopped or starved of CPU, so it heard nobody
+    /// meanwhile), every worker and client gets a fresh expiry from then instead of having that
+    /// time counted as its silence. On by default; tests that drive the core with far-apart ticks
+    /// turn it off.
+    public var forgivesOwnStalls = true
 
     /// Creates options; the defaults suit a local cluster. Durations are clamped to
     /// ``ZGridProtocol/SettingBounds`` (at least 1 ms for the time limits and the aging step, 0 for

@@ -344,7 +344,7 @@ struct BrokerLoop {
             } else {
                 decoded = BrokerInbound.decode(buffer)
             }
-            if case .success(.ready(_, _, let capabilities)) = decoded { requestBatcher.register(peer, capabilities: capabilities) }
+            if case .success(.ready(_, _, let capabilities, _)) = decoded { requestBatcher.register(peer, capabilities: capabilities) }
             switch decoded {
             case .failure(let reason):
                 let overlongReply = BrokerInbound.overlongReplyDispatchID(buffer)
@@ -480,9 +480,9 @@ struct BrokerLoop {
             return nil  // answered by the loop itself
         case .cancel(let requestID): return .cancel(requestID: requestID)
         case .clientHeartbeat: return .clientHeartbeat
-        case .ready(let concurrency, let functions, _):
+        case .ready(let concurrency, let functions, _, let resume):
             // An MDP worker may heartbeat only while it waits for work, as the guide's mdwrkapi does.
-            return .ready(concurrency: concurrency, functions: functions, heartbeats: fromMajordomo ? .whileIdle : .always)
+            return .ready(concurrency: concurrency, functions: functions, heartbeats: fromMajordomo ? .whileIdle : .always, resume: resume)
         case .replies, .calls: return nil  // split in receiveBurst
         case .failure(let dispatchID, let code, let message): return .failure(dispatchID: dispatchID, code: code, message: message)
         case .workerHeartbeat: return .workerHeartbeat
@@ -635,7 +635,10 @@ struct BrokerLoop {
         case .heartbeatWorker(let worker):
             // The limits tell a worker how many results its REPLIES may carry, and how large a result
             // may be. Mandatory routing finds a worker whose process died before its expiry.
-            try probe.heartbeat(worker, [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue], frameLimit, frameBytesLimit], socket)
+            // Frame 4 says this broker takes READYs that resume a session (see ``SessionResume``).
+            try probe.heartbeat(
+                worker, [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue], frameLimit, frameBytesLimit, WorkerHeartbeat.resumes],
+                socket)
         case .heartbeatClient(let client):
             // The limits tell a client how many calls its CALLS may carry, and how large a payload may be.
             try socket.sendProtocolMessage(
@@ -744,9 +747,9 @@ struct BrokerLoop {
 
     private mutating func log(_ notice: BrokerNotice) {
         switch notice {
-        case .workerJoined, .workerLeft:
+        case .workerJoined, .workerLeft, .sessionResumed:
             logger.info("\(notice)")
-        case .jobDead, .workerRefused:  // a refused worker retries after a backoff of up to 5 s
+        case .jobDead, .workerRefused, .stalled:  // a refused worker retries after a backoff of up to 5 s
             logger.warning("\(notice)")
         case .malformed, .protocolViolation:
             noticeCount += 1

@@ -1,0 +1,44 @@
+import ZGridProtocol
+
+/// A worker that lost sight of the broker (a broker stalled past the expiry, a cut connection)
+/// registers again on a new connection and resumes its earlier session: its calls still running
+/// there move to the new connection instead of failing as lost.
+extension BrokerCore {
+    /// Takes over the session `resume.previous` for `peer` (its new record `worker`, just
+    /// registered): each call of the earlier session the worker still runs, still in flight there,
+    /// moves to `peer`; the earlier session is then dropped as a lost worker, its other calls
+    /// failed or retried as on any loss. Every listed dispatch id not moved (the earlier session is
+    /// unknown, or that call already ended) is counted in flight on `peer` and cancelled there, so
+    /// that the worker stops it and its slot returns with its answer, which is discarded.
+    mutating func resumeSession(
+        _ resume: SessionResume, as peer: PeerID, _ worker: WorkerRecord, now: Int64, into actions: inout [BrokerAction]
+    ) {
+        var cancelled = resume.running
+        var moved = 0
+        if resume.previous != peer, let earlier = workers[resume.previous] {
+            cancelled = []
+            for dispatchID in Set(resume.running).sorted() {
+                let isJobAttempt = earlier.jobAttempts.contains(dispatchID)
+                guard let call = calls[dispatchID], call.worker == resume.previous, earlier.answered(dispatchID) else {
+                    cancelled.append(dispatchID)
+                    continue
+                }
+                call.worker = peer
+                if isJobAttempt { worker.jobAttempts.insert(dispatchID) }
+                if let job = call.job { jobs[job]?.record.worker = peer.description }
+                worker.took(dispatchID, sequence: nextSequence)
+                nextSequence += 1
+                moved += 1
+            }
+            actions.append(.notice(.sessionResumed(peer, previous: resume.previous, moved: moved, cancelled: cancelled.count)))
+            loseWorker(resume.previous, reason: "registered again as \(peer)", now: now, into: &actions)
+        }
+        for dispatchID in cancelled where !worker.inFlight.contains(dispatchID) {
+            worker.took(dispatchID, sequence: nextSequence)
+            nextSequence += 1
+            actions.append(.cancel(worker: peer, dispatchID: dispatchID))
+        }
+        // Never a new request under an id the worker may still run.
+        if let highest = resume.running.max(), highest >= nextDispatchID { nextDispatchID = highest + 1 }
+    }
+}
