@@ -33,4 +33,16 @@ struct RefuseNewWorkTests {
         #expect(actions.failures == [SentFailure(client: client1, requestID: 2, code: .shuttingDown)])
     }
 
+    @Test func runningCallOfAWorkerLostWhileRefusingFailsAsShuttingDown() throws {
+        var driver = Driver(options: testOptions(grace: 60_000))
+        driver.ready(worker1, concurrency: 1)
+        _ = try #require(driver.call(client1, 1).requests.first)
+        var actions: [BrokerAction] = []
+        driver.core.refuseNewWork(now: driver.now, into: &actions)
+        // Its supervisor killed it at the end of the grace: its connection is found closed.
+        let lost = driver.send(.connectionClosed(from: worker1))
+        #expect(lost.workersLeft.map(\.worker) == [worker1])
+        #expect(lost.failures == [SentFailure(client: client1, requestID: 1, code: .shuttingDown)])
+        #expect(driver.core.callsInFlight == 0)
+    }
 }

@@ -796,6 +796,12 @@ public struct BrokerCore {
             guard let call = calls[dispatchID], call.worker == peer else { continue }
             if requeueForRetry(dispatchID, now: now) {
                 retried.insert(call.service)
+            } else if refusingNewWork {
+                // The broker is stopping: its workers leave (killed by their supervisor at the end of
+                // the grace, or gone before their answer), and the stop is what the caller should hear.
+                failCall(
+                    dispatchID, .shuttingDown, "the broker is stopping; worker \(peer) left while running '\(call.function)'",
+                    into: &actions)
             } else {
                 failCall(dispatchID, .workerLost, "worker \(peer) was lost while running '\(call.function)'", into: &actions)
             }
