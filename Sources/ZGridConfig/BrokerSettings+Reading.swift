@@ -40,9 +40,7 @@ extension BrokerSettings {
 
         let metricsRule = "a tcp:// endpoint such as \"tcp://127.0.0.1:9464\", or \"\" for none"
         let metrics = try reader.string("metrics", expected: metricsRule) ?? ""
-        guard metrics.isEmpty || metrics.hasPrefix("tcp://") else {
-            throw reader.error("metrics", "expected \(metricsRule), got \(String(reflecting: metrics))")
-        }
+        if !metrics.isEmpty, let problem = Endpoint.metricsProblem(with: metrics) { throw reader.error("metrics", problem) }
         self.init(
             bind: bind,
             connect: connect,

@@ -53,14 +53,14 @@ public enum Endpoint {
     }
 
     /// Splits `host:port` at the last colon.
-    private static func hostAndPort(_ address: Substring) -> (host: Substring, port: Substring)? {
+    static func hostAndPort(_ address: Substring) -> (host: Substring, port: Substring)? {
         guard let colon = address.lastIndex(of: ":") else { return nil }
         return (address[..<colon], address[address.index(after: colon)...])
     }
 
     /// Whether `host` passes libzmq's own check of a tcp address: a letter, digit, `[` or `:` first
     /// (or `*` when binding), then only letters, digits and `. - : % ; [ ] _ *`.
-    private static func isHost(_ host: Substring, binding: Bool) -> Bool {
+    static func isHost(_ host: Substring, binding: Bool) -> Bool {
         func isAlphanumeric(_ byte: UInt8) -> Bool {
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
         }
@@ -72,7 +72,7 @@ public enum Endpoint {
     }
 
     /// Whether `text` is a decimal port number from 1 to 65535.
-    private static func isPortNumber(_ text: Substring) -> Bool {
+    static func isPortNumber(_ text: Substring) -> Bool {
         guard (1...5).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
             let port = Int(text)
         else { return false }
