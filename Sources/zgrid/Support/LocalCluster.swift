@@ -23,7 +23,10 @@ struct LocalCluster {
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
         let configFile = configPath ?? "cluster.conf"
         try config.security.checkBrokerPublicKey(configFile: configFile)
-        if !config.pools.isEmpty { try config.security.checkPoolWorkerKeys(configFile: configFile) }
+        if !config.pools.isEmpty {
+            try config.broker.checkPoolsCanConnect(configFile: configFile)
+            try config.security.checkPoolWorkerKeys(configFile: configFile)
+        }
         let broker = try BrokerServer.start(try BrokerConfiguration(config), of: config, logger: logger)
         var children: [Supervisor.Child] = []
         for pool in config.pools {
