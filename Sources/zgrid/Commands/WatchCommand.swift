@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import ZGridClient
 import ZGridProtocol
 
@@ -49,38 +50,59 @@ struct WatchCommand: AsyncParsableCommand, StopSignalHandling {
     func run() async throws {
         // Ended by its reader (`zgrid watch | head`) as any filter is: SIGPIPE's default action.
         signal(SIGPIPE, SIG_DFL)
+        let config = try connection.common.loadConfig()
         let client = try connection.client()
         let filter = EventFilter(
             jobs: job.isEmpty ? nil : job, tags: tag.isEmpty ? nil : tag, functions: function.isEmpty ? nil : function,
             pool: pool ? true : nil)
         let stream = try client.events(matching: filter, name: name, after: after)
         let (json, count) = (self.json, self.count)
-        let printing = Task { try await Self.printEvents(of: stream, json: json, count: count) }
+        // The library keeps a subscription waiting for its broker, to ride out restarts; one that
+        // no broker ever confirmed (none runs there) fails within the heartbeat expiry, as every
+        // other command's request does, instead of waiting silently forever.
+        let expiry = config.broker.heartbeat.expiryMilliseconds
+        let printing = Mutex<Task<Void, any Error>?>(nil)
+        let deadline = FirstAnswerDeadline(milliseconds: expiry) { printing.withLock { $0?.cancel() } }
+        let task = Task { try await Self.printEvents(of: stream, json: json, count: count, answered: deadline.answered) }
+        printing.withLock { $0 = task }
         // Ctrl-C (SIGINT, SIGTERM, SIGHUP) ends the stream instead of the process, so that closing
         // the client tells the broker the last event printed: a later watcher with the same
         // --name resumes right after it.
-        let interruption = SignalCancellation { printing.cancel() }
-        do {
-            try await printing.value
-        } catch GridError.cancelled where name != nil && interruption.signal == nil {
+        let interruption = SignalCancellation { task.cancel() }
+        let ending = await task.result
+        await client.close()
+        if let signal = interruption.signal { throw ExitCode(128 + signal) }
+        if deadline.expired {
+            FileOutput.standardError(
+                "zgrid watch: broker unreachable: no broker at \(connection.connect ?? config.broker.connect) "
+                    + "answered the subscription within \(expiry) ms")
+            throw ExitCode(2)
+        }
+        if case .failure(GridError.cancelled) = ending, name != nil {
             // The broker closes a named subscription when another subscribes with its name.
-            await client.close()
             FileOutput.standardError(
                 "zgrid watch: another watcher subscribed with --name \(name ?? "") and took the subscription over")
             throw ExitCode(2)
         }
-        await client.close()
-        if let signal = interruption.signal { throw ExitCode(128 + signal) }
+        try ending.get()
     }
 
     /// Prints the events of `stream`, one line each (JSON with `json`), until `count` were shown
-    /// (0: until the stream ends or the task is cancelled).
-    private static func printEvents(of stream: EventStream, json: Bool, count: Int) async throws {
+    /// (0: until the stream ends or the task is cancelled); `answered` runs at the first event, the
+    /// broker's confirmation of the subscription.
+    private static func printEvents(
+        of stream: EventStream, json: Bool, count: Int, answered: @Sendable () -> Void
+    ) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let lines = EventLine()
         var shown = 0
+        var confirmed = false
         for try await event in stream {
+            if !confirmed {
+                confirmed = true
+                answered()
+            }
             if json {
                 print(String(decoding: try encoder.encode(event), as: UTF8.self))
             } else {
