@@ -43,7 +43,7 @@ extension ClientLoop {
             maxCallsPerMessage = 0
             connectionDropped()
         case .handshakeFailed(let refusedKey):
-            handshakeFailure = Self.handshakeFailureMessage(refusedKey: refusedKey)
+            handshakeFailure = Self.handshakeFailureMessage(refusedKey: refusedKey, curve: security != nil)
         case .other:
             break
         }
@@ -51,8 +51,8 @@ extension ClientLoop {
 
     /// Why the last connection to the broker got no further than its handshake, as the end of an
     /// error message: without it, a refused CURVE key looks like a broker that is down.
-    static func handshakeFailureMessage(refusedKey: Bool) -> String {
-        HandshakeFailure.message(refusedKey: refusedKey, role: "client", keysSetting: "client_keys")
+    static func handshakeFailureMessage(refusedKey: Bool, curve: Bool) -> String {
+        HandshakeFailure.message(refusedKey: refusedKey, role: "client", keysSetting: "client_keys", curve: curve)
     }
 
     /// Ends the wait of every request sent before the connection to the broker dropped: no answer

@@ -67,7 +67,8 @@ struct ClientLoop {
     /// The broker endpoint.
     let broker: String
     let heartbeat: HeartbeatSettings
-    private let security: PeerSecurity?
+    /// The CURVE settings of the connection; nil when CURVE is off.
+    let security: PeerSecurity?
     private let mailbox: Mailbox<ClientCommandItem>
     private let executor: LoopExecutor
     let logger: Logger
@@ -90,7 +91,7 @@ struct ClientLoop {
     /// it: the monitor reports the handshake before the loss.)
     var handshakeSinceDrop = false
     /// Why the last connection's handshake failed, when no handshake has succeeded since (see
-    /// ``handshakeFailureMessage(refusedKey:)``): a silent broker's errors say it.
+    /// ``handshakeFailureMessage(refusedKey:curve:)``): a silent broker's errors say it.
     var handshakeFailure: String?
     /// Whether the broker's last message was under the tag of another protocol version.
     private var speaksOtherVersion = false

@@ -15,7 +15,8 @@ extension WorkerLoop {
         case .handshakeSucceeded:
             handshakeFailure = nil
         case .handshakeFailed(let refusedKey):
-            handshakeFailure = HandshakeFailure.message(refusedKey: refusedKey, role: "worker", keysSetting: "worker_keys")
+            handshakeFailure = HandshakeFailure.message(
+                refusedKey: refusedKey, role: "worker", keysSetting: "worker_keys", curve: settings.security != nil)
         case .disconnected, .other:
             break
         }

@@ -8,9 +8,9 @@ import ZeroMQ
 extension IntegrationTests {
     @Suite("A client whose CURVE handshake fails says why", .serialized, .timeLimit(.minutes(1)))
     struct HandshakeErrorTests {
-        /// The error of one call from a client of `broker` with `security`, whose handshake fails.
-        private func failedCall(_ broker: BrokerServer, _ security: PeerSecurity?) async throws -> String {
-            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, security: security)
+        /// The error of one call from a client of `endpoint` with `security`, whose handshake fails.
+        private func failedCall(_ endpoint: String, _ security: PeerSecurity?) async throws -> String {
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat, security: security)
             let result = await outcome { () async throws(GridError) in try await client.call("echo", bytes("hi"), timeout: .seconds(10)) }
             await client.close()
             guard case .failure(.brokerUnreachable(let message)) = result else {
@@ -31,12 +31,26 @@ extension IntegrationTests {
             let broker = try BrokerServer.start(configuration, logger: quietLogger("test.broker"))
             defer { broker.stop() }
 
-            let unknownKey = try await failedCall(broker, PeerSecurity(serverKey: brokerKeys.publicKey, keys: stranger))
+            let unknownKey = try await failedCall(broker.endpoints[0], PeerSecurity(serverKey: brokerKeys.publicKey, keys: stranger))
             #expect(unknownKey.contains("the broker refused this client's CURVE key"), "\(unknownKey)")
-            let wrongServer = try await failedCall(broker, PeerSecurity(serverKey: stranger.publicKey, keys: clientKeys))
+            let wrongServer = try await failedCall(broker.endpoints[0], PeerSecurity(serverKey: stranger.publicKey, keys: clientKeys))
             #expect(wrongServer.contains("the security handshake with the broker failed"), "\(wrongServer)")
-            let plain = try await failedCall(broker, nil)
-            #expect(plain.contains("the security handshake with the broker failed"), "\(plain)")
+            let plain = try await failedCall(broker.endpoints[0], nil)
+            #expect(
+                plain.contains("the handshake with the broker failed: this client has CURVE off; is CURVE on at the broker"), "\(plain)")
+        }
+
+        @Test("a client without CURVE pointed at what is no ZeroMQ broker (its metrics endpoint) is not told to check keys")
+        func notABroker() async throws {
+            let metrics = "tcp://127.0.0.1:\(try freePort())"
+            var configuration = BrokerConfiguration(
+                endpoints: ["tcp://127.0.0.1:0"], options: BrokerOptions(heartbeat: testHeartbeat), metricsEndpoint: metrics)
+            configuration.shutdownGraceMilliseconds = 500
+            let broker = try BrokerServer.start(configuration, logger: quietLogger("test.broker"))
+            defer { broker.stop() }
+            let message = try await failedCall(metrics, nil)
+            #expect(message.contains("or is what listens there not a ZGrid broker (such as its metrics endpoint)?"), "\(message)")
+            #expect(!message.contains("public key"), "\(message)")
         }
 
         @Test("zgrid worker with a key the broker refuses says why each time it reconnects")
