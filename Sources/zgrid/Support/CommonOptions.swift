@@ -11,6 +11,17 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (overrides the config file).")
     var logLevel: String?
 
+    /// Refuses an unknown `--log-level` before the command runs, so that the refusal shows the
+    /// command's own usage (thrown from `run()`, it would show the root command's).
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil { throw Self.unknownLevel(logLevel) }
+    }
+
+    /// The refusal of the log level `name`.
+    private static func unknownLevel(_ name: String) -> ValidationError {
+        ValidationError("unknown log level '\(name)': expected trace, debug, info, notice, warning, error or critical")
+    }
+
     /// The configuration: the named file, ./cluster.conf when present, or the defaults. With
     /// `poolFunctions`, its `[[pool]]` tables may name only those functions.
     func loadConfig(poolFunctions: PoolFunctionLimit? = nil) throws -> ClusterConfig {
@@ -26,9 +37,7 @@ struct CommonOptions: ParsableArguments {
     /// Sets up logging to standard error at the chosen level and returns a logger.
     func bootstrapLogging(_ config: ClusterConfig, label: String, defaultLevel: String? = nil) throws -> Logger {
         let name = (logLevel ?? defaultLevel ?? config.broker.logLevel).lowercased()
-        guard let level = Logger.Level(rawValue: name) else {
-            throw ValidationError("unknown log level '\(name)': expected trace, debug, info, notice, warning, error or critical")
-        }
+        guard let level = Logger.Level(rawValue: name) else { throw Self.unknownLevel(name) }
         LoggingBootstrap.once(level: level)
         var logger = Logger(label: label)
         logger.logLevel = level
