@@ -190,6 +190,7 @@ private func openRouter(_ context: Context, _ configuration: BrokerConfiguration
         }
     }
     for endpoint in configuration.endpoints {
+        if let problem = IPCListenerCheck.problem(with: endpoint) { throw .bindFailed(endpoint: endpoint, reason: problem) }
         do { try socket.bind(endpoint) } catch { throw .bindFailed(endpoint: endpoint, reason: error.message) }
     }
     return socket
