@@ -8,16 +8,21 @@ public struct PoolFunctionLimit: Sendable, Equatable {
     public var kind: String
     /// Why only these, said in parentheses after the value in errors, if anything.
     public var reason: String?
+    /// The functions among ``names`` that `shards` makes sharded; `nil` when every one may be. A
+    /// pool with `shards` must name one of them: for the others the shards would do nothing.
+    public var sharded: [String]?
 
     /// Creates a limit.
     /// - Parameters:
     ///   - names: The functions a pool may name.
     ///   - kind: What they are, in errors, such as `"the built-in functions"`.
     ///   - reason: Why only these, for errors.
-    public init(names: [String], kind: String, reason: String? = nil) {
+    ///   - sharded: The functions that `shards` makes sharded; `nil` (the default) for every one.
+    public init(names: [String], kind: String, reason: String? = nil, sharded: [String]? = nil) {
         self.names = names
         self.kind = kind
         self.reason = reason
+        self.sharded = sharded
     }
 
     /// What is wrong with naming `function` in a pool, or `nil` when it is one of ``names``.
@@ -25,5 +30,13 @@ public struct PoolFunctionLimit: Sendable, Equatable {
         guard !names.contains(function) else { return nil }
         return "expected one of \(kind) \(names.joined(separator: ", ")), got \(String(reflecting: function))"
             + (reason.map { " (\($0))" } ?? "")
+    }
+
+    /// What is wrong with giving `shards` to a pool serving `functions`, or `nil` when one of them
+    /// is ``sharded``.
+    func shardsProblem(functions: [String]) -> String? {
+        guard let sharded, !functions.contains(where: sharded.contains) else { return nil }
+        return "expected shards only in a pool serving a sharded function (\(sharded.joined(separator: " or "))), "
+            + "got them for \(functions.joined(separator: ", ")), which would ignore them"
     }
 }

@@ -36,6 +36,7 @@ extension PoolSettings {
             } catch {
                 throw reader.error("shards", error.message)
             }
+            if let problem = limit?.shardsProblem(functions: functions) { throw reader.error("shards", problem) }
         }
 
         self.init(

@@ -7,6 +7,8 @@ import ZGridWorker
 enum Builtins {
     /// Every built-in function name.
     static let names = ["echo", "sleep", "hash", "search", "noop"]
+    /// The built-ins that `--shards` makes sharded (see ``register(_:on:shards:seed:execution:)``).
+    static let sharded = ["search", "echo"]
 
     /// Registers the named built-ins on `worker`. With `shards`, `search` and `echo` are sharded
     /// (`search` holds those shards of the corpus made from `seed`, `echo` answers for them, for

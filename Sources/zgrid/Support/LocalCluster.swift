@@ -17,7 +17,8 @@ struct LocalCluster {
     /// another function would crash-loop. Pass it to ``CommonOptions/loadConfig(poolFunctions:)``.
     static let poolFunctions = PoolFunctionLimit(
         names: Builtins.names, kind: "the built-in functions",
-        reason: "'zgrid up' runs built-in workers only; run your own workers with the ZGridWorker library")
+        reason: "'zgrid up' runs built-in workers only; run your own workers with the ZGridWorker library",
+        sharded: Builtins.sharded)
 
     /// Starts the broker and the pools of `config`, read with ``poolFunctions``.
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
