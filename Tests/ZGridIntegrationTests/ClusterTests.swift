@@ -93,6 +93,32 @@ extension IntegrationTests {
             await client.close()
         }
 
+        @Test("zgrid up warns when its workers have not registered 10 s after start, naming where they connect; not when they have")
+        func unregisteredWorkersReported() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let config = directory.file("cluster.conf")
+            let log = directory.file("stderr")
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let warning = "worker processes have registered with the broker 10 s after start"
+            // Registered: no warning by the time it would come.
+            try writeConfig(config, endpoint: endpoint, logLevel: "warning")
+            let (healthy, client) = try await startUp(config: config, endpoint: endpoint, log: log)
+            await client.close()
+            try await Task.sleep(for: .seconds(12))  // past the 10 s of LocalCluster.registrationCheckDelay
+            #expect(!(readText(log) ?? "").contains(warning), "\(readText(log) ?? "")")
+            stopUp(healthy)
+            // Connecting where no broker listens: the workers never register, and zgrid up says so.
+            let nowhere = "tcp://127.0.0.1:\(try freePort())"
+            try writeConfig(config, endpoint: endpoint, logLevel: "warning", broker: "connect = \"\(nowhere)\"")
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let lost = try launchZGrid(["up", "--config", config], standardError: FileHandle(forWritingAtPath: log))
+            defer { stopUp(lost) }
+            try await waitUntil("zgrid up warned", seconds: 40) {
+                readText(log)?.contains("only 0 of 2 \(warning); they connect to \(nowhere)") == true
+            }
+        }
+
         @Test("workers of a zgrid up killed with SIGKILL stop on their own instead of living on as orphans")
         func workersOutliveNoSupervisor() async throws {
             let directory = try TemporaryDirectory()

@@ -30,7 +30,9 @@ struct UpCommand: AsyncParsableCommand, StopSignalHandling {
         ) { name in
             if supervisor.force() { logger.warning("\(name): forcing the workers out") }
         }
+        let registration = Task { await cluster.reportUnregisteredWorkers(logger: logger) }
         try await group.run()
+        registration.cancel()
         print("stopped")
     }
 }

@@ -64,6 +64,25 @@ struct LocalCluster {
         return true
     }
 
+    /// How long after start ``reportUnregisteredWorkers(logger:)`` looks, in seconds: long enough
+    /// for worker processes to start on a loaded machine, short enough for a new user to still be
+    /// watching.
+    static let registrationCheckDelay: Double = 10
+
+    /// Logs a warning when, ``registrationCheckDelay`` seconds after start and unless the cluster
+    /// is stopping by then, fewer workers have registered with the broker than were started:
+    /// those that never reach it (a `connect` endpoint where no broker listens, a crash loop)
+    /// otherwise only show as warnings of their own among the log lines.
+    func reportUnregisteredWorkers(logger: Logger) async {
+        try? await Task.sleep(for: .seconds(Self.registrationCheckDelay))
+        let registered = broker.status.workers
+        guard registered < expectedWorkers, !Task.isCancelled, !supervisor.isStopping else { return }
+        let seconds = Int(Self.registrationCheckDelay)
+        logger.warning(
+            "only \(registered) of \(expectedWorkers) worker processes have registered with the broker \(seconds) s after start; they connect to \(connect) (see their log lines above)"
+        )
+    }
+
     /// Stops the workers, then the broker. New calls are refused (SHUTTING_DOWN) from the start,
     /// so that none waits for a worker that is leaving; calls in flight finish on their workers
     /// within ``shutdownGrace``, then the workers are forced out.

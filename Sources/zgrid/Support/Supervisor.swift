@@ -56,6 +56,9 @@ final class Supervisor: Sendable {
         }
     }
 
+    /// Whether the supervisor is stopping (restarting no child any more).
+    var isStopping: Bool { state.withLock { $0.stopping } }
+
     /// Stops restarting children that end, from now on: the first step of a stop, taken as soon as
     /// it is asked for.
     func stopRestarting() {
