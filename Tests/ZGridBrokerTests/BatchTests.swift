@@ -67,7 +67,7 @@ struct BatchTests {
         let actions = driver.message(
             worker1,
             .batchReply(dispatchID: batch.dispatchID, results: [.success([1]), .failure(.handlerError, "bad input"), .success([3])]))
-        let finished = actions.compactMap { if case .jobFinished(let record, _, _) = $0 { record } else { nil } }
+        let finished = actions.compactMap { if case .storeFinal(let record, _, _) = $0 { record } else { nil } }
         #expect(finished.map(\.id) == [1, 3])
         #expect(finished.map(\.result) == [[1], [3]])
         #expect(finished.allSatisfy { $0.state == .succeeded })

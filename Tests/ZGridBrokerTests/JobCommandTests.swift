@@ -43,8 +43,9 @@ struct JobHarness {
                     }
                 }
                 uncommitted.append(token)
-            case .jobFinished(let record, _, _):
+            case .storeFinal(let record, _, let token):
                 stored[record.id] = record
+                uncommitted.append(token)
             case .storeRead(let query, let token):
                 reads.append((token, .success(answer(query))))
             default: break
@@ -148,7 +149,7 @@ extension [BrokerAction] {
             return (dispatchID, Int64(job))
         }
     }
-    /// The jobs that finished, with the WAITs answered with them.
+    /// The jobs whose final record is on disk, with the WAITs answered with them.
     var finishedJobs: [(record: JobRecord, notify: [ClientRequest])] {
         compactMap {
             guard case .jobFinished(let record, _, let notify) = $0 else { return nil }

@@ -17,8 +17,8 @@ struct JobStopTests {
         harness.driver.core.stopStartingJobs()
         // The running attempt finishes; its worker's credit starts nothing.
         var actions = harness.message(worker1, .reply(dispatchID: running.dispatchID, payload: harness.driver.payload()))
-        #expect(actions.finishedJobs.map(\.record.id) == [1])
         actions += harness.commit()
+        #expect(actions.finishedJobs.map(\.record.id) == [1])
         harness.submit(client1, 3)
         actions += harness.commit()
         actions += harness.ready(worker2)
@@ -73,7 +73,8 @@ struct AttemptCutShortTests {
     func forcedOutWhileRunning() throws {
         var (harness, dispatchID) = try runningJob()
         harness.message(worker1, .disconnect)
-        let actions = harness.workerError(dispatchID, .shuttingDown)
+        var actions = harness.workerError(dispatchID, .shuttingDown)
+        actions += harness.commit()
         #expect(actions.finishedJobs.map(\.record.state) == [.dead])
         #expect(harness.stored[1]?.state == .dead)
     }

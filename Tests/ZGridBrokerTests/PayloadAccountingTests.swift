@@ -207,7 +207,7 @@ struct Simulation {
             }
         case .storeRead(.expire, _):
             break  // the periodic result expiry touches no payload
-        case .requestPart, .part, .scatterDone, .requestJob, .storeWrite, .storeRead, .accepted, .jobReply, .jobFinished:
+        case .requestPart, .part, .scatterDone, .requestJob, .storeWrite, .storeRead, .accepted, .jobReply, .storeFinal, .jobFinished:
             check(false, "scatter or job action \(action) without any scatter or job")
         case .reply(let client, let requestID, let payload):
             seen["reply", default: 0] += 1

@@ -245,30 +245,10 @@ extension IntegrationTests {
 /// nothing would, and returns the broker's ERROR code and message (code 0 and a description of
 /// what came instead when no ERROR came within 5 s).
 private func rawJobsCommand(_ endpoint: String, verb: JobsVerb, filter: String) async -> (code: UInt16, message: String) {
-    await onThread {
-        do {
-            let context = try Context()
-            let socket = try Socket(context, type: .dealer)
-            try socket.setLinger(milliseconds: 0)
-            try socket.connect(endpoint)
-            _ = try socket.send(
-                frames: [ProtocolTag.client, [ClientCommand.jobs.rawValue], .bigEndian(UInt64(7)), [verb.rawValue], bytes(filter)],
-                blocking: true)
-            let deadline = Date().addingTimeInterval(5)
-            while Date() < deadline {
-                guard let frames = try socket.receiveFrames(blocking: false) else {
-                    usleep(5_000)
-                    continue
-                }
-                guard frames.count > 1, frames[1] != [ClientCommand.heartbeat.rawValue] else { continue }
-                guard frames.count >= 5, frames[1] == [ClientCommand.error.rawValue], frames[3].count == 2 else {
-                    return (0, "not an ERROR: \(frames)")
-                }
-                return (UInt16(frames[3][0]) << 8 | UInt16(frames[3][1]), String(decoding: frames[4], as: UTF8.self))
-            }
-            return (0, "no answer within 5 s")
-        } catch {
-            return (0, "socket error: \(error)")
-        }
+    let message = [ProtocolTag.client, [ClientCommand.jobs.rawValue], .bigEndian(UInt64(7)), [verb.rawValue], bytes(filter)]
+    guard let answer = await rawClientAnswers(endpoint, sending: [message], seconds: 5, until: { _ in true }).first else {
+        return (0, "no answer within 5 s")
     }
+    guard answer.command == ClientCommand.error.rawValue else { return (0, "not an ERROR: \(answer)") }
+    return (answer.code, answer.text)
 }

@@ -25,8 +25,13 @@ public enum BrokerAction: Sendable, Equatable {
     case accepted(client: PeerID, requestID: UInt64, jobID: UInt64)
     /// Send JOB-REPLY to a client.
     indirect case jobReply(client: PeerID, requestID: UInt64, answer: JobAnswer)
-    /// A job finished: the shell copies the result payload (if any) into the record, writes it to the
-    /// store, and sends each of `notify` a JOB-REPLY with the record.
+    /// A job reached a final state: the shell copies the result payload (if any) into the record and
+    /// hands it to the store with `token`. The payload stays held for the ``jobFinished(_:result:notify:)``
+    /// the core sends once that write has committed.
+    indirect case storeFinal(JobRecord, result: PayloadHandle?, token: UInt64)
+    /// A job's final record is on disk (or the store failed, and `notify` is empty): the shell copies
+    /// the result payload (if any) into the record, publishes the job's final event, sends each of
+    /// `notify` a JOB-REPLY with the record, and drops the payload.
     indirect case jobFinished(JobRecord, result: PayloadHandle?, notify: [ClientRequest])
     /// Send PART to a client: one part of a scatter, succeeded (the payload is given away) or failed.
     case part(client: PeerID, requestID: UInt64, index: Int, outcome: PartOutcome)

@@ -21,6 +21,8 @@ extension BrokerCore {
         scheduleSlots.merge(slots) { _, recovered in recovered }
         if nextScheduleDue != nil { nextScheduleDue = .min }  // walked again at the next tick
         var rewritten: [StoreWrite] = []
+        // The `cancelled` events of superseded jobs go out once their rewrites are on disk.
+        var events: [BrokerAction] = []
         let superseded = Self.supersededAtRecovery(records)
         for var record in records where !record.state.isTerminal {
             if let holder = superseded[record.id] {
@@ -31,7 +33,7 @@ extension BrokerCore {
                 rewritten.append(.upsert(record))
                 statistics.jobsSuperseded += 1
                 statistics.jobsCancelled += 1
-                actions.append(jobEvent(.cancelled, record, attempt: record.attempts, error: record.lastError))
+                events.append(jobEvent(.cancelled, record, attempt: record.attempts, error: record.lastError))
                 continue
             }
             if record.state == .running {
@@ -48,7 +50,11 @@ extension BrokerCore {
             jobs[record.id] = JobEntry(record: record, durable: true, dispatchID: nil)
             makeReady(record.id)
         }
-        if !rewritten.isEmpty { actions.append(.storeWrite(rewritten, token: takeToken())) }
+        if !rewritten.isEmpty {
+            let token = takeToken()
+            actions.append(.storeWrite(rewritten, token: token))
+            answerAtCommit(token, events)
+        }
         dispatchReadyJobs(now: now, into: &actions)
     }
 
@@ -219,8 +225,8 @@ extension BrokerCore {
     // MARK: Store events
 
     /// Whether writes the core handed to the store wait to be committed before a client's submit,
-    /// retry or cancel is answered: a stop waits for them, so that no client is left without an
-    /// answer for a job that is stored (or cancelled on disk).
+    /// retry or cancel is answered, or a finished job's WAITs and event: a stop waits for them, so
+    /// that no client is left without an answer for a job that is stored (or finished on disk).
     public var awaitsCommits: Bool { !pendingAcks.isEmpty || !answersAtCommit.isEmpty }
 
     /// The store made writes durable: acknowledge their submits and let their jobs run.
@@ -595,7 +601,6 @@ extension BrokerCore {
         }
     }
 
-    /// Moves a job to a final state, hands it to the store and answers everyone waiting on it.
     /// A job of a batch succeeded with `result`.
     mutating func jobSucceeded(_ id: Int64, result: [UInt8], into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else { return }
@@ -607,11 +612,13 @@ extension BrokerCore {
         finishJob(id, state: .succeeded, error: nil, result: nil, into: &actions)
     }
 
+    /// Moves a job to a final state and hands it to the store; everyone waiting on it is answered,
+    /// and its final event published, once that write has committed.
     private mutating func finishJob(
         _ id: Int64, state: JobState, error: String?, result: PayloadHandle?, into actions: inout [BrokerAction]
     ) {
         guard let (record, waiting) = retireJob(id, state: state, error: error) else { return }
-        actions.append(.jobFinished(record, result: result, notify: waiting))
+        writeFinal(record, result: result, answering: waiting, into: &actions)
     }
 
     /// Takes job `id` out of memory in the final `state`: its keys are free again and the JOB WAITs

@@ -603,13 +603,11 @@ struct BrokerLoop {
             )
         case .jobReply(let client, let requestID, let answer):
             try sendJobReply(socket, client, requestID, answer)
-        case .jobFinished(var record, let result, let notify):
-            if let result {
-                let (buffer, range) = store.payload(result)
-                record.result = range.count == 1 ? buffer.bytes(range.lowerBound) : range.flatMap { buffer.bytes($0) }
-                store.release(result)
-            }
-            jobStore?.write([.upsert(record)])
+        case .storeFinal(let record, let result, let token):
+            jobStore?.store.write([.upsert(withResult(record, result))], token: token)
+        case .jobFinished(let record, let result, let notify):
+            let record = withResult(record, result)
+            if let result { store.release(result) }
             hub.publish(Self.finalEvent(record, wallNow: core.wallNow))
             for request in notify {
                 try sendJobReply(socket, request.client, request.requestID, JobAnswer(jobs: [record.info]))
@@ -695,6 +693,15 @@ struct BrokerLoop {
                 try sendError(socket, to: client, requestID, code, message)
             }
         }
+    }
+
+    /// `record` with the bytes of the `result` payload (kept in the payload store) as its result.
+    private func withResult(_ record: JobRecord, _ result: PayloadHandle?) -> JobRecord {
+        guard let result else { return record }
+        var record = record
+        let (buffer, range) = store.payload(result)
+        record.result = range.count == 1 ? buffer.bytes(range.lowerBound) : range.flatMap { buffer.bytes($0) }
+        return record
     }
 
     /// The event of a job reaching a final state, with its result.

@@ -9,8 +9,6 @@ final class JobStoreLink {
     let store: JobStore
     let events: Mailbox<StoreEvent>
     private var inbox: [StoreEvent] = []
-    /// Tokens the shell uses for its own writes (finished jobs), kept apart from the core's.
-    private var nextToken: UInt64 = 1 << 62
 
     /// Opens the store at `path` and starts its thread.
     init(path: String) throws(BrokerError) {
@@ -35,12 +33,6 @@ final class JobStoreLink {
         inbox.removeAll(keepingCapacity: true)
         events.take(into: &inbox, signalled: true)
         return inbox
-    }
-
-    /// Writes the shell makes itself, with a token the core does not know.
-    func write(_ writes: [StoreWrite]) {
-        store.write(writes, token: nextToken)
-        nextToken += 1
     }
 
     /// Wall-clock milliseconds since 1970.
