@@ -160,9 +160,15 @@ extension GridClient {
     /// Queues a dead, failed or cancelled job again with fresh attempts, holding its unique and
     /// replace keys again. Returns its status. A job in another state, or one whose replace key
     /// another unfinished job holds, is left as it is, and the status returned is its record as it is.
+    /// Admitted like a submit: while its function's `max_queued_jobs` (or `max_queue_wait_ms`) is
+    /// reached, the broker answers BUSY and the job stays as it is; the retry is sent again after
+    /// the retry-after time, at most ``busyRetries`` times, then throws ``GridError/busy(_:retryAfter:)``.
     @discardableResult
     public func retry(job id: UInt64) async throws(GridError) -> JobStatus {
-        try await jobCommand(.retry, id, wait: 0)
+        let deadline = ContinuousClock.now + .milliseconds(Self.jobCommandTimeout)
+        return try await retryingBusy(until: deadline) { () async throws(GridError) -> JobStatus in
+            try await self.jobCommand(.retry, id, wait: 0)
+        }
     }
 
     /// The jobs matching `query` (at most `query.limit`, default 100), by id. A query with

@@ -5,8 +5,8 @@ import ZGridProtocol
 @testable import ZGridBroker
 
 /// `max_queued_jobs` bounds the jobs the broker holds for a function: delayed, waiting for a
-/// retry and deferred ones count with the queued ones, and a delayed SUBMIT is refused at the
-/// limit too.
+/// retry and deferred ones count with the queued ones, and a delayed SUBMIT, or a JOB RETRY, is
+/// refused at the limit too.
 @Suite("max_queued_jobs counts every job waiting to run")
 struct JobLimitTests {
     /// A core whose function `f` takes at most `limit` waiting jobs, overloaded once 1 call is
@@ -57,6 +57,57 @@ struct JobLimitTests {
         harness.commit()
         #expect(harness.driver.core.jobCounts == ["scheduled": 1])
         #expect(refused(harness.submit(client1, 3)) == [3])
+    }
+
+    /// A dead job of `f`, with `id`, as the store holds it.
+    func deadJob(_ id: Int64, _ harness: JobHarness) -> JobRecord {
+        let wall = harness.driver.core.wallNow
+        var record = JobRecord(
+            id: id, function: "f", payload: [], state: .dead, priority: 0, attempts: 1, maxAttempts: 1, backoffMilliseconds: 1000,
+            timeLimitMilliseconds: 60_000, resultTTLMilliseconds: 60_000, uniqueKey: nil, tags: [], runAt: wall, createdAt: wall,
+            updatedAt: wall)
+        record.finishedAt = wall
+        record.lastError = "handler_error: boom"
+        return record
+    }
+
+    @Test("JOB RETRY is refused BUSY at the limit, like a SUBMIT, and the job stays as it was")
+    func retryRefusedAtLimit() throws {
+        var harness = harness(limit: 1)
+        harness.seed(deadJob(100, harness))
+        harness.submit(client1, 1)
+        harness.commit()
+        var actions = harness.job(client2, 10, .retry, 100)
+        actions += harness.answerReads()
+        #expect(refused(actions) == [10])
+        let message = actions.compactMap { if case .refuse(_, _, let message, _) = $0 { message } else { nil } }.first ?? ""
+        #expect(message.contains("job 100 was not queued again") && message.contains("the most allowed is 1"), "\(message)")
+        #expect(actions.jobReplies.isEmpty)
+        #expect(harness.stored[100]?.state == .dead, "the refused job stays dead")
+        #expect(harness.driver.core.jobs[100] == nil)
+        // Once the queue has room (job 1 runs), the same RETRY queues it.
+        #expect(harness.ready(worker1).jobAttempts.map(\.job) == [1])
+        actions = harness.job(client2, 12, .retry, 100)
+        actions += harness.answerReads()
+        actions += harness.commit()
+        #expect(refused(actions).isEmpty)
+        #expect(actions.jobReplies.map(\.request.requestID) == [12])
+        #expect(harness.stored[100]?.state == .queued)
+    }
+
+    @Test("RETRYs not yet committed count against the limit: a burst of them cannot pass it")
+    func retryBurstCounts() throws {
+        var harness = harness(limit: 1)
+        harness.seed(deadJob(100, harness))
+        harness.seed(deadJob(101, harness))
+        harness.job(client2, 10, .retry, 100)
+        harness.job(client2, 11, .retry, 101)
+        var actions = harness.answerReads()
+        #expect(refused(actions) == [11])
+        actions += harness.commit()
+        #expect(actions.jobReplies.map(\.request.requestID) == [10])
+        #expect(harness.stored[101]?.state == .dead)
+        #expect(refused(harness.submit(client1, 1)) == [1], "the retried job fills the queue")
     }
 
     @Test("jobs deferred by load shedding count against the limit")

@@ -17,9 +17,10 @@ extension IntegrationTests {
             let client: GridClient
             let config: String
 
-            static func start() async throws -> Grid {
+            /// Starts the grid; `functions` are the broker's per-function policies.
+            static func start(functions: [String: FunctionPolicy] = [:]) async throws -> Grid {
                 let directory = try TemporaryDirectory()
-                let broker = try startBroker(jobStore: directory.file("jobs.sqlite"))
+                let broker = try startBroker(jobStore: directory.file("jobs.sqlite"), functions: functions)
                 let worker = try await startWorker(broker) { $0.register("echo") { $0.payload } }
                 let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
                 let config = directory.file("cluster.conf")
@@ -176,6 +177,22 @@ extension IntegrationTests {
             #expect(held.errors.contains("it was not queued again: another unfinished job holds its replace key"), "\(held)")
             gate.open()
             await slow.stop()
+            await grid.stop()
+        }
+
+        @Test("zgrid jobs retry is refused BUSY at the function's max_queued_jobs, as a submit is: exits 2 saying so, and the job stays")
+        func retryRespectsMaxQueuedJobs() async throws {
+            let grid = try await Grid.start(functions: ["nobody": FunctionPolicy(maxQueuedJobs: 1)])
+            let cancelled = try await grid.client.submit("nobody", bytes("a"), options: JobOptions(delay: .seconds(60)))
+            try await grid.client.cancel(job: cancelled)
+            _ = try await grid.client.submit("nobody", bytes("b"))  // the one job 'nobody' may have waiting
+            let refused = try await grid.zgrid("jobs", "retry", "\(cancelled)")
+            #expect(refused.status == 2, "\(refused)")
+            #expect(
+                refused.errors.contains(
+                    "zgrid jobs retry \(cancelled): busy: job \(cancelled) was not queued again: 1 jobs waiting (queued, delayed or deferred) for 'nobody', the most allowed is 1; the job is still cancelled"
+                ), "\(refused)")
+            #expect(try await grid.client.status(job: cancelled).state == "cancelled", "the job stays as it was")
             await grid.stop()
         }
 

@@ -27,12 +27,13 @@ func startBroker(
     endpoint: String = "tcp://127.0.0.1:0", graceMilliseconds: Int64 = 300, maxMessageBytes: Int = 1 << 20,
     maxQueuedPerFunction: Int = 100_000, context: Context? = nil, jobStore: String? = nil, maxResidentJobs: Int = 100_000,
     maxFrames: Int = 64, heartbeat: HeartbeatSettings = testHeartbeat, schedules: [RecurringJob] = [],
-    maxInFlightPerClient: Int = 10_000
+    maxInFlightPerClient: Int = 10_000, functions: [String: FunctionPolicy] = [:]
 ) throws -> BrokerServer {
     var options = BrokerOptions(
         heartbeat: heartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
         maxQueuedPerFunction: maxQueuedPerFunction, schedules: schedules, maxResidentJobs: maxResidentJobs)
     options.maxInFlightPerClient = maxInFlightPerClient
+    options.functions = functions
     var configuration = BrokerConfiguration(
         endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, maxFrames: maxFrames, jobStorePath: jobStore)
     configuration.shutdownGraceMilliseconds = 1000

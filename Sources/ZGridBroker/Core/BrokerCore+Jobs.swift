@@ -91,15 +91,7 @@ extension BrokerCore {
         }
         // The length limit counts, and applies to, delayed jobs too; the wait limit only judges a job
         // that would queue now.
-        let runsNow = spec.runAt <= wallNow
-        if let (message, retryAfter) = refusal(
-            function, queued: waitingJobs(of: function), ahead: jobsAhead(of: function, priority: Int(spec.priority)),
-            waited: oldestWait(function, priority: Int(spec.priority), now: now) { [jobs, jobQueues] priority in
-                jobQueues[function]?.oldestSince(atOrAbove: priority) { jobs[$0]?.isWaitingToRun ?? false }
-            },
-            limit: policy(for: function).maxQueuedJobs, meter: jobRates[function], now: now,
-            what: "jobs", held: "waiting (queued, delayed or deferred)", waits: runsNow)
-        {
+        if let (message, retryAfter) = jobRefusal(function, priority: Int(spec.priority), runsNow: spec.runAt <= wallNow, now: now) {
             // Admission happens before the job is acknowledged: nothing refused was accepted.
             refuse(client, requestID, message, retryAfter: retryAfter, payload: nil, countedIn: nil, into: &actions)
             return
@@ -334,6 +326,13 @@ extension BrokerCore {
                 record.replaceKey.map({ replaceJobs[$0] == nil }) ?? true
             else {
                 reply(request, records.map(\.info), into: &actions)
+                return
+            }
+            // Queued again like a new job, so admitted like one: refused BUSY over the function's limits.
+            if let (message, retryAfter) = jobRefusal(record.function, priority: record.priority, runsNow: true, now: lastNow) {
+                refuse(
+                    request.client, request.requestID, "job \(id) was not queued again: \(message)", retryAfter: retryAfter, payload: nil,
+                    countedIn: nil, into: &actions)
                 return
             }
             retryJob(record, for: request, into: &actions)

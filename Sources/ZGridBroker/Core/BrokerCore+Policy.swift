@@ -93,6 +93,19 @@ extension BrokerCore {
         queuedJobs(of: function) + jobs.parked(of: function)
     }
 
+    /// Why a new (or retried) job of `function` with `priority` must wait, and for how long, under
+    /// the function's `max_queued_jobs` and, when it `runsNow` (not delayed), `max_queue_wait_ms`;
+    /// nil when it may queue.
+    func jobRefusal(_ function: String, priority: Int, runsNow: Bool, now: Int64) -> (message: String, retryAfter: Int64)? {
+        refusal(
+            function, queued: waitingJobs(of: function), ahead: jobsAhead(of: function, priority: priority),
+            waited: oldestWait(function, priority: priority, now: now) { [jobs, jobQueues] priority in
+                jobQueues[function]?.oldestSince(atOrAbove: priority) { jobs[$0]?.isWaitingToRun ?? false }
+            },
+            limit: policy(for: function).maxQueuedJobs, meter: jobRates[function], now: now,
+            what: "jobs", held: "waiting (queued, delayed or deferred)", waits: runsNow)
+    }
+
     /// Queued jobs of `function` a new job of `priority` waits behind (on disk counted as ahead).
     func jobsAhead(of function: String, priority: Int) -> Int {
         let queue = jobQueues[function]

@@ -21,6 +21,9 @@ extension BrokerCore {
         record.result = nil
         record.updatedAt = wallNow
         jobs[record.id] = JobEntry(record: record, durable: false, dispatchID: nil)
+        // Counted by admission as a submitted job is until its write settles.
+        uncommittedJobs[record.id] = record.function
+        uncommittedByFunction[record.function, default: 0] += 1
         // Its unique key holds again (unless a newer job took it), so SUBMITs with it coalesce; its
         // replace key (free: see storeRead) too, so a SUBMIT with it supersedes this job.
         if let key = record.uniqueKey, uniqueJobs[key] == nil { uniqueJobs[key] = record.id }

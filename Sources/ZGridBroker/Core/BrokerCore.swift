@@ -109,8 +109,9 @@ public struct BrokerCore {
     var overloadCheck: (at: Int64, value: Bool) = (-1, false)
     /// Queued jobs waiting only on disk, by function.
     var spilledByFunction: [String: Int] = [:]
-    /// Submitted jobs to run now whose write has not committed yet, by id, with their function:
-    /// admission counts them as queued, so that a burst of SUBMITs cannot pass a queue limit.
+    /// Submitted (or retried) jobs to run now whose write has not committed yet, by id, with their
+    /// function: admission counts them as queued, so that a burst of SUBMITs or RETRYs cannot pass
+    /// a queue limit.
     var uncommittedJobs: [Int64: String] = [:]
     /// How many of `uncommittedJobs` each function has.
     var uncommittedByFunction: [String: Int] = [:]

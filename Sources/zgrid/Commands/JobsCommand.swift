@@ -149,7 +149,13 @@ struct JobsCommand: AsyncParsableCommand {
             let (before, after) = try await connection.withClient { client -> (JobStatus, JobStatus?) in
                 let before = try await client.status(job: id)
                 guard Self.retryable.contains(before.state) else { return (before, nil) }
-                return (before, try await client.retry(job: id))
+                do {
+                    return (before, try await client.retry(job: id))
+                } catch GridError.busy(let message, _) {
+                    // Admission control: the function's queue is full; the job stays as it was.
+                    FileOutput.standardError("zgrid jobs retry \(id): busy: \(message); the job is still \(before.state)")
+                    throw ExitStatus.of(GridError.busy(message, retryAfter: nil))
+                }
             }
             guard let after else {
                 try printJob(before)
