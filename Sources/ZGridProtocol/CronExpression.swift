@@ -26,7 +26,16 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         daysRestricted = fields[2] != "*"
         weekdaysRestricted = fields[4] != "*"
         description = fields.joined(separator: " ")
+        // A day of month must fall in a month of the expression, unless a day of week alone can
+        // match: "0 0 30 2 *" would be accepted and never fire.
+        if !(daysRestricted && weekdaysRestricted), !months.contains(where: { month in days.contains { $0 <= Self.longest[month - 1] } }) {
+            throw CronError(
+                "day of month \"\(fields[2])\" never falls in month \"\(fields[3])\" (no such date), so the schedule would never fire")
+        }
     }
+
+    /// The most days of each month, January first (February has 29 in leap years).
+    private static let longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
     /// Whether the minute starting at `minuteStart` (ms since 1970, UTC) is a slot of this expression.
     public func matches(minuteStart milliseconds: Int64) -> Bool {

@@ -36,7 +36,9 @@ struct CronTests {
         let fiveYears: Int64 = 5 * 366 * 86_400_000
         #expect(leapNoon.firstSlot(after: sunday3am, until: sunday3am + fiveYears) == 1_835_438_400_000, "2028-02-29 12:00")
         #expect(leapNoon.firstSlot(after: sunday3am, until: 1_835_438_400_000 - 1) == nil, "not before its time")
-        #expect(try CronExpression(parsing: "0 0 31 2 *").firstSlot(after: sunday3am, until: sunday3am + fiveYears) == nil)
+        let thirtyFirst = try CronExpression(parsing: "0 0 31 1-3 *")
+        #expect(thirtyFirst.firstSlot(after: sunday3am, until: 1_801_353_600_000 - 1) == nil, "none before 2027-01-31")
+        #expect(thirtyFirst.firstSlot(after: sunday3am, until: sunday3am + fiveYears) == 1_801_353_600_000, "2027-01-31 00:00")
         let weekdays = try CronExpression(parsing: "*/15 9-17 * * 1-5")
         #expect(weekdays.firstSlot(after: sunday3am, until: sunday3am + fiveYears) == sunday3am + 30 * 3_600_000, "Monday 09:00")
         #expect(weekdays.firstSlot(after: sunday3am + 30 * 3_600_000, until: sunday3am + fiveYears) == sunday3am + 30 * 3_600_000 + 900_000)
@@ -57,5 +59,19 @@ struct CronTests {
         #expect(throws: CronError.self) { try CronExpression(parsing: "*/0 * * * *") }
         #expect(throws: CronError.self) { try CronExpression(parsing: "5-1 * * * *") }
         #expect(throws: CronError.self) { try CronExpression(parsing: "a * * * *") }
+    }
+
+    @Test("an expression naming a date that never occurs is refused, saying so; one a weekday can still match is not")
+    func neverFires() throws {
+        for text in ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 30-31 2 *"] {
+            let error = #expect(throws: CronError.self, "\(text)") { try CronExpression(parsing: text) }
+            #expect(error?.description.contains("never fire") == true, "\(text): \(String(describing: error))")
+        }
+        let refused = #expect(throws: CronError.self) { try CronExpression(parsing: "0 0 31 2 *") }
+        #expect(refused?.description == "day of month \"31\" never falls in month \"2\" (no such date), so the schedule would never fire")
+        // February 29 (leap years), the 31st of the months that have one, and a weekday's OR.
+        for text in ["0 12 29 2 *", "0 0 31 1-12 *", "0 0 30 2 1", "0 0 31 2,3 *"] {
+            #expect(throws: Never.self, "\(text)") { try CronExpression(parsing: text) }
+        }
     }
 }
