@@ -110,6 +110,30 @@ struct JobLimitTests {
         #expect(refused(harness.submit(client1, 1)) == [1], "the retried job fills the queue")
     }
 
+    @Test("a queued job cancelled or superseded stops counting at once, though no worker has taken its queue entry")
+    func cancelledQueuedJobsDoNotCount() throws {
+        var harness = harness(limit: 2)
+        let replacing = { (requestID: UInt64) in
+            CoreMessage.submit(requestID: requestID, function: "f", spec: JobSpec(), keys: JobKeys(replace: "k"), tags: [], payload: [1])
+        }
+        harness.submit(client1, 1)
+        harness.message(client1, replacing(2))
+        harness.commit()
+        harness.job(client2, 10, .cancel, 1)
+        harness.commit()
+        #expect(harness.driver.core.waitingJobs(of: "f") == 1, "job 2")
+        #expect(refused(harness.message(client1, replacing(3))).isEmpty, "job 3 supersedes job 2")
+        harness.commit()
+        #expect(harness.driver.core.waitingJobs(of: "f") == 1, "job 3")
+        #expect(refused(harness.submit(client1, 4)).isEmpty)
+        harness.commit()
+        #expect(refused(harness.submit(client1, 5)) == [5], "jobs 3 and 4 wait")
+        // A worker takes the live jobs only; nothing is left counted.
+        let ran = harness.ready(worker1, concurrency: 8).jobAttempts.map(\.job)
+        #expect(ran == [3, 4])
+        #expect(harness.driver.core.waitingJobs(of: "f") == 0)
+    }
+
     @Test("jobs deferred by load shedding count against the limit")
     func deferredJobsCount() throws {
         var harness = harness(limit: 2)

@@ -87,10 +87,11 @@ extension BrokerCore {
     }
 
     /// Jobs of `function` that `max_queued_jobs` counts: every unfinished job not running, so that
-    /// the limit bounds what the broker holds. Queued ones (see ``queuedJobs(of:)``), scheduled ones
-    /// (delayed, or waiting for a retry) and deferred ones (parked by load shedding).
+    /// the limit bounds what the broker holds. Queued ones (in memory, committed or not, and on
+    /// disk), scheduled ones (delayed, or waiting for a retry) and deferred ones (parked by load
+    /// shedding); not the stale queue entries of jobs cancelled or superseded while queued.
     func waitingJobs(of function: String) -> Int {
-        queuedJobs(of: function) + jobs.parked(of: function)
+        jobs.waiting(of: function) + (spilledByFunction[function] ?? 0)
     }
 
     /// Why a new (or retried) job of `function` with `priority` must wait, and for how long, under

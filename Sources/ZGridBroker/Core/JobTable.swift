@@ -1,12 +1,14 @@
-/// The unfinished jobs the core holds in memory, by id, counting per function those that wait
-/// outside the queues: scheduled (delayed, or waiting for a retry) and deferred (parked by load
-/// shedding). Admission counts them against `max_queued_jobs` with the queued ones.
+/// The unfinished jobs the core holds in memory, by id, counting per function those waiting to
+/// run: queued (in a queue or batch group, or not yet committed), scheduled (delayed, or waiting
+/// for a retry) and deferred (parked by load shedding). Admission counts them, with the queued
+/// jobs waiting only on disk, against `max_queued_jobs`; a job that leaves memory (cancelled,
+/// superseded, finished) stops counting at once, though its queue entry stays until popped.
 ///
 /// Every change goes through the subscript (or ``removeValue(forKey:)``), which keeps the count.
 struct JobTable {
     private var entries: [Int64: JobEntry] = [:]
-    /// Scheduled and deferred jobs, by function.
-    private(set) var parkedByFunction: [String: Int] = [:]
+    /// Queued, scheduled and deferred jobs, by function.
+    private(set) var waitingByFunction: [String: Int] = [:]
 
     /// The job with `id`, or nil; setting it (nil removes it) keeps the counts.
     subscript(id: Int64) -> JobEntry? {
@@ -34,13 +36,13 @@ struct JobTable {
     /// The ids, in no particular order.
     var keys: Dictionary<Int64, JobEntry>.Keys { entries.keys }
 
-    /// Scheduled and deferred jobs of `function`.
-    func parked(of function: String) -> Int { parkedByFunction[function] ?? 0 }
+    /// Queued, scheduled and deferred jobs of `function` in memory.
+    func waiting(of function: String) -> Int { waitingByFunction[function] ?? 0 }
 
     private mutating func count(_ entry: JobEntry, by delta: Int) {
-        guard entry.record.state == .scheduled || entry.record.state == .deferred else { return }
+        guard [.queued, .scheduled, .deferred].contains(entry.record.state) else { return }
         let function = entry.record.function
-        let total = (parkedByFunction[function] ?? 0) + delta
-        parkedByFunction[function] = total > 0 ? total : nil
+        let total = (waitingByFunction[function] ?? 0) + delta
+        waitingByFunction[function] = total > 0 ? total : nil
     }
 }
