@@ -1,8 +1,10 @@
 /// A five-field cron expression (minute hour day-of-month month day-of-week), evaluated in UTC.
 ///
 /// Each field takes `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma-separated
-/// list of those. Day-of-week runs 0-6 from Sunday (7 is Sunday too). As in classic cron, when both
-/// day-of-month and day-of-week are restricted, a day matching either one matches.
+/// list of those. Day-of-week runs 0-6 from Sunday (7 is Sunday too). As in classic (Vixie) cron,
+/// when both day-of-month and day-of-week are restricted (neither field starts with `*`), a day
+/// matching either one matches; otherwise a day must match both (`0 0 */2 * 1`: Mondays that are
+/// odd days of the month).
 public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     private let minutes: Set<Int>
     private let hours: Set<Int>
@@ -23,8 +25,9 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         days = try Self.field(fields[2], "day of month", 1...31)
         months = try Self.field(fields[3], "month", 1...12)
         weekdays = Set(try Self.field(fields[4], "day of week", 0...7).map { $0 % 7 })
-        daysRestricted = fields[2] != "*"
-        weekdaysRestricted = fields[4] != "*"
+        // As in Vixie cron, a field starting with `*` (`*/2` too) is not a restriction.
+        daysRestricted = !fields[2].hasPrefix("*")
+        weekdaysRestricted = !fields[4].hasPrefix("*")
         description = fields.joined(separator: " ")
         // A day of month must fall in a month of the expression, unless a day of week alone can
         // match: "0 0 30 2 *" would be accepted and never fire.
@@ -79,12 +82,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         guard months.contains(date.month) else { return false }
         let dayMatch = days.contains(date.day)
         let weekdayMatch = weekdays.contains(date.weekday)
-        switch (daysRestricted, weekdaysRestricted) {
-        case (true, true): return dayMatch || weekdayMatch
-        case (true, false): return dayMatch
-        case (false, true): return weekdayMatch
-        case (false, false): return true
-        }
+        return daysRestricted && weekdaysRestricted ? dayMatch || weekdayMatch : dayMatch && weekdayMatch
     }
 
     /// The start of the day or hour (`unit` ms) holding `milliseconds`, in UTC.

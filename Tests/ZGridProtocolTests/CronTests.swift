@@ -22,6 +22,20 @@ struct CronTests {
         #expect(firstOrSunday.matches(minuteStart: sunday3am), "day-of-month OR day-of-week")
     }
 
+    @Test("a day field or weekday field starting with * restricts with the other (AND), as in Vixie cron; two restricted ones OR")
+    func starStepFields() throws {
+        let monday30th = sunday3am + 21 * 3_600_000  // 2026-11-30 00:00, a Monday
+        let oddMondays = try CronExpression(parsing: "0 0 */2 * 1")
+        #expect(!oddMondays.matches(minuteStart: monday30th), "the 30th is not an odd day")
+        #expect(!oddMondays.matches(minuteStart: monday30th + 86_400_000), "Tuesday the 1st is not a Monday")
+        #expect(oddMondays.matches(minuteStart: monday30th + 7 * 86_400_000), "Monday the 7th")
+        let firstOnEvenWeekdays = try CronExpression(parsing: "0 0 1 * */2")
+        #expect(firstOnEvenWeekdays.matches(minuteStart: monday30th + 86_400_000), "Tuesday the 1st")
+        #expect(!firstOnEvenWeekdays.matches(minuteStart: monday30th - 86_400_000), "Sunday the 29th is not the 1st")
+        #expect(try CronExpression(parsing: "0 0 1 * 0-6/2").matches(minuteStart: monday30th - 86_400_000), "a Sunday, OR the 1st")
+        #expect(try CronExpression(parsing: "0 0 2 * 1").matches(minuteStart: monday30th), "a Monday, OR the 2nd")
+    }
+
     @Test("slots lists each matching minute in a window, oldest first")
     func slots() throws {
         let everyTen = try CronExpression(parsing: "*/10 * * * *")
