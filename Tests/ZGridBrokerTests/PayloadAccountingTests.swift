@@ -262,8 +262,8 @@ struct Simulation {
                 retire(worker)
             case .protocolViolation:
                 seen["violation", default: 0] += 1
-            case .jobDead:
-                check(false, "a job was dead-lettered without any job")
+            case .jobDead, .scheduleSlotSkipped:
+                check(false, "a job notice without any job: \(notice)")
             case .workerRefused(let worker, _):
                 check(false, "\(worker) refused, though no worker announces shards")
             case .malformed:

@@ -10,10 +10,12 @@ struct ScheduleTests {
     let threeAM: Int64 = 1_795_921_200_000
 
     private func core(
-        schedule: String = "*/1 * * * *", catchUp: Int64 = 3_600_000, interval: Int64 = 1000, wall: Int64, slots: [String: Int64] = [:]
+        schedule: String = "*/1 * * * *", catchUp: Int64 = 3_600_000, interval: Int64 = 1000, wall: Int64, slots: [String: Int64] = [:],
+        functions: [String: FunctionPolicy] = [:]
     ) throws -> BrokerCore {
         let recurring = RecurringJob(name: "tick", cron: try CronExpression(parsing: schedule), function: "f", catchUpMilliseconds: catchUp)
-        let options = BrokerOptions(heartbeat: HeartbeatSettings(intervalMilliseconds: interval), schedules: [recurring])
+        var options = BrokerOptions(heartbeat: HeartbeatSettings(intervalMilliseconds: interval), schedules: [recurring])
+        options.functions = functions
         var core = BrokerCore(options: options, now: 0)
         core.wallNow = wall
         var ignored: [BrokerAction] = []
@@ -53,6 +55,32 @@ struct ScheduleTests {
         #expect(tick(&core, wall: threeAM + 30_000, now: 2_000) == [])
         #expect(tick(&core, wall: threeAM + 61_000, now: 3_000) == [threeAM + 60_000])
         #expect(core.jobCounts["queued"] == 2)
+    }
+
+    @Test("at the function's max_queued_jobs a slot is skipped, recorded and logged, not queued past the limit")
+    func slotsRespectTheLimit() throws {
+        var core = try core(wall: threeAM + 5_000, functions: ["f": FunctionPolicy(maxQueuedJobs: 2)])
+        var fired: [Int64] = []
+        var skipped: [BrokerNotice] = []
+        for minute in Int64(0)..<4 {
+            core.wallNow = threeAM + minute * 60_000 + 5_000
+            var actions: [BrokerAction] = []
+            core.handle(.tick, now: 1_000 + minute * 60_000, into: &actions)
+            for action in actions {
+                if case .storeWrite(let writes, _) = action {
+                    fired += writes.compactMap { if case .scheduleFired("tick", let slot) = $0 { slot } else { nil } }
+                }
+                if case .notice(let notice) = action { skipped.append(notice) }
+            }
+        }
+        #expect(fired == (0..<4).map { threeAM + $0 * 60_000 }, "every slot is recorded, with a job or not")
+        #expect(core.waitingJobs(of: "f") == 2, "no worker runs them: two jobs, the limit")
+        #expect(core.jobCounts["queued"] == 2)
+        #expect(skipped.count == 2)
+        #expect(
+            skipped.first?.description
+                == "schedule 'tick' skipped its slot of 2026-11-29T03:02:00Z: 2 jobs waiting (queued, delayed or deferred) for 'f', the most allowed is 2"
+        )
     }
 
     @Test("after a restart a fired slot does not fire again, and missed slots within catch-up do")

@@ -1,3 +1,4 @@
+import Foundation
 import ZGridJobStore
 import ZGridProtocol
 
@@ -107,6 +108,8 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
     /// A worker registered again as `peer` and resumed its session `previous`: `moved` calls still
     /// running there moved to `peer`, and `cancelled` dispatch ids it listed were cancelled.
     case sessionResumed(PeerID, previous: PeerID, moved: Int, cancelled: Int)
+    /// A schedule's slot (ms since 1970) made no job: admission control refused it, for `reason`.
+    case scheduleSlotSkipped(name: String, slot: Int64, reason: String)
 
     /// One log line.
     public var description: String {
@@ -127,6 +130,8 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
             "the broker did not run for \(milliseconds) ms (stopped or starved of CPU): its workers and clients get a fresh expiry"
         case .sessionResumed(let peer, let previous, let moved, let cancelled):
             "worker \(peer) resumed the session of \(previous): took over \(moved) running calls, cancelled \(cancelled)"
+        case .scheduleSlotSkipped(let name, let slot, let reason):
+            "schedule '\(name)' skipped its slot of \(Date(timeIntervalSince1970: Double(slot) / 1000).ISO8601Format()): \(reason)"
         }
     }
 }

@@ -754,6 +754,15 @@ extension BrokerCore {
             let oldest = wallNow - max(schedule.catchUpMilliseconds, 60_000 + options.heartbeat.intervalMilliseconds) - 1
             var after = max(scheduleSlots[schedule.name] ?? (wallNow - 60_000), oldest)
             for slot in schedule.cron.slots(after: after, until: wallNow, limit: 100) {
+                scheduleSlots[schedule.name] = slot
+                after = slot
+                // Admitted like a SUBMIT: at the function's limits the slot is skipped (recorded as
+                // fired, so a restart does not fire it either) rather than queued past them.
+                if let (message, _) = jobRefusal(schedule.function, priority: schedule.priority, runsNow: true, now: lastNow) {
+                    actions.append(.storeWrite([.scheduleFired(name: schedule.name, slot: slot)], token: takeToken()))
+                    actions.append(.notice(.scheduleSlotSkipped(name: schedule.name, slot: slot, reason: message)))
+                    continue
+                }
                 let id = nextJobID
                 nextJobID += 1
                 let record = JobRecord(
@@ -764,8 +773,6 @@ extension BrokerCore {
                     uniqueKey: nil, tags: schedule.tags + ["schedule:\(schedule.name)"], runAt: wallNow, createdAt: wallNow,
                     updatedAt: wallNow)
                 jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
-                scheduleSlots[schedule.name] = slot
-                after = slot
                 let token = takeToken()
                 pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
                 actions.append(.storeWrite([.upsert(record), .scheduleFired(name: schedule.name, slot: slot)], token: token))

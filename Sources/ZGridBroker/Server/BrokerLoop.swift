@@ -756,7 +756,7 @@ struct BrokerLoop {
         switch notice {
         case .workerJoined, .workerLeft, .sessionResumed:
             logger.info("\(notice)")
-        case .jobDead, .workerRefused, .stalled:  // a refused worker retries after a backoff of up to 5 s
+        case .jobDead, .workerRefused, .stalled, .scheduleSlotSkipped:  // a refused worker retries after a backoff of up to 5 s
             logger.warning("\(notice)")
         case .malformed, .protocolViolation:
             noticeCount += 1
