@@ -19,10 +19,14 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
     var jobStore: String?
 
     /// Refuses a `--bind` endpoint libzmq would refuse (or bind elsewhere than meant: a port past
-    /// 65535) before anything starts, with this command's usage.
+    /// 65535), and a `--job-store` the store could never open, before anything starts, with this
+    /// command's usage.
     func validate() throws {
         for endpoint in bind {
             if let problem = Endpoint.problem(with: endpoint, binding: true) { throw ValidationError("bad --bind: \(problem)") }
+        }
+        if let jobStore, !jobStore.isEmpty, let problem = JobStorePath.problem(with: jobStore) {
+            throw ValidationError("bad --job-store \(String(reflecting: jobStore)): \(problem)")
         }
     }
 
@@ -36,6 +40,7 @@ struct BrokerCommand: AsyncParsableCommand, StopSignalHandling {
         }
         let logger = try common.bootstrapLogging(config, label: "zgrid.broker")
         if let file = common.configFile { try config.security.checkBrokerPublicKey(configFile: file) }
+        if jobStore == nil { try config.jobs.checkStore(configFile: common.configFile) }
         let server = try BrokerServer.start(try BrokerConfiguration(config, bind: bind, jobStore: jobStore), of: config, logger: logger)
         print("zgrid broker listening on \(server.endpoints.joined(separator: " "))")
         // A forced stop (SIGQUIT) may end the broker before the group heard of its graceful stop:

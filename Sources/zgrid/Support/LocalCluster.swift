@@ -24,6 +24,7 @@ struct LocalCluster {
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
         let configFile = configPath ?? "cluster.conf"
         try config.security.checkBrokerPublicKey(configFile: configFile)
+        try config.jobs.checkStore(configFile: configFile)
         if !config.pools.isEmpty {
             try config.broker.checkPoolsCanConnect(configFile: configFile)
             try config.security.checkPoolWorkerKeys(configFile: configFile)
