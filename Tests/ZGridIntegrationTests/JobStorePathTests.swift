@@ -52,6 +52,23 @@ extension IntegrationTests {
             }
         }
 
+        @Test("a broker that fails to bind removes the store file it created, and leaves one that existed before")
+        func failedStartRemovesNewStore() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let first = try startBroker()
+            defer { first.stop() }
+            let created = directory.file("b.sqlite")
+            #expect(throws: BrokerError.self) { try startBroker(endpoint: first.endpoints[0], jobStore: created) }
+            for file in [created, created + "-wal", created + "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: file), "\(file) left behind")
+            }
+            let existing = directory.file("c.sqlite")
+            #expect(FileManager.default.createFile(atPath: existing, contents: nil))
+            #expect(throws: BrokerError.self) { try startBroker(endpoint: first.endpoints[0], jobStore: existing) }
+            #expect(FileManager.default.fileExists(atPath: existing), "a store that existed before was removed")
+        }
+
         @Test("a store another broker has open still fails the start with exit 1, and is left in place")
         func storeInUseStillExitsOne() async throws {
             let directory = try TemporaryDirectory()

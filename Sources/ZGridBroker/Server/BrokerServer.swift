@@ -39,12 +39,15 @@ public final class BrokerServer: Sendable {
             var jobStore: JobStoreLink?
             var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) = ([], 0, [:])
             var recoveredEvents: (maxSeq: Int64, positions: [String: Int64]) = (0, [:])
+            // A start that fails leaves no store file it created behind (an address in use, say).
+            var started = false
+            defer { if started { jobStore?.store.close() } else { jobStore?.discard() } }
             if let path = configuration.jobStorePath {
                 do {
                     let link = try JobStoreLink(path: path)
+                    jobStore = link
                     recovered = try link.store.recover()
                     recoveredEvents = try link.store.recoverEvents()
-                    jobStore = link
                 } catch let error as BrokerError {
                     outcome.withLock { $0 = .failure(error) }
                     ready.signal()
@@ -55,7 +58,6 @@ public final class BrokerServer: Sendable {
                     return
                 }
             }
-            defer { jobStore?.store.close() }
             let socket: Socket
             do {
                 socket = try openRouter(context, configuration)
@@ -93,6 +95,7 @@ public final class BrokerServer: Sendable {
                 return
             }
             let bound = socket.boundEndpoints(configuration.endpoints.count)
+            started = true
             outcome.withLock { $0 = .success(bound) }
             ready.signal()
             logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
