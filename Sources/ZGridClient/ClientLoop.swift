@@ -85,7 +85,7 @@ struct ClientLoop {
     private var subscriptions: [UInt64: (state: SubscriptionState, lastSeen: UInt64?, acked: UInt64)] = [:]
     private var lastHeard: Int64 = 0
     /// Whether any message came from a broker since the client started.
-    private var heardAnyBroker = false
+    private(set) var heardAnyBroker = false
     /// Whether a connection's handshake succeeded since the connection last dropped: the
     /// connection then carried the requests sent meanwhile. (A message from the broker implies
     /// it: the monitor reports the handshake before the loss.)
@@ -556,12 +556,10 @@ struct ClientLoop {
             }
             let why = handshakeFailure.map { "; \($0)" } ?? ""
             logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before\(why)")
+            let reason = silenceReason(silentFor: now - lastHeard) + why
             for (id, call) in lost {
                 pending[id] = nil
-                call.fail(
-                    .brokerUnreachable(
-                        "no heartbeat from \(broker) for \(now - lastHeard) ms; the request may or may not have taken effect, "
-                            + "and may still reach the broker if it comes back\(why)"))
+                call.fail(.brokerUnreachable(reason))
             }
         }
         earlyCancels = earlyCancels.filter { now - $0.value < 60_000 }
