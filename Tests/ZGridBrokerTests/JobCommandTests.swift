@@ -16,12 +16,15 @@ struct JobHarness {
     private var uncommitted: [UInt64] = []
     private var reads: [(token: UInt64, answer: Result<StoreReadResult, JobStoreError>)] = []
 
-    /// A core with no jobs recovered and its wall clock at `wall` (ms since 1970).
-    init(options: BrokerOptions, wall: Int64 = 1_700_000_000_000) {
+    /// A core with `records` recovered (none by default), as a store found at start holds them and
+    /// with what the recovery wrote back committed, and its wall clock at `wall` (ms since 1970).
+    init(options: BrokerOptions, wall: Int64 = 1_700_000_000_000, recovering records: [JobRecord] = []) {
         driver = Driver(options: options)
         driver.core.wallNow = wall
-        var ignored: [BrokerAction] = []
-        driver.core.recoverJobs([], maxID: 0, now: 0, into: &ignored)
+        var actions: [BrokerAction] = []
+        driver.core.recoverJobs(records, maxID: records.map(\.id).max() ?? 0, now: 0, into: &actions)
+        for record in records + actions.storeWrites.joined() { stored[record.id] = record }
+        committed = stored
     }
 
     /// Feeds `event` to the core, hands the store what it asked for, and returns the core's actions.

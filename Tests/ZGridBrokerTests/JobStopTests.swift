@@ -80,6 +80,64 @@ struct AttemptCutShortTests {
     }
 }
 
+@Suite("Job attempts cut short by stops, counted")
+struct AttemptCountAtStopTests {
+    @Test("attempts cut short by stops, while stopping or left running, never count: at most the maximum, error cleared on success")
+    func repeatedStopsDoNotCount() throws {
+        var record = JobRecord(id: 1, function: "f", payload: [7], state: .queued, createdAt: 1_700_000_000_000)
+        record.maxAttempts = 3
+        // Five starts of the broker: the attempt of each but the last cut short by its stop, as a
+        // worker forced out while it stops (odd starts) or left running (even ones).
+        for start in 1...5 {
+            var harness = JobHarness(options: testOptions(grace: 60_000), recovering: [record])
+            let attempt = try #require(harness.ready(worker1).jobAttempts.first, "start \(start)")
+            #expect(harness.driver.core.jobs[1]?.record.attempts == 1, "start \(start): the attempt that runs is the first")
+            harness.commit()
+            if start == 5 {
+                var actions = harness.message(worker1, .reply(dispatchID: attempt.dispatchID, payload: harness.driver.payload()))
+                actions += harness.commit()
+                let final = try #require(actions.finishedJobs.first?.record)
+                #expect(final.state == .succeeded)
+                #expect(final.attempts == 1)
+                #expect(final.lastError == nil, "a success leaves no error of an earlier attempt")
+                return
+            }
+            if start % 2 == 1 {
+                var ignored: [BrokerAction] = []
+                harness.driver.core.refuseNewWork(now: harness.driver.now, into: &ignored)
+                harness.message(worker1, .disconnect)
+                harness.workerError(attempt.dispatchID, .shuttingDown)
+                harness.commit()
+                #expect(harness.stored[1]?.state == .queued, "start \(start)")
+                #expect(harness.stored[1]?.attempts == 0, "start \(start): the attempt cut short does not count")
+            } else {
+                #expect(harness.stored[1]?.state == .running, "start \(start)")
+            }
+            record = try #require(harness.stored[1])
+            #expect(record.attempts <= record.maxAttempts, "start \(start): \(record.attempts)/\(record.maxAttempts)")
+        }
+    }
+
+    @Test("a job that failed an attempt and then succeeds has no last error")
+    func successClearsTheError() throws {
+        var harness = JobHarness(options: testOptions(grace: 60_000))
+        harness.ready(worker1)
+        harness.submit(client1, 1, spec: JobSpec(maxAttempts: 2))
+        let first = try #require(harness.commit().jobAttempts.first)
+        harness.message(worker1, .failure(dispatchID: first.dispatchID, code: .handlerError, message: "boom"))
+        harness.commit()
+        #expect(harness.stored[1]?.lastError != nil)
+        var second: (dispatchID: UInt64, job: Int64)?
+        for _ in 0..<200 where second == nil { second = harness.tick(after: 100).jobAttempts.first }
+        let attempt = try #require(second)
+        harness.message(worker1, .reply(dispatchID: attempt.dispatchID, payload: harness.driver.payload()))
+        harness.commit()
+        #expect(harness.stored[1]?.state == .succeeded)
+        #expect(harness.stored[1]?.attempts == 2)
+        #expect(harness.stored[1]?.lastError == nil)
+    }
+}
+
 extension JobHarness {
     /// ERROR from `worker1` for `dispatchID` with `code`.
     @discardableResult

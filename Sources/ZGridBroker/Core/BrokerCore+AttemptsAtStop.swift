@@ -8,7 +8,9 @@ import ZGridProtocol
 /// `shuttingDown` (or are killed, and lost). Such an attempt did not fail: it is queued again as the
 /// recovery after a restart queues an attempt the broker's stop left running, so that it runs
 /// again once the broker starts again instead of using up the job's attempts or being
-/// dead-lettered.
+/// dead-lettered. It does not count: the job's attempts go back to those before it, so that the
+/// attempt runs again under the same number and however many stops cut it short, the count never
+/// goes past the job's maximum.
 extension BrokerCore {
     /// The failures of a job attempt that a stopping grid, not the job, causes.
     static let stopFailureCodes: Set<ErrorCode> = [.shuttingDown, .workerLost]
@@ -17,10 +19,11 @@ extension BrokerCore {
     static let attemptCutShortError = "the broker stopped while this attempt ran"
 
     /// `record`, whose attempt the broker's stop cut short (or left running, as the recovery at
-    /// start finds it), queued again: its attempts as they were, no worker, ``attemptCutShortError``.
+    /// start finds it), queued again: that attempt not counted, no worker, ``attemptCutShortError``.
     func queuedAgainAfterStop(_ record: JobRecord) -> JobRecord {
         var record = record
         record.state = .queued
+        record.attempts = max(0, record.attempts - 1)
         record.worker = nil
         record.lastError = Self.attemptCutShortError
         record.updatedAt = wallNow
@@ -32,14 +35,20 @@ extension BrokerCore {
         refusingNewWork && Self.stopFailureCodes.contains(code)
     }
 
-    /// Queues job `id` again after its attempt was cut short by the stop: stored as queued, with
-    /// its attempts as they were, so the next broker runs it again.
+    /// Queues job `id` again after its attempt was cut short by the stop: stored as queued, that
+    /// attempt not counted, so the next broker runs it again under the same number.
     mutating func requeueAttemptCutShort(_ id: Int64, into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else { return }
         entry.record = queuedAgainAfterStop(entry.record)
         jobs[id] = entry
         pushQueued(entry.record)
         actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
-        actions.append(jobEvent(.retried, entry.record, attempt: entry.record.attempts, error: entry.record.lastError))
+        actions.append(cutShortEvent(entry.record))
+    }
+
+    /// The `retried` event of `record`, queued again by ``queuedAgainAfterStop(_:)``: it names the
+    /// attempt cut short, the one that runs again.
+    func cutShortEvent(_ record: JobRecord) -> BrokerAction {
+        jobEvent(.retried, record, attempt: record.attempts + 1, error: record.lastError)
     }
 }

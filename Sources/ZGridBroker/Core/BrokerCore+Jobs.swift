@@ -39,7 +39,7 @@ extension BrokerCore {
             if record.state == .running {
                 record = queuedAgainAfterStop(record)
                 rewritten.append(.upsert(record))
-                actions.append(jobEvent(.retried, record, attempt: record.attempts, error: record.lastError))
+                actions.append(cutShortEvent(record))
             }
             if let key = record.uniqueKey { uniqueJobs[key] = record.id }
             if let key = record.replaceKey { replaceJobs[key] = record.id }
@@ -629,7 +629,8 @@ extension BrokerCore {
         progress.forget(id)
         if !pagesInFlight.isEmpty { finishedDuringPage.insert(id) }
         entry.record.state = state
-        if let error { entry.record.lastError = error }
+        // A success clears the error of an earlier attempt: `lastError` says why the last one failed.
+        if let error { entry.record.lastError = error } else if state == .succeeded { entry.record.lastError = nil }
         entry.record.finishedAt = wallNow
         entry.record.updatedAt = wallNow
         freeKeys(of: entry.record)
