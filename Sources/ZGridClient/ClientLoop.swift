@@ -198,7 +198,10 @@ struct ClientLoop {
 
     private mutating func serve(_ socket: borrowing Socket, disconnects: borrowing Socket) throws(ZMQError) {
         let buffer = Multipart(capacity: 256)
-        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem, disconnects.pollItem()])
+        // The monitor's socket is polled on its descriptor alone (it is drained whenever that turns
+        // readable, and once here): asking it for its readiness would cost a system call a poll.
+        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem, try disconnects.drainedPollItem()])
+        for event in try connectionEvents(disconnects, into: buffer) { try connectionChanged(event, socket) }
         let now = MonotonicClock.nowMilliseconds()
         lastHeard = now
         nextHeartbeat = now

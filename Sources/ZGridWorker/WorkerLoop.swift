@@ -228,7 +228,10 @@ struct WorkerLoop {
         for answer in resumption.takeResults() { try deliver(socket, id: answer.id, answer.result) }
         let buffer = Multipart(capacity: Self.messageFrames)
         let handshakes = try Self.watchHandshakes(of: socket, context)
-        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem, handshakes.pollItem()])
+        // The monitor's socket is polled on its descriptor alone (it is drained whenever that turns
+        // readable, and once here): asking it for its readiness would cost a system call a poll.
+        var poller = Poller([socket.pollItem(), mailbox.signal.pollItem, executor.pollItem, try handshakes.drainedPollItem()])
+        while try handshakes.receive(into: buffer) { noteHandshake(MonitorEvent(buffer)) }
         while !reconnectNeeded && !finishedStopping && !hasFailed {
             var wake = min(nextHeartbeat, running.nextCheck)
             if !heldProgress.isEmpty { wake = min(wake, MonotonicClock.nowMilliseconds() + Self.progressInterval) }

@@ -57,7 +57,7 @@ public struct Poller {
             guard let socket = item.socket else { return pollfd(fd: item.fd, events: Self.pollEvents(item.events), revents: 0) }
             // A socket's signal descriptor turns readable when it has commands to process, which
             // may (or may not) make it readable or writable: ZMQ_EVENTS then says which.
-            return pollfd(fd: Self.signalDescriptor(socket), events: Int16(POLLIN), revents: 0)
+            return pollfd(fd: signalDescriptor(of: socket) ?? -1, events: Int16(POLLIN), revents: 0)
         }
         let rawIndices = items.indices.filter { items[$0].socket == nil }
         self.descriptors = descriptors
@@ -162,19 +162,20 @@ public struct Poller {
         return events
     }
 
-    /// The socket's signal descriptor (`ZMQ_FD`); -1 (never ready) if the socket cannot say.
-    private static func signalDescriptor(_ socket: UnsafeMutableRawPointer) -> Int32 {
-        var fd: Int32 = -1
-        var size = MemoryLayout<Int32>.size
-        guard zmq_getsockopt(socket, ZMQ_FD, &fd, &size) == 0 else { return -1 }
-        return fd
-    }
-
     private static func nowMilliseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
+}
+
+/// A socket's signal descriptor (`ZMQ_FD`), or nil if the socket cannot say (a poll entry on -1
+/// is never ready).
+func signalDescriptor(of socket: UnsafeMutableRawPointer) -> Int32? {
+    var fd: Int32 = -1
+    var size = MemoryLayout<Int32>.size
+    guard zmq_getsockopt(socket, ZMQ_FD, &fd, &size) == 0 else { return nil }
+    return fd
 }
 
 /// `poll(2)` over `descriptors`, waiting up to `timeout` milliseconds (-1: forever).

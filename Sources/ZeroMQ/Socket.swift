@@ -183,6 +183,17 @@ public struct Socket: ~Copyable {
     public func pollItem(readable: Bool = true, writable: Bool = false) -> PollItem {
         PollItem(socket: handle, fd: -1, readable: readable, writable: writable)
     }
+
+    /// A poll entry on this socket's signal descriptor (`ZMQ_FD`) alone, for a socket that is only
+    /// received from, such as a monitor's: the ``Poller`` then treats it as a raw descriptor and
+    /// does not ask the socket for its readiness (`ZMQ_EVENTS`, one system call) on every poll.
+    /// The entry turns readable when the socket has news to process; whoever polls it must then
+    /// receive until nothing is left (``receive(into:blocking:)`` returns false), and do so once
+    /// before the first poll, or messages may wait unseen.
+    public func drainedPollItem() throws(ZMQError) -> PollItem {
+        guard let fd = signalDescriptor(of: handle) else { throw ZMQError.last("getsockopt ZMQ_FD") }
+        return .fileDescriptor(fd)
+    }
 }
 
 extension Socket {

@@ -49,6 +49,28 @@ struct WrapperTests {
         #expect(poller.isReadable(0))
     }
 
+    @Test("a socket polled on its descriptor alone wakes the poller for each new message once drained, and not before one comes")
+    func drainedPollItem() throws {
+        let context = try Context()
+        let pull = try Socket(context, type: .pull)
+        try pull.bind("inproc://wrapper-poller-drained")
+        let push = try Socket(context, type: .push)
+        try push.connect("inproc://wrapper-poller-drained")
+        let buffer = Multipart(capacity: 2)
+        var poller = Poller([try pull.drainedPollItem()])
+        while try pull.receive(into: buffer) {}
+        #expect(try poller.poll(timeoutMilliseconds: 20) == 0, "nothing sent yet")
+        for round in 1...3 {
+            try push.send([UInt8(round)], blocking: true)
+            try push.send([UInt8(round)], blocking: true)
+            #expect(try poller.poll(timeoutMilliseconds: 5000) == 1, "round \(round): the new messages wake it")
+            var received = 0
+            while try pull.receive(into: buffer) { received += 1 }
+            #expect(received == 2)
+            #expect(try poller.poll(timeoutMilliseconds: 20) == 0, "round \(round): drained, nothing new")
+        }
+    }
+
     @Test(
         "a poller reports a socket and a raw descriptor ready together, waits out its timeout, and wakes for a message sent while it blocks"
     )

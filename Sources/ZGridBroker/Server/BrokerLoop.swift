@@ -113,7 +113,17 @@ struct BrokerLoop {
         let metricsIndex = items.count
         if let metrics { items.append(metrics.pollItem) }
         let securityIndex = items.count
-        if let security { items += [security.zap.pollItem(), security.monitor.pollItem()] }
+        if let security {
+            // The monitor is polled on its descriptor alone (see `drainedPollItem`): drained at
+            // every wake-up it has, and once here.
+            do {
+                items += [security.zap.pollItem(), try security.monitor.drainedPollItem()]
+                for line in try security.readMonitor() { logger.warning("\(line)") }
+            } catch {
+                logger.error("socket failed: \(error)")
+                return
+            }
+        }
         var poller = Poller(items)
         while true {
             let now = MonotonicClock.nowMilliseconds()
