@@ -1,5 +1,5 @@
 # ZGrid: the README's two commands are `make demo` and `make test`.
-.PHONY: demo test deps build release bench-compare bench-scatter up clean fuzz test-tsan test-asan
+.PHONY: demo test deps build release bench-compare bench-scatter bench-syscalls up clean fuzz test-tsan test-asan
 
 deps:
 	@scripts/ensure-libzmq.sh
@@ -50,6 +50,11 @@ up: deps
 bench-compare: deps
 	swift build -c release --product zgrid
 	bash Benchmarks/compare.sh
+
+## System calls per synchronous round trip, C reference and ZGrid side by side (needs perf, root).
+bench-syscalls: deps
+	swift build -c release --product zgrid
+	bash Benchmarks/syscalls.sh
 
 ## Scatter/gather against single calls on 4 sharded workers (CONCURRENCY=, ROUNDS= override).
 bench-scatter: deps
