@@ -18,7 +18,9 @@ extension IntegrationTests.BrokerRestartClientTests {
         let started = Counter()
         // Room for the first attempts, still running when the restarted broker sends the calls again.
         let (worker, workerTask) = slowWorker(endpoint, concurrency: 16, duration: .milliseconds(1500), runs: started)
-        let client = try GridClient(broker: endpoint)
+        // A 6 s expiry: the kept calls wait that long for the new connection, counted from the drop,
+        // which leaves room for a restarted broker slow to start on a loaded machine.
+        let client = try GridClient(broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 6))
         let single = Task {
             await within(seconds: 30) { () async throws(GridError) -> [UInt8] in
                 try await client.call("slow", bytes("one"), timeout: .seconds(20), idempotent: true)
@@ -29,7 +31,7 @@ extension IntegrationTests.BrokerRestartClientTests {
         try await waitUntil("the calls run") { started.count == 5 }
         kill(broker.processIdentifier, SIGKILL)
         broker.waitUntilExit()
-        // Down for 2 s of the client's 3 s expiry: it must reconnect, and send the calls again, in time.
+        // Down for 2 s of the client's 6 s expiry: it must reconnect, and send the calls again, in time.
         try await Task.sleep(for: .seconds(2))
         broker = try launchZGrid(arguments)
         #expect(await single.value == .success(bytes("one")))
