@@ -270,7 +270,7 @@ struct Simulation {
                 break
             case .stalled:
                 check(false, "a stall in a core with stall forgiveness off")
-            case .sessionResumed:
+            case .sessionResumed, .resumeRefused:
                 check(false, "a resumed session without any READY naming one")
             }
         }

@@ -8,12 +8,15 @@ import ZGridProtocol
 
     /// READY from `worker` for `f`, resuming the session `previous` with `running` still running.
     @discardableResult
-    func resume(_ driver: inout Driver, _ worker: PeerID, previous: PeerID, running: [UInt64], concurrency: Int = 2) -> [BrokerAction] {
+    /// `key` is the CURVE key of `worker`'s connection (nil without CURVE).
+    func resume(
+        _ driver: inout Driver, _ worker: PeerID, previous: PeerID, running: [UInt64], concurrency: Int = 2, key: String? = nil
+    ) -> [BrokerAction] {
         driver.message(
             worker,
             .ready(
                 concurrency: concurrency, functions: [ServiceDescriptor(name: "f")],
-                resume: SessionResume(previous: previous, running: running)))
+                resume: SessionResume(previous: previous, running: running), key: key))
     }
 
     /// worker1 runs calls 1 and 2 (dispatch ids 1 and 2) of client1.
@@ -68,5 +71,22 @@ import ZGridProtocol
         #expect(actions.workersLeft.isEmpty)
         #expect(driver.core.inFlightCount(of: worker1) == 2)
         #expect(driver.core.inFlightCount(of: worker2) == 1)
+    }
+
+    @Test("with CURVE, a READY naming the session of another key registers without resuming; that session keeps its calls")
+    func resumeWithAnotherKeyIsRefused() throws {
+        var driver = Driver(options: options)
+        driver.message(worker1, .ready(concurrency: 2, functions: [ServiceDescriptor(name: "f")], key: "A"))
+        driver.call(client1, 1)
+        let actions = resume(&driver, worker2, previous: worker1, running: [1, 7], key: "B")
+        #expect(actions.notices.contains(.resumeRefused(worker2, previous: worker1)))
+        #expect(actions.workersLeft.isEmpty)
+        #expect(actions.cancels.isEmpty)
+        #expect(driver.core.inFlightCount(of: worker1) == 1)
+        #expect(driver.core.inFlightCount(of: worker2) == 0)
+        #expect(driver.reply(worker1, 1, payload: 5).replies == [SentReply(client: client1, requestID: 1, payload: 5)])
+        // The same key resumes.
+        let resumed = resume(&driver, worker3, previous: worker1, running: [], key: "A")
+        #expect(resumed.notices.contains(.sessionResumed(worker3, previous: worker1, moved: 0, cancelled: 0)))
     }
 }

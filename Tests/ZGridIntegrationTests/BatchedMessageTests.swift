@@ -13,9 +13,11 @@ final class RawPeer: @unchecked Sendable {
     private let socket: Socket
     private let tag: [UInt8]
 
-    init(_ endpoint: String, tag: [UInt8]) throws {
+    /// Connects to `endpoint`, speaking with `tag`; with `security`, as a CURVE client.
+    init(_ endpoint: String, tag: [UInt8], security: PeerSecurity? = nil) throws {
         socket = try Socket(try Context(), type: .dealer)
         try socket.setLinger(milliseconds: 0)
+        if let security { try socket.makeCurveClient(serverKey: security.serverKey, keys: security.keys) }
         try socket.connect(endpoint)
         self.tag = tag
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZGridClient
 import ZGridProtocol
+import ZeroMQ
 
 extension IntegrationTests {
     @Suite("A broker stalled past the heartbeat expiry", .serialized, .timeLimit(.minutes(2)))
@@ -23,12 +24,26 @@ extension IntegrationTests {
             return nil
         }
 
-        @Test("a job with one attempt, running while the broker is stopped past the expiry, still succeeds")
-        func jobRunningThroughAStallSucceeds() async throws {
+        /// With `curve`, the broker, worker and client use CURVE: the worker resumes its session
+        /// with the key it registered with.
+        @Test(
+            "a job with one attempt, running while the broker is stopped past the expiry, still succeeds",
+            arguments: [false, true])
+        func jobRunningThroughAStallSucceeds(curve: Bool) async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             // An expiry of 1 s for the broker and the worker alike.
             let (endpoint, config) = try stallConfig(in: directory)
+            var security: PeerSecurity?
+            if curve {
+                let keys = try await makeKeyFiles(["broker", "worker"], in: directory)
+                let clientKeys = try CurveKeyPair.generate()
+                let settings = [
+                    "", "[security]", "curve = true", "client_keys = [\"\(clientKeys.publicKey)\"]", "worker_keys = [\"\(keys[1])\"]",
+                ]
+                try ((readText(config) ?? "") + settings.joined(separator: "\n")).write(toFile: config, atomically: true, encoding: .utf8)
+                security = PeerSecurity(serverKey: keys[0], keys: clientKeys)
+            }
             let brokerLog = directory.file("broker.log")
             let workerLog = directory.file("worker.log")
             for log in [brokerLog, workerLog] { _ = FileManager.default.createFile(atPath: log, contents: nil) }
@@ -39,7 +54,7 @@ extension IntegrationTests {
                 ["worker", "--config", config, "--function", "sleep", "--concurrency", "2", "--log-level", "info"],
                 standardError: FileHandle(forWritingAtPath: workerLog))
             defer { endProcess(worker) }
-            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
+            let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat, security: security)
             let id = try await client.submit("sleep", bytes("\(Self.handlerMilliseconds)"), options: JobOptions(maxAttempts: 1))
             _ = try await Self.status(of: id, client, when: "the job runs") { $0.state == "running" }
             try await Task.sleep(for: .milliseconds(300))  // its handler has started
@@ -64,7 +79,7 @@ extension IntegrationTests {
 }
 
 /// A cluster.conf in `directory` for a broker on a free port, with an expiry of 1 s (250 ms × 4)
-/// and a job store; returns the endpoint and the file's path.
+/// and a job store, ending with its `[jobs]` table; returns the endpoint and the file's path.
 private func stallConfig(in directory: TemporaryDirectory) throws -> (endpoint: String, path: String) {
     let endpoint = "tcp://127.0.0.1:\(try freePort())"
     let path = directory.file("cluster.conf")

@@ -108,6 +108,9 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
     /// A worker registered again as `peer` and resumed its session `previous`: `moved` calls still
     /// running there moved to `peer`, and `cancelled` dispatch ids it listed were cancelled.
     case sessionResumed(PeerID, previous: PeerID, moved: Int, cancelled: Int)
+    /// A worker registered as `peer` and asked to resume the session `previous`, but with another
+    /// CURVE key than that session's: it was registered without resuming, `previous` left as it is.
+    case resumeRefused(PeerID, previous: PeerID)
     /// A schedule's slot (ms since 1970) made no job: admission control refused it, for `reason`.
     case scheduleSlotSkipped(name: String, slot: Int64, reason: String)
 
@@ -130,6 +133,8 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
             "the broker did not run for \(milliseconds) ms (stopped or starved of CPU): its workers and clients get a fresh expiry"
         case .sessionResumed(let peer, let previous, let moved, let cancelled):
             "worker \(peer) resumed the session of \(previous): took over \(moved) running calls, cancelled \(cancelled)"
+        case .resumeRefused(let peer, let previous):
+            "worker \(peer) asked to resume the session of \(previous), which has another CURVE key: registered it without resuming"
         case .scheduleSlotSkipped(let name, let slot, let reason):
             "schedule '\(name)' skipped its slot of \(Date(timeIntervalSince1970: Double(slot) / 1000).ISO8601Format()): \(reason)"
         }

@@ -10,9 +10,17 @@ extension BrokerCore {
     /// failed or retried as on any loss. Every listed dispatch id not moved (the earlier session is
     /// unknown, or that call already ended) is counted in flight on `peer` and cancelled there, so
     /// that the worker stops it and its slot returns with its answer, which is discarded.
+    ///
+    /// With CURVE on, a session is resumed only by a connection with its CURVE key: a READY naming
+    /// a registered session of another key leaves that session as it is, and `peer` stays
+    /// registered without resuming anything (``BrokerNotice/resumeRefused(_:previous:)``).
     mutating func resumeSession(
         _ resume: SessionResume, as peer: PeerID, _ worker: WorkerRecord, now: Int64, into actions: inout [BrokerAction]
     ) {
+        if let earlier = workers[resume.previous], earlier.curveKey != worker.curveKey {
+            actions.append(.notice(.resumeRefused(peer, previous: resume.previous)))
+            return
+        }
         var cancelled = resume.running
         var moved = 0
         if resume.previous != peer, let earlier = workers[resume.previous] {

@@ -247,9 +247,10 @@ public struct BrokerCore {
         case .clientHeartbeat:
             touchClient(peer, now: now)
             actions.append(.heartbeatClient(peer))
-        case .ready(let concurrency, let functions, let heartbeats, let resume):
+        case .ready(let concurrency, let functions, let heartbeats, let resume, let key):
             registerWorker(
-                peer, concurrency: concurrency, functions: functions, heartbeats: heartbeats, resume: resume, now: now, into: &actions)
+                peer, concurrency: concurrency, functions: functions, heartbeats: heartbeats, resume: resume, key: key, now: now,
+                into: &actions)
         case .reply(let dispatchID, let payload):
             guard let worker = touchWorker(peer, now: now, into: &actions) else {
                 actions.append(.release(payload))
@@ -683,7 +684,7 @@ public struct BrokerCore {
 
     private mutating func registerWorker(
         _ peer: PeerID, concurrency: Int, functions: [ServiceDescriptor], heartbeats: WorkerHeartbeats, resume: SessionResume?,
-        now: Int64, into actions: inout [BrokerAction]
+        key: String?, now: Int64, into actions: inout [BrokerAction]
     ) {
         guard workers[peer] == nil else {
             statistics.protocolViolations += 1
@@ -711,7 +712,7 @@ public struct BrokerCore {
                 }
             }
         }
-        let worker = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now, heartbeats: heartbeats)
+        let worker = WorkerRecord(functions: keys, capacity: concurrency, lastSeen: now, heartbeats: heartbeats, curveKey: key)
         workers[peer] = worker
         if heartbeats == .whileIdle { quietWorkersSeen = true }
         for descriptor in functions {

@@ -29,9 +29,11 @@ public enum CoreMessage: Sendable, Equatable {
     indirect case jobs(requestID: UInt64, verb: JobsVerb, query: JobQuery)
     /// READY from a worker; `heartbeats` says when it heartbeats (MDP workers only while idle);
     /// `resume`, when the worker resumes an earlier session of its own, names that session and the
-    /// requests of it the worker still runs.
+    /// requests of it the worker still runs; `key`, with CURVE on, is the worker's public key (Z85),
+    /// and a resume is honoured only when the session it names has the same key.
     indirect case ready(
-        concurrency: Int, functions: [ServiceDescriptor], heartbeats: WorkerHeartbeats = .always, resume: SessionResume? = nil)
+        concurrency: Int, functions: [ServiceDescriptor], heartbeats: WorkerHeartbeats = .always, resume: SessionResume? = nil,
+        key: String? = nil)
     /// REPLY from a worker.
     case reply(dispatchID: UInt64, payload: PayloadHandle)
     /// REPLY from a worker to a batch: one result per job, decoded by the shell.

@@ -37,14 +37,18 @@ final class WorkerRecord {
     /// client's loss), or when it registered: kept only for a worker that heartbeats only while
     /// idle, whose expiry counts from this or from `lastSeen`, whichever is later.
     @exclusivity(unchecked) var lastCallEndedAt: Int64
+    /// The worker's CURVE public key (Z85) with CURVE on, nil without: a READY that resumes this
+    /// worker's session must come with the same key.
+    let curveKey: String?
 
     /// A worker serving `functions` (service keys) with `capacity` calls at once, seen at
-    /// `lastSeen`, that heartbeats as `heartbeats` says.
-    init(functions: [String], capacity: Int, lastSeen: Int64, heartbeats: WorkerHeartbeats = .always) {
+    /// `lastSeen`, that heartbeats as `heartbeats` says, with the CURVE key `curveKey` (if any).
+    init(functions: [String], capacity: Int, lastSeen: Int64, heartbeats: WorkerHeartbeats = .always, curveKey: String? = nil) {
         self.functions = functions
         self.capacity = capacity
         self.lastSeen = lastSeen
         self.heartbeats = heartbeats
+        self.curveKey = curveKey
         lastCallEndedAt = lastSeen
     }
 

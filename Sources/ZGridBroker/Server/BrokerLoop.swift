@@ -448,6 +448,16 @@ struct BrokerLoop {
                     continue
                 }
                 core.handle(.message(from: peer, .jobs(requestID: requestID, verb: verb, query: query)), now: now, into: &actions)
+            case .success(.ready(let concurrency, let functions, _, let resume)):
+                // With CURVE on, the worker's public key (the ZAP handler's metadata), read only here:
+                // the core honours a resume only from the key of the session it names.
+                let key = security == nil ? nil : buffer.property(1, SecurityGate.keyProperty)
+                store.release(handle)
+                // An MDP worker may heartbeat only while it waits for work, as the guide's mdwrkapi does.
+                let ready = CoreMessage.ready(
+                    concurrency: concurrency, functions: functions, heartbeats: fromMajordomo ? .whileIdle : .always, resume: resume,
+                    key: key)
+                core.handle(.message(from: peer, ready), now: now, into: &actions)
             case .success(let inbound):
                 guard let message = coreMessage(inbound, handle: handle, frames: buffer.count, fromMajordomo: fromMajordomo) else {
                     store.release(handle)
@@ -490,10 +500,7 @@ struct BrokerLoop {
             return nil  // answered by the loop itself
         case .cancel(let requestID): return .cancel(requestID: requestID)
         case .clientHeartbeat: return .clientHeartbeat
-        case .ready(let concurrency, let functions, _, let resume):
-            // An MDP worker may heartbeat only while it waits for work, as the guide's mdwrkapi does.
-            return .ready(concurrency: concurrency, functions: functions, heartbeats: fromMajordomo ? .whileIdle : .always, resume: resume)
-        case .replies, .calls: return nil  // split in receiveBurst
+        case .replies, .calls, .ready: return nil  // split or handled in receiveBurst
         case .failure(let dispatchID, let code, let message): return .failure(dispatchID: dispatchID, code: code, message: message)
         case .workerHeartbeat: return .workerHeartbeat
         case .progress(let dispatchID, let fraction, let message):
@@ -766,6 +773,8 @@ struct BrokerLoop {
         switch notice {
         case .workerJoined, .workerLeft, .sessionResumed:
             logger.info("\(notice)")
+        case .resumeRefused(let peer, let previous):
+            if let line = security?.refuseResume(peer.description, previous: previous.description) { logger.warning("\(line)") }
         case .jobDead, .workerRefused, .stalled, .scheduleSlotSkipped:  // a refused worker retries after a backoff of up to 5 s
             logger.warning("\(notice)")
         case .malformed, .protocolViolation:

@@ -38,6 +38,9 @@ final class SecurityGate {
     private var logged: Set<String> = []
     /// Refusals so far: unknown keys, failed handshakes, commands outside a peer's role.
     private(set) var refusals = 0
+    /// The ZAP metadata property that gives each admitted connection's CURVE public key (Z85), read
+    /// from a worker's READY only.
+    static let keyProperty = "X-Curve-Key"
 
     /// Binds the ZAP endpoint in `context` and starts monitoring `router`'s handshakes.
     init(security: BrokerSecurity, context: Context, router: borrowing Socket, monitorEndpoint: String) throws(ZMQError) {
@@ -72,7 +75,7 @@ final class SecurityGate {
             }
             try zap.send(frames: [
                 version, requestID, Array((role == nil ? "400" : "200").utf8), Array((role == nil ? "unknown key" : "OK").utf8),
-                Array((role ?? "").utf8), [],
+                Array((role ?? "").utf8), role == nil ? [] : Self.metadata(Self.keyProperty, key),
             ])
         }
         return lines
@@ -96,6 +99,25 @@ final class SecurityGate {
             }
         }
         return lines
+    }
+
+    /// ZAP metadata holding one property (ZMTP's encoding: name length, name, 32-bit value length,
+    /// value).
+    static func metadata(_ name: String, _ value: String) -> [UInt8] {
+        let count = UInt32(value.utf8.count)
+        return [UInt8(name.utf8.count)] + Array(name.utf8) + [
+            UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF),
+        ]
+            + Array(value.utf8)
+    }
+
+    /// Counts a READY from `peer` that named the session `previous` of another CURVE key (it
+    /// registered without resuming); returns a log line the first time for `peer`.
+    func refuseResume(_ peer: String, previous: String) -> String? {
+        refusals += 1
+        return note("resume \(peer)")
+            ? "refused \(peer)'s resume of the session of \(previous): that session has another CURVE key "
+                + "(registered \(peer) without resuming; \(previous) keeps its calls)" : nil
     }
 
     /// Counts a refusal of a command outside the peer's role; returns a log line the first time.
