@@ -9,6 +9,10 @@ public struct SessionResume: Sendable, Equatable {
     /// The dispatch ids of the earlier session the worker still runs or answers again.
     public let running: [UInt64]
 
+    /// The lowest dispatch id no broker gives (2^63): a broker counts up from 1. A broker does not
+    /// count on from a listed id at or above it.
+    public static let firstUnusedID: UInt64 = 1 << 63
+
     /// The most bytes of a routing identity (libzmq's limit).
     public static let maxIdentityBytes = 255
 

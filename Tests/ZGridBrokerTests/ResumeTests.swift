@@ -89,4 +89,14 @@ import ZGridProtocol
         let resumed = resume(&driver, worker3, previous: worker1, running: [], key: "A")
         #expect(resumed.notices.contains(.sessionResumed(worker3, previous: worker1, moved: 0, cancelled: 0)))
     }
+
+    @Test("a READY listing the highest dispatch ids does not overflow the broker's next dispatch id")
+    func highestListedIdsDoNotOverflow() throws {
+        var driver = try busyWorker()
+        resume(&driver, worker2, previous: worker3, running: [.max - 1, .max])
+        driver.ready(worker3, concurrency: 4)
+        let next = driver.call(client1, 3)
+        #expect(next.requests.count == 1)
+        #expect(next.requests.allSatisfy { ![.max - 1, .max].contains($0.dispatchID) })
+    }
 }

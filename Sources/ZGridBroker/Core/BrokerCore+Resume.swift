@@ -46,7 +46,10 @@ extension BrokerCore {
             nextSequence += 1
             actions.append(.cancel(worker: peer, dispatchID: dispatchID))
         }
-        // Never a new request under an id the worker may still run.
-        if let highest = resume.running.max(), highest >= nextDispatchID { nextDispatchID = highest + 1 }
+        // Never a new request under an id the worker may still run. Ids from 2^63 on are no broker's
+        // (it counts up from 1): counting on from one listed anyway would run out of ids and trap.
+        if let highest = resume.running.lazy.filter({ $0 < SessionResume.firstUnusedID }).max(), highest >= nextDispatchID {
+            nextDispatchID = highest + 1
+        }
     }
 }
