@@ -76,5 +76,23 @@ extension IntegrationTests {
                 Self.expect(message, contains: words)
             }
         }
+
+        @Test("a broker whose own secret key is listed in client_keys or worker_keys refuses to start, without printing it")
+        func brokerSecretKeyListed() throws {
+            let broker = try CurveKeyPair.generate()
+            let other = try CurveKeyPair.generate().publicKey
+            for (clientKeys, workerKeys, setting) in [
+                ([broker.secretKey], [other], "client_keys"), ([other], [broker.secretKey, other], "worker_keys"),
+            ] {
+                var configuration = BrokerConfiguration(endpoints: ["tcp://127.0.0.1:0"])
+                configuration.security = BrokerSecurity(serverKeys: broker, clientKeys: Set(clientKeys), workerKeys: Set(workerKeys))
+                var message: String?
+                do { try BrokerServer.start(configuration, logger: quietLogger("test.broker")).stop() } catch .invalidSecurity(let text) {
+                    message = text
+                } catch { message = "not invalidSecurity: \(error)" }
+                Self.expect(message, contains: "secret key is listed in \(setting)")
+                #expect(message?.contains(broker.secretKey) == false, "the secret key was printed")
+            }
+        }
     }
 }
