@@ -127,6 +127,12 @@ public enum KeyFile {
         guard let keys = CurveKeyPair(publicKey: publicKey, secretKey: secretKey) else {
             throw ConfigError(file: path, message: "expected 40-character Z85 keys in public = \"…\" and secret = \"…\"")
         }
+        guard secretKey != publicKey else {
+            throw ConfigError(
+                file: path, line: locator.line(for: ["secret"]), key: "secret",
+                message: "the secret key is the public key: a public key was pasted where the secret key goes; "
+                    + "use the key file `zgrid keygen` wrote for this pair, or make a new one")
+        }
         let derived = Curve.publicKey(forSecret: secretKey)
         guard derived == publicKey else {
             throw ConfigError(

@@ -130,6 +130,12 @@ struct SecuritySectionTests {
         let mixed = #expect(throws: ConfigError.self) { try KeyFile.load(path) }
         #expect(mixed?.message.contains("does not belong to the secret key") == true, "\(String(describing: mixed))")
         #expect(mixed?.message.contains(keys.publicKey) == true, "names the right public key")
+        // The public key pasted where the secret key goes.
+        try "public = \"\(keys.publicKey)\"\r\nsecret = \"\(keys.publicKey)\"\r\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let pasted = #expect(throws: ConfigError.self) { try KeyFile.load(path) }
+        #expect(pasted?.message.contains("a public key was pasted where the secret key goes") == true, "\(String(describing: pasted))")
+        #expect(pasted?.line == 2)
+        #expect(pasted?.key == "secret")
         // A directory where the file should be.
         let directory = NSTemporaryDirectory() + "zgrid-keydir-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
