@@ -23,5 +23,30 @@ extension IntegrationTests {
             #expect(underFile.errors.contains("cannot create the directory \(file) for \(file)/b.key"), "\(underFile)")
             #expect(!underFile.errors.contains("NSCocoaErrorDomain"), "\(underFile)")
         }
+
+        @Test(
+            "the key file is created private: no moment when group or others could open it",
+            .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
+        func createdPrivate() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let trace = directory.file("trace.txt")
+            let launcher = directory.file("strace.sh")
+            try "#!/bin/sh\nexec /usr/bin/strace -f -qq -e trace=open,openat,creat -o '\(trace)' \"$@\"\n".write(
+                toFile: launcher, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: launcher)
+            for force in [false, true] {
+                let process = try launchZGrid(
+                    ["keygen", "--out", directory.file("keys/k.key")] + (force ? ["--force"] : []), through: launcher)
+                process.waitUntilExit()
+                #expect(process.terminationStatus == 0)
+                // Every file created in the key's directory (the key file, or one renamed to it).
+                let creations = (readText(trace) ?? "").split(separator: "\n").filter { $0.contains("/keys/") && $0.contains("O_CREAT") }
+                #expect(!creations.isEmpty, "strace saw no file created: \(readText(trace) ?? "")")
+                for line in creations { #expect(line.contains(", 0600)"), "created with another mode: \(line)") }
+            }
+            let mode = try FileManager.default.attributesOfItem(atPath: directory.file("keys/k.key"))[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        }
     }
 }

@@ -34,9 +34,10 @@ struct KeygenCommand: ParsableCommand {
                 throw KeygenError("cannot create the directory \(directory) for \(out): \(error.localizedDescription)")
             }
         }
-        guard FileManager.default.createFile(atPath: out, contents: Data(KeyFile.text(keys).utf8), attributes: [.posixPermissions: 0o600])
-        else {
-            throw KeygenError("cannot write \(out): check that its directory is writable")
+        // Mode 0600 from creation on: a file made readable and narrowed afterwards could be opened
+        // by another user in between, and read for as long as they keep it open.
+        do { try PrivateFile.write(KeyFile.text(keys), to: out) } catch {
+            throw KeygenError("\(error): check that its directory is writable")
         }
         print(keys.publicKey)
     }
