@@ -189,6 +189,22 @@ struct EventHubTests {
         #expect(h.logEvents(client1).map(\.seq) == [7, 8, 9, 10])
     }
 
+    @Test("events the log expires while a replay is under way are reported as a gap, not skipped silently")
+    func gapDuringReplay() {
+        var h = Harness()
+        for job in 1...10 { h.publish([.queued], job: Int64(job)) }
+        h.commitAll()
+        h.subscribe(client1, SubscribeRequest(filter: .everything, after: 0, window: 4))
+        h.answerReads()
+        #expect(h.logEvents(client1).map(\.seq) == [1, 2, 3, 4])
+        h.log.removeFirst(7)  // the retention passes for 1...7 while the consumer is still on 4
+        h.ack(client1, 4)
+        h.answerReads()
+        let gap = h.delivered[client1]?.first { $0.kind == .gap }
+        #expect(gap?.missedFrom == 5 && gap?.missedTo == 7, "the expired events the consumer had not reached")
+        #expect(h.logEvents(client1).map(\.seq) == [1, 2, 3, 4, 8, 9, 10])
+    }
+
     @Test("without a log (no job store), a resume is a gap and events go out at once")
     func withoutLog() {
         var h = Harness(options: EventHubOptions(record: false))

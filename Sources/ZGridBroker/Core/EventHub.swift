@@ -49,7 +49,6 @@ public struct EventHub {
         var storedPosition: Int64
         /// The log's head when the current read was issued (for gap reports).
         var headAtRead: Int64 = 0
-        var firstRead = true
     }
 
     private var subscriptions: [Key: Subscription] = [:]
@@ -324,12 +323,11 @@ public struct EventHub {
             subscriptions[key] = subscription
             return
         }
-        if subscription.firstRead {
-            subscription.firstRead = false
-            let firstKept = oldest ?? (subscription.headAtRead + 1)
-            if firstKept > subscription.position + 1 {
-                reportGap(key, &subscription, from: subscription.position + 1, to: firstKept - 1, wallNow: wallNow)
-            }
+        // Events past the position that the log no longer keeps: expired before the replay, or
+        // while it went on (the retention passed them between two pages).
+        let firstKept = oldest ?? (subscription.headAtRead + 1)
+        if firstKept > subscription.position + 1 {
+            reportGap(key, &subscription, from: subscription.position + 1, to: firstKept - 1, wallNow: wallNow)
         }
         var batch: [GridEvent] = []
         for event in events where event.seq > subscription.position {
