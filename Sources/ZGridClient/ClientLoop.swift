@@ -453,6 +453,14 @@ struct ClientLoop {
                 }
                 if event.kind == .subscribed {
                     resubscribedAt[id] = nil
+                    if let lastSeen = subscription.lastSeen, event.seq < lastSeen {
+                        // The broker's log does not reach the last seq delivered: it keeps none and
+                        // restarted (or is another broker), numbering its events from here again.
+                        // Delivered and acknowledged positions count from here, or the consumer
+                        // would acknowledge nothing until the new seqs passed the old ones.
+                        subscription.lastSeen = event.seq
+                        subscription.acked = event.seq
+                    }
                     if subscription.lastSeen == nil { subscription.lastSeen = event.seq }
                     // Acknowledge often enough for the window the broker applies, not the guessed one.
                     if let window = event.window, window >= 1 { subscription.state.window.store(window, ordering: .relaxed) }
@@ -576,7 +584,9 @@ struct ClientLoop {
     /// Sends EVENT-ACK with the consumer's position when it moved (or always, as a keepalive).
     private mutating func acknowledge(_ socket: borrowing Socket, id: UInt64, force: Bool) throws(ZMQError) {
         guard let subscription = subscriptions[id] else { return }
-        let consumed = subscription.state.consumed.load(ordering: .relaxed)
+        // Not past the last seq delivered: a consumer still taking events of a broker whose
+        // numbering started again (see `.subscribed`) would acknowledge seqs not yet sent.
+        let consumed = min(subscription.state.consumed.load(ordering: .relaxed), subscription.lastSeen ?? .max)
         guard force || consumed > subscription.acked else { return }
         subscriptions[id]?.acked = max(consumed, subscription.acked)
         try socket.sendProtocolMessage(

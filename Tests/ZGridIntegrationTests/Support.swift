@@ -27,7 +27,7 @@ func startBroker(
     endpoint: String = "tcp://127.0.0.1:0", graceMilliseconds: Int64 = 300, maxMessageBytes: Int = 1 << 20,
     maxQueuedPerFunction: Int = 100_000, context: Context? = nil, jobStore: String? = nil, maxResidentJobs: Int = 100_000,
     maxFrames: Int = 64, heartbeat: HeartbeatSettings = testHeartbeat, schedules: [RecurringJob] = [],
-    maxInFlightPerClient: Int = 10_000, functions: [String: FunctionPolicy] = [:]
+    maxInFlightPerClient: Int = 10_000, functions: [String: FunctionPolicy] = [:], events: EventHubOptions = .init()
 ) throws -> BrokerServer {
     var options = BrokerOptions(
         heartbeat: heartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
@@ -37,17 +37,20 @@ func startBroker(
     var configuration = BrokerConfiguration(
         endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, maxFrames: maxFrames, jobStorePath: jobStore)
     configuration.shutdownGraceMilliseconds = 1000
+    configuration.events = events
     return try BrokerServer.start(configuration, context: context, logger: quietLogger("test.broker"))
 }
 
 /// Starts a broker on `endpoint` right after another one there stopped. The old listener may
 /// release the port a moment after its broker's ``BrokerServer/stop()`` returns (libzmq closes it
 /// on its own thread), so a refused bind is tried again, for up to half a second.
-func restartBroker(endpoint: String, maxMessageBytes: Int = 1 << 20, jobStore: String? = nil) async throws -> BrokerServer {
+func restartBroker(
+    endpoint: String, maxMessageBytes: Int = 1 << 20, jobStore: String? = nil, events: EventHubOptions = .init()
+) async throws -> BrokerServer {
     let deadline = ContinuousClock.now + .milliseconds(500)
     while true {
         do {
-            return try startBroker(endpoint: endpoint, maxMessageBytes: maxMessageBytes, jobStore: jobStore)
+            return try startBroker(endpoint: endpoint, maxMessageBytes: maxMessageBytes, jobStore: jobStore, events: events)
         } catch BrokerError.bindFailed where ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
