@@ -18,6 +18,7 @@ extension BrokerCore {
         _ records: [JobRecord], maxID: Int64, scheduleSlots slots: [String: Int64] = [:], now: Int64, into actions: inout [BrokerAction]
     ) {
         nextJobID = max(nextJobID, maxID + 1)
+        lastNow = max(lastNow, now)
         scheduleSlots.merge(slots) { _, recovered in recovered }
         if nextScheduleDue != nil { nextScheduleDue = .min }  // walked again at the next tick
         var rewritten: [StoreWrite] = []
@@ -383,11 +384,13 @@ extension BrokerCore {
 
     // MARK: Dispatch
 
-    /// Queues a job in its function's queue or the schedule, by its state.
+    /// Queues a job in its function's queue or the schedule, by its state. A queued job read from
+    /// the store (at start, or paged in from disk) keeps the time it has waited since it was
+    /// queued, so that aging ranks it by when it arrived, not by when it was read.
     private mutating func makeReady(_ id: Int64) {
         guard let entry = jobs[id], entry.durable else { return }
         switch entry.record.state {
-        case .queued: pushQueued(entry.record)
+        case .queued: pushQueued(entry.record, since: lastNow - min(max(0, wallNow - entry.record.updatedAt), Self.longestAgedWait))
         case .scheduled: scheduledJobs.insert(ScheduledJob(runAt: entry.record.runAt, id: id))
         case .deferred: deferredJobs.append(id)
         default: break
@@ -454,19 +457,25 @@ extension BrokerCore {
         return nil
     }
 
-    /// Puts a queued job in its function's wait queue, under its priority and fairness key.
-    mutating func pushQueued(_ record: JobRecord) {
+    /// Puts a queued job in its function's wait queue, under its priority and fairness key, as
+    /// waiting since `since` (monotonic ms; by default now).
+    mutating func pushQueued(_ record: JobRecord, since: Int64? = nil) {
         let key = record.fairnessKey ?? ""
+        let since = since ?? lastNow
         if waitsInBatch(record) {
             pushBatched(record)
         } else if record.sheddable && record.priority <= options.shedding.maxPriority {
             jobQueues[record.function, default: FunctionJobQueue()].sheddable.push(
-                record.id, priority: record.priority, key: key, since: lastNow)
+                record.id, priority: record.priority, key: key, since: since)
         } else {
             jobQueues[record.function, default: FunctionJobQueue()].regular.push(
-                record.id, priority: record.priority, key: key, since: lastNow)
+                record.id, priority: record.priority, key: key, since: since)
         }
     }
+
+    /// The longest wait a job read from the store is credited with (a day): enough to age any
+    /// priority to the top, and far from overflowing the monotonic clock's arithmetic.
+    static let longestAgedWait: Int64 = 86_400_000
 
     /// Whether a queued job may wait only on disk when memory is full: not while its fairness key
     /// has few jobs in memory, so a key with a small share is never stuck behind a spilled backlog.
