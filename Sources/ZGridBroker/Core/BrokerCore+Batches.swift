@@ -35,6 +35,24 @@ extension BrokerCore {
         batchGroups[record.function, default: [:]][key, default: BatchGroup(since: lastNow)].ids.append(record.id)
     }
 
+    /// Moves the queued jobs of `function` that have a batch key into batch groups, in the order
+    /// they were submitted: they were queued one by one while no batch-capable worker had declared
+    /// the function (before the first one registered, or read back from the store at start).
+    mutating func gatherIntoBatchGroups(_ function: String) {
+        guard var queue = jobQueues[function] else { return }
+        var gathered: [Int64] = []
+        let jobs = self.jobs
+        let batched: (Int64) -> Bool = { id in
+            guard let entry = jobs[id], entry.isWaitingToRun, entry.record.batchKey != nil else { return false }
+            gathered.append(id)
+            return true
+        }
+        queue.regular.removeAll(where: batched)
+        queue.sheddable.removeAll(where: batched)
+        jobQueues[function] = queue.isEmpty ? nil : queue
+        for id in gathered.sorted() { if let record = jobs[id]?.record { pushBatched(record) } }
+    }
+
     /// Whether `dispatchID` is a batch REQUEST (its REPLY holds one result frame per job).
     public func isBatchDispatch(_ dispatchID: UInt64) -> Bool { batchCallsLive > 0 && calls[dispatchID]?.batch != nil }
 

@@ -718,7 +718,8 @@ public struct BrokerCore {
         for descriptor in functions {
             guard let batch = descriptor.batch else { continue }
             worker.batchFunctions.insert(descriptor.name)
-            batchSpecs[descriptor.name] = batch
+            let first = batchSpecs.updateValue(batch, forKey: descriptor.name) == nil
+            if first { gatherIntoBatchGroups(descriptor.name) }
         }
         statistics.workersJoined += 1
         for key in keys {
