@@ -196,8 +196,8 @@ struct BrokerLoop {
                 jobCountsAt = published
             }
             observer.publish(
-                counters: core.statistics.named.merging(hub.counters) { $1 }, workers: core.workerCount, callsInFlight: core.callsInFlight,
-                jobs: jobCounts)
+                counters: counters, workers: core.workerCount, callsInFlight: core.callsInFlight, jobs: jobCounts,
+                subscriptionsOpen: hub.subscriptionCount)
             var snapshot = BrokerSnapshot(
                 statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
                 functions: core.servedFunctions, heldPayloads: store.held, jobs: jobCounts)
@@ -740,6 +740,12 @@ struct BrokerLoop {
             to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID, extra: frames)
     }
 
+    /// Every counter of the status report and the metrics endpoint: the core's, the event hub's
+    /// and security's refusals.
+    private var counters: [String: Int] {
+        core.statistics.named.merging(hub.counters) { $1 }.merging(["security_refusals": security?.refusals ?? 0]) { $1 }
+    }
+
     /// Answers an operator's ADMIN command (status or drain) at once, from the loop's own state.
     private mutating func answerAdmin(
         _ socket: borrowing Socket, _ peer: PeerID, _ requestID: UInt64, _ verb: AdminVerb, _ argument: [UInt8], now: Int64
@@ -751,8 +757,7 @@ struct BrokerLoop {
                 uptimeMilliseconds: core.uptime(at: now), workers: core.workerSummaries(),
                 functions: observer.functionReports(core.functionLoads()),
                 jobs: core.jobCounts, queuedJobsByPriority: core.queuedJobsByPriority,
-                counters: core.statistics.named.merging(hub.counters) { $1 }.merging(
-                    ["security_refusals": security?.refusals ?? 0, "subscriptions_open": hub.subscriptionCount]) { $1 })
+                counters: counters.merging(["subscriptions_open": hub.subscriptionCount]) { $1 })
             json = (try? JSONEncoder().encode(report)).map(Array.init) ?? []
         case .drain:
             let drained = core.drainWorker(named: String(decoding: argument, as: UTF8.self), now: now, into: &actions)

@@ -114,8 +114,10 @@ final class BrokerObserver {
         return stats
     }
 
-    /// Brings gauges and counters up to date with the core's figures.
-    func publish(counters named: [String: Int], workers: Int, callsInFlight: Int, jobs: [String: Int]) {
+    /// Brings gauges and counters up to date with the core's figures. `jobs` holds unfinished jobs
+    /// by state, queued ones in memory apart from those waiting only on disk (`queued_on_disk`):
+    /// both are queued.
+    func publish(counters named: [String: Int], workers: Int, callsInFlight: Int, jobs: [String: Int], subscriptionsOpen: Int) {
         for (name, value) in named {
             // Every counter exists from its first publish on, at 0 too: a scraper (and an alert on
             // its rate) sees it before it first moves.
@@ -127,7 +129,9 @@ final class BrokerObserver {
         lastCounters = named
         gauge("zgrid_workers").record(workers)
         gauge("zgrid_calls_in_flight").record(callsInFlight)
-        for state in ["queued", "scheduled", "running", "deferred"] {
+        gauge("zgrid_subscriptions_open").record(subscriptionsOpen)
+        gauge("zgrid_jobs", [("state", "queued")]).record((jobs["queued"] ?? 0) + (jobs["queued_on_disk"] ?? 0))
+        for state in ["scheduled", "running", "deferred"] {
             gauge("zgrid_jobs", [("state", state)]).record(jobs[state] ?? 0)
         }
     }
