@@ -162,16 +162,20 @@ extension BrokerCore {
     // MARK: Load shedding
 
     /// Whether interactive calls are backing up: at least `queuedCalls` calls queued in all, or
-    /// one waiting `callWaitMilliseconds` or more. Checked at most once per millisecond.
+    /// one still waiting after `callWaitMilliseconds` or more. Checked at most once per millisecond.
     mutating func isOverloaded(now: Int64) -> Bool {
         guard options.shedding.enabled else { return false }
         if overloadCheck.at == now { return overloadCheck.value }
         var queued = 0
         var overloaded = false
-        for (function, service) in services where service.waitingCount > 0 {
+        let calls = self.calls
+        for service in services.values where service.waitingCount > 0 {
             queued += service.waitingCount
-            if let head = service.queue.best(now: now, agingMilliseconds: agingMilliseconds(for: function)),
-                now - head.entry.since >= options.shedding.callWaitMilliseconds, calls[head.entry.id]?.worker == nil
+            // The oldest call still waiting, in any lane: not the queue's head, which may be a call
+            // cancelled or expired while queued (left in the queue until it is passed over), or a
+            // younger call of a higher priority.
+            if let since = service.queue.oldestSince(atOrAbove: 0, isLive: { calls[$0].map { $0.worker == nil } ?? false }),
+                now - since >= options.shedding.callWaitMilliseconds
             {
                 overloaded = true
                 break
