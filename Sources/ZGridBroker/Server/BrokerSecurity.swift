@@ -1,3 +1,4 @@
+import ZGridProtocol
 import ZeroMQ
 
 /// CURVE on the broker's endpoints: its own key pair and the public keys let in, by role.
@@ -104,11 +105,9 @@ final class SecurityGate {
     /// ZAP metadata holding one property (ZMTP's encoding: name length, name, 32-bit value length,
     /// value).
     static func metadata(_ name: String, _ value: String) -> [UInt8] {
-        let count = UInt32(value.utf8.count)
-        return [UInt8(name.utf8.count)] + Array(name.utf8) + [
-            UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF),
-        ]
-            + Array(value.utf8)
+        var bytes = [UInt8(name.utf8.count)] + Array(name.utf8)
+        bytes.appendBigEndian(UInt32(value.utf8.count))
+        return bytes + Array(value.utf8)
     }
 
     /// Counts a READY from `peer` that named the session `previous` of another CURVE key (it
