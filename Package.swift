@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "ZGridJobStoreTests", dependencies: ["ZGridJobStore"]),
         .testTarget(
             name: "ZGridIntegrationTests",
-            dependencies: ["ZGridBroker", "ZGridWorker", "ZGridClient", "ZeroMQ", "ZGridProtocol"]
+            dependencies: ["ZGridBroker", "ZGridWorker", "ZGridClient", "ZeroMQ", "ZGridProtocol", "ZGridJobStore"]
         ),
     ],
     swiftLanguageModes: [.v6]

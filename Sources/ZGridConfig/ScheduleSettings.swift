@@ -16,14 +16,17 @@ public struct ScheduleSettings: Sendable, Equatable {
     public var maxAttempts: Int
     /// Slots missed while the broker was down up to this many seconds ago still fire (key `catch_up_s`, default 3600).
     public var catchUpSeconds: Int
+    /// Whether the slots missed within `catch_up_s` make one job, for the latest of them (key
+    /// `catch_up = "latest"`, the default), or one job each (`catch_up = "all"`).
+    public var catchUp: ScheduleCatchUp
 
     /// The keys of a `[[schedule]]` table.
-    public static let knownKeys = ["name", "cron", "function", "payload", "priority", "max_attempts", "catch_up_s"]
+    public static let knownKeys = ["name", "cron", "function", "payload", "priority", "max_attempts", "catch_up_s", "catch_up"]
 
     /// Creates a schedule.
     public init(
         name: String, cron: CronExpression, function: String, payload: String = "", priority: Int = 0, maxAttempts: Int = 3,
-        catchUpSeconds: Int = 3600
+        catchUpSeconds: Int = 3600, catchUp: ScheduleCatchUp = .latest
     ) {
         self.name = name
         self.cron = cron
@@ -32,6 +35,7 @@ public struct ScheduleSettings: Sendable, Equatable {
         self.priority = priority
         self.maxAttempts = maxAttempts
         self.catchUpSeconds = catchUpSeconds
+        self.catchUp = catchUp
     }
 }
 
@@ -61,11 +65,16 @@ extension ScheduleSettings {
         guard ZGridProtocol.FunctionName.isValid(function) else {
             throw reader.error("function", "expected \(functionRule), got \(String(reflecting: function))")
         }
+        let catchUpRule = "\"latest\" (missed slots make one job, for the latest) or \"all\" (one job each)"
+        let catchUpText = try reader.string("catch_up", expected: catchUpRule) ?? ScheduleCatchUp.latest.rawValue
+        guard let catchUp = ScheduleCatchUp(rawValue: catchUpText) else {
+            throw reader.error("catch_up", "expected \(catchUpRule), got \(String(reflecting: catchUpText))")
+        }
         self.init(
             name: name, cron: cron, function: function,
             payload: try reader.string("payload", expected: "a string") ?? "",
             priority: try reader.int("priority", default: 0, in: 0...9),
             maxAttempts: try reader.int("max_attempts", default: 3, in: 1...65535),
-            catchUpSeconds: try reader.int("catch_up_s", default: 3600, in: 0...604_800))
+            catchUpSeconds: try reader.int("catch_up_s", default: 3600, in: 0...604_800), catchUp: catchUp)
     }
 }

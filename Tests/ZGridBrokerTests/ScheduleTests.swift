@@ -10,10 +10,11 @@ struct ScheduleTests {
     let threeAM: Int64 = 1_795_921_200_000
 
     private func core(
-        schedule: String = "*/1 * * * *", catchUp: Int64 = 3_600_000, interval: Int64 = 1000, wall: Int64, slots: [String: Int64] = [:],
-        functions: [String: FunctionPolicy] = [:]
+        schedule: String = "*/1 * * * *", catchUp: Int64 = 3_600_000, missed: ScheduleCatchUp = .all, interval: Int64 = 1000, wall: Int64,
+        slots: [String: Int64] = [:], functions: [String: FunctionPolicy] = [:]
     ) throws -> BrokerCore {
-        let recurring = RecurringJob(name: "tick", cron: try CronExpression(parsing: schedule), function: "f", catchUpMilliseconds: catchUp)
+        let recurring = RecurringJob(
+            name: "tick", cron: try CronExpression(parsing: schedule), function: "f", catchUpMilliseconds: catchUp, catchUp: missed)
         var options = BrokerOptions(heartbeat: HeartbeatSettings(intervalMilliseconds: interval), schedules: [recurring])
         options.functions = functions
         var core = BrokerCore(options: options, now: 0)
@@ -83,7 +84,7 @@ struct ScheduleTests {
         )
     }
 
-    @Test("after a restart a fired slot does not fire again, and missed slots within catch-up do")
+    @Test("with catch_up = \"all\", after a restart a fired slot does not fire again, and missed slots within catch-up do")
     func acrossRestarts() throws {
         var restarted = try core(wall: threeAM + 10_000, slots: ["tick": threeAM])
         #expect(tick(&restarted, wall: threeAM + 10_000, now: 1_000) == [], "the 03:00 slot was recorded before the restart")
@@ -146,5 +147,88 @@ struct ScheduleTests {
         #expect(tick(&daily, wall: noon - 30_000, now: 2_000) == [])
         #expect(daily.nextWakeup == 32_000)
         #expect(tick(&daily, wall: noon, now: 32_000) == [noon])
+    }
+}
+
+@Suite("Missed schedule slots coalesce into one job by default (catch_up = \"latest\")")
+struct ScheduleCatchUpTests {
+    /// 2026-11-29 03:00 UTC.
+    let threeAM: Int64 = 1_795_921_200_000
+
+    /// A core with the every-minute schedule "tick" (default catch-up), recovered with `slots`.
+    private func core(wall: Int64, slots: [String: Int64], catchUp: Int64 = 3_600_000) throws -> BrokerCore {
+        let recurring = RecurringJob(
+            name: "tick", cron: try CronExpression(parsing: "* * * * *"), function: "f", catchUpMilliseconds: catchUp)
+        var core = BrokerCore(options: BrokerOptions(schedules: [recurring]), now: 0)
+        core.wallNow = wall
+        var ignored: [BrokerAction] = []
+        core.recoverJobs([], maxID: 0, scheduleSlots: slots, now: 0, into: &ignored)
+        return core
+    }
+
+    @Test("ten minutes down: one job, for the latest slot; the nine before it are counted, logged and noted in its queued event")
+    func coalesced() throws {
+        var core = try core(wall: threeAM + 10 * 60_000 + 5_000, slots: ["tick": threeAM])
+        var actions: [BrokerAction] = []
+        core.handle(.tick, now: 1_000, into: &actions)
+        var fired: [Int64] = []
+        var jobs = 0
+        var tokens: [UInt64] = []
+        for case .storeWrite(let writes, let token) in actions {
+            fired += writes.compactMap { if case .scheduleFired("tick", let slot) = $0 { slot } else { nil } }
+            jobs += writes.filter { if case .upsert = $0 { true } else { false } }.count
+            tokens.append(token)
+        }
+        #expect(fired == [threeAM + 10 * 60_000], "the latest missed slot is the one recorded")
+        #expect(jobs == 1)
+        #expect(core.statistics.scheduleSlotsCoalesced == 9)
+        #expect(core.statistics.named["schedule_slots_coalesced"] == 9)
+        let notices = actions.compactMap { if case .notice(let notice) = $0 { notice.description } else { nil } }
+        let line =
+            "schedule 'tick' missed 10 slots (2026-11-29T03:01:00Z to 2026-11-29T03:10:00Z): one job for the latest, "
+            + "9 earlier slots coalesced into it (catch_up = \"latest\")"
+        #expect(notices == [line])
+        actions.removeAll()
+        core.handle(.storeCommitted(tokens: tokens), now: 1_001, into: &actions)
+        let queued = actions.compactMap { if case .publish(let event) = $0, event.kind == "queued" { event } else { nil } }
+        #expect(queued.count == 1)
+        #expect(queued.first?.message == line)
+        #expect(queued.first?.tags == ["schedule:tick"])
+        // The next minute is no catch-up: it fires alone, with no note.
+        core.wallNow = threeAM + 11 * 60_000
+        actions.removeAll()
+        core.handle(.tick, now: 56_000, into: &actions)
+        #expect(actions.contains { if case .notice = $0 { true } else { false } } == false)
+        #expect(core.statistics.scheduleSlotsCoalesced == 9)
+        #expect(core.jobCounts["queued"] == 2)
+    }
+
+    @Test("slots older than catch_up_s are neither fired nor counted; one missed slot is no coalescing")
+    func windowAndSingleSlot() throws {
+        var core = try core(wall: threeAM + 10 * 60_000, slots: ["tick": threeAM], catchUp: 150_000)
+        var actions: [BrokerAction] = []
+        core.handle(.tick, now: 1_000, into: &actions)
+        #expect(core.statistics.scheduleSlotsCoalesced == 2, "08:00 and 09:00 within 150 s, 10:00 fired")
+        var single = try self.core(wall: threeAM + 60_000 + 5_000, slots: ["tick": threeAM])
+        actions.removeAll()
+        single.handle(.tick, now: 1_000, into: &actions)
+        #expect(single.statistics.scheduleSlotsCoalesced == 0)
+        #expect(single.jobCounts["queued"] == 1)
+    }
+
+    @Test("at the function's max_queued_jobs the coalesced slot is skipped and recorded all the same")
+    func coalescedSlotRefused() throws {
+        let recurring = RecurringJob(name: "tick", cron: try CronExpression(parsing: "* * * * *"), function: "f")
+        var options = BrokerOptions(schedules: [recurring])
+        options.functions = ["f": FunctionPolicy(maxQueuedJobs: 0)]
+        var core = BrokerCore(options: options, now: 0)
+        core.wallNow = threeAM + 5 * 60_000
+        var actions: [BrokerAction] = []
+        core.recoverJobs([], maxID: 0, scheduleSlots: ["tick": threeAM], now: 0, into: &actions)
+        core.handle(.tick, now: 1_000, into: &actions)
+        let writes = actions.flatMap { action -> [StoreWrite] in if case .storeWrite(let writes, _) = action { writes } else { [] } }
+        #expect(writes == [.scheduleFired(name: "tick", slot: threeAM + 5 * 60_000)])
+        #expect(core.statistics.scheduleSlotsCoalesced == 4)
+        #expect(actions.contains { if case .notice(.scheduleSlotSkipped) = $0 { true } else { false } })
     }
 }

@@ -72,7 +72,8 @@ enum ExampleConfig {
         max_subscriptions_per_client = 64
 
         # Recurring jobs: one [[schedule]] table each. The broker submits the job at every cron slot (UTC),
-        # once per slot even across restarts; slots missed while it was down fire if within catch_up_s.
+        # once per slot even across restarts; of the slots missed while it was down within catch_up_s, the
+        # latest fires (catch_up = "latest", the others are coalesced into it and logged) or all do ("all").
         # [[schedule]]
         # name = "nightly-report"
         # cron = "0 3 * * *"
@@ -81,6 +82,7 @@ enum ExampleConfig {
         # priority = 0
         # max_attempts = 3
         # catch_up_s = 3600
+        # catch_up = "latest"
 
         [shedding]
         # Load shedding: while the broker is overloaded, queued sheddable jobs of low priority are parked

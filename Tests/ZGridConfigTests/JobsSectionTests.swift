@@ -59,12 +59,32 @@ struct ScheduleSectionTests {
             cron = "*/5 * * * *"
             function = "sweep"
             catch_up_s = 0
+            catch_up = "all"
             """)
         #expect(config.schedules.map(\.name) == ["nightly-report", "sweep"])
         #expect(config.schedules[0].cron.description == "0 3 * * *")
         #expect(config.schedules[0].payload == "all")
         #expect(config.schedules[0].catchUpSeconds == 3600)
         #expect(config.schedules[1].catchUpSeconds == 0)
+        #expect(config.schedules[0].catchUp == .latest, "missed slots make one job by default")
+        #expect(config.schedules[1].catchUp == .all)
+    }
+
+    @Test("a catch_up other than \"latest\" or \"all\" names the file, line and key")
+    func badCatchUp() {
+        let error = #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse(
+                "[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"f\"\ncatch_up = \"every\"\n", file: "c.conf")
+        }
+        #expect(error?.file == "c.conf")
+        #expect(error?.line == 5)
+        #expect(error?.key == "schedule[0].catch_up")
+        #expect(error?.message.contains("\"latest\"") == true)
+        #expect(error?.message.contains("\"every\"") == true)
+        let notText = #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse("[[schedule]]\nname = \"x\"\ncron = \"* * * * *\"\nfunction = \"f\"\ncatch_up = 1\n")
+        }
+        #expect(notText?.key == "schedule[0].catch_up")
     }
 
     @Test("a bad cron expression names the line, the key and the field")

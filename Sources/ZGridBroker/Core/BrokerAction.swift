@@ -113,6 +113,15 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
     case resumeRefused(PeerID, previous: PeerID)
     /// A schedule's slot (ms since 1970) made no job: admission control refused it, for `reason`.
     case scheduleSlotSkipped(name: String, slot: Int64, reason: String)
+    /// A schedule came to `count` + 1 missed slots at once (the broker was down, or its clock
+    /// stepped forward) and, with `catch_up = "latest"`, fires one job for the latest, `slot`:
+    /// the `count` slots from `first` on make none.
+    case scheduleSlotsCoalesced(name: String, count: Int, first: Int64, slot: Int64)
+
+    /// A wall time (ms since 1970) as ISO 8601 in UTC.
+    private static func utc(_ milliseconds: Int64) -> String {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000).ISO8601Format()
+    }
 
     /// One log line.
     public var description: String {
@@ -136,7 +145,10 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
         case .resumeRefused(let peer, let previous):
             "worker \(peer) asked to resume the session of \(previous), which has another CURVE key: registered it without resuming"
         case .scheduleSlotSkipped(let name, let slot, let reason):
-            "schedule '\(name)' skipped its slot of \(Date(timeIntervalSince1970: Double(slot) / 1000).ISO8601Format()): \(reason)"
+            "schedule '\(name)' skipped its slot of \(Self.utc(slot)): \(reason)"
+        case .scheduleSlotsCoalesced(let name, let count, let first, let slot):
+            "schedule '\(name)' missed \(count + 1) slots (\(Self.utc(first)) to \(Self.utc(slot))): one job for the latest, "
+                + "\(count) earlier \(count == 1 ? "slot" : "slots") coalesced into it (catch_up = \"latest\")"
         }
     }
 }

@@ -234,7 +234,8 @@ extension BrokerCore {
                 if var entry = jobs[id], !entry.durable {
                     entry.durable = true
                     statistics.jobsAccepted += 1
-                    actions.append(jobEvent(entry.record.state == .scheduled ? .scheduled : .queued, entry.record))
+                    let note = scheduleNotes.isEmpty ? nil : scheduleNotes.removeValue(forKey: id)
+                    actions.append(jobEvent(entry.record.state == .scheduled ? .scheduled : .queued, entry.record, message: note))
                     if entry.record.state == .queued && jobs.count > options.maxResidentJobs && mayWaitOnDisk(entry.record) {
                         // Over the memory bound: this job waits on disk until the queue drains.
                         jobs[id] = nil
@@ -279,6 +280,7 @@ extension BrokerCore {
         pendingAcks.removeAll()
         pendingRetries.removeAll()
         supersededBeforeCommit.removeAll()
+        scheduleNotes.removeAll()
         // No notice: the shell logs the failure itself, as an error. A protocol-violation notice
         // would log it again as a message dropped from no peer, and spend the rate-limited
         // notices that malformed messages from real peers need.
@@ -743,55 +745,6 @@ extension BrokerCore {
             spilled[function] = highest
         }
         dispatchReadyJobs(now: lastNow, into: &actions)
-    }
-
-    // MARK: Schedules
-
-    /// Submits a job for every schedule slot due since its last fired slot (within its catch-up
-    /// window), recording the slot in the same store transaction as the job.
-    ///
-    /// The schedules are walked only when ``nextScheduleDue`` has come (the core's wakeup asks for a
-    /// tick then), or when the wall clock has gone back since the last walk.
-    mutating func fireSchedules(into actions: inout [BrokerAction]) {
-        guard let due = nextScheduleDue, due <= wallNow || wallNow < schedulesWalkedAt else { return }
-        schedulesWalkedAt = wallNow
-        // A schedule with no slot within a day is looked at again then.
-        var next = wallNow + 86_400_000
-        for schedule in options.schedules {
-            // The core asks for a tick at each slot, but a tick may come late (a long pass of the
-            // loop, a stalled process, a wall clock stepped forward): a window of at least a minute
-            // plus a heartbeat interval still fires the slot at it.
-            let oldest = wallNow - max(schedule.catchUpMilliseconds, 60_000 + options.heartbeat.intervalMilliseconds) - 1
-            var after = max(scheduleSlots[schedule.name] ?? (wallNow - 60_000), oldest)
-            for slot in schedule.cron.slots(after: after, until: wallNow, limit: 100) {
-                scheduleSlots[schedule.name] = slot
-                after = slot
-                // Admitted like a SUBMIT: at the function's limits the slot is skipped (recorded as
-                // fired, so a restart does not fire it either) rather than queued past them.
-                if let (message, _) = jobRefusal(schedule.function, priority: schedule.priority, runsNow: true, now: lastNow) {
-                    actions.append(.storeWrite([.scheduleFired(name: schedule.name, slot: slot)], token: takeToken()))
-                    actions.append(.notice(.scheduleSlotSkipped(name: schedule.name, slot: slot, reason: message)))
-                    continue
-                }
-                let id = nextJobID
-                nextJobID += 1
-                let record = JobRecord(
-                    id: id, function: schedule.function, payload: schedule.payload, state: .queued, priority: schedule.priority,
-                    attempts: 0, maxAttempts: schedule.maxAttempts, backoffMilliseconds: 1000,
-                    timeLimitMilliseconds: options.defaultJobTimeLimitMilliseconds,
-                    resultTTLMilliseconds: options.defaultResultTTLMilliseconds,
-                    uniqueKey: nil, tags: schedule.tags + ["schedule:\(schedule.name)"], runAt: wallNow, createdAt: wallNow,
-                    updatedAt: wallNow)
-                jobs[id] = JobEntry(record: record, durable: false, dispatchID: nil)
-                let token = takeToken()
-                pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
-                actions.append(.storeWrite([.upsert(record), .scheduleFired(name: schedule.name, slot: slot)], token: token))
-            }
-            // A later walk fires only slots after `after` (its window only moves on): the first of
-            // them is when to walk again. Past already when this walk stopped at its limit.
-            if let slot = schedule.cron.firstSlot(after: after, until: next) { next = slot }
-        }
-        nextScheduleDue = next
     }
 
     // MARK: Helpers

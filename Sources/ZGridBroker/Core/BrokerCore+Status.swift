@@ -80,7 +80,7 @@ extension BrokerStatistics {
             "progress_published": progressPublished,
             "jobs_deferred": jobsDeferred, "jobs_swept": jobsSwept, "admission_refusals": admissionRefusals,
             "jobs_superseded": jobsSuperseded, "batches_dispatched": batchesDispatched,
-            "progress_coalesced": progressCoalesced,
+            "progress_coalesced": progressCoalesced, "schedule_slots_coalesced": scheduleSlotsCoalesced,
         ]
     }
 }

@@ -83,6 +83,9 @@ public struct BrokerCore {
     var nextExpiryAt: Int64 = 0
     /// The last fired slot of each schedule (ms since 1970).
     var scheduleSlots: [String: Int64] = [:]
+    /// The note of each schedule job not yet committed whose slot coalesced missed ones: its
+    /// `queued` event carries it.
+    var scheduleNotes: [Int64: String] = [:]
     /// The earliest wall time (ms since 1970) at which a schedule may have a slot to fire, so that
     /// ticks and ``nextWakeup`` need not walk the schedules: `Int64.min` until the next tick works
     /// it out, nil without schedules.

@@ -40,6 +40,9 @@ public struct BrokerStatistics: Sendable, Equatable {
     public var admissionRefusals = 0
     /// Queued jobs cancelled because a later job had the same replace key.
     public var jobsSuperseded = 0
+    /// Missed schedule slots that made no job of their own: coalesced into the job of a later
+    /// slot (`catch_up = "latest"`).
+    public var scheduleSlotsCoalesced = 0
     /// Progress events published.
     public var progressPublished = 0
     /// Progress reports replaced by a later one before being published.

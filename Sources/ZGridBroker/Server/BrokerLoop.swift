@@ -780,7 +780,8 @@ struct BrokerLoop {
             logger.info("\(notice)")
         case .resumeRefused(let peer, let previous):
             if let line = security?.refuseResume(peer.description, previous: previous.description) { logger.warning("\(line)") }
-        case .jobDead, .workerRefused, .stalled, .scheduleSlotSkipped:  // a refused worker retries after a backoff of up to 5 s
+        // A refused worker retries after a backoff of up to 5 s.
+        case .jobDead, .workerRefused, .stalled, .scheduleSlotSkipped, .scheduleSlotsCoalesced:
             logger.warning("\(notice)")
         case .malformed, .protocolViolation:
             noticeCount += 1

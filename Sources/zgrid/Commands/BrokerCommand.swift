@@ -79,7 +79,7 @@ extension BrokerConfiguration {
                     RecurringJob(
                         name: schedule.name, cron: schedule.cron, function: schedule.function, payload: Array(schedule.payload.utf8),
                         priority: schedule.priority, maxAttempts: schedule.maxAttempts,
-                        catchUpMilliseconds: Int64(schedule.catchUpSeconds) * 1000)
+                        catchUpMilliseconds: Int64(schedule.catchUpSeconds) * 1000, catchUp: schedule.catchUp)
                 },
                 progressIntervalMilliseconds: Int64(config.events.progressIntervalMs),
                 agingMilliseconds: Int64(settings.agingMs),
