@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "ZGridProtocolTests", dependencies: ["ZGridProtocol"]),
         .testTarget(name: "ZGridBrokerTests", dependencies: ["ZGridBroker"]),
         .testTarget(name: "ZGridConfigTests", dependencies: ["ZGridConfig", "ZeroMQ"]),
-        .testTarget(name: "ZGridJobStoreTests", dependencies: ["ZGridJobStore"]),
+        .testTarget(name: "ZGridJobStoreTests", dependencies: ["ZGridJobStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ZGridIntegrationTests",
             dependencies: ["ZGridBroker", "ZGridWorker", "ZGridClient", "ZeroMQ", "ZGridProtocol", "ZGridJobStore"]

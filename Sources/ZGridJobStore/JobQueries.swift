@@ -44,12 +44,12 @@ enum JobQueries {
                 """) ?? 0
     }
 
-    /// The last fired slot of every schedule, by name.
-    static func scheduleSlots(in db: Database) throws -> [String: Int64] {
-        var slots: [String: Int64] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT name, last_slot FROM schedules")
+    /// The last fired slot of every schedule, with its cron expression, by name.
+    static func scheduleSlots(in db: Database) throws -> [String: ScheduleSlot] {
+        var slots: [String: ScheduleSlot] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT name, last_slot, cron FROM schedules")
         while let row = try rows.next() {
-            slots[try row.decode(atIndex: 0)] = try row.decode(atIndex: 1)
+            slots[try row.decode(atIndex: 0)] = ScheduleSlot(slot: try row.decode(atIndex: 1), cron: try row.decode(atIndex: 2))
         }
         return slots
     }

@@ -39,10 +39,10 @@ public final class JobStore: Sendable {
 
     /// Loads what the broker needs at start: every unfinished job (queued, scheduled, running) ascending by
     /// id, the highest job id ever written (0 for none; deletes and purges do not lower it), and the last
-    /// fired slot of each schedule. Reads synchronously: call it before `start(events:)`.
+    /// fired slot of each schedule with its cron expression. Reads synchronously: call it before `start(events:)`.
     ///
     /// - Throws: `.closed` after `close()`, `.database` when SQLite fails.
-    public func recover() throws(JobStoreError) -> (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) {
+    public func recover() throws(JobStoreError) -> (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: ScheduleSlot]) {
         guard lifecycle.withLock({ $0.phase }) != .closed else { throw .closed }
         return try StoreFailure.mapping {
             try database.read { db in

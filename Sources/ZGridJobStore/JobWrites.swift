@@ -26,13 +26,13 @@ enum JobWrites {
                         """
                 ).execute(arguments: [JobState.cancelled.rawValue, error, at, at, id, JobState.queued.rawValue])
                 jobs += 1
-            case .scheduleFired(let name, let slot):
+            case .scheduleFired(let name, let slot, let cron):
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO schedules (name, last_slot) VALUES (?, ?)
-                        ON CONFLICT(name) DO UPDATE SET last_slot = excluded.last_slot
+                        INSERT INTO schedules (name, last_slot, cron) VALUES (?, ?, ?)
+                        ON CONFLICT(name) DO UPDATE SET last_slot = excluded.last_slot, cron = excluded.cron
                         """
-                ).execute(arguments: [name, slot])
+                ).execute(arguments: [name, slot, cron])
             case .event(let event):
                 let statement = try db.cachedStatement(sql: EventRow.insertSQL)
                 statement.setUncheckedArguments(EventRow.arguments(for: event))

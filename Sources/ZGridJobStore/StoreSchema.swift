@@ -14,6 +14,9 @@ enum StoreSchema {
         migrator.registerMigration("v3: queue control keys") { db in
             try db.execute(sql: version3)
         }
+        migrator.registerMigration("v4: the cron expression of each schedule slot") { db in
+            try db.execute(sql: version4)
+        }
         return migrator
     }
 
@@ -62,6 +65,13 @@ enum StoreSchema {
         ALTER TABLE jobs ADD COLUMN batch_key TEXT;
         ALTER TABLE jobs ADD COLUMN replace_key TEXT;
         ALTER TABLE jobs ADD COLUMN sheddable INTEGER NOT NULL DEFAULT 0;
+        """
+
+    /// The cron expression each schedule's last slot was computed from, so that a broker started
+    /// with a changed expression does not catch up slots the new one would have had. NULL in rows
+    /// of older stores (taken as unchanged).
+    private static let version4 = """
+        ALTER TABLE schedules ADD COLUMN cron TEXT;
         """
 
     /// The event log and the positions of named subscriptions. `seq` is the rowid, numbered by the

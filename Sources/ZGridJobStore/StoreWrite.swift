@@ -8,8 +8,9 @@ public enum StoreWrite: Sendable, Equatable {
     /// among them) as they are: its state becomes cancelled, its last error `error`, its finish and
     /// update times `at` (ms since 1970). A job in any other state, or missing, is left alone.
     case cancelQueued(id: Int64, error: String, at: Int64)
-    /// Records that the schedule `name` fired for `slot` (its latest fired slot).
-    case scheduleFired(name: String, slot: Int64)
+    /// Records that the schedule `name` fired for `slot` (its latest fired slot), a slot of the
+    /// cron expression `cron`.
+    case scheduleFired(name: String, slot: Int64, cron: String)
     /// Appends an event to the event log (its `seq` set).
     case event(EventRecord)
     /// Records how far the named subscription `name` has read the event log.

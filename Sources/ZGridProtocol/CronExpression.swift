@@ -37,6 +37,12 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether `other` names the same minutes, however each is written (`*/1` and `*`, `1,2` and `1-2`).
+    public func hasSameSlots(as other: CronExpression) -> Bool {
+        minutes == other.minutes && hours == other.hours && days == other.days && months == other.months
+            && weekdays == other.weekdays && daysRestricted == other.daysRestricted && weekdaysRestricted == other.weekdaysRestricted
+    }
+
     /// The most days of each month, January first (February has 29 in leap years).
     private static let longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 

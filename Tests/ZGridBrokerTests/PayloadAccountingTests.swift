@@ -262,7 +262,7 @@ struct Simulation {
                 retire(worker)
             case .protocolViolation:
                 seen["violation", default: 0] += 1
-            case .jobDead, .scheduleSlotSkipped, .scheduleSlotsCoalesced:
+            case .jobDead, .scheduleSlotSkipped, .scheduleSlotsCoalesced, .scheduleChanged:
                 check(false, "a job notice without any job: \(notice)")
             case .workerRefused(let worker, _):
                 check(false, "\(worker) refused, though no worker announces shards")

@@ -20,7 +20,8 @@ struct ScheduleTests {
         var core = BrokerCore(options: options, now: 0)
         core.wallNow = wall
         var ignored: [BrokerAction] = []
-        core.recoverJobs([], maxID: 0, scheduleSlots: slots, now: 0, into: &ignored)
+        core.recoverJobs(
+            [], maxID: 0, scheduleSlots: slots.mapValues { ScheduleSlot(slot: $0, cron: nil) }, now: 0, into: &ignored)
         return core
     }
 
@@ -31,7 +32,7 @@ struct ScheduleTests {
         core.handle(.tick, now: now, into: &actions)
         return actions.flatMap { action -> [Int64] in
             guard case .storeWrite(let writes, _) = action else { return [] }
-            return writes.compactMap { if case .scheduleFired("tick", let slot) = $0 { slot } else { nil } }
+            return writes.compactMap { if case .scheduleFired("tick", let slot, _) = $0 { slot } else { nil } }
         }
     }
 
@@ -69,7 +70,7 @@ struct ScheduleTests {
             core.handle(.tick, now: 1_000 + minute * 60_000, into: &actions)
             for action in actions {
                 if case .storeWrite(let writes, _) = action {
-                    fired += writes.compactMap { if case .scheduleFired("tick", let slot) = $0 { slot } else { nil } }
+                    fired += writes.compactMap { if case .scheduleFired("tick", let slot, _) = $0 { slot } else { nil } }
                 }
                 if case .notice(let notice) = action { skipped.append(notice) }
             }
@@ -162,7 +163,8 @@ struct ScheduleCatchUpTests {
         var core = BrokerCore(options: BrokerOptions(schedules: [recurring]), now: 0)
         core.wallNow = wall
         var ignored: [BrokerAction] = []
-        core.recoverJobs([], maxID: 0, scheduleSlots: slots, now: 0, into: &ignored)
+        core.recoverJobs(
+            [], maxID: 0, scheduleSlots: slots.mapValues { ScheduleSlot(slot: $0, cron: nil) }, now: 0, into: &ignored)
         return core
     }
 
@@ -175,7 +177,7 @@ struct ScheduleCatchUpTests {
         var jobs = 0
         var tokens: [UInt64] = []
         for case .storeWrite(let writes, let token) in actions {
-            fired += writes.compactMap { if case .scheduleFired("tick", let slot) = $0 { slot } else { nil } }
+            fired += writes.compactMap { if case .scheduleFired("tick", let slot, _) = $0 { slot } else { nil } }
             jobs += writes.filter { if case .upsert = $0 { true } else { false } }.count
             tokens.append(token)
         }
@@ -224,10 +226,10 @@ struct ScheduleCatchUpTests {
         var core = BrokerCore(options: options, now: 0)
         core.wallNow = threeAM + 5 * 60_000
         var actions: [BrokerAction] = []
-        core.recoverJobs([], maxID: 0, scheduleSlots: ["tick": threeAM], now: 0, into: &actions)
+        core.recoverJobs([], maxID: 0, scheduleSlots: ["tick": ScheduleSlot(slot: threeAM, cron: "* * * * *")], now: 0, into: &actions)
         core.handle(.tick, now: 1_000, into: &actions)
         let writes = actions.flatMap { action -> [StoreWrite] in if case .storeWrite(let writes, _) = action { writes } else { [] } }
-        #expect(writes == [.scheduleFired(name: "tick", slot: threeAM + 5 * 60_000)])
+        #expect(writes == [.scheduleFired(name: "tick", slot: threeAM + 5 * 60_000, cron: "* * * * *")])
         #expect(core.statistics.scheduleSlotsCoalesced == 4)
         #expect(actions.contains { if case .notice(.scheduleSlotSkipped) = $0 { true } else { false } })
     }

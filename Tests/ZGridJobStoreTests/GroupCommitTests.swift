@@ -10,7 +10,9 @@ struct GroupCommitTests {
             defer { store.close() }
             for call in 0..<5 {
                 let jobs = (0..<100).map { makeJob(Int64(call * 100 + $0 + 1)) }
-                store.write(jobs.map { .upsert($0) } + [.scheduleFired(name: "nightly", slot: Int64(call))], token: UInt64(call + 1))
+                store.write(
+                    jobs.map { .upsert($0) } + [.scheduleFired(name: "nightly", slot: Int64(call), cron: "0 3 * * *")],
+                    token: UInt64(call + 1))
             }
             let recorder = EventRecorder()
             store.start(events: recorder.callback)

@@ -143,13 +143,13 @@ struct LifecycleTests {
         try withTemporaryDirectory { directory throws in
             let path = directory.file("jobs.sqlite")
             let store = try JobStore(path: path)
-            store.write([.upsert(makeJob(1)), .scheduleFired(name: "s", slot: 4)], token: 1)
+            store.write([.upsert(makeJob(1)), .scheduleFired(name: "s", slot: 4, cron: "* * * * *")], token: 1)
             store.close()
             let reopened = try JobStore(path: path)
             defer { reopened.close() }
             let recovered = try reopened.recover()
             #expect(recovered.unfinished == [makeJob(1)])
-            #expect(recovered.scheduleSlots == ["s": 4])
+            #expect(recovered.scheduleSlots == ["s": ScheduleSlot(slot: 4, cron: "* * * * *")])
         }
     }
 

@@ -17,10 +17,10 @@ struct RecoveryTests {
                     if !state.isTerminal { expected.append(job) }
                 }
                 writes.append(.upsert(makeJob(500, state: .queued)))
-                writes.append(.scheduleFired(name: "hourly", slot: 10))
-                writes.append(.scheduleFired(name: "daily", slot: 3))
+                writes.append(.scheduleFired(name: "hourly", slot: 10, cron: "0 * * * *"))
+                writes.append(.scheduleFired(name: "daily", slot: 3, cron: "0 3 * * *"))
                 store.write(writes, token: 1)
-                store.write([.delete(500), .scheduleFired(name: "hourly", slot: 11)], token: 2)
+                store.write([.delete(500), .scheduleFired(name: "hourly", slot: 11, cron: "5 * * * *")], token: 2)
                 recorder.waitForCommits([1, 2])
             }
             let reopened = try JobStore(path: path)
@@ -28,7 +28,10 @@ struct RecoveryTests {
             let recovered = try reopened.recover()
             #expect(recovered.unfinished == expected.sorted { $0.id < $1.id })
             #expect(recovered.maxID == 500)
-            #expect(recovered.scheduleSlots == ["hourly": 11, "daily": 3])
+            #expect(
+                recovered.scheduleSlots == [
+                    "hourly": ScheduleSlot(slot: 11, cron: "5 * * * *"), "daily": ScheduleSlot(slot: 3, cron: "0 3 * * *"),
+                ])
         }
     }
 

@@ -117,6 +117,9 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
     /// stepped forward) and, with `catch_up = "latest"`, fires one job for the latest, `slot`:
     /// the `count` slots from `first` on make none.
     case scheduleSlotsCoalesced(name: String, count: Int, first: Int64, slot: Int64)
+    /// A schedule's cron expression is not the one its recorded slot was computed from: it fires
+    /// from the broker's start on, without catching up the slots of the new expression.
+    case scheduleChanged(name: String, from: String, to: String)
 
     /// A wall time (ms since 1970) as ISO 8601 in UTC.
     private static func utc(_ milliseconds: Int64) -> String {
@@ -146,6 +149,9 @@ public enum BrokerNotice: Sendable, Equatable, CustomStringConvertible {
             "worker \(peer) asked to resume the session of \(previous), which has another CURVE key: registered it without resuming"
         case .scheduleSlotSkipped(let name, let slot, let reason):
             "schedule '\(name)' skipped its slot of \(Self.utc(slot)): \(reason)"
+        case .scheduleChanged(let name, let from, let to):
+            "schedule '\(name)' changed its cron expression from \"\(from)\" to \"\(to)\": it fires from now on, "
+                + "without catching up the slots of the new expression while the broker was down"
         case .scheduleSlotsCoalesced(let name, let count, let first, let slot):
             "schedule '\(name)' missed \(count + 1) slots (\(Self.utc(first)) to \(Self.utc(slot))): one job for the latest, "
                 + "\(count) earlier \(count == 1 ? "slot" : "slots") coalesced into it (catch_up = \"latest\")"

@@ -13,14 +13,15 @@ extension BrokerCore {
     // MARK: Recovery
 
     /// Takes the unfinished jobs found in the store at start: queued and scheduled ones wait again,
-    /// ones that were running when the broker stopped run again (at-least-once).
+    /// ones that were running when the broker stopped run again (at-least-once). Schedules continue
+    /// from their recorded slots (see ``recoverScheduleSlots(_:into:)``).
     public mutating func recoverJobs(
-        _ records: [JobRecord], maxID: Int64, scheduleSlots slots: [String: Int64] = [:], now: Int64, into actions: inout [BrokerAction]
+        _ records: [JobRecord], maxID: Int64, scheduleSlots slots: [String: ScheduleSlot] = [:], now: Int64,
+        into actions: inout [BrokerAction]
     ) {
         nextJobID = max(nextJobID, maxID + 1)
         lastNow = max(lastNow, now)
-        scheduleSlots.merge(slots) { _, recovered in recovered }
-        if nextScheduleDue != nil { nextScheduleDue = .min }  // walked again at the next tick
+        recoverScheduleSlots(slots, into: &actions)
         var rewritten: [StoreWrite] = []
         // The `cancelled` events of superseded jobs go out once their rewrites are on disk.
         var events: [BrokerAction] = []

@@ -3,6 +3,25 @@ import ZGridProtocol
 
 /// Recurring jobs: the broker submits a job at the slots of each schedule's cron expression.
 extension BrokerCore {
+    /// Takes each schedule's recorded slot. A schedule whose cron expression differs from the one
+    /// its slot was computed from starts over from now, as a new schedule does: the slots the new
+    /// expression had while the broker was down are not caught up. That is logged, and its row is
+    /// rewritten with the new expression.
+    mutating func recoverScheduleSlots(_ slots: [String: ScheduleSlot], into actions: inout [BrokerAction]) {
+        for (name, recovered) in slots { scheduleSlots[name] = recovered.slot }
+        if nextScheduleDue != nil { nextScheduleDue = .min }  // walked again at the next tick
+        for schedule in options.schedules {
+            guard let recorded = slots[schedule.name]?.cron else { continue }  // unknown in an older store: unchanged
+            if let old = try? CronExpression(parsing: recorded), old.hasSameSlots(as: schedule.cron) { continue }
+            // From a minute back, as a schedule with no slot on record.
+            let start = wallNow - 60_000
+            scheduleSlots[schedule.name] = start
+            actions.append(
+                .storeWrite([.scheduleFired(name: schedule.name, slot: start, cron: schedule.cron.description)], token: takeToken()))
+            actions.append(.notice(.scheduleChanged(name: schedule.name, from: recorded, to: schedule.cron.description)))
+        }
+    }
+
     /// Submits the jobs of the schedule slots due since each schedule's last fired slot (within its
     /// catch-up window), recording the slot in the same store transaction as the job: one job for
     /// the latest of them (``ScheduleCatchUp/latest``, the others coalesced into it), or one each.
@@ -55,7 +74,7 @@ extension BrokerCore {
     /// alone when admission control refuses the job. `note` goes with the job's `queued` event.
     private mutating func fire(_ schedule: RecurringJob, slot: Int64, note: String? = nil, into actions: inout [BrokerAction]) {
         scheduleSlots[schedule.name] = slot
-        let fired = StoreWrite.scheduleFired(name: schedule.name, slot: slot)
+        let fired = StoreWrite.scheduleFired(name: schedule.name, slot: slot, cron: schedule.cron.description)
         // Admitted like a SUBMIT: at the function's limits the slot is skipped (recorded as
         // fired, so a restart does not fire it either) rather than queued past them.
         if let (message, _) = jobRefusal(schedule.function, priority: schedule.priority, runsNow: true, now: lastNow) {

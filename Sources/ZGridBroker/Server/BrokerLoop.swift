@@ -100,7 +100,7 @@ struct BrokerLoop {
     }
 
     /// Takes the unfinished jobs found in the store; their follow-up writes go out when the loop starts.
-    mutating func recover(_ records: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) {
+    mutating func recover(_ records: [JobRecord], maxID: Int64, scheduleSlots: [String: ScheduleSlot]) {
         core.recoverJobs(records, maxID: maxID, scheduleSlots: scheduleSlots, now: MonotonicClock.nowMilliseconds(), into: &actions)
     }
 
@@ -776,7 +776,7 @@ struct BrokerLoop {
 
     private mutating func log(_ notice: BrokerNotice) {
         switch notice {
-        case .workerJoined, .workerLeft, .sessionResumed:
+        case .workerJoined, .workerLeft, .sessionResumed, .scheduleChanged:
             logger.info("\(notice)")
         case .resumeRefused(let peer, let previous):
             if let line = security?.refuseResume(peer.description, previous: previous.description) { logger.warning("\(line)") }

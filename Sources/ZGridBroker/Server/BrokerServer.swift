@@ -37,7 +37,7 @@ public final class BrokerServer: Sendable {
         // leave (the socket's linger) before stop() returns and the process perhaps exits.
         let thread = IOThread(name: "zgrid-broker") {
             var jobStore: JobStoreLink?
-            var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: Int64]) = ([], 0, [:])
+            var recovered: (unfinished: [JobRecord], maxID: Int64, scheduleSlots: [String: ScheduleSlot]) = ([], 0, [:])
             var recoveredEvents: (maxSeq: Int64, positions: [String: Int64]) = (0, [:])
             // A start that fails leaves no store file it created behind (an address in use, say).
             var started = false
