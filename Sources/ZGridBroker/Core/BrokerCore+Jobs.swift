@@ -1,3 +1,4 @@
+import HeapModule
 import ZGridJobStore
 import ZGridProtocol
 
@@ -637,6 +638,7 @@ extension BrokerCore {
     /// with it), or nil when the job is not in memory.
     mutating func retireJob(_ id: Int64, state: JobState, error: String?) -> (record: JobRecord, waiting: [ClientRequest])? {
         guard var entry = jobs.removeValue(forKey: id) else { return nil }
+        if entry.record.state == .scheduled && entry.durable { forgetRunAt() }
         releaseOwner(entry)
         progress.forget(id)
         if !pagesInFlight.isEmpty { finishedDuringPage.insert(id) }
@@ -665,7 +667,10 @@ extension BrokerCore {
         var moved: [StoreWrite] = []
         while let first = scheduledJobs.min, first.runAt <= wallNow {
             scheduledJobs.removeMin()
-            guard var entry = jobs[first.id], entry.record.state == .scheduled, entry.record.runAt == first.runAt else { continue }
+            guard var entry = jobs[first.id], entry.record.state == .scheduled, entry.record.runAt == first.runAt else {
+                staleRunAts = max(0, staleRunAts - 1)
+                continue
+            }
             entry.record.state = .queued
             entry.record.updatedAt = wallNow
             jobs[first.id] = entry
@@ -692,6 +697,20 @@ extension BrokerCore {
             }
         }
         if !moved.isEmpty || !jobQueues.isEmpty || !batchGroups.isEmpty { dispatchReadyJobs(now: now, into: &actions) }
+    }
+
+    /// A delayed job (or one backing off) left memory before its run-at (cancelled, superseded):
+    /// its entry in ``scheduledJobs`` stays until that run-at, which may be years away. Once such
+    /// stale entries outnumber the live ones (and are over 1024), the heap is rebuilt without them.
+    mutating func forgetRunAt() {
+        staleRunAts += 1
+        guard staleRunAts > 1024, staleRunAts * 2 > scheduledJobs.count else { return }
+        scheduledJobs = Heap(
+            scheduledJobs.unordered.filter { due in
+                guard let record = jobs[due.id]?.record else { return false }
+                return record.state == .scheduled && record.runAt == due.runAt
+            })
+        staleRunAts = 0
     }
 
     /// When the job side next needs a tick, in monotonic milliseconds, given `now`.

@@ -46,6 +46,8 @@ public struct BrokerCore {
     var jobs = JobTable()
     var jobQueues: [String: FunctionJobQueue] = [:]
     var scheduledJobs = Heap<ScheduledJob>()
+    /// Entries of ``scheduledJobs`` whose job has left memory (or at most that many).
+    var staleRunAts = 0
     var nextJobID: Int64 = 1
     var nextStoreToken: UInt64 = 1
     var pendingAcks: [UInt64: [(ClientRequest, Int64)]] = [:]
