@@ -17,5 +17,6 @@ extension ClientLoop {
         awaitingResend.shrinkAfterBurst()
         if inbox.isEmpty && inbox.capacity > Self.keptBufferCapacity { inbox = [] }
         if outgoing.isEmpty && outgoing.capacity > Self.keptBufferCapacity { outgoing = [] }
+        if roomQueue.isEmpty && roomQueue.capacity > Self.keptBufferCapacity { roomQueue = [] }
     }
 }

@@ -8,13 +8,15 @@ extension ClientLoop {
     mutating func advancePipelines() {
         let now = MonotonicClock.nowMilliseconds()
         for run in pipelines {
-            while let (slot, deadline) = run.nextCall(now: now) {
+            // A run takes room in the broker's limit of calls in flight only when no call or
+            // scatter waits for it.
+            while hasRoom, let (slot, deadline) = run.nextCall(now: now) {
                 if let error = oversized(slot.payload.count) {
                     run.record(slot, .failure(error))
                     continue
                 }
                 let id = ids.next()
-                let call = Pending(waiter: .pipeline(run, slot), deadline: deadline, sentAt: now)
+                let call = Pending(waiter: .pipeline(run, slot), deadline: deadline, sentAt: now, countsInFlight: true)
                 pending[id] = call
                 insertDeadline(Deadline(at: call.timerAt, id: id))
                 let header = CallHeader(flags: run.flags, priority: run.priority, timeoutMilliseconds: UInt32(max(1, deadline - now)))

@@ -74,7 +74,8 @@ extension ClientLoop {
         var failed = 0
         // Calls held until the broker's limits are known never left: they go out when it says them.
         let held = Set(heldCalls.map(\.id))
-        for (id, call) in pending where !held.contains(id) {
+        // So did calls and scatters waiting for room: they go out as requests made after the drop.
+        for (id, call) in pending where !held.contains(id) && !call.waitsForRoom {
             if Self.isResendable(call) {
                 awaitingResend.insert(id)
             } else {

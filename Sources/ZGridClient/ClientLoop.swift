@@ -17,6 +17,10 @@ struct ClientLoop {
         /// When the request was (last) sent: it counts as lost with a broker that falls silent
         /// only when sent no later than the broker was last heard.
         var sentAt: Int64
+        /// Whether the request takes room in the broker's limit of calls and scatters in flight
+        /// per client: a call or scatter sent, or about to be. False for one that waits in the
+        /// client for room (see ``waitForRoom(_:)``) and for requests of other kinds.
+        var countsInFlight = false
 
         /// When the client's own timer ends the wait: for a call, ``callSlackMilliseconds`` after
         /// its deadline, since the broker times the call out itself and says why (TIMEOUT with the
@@ -33,7 +37,8 @@ struct ClientLoop {
         /// the call out itself, so that a caller sees the same message whichever side's timer
         /// fired first (the client's, by the time the CALL takes to reach the broker).
         var timeoutMessage: String {
-            switch waiter {
+            if !countsInFlight, let message = heldTimeoutMessage { return message }
+            return switch waiter {
             case .call(let waiter as CallRequest): ErrorCode.timeoutMessage(function: waiter.function)
             case .pipeline(let run, _): ErrorCode.timeoutMessage(function: run.function)
             case .call, .scatter: "no answer within the time limit"
@@ -52,7 +57,7 @@ struct ClientLoop {
 
     /// How long past its time limit the client waits for a scatter's last parts from the broker,
     /// which times out the parts itself and says why each is missing.
-    private static let scatterSlackMilliseconds: Int64 = 250
+    static let scatterSlackMilliseconds: Int64 = 250
 
     /// How long past its time limit the client waits for the broker's answer to a call (see
     /// ``Pending/timerAt``).
@@ -76,7 +81,7 @@ struct ClientLoop {
     private let connected: ConnectOutcome
     /// Where the ids of a run's calls come from (shared with the calling tasks).
     let ids: RequestIDs
-    var pending = IDMap<Pending>()
+    var pending = PendingTable()
     var deadlines = DeadlineQueue<Deadline>()
     /// Cancels that arrived before their call (the task was cancelled while posting), with when.
     private var earlyCancels: [UInt64: Int64] = [:]
@@ -141,11 +146,19 @@ struct ClientLoop {
     var heldItems: [(item: ClientCommandItem, deadline: Int64, since: Int64)] = []
     /// The request table of a CALLS being built.
     private var scratch: [UInt8] = []
+    /// The most calls and scatters kept in flight at the broker at once: its limit per client.
+    let maxInFlight: Int
+    /// Calls and scatters waiting in the client for room under ``maxInFlight``, in the order they
+    /// were made, from ``roomQueueHead`` on (each also waits in ``pending``).
+    var roomQueue: [RoomWaiter] = []
+    /// The first entry of ``roomQueue`` still waiting.
+    var roomQueueHead = 0
 
     init(
         broker: String, heartbeat: HeartbeatSettings, security: PeerSecurity?, mailbox: Mailbox<ClientCommandItem>, executor: LoopExecutor,
-        connected: ConnectOutcome, ids: RequestIDs, logger: Logger
+        connected: ConnectOutcome, ids: RequestIDs, maxInFlight: Int = GridClient.maxInFlight, logger: Logger
     ) {
+        self.maxInFlight = maxInFlight
         self.connected = connected
         self.ids = ids
         self.broker = broker
@@ -236,10 +249,13 @@ struct ClientLoop {
                 try sendSubscribe(socket, id: id, request)
             }
             resubscribe.removeAll()
+            // Calls and scatters that waited for room go before those made since.
+            if hasWaitingForRoom { try sendWaitingForRoom(socket) }
             try drainMailbox(socket, signalled: poller.isReadable(1))
             if !pipelines.isEmpty { advancePipelines() }
             if !outgoing.isEmpty { try sendCalls(socket) }
             try timers(socket)
+            if hasWaitingForRoom { try sendWaitingForRoom(socket) }
             if !pipelines.isEmpty { advancePipelines() }
             if !outgoing.isEmpty { try sendCalls(socket) }
         }
@@ -287,7 +303,11 @@ struct ClientLoop {
                 call.resume(.failure(error))
                 return
             }
-            guard awaitAnswer(call.id, Pending(waiter: .call(call), deadline: now + call.timeoutMilliseconds, sentAt: now)) else {
+            let room = hasRoom
+            let waiting = Pending(waiter: .call(call), deadline: now + call.timeoutMilliseconds, sentAt: now, countsInFlight: room)
+            guard awaitAnswer(call.id, waiting) else { return }
+            guard room else {
+                waitForRoom(.call(call.id))
                 return
             }
             send(OutgoingCall(id: call.id, function: call.function, header: call.header, payload: call.payload))
@@ -311,11 +331,15 @@ struct ClientLoop {
                 return
             }
             let waiter = Waiter.scatter(sink, startedAt: MonotonicClock.nowNanoseconds())
-            guard awaitAnswer(id, Pending(waiter: waiter, deadline: now + timeout + Self.scatterSlackMilliseconds, sentAt: now))
-            else { return }
-            try socket.sendProtocolMessage(
-                tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
-                extra: [spec.encoded] + frames)
+            let room = hasRoom
+            let waiting = Pending(
+                waiter: waiter, deadline: now + timeout + Self.scatterSlackMilliseconds, sentAt: now, countsInFlight: room)
+            guard awaitAnswer(id, waiting) else { return }
+            guard room else {
+                waitForRoom(.scatter(id: id, function: function, header: header, spec: spec, frames: frames))
+                return
+            }
+            try sendScatter(socket, id: id, function: function, header: header, spec: spec, frames: frames)
         case .subscribe(let id, let request, let state):
             subscriptions[id] = (state, request.after, 0)
             try sendSubscribe(socket, id: id, request)
@@ -332,6 +356,7 @@ struct ClientLoop {
         case .cancel(let id):
             if let call = pending.removeValue(forKey: id) {
                 call.fail(.cancelled)
+                guard !call.waitsForRoom else { return }  // it waited for room: the broker never had it
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
             } else if !cancelHeld(id) {
                 earlyCancels[id] = now
@@ -339,7 +364,7 @@ struct ClientLoop {
         case .close:
             closing = true
             for id in subscriptions.keys { try acknowledge(socket, id: id, force: false) }
-            for id in Array(pending.keys) + Array(subscriptions.keys) {
+            for id in Array(pending.lazy.filter({ !$0.value.waitsForRoom }).map(\.key)) + Array(subscriptions.keys) {
                 try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: id)
             }
             failAll(.closed)
@@ -542,6 +567,7 @@ struct ClientLoop {
             guard let call = pending[first.id], call.timerAt == first.at else { continue }
             pending[first.id] = nil
             call.fail(.timeout(call.timeoutMessage))
+            guard !call.waitsForRoom else { continue }
             try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.cancel.rawValue, id: first.id)
         }
         if !heldCalls.isEmpty { forgetEndedHeldCalls() }  // timed out or cancelled while held
@@ -563,7 +589,7 @@ struct ClientLoop {
             // connection dropped wait for the expiry counted from the drop. A broker never heard
             // since the start fails every call sent until now: none has a broker to wait for.
             let lost = pending.filter {
-                (!heardAnyBroker || $0.value.sentAt <= lastHeard) && !awaitingResend.contains($0.key)
+                (!heardAnyBroker || $0.value.sentAt <= lastHeard) && !awaitingResend.contains($0.key) && !$0.value.waitsForRoom
             }
             let why = handshakeFailure.map { "; \($0)" } ?? ""
             logger.warning("broker silent for \(now - lastHeard) ms; failing \(lost.count) calls sent before\(why)")
@@ -611,6 +637,8 @@ struct ClientLoop {
         for (item, _, _) in heldItems { Self.reject(item, error) }
         heldItems.removeAll()
         heldCalls.removeAll()  // each waits in `pending`, failed below
+        roomQueue.removeAll()  // likewise
+        roomQueueHead = 0
         for run in pipelines { run.finish(throwing: error) }
         pipelines.removeAll()
         for subscription in subscriptions.values { subscription.state.continuation.finish(throwing: error) }

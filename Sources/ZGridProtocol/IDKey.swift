@@ -54,6 +54,11 @@ public struct IDMap<Value>: Sequence {
     @discardableResult
     public mutating func removeValue(forKey id: UInt64) -> Value? { storage.removeValue(forKey: IDKey(id)) }
 
+    /// Sets the value for `id` and returns the one it replaced, if any.
+    @inlinable
+    @discardableResult
+    public mutating func updateValue(_ value: Value, forKey id: UInt64) -> Value? { storage.updateValue(value, forKey: IDKey(id)) }
+
     /// Removes every entry.
     @inlinable
     public mutating func removeAll() { storage.removeAll() }

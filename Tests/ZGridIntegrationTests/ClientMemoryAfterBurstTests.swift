@@ -20,6 +20,7 @@ extension IntegrationTests {
             }
             loop.inbox.reserveCapacity(50_000)
             loop.outgoing.reserveCapacity(50_000)
+            loop.roomQueue.reserveCapacity(50_000)
             let burst = loop.pending.capacity
             for id in UInt64(6)...50_000 {
                 loop.pending[id] = nil
@@ -33,6 +34,7 @@ extension IntegrationTests {
             #expect(loop.deadlines.count == 5 && loop.deadlines.min?.id == 1)
             #expect(loop.awaitingResend.capacity < burst / 10 && loop.awaitingResend == Set(1...5))
             #expect(loop.inbox.capacity <= ClientLoop.keptBufferCapacity && loop.outgoing.capacity <= ClientLoop.keptBufferCapacity)
+            #expect(loop.roomQueue.capacity <= ClientLoop.keptBufferCapacity, "the line of calls that waited for room")
         }
     }
 }

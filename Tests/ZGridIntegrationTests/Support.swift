@@ -45,14 +45,15 @@ func startBroker(
 /// release the port a moment after its broker's ``BrokerServer/stop()`` returns (libzmq closes it
 /// on its own thread), so a refused bind is tried again, for up to half a second.
 func restartBroker(
-    endpoint: String, maxMessageBytes: Int = 1 << 20, jobStore: String? = nil, events: EventHubOptions = .init(),
-    schedules: [RecurringJob] = []
+    endpoint: String, graceMilliseconds: Int64 = 300, maxMessageBytes: Int = 1 << 20, jobStore: String? = nil,
+    events: EventHubOptions = .init(), schedules: [RecurringJob] = []
 ) async throws -> BrokerServer {
     let deadline = ContinuousClock.now + .milliseconds(500)
     while true {
         do {
             return try startBroker(
-                endpoint: endpoint, maxMessageBytes: maxMessageBytes, jobStore: jobStore, schedules: schedules, events: events)
+                endpoint: endpoint, graceMilliseconds: graceMilliseconds, maxMessageBytes: maxMessageBytes, jobStore: jobStore,
+                schedules: schedules, events: events)
         } catch BrokerError.bindFailed where ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }

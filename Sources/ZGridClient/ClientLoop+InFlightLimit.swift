@@ -1,0 +1,114 @@
+import ZGridProtocol
+import ZeroMQ
+
+/// A call or scatter waiting in the client for room under the broker's limit of calls in flight
+/// per client. A call's ``CallRequest`` in ``ClientLoop/pending`` holds all it needs; a scatter's
+/// frames wait here.
+enum RoomWaiter {
+    case call(UInt64)
+    case scatter(id: UInt64, function: String, header: CallHeader, spec: ScatterSpec, frames: [[UInt8]])
+
+    /// The request id.
+    var id: UInt64 {
+        switch self {
+        case .call(let id), .scatter(let id, _, _, _, _): id
+        }
+    }
+}
+
+extension ClientLoop.Pending {
+    /// Whether the request is a call or scatter, which take room in the broker's limit of calls in
+    /// flight per client once sent.
+    var takesRoom: Bool {
+        switch waiter {
+        case .call(is CallRequest), .pipeline, .scatter: true
+        case .call: false
+        }
+    }
+
+    /// Whether the request is a call or scatter waiting in the client for room: the broker has
+    /// never seen it, so it needs no CANCEL, and a dropped connection or a silent broker did not
+    /// lose it.
+    var waitsForRoom: Bool { !countsInFlight && takesRoom }
+
+    /// Why a call or scatter that waited for room all its time limit failed; nil for others.
+    var heldTimeoutMessage: String? {
+        let held = "it waited in the client for room under the broker's limit of calls and scatters in flight per client"
+        return switch waiter {
+        case .call(let waiter as CallRequest): ErrorCode.timeoutMessage(function: waiter.function) + " (\(held))"
+        case .scatter: "no answer within the time limit (\(held))"
+        case .call, .pipeline: nil
+        }
+    }
+}
+
+extension ClientLoop {
+    /// Whether a new call or scatter may go out now: fewer than ``maxInFlight`` are in flight and
+    /// none waits for room before it. Past the limit the broker would refuse it BUSY, though
+    /// nothing is overloaded: it waits in the client instead, and goes out as answers make room.
+    var hasRoom: Bool { pending.inFlight < maxInFlight && roomQueueHead == roomQueue.count }
+
+    /// Whether calls or scatters wait for room.
+    var hasWaitingForRoom: Bool { roomQueueHead < roomQueue.count }
+
+    /// Holds a call or scatter (waiting in ``pending`` with ``Pending/countsInFlight`` false) until
+    /// there is room. It keeps its deadline (``timers(_:)`` fails it as a timeout) and its
+    /// cancellation (failed at once, unsent), and its place in line.
+    mutating func waitForRoom(_ waiter: RoomWaiter) {
+        roomQueue.append(waiter)
+    }
+
+    /// Sends, in the order they were made, the calls and scatters that waited for room, as far as
+    /// the room goes; each with the time its deadline leaves. Those that ended while waiting
+    /// (cancelled, timed out, failed) are dropped from the line.
+    mutating func sendWaitingForRoom(_ socket: borrowing Socket) throws(ZMQError) {
+        let now = MonotonicClock.nowMilliseconds()
+        while pending.inFlight < maxInFlight && roomQueueHead < roomQueue.count {
+            let waiter = roomQueue[roomQueueHead]
+            roomQueueHead += 1
+            guard var entry = pending[waiter.id], !entry.countsInFlight else { continue }
+            switch waiter {
+            case .call(let id):
+                guard case .call(let call as CallRequest) = entry.waiter, entry.deadline > now else { continue }
+                entry.countsInFlight = true
+                entry.sentAt = now
+                pending[id] = entry
+                var header = call.header
+                header.timeoutMilliseconds = UInt32(clamping: entry.deadline - now)
+                send(OutgoingCall(id: id, function: call.function, header: header, payload: call.payload))
+                if !call.header.isIdempotent { call.payload = [] }
+            case .scatter(let id, let function, var header, let spec, let frames):
+                let deadline = entry.deadline - Self.scatterSlackMilliseconds
+                guard case .scatter(let sink, _) = entry.waiter, deadline > now else { continue }
+                header.timeoutMilliseconds = UInt32(clamping: deadline - now)
+                let item = ClientCommandItem.scatter(
+                    id: id, function: function, header: header, spec: spec, frames: frames, timeoutMilliseconds: deadline - now,
+                    events: sink)
+                if !limitsHeard, Self.deadlineIfHeld(item, now: now, holdingAll: connectionDown) != nil {
+                    // The connection dropped, or a large frame waits for the broker's limits: held
+                    // for those, as a scatter made now would be.
+                    pending[id] = nil
+                    heldItems.append((item, deadline, now))
+                    continue
+                }
+                entry.countsInFlight = true
+                entry.sentAt = now
+                pending[id] = entry
+                try sendScatter(socket, id: id, function: function, header: header, spec: spec, frames: frames)
+            }
+        }
+        if roomQueueHead == roomQueue.count {
+            roomQueue.removeAll(keepingCapacity: true)
+            roomQueueHead = 0
+        }
+    }
+
+    /// Sends SCATTER.
+    func sendScatter(
+        _ socket: borrowing Socket, id: UInt64, function: String, header: CallHeader, spec: ScatterSpec, frames: [[UInt8]]
+    ) throws(ZMQError) {
+        try socket.sendProtocolMessage(
+            tag: ProtocolTag.client, command: ClientCommand.scatter.rawValue, id: id, function: function, header: header,
+            extra: [spec.encoded] + frames)
+    }
+}

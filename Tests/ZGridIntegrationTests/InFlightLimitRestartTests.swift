@@ -1,0 +1,45 @@
+import Testing
+import ZGridBroker
+import ZGridClient
+import ZGridProtocol
+import ZeroMQ
+
+extension IntegrationTests.BrokerRestartClientTests {
+    @Test("calls waiting for room when the connection drops go to the broker that comes back, as requests made after the drop")
+    func waitingForRoomAcrossRestart() async throws {
+        let context = try Context()
+        var router: Socket? = try Socket(context, type: .router)
+        try router!.bind("tcp://127.0.0.1:0")
+        let endpoint = try router!.lastEndpoint()
+        // A long expiry: the broker that comes back is surely in time for the held calls.
+        let client = try GridClient(
+            broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 5), busyRetries: 0, inFlightLimit: 1)
+        let first = Task { await outcome { () async throws(GridError) in try await client.call("echo", [0], timeout: .seconds(20)) } }
+        #expect(try await awaitCall(on: router!, seconds: 5))
+        // Room for one call only: these wait in the client, in line.
+        let waiting = (1...4).map { index in
+            Task { await outcome { () async throws(GridError) in try await client.call("echo", [UInt8(index)], timeout: .seconds(20)) } }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try !(await awaitCall(on: router!, seconds: 0.3)), "a call past the limit was sent")
+        router = nil
+        let dropped = await first.value
+        guard case .failure(.brokerUnreachable(let message)) = dropped else {
+            Issue.record("expected the call sent to fail as unreachable, got \(dropped)")
+            return
+        }
+        #expect(message.contains("dropped before the answer came"), "\(message)")
+
+        let broker = try await restartBroker(endpoint: endpoint, graceMilliseconds: 10_000)
+        defer { broker.stop() }
+        let worker = try await startWorker(broker) { worker in worker.register("echo") { $0.payload } }
+        for (index, call) in waiting.enumerated() {
+            let result = await call.value
+            #expect(result == .success([UInt8(index + 1)]), "call \(index + 1): \(result)")
+        }
+        let statistics = try await settledStatus(broker).statistics
+        #expect(statistics.callsReceived == 4 && statistics.admissionRefusals == 0)
+        await client.close()
+        await worker.stop()
+    }
+}
