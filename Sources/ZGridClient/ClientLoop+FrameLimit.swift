@@ -31,10 +31,11 @@ extension ClientLoop {
     }
 
     /// Fails each request held while the connection is down that has waited the heartbeat expiry
-    /// for a new connection (the broker is taken for gone, as when it falls silent). They never
-    /// left, so the caller may make them again.
+    /// for a new connection (the broker is taken for gone, as when it falls silent), calls and
+    /// scatters waiting for room included. They never left, so the caller may make them again.
     mutating func expireHeldAfterDrop(now: Int64) {
         let expiry = heartbeat.expiryMilliseconds
+        let (broker, droppedAt) = (self.broker, self.droppedAt)
         func error(since: Int64) -> GridError {
             .brokerUnreachable(
                 "the connection to \(broker) dropped \(now - droppedAt) ms ago and did not come back within \(now - since) ms; "
@@ -51,6 +52,7 @@ extension ClientLoop {
             pending.removeValue(forKey: call.id)?.fail(error(since: waiting.sentAt))
             return true
         }
+        if hasWaitingForRoom { expireWaitingForRoom(now: now, after: expiry, error(since:)) }
     }
 
     /// Sends, or refuses as too large, what was held until the broker's limits were known.

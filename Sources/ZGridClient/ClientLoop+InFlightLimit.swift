@@ -71,7 +71,7 @@ extension ClientLoop {
             case .call(let id):
                 guard case .call(let call as CallRequest) = entry.waiter, entry.deadline > now else { continue }
                 entry.countsInFlight = true
-                entry.sentAt = now
+                entry.sentAt = heldSince(entry, now: now)
                 pending[id] = entry
                 var header = call.header
                 header.timeoutMilliseconds = UInt32(clamping: entry.deadline - now)
@@ -88,7 +88,7 @@ extension ClientLoop {
                     // The connection dropped, or a large frame waits for the broker's limits: held
                     // for those, as a scatter made now would be.
                     pending[id] = nil
-                    heldItems.append((item, deadline, now))
+                    heldItems.append((item, deadline, heldSince(entry, now: now)))
                     continue
                 }
                 entry.countsInFlight = true
@@ -100,6 +100,30 @@ extension ClientLoop {
         if roomQueueHead == roomQueue.count {
             roomQueue.removeAll(keepingCapacity: true)
             roomQueueHead = 0
+        }
+    }
+
+    /// Since when a call or scatter leaving the line at `now` has waited for a connection: it is
+    /// held for one when the connection is down, as a request made after the drop, and it has
+    /// waited since the drop, or since it was made if later (see ``expireHeldAfterDrop(now:)``).
+    func heldSince(_ entry: Pending, now: Int64) -> Int64 {
+        connectionDown ? max(entry.sentAt, droppedAt) : now
+    }
+
+    /// Fails each call or scatter waiting for room that has waited longer than `expiry` for a new
+    /// connection since the connection dropped (or since it was made, if later), with the error
+    /// `error` makes from that time: as one made after the drop, it never left. The line is in
+    /// the order the requests were made, so the first that has not waited so long ends the walk.
+    mutating func expireWaitingForRoom(now: Int64, after expiry: Int64, _ error: (Int64) -> GridError) {
+        while roomQueueHead < roomQueue.count, !(pending[roomQueue[roomQueueHead].id]?.waitsForRoom ?? false) {
+            roomQueueHead += 1  // ended while waiting
+        }
+        for index in roomQueueHead..<roomQueue.count {
+            let id = roomQueue[index].id
+            guard let entry = pending[id], entry.waitsForRoom else { continue }
+            let since = max(entry.sentAt, droppedAt)
+            guard now - since > expiry else { break }
+            pending.removeValue(forKey: id)?.fail(error(since))
         }
     }
 
