@@ -98,7 +98,12 @@ public final class Worker: Sendable {
             } catch {
                 throw HandlerFailure(.malformed, "cannot decode the input of '\(name)' as \(Input.self): \(error)")
             }
-            return Array(try JSONEncoder().encode(try await handler(value)))
+            let output = try await handler(value)
+            do {
+                return Array(try JSONEncoder().encode(output))
+            } catch {
+                throw HandlerFailure(.handlerError, "cannot encode the output of '\(name)' (\(Output.self)) as JSON: \(error)")
+            }
         }
     }
 
