@@ -43,3 +43,37 @@ extension IntegrationTests.BrokerRestartClientTests {
         await worker.stop()
     }
 }
+
+extension IntegrationTests.BrokerRestartClientTests {
+    @Test("an idempotent call sent again after a restart keeps its room; a scatter and calls waiting behind it follow")
+    func resentCallAndWaitingScatterAcrossRestart() async throws {
+        let context = try Context()
+        var router: Socket? = try Socket(context, type: .router)
+        try router!.bind("tcp://127.0.0.1:0")
+        let endpoint = try router!.lastEndpoint()
+        let client = try GridClient(
+            broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 5), busyRetries: 0, inFlightLimit: 1)
+        let first = Task {
+            await outcome { () async throws(GridError) in try await client.call("echo", [0], timeout: .seconds(20), idempotent: true) }
+        }
+        #expect(try await awaitCall(on: router!, seconds: 5))
+        let scatter = Task { await (try? client.scatter("echo", inputs: [[7], [8]], timeout: .seconds(20)))?.gathered() }
+        try await Task.sleep(for: .milliseconds(100))
+        let waiting = (1...3).map { index in
+            Task { await outcome { () async throws(GridError) in try await client.call("echo", [UInt8(index)], timeout: .seconds(20)) } }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        router = nil
+        let broker = try await restartBroker(endpoint: endpoint, graceMilliseconds: 10_000)
+        defer { broker.stop() }
+        let worker = try await startWorker(broker) { worker in worker.register("echo") { $0.payload } }
+        #expect(await first.value == .success([0]))
+        let gathered = await scatter.value
+        #expect(gathered?.replies == [0: [7], 1: [8]], "\(String(describing: gathered))")
+        for (index, call) in waiting.enumerated() { #expect(await call.value == .success([UInt8(index + 1)])) }
+        let statistics = try await settledStatus(broker).statistics
+        #expect(statistics.callsReceived == 4 && statistics.scattersReceived == 1 && statistics.admissionRefusals == 0)
+        await client.close()
+        await worker.stop()
+    }
+}
