@@ -5,15 +5,20 @@ import ZGridProtocol
 import ZeroMQ
 
 extension IntegrationTests.BrokerRestartClientTests {
+    /// A client of `endpoint` with room for one call in flight, that retries no BUSY, and with a
+    /// long expiry (5 s): a broker that comes back is surely in time for the requests it holds.
+    func clientWithRoomForOne(of endpoint: String) throws -> GridClient {
+        try GridClient(
+            broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 5), busyRetries: 0, inFlightLimit: 1)
+    }
+
     @Test("calls waiting for room when the connection drops go to the broker that comes back, as requests made after the drop")
     func waitingForRoomAcrossRestart() async throws {
         let context = try Context()
         var router: Socket? = try Socket(context, type: .router)
         try router!.bind("tcp://127.0.0.1:0")
         let endpoint = try router!.lastEndpoint()
-        // A long expiry: the broker that comes back is surely in time for the held calls.
-        let client = try GridClient(
-            broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 5), busyRetries: 0, inFlightLimit: 1)
+        let client = try clientWithRoomForOne(of: endpoint)
         let first = Task { await outcome { () async throws(GridError) in try await client.call("echo", [0], timeout: .seconds(20)) } }
         #expect(try await awaitCall(on: router!, seconds: 5))
         // Room for one call only: these wait in the client, in line.
@@ -42,17 +47,14 @@ extension IntegrationTests.BrokerRestartClientTests {
         await client.close()
         await worker.stop()
     }
-}
 
-extension IntegrationTests.BrokerRestartClientTests {
     @Test("an idempotent call sent again after a restart keeps its room; a scatter and calls waiting behind it follow")
     func resentCallAndWaitingScatterAcrossRestart() async throws {
         let context = try Context()
         var router: Socket? = try Socket(context, type: .router)
         try router!.bind("tcp://127.0.0.1:0")
         let endpoint = try router!.lastEndpoint()
-        let client = try GridClient(
-            broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 5), busyRetries: 0, inFlightLimit: 1)
+        let client = try clientWithRoomForOne(of: endpoint)
         let first = Task {
             await outcome { () async throws(GridError) in try await client.call("echo", [0], timeout: .seconds(20), idempotent: true) }
         }

@@ -3,6 +3,7 @@ import Testing
 import ZGridBroker
 import ZGridClient
 import ZGridProtocol
+import ZGridWorker
 
 extension IntegrationTests {
     @Suite("Calls past the broker's limit of calls in flight per client wait in the client")
@@ -38,15 +39,8 @@ extension IntegrationTests {
 
         @Test("calls, callEach runs and scatters share the client's budget: with a small limit all succeed, none refused")
         func sharedBudget() async throws {
-            let broker = try startBroker(maxInFlightPerClient: 4)
+            let (broker, worker, client) = try await slowGrid(limit: 4, milliseconds: 2)
             defer { broker.stop() }
-            let worker = try await startWorker(broker, concurrency: 16) { worker in
-                worker.register("slow") { request in
-                    try await Task.sleep(for: .milliseconds(2))
-                    return request.payload
-                }
-            }
-            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 0, inFlightLimit: 4)
             let run = try client.callEach("slow", (0..<150).map { bytes("each-\($0)") }, inFlight: 10, timeout: .seconds(60))
             let failures = await withTaskGroup(of: String?.self) { group in
                 for index in 0..<300 {
@@ -98,19 +92,35 @@ extension IntegrationTests {
             await worker.stop()
         }
 
-        /// A broker and a client whose limits of calls in flight are `limit`, and a worker serving
-        /// `gated`, which answers its payload once `gate` opens.
-        func gatedGrid(limit: Int) async throws -> (BrokerServer, Gate, RunningWorker, GridClient) {
+        /// A broker and a client whose limits of calls in flight are `limit` (no BUSY retried), and a
+        /// worker of `concurrency` serving `function` with `handler`.
+        func limitedGrid(
+            limit: Int, concurrency: Int, _ function: String, _ handler: @escaping WorkerHandler
+        ) async throws -> (BrokerServer, RunningWorker, GridClient) {
             let broker = try startBroker(maxInFlightPerClient: limit)
-            let gate = Gate()
-            let worker = try await startWorker(broker, concurrency: 2 * limit) { worker in
-                worker.register("gated") { request in
-                    await gate.wait()
-                    return request.payload
-                }
-            }
+            let worker = try await startWorker(broker, concurrency: concurrency) { $0.register(function, handler) }
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 0, inFlightLimit: limit)
+            return (broker, worker, client)
+        }
+
+        /// ``limitedGrid(limit:concurrency:_:_:)`` serving `gated`, which answers its payload once
+        /// `gate` opens.
+        func gatedGrid(limit: Int) async throws -> (BrokerServer, Gate, RunningWorker, GridClient) {
+            let gate = Gate()
+            let (broker, worker, client) = try await limitedGrid(limit: limit, concurrency: 2 * limit, "gated") { request in
+                await gate.wait()
+                return request.payload
+            }
             return (broker, gate, worker, client)
+        }
+
+        /// ``limitedGrid(limit:concurrency:_:_:)`` serving `slow`, which answers its payload after
+        /// `milliseconds`.
+        func slowGrid(limit: Int, milliseconds: Int) async throws -> (BrokerServer, RunningWorker, GridClient) {
+            try await limitedGrid(limit: limit, concurrency: 16, "slow") { request in
+                try await Task.sleep(for: .milliseconds(milliseconds))
+                return request.payload
+            }
         }
 
         @Test("a call or scatter cancelled while it waits for room fails as cancelled at once and is never sent")

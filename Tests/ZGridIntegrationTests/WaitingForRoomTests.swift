@@ -36,15 +36,8 @@ extension IntegrationTests.InFlightLimitTests {
 
     @Test("thousands of calls with a third cancelled at random: the rest succeed, none refused BUSY")
     func cancellationsMixed() async throws {
-        let broker = try startBroker(maxInFlightPerClient: 20)
+        let (broker, worker, client) = try await slowGrid(limit: 20, milliseconds: 1)
         defer { broker.stop() }
-        let worker = try await startWorker(broker, concurrency: 16) { worker in
-            worker.register("slow") { request in
-                try await Task.sleep(for: .milliseconds(1))
-                return request.payload
-            }
-        }
-        let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 0, inFlightLimit: 20)
         let calls = (0..<3000).map { index in
             Task { await outcome { () async throws(GridError) in try await client.call("slow", bytes("\(index)"), timeout: .seconds(60)) } }
         }
