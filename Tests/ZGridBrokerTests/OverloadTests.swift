@@ -48,4 +48,26 @@ struct OverloadTests {
         let late = driver.core.isOverloaded(now: 450)
         #expect(late, "calls 3 and 4 have waited 250 ms")
     }
+
+    @Test("an overload check drops the entries of calls cancelled while queued, once, and the calls still waiting keep their count")
+    func staleEntriesDroppedOnce() {
+        var driver = busy()
+        // 90 queued (the queue holds 100), 40 of them cancelled: fewer than half, so the queue is
+        // not compacted on the way.
+        for id in UInt64(2)...91 { call(&driver, id, priority: 0) }
+        for id in UInt64(2)...41 { driver.message(client1, .cancel(requestID: id)) }
+        let service = driver.core.services["f"]!
+        #expect(service.waitingCount == 50)
+        driver.now = 100
+        let early = driver.core.isOverloaded(now: 100)
+        #expect(!early)
+        #expect(service.queue.count == 50, "the 40 cancelled calls' entries are gone, not skipped at each check")
+        #expect(service.staleEntries == 0 && service.waitingCount == 50)
+        driver.now = 300
+        let late = driver.core.isOverloaded(now: 300)
+        #expect(late, "the 50 left have waited 300 ms")
+        // The calls left are served in order once the worker is free.
+        driver.message(worker1, .reply(dispatchID: 1, payload: driver.payload()))
+        #expect(driver.core.callsInFlight == 50)
+    }
 }

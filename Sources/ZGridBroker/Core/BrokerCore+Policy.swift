@@ -169,12 +169,17 @@ extension BrokerCore {
         var queued = 0
         var overloaded = false
         let calls = self.calls
+        let isLive: (UInt64) -> Bool = { calls[$0].map { $0.worker == nil } ?? false }
         for service in services.values where service.waitingCount > 0 {
             queued += service.waitingCount
-            // The oldest call still waiting, in any lane: not the queue's head, which may be a call
-            // cancelled or expired while queued (left in the queue until it is passed over), or a
+            // The entries of calls cancelled or expired while queued (left in the queue until they
+            // are passed over) go now, as they would when passed over: skipped at every check, a
+            // backlog of them (an overload whose calls time out in the queue) would make each check
+            // as long as the backlog.
+            service.staleEntries -= service.queue.dropStaleHeads(isLive: isLive)
+            // The oldest call still waiting, in any lane: not the queue's head, which may be a
             // younger call of a higher priority.
-            if let since = service.queue.oldestSince(atOrAbove: 0, isLive: { calls[$0].map { $0.worker == nil } ?? false }),
+            if let since = service.queue.oldestSince(atOrAbove: 0, isLive: isLive),
                 now - since >= options.shedding.callWaitMilliseconds
             {
                 overloaded = true

@@ -114,6 +114,27 @@ struct WaitQueue<ID: Hashable> {
         if lanes.indices.contains(lane), lanes[lane].popHead() != nil { count -= 1 }
     }
 
+    /// Drops the entries at the front of each key's line for which `isLive` does not hold, up to
+    /// the first live one; returns how many it dropped. A key left with no entries loses its turn.
+    mutating func dropStaleHeads(isLive: (ID) -> Bool) -> Int {
+        guard count > 0 else { return 0 }
+        var dropped = 0
+        for index in lanes.indices {
+            for key in Array(lanes[index].byKey.keys) {
+                while let first = lanes[index].byKey[key]?.first, !isLive(first.id) {
+                    lanes[index].byKey[key]!.removeFirst()
+                    dropped += 1
+                }
+                if lanes[index].byKey[key]?.isEmpty == true {
+                    lanes[index].byKey[key] = nil
+                    lanes[index].turns.removeAll { $0 == key }
+                }
+            }
+        }
+        count -= dropped
+        return dropped
+    }
+
     /// Drops the entries for which `remove` holds; the others keep their order.
     mutating func removeAll(where remove: (ID) -> Bool) {
         guard count > 0 else { return }
