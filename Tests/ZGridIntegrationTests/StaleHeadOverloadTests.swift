@@ -10,7 +10,7 @@ extension IntegrationTests.QueueControlTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let broker = try broker(
-            BrokerOptions(shedding: SheddingPolicy(queuedCalls: 64, callWaitMilliseconds: 2000, maxPriority: 3, calmMilliseconds: 100)),
+            BrokerOptions(shedding: SheddingPolicy(queuedCalls: 64, callWaitMilliseconds: 4000, maxPriority: 3, calmMilliseconds: 100)),
             directory)
         defer { broker.stop() }
         let open = Mutex(false)
@@ -31,8 +31,10 @@ extension IntegrationTests.QueueControlTests {
         let running = call()
         let old = call()
         try await waitForQueued(1)
-        try await Task.sleep(for: .milliseconds(2300))
-        // ... then two fresh calls queue behind it, and it is cancelled: it is no longer waiting.
+        try await Task.sleep(for: .milliseconds(4300))
+        // ... then two fresh calls queue behind it, and it is cancelled: it is no longer waiting. (The
+        // fresh calls must not wait call_wait_ms themselves before the job is submitted: 4 s leaves
+        // room for a loaded machine.)
         let fresh = [call(), call()]
         try await waitForQueued(3)
         old.cancel()
