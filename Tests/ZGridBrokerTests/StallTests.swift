@@ -55,6 +55,31 @@ import ZGridProtocol
         #expect(driver.send(.connectionClosed(from: worker1)).workersLeft.map(\.worker) == [worker1])
     }
 
+    @Test("a stall noticed as the loop wakes, before its tick, spares a worker whose connection is found closed first")
+    func stallNoticedBeforeTheTick() {
+        var driver = Driver(options: options(forgiving: true))
+        driver.ready(worker1)
+        driver.call(client1, 1)
+        driver.now = 1000
+        driver.heartbeat(worker: worker1)
+        driver.tick()
+        // The loop wakes at 10,000 ms, notices the stall, then meets the closed connection of the
+        // worker (which gave up on the silent broker) before it ticks.
+        driver.now = 10_000
+        var noticed: [BrokerAction] = []
+        driver.core.noticeOwnStall(now: 10_000, into: &noticed)
+        #expect(noticed.notices.contains(.stalled(milliseconds: 9000)))
+        #expect(driver.send(.connectionClosed(from: worker1)).workersLeft.isEmpty)
+        let tick = driver.tick(at: 10_000)
+        #expect(!tick.notices.contains { if case .stalled = $0 { true } else { false } }, "noticed once, not again by the tick")
+        #expect(tick.workersLeft.isEmpty)
+        #expect(driver.core.callsInFlight == 1)
+        // Without a stall, waking notices nothing.
+        var quiet: [BrokerAction] = []
+        driver.core.noticeOwnStall(now: 10_500, into: &quiet)
+        #expect(quiet.isEmpty)
+    }
+
     @Test("ticks one interval apart, however many, are no stall")
     func regularTicksAreNoStall() {
         var driver = Driver(options: options(forgiving: true))

@@ -21,4 +21,13 @@ extension BrokerCore {
         connectionLossIgnoredUntil = now + options.heartbeat.expiryMilliseconds
         actions.append(.notice(.stalled(milliseconds: gap)))
     }
+
+    /// Called by the loop as soon as it wakes, before it reads anything: a stall is noticed (as by
+    /// ``forgiveOwnStall(now:into:)``) before the messages that waited during it are handled, and
+    /// before a send to a worker whose connection closed meanwhile finds it gone. The next tick
+    /// would notice it too late for those. Does nothing when the last tick is recent.
+    public mutating func noticeOwnStall(now: Int64, into actions: inout [BrokerAction]) {
+        guard now - lastTickAt > stallThresholdMilliseconds else { return }
+        forgiveOwnStall(now: now, into: &actions)
+    }
 }

@@ -150,6 +150,8 @@ struct BrokerLoop {
             }
             do {
                 core.wallNow = JobStoreLink.wallNow()
+                // A stall (the process was stopped) is noticed before what waited during it is read.
+                core.noticeOwnStall(now: MonotonicClock.nowMilliseconds(), into: &actions)
                 if !core.refusingNewWork && refusingNewWork() {
                     core.refuseNewWork(now: MonotonicClock.nowMilliseconds(), into: &actions)
                     try perform(socket)
