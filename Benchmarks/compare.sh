@@ -43,17 +43,11 @@ read -r -a ZGRID_MODES <<<"${ZGRID_CALLERS:-each pool}"
 (( ${#ZGRID_MODES[@]} > 0 )) || { echo "compare.sh: ZGRID_CALLERS is empty" >&2; exit 2; }
 CC=${CC:-cc}
 
-if [[ -n "${ZGRID:-}" ]]; then
-    [[ "$ZGRID" == /* ]] || ZGRID="$ORIG_PWD/$ZGRID"
-else
-    ZGRID="$ROOT/.build/release/zgrid"
-fi
-
-REF_SRC="$ROOT/Benchmarks/reference/zmq_reference.c"
-REF_BIN="$ROOT/.build/reference/zmq_reference"
-
 log() { echo "compare.sh: $*" >&2; }
 fail() { log "ERROR: $*"; exit 1; }
+
+# shellcheck source=Benchmarks/common.sh
+source "$ROOT/Benchmarks/common.sh"
 
 # --- background process bookkeeping ----------------------------------------
 BG_PIDS=()
@@ -126,18 +120,8 @@ EP_C="tcp://127.0.0.1:$PORT_C"
 EP_Z="tcp://127.0.0.1:$PORT_Z"
 
 # --- builds -----------------------------------------------------------------
-mkdir -p "$(dirname "$REF_BIN")"
-log "building C reference -> ${REF_BIN#"$ROOT"/}"
-"$CC" -std=c11 -O2 -Wall -Wextra -o "$REF_BIN" "$REF_SRC" -lzmq -lpthread \
-    || fail "building the C reference failed"
-
-if [[ "$ZGRID_ONLY_C" != 1 ]]; then
-    if [[ ! -x "$ZGRID" ]]; then
-        log "$ZGRID not found; running swift build -c release --product zgrid"
-        swift build -c release --product zgrid || fail "swift build failed"
-        [[ -x "$ZGRID" ]] || fail "$ZGRID still missing after swift build"
-    fi
-fi
+build_reference
+[[ "$ZGRID_ONLY_C" == 1 ]] || ensure_zgrid
 
 # --- runs -------------------------------------------------------------------
 CLIENT_ARGS=(--size "$SIZE" --sync "$SYNC_CALLS" --pipeline "$PIPELINE" --pipelined-calls "$PIPELINED_CALLS")

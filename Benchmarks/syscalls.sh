@@ -23,17 +23,13 @@ SYNC_CALLS=${SYNC_CALLS:-5000}
 ZGRID_CALLERS=${ZGRID_CALLERS:-each}
 STARTUP_WAIT=${STARTUP_WAIT:-1.5}
 CC=${CC:-cc}
-if [[ -n "${ZGRID:-}" ]]; then
-    [[ "$ZGRID" == /* ]] || ZGRID="$ORIG_PWD/$ZGRID"
-else
-    ZGRID="$ROOT/.build/release/zgrid"
-fi
-REF_SRC="$ROOT/Benchmarks/reference/zmq_reference.c"
-REF_BIN="$ROOT/.build/reference/zmq_reference"
 EVENTS=syscalls:sys_enter_poll,syscalls:sys_enter_getpid,raw_syscalls:sys_enter,context-switches
 
 log() { echo "syscalls.sh: $*" >&2; }
 fail() { log "ERROR: $*"; exit 1; }
+
+# shellcheck source=Benchmarks/common.sh
+source "$ROOT/Benchmarks/common.sh"
 
 command -v perf >/dev/null || fail "perf not found (Debian: apt-get install linux-perf)"
 perf stat -x, -e "$EVENTS" true >/dev/null 2>&1 || fail "perf cannot read syscall tracepoints here (run as root, or lower kernel.perf_event_paranoid)"
@@ -51,12 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$(dirname "$REF_BIN")"
-"$CC" -std=c11 -O2 -Wall -Wextra -o "$REF_BIN" "$REF_SRC" -lzmq -lpthread || fail "building the C reference failed"
-if [[ ! -x "$ZGRID" ]]; then
-    log "$ZGRID not found; running swift build -c release --product zgrid"
-    swift build -c release --product zgrid || fail "swift build failed"
-fi
+build_reference
+ensure_zgrid
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
