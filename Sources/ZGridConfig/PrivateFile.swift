@@ -17,7 +17,7 @@ public enum PrivateFile {
             (directory.isEmpty ? "" : directory + "/") + ".\((path as NSString).lastPathComponent).\(UInt32.random(in: 0...UInt32.max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw PrivateFileError(path: path, reason: String(cString: strerror(errno))) }
-        var bytes = Array(text.utf8)  // cleared once written, as it may hold a secret key
+        let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { writeBytes(descriptor, $0.baseAddress! + written, $0.count - written) }
@@ -28,7 +28,6 @@ public enum PrivateFile {
         let synced = written == bytes.count && fsync(descriptor) == 0
         let reason = String(cString: strerror(errno))
         close(descriptor)
-        bytes = []
         guard synced, rename(temporary, path) == 0 else {
             let failure = synced ? String(cString: strerror(errno)) : reason
             unlink(temporary)
