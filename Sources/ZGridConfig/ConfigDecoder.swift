@@ -92,6 +92,9 @@ enum ConfigDecoder {
                         "expected a unique pool name, got \(String(reflecting: pool.name)) which pool[\(first)]\(firstLine) already uses"
                     )
                 }
+                if let conflict = poolFunctions?.shardConflict(of: pool, with: pools) {
+                    throw shardConflictError(conflict, reader(table, location), pools: pools, locator: locator)
+                }
                 pools.append(pool)
             }
         }

@@ -42,4 +42,42 @@ struct PoolFunctionLimitTests {
         // Without a limit naming the sharded functions, any pool may hold shards.
         #expect(try ClusterConfig.parse(text, poolFunctions: limit).pools[0].shards != nil)
     }
+
+    /// A `[[pool]]` table serving `functions`, with `shards` when given.
+    private func pool(_ name: String, _ functions: String, shards: String? = nil) -> String {
+        "[[pool]]\nname = \"\(name)\"\nfunctions = [\(functions)]\n" + (shards.map { "shards = \"\($0)\"\n" } ?? "")
+    }
+
+    @Test("pools holding a sharded function with other shard totals, or with and without shards, name the line and the other pool")
+    func shardTotalsDisagree() throws {
+        let sharding = PoolFunctionLimit(names: ["echo", "hash", "search"], kind: "the built-in functions", sharded: ["search", "echo"])
+        func error(_ text: String) throws -> String {
+            try #require(#expect(throws: ConfigError.self) { try ClusterConfig.parse(text, file: "pool.conf", poolFunctions: sharding) })
+                .description
+        }
+        let rule =
+            ": every pool serving a sharded function must hold shards of one total, or none (the broker refuses workers announcing "
+            + "another total, and a function served both whole and in shards answers a call from either)"
+        #expect(
+            try error(pool("a", "\"search\"", shards: "0-7/16") + pool("b", "\"search\"", shards: "0-3/8"))
+                == "pool.conf:8: pool[1].shards: expected shards out of 16 for \"search\", as pool[0] (\"a\") on line 4 holds it, "
+                + "got shards out of 8" + rule)
+        #expect(
+            try error(pool("a", "\"search\"", shards: "0-7/16") + pool("b", "\"hash\", \"search\""))
+                == "pool.conf:7: pool[1].functions[1]: expected shards out of 16 for \"search\", as pool[0] (\"a\") on line 4 holds it, "
+                + "got no shards (the whole corpus)" + rule)
+        #expect(
+            try error(pool("a", "\"echo\"") + pool("b", "\"echo\", \"search\"", shards: "0-3/4"))
+                == "pool.conf:7: pool[1].shards: expected no shards (the whole corpus) for \"echo\", as pool[0] (\"a\") on line 3 holds it, "
+                + "got shards out of 4" + rule)
+        // One total (replicas or parts of one partition), no shards at all, or a function the shards leave alone: taken.
+        let agreeing = [
+            pool("a", "\"search\"", shards: "0-7/16") + pool("b", "\"search\", \"echo\"", shards: "4-15/16"),
+            pool("a", "\"search\"") + pool("b", "\"search\"") + pool("c", "\"echo\"", shards: "0/2"),
+            pool("a", "\"hash\", \"search\"", shards: "0-3/4") + pool("b", "\"hash\""),
+        ]
+        for text in agreeing { #expect(throws: Never.self) { try ClusterConfig.parse(text, poolFunctions: sharding) } }
+        // Without a limit (a program reading the file without running its pools), nothing is checked.
+        #expect(throws: Never.self) { try ClusterConfig.parse(pool("a", "\"search\"", shards: "0/2") + pool("b", "\"search\"")) }
+    }
 }

@@ -156,6 +156,25 @@ extension IntegrationTests {
                     && message.contains("got \"resize\" ('zgrid up' runs built-in workers only"), "\(message)")
         }
 
+        @Test("zgrid up refuses pools holding echo with other shard totals (one would be refused by the broker forever), starting nothing")
+        func poolsWithOtherShardTotals() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let config = directory.file("cluster.conf")
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            try writeConfig(
+                config, endpoint: endpoint,
+                pool: "shards = \"0-1/2\"\n\n[[pool]]\nname = \"more\"\nfunctions = [\"echo\"]\nshards = \"0-3/4\"")
+            let run = try await runZGrid(["up", "--config", config], in: directory, seconds: 20)
+            #expect(run.status == 78, "EX_CONFIG: \(run)")
+            #expect(
+                run.errors.contains(
+                    "\(config):21: pool[1].shards: expected shards out of 2 for \"echo\", as pool[0] (\"echoes\") on line 16 holds it, got shards out of 4"
+                ),
+                "\(run)")
+            #expect(!run.errors.contains("started echoes-") && !run.output.contains("listening"), "\(run)")
+        }
+
         @Test("zgrid up starts the configured workers, restarts one that crashes, and stops everything on SIGINT")
         func superviseAndStop() async throws {
             let directory = try TemporaryDirectory()
