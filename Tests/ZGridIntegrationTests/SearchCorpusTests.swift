@@ -17,7 +17,9 @@ extension IntegrationTests {
             return answers
         }
 
-        @Test("the same seed makes the same documents: search results are pinned, for the whole corpus and for a few shards")
+        @Test(
+            "the same seed makes the same documents: search results are pinned, for the whole corpus and for a few shards of a negative seed (--seed -7)"
+        )
         func sameSeedSameResults() async throws {
             let queries = ["kalo mine", "zeka", "hapa toxo", "vovo", "kaka lolo mimi", ""]
             #expect(
@@ -30,7 +32,7 @@ extension IntegrationTests {
                     #"{"shards":[0],"hits":0,"top":[]}"#,
                 ])
             #expect(
-                try await answers(queries, options: ["--seed=-7", "--shards", "3,9-11/4096"]) == [
+                try await answers(queries, options: ["--seed", "-7", "--shards", "3,9-11/4096"]) == [
                     #"{"shards":[3,9,10,11],"hits":9,"top":["3:58","3:270","3:839","9:472","9:904","10:933","11:167","11:649","11:939"]}"#,
                     #"{"shards":[3,9,10,11],"hits":181,"top":["3:46","3:72","3:74","3:84","3:90","3:121","3:127","3:132","3:144","3:148"]}"#,
                     #"{"shards":[3,9,10,11],"hits":0,"top":[]}"#,

@@ -38,7 +38,9 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     @Option(name: .long, help: "Search shards held, such as 0-3/16, making search sharded (default: the whole corpus, not sharded).")
     var shards: String?
 
-    @Option(name: .long, help: "Seed of the generated search corpus.")
+    /// Read unconditionally, so that a negative seed (valid, as in a pool's `seed`) is not taken
+    /// for an option: `--seed -7` as well as `--seed=-7`.
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the generated search corpus (any integer).")
     var seed: Int = 42
 
     @Option(

@@ -34,7 +34,7 @@ struct LocalCluster {
         for pool in config.pools {
             let shardSets = pool.shards?.split(into: pool.processes)
             for process in 0..<pool.processes {
-                // `--seed=N`, not `--seed N`: a negative seed would be read as an option.
+                // `--seed=N`: one argument, whatever the sign of the seed.
                 var arguments = [
                     "worker", "--connect", config.broker.connect, "--concurrency", "\(pool.concurrency)", "--seed=\(pool.seed)",
                 ]
