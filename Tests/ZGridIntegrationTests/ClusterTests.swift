@@ -25,9 +25,13 @@ extension IntegrationTests {
         /// Starts `zgrid up` with `config` and waits until the broker at `endpoint` counts both its
         /// workers; returns the process and a client of the broker. Stop it with ``stopUp(_:)``.
         /// Its standard error goes to `log` when given.
-        private func startUp(config: String, endpoint: String, log: String? = nil) async throws -> (Process, GridClient) {
+        /// With `executable`, that copy of zgrid runs.
+        private func startUp(config: String, endpoint: String, log: String? = nil, executable: String? = nil) async throws -> (
+            Process, GridClient
+        ) {
             if let log { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-            let up = try launchZGrid(["up", "--config", config], standardError: log.flatMap { FileHandle(forWritingAtPath: $0) })
+            let up = try launchZGrid(
+                ["up", "--config", config], standardError: log.flatMap { FileHandle(forWritingAtPath: $0) }, executable: executable)
             do {
                 let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
                 try await waitUntil("two workers", seconds: 20) { children(of: up.processIdentifier).count == 2 }
@@ -199,6 +203,44 @@ extension IntegrationTests {
             #expect(up.terminationStatus == 0)
             for pid in before { #expect(kill(pid, 0) != 0, "worker \(pid) still running after zgrid up stopped") }
             await client.close()
+        }
+
+        @Test(
+            "zgrid up keeps trying to start a crashed worker whose executable is missing for a while (zgrid rebuilt), and starts it once it is back"
+        )
+        func restartWhenExecutableIsBack() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            let config = directory.file("cluster.conf")
+            try writeConfig(config, endpoint: endpoint, logLevel: "warning")
+            // A copy of zgrid that the test can take away, as a build replacing it does for a moment.
+            let executable = directory.file("zgrid")
+            let away = directory.file("zgrid.away")
+            try FileManager.default.copyItem(atPath: try zgridExecutable().path, toPath: executable)
+            let log = directory.file("up.log")
+            let (up, client) = try await startUp(config: config, endpoint: endpoint, log: log, executable: executable)
+            defer { stopUp(up) }
+            let workers = children(of: up.processIdentifier)
+            try FileManager.default.moveItem(atPath: executable, toPath: away)
+            kill(workers[0], SIGKILL)
+            // Two failed starts: the first retry came after a failed start, not only after the crash.
+            try await waitUntil("two failed starts logged", seconds: 20) {
+                (readText(log) ?? "").components(separatedBy: "cannot start echoes-0 from \(executable)").count > 2
+            }
+            try FileManager.default.moveItem(atPath: away, toPath: executable)
+            try await waitUntil("the worker started again", seconds: 20) {
+                let now = children(of: up.processIdentifier)
+                return now.count == 2 && now.contains(workers[1]) && !now.contains(workers[0])
+            }
+            #expect(try await client.call("echo", bytes("back"), timeout: .seconds(10), idempotent: true) == bytes("back"))
+            let text = readText(log) ?? ""
+            #expect(text.contains("restarting in") && text.contains("times in a row)"), "\(text)")
+            await client.close()
+            kill(up.processIdentifier, SIGINT)
+            let exited = try await waitForExit(up, seconds: 20)
+            #expect(exited, "zgrid up still runs 20 s after SIGINT")
+            if exited { expectExitedCleanly(up, "zgrid up") }
         }
 
         /// Starts `zgrid up` with a `sleep` call running on one of its workers, sends it `first`

@@ -294,16 +294,13 @@ extension IntegrationTests {
 /// `standardOutput` when given.
 /// Starts the zgrid executable built next to the tests with `arguments`; with `through`, that
 /// program starts it instead (for example `nohup`, which execs it with SIGHUP ignored); with
-/// `workingDirectory`, it runs there (where a core dump lands).
+/// `workingDirectory`, it runs there (where a core dump lands); with `executable`, that copy of
+/// zgrid runs instead.
 func launchZGrid(
     _ arguments: [String], standardOutput: FileHandle? = nil, standardError: FileHandle? = nil, through launcher: String? = nil,
-    workingDirectory: String? = nil
+    workingDirectory: String? = nil, executable copy: String? = nil
 ) throws -> Process {
-    let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-    let executable = directory.appendingPathComponent("zgrid")
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        throw LaunchError(message: "no zgrid executable at \(executable.path): build it with `swift build` first")
-    }
+    let executable = try copy.map { URL(fileURLWithPath: $0) } ?? zgridExecutable()
     let process = Process()
     if let launcher {
         process.executableURL = URL(fileURLWithPath: launcher)
@@ -319,6 +316,16 @@ func launchZGrid(
     if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     try process.run()
     return process
+}
+
+/// The zgrid executable built next to the test bundle.
+func zgridExecutable() throws -> URL {
+    let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    let executable = directory.appendingPathComponent("zgrid")
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw LaunchError(message: "no zgrid executable at \(executable.path): build it with `swift build` first")
+    }
+    return executable
 }
 
 /// The zgrid executable could not be started.

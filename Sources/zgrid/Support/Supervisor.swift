@@ -101,20 +101,44 @@ final class Supervisor: Sendable {
             )
             return
         }
-        let streak = state.withLock { state -> Int in
+        let ranHealthy = state.withLock { state -> Bool in
             state.restarts[index, default: 0] += 1
-            let ranFor = Date().timeIntervalSince(state.startedAt[index] ?? Date())
-            state.crashStreak[index] = ranFor >= Self.healthyRun ? 1 : state.crashStreak[index, default: 0] + 1
-            return state.crashStreak[index]!
+            return Date().timeIntervalSince(state.startedAt[index] ?? Date()) >= Self.healthyRun
         }
-        let delay = min(5.0, 0.2 * Double(1 << min(streak - 1, 5)))
         let how =
             process.terminationReason == .uncaughtSignal
             ? "was killed by signal \(process.terminationStatus)" : "exited (status \(process.terminationStatus))"
-        logger.warning("\(children[index].name) \(how); restarting in \(String(format: "%.1f", delay)) s")
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
-            guard let self else { return }
-            do { try self.launch(index) } catch { self.logger.error("cannot restart \(self.children[index].name): \(error)") }
+        restartLater(index, "\(children[index].name) \(how)", ranHealthy: ranHealthy)
+    }
+
+    /// The delay before the restart of a child that ended `streak` times in a row: 0.2 s, doubling
+    /// with each one up to 5 s.
+    static func restartDelay(streak: Int) -> TimeInterval { min(5.0, 0.2 * Double(1 << min(max(streak, 1) - 1, 5))) }
+
+    /// Logs `why` and starts child `index` again after its delay, which grows with each end (or
+    /// failed start) in a row, unless it ran for ``healthyRun`` before it ended (`ranHealthy`).
+    private func restartLater(_ index: Int, _ why: String, ranHealthy: Bool) {
+        let streak = state.withLock { state -> Int? in
+            guard !state.stopping else { return nil }
+            state.crashStreak[index] = ranHealthy ? 1 : state.crashStreak[index, default: 0] + 1
+            return state.crashStreak[index]
+        }
+        guard let streak else { return }
+        let delay = Self.restartDelay(streak: streak)
+        let often = streak > 1 ? " (\(streak) times in a row)" : ""
+        logger.warning("\(why); restarting in \(String(format: "%.1f", delay)) s\(often)")
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in self?.relaunch(index) }
+    }
+
+    /// Starts child `index` again; one that cannot be started (its executable is missing for a
+    /// moment, as while `zgrid` is rebuilt, or no process can be made) is tried again later, as a
+    /// crash would be: a crash loop is never given up.
+    private func relaunch(_ index: Int) {
+        do {
+            try launch(index)
+        } catch {
+            let reason = (error as NSError).localizedDescription
+            restartLater(index, "cannot start \(children[index].name) from \(executable.path): \(reason)", ranHealthy: false)
         }
     }
 
