@@ -18,5 +18,23 @@ extension IntegrationTests {
             #expect(status == 64, "exit status \(status.map(String.init) ?? "none"): \(errors)")
             #expect(errors.contains("bad --shards '\(shards)': \(reason); expected indices out of a total of at most 4096"), "\(errors)")
         }
+
+        @Test("zgrid worker refuses --shards for functions that are not sharded, which would ignore them, as a pool's shards")
+        func shardsForUnshardedFunctionsRefused() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let (status, errors) = try await refusedRun(
+                [
+                    "worker", "--connect", "tcp://127.0.0.1:\(try freePort())", "--function", "hash", "--function", "sleep", "--shards",
+                    "0-3/16",
+                ],
+                in: directory)
+            #expect(status == 64, "exit status \(status.map(String.init) ?? "none"): \(errors)")
+            #expect(
+                errors.contains(
+                    "--shards is only for a worker serving a sharded function (search or echo), got --function hash, sleep, which would ignore it"
+                ),
+                "\(errors)")
+        }
     }
 }

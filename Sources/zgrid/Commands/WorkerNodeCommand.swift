@@ -35,7 +35,10 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
     @Option(name: .long, help: "How many calls run at once.")
     var concurrency: Int = 8
 
-    @Option(name: .long, help: "Search shards held, such as 0-3/16, making search sharded (default: the whole corpus, not sharded).")
+    @Option(
+        name: .long,
+        help: "Shards held, such as 0-3/16, making search and echo sharded (default: the whole corpus, not sharded); only with one of them."
+    )
     var shards: String?
 
     /// Read unconditionally, so that a negative seed (valid, as in a pool's `seed`) is not taken
@@ -98,6 +101,12 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
             throw ValidationError(
                 "bad --shards '\(shards)': \(error.reason); expected indices out of a total of at most \(ShardSpec.maxTotal), "
                     + "such as 0-3/16 or 0,2,5-7/16")
+        }
+        // As a pool's `shards`: given to functions that are not sharded, they would do nothing.
+        if shards != nil && !function.isEmpty && !function.contains(where: Builtins.sharded.contains) {
+            throw ValidationError(
+                "--shards is only for a worker serving a sharded function (\(Builtins.sharded.joined(separator: " or "))), "
+                    + "got --function \(function.joined(separator: ", ")), which would ignore it")
         }
     }
 
