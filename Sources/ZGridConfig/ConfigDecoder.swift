@@ -95,6 +95,9 @@ enum ConfigDecoder {
                 if let conflict = poolFunctions?.shardConflict(of: pool, with: pools) {
                     throw shardConflictError(conflict, reader(table, location), pools: pools, locator: locator)
                 }
+                if let conflict = poolFunctions?.seedConflict(of: pool, with: pools) {
+                    throw seedConflictError(conflict, reader(table, location), pools: pools, locator: locator)
+                }
                 pools.append(pool)
             }
         }

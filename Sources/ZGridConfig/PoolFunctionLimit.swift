@@ -11,6 +11,9 @@ public struct PoolFunctionLimit: Sendable, Equatable {
     /// The functions among ``names`` that `shards` makes sharded; `nil` when every one may be. A
     /// pool with `shards` must name one of them: for the others the shards would do nothing.
     public var sharded: [String]?
+    /// The functions among ``names`` whose data a pool's `seed` generates: pools serving one of
+    /// them must give the same seed, or their workers would answer from other data.
+    public var seeded: [String]
 
     /// Creates a limit.
     /// - Parameters:
@@ -18,11 +21,13 @@ public struct PoolFunctionLimit: Sendable, Equatable {
     ///   - kind: What they are, in errors, such as `"the built-in functions"`.
     ///   - reason: Why only these, for errors.
     ///   - sharded: The functions that `shards` makes sharded; `nil` (the default) for every one.
-    public init(names: [String], kind: String, reason: String? = nil, sharded: [String]? = nil) {
+    ///   - seeded: The functions whose data `seed` generates; none by default.
+    public init(names: [String], kind: String, reason: String? = nil, sharded: [String]? = nil, seeded: [String] = []) {
         self.names = names
         self.kind = kind
         self.reason = reason
         self.sharded = sharded
+        self.seeded = seeded
     }
 
     /// What is wrong with naming `function` in a pool, or `nil` when it is one of ``names``.

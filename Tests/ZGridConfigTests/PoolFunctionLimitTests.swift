@@ -80,4 +80,23 @@ struct PoolFunctionLimitTests {
         // Without a limit (a program reading the file without running its pools), nothing is checked.
         #expect(throws: Never.self) { try ClusterConfig.parse(pool("a", "\"search\"", shards: "0/2") + pool("b", "\"search\"")) }
     }
+
+    @Test(
+        "pools serving a seeded function with other seeds name the seed's line and the other pool; one seed, or other functions, are taken")
+    func seedsDisagree() throws {
+        let seeding = PoolFunctionLimit(names: ["echo", "search"], kind: "the built-in functions", seeded: ["search"])
+        let text = pool("a", "\"search\"") + "seed = 7\n" + pool("b", "\"echo\", \"search\"") + "seed = -1\n"
+        let error = try #require(
+            #expect(throws: ConfigError.self) { try ClusterConfig.parse(text, file: "pool.conf", poolFunctions: seeding) })
+        #expect(
+            error.description
+                == "pool.conf:8: pool[1].seed: expected seed 7 for \"search\", as pool[0] (\"a\") on line 4 has (42 when not given), got -1: "
+                + "every pool serving it must generate the same data, or a call's answer depends on the worker it reaches")
+        // The default seed counts as given: 42 against 42 is taken, and so are other seeds for unseeded functions.
+        let agreeing = [
+            pool("a", "\"search\"") + pool("b", "\"search\"") + "seed = 42\n",
+            pool("a", "\"echo\"") + "seed = 1\n" + pool("b", "\"echo\"") + "seed = 2\n",
+        ]
+        for text in agreeing { #expect(throws: Never.self) { try ClusterConfig.parse(text, poolFunctions: seeding) } }
+    }
 }

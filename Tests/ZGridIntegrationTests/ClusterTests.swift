@@ -179,6 +179,23 @@ extension IntegrationTests {
             #expect(!run.errors.contains("started echoes-") && !run.output.contains("listening"), "\(run)")
         }
 
+        @Test("zgrid up refuses pools serving search with other seeds (their answers would differ), starting nothing")
+        func poolsWithOtherSeeds() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let config = directory.file("cluster.conf")
+            let endpoint = "tcp://127.0.0.1:\(try freePort())"
+            try writeConfig(
+                config, endpoint: endpoint, functions: "\"search\"", pool: "\n[[pool]]\nname = \"more\"\nfunctions = [\"search\"]\nseed = 7"
+            )
+            let run = try await runZGrid(["up", "--config", config], in: directory, seconds: 20)
+            #expect(run.status == 78, "EX_CONFIG: \(run)")
+            #expect(
+                run.errors.contains("\(config):20: pool[1].seed: expected seed 42 for \"search\", as pool[0] (\"echoes\") on line 11 has"),
+                "\(run)")
+            #expect(!run.output.contains("listening"), "\(run)")
+        }
+
         @Test("zgrid up starts the configured workers, restarts one that crashes, and stops everything on SIGINT")
         func superviseAndStop() async throws {
             let directory = try TemporaryDirectory()

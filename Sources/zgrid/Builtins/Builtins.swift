@@ -9,6 +9,8 @@ enum Builtins {
     static let names = ["echo", "sleep", "hash", "search", "noop"]
     /// The built-ins that `--shards` makes sharded (see ``register(_:on:shards:seed:execution:)``).
     static let sharded = ["search", "echo"]
+    /// The built-ins whose data `--seed` generates: `search`, over its corpus.
+    static let seeded = ["search"]
 
     /// Registers the named built-ins on `worker`. With `shards`, `search` and `echo` are sharded
     /// (`search` holds those shards of the corpus made from `seed`, `echo` answers for them, for

@@ -18,7 +18,7 @@ struct LocalCluster {
     static let poolFunctions = PoolFunctionLimit(
         names: Builtins.names, kind: "the built-in functions",
         reason: "'zgrid up' runs built-in workers only; run your own workers with the ZGridWorker library",
-        sharded: Builtins.sharded)
+        sharded: Builtins.sharded, seeded: Builtins.seeded)
 
     /// Starts the broker and the pools of `config`, read with ``poolFunctions``.
     static func start(_ config: ClusterConfig, configPath: String?, logLevel: String, logger: Logger) throws -> LocalCluster {
