@@ -6,6 +6,8 @@ import GRDB
 struct BatchRunner: Sendable {
     /// The store's connection.
     let database: DatabaseQueue
+    /// Checks that the store's file is still in place before each commit (none: no check).
+    let fileCheck: StoreFileCheck?
 
     /// Runs `items` and reports every outcome through `emit`, in order.
     func run(_ items: [WorkItem], emit: (StoreEvent) -> Void) {
@@ -31,10 +33,12 @@ struct BatchRunner: Sendable {
         }
     }
 
-    /// Commits `writes` in one transaction; the number of job upserts and deletes.
+    /// Commits `writes` in one transaction; the number of job upserts and deletes. Nothing is
+    /// committed into a store file that was removed or replaced meanwhile (see ``StoreFileCheck``).
     private func commit(_ writes: [[StoreWrite]]) -> Result<Int, JobStoreError> {
         Result { () throws(JobStoreError) in
-            try StoreFailure.mapping {
+            try fileCheck?.verify()
+            return try StoreFailure.mapping {
                 try database.write { db in try JobWrites.apply(writes.joined(), in: db) }
             }
         }

@@ -22,6 +22,9 @@ public final class JobStore: Sendable {
     private let lifecycle = Mutex(StoreLifecycle())
     /// Keeps other stores (another broker) off the file while this one is open.
     private let lock: StoreLock
+    /// Checks before each commit that the path still names the file opened (nil when its identity
+    /// could not be read).
+    private let fileCheck: StoreFileCheck?
 
     /// Opens or creates the SQLite file at `path` and creates or migrates its schema.
     ///
@@ -35,6 +38,7 @@ public final class JobStore: Sendable {
         // for writing or waited on while that broker writes.
         lock = try StoreLock(path: path)
         database = try StoreDatabase.open(path: path)
+        fileCheck = lock.identity.map { StoreFileCheck(path: path, identity: $0) }
     }
 
     /// Loads what the broker needs at start: every unfinished job (queued, scheduled, running) ascending by
@@ -80,7 +84,7 @@ public final class JobStore: Sendable {
             return phase
         }
         switch phase {
-        case .opened: StoreThread.start(queue: queue, runner: BatchRunner(database: database), events: events)
+        case .opened: StoreThread.start(queue: queue, runner: BatchRunner(database: database, fileCheck: fileCheck), events: events)
         case .running: break
         case .closed: events(.failed(.closed))
         }
@@ -115,7 +119,7 @@ public final class JobStore: Sendable {
         }
         queue.close()
         if phase == .opened {
-            StoreThread.drain(queue, with: BatchRunner(database: database), events: { _ in })
+            StoreThread.drain(queue, with: BatchRunner(database: database, fileCheck: fileCheck), events: { _ in })
         } else if !StoreThread.isServing(queue) {
             queue.waitUntilFinished()
         }

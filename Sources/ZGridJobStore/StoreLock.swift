@@ -49,6 +49,11 @@ final class StoreLock: Sendable {
         return false
     }
 
+    /// The device and inode of the locked file (the file opened at `path`); nil once released.
+    var identity: StoreFileCheck.FileIdentity? {
+        descriptor.withLock { fd in fd >= 0 ? StoreFileCheck.identity(ofDescriptor: fd) : nil }
+    }
+
     /// Releases the lock. Idempotent.
     func release() {
         descriptor.withLock { fd in

@@ -29,21 +29,7 @@ extension IntegrationTests {
             let limiter = directory.file("limit.sh")
             try "#!/bin/bash\ntrap '' XFSZ\nulimit -f 256\nexec \"$@\"\n".write(toFile: limiter, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: limiter)
-            let config = directory.file("cluster.conf")
-            try "".write(toFile: config, atomically: true, encoding: .utf8)
-            let log = directory.file("broker.log")
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let endpoint = "tcp://127.0.0.1:\(try freePort())"
-            let broker = try launchZGrid(
-                ["broker", "--config", config, "--bind", endpoint, "--job-store", directory.file("jobs.sqlite")],
-                standardError: FileHandle(forWritingAtPath: log), through: limiter)
-            do {
-                try await waitUntil("the broker opened its job store", seconds: 15) { (readText(log) ?? "").contains("job store open") }
-            } catch {
-                endProcess(broker)
-                throw error
-            }
-            return (broker, endpoint, log)
+            return try await loggedStoreBroker(in: directory, store: directory.file("jobs.sqlite"), through: limiter)
         }
 
         @Test(
@@ -112,4 +98,27 @@ private func rawHeldWait(_ endpoint: String, job id: UInt64, held: @escaping @Se
         return answer.requestID != 2
     }
     return answers.first { $0.requestID != 2 }
+}
+
+/// Starts a `zgrid broker` on a free port with the job store `store` and an empty configuration in
+/// `directory` (run through `launcher` when given), its standard error going to a log file there;
+/// returns once the log says its job store is open, with the process, its endpoint and the log's path.
+func loggedStoreBroker(
+    in directory: TemporaryDirectory, store: String, through launcher: String? = nil
+) async throws -> (process: Process, endpoint: String, log: String) {
+    let config = directory.file("cluster.conf")
+    try "".write(toFile: config, atomically: true, encoding: .utf8)
+    let log = directory.file("broker.log")
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
+    let endpoint = "tcp://127.0.0.1:\(try freePort())"
+    let broker = try launchZGrid(
+        ["broker", "--config", config, "--bind", endpoint, "--job-store", store],
+        standardError: FileHandle(forWritingAtPath: log), through: launcher)
+    do {
+        try await waitUntil("the broker opened its job store", seconds: 15) { (readText(log) ?? "").contains("job store open") }
+    } catch {
+        endProcess(broker)
+        throw error
+    }
+    return (broker, endpoint, log)
 }
