@@ -47,6 +47,8 @@ struct BrokerLoop {
     /// How often freed heap memory is handed back to the system, in milliseconds.
     private static let trimInterval: Int64 = 2_000
     private var noticeCount = 0
+    /// Logs the job store's failed commits once per spell, not once per commit.
+    private var storeFailureLog = StoreFailureLog()
     private var jobCounts: [String: Int] = [:]
     /// Set once a stop was asked: when the loop ends at the latest.
     private var stopDeadline: Int64?
@@ -294,13 +296,14 @@ struct BrokerLoop {
         for event in jobStore.take() {
             switch event {
             case .committed(let tokens, _):
+                storeFailureLog.committed(logger: logger)
                 core.handle(.storeCommitted(tokens: tokens), now: now, into: &actions)
                 hub.committed(tokens)
             case .read(let token, let result) where EventHub.owns(token):
                 hub.readAnswered(token: token, result, wallNow: core.wallNow)
             case .read(let token, let result): core.handle(.storeRead(token: token, result), now: now, into: &actions)
             case .failed(let error):
-                logger.error("job store failed: \(error)")
+                storeFailureLog.failed(error, logger: logger)
                 core.handle(.storeFailed(error), now: now, into: &actions)
                 hub.storeFailed()
             }
