@@ -27,7 +27,7 @@ struct BatchRunner: Sendable {
                 }
                 switch commit(writes) {
                 case .success(let jobs): emit(.committed(tokens: tokens, jobs: jobs))
-                case .failure(let error): emit(.failed(error))
+                case .failure(let error): emit(.failed(error, tokens: tokens))
                 }
             }
         }

@@ -70,7 +70,7 @@ public final class JobStore: Sendable {
     /// Starts the store's thread; `events` is called on that thread for every committed transaction,
     /// answered read and failure, in arrival order. It must not block: it should only hand the event to
     /// the broker's loop and wake it. Work queued before `start` is done first. Later calls do nothing,
-    /// except after `close()`, when `events` gets `.failed(.closed)` at once.
+    /// except after `close()`, when `events` gets `.failed(.closed, tokens: [])` at once.
     ///
     /// The store keeps `events` until it is deinitialized (calls after `close()` still report to it), so a
     /// callback that uses the store must capture it weakly: a strong capture keeps both alive forever.
@@ -86,16 +86,16 @@ public final class JobStore: Sendable {
         switch phase {
         case .opened: StoreThread.start(queue: queue, runner: BatchRunner(database: database, fileCheck: fileCheck), events: events)
         case .running: break
-        case .closed: events(.failed(.closed))
+        case .closed: events(.failed(.closed, tokens: []))
         }
     }
 
     /// Queues `writes` to commit in one transaction with the other writes queued by then; `token` comes back
     /// in `.committed` once they are durable. Thread-safe; never blocks on disk. After `close()` nothing is
-    /// queued and the `events` callback gets `.failed(.closed)` at once, on the calling thread.
+    /// queued and the `events` callback gets `.failed(.closed, tokens: [token])` at once, on the calling thread.
     public func write(_ writes: [StoreWrite], token: UInt64) {
         if !queue.enqueue(.write(writes, token: token)) {
-            reportClosed(.failed(.closed))
+            reportClosed(.failed(.closed, tokens: [token]))
         }
     }
 

@@ -5,7 +5,9 @@ public enum StoreEvent: Sendable, Equatable {
     case committed(tokens: [UInt64], jobs: Int)
     /// The answer to the `read` call with this token.
     case read(token: UInt64, Result<StoreReadResult, JobStoreError>)
-    /// A transaction failed and was rolled back: none of its writes are stored and their tokens are never
-    /// reported as committed. Also reported for a `write` after `close()` (as `.closed`).
-    case failed(JobStoreError)
+    /// A transaction failed and was rolled back: none of its writes are stored, and `tokens` (those of
+    /// every `write` call in it, in call order) are never reported as committed. Writes queued after
+    /// them go into later transactions, which may commit. Also reported for a `write` after `close()`
+    /// (as `.closed`, with its token), and for a `start` after `close()` (with no token).
+    case failed(JobStoreError, tokens: [UInt64])
 }

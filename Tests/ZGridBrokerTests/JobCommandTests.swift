@@ -103,9 +103,10 @@ struct JobHarness {
     /// as they were then, and the core hears of the failure.
     @discardableResult
     mutating func failWrites() -> [BrokerAction] {
+        let tokens = uncommitted
         uncommitted = []
         stored = committed
-        return send(.storeFailed(.database("disk I/O error")))
+        return send(.storeFailed(.database("disk I/O error"), tokens: tokens))
     }
 
     /// Delivers the answers of the oldest `limit` reads, in order.

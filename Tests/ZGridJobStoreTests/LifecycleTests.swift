@@ -125,9 +125,9 @@ struct LifecycleTests {
             store.start(events: late.callback)
             #expect(
                 Array(recorder.snapshot.dropFirst(beforeSecondClose.count)) == [
-                    .failed(.closed), .read(token: 4, .failure(.closed)),
+                    .failed(.closed, tokens: [3]), .read(token: 4, .failure(.closed)),
                 ])
-            #expect(late.snapshot == [.failed(.closed)])
+            #expect(late.snapshot == [.failed(.closed, tokens: [])])
             #expect(throws: JobStoreError.closed) { try store.recover() }
 
             let reopened = try JobStore(path: path)

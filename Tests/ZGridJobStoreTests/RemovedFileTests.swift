@@ -7,7 +7,7 @@ struct RemovedFileTests {
     /// The `.failed` events among `events`.
     private func failures(in events: [StoreEvent]) -> [JobStoreError] {
         events.compactMap { event in
-            if case .failed(let error) = event { return error }
+            if case .failed(let error, _) = event { return error }
             return nil
         }
     }

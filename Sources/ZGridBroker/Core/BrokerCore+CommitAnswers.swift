@@ -36,11 +36,12 @@ extension BrokerCore {
         answersAtCommit[token, default: []] += held
     }
 
-    /// The store failed a write: every held answer may stand for a write that is not on disk, so
-    /// each JOB-REPLY becomes ERROR `INTERNAL`. The events go out: the jobs have finished in this
+    /// The store failed the transaction holding the writes with `tokens`: every answer held for
+    /// them stands for a write that is not on disk, so each JOB-REPLY becomes ERROR `INTERNAL`. The events go out: the jobs have finished in this
     /// broker's memory and do not run again before a restart.
-    mutating func failAnswersAtCommit(_ error: JobStoreError, into actions: inout [BrokerAction]) {
-        for (_, held) in answersAtCommit.sorted(by: { $0.key < $1.key }) {
+    mutating func failAnswersAtCommit(_ error: JobStoreError, tokens: [UInt64], into actions: inout [BrokerAction]) {
+        for token in tokens {
+            guard let held = answersAtCommit.removeValue(forKey: token) else { continue }
             for action in held {
                 switch action {
                 case .jobReply(let client, let requestID, _):
@@ -63,6 +64,5 @@ extension BrokerCore {
                 }
             }
         }
-        answersAtCommit.removeAll()
     }
 }

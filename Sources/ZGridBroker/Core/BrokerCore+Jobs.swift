@@ -259,12 +259,25 @@ extension BrokerCore {
         dispatchReadyJobs(now: now, into: &actions)
     }
 
-    /// The store failed a write: submits and retries not yet acknowledged may not be durable, so
-    /// they fail.
-    mutating func storeFailed(_ error: JobStoreError, into actions: inout [BrokerAction]) {
-        let failed = pendingAcks.values.flatMap { $0 } + pendingRetries.map { ($1.request, $0) }
+    /// The store failed the transaction holding the writes with `tokens`: their submits and
+    /// retries are not durable, so they fail. Writes with other tokens went (or go) into other
+    /// transactions: theirs are answered when those commit or fail.
+    mutating func storeFailed(_ error: JobStoreError, tokens: [UInt64], into actions: inout [BrokerAction]) {
+        var failed: [(ClientRequest, Int64)] = []
+        var retries: [(Int64, PendingRetry)] = []
+        for token in tokens {
+            for (request, id) in pendingAcks.removeValue(forKey: token) ?? [] {
+                failed.append((request, id))
+                if request.client == Self.jobClient, let retry = pendingRetries.removeValue(forKey: id) {
+                    failed.append((retry.request, id))
+                    retries.append((id, retry))
+                }
+            }
+        }
         var forgotten: [Int64] = []
         for (request, id) in failed {
+            supersededBeforeCommit.remove(id)
+            if !scheduleNotes.isEmpty { scheduleNotes[id] = nil }
             uncommittedJobSettled(id)
             if let entry = jobs[id], !entry.durable {
                 jobs[id] = nil
@@ -277,12 +290,8 @@ extension BrokerCore {
                     .fail(client: request.client, requestID: request.requestID, code: .internal, message: "the job store failed: \(error)"))
             }
         }
-        let retries = pendingRetries.sorted { $0.key < $1.key }
-        failAnswersAtCommit(error, into: &actions)
-        pendingAcks.removeAll()
-        pendingRetries.removeAll()
-        supersededBeforeCommit.removeAll()
-        scheduleNotes.removeAll()
+        retries.sort { $0.0 < $1.0 }
+        failAnswersAtCommit(error, tokens: tokens, into: &actions)
         // No notice: the shell logs the failure itself, as an error. A protocol-violation notice
         // would log it again as a message dropped from no peer, and spend the rate-limited
         // notices that malformed messages from real peers need.

@@ -218,8 +218,8 @@ public struct BrokerCore {
             storeCommitted(tokens, now: now, into: &actions)
         case .storeRead(let token, let result):
             storeRead(token, result, into: &actions)
-        case .storeFailed(let error):
-            storeFailed(error, into: &actions)
+        case .storeFailed(let error, let tokens):
+            storeFailed(error, tokens: tokens, into: &actions)
         }
     }
 

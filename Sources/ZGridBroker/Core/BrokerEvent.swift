@@ -67,6 +67,7 @@ public enum BrokerEvent: Sendable, Equatable {
     case storeCommitted(tokens: [UInt64])
     /// The job store answered a read.
     indirect case storeRead(token: UInt64, Result<StoreReadResult, JobStoreError>)
-    /// The job store failed to write; writes still waiting for a commit may be lost.
-    indirect case storeFailed(JobStoreError)
+    /// The job store failed the transaction holding the writes handed to it with `tokens`: none of
+    /// them is stored. Writes handed to it with other tokens are not concerned: they may commit.
+    indirect case storeFailed(JobStoreError, tokens: [UInt64])
 }

@@ -141,12 +141,14 @@ public struct EventHub {
         }
     }
 
-    /// The store failed a write: events waiting for it are lost to subscribers (a hole in the seqs).
-    public mutating func storeFailed() {
-        for (_, events) in awaitingCommit {
+    /// The store failed the transaction holding the writes with `tokens`: the events waiting for
+    /// them are lost to subscribers (a hole in the seqs). Events waiting for other writes still
+    /// go out when those commit.
+    public mutating func storeFailed(_ tokens: [UInt64]) {
+        for token in tokens where Self.owns(token) {
+            guard let events = awaitingCommit.removeValue(forKey: token) else { continue }
             if let last = events.last { committedHead = max(committedHead, last.seq) }
         }
-        awaitingCommit.removeAll()
     }
 
     private mutating func deliverLive(_ events: [EventRecord]) {

@@ -302,10 +302,10 @@ struct BrokerLoop {
             case .read(let token, let result) where EventHub.owns(token):
                 hub.readAnswered(token: token, result, wallNow: core.wallNow)
             case .read(let token, let result): core.handle(.storeRead(token: token, result), now: now, into: &actions)
-            case .failed(let error):
+            case .failed(let error, let tokens):
                 storeFailureLog.failed(error, logger: logger)
-                core.handle(.storeFailed(error), now: now, into: &actions)
-                hub.storeFailed()
+                core.handle(.storeFailed(error, tokens: tokens), now: now, into: &actions)
+                hub.storeFailed(tokens)
             }
         }
         try perform(socket)
