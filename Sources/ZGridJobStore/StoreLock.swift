@@ -30,7 +30,9 @@ final class StoreLock: Sendable {
         guard Self.lock(fd) else {
             let reason =
                 errno == EWOULDBLOCK
-                ? "another broker has this store open (a store serves one broker at a time)"
+                ? "another broker has this store open"
+                    + (StoreLockHolder.describe(lockOn: fd).map { ": \($0) holds its lock" } ?? "")
+                    + " (a store serves one broker at a time)"
                 : "cannot lock the file: \(String(cString: strerror(errno)))"
             close(fd)
             throw .cannotOpen(path: path, reason: reason)

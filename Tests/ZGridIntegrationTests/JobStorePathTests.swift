@@ -69,7 +69,9 @@ extension IntegrationTests {
             #expect(FileManager.default.fileExists(atPath: existing), "a store that existed before was removed")
         }
 
-        @Test("a store another broker has open still fails the start with exit 1, and is left in place")
+        @Test(
+            "a store another broker has open still fails the start with exit 1, naming the file and the process holding it, and is left in place"
+        )
         func storeInUseStillExitsOne() async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
@@ -78,7 +80,8 @@ extension IntegrationTests {
             let first = try startBroker(jobStore: store)
             defer { first.stop() }
             try await expectRefusal(
-                ["broker", "--config", file], in: directory, status: 1, printing: ["another broker has this store open"])
+                ["broker", "--config", file], in: directory, status: 1,
+                printing: ["cannot open job store at \(store)", "another broker has this store open: process \(getpid()) ("])
             #expect(FileManager.default.fileExists(atPath: store))
         }
     }
