@@ -69,6 +69,23 @@ extension IntegrationTests {
             #expect(FileManager.default.fileExists(atPath: existing), "a store that existed before was removed")
         }
 
+        @Test("a store file of garbage bytes fails the start with exit 1 naming the file, and is left byte for byte as it was")
+        func garbageStoreLeftAlone() async throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let store = directory.file("garbage.sqlite")
+            let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
+            #expect(FileManager.default.createFile(atPath: store, contents: garbage))
+            let file = try config(in: directory, store: store)
+            try await expectRefusal(
+                ["broker", "--config", file], in: directory, status: 1,
+                printing: ["cannot open job store at \(store)", "file is not a database"])
+            #expect(FileManager.default.contents(atPath: store) == garbage, "the garbage store file was changed")
+            for file in [store + "-wal", store + "-shm"] {
+                #expect(!FileManager.default.fileExists(atPath: file), "\(file) left behind")
+            }
+        }
+
         @Test(
             "a store another broker has open still fails the start with exit 1, naming the file and the process holding it, and is left in place"
         )
