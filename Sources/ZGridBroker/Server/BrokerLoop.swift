@@ -303,7 +303,7 @@ struct BrokerLoop {
                 hub.readAnswered(token: token, result, wallNow: core.wallNow)
             case .read(let token, let result): core.handle(.storeRead(token: token, result), now: now, into: &actions)
             case .failed(let error, let tokens):
-                storeFailureLog.failed(error, logger: logger)
+                storeFailureLog.failed(error, now: now, logger: logger)
                 core.handle(.storeFailed(error, tokens: tokens), now: now, into: &actions)
                 hub.storeFailed(tokens)
             }
