@@ -55,4 +55,20 @@ struct RemovedFileTests {
             }
         }
     }
+
+    @Test("a store whose -wal file alone is removed fails the next commit naming the log, instead of committing into the unlinked log")
+    func removedLog() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory.file("jobs.sqlite")
+            try withStartedStore(at: path) { store, recorder in
+                store.write([.upsert(makeJob(1))], token: 1)
+                recorder.waitForCommits([1])
+                try FileManager.default.removeItem(atPath: path + "-wal")
+                store.write([.upsert(makeJob(2))], token: 2)
+                let events = recorder.wait { failures(in: $0).count >= 1 || EventRecorder.committedTokens(in: $0).contains(2) }
+                let error = try #require(failures(in: events).first, "\(events)")
+                #expect("\(error)".contains("\(path)-wal was removed"), "\(error)")
+            }
+        }
+    }
 }
