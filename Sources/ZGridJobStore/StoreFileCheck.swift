@@ -9,8 +9,9 @@
 ///
 /// A store file removed (its directory deleted, say) or replaced while the broker runs stays open:
 /// SQLite goes on committing into the unlinked file, and everything committed so is lost with it
-/// when the process ends. So are the commits not yet copied back from a `-wal` file removed alone. The check turns that into a failed commit, so no submit is acknowledged
-/// into a file that is gone.
+/// when the process ends. So are the commits not yet copied back from a `-wal` file removed
+/// alone. The check turns that into a failed commit, so no submit is acknowledged into a file
+/// that is gone.
 struct StoreFileCheck: Sendable {
     /// The store's path.
     let path: String

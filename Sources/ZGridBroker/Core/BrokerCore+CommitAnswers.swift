@@ -37,8 +37,9 @@ extension BrokerCore {
     }
 
     /// The store failed the transaction holding the writes with `tokens`: every answer held for
-    /// them stands for a write that is not on disk, so each JOB-REPLY becomes ERROR `INTERNAL`. The events go out: the jobs have finished in this
-    /// broker's memory and do not run again before a restart.
+    /// them stands for a write that is not on disk, so each JOB-REPLY becomes ERROR `INTERNAL`.
+    /// The events go out: the jobs have finished in this broker's memory and do not run again
+    /// before a restart.
     mutating func failAnswersAtCommit(_ error: JobStoreError, tokens: [UInt64], into actions: inout [BrokerAction]) {
         for token in tokens {
             guard let held = answersAtCommit.removeValue(forKey: token) else { continue }

@@ -47,7 +47,7 @@ struct BrokerLoop {
     /// How often freed heap memory is handed back to the system, in milliseconds.
     private static let trimInterval: Int64 = 2_000
     private var noticeCount = 0
-    /// Logs the job store's failed commits once per spell, not once per commit.
+    /// Logs the job store's failed commits without a line per failed commit (see ``StoreFailureLog``).
     private var storeFailureLog = StoreFailureLog()
     private var jobCounts: [String: Int] = [:]
     /// Set once a stop was asked: when the loop ends at the latest.
