@@ -1,3 +1,4 @@
+import Foundation
 import ZGridProtocol
 import ZeroMQ
 
@@ -96,8 +97,20 @@ enum HandlerCall: Sendable {
         switch error {
         case let failure as HandlerFailure: failure
         case is CancellationError: HandlerFailure(.cancelled, "the handler of '\(function)' was cancelled")
-        default: HandlerFailure(.handlerError, "\(error)")
+        default: HandlerFailure(.handlerError, message(of: error))
         }
+    }
+
+    /// The message a caller gets for an error a handler threw: a `LocalizedError`'s
+    /// `errorDescription`, else a `CustomStringConvertible` error's `description`, else the error
+    /// named with its type (`MyModule.DBError.timeout`, not a bare `timeout` the caller could take
+    /// for the grid's own words).
+    static func message(of error: any Error) -> String {
+        if let localized = error as? any LocalizedError, let text = localized.errorDescription { return text }
+        // Through `Any`: the compiler takes every `any Error` for CustomStringConvertible, so a
+        // direct cast would never fall through to the type's name.
+        if let described = (error as Any) as? any CustomStringConvertible { return described.description }
+        return String(reflecting: error)
     }
 
     /// The function called.

@@ -116,6 +116,36 @@ extension IntegrationTests {
             await worker.stop()
         }
 
+        /// An error with a user-facing text of its own.
+        struct QuotaExceeded: LocalizedError { var errorDescription: String? { "quota exceeded for tenant 7" } }
+        /// Errors with no text of their own.
+        enum StoreFailure: Error { case timeout, refused(code: Int) }
+
+        @Test("a LocalizedError reaches the caller as its errorDescription, an error without a text of its own named with its type")
+        func handlerErrorTypes() async throws {
+            let broker = try startBroker()
+            defer { broker.stop() }
+            let worker = try await startWorker(broker) { worker in
+                worker.register("quota") { _ in throw QuotaExceeded() }
+                worker.register("timeout") { _ in throw StoreFailure.timeout }
+                worker.register("refused") { _ in throw StoreFailure.refused(code: 5) }
+            }
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
+            let named = "ZGridIntegrationTests.IntegrationTests.FailureTests.StoreFailure"
+            let expected: [(String, GridError)] = [
+                ("quota", .handlerError("quota exceeded for tenant 7")),
+                // Not a bare "timeout", which reads as the grid's own timeout.
+                ("timeout", .handlerError("\(named).timeout")),
+                ("refused", .handlerError("\(named).refused(code: 5)")),
+            ]
+            for (function, error) in expected {
+                let result = await outcome { () async throws(GridError) in try await client.call(function, timeout: .seconds(5)) }
+                #expect(throws: error) { try result.get() }
+            }
+            await client.close()
+            await worker.stop()
+        }
+
         @Test("cancelling the calling task cancels the call and the handler")
         func cancellation() async throws {
             let broker = try startBroker()
