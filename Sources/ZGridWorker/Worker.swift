@@ -34,6 +34,8 @@ public final class Worker: Sendable {
     private let sharedContext: Context?
     private let security: PeerSecurity?
     private let handlers = Mutex<[String: Registration]>([:])
+    /// The first name registered twice before ``run()``, which then throws for it.
+    private let duplicate = Mutex<String?>(nil)
     private let state = Mutex<RunState>(.idle)
 
     private enum RunState {
@@ -64,7 +66,8 @@ public final class Worker: Sendable {
     }
 
     /// Serves `name` with a handler over raw bytes. Register before ``run()``: a later registration
-    /// is dropped, with a warning.
+    /// is dropped, with a warning. Each name takes one registration, of any kind: ``run()`` throws
+    /// ``WorkerError/duplicateFunction(_:)`` for a name registered twice.
     ///
     /// With `shards`, the function is sharded: the worker holds those shards, a scatter sends it
     /// one request per shard it holds (``WorkerRequest/shard``), and other workers may hold the
@@ -116,7 +119,8 @@ public final class Worker: Sendable {
 
     /// Adds a function to the table served by ``run()`` (internal: see the `register` methods).
     /// Once ``run()`` has started, the table is fixed (READY named its functions): a late
-    /// registration is dropped with a warning, and ``functions`` does not list it.
+    /// registration is dropped with a warning, and ``functions`` does not list it. A name
+    /// registered twice keeps the later handler, and ``run()`` throws for it.
     func add(_ name: String, _ registration: Registration) {
         let started = state.withLock { state -> Bool in
             switch state {
@@ -128,7 +132,8 @@ public final class Worker: Sendable {
             logger.warning("'\(name)' was registered after run() started: this worker does not serve it (register before run())")
             return
         }
-        handlers.withLock { $0[name] = registration }
+        let replaced = handlers.withLock { $0.updateValue(registration, forKey: name) != nil }
+        if replaced { duplicate.withLock { $0 = $0 ?? name } }
     }
 
     /// Connects, registers and serves until ``stop(force:)`` is called or the calling task is
@@ -144,6 +149,7 @@ public final class Worker: Sendable {
     public func run() async throws(WorkerError) {
         let table = handlers.withLock { $0 }
         guard !table.isEmpty else { throw .nothingRegistered }
+        if let name = duplicate.withLock({ $0 }) { throw .duplicateFunction(name) }
         if let bad = table.keys.first(where: { !FunctionName.isValid($0) }) { throw .invalidFunctionName(bad) }
         guard table.count <= Self.maxFunctions else { throw .tooManyFunctions(table.count, limit: Self.maxFunctions) }
         if let mistake = security?.mistake(role: "worker", keysSetting: "worker_keys") { throw .invalidSecurity(mistake) }

@@ -6,6 +6,8 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
     case nothingRegistered
     /// A function name is not valid on the wire.
     case invalidFunctionName(String)
+    /// A function name was registered twice (a worker serves each name with one handler).
+    case duplicateFunction(String)
     /// More functions were registered than one READY message can carry.
     case tooManyFunctions(Int, limit: Int)
     /// ``Worker/run()`` was called while it ran, or after it returned: a worker runs once.
@@ -28,6 +30,8 @@ public enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .nothingRegistered: "no function registered: call register(_:_:) before run()"
         case .invalidFunctionName(let name): FunctionName.invalidMessage(name)
+        case .duplicateFunction(let name):
+            "'\(name)' was registered twice: a worker serves each function with one handler, so register it once"
         case .tooManyFunctions(let count, let limit):
             "\(count) functions registered; one worker serves at most \(limit): split them over several workers"
         case .alreadyRunning: "the worker is running or has run: a Worker runs once, make a new one to serve again"

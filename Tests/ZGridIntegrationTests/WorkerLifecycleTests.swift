@@ -26,5 +26,38 @@ extension IntegrationTests {
                 #expect(error.description.contains("a Worker runs once"), "\(error.description)")
             }
         }
+
+        @Test("a name registered twice, of any kind, makes run() throw before connecting, naming it")
+        func duplicateRegistration() async throws {
+            let twice: [(Worker) -> Void] = [
+                { worker in
+                    worker.register("resize") { $0.payload }
+                    worker.register("resize") { _ in [] }
+                },
+                { worker in
+                    worker.registerInline("resize") { $0.payload }
+                    worker.registerBatch("resize", maxItems: 4, maxWait: .milliseconds(10)) { $0.map { .success($0.payload) } }
+                },
+            ]
+            for register in twice {
+                // No broker listens there: run() must throw before it connects.
+                let worker = Worker(broker: "tcp://127.0.0.1:1", logger: quietLogger("test.worker"))
+                worker.register("echo") { $0.payload }
+                register(worker)
+                // Without the check, run() would wait for that broker until stopped.
+                let watchdog = Task {
+                    try await Task.sleep(for: .seconds(5))
+                    worker.stop()
+                }
+                defer { watchdog.cancel() }
+                do {
+                    try await worker.run()
+                    Issue.record("run() served a name registered twice")
+                } catch {
+                    #expect(error == .duplicateFunction("resize"))
+                    #expect(error.description.contains("'resize' was registered twice"), "\(error.description)")
+                }
+            }
+        }
     }
 }

@@ -124,7 +124,9 @@ struct WorkerNodeCommand: AsyncParsableCommand, StopSignalHandling {
         LineBufferedOutput.enable()
         let config = try common.loadConfig()
         let logger = try common.bootstrapLogging(config, label: "zgrid.worker")
-        let names = function.isEmpty ? Builtins.names : function
+        // A built-in named twice is served once (a Worker refuses a name registered twice).
+        var seen = Set<String>()
+        let names = (function.isEmpty ? Builtins.names : function).filter { seen.insert($0).inserted }
         let shardSet = shards.flatMap(ShardSet.parse)
         config.security.warnIfExposed(config.security.workerKeyFile, logger: logger)
         let worker = Worker(
