@@ -3,6 +3,12 @@
 /// A request holds its slot (counts against the concurrency) until its handler's task ends, even
 /// after it was cancelled: a handler that ignores cancellation keeps eating the slot, and once it
 /// has done so for the grace period it is **stuck**.
+///
+/// A handler **given up** (its broker forgot this worker, or a stop gave it up) is cancelled and
+/// its result will be dropped, but its task may still run: it is kept apart, no longer under its
+/// dispatch id, until it ends. Past the grace period it is stuck like any other, and from then on
+/// holds a slot: otherwise a handler that never ends would be forgotten at each reconnection, and
+/// the worker would run more than its concurrency.
 struct RunningRequests {
     /// Why a handler's task was cancelled.
     enum CancelReason: Equatable {
@@ -10,6 +16,8 @@ struct RunningRequests {
         case timeLimit
         /// The broker sent CANCEL.
         case broker
+        /// The handler was given up: its result can no longer be delivered.
+        case givenUp
     }
 
     /// One running handler.
@@ -43,14 +51,20 @@ struct RunningRequests {
     }
 
     private var entries: [UInt64: Entry] = [:]
-    /// Stuck handlers among the running ones.
+    /// Handlers given up whose tasks still run, by their start numbers, with their dispatch ids.
+    private var givenUp: [UInt64: (id: UInt64, entry: Entry)] = [:]
+    /// Stuck handlers among the running ones, given up ones included.
     private(set) var stuckCount = 0
+    /// Stuck handlers among the given up ones: each still holds a slot.
+    private var stuckGivenUp = 0
     /// When ``tick(now:grace:)`` next has something to do (may be early, never late).
     private(set) var nextCheck: Int64 = .max
 
-    /// How many handlers run.
+    /// How many handlers run (not counting those given up).
     var count: Int { entries.count }
-    /// Whether none runs.
+    /// How many slots are held: by the handlers that run, and by the stuck ones given up.
+    var slotsHeld: Int { entries.count + stuckGivenUp }
+    /// Whether none runs (not counting those given up).
     var isEmpty: Bool { entries.isEmpty }
 
     /// The dispatch ids that run.
@@ -77,6 +91,17 @@ struct RunningRequests {
         guard entries[id]?.start == start, let entry = entries.removeValue(forKey: id) else { return nil }
         if entry.isStuck { stuckCount -= 1 }
         return entry
+    }
+
+    /// Removes a handler that was given up, started as `start`, whose task ended; nil when there
+    /// is none.
+    mutating func removeGivenUp(start: UInt64) -> (id: UInt64, entry: Entry)? {
+        guard let ended = givenUp.removeValue(forKey: start) else { return nil }
+        if ended.entry.isStuck {
+            stuckCount -= 1
+            stuckGivenUp -= 1
+        }
+        return ended
     }
 
     /// Cancels `id`'s task, unless it was cancelled already; the grace period starts now.
@@ -118,6 +143,16 @@ struct RunningRequests {
             }
             entries.values[index] = entry
         }
+        for (start, held) in givenUp where !held.entry.isStuck {
+            if now - held.entry.cancelledAt >= grace {
+                givenUp[start]?.entry.isStuck = true
+                stuckCount += 1
+                stuckGivenUp += 1
+                events.append(.stuck(id: held.id, held.entry))
+            } else {
+                next = min(next, Self.end(of: grace, from: held.entry.cancelledAt))
+            }
+        }
         nextCheck = next
         return events
     }
@@ -129,15 +164,23 @@ struct RunningRequests {
         return overflow ? .max : end
     }
 
-    /// Cancels every handler and forgets them all (their answers can no longer be delivered);
-    /// returns the dispatch ids they ran, with their functions.
+    /// Cancels every handler and gives them all up (their answers can no longer be delivered):
+    /// each is kept apart until its task ends, its grace period counted from now unless it was
+    /// cancelled before. Returns the dispatch ids they ran, with their functions.
     @discardableResult
-    mutating func abandonAll() -> [(id: UInt64, function: String)] {
+    mutating func abandonAll(now: Int64, grace: Int64) -> [(id: UInt64, function: String)] {
         let abandoned = entries.map { (id: $0.key, function: $0.value.function) }
-        for entry in entries.values { entry.task.cancel() }
+        for (id, var entry) in entries {
+            entry.task.cancel()
+            if entry.cancelReason == nil {
+                entry.cancelReason = .givenUp
+                entry.cancelledAt = now
+            }
+            if entry.isStuck { stuckGivenUp += 1 }
+            if !entry.isStuck { nextCheck = min(nextCheck, Self.end(of: grace, from: entry.cancelledAt)) }
+            givenUp[entry.start] = (id, entry)
+        }
         entries.removeAll()
-        stuckCount = 0
-        nextCheck = .max
         return abandoned
     }
 }

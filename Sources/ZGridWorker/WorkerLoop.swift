@@ -157,9 +157,7 @@ struct WorkerLoop {
                 switch item {
                 case .finished(let id, let start, _):
                     // No broker to answer: the result is dropped, as for a handler given up.
-                    guard running.remove(id, start: start) != nil else { continue }
-                    heldProgress[id] = nil
-                    progressSentAt[id] = nil
+                    _ = handlerEnded(id, start: start)
                 case .progress:
                     break
                 case .stop:
@@ -342,6 +340,24 @@ struct WorkerLoop {
         }
     }
 
+    /// Takes the handler for `id` started as `start` off the running ones, as its task ended;
+    /// nil when it was given up (its result is dropped; its slot, if it held one, is free again).
+    private mutating func handlerEnded(_ id: UInt64, start: UInt64) -> RunningRequests.Entry? {
+        if let entry = running.remove(id, start: start) {
+            heldProgress[id] = nil
+            progressSentAt[id] = nil
+            if entry.isStuck { noteStuckEnded(id, entry) }
+            return entry
+        }
+        if let (id, entry) = running.removeGivenUp(start: start), entry.isStuck { noteStuckEnded(id, entry) }
+        return nil
+    }
+
+    private func noteStuckEnded(_ id: UInt64, _ entry: RunningRequests.Entry) {
+        logger.warning(
+            "a stuck handler ended at last; its slot is free again", metadata: ["function": "\(entry.function)", "dispatch": "\(id)"])
+    }
+
     private mutating func drainMailbox(_ socket: borrowing Socket, signalled: Bool) throws(ZMQError) {
         mailbox.take(into: &inbox, signalled: signalled)
         defer { inbox.removeAll(keepingCapacity: true) }
@@ -349,14 +365,7 @@ struct WorkerLoop {
             switch item {
             case .finished(let id, let start, let result):
                 // A handler given up in an earlier session: its id may now be another request's.
-                guard let entry = running.remove(id, start: start) else { continue }
-                heldProgress[id] = nil
-                progressSentAt[id] = nil
-                if entry.isStuck {
-                    logger.warning(
-                        "a stuck handler ended at last; its slot is free again",
-                        metadata: ["function": "\(entry.function)", "dispatch": "\(id)"])
-                }
+                guard let entry = handlerEnded(id, start: start) else { continue }
                 try deliver(socket, id: id, entry.cancelReason == .timeLimit ? .failure(Self.timeLimitFailure(entry)) : result)
             case .progress(let id, let start, let fraction, let message):
                 guard running.contains(id, start: start) else { continue }
@@ -466,13 +475,13 @@ struct WorkerLoop {
                 HandlerCall.runInline(handler, function: function, id: id, header: header, message: message, payload: payload))
             return
         }
-        guard !refusing, running.count < settings.concurrency, let registration else {
+        guard !refusing, running.slotsHeld < settings.concurrency, let registration else {
             let (code, text): (ErrorCode, String) =
                 refusing
                 ? (.shuttingDown, forced ? "the worker was stopped by force before running '\(function)'" : "the worker is stopping")
                 : registration == nil
                     ? (.unknownFunction, "this worker does not serve '\(function)'")
-                    : (.busy, "the worker is at its concurrency limit")
+                    : (.busy, busyMessage)
             try sendError(socket, id: id, code: code, message: text)
             return
         }
@@ -504,6 +513,13 @@ struct WorkerLoop {
         running.insert(
             id, start: start, task: task, function: function, limitMilliseconds: header.timeoutMilliseconds,
             now: MonotonicClock.nowMilliseconds())
+    }
+
+    /// Why a request is refused for want of a free slot.
+    private var busyMessage: String {
+        let held = running.slotsHeld - running.count
+        guard held > 0 else { return "the worker is at its concurrency limit" }
+        return "the worker is at its concurrency limit: \(held) of its \(settings.concurrency) slots are held by stuck handlers it gave up"
     }
 
     /// The registration of `function`, remembering the last one found: the requests of a batch
@@ -571,7 +587,7 @@ struct WorkerLoop {
     /// a forced stop gave them up) with their held progress; returns their dispatch ids and functions.
     @discardableResult
     private mutating func abandonRunning() -> [(id: UInt64, function: String)] {
-        let abandoned = running.abandonAll()
+        let abandoned = running.abandonAll(now: MonotonicClock.nowMilliseconds(), grace: settings.stuckGraceMilliseconds)
         resumption.abandon()
         heldProgress.removeAll()
         progressSentAt.removeAll()
