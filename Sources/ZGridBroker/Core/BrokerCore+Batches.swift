@@ -147,26 +147,30 @@ extension BrokerCore {
         actions.append(.storeWrite(writes, token: takeToken()))
     }
 
-    /// A batch ended: each job gets its own result, or the batch's failure.
-    mutating func batchEnded(_ ids: [Int64], _ outcome: CallOutcome, into actions: inout [BrokerAction]) {
+    /// Batch `dispatchID` ended: each job gets its own result, or the batch's failure; a job that
+    /// left the batch while it ran (cancelled, and maybe queued again since) gets nothing from it.
+    mutating func batchEnded(_ ids: [Int64], _ dispatchID: UInt64, _ outcome: CallOutcome, into actions: inout [BrokerAction]) {
+        let ids = ids.map { jobs[$0]?.dispatchID == dispatchID ? $0 : nil }
         switch outcome {
         case .batch(let results) where results.count == ids.count:
-            for (id, result) in zip(ids, results) {
+            for case (let id?, let result) in zip(ids, results) {
                 switch result {
                 case .success(let bytes): jobSucceeded(id, result: bytes, into: &actions)
                 case .failure(let code, let message): jobAttemptEnded(id, .failure(code, message), into: &actions)
                 }
             }
         case .batch(let results):
-            for id in ids {
+            for case let id? in ids {
                 jobAttemptEnded(
                     id, .failure(.malformed, "the batch reply held \(results.count) results for \(ids.count) jobs"), into: &actions)
             }
         case .reply(let payload):
             actions.append(.release(payload))
-            for id in ids { jobAttemptEnded(id, .failure(.malformed, "the batch reply was not made of result frames"), into: &actions) }
+            for case let id? in ids {
+                jobAttemptEnded(id, .failure(.malformed, "the batch reply was not made of result frames"), into: &actions)
+            }
         case .failure(let code, let message):
-            for id in ids { jobAttemptEnded(id, .failure(code, message), into: &actions) }
+            for case let id? in ids { jobAttemptEnded(id, .failure(code, message), into: &actions) }
         }
     }
 }

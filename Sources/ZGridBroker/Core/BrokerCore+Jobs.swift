@@ -203,10 +203,14 @@ extension BrokerCore {
 
     /// JOB CANCEL of job `id`, in memory: its attempt (if one runs) is cancelled at once, and the
     /// job leaves memory; `request` and the WAITs held on the job are answered with its cancelled
-    /// record, and its `cancelled` event published, once the cancel's write has committed.
+    /// record, and its `cancelled` event published, once the cancel's write has committed. An
+    /// attempt that runs in a batch with other jobs still in it is not cancelled on the worker:
+    /// the batch runs on for them, and this job's result in it is dropped.
     private mutating func cancelJob(_ id: Int64, for request: ClientRequest, into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else { return }
-        if let dispatchID = entry.dispatchID, let worker = calls[dispatchID]?.worker {
+        if let dispatchID = entry.dispatchID, let call = calls[dispatchID], let worker = call.worker,
+            !(call.batch ?? []).contains(where: { $0 != id && jobs[$0]?.dispatchID == dispatchID })
+        {
             actions.append(.cancel(worker: worker, dispatchID: dispatchID))
             forget(dispatchID, into: &actions)
         }

@@ -526,7 +526,7 @@ public struct BrokerCore {
             return
         }
         if let batch = call.batch {
-            batchEnded(batch, outcome, into: &actions)
+            batchEnded(batch, dispatchID, outcome, into: &actions)
             return
         }
         switch outcome {
