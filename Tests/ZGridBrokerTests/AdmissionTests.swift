@@ -105,6 +105,36 @@ struct AdmissionTests {
         #expect(refusals(driver.call(client1, 6)) == [1000], "calls 3 and 4 have waited 600 ms")
     }
 
+    @Test("admission under a wait limit drops the entries of cancelled calls at the queue's front, and judges by the calls left")
+    func staleHeadsDroppedAtAdmission() {
+        var driver = busyWithoutRate()
+        /// A CALL of priority `priority` from client 1.
+        func call(_ id: UInt64, priority: UInt8) -> [BrokerAction] {
+            driver.message(client1, .call(requestID: id, function: "f", header: CallHeader(priority: priority), payload: driver.payload()))
+        }
+        // 40 calls queued at 0 ms and 5 more of priority 5, then 50 at 200 ms; the 45 queued first
+        // are cancelled: fewer than half of the 96 entries, so the queue is not compacted on the way.
+        for id in UInt64(2)...41 { driver.call(client1, id) }
+        for id in UInt64(200)...204 { _ = call(id, priority: 5) }
+        driver.now = 200
+        for id in UInt64(42)...91 { driver.call(client1, id) }
+        for id in Array(UInt64(2)...41) + Array(UInt64(200)...204) { driver.message(client1, .cancel(requestID: id)) }
+        let service = driver.core.services["f"]!
+        #expect(service.queue.count == 95 && service.waitingCount == 50)
+        driver.now = 600
+        #expect(refusals(driver.call(client1, 92)).isEmpty, "the oldest call left has waited 400 ms of 500")
+        #expect(service.queue.count == 51, "the 45 cancelled calls' entries are gone, not skipped at each admission")
+        #expect(service.staleEntries == 0 && service.waitingCount == 51)
+        driver.now = 800
+        #expect(refusals(driver.call(client1, 93)) == [1000], "the oldest call left has waited 600 ms and nothing drains")
+        #expect(service.queue.count == 51 && service.waitingCount == 51)
+        #expect(refusals(call(94, priority: 5)).isEmpty, "nothing of priority 5 waits ahead of it")
+        // Once the worker is free, the calls left are served: the one of priority 5 first.
+        let sent = driver.message(worker1, .reply(dispatchID: 1, payload: driver.payload())).requests
+        #expect(sent.map(\.header.priority) == [5])
+        #expect(driver.core.callsInFlight == 52)
+    }
+
     @Test("an idle stretch does not wear the drain rate down")
     func idleKeepsRate() {
         var driver = warmedUp(FunctionPolicy(maxQueueWaitMilliseconds: 500))

@@ -75,6 +75,19 @@ extension BrokerCore {
         return now - since
     }
 
+    /// When the longest-waiting call queued in `service` at `priority` or above started waiting;
+    /// nil when none waits there.
+    ///
+    /// The entries of calls cancelled or expired while queued (left in the queue until they are
+    /// passed over) go first, as they would when the dispatcher passes over them: skipped at every
+    /// look, a backlog of them (an overload whose calls time out in the queue) would make each look,
+    /// once per overload check and once per CALL admitted under a wait limit, as long as the backlog.
+    static func oldestQueuedCall(of service: ServiceRecord, atOrAbove priority: Int, calls: IDMap<CallRecord>) -> Int64? {
+        func isLive(_ id: UInt64) -> Bool { calls[id].map { $0.worker == nil } ?? false }
+        service.staleEntries -= service.queue.dropStaleHeads(isLive: isLive)
+        return service.queue.oldestSince(atOrAbove: priority, isLive: isLive)
+    }
+
     /// Queued calls of `function`, counting its shards' and workers' own queues.
     func queuedCalls(of function: String) -> Int {
         services[function]?.waitingCount ?? 0
@@ -168,18 +181,11 @@ extension BrokerCore {
         if overloadCheck.at == now { return overloadCheck.value }
         var queued = 0
         var overloaded = false
-        let calls = self.calls
-        let isLive: (UInt64) -> Bool = { calls[$0].map { $0.worker == nil } ?? false }
         for service in services.values where service.waitingCount > 0 {
             queued += service.waitingCount
-            // The entries of calls cancelled or expired while queued (left in the queue until they
-            // are passed over) go now, as they would when passed over: skipped at every check, a
-            // backlog of them (an overload whose calls time out in the queue) would make each check
-            // as long as the backlog.
-            service.staleEntries -= service.queue.dropStaleHeads(isLive: isLive)
             // The oldest call still waiting, in any lane: not the queue's head, which may be a
             // younger call of a higher priority.
-            if let since = service.queue.oldestSince(atOrAbove: 0, isLive: isLive),
+            if let since = Self.oldestQueuedCall(of: service, atOrAbove: 0, calls: calls),
                 now - since >= options.shedding.callWaitMilliseconds
             {
                 overloaded = true

@@ -312,7 +312,7 @@ public struct BrokerCore {
             let (message, retryAfter) = refusal(
                 function, queued: service.waitingCount, ahead: service.queue.count(atOrAbove: Int(header.priority)),
                 waited: oldestWait(function, priority: Int(header.priority), now: now) { [calls] priority in
-                    service.queue.oldestSince(atOrAbove: priority) { calls[$0]?.worker == nil && calls[$0] != nil }
+                    Self.oldestQueuedCall(of: service, atOrAbove: priority, calls: calls)
                 },
                 limit: min(policy(for: function).maxQueued ?? .max, options.maxQueuedPerFunction),
                 meter: callRates[function], now: now, what: "calls")

@@ -40,6 +40,15 @@ struct WaitQueue<ID: Hashable> {
             }
         }
 
+        /// Forgets the keys left with no entries, and their turns.
+        mutating func dropEmptyKeys() {
+            var kept = Deque<String>()
+            for key in turns {
+                if byKey[key]?.isEmpty ?? true { byKey[key] = nil } else { kept.append(key) }
+            }
+            turns = kept
+        }
+
         /// Removes the head; its key goes to the back of the turns when it has more.
         mutating func popHead() -> Entry? {
             guard let key = turns.popFirst(), let entry = byKey[key]?.popFirst() else { return nil }
@@ -116,20 +125,22 @@ struct WaitQueue<ID: Hashable> {
 
     /// Drops the entries at the front of each key's line for which `isLive` does not hold, up to
     /// the first live one; returns how many it dropped. A key left with no entries loses its turn.
+    /// Allocates nothing when no key is emptied (it runs once per CALL admitted under a wait limit).
     mutating func dropStaleHeads(isLive: (ID) -> Bool) -> Int {
         guard count > 0 else { return 0 }
         var dropped = 0
-        for index in lanes.indices {
-            for key in Array(lanes[index].byKey.keys) {
-                while let first = lanes[index].byKey[key]?.first, !isLive(first.id) {
-                    lanes[index].byKey[key]!.removeFirst()
+        for index in lanes.indices where !lanes[index].turns.isEmpty {
+            var emptied = false
+            var position = lanes[index].byKey.values.startIndex
+            while position != lanes[index].byKey.values.endIndex {
+                while let first = lanes[index].byKey.values[position].first, !isLive(first.id) {
+                    lanes[index].byKey.values[position].removeFirst()
                     dropped += 1
                 }
-                if lanes[index].byKey[key]?.isEmpty == true {
-                    lanes[index].byKey[key] = nil
-                    lanes[index].turns.removeAll { $0 == key }
-                }
+                emptied = emptied || lanes[index].byKey.values[position].isEmpty
+                lanes[index].byKey.values.formIndex(after: &position)
             }
+            if emptied { lanes[index].dropEmptyKeys() }
         }
         count -= dropped
         return dropped
