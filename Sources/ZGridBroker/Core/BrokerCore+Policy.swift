@@ -16,6 +16,12 @@ extension BrokerCore {
         policy(for: function).agingMilliseconds ?? options.agingMilliseconds
     }
 
+    /// Whether a service key names a function a client can call (`f`), not one shard of it
+    /// (`f#shard`) or one worker's own key (`f@peer`).
+    static func isFunctionName(_ service: String) -> Bool {
+        !service.utf8.contains { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "@") }
+    }
+
     /// The function of a service key: `f`, `f#shard` and `f@peer` all belong to `f`.
     static func functionName(of service: String) -> String {
         guard let end = service.utf8.firstIndex(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "@") }) else { return service }

@@ -5,7 +5,7 @@ extension BrokerCore {
     public func workerSummaries() -> [StatusReport.Worker] {
         workers.map { peer, worker in
             StatusReport.Worker(
-                id: peer.description, functions: worker.functions.filter { !$0.contains("@") && !$0.contains("#") }.sorted(),
+                id: peer.description, functions: worker.functions.filter(Self.isFunctionName).sorted(),
                 capacity: worker.capacity, inFlight: worker.inFlight.count, jobsInFlight: worker.jobsInFlight, draining: worker.draining)
         }.sorted { $0.id < $1.id }
     }
@@ -13,7 +13,7 @@ extension BrokerCore {
     /// Load of each function a client can name: workers, their capacity, slots in use, calls waiting.
     public func functionLoads() -> [String: (workers: Int, capacity: Int, inFlight: Int, queued: Int)] {
         var loads: [String: (workers: Int, capacity: Int, inFlight: Int, queued: Int)] = [:]
-        for (name, service) in services where !name.contains("@") && !name.contains("#") {
+        for (name, service) in services where Self.isFunctionName(name) {
             var load = (workers: service.workers.count, capacity: 0, inFlight: 0, queued: service.waitingCount)
             for peer in service.workers {
                 guard let worker = workers[peer] else { continue }
@@ -67,20 +67,32 @@ extension BrokerCore {
 }
 
 extension BrokerStatistics {
+    /// Every counter with its name, in the order of ``appendValues(to:)``.
+    static let fields: [(name: String, value: KeyPath<BrokerStatistics, Int> & Sendable)] = [
+        ("calls_received", \.callsReceived), ("calls_succeeded", \.callsSucceeded), ("calls_failed", \.callsFailed),
+        ("parts_succeeded", \.partsSucceeded), ("parts_failed", \.partsFailed), ("scatters_failed", \.scattersFailed),
+        ("calls_retried", \.callsRetried), ("calls_cancelled", \.callsCancelled), ("scatters_received", \.scattersReceived),
+        ("jobs_accepted", \.jobsAccepted), ("jobs_succeeded", \.jobsSucceeded), ("jobs_retried", \.jobsRetried),
+        ("jobs_dead", \.jobsDead), ("jobs_cancelled", \.jobsCancelled), ("malformed_messages", \.malformedMessages),
+        ("protocol_violations", \.protocolViolations), ("unknown_worker_messages", \.unknownWorkerMessages),
+        ("workers_joined", \.workersJoined), ("workers_lost", \.workersLost), ("workers_refused", \.workersRefused),
+        ("progress_published", \.progressPublished), ("jobs_deferred", \.jobsDeferred), ("jobs_swept", \.jobsSwept),
+        ("admission_refusals", \.admissionRefusals), ("jobs_superseded", \.jobsSuperseded),
+        ("batches_dispatched", \.batchesDispatched), ("progress_coalesced", \.progressCoalesced),
+        ("schedule_slots_coalesced", \.scheduleSlotsCoalesced),
+    ]
+
+    /// The counters' names, in the order of ``appendValues(to:)``.
+    static let names = fields.map(\.name)
+
+    /// Appends every counter's value to `values`, in the order of ``names``: what the loop
+    /// publishes about every 20 ms, read without building a dictionary.
+    func appendValues(to values: inout [Int]) {
+        for field in Self.fields { values.append(self[keyPath: field.value]) }
+    }
+
     /// The counters by name, for status reports and metrics.
     public var named: [String: Int] {
-        [
-            "calls_received": callsReceived, "calls_succeeded": callsSucceeded, "calls_failed": callsFailed,
-            "parts_succeeded": partsSucceeded, "parts_failed": partsFailed, "scatters_failed": scattersFailed,
-            "calls_retried": callsRetried, "calls_cancelled": callsCancelled, "scatters_received": scattersReceived,
-            "jobs_accepted": jobsAccepted, "jobs_succeeded": jobsSucceeded, "jobs_retried": jobsRetried, "jobs_dead": jobsDead,
-            "jobs_cancelled": jobsCancelled, "malformed_messages": malformedMessages, "protocol_violations": protocolViolations,
-            "unknown_worker_messages": unknownWorkerMessages,
-            "workers_joined": workersJoined, "workers_lost": workersLost, "workers_refused": workersRefused,
-            "progress_published": progressPublished,
-            "jobs_deferred": jobsDeferred, "jobs_swept": jobsSwept, "admission_refusals": admissionRefusals,
-            "jobs_superseded": jobsSuperseded, "batches_dispatched": batchesDispatched,
-            "progress_coalesced": progressCoalesced, "schedule_slots_coalesced": scheduleSlotsCoalesced,
-        ]
+        Dictionary(uniqueKeysWithValues: Self.fields.lazy.map { ($0.name, self[keyPath: $0.value]) })
     }
 }

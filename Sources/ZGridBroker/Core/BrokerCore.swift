@@ -31,6 +31,10 @@ public struct BrokerCore {
     /// compares the name instead of hashing it for each call. Forgotten whenever `services` changes.
     var lastService: (key: String, record: ServiceRecord)?
     var calls = IDMap<CallRecord>()
+    /// The functions served by at least one worker that is not draining, with how many: kept as
+    /// workers join and leave their services (``ServiceRecord/add(_:_:)`` and
+    /// ``ServiceRecord/remove(_:)``), for the snapshot the loop publishes about every 20 ms.
+    public private(set) var servedFunctions: [String: Int] = [:]
     /// How many of ``calls`` carry a batch of jobs: while none does, a REPLY needs no lookup to tell.
     var batchCallsLive = 0
     /// A plain dictionary, not an ``IDMap``: through IDMap, the in-place updates of a scatter's
@@ -170,10 +174,6 @@ public struct BrokerCore {
     public var callsInFlight: Int { calls.count }
     /// How many calls wait in queues.
     public var queuedCallCount: Int { calls.values.count(where: { $0.worker == nil }) }
-    /// The functions served by at least one worker, with their worker count.
-    public var servedFunctions: [String: Int] {
-        services.filter { !$0.key.contains("#") && !$0.key.contains("@") }.compactMapValues { $0.workers.isEmpty ? nil : $0.workers.count }
-    }
     /// Whether some worker that is not draining serves `function` now.
     public func isServed(_ function: String) -> Bool {
         FunctionName.isValid(function) && hasWorkers(for: function)
@@ -730,6 +730,7 @@ public struct BrokerCore {
         for key in keys {
             let record = service(key, noWorkersSince: nil)
             record.add(peer, worker)
+            if Self.isFunctionName(key) { servedFunctions[key, default: 0] += 1 }
             record.noWorkersSince = nil
             worker.services.append(record)
         }
@@ -770,7 +771,10 @@ public struct BrokerCore {
         // While new work is refused no worker is coming: calls left without one fail at once.
         defer { if refusingNewWork { failCallsWithoutWorkers(now: now, into: &actions) } }
         for function in worker.functions {
-            services[function]?.remove(peer)
+            if services[function]?.remove(peer) == true, Self.isFunctionName(function) {
+                servedFunctions[function]! -= 1
+                if servedFunctions[function] == 0 { servedFunctions[function] = nil }
+            }
             if services[function]?.workers.isEmpty == true {
                 if function.contains("@") {
                     // A worker's own key dies with it; calls still queued there fail at the next tick.

@@ -78,7 +78,20 @@ public struct EventHub {
 
     /// Counters since start, by name, for status reports and metrics.
     public var counters: [String: Int] {
-        ["events_published": published, "events_delivered": delivered, "events_lagged": lagged, "subscriptions_opened": opened]
+        var values: [Int] = []
+        appendCounters(to: &values)
+        return Dictionary(uniqueKeysWithValues: zip(Self.counterNames, values))
+    }
+
+    /// The names of the hub's counters, in the order of ``appendCounters(to:)``.
+    static let counterNames = ["events_published", "events_delivered", "events_lagged", "subscriptions_opened"]
+
+    /// Appends the hub's counters to `values`, in the order of ``counterNames``.
+    func appendCounters(to values: inout [Int]) {
+        values.append(published)
+        values.append(delivered)
+        values.append(lagged)
+        values.append(opened)
     }
 
     /// Creates a hub whose log continues after `maxSeq`, with the stored positions of named

@@ -107,11 +107,13 @@ final class ServiceRecord {
         members.append(Member(record: worker))
     }
 
-    /// Removes the worker `peer`.
-    func remove(_ peer: PeerID) {
-        guard let index = workers.firstIndex(of: peer) else { return }
+    /// Removes the worker `peer`; false when it was not one of the service's workers.
+    @discardableResult
+    func remove(_ peer: PeerID) -> Bool {
+        guard let index = workers.firstIndex(of: peer) else { return false }
         workers.remove(at: index)
         members.remove(at: index)
+        return true
     }
 
     /// A service with no workers and nothing queued, without workers since `noWorkersSince`.

@@ -50,6 +50,8 @@ struct BrokerLoop {
     /// Logs the job store's failed commits without a line per failed commit (see ``StoreFailureLog``).
     private var storeFailureLog = StoreFailureLog()
     private var jobCounts: [String: Int] = [:]
+    /// The counters as last read, in the order of ``counterNames``.
+    private var counterValues: [Int] = []
     /// Set once a stop was asked: when the loop ends at the latest.
     private var stopDeadline: Int64?
     /// Whether the server was asked to refuse new work before its stop (read once per pass of the
@@ -199,9 +201,10 @@ struct BrokerLoop {
                 jobCounts = core.jobCounts
                 jobCountsAt = published
             }
+            readCounters()
             observer.publish(
-                counters: counters, workers: core.workerCount, callsInFlight: core.callsInFlight, jobs: jobCounts,
-                subscriptionsOpen: hub.subscriptionCount)
+                counterNames: Self.counterNames, values: counterValues, workers: core.workerCount, callsInFlight: core.callsInFlight,
+                jobs: jobCounts, subscriptionsOpen: hub.subscriptionCount)
             var snapshot = BrokerSnapshot(
                 statistics: core.statistics, workers: core.workerCount, callsInFlight: core.callsInFlight,
                 functions: core.servedFunctions, heldPayloads: store.held, jobs: jobCounts)
@@ -745,10 +748,22 @@ struct BrokerLoop {
             to: client, tag: ProtocolTag.client, command: ClientCommand.error.rawValue, id: requestID, extra: frames)
     }
 
-    /// Every counter of the status report and the metrics endpoint: the core's, the event hub's
-    /// and security's refusals.
-    private var counters: [String: Int] {
-        core.statistics.named.merging(hub.counters) { $1 }.merging(["security_refusals": security?.refusals ?? 0]) { $1 }
+    /// The names of every counter of the status report and the metrics endpoint, in the order of
+    /// ``counterValues``: the core's, the event hub's and security's refusals.
+    private static let counterNames = BrokerStatistics.names + EventHub.counterNames + ["security_refusals"]
+
+    /// Reads every counter into ``counterValues`` (kept, so that a publish allocates nothing).
+    private mutating func readCounters() {
+        counterValues.removeAll(keepingCapacity: true)
+        core.statistics.appendValues(to: &counterValues)
+        hub.appendCounters(to: &counterValues)
+        counterValues.append(security?.refusals ?? 0)
+    }
+
+    /// Every counter of the status report and the metrics endpoint, by name.
+    private mutating func counters() -> [String: Int] {
+        readCounters()
+        return Dictionary(zip(Self.counterNames, counterValues)) { $1 }
     }
 
     /// Answers an operator's ADMIN command (status or drain) at once, from the loop's own state.
@@ -762,7 +777,7 @@ struct BrokerLoop {
                 uptimeMilliseconds: core.uptime(at: now), workers: core.workerSummaries(),
                 functions: observer.functionReports(core.functionLoads()),
                 jobs: core.jobCounts, queuedJobsByPriority: core.queuedJobsByPriority,
-                counters: counters.merging(["subscriptions_open": hub.subscriptionCount]) { $1 })
+                counters: counters().merging(["subscriptions_open": hub.subscriptionCount]) { $1 })
             json = (try? JSONEncoder().encode(report)).map(Array.init) ?? []
         case .drain:
             let drained = core.drainWorker(named: String(decoding: argument, as: UTF8.self), now: now, into: &actions)

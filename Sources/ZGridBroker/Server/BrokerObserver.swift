@@ -18,9 +18,17 @@ final class BrokerObserver {
     private var functions: [String: FunctionStats] = [:]
     /// The function of the last lookup: calls mostly come in runs for one function.
     private var lastLookup: (name: String, stats: FunctionStats)?
-    private var lastCounters: [String: Int] = [:]
-    private var counters: [String: CoreMetrics.Counter] = [:]
-    private var gauges: [String: CoreMetrics.Gauge] = [:]
+    /// The Prometheus counter of each counter published, by its place in the list the loop
+    /// publishes, with the value it was last brought up to.
+    private var counterSlots: [(counter: CoreMetrics.Counter, published: Int)] = []
+    // The gauges, made at the first publish.
+    private lazy var workersGauge = CoreMetrics.Gauge(label: "zgrid_workers", factory: factory)
+    private lazy var callsInFlightGauge = CoreMetrics.Gauge(label: "zgrid_calls_in_flight", factory: factory)
+    private lazy var subscriptionsGauge = CoreMetrics.Gauge(label: "zgrid_subscriptions_open", factory: factory)
+    /// `zgrid_jobs` by state: queued, scheduled, running, deferred.
+    private lazy var jobGauges = ["queued", "scheduled", "running", "deferred"].map { state in
+        (state: state, gauge: CoreMetrics.Gauge(label: "zgrid_jobs", dimensions: [("state", state)], factory: factory))
+    }
 
     /// The most distinct function names tracked; calls to further names count under ``other``. Each
     /// costs a latency histogram (tens of KB), so the bound keeps the observer's memory bounded.
@@ -114,41 +122,30 @@ final class BrokerObserver {
         return stats
     }
 
-    /// Brings gauges and counters up to date with the core's figures. `jobs` holds unfinished jobs
-    /// by state, queued ones in memory apart from those waiting only on disk (`queued_on_disk`):
-    /// both are queued.
-    func publish(counters named: [String: Int], workers: Int, callsInFlight: Int, jobs: [String: Int], subscriptionsOpen: Int) {
-        for (name, value) in named {
-            // Every counter exists from its first publish on, at 0 too: a scraper (and an alert on
-            // its rate) sees it before it first moves.
-            let delta = value - (lastCounters[name] ?? 0)
-            guard delta > 0 || lastCounters[name] == nil else { continue }
-            let counter = counter("zgrid_\(name)_total")
-            if delta > 0 { counter.increment(by: Int64(delta)) }
+    /// Brings gauges and counters up to date with the core's figures: `values` holds the counters
+    /// named by `names`, in the same order (the same names at every publish). `jobs` holds
+    /// unfinished jobs by state, queued ones in memory apart from those waiting only on disk
+    /// (`queued_on_disk`): both are queued.
+    func publish(
+        counterNames names: [String], values: [Int], workers: Int, callsInFlight: Int, jobs: [String: Int], subscriptionsOpen: Int
+    ) {
+        for index in values.indices {
+            if index == counterSlots.count {
+                // Every counter exists from its first publish on, at 0 too: a scraper (and an alert
+                // on its rate) sees it before it first moves.
+                counterSlots.append((CoreMetrics.Counter(label: "zgrid_\(names[index])_total", factory: factory), 0))
+            }
+            let delta = values[index] - counterSlots[index].published
+            if delta > 0 { counterSlots[index].counter.increment(by: Int64(delta)) }
+            counterSlots[index].published = values[index]
         }
-        lastCounters = named
-        gauge("zgrid_workers").record(workers)
-        gauge("zgrid_calls_in_flight").record(callsInFlight)
-        gauge("zgrid_subscriptions_open").record(subscriptionsOpen)
-        gauge("zgrid_jobs", [("state", "queued")]).record((jobs["queued"] ?? 0) + (jobs["queued_on_disk"] ?? 0))
-        for state in ["scheduled", "running", "deferred"] {
-            gauge("zgrid_jobs", [("state", state)]).record(jobs[state] ?? 0)
+        workersGauge.record(workers)
+        callsInFlightGauge.record(callsInFlight)
+        subscriptionsGauge.record(subscriptionsOpen)
+        for (state, gauge) in jobGauges {
+            let count = state == "queued" ? (jobs["queued"] ?? 0) + (jobs["queued_on_disk"] ?? 0) : jobs[state] ?? 0
+            gauge.record(count)
         }
-    }
-
-    private func counter(_ label: String) -> CoreMetrics.Counter {
-        if let counter = counters[label] { return counter }
-        let counter = CoreMetrics.Counter(label: label, factory: factory)
-        counters[label] = counter
-        return counter
-    }
-
-    private func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Gauge {
-        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        if let gauge = gauges[key] { return gauge }
-        let gauge = CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory)
-        gauges[key] = gauge
-        return gauge
     }
 
     /// Per-function entries of the status report, joining the core's load figures.
