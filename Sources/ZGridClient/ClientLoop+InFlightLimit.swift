@@ -48,6 +48,16 @@ extension ClientLoop {
     /// nothing is overloaded: it waits in the client instead, and goes out as answers make room.
     var hasRoom: Bool { pending.inFlight < maxInFlight && roomQueueHead == roomQueue.count }
 
+    /// Takes the limit of calls and scatters in flight per client that the broker's HEARTBEAT gave
+    /// (nil: it gave none, as an earlier broker, whose limit is ``GridClient/maxInFlight``); the
+    /// application's own limit applies instead when lower. Calls and scatters waiting for room go
+    /// out as far as a higher limit makes room, this pass.
+    mutating func adoptInFlightLimit(_ announced: Int?) {
+        let limit = announced ?? GridClient.maxInFlight
+        brokerInFlightLimit = limit
+        maxInFlight = min(limit, ownInFlightLimit ?? limit)
+    }
+
     /// Whether calls or scatters wait for room.
     var hasWaitingForRoom: Bool { roomQueueHead < roomQueue.count }
 

@@ -146,8 +146,15 @@ struct ClientLoop {
     var heldItems: [(item: ClientCommandItem, deadline: Int64, since: Int64)] = []
     /// The request table of a CALLS being built.
     private var scratch: [UInt8] = []
-    /// The most calls and scatters kept in flight at the broker at once: its limit per client.
-    let maxInFlight: Int
+    /// The most calls and scatters kept in flight at the broker at once: the broker's limit per
+    /// client (``brokerInFlightLimit``), or the application's own (``ownInFlightLimit``) when lower;
+    /// 1 until a broker's HEARTBEAT has said its limit.
+    var maxInFlight: Int
+    /// The limit of calls and scatters in flight the application set (`inFlightLimit`), if any.
+    let ownInFlightLimit: Int?
+    /// The broker's limit of calls and scatters in flight per client, as its last HEARTBEAT said
+    /// (``GridClient/maxInFlight`` from a broker that does not say); nil until a HEARTBEAT came.
+    var brokerInFlightLimit: Int?
     /// Calls and scatters waiting in the client for room under ``maxInFlight``, in the order they
     /// were made, from ``roomQueueHead`` on (each also waits in ``pending``).
     var roomQueue: [RoomWaiter] = []
@@ -156,9 +163,10 @@ struct ClientLoop {
 
     init(
         broker: String, heartbeat: HeartbeatSettings, security: PeerSecurity?, mailbox: Mailbox<ClientCommandItem>, executor: LoopExecutor,
-        connected: ConnectOutcome, ids: RequestIDs, maxInFlight: Int = GridClient.maxInFlight, logger: Logger
+        connected: ConnectOutcome, ids: RequestIDs, inFlightLimit: Int? = nil, logger: Logger
     ) {
-        self.maxInFlight = maxInFlight
+        ownInFlightLimit = inFlightLimit
+        maxInFlight = 1
         self.connected = connected
         self.ids = ids
         self.broker = broker
@@ -495,9 +503,10 @@ struct ClientLoop {
                 subscription.state.continuation.yield(event)
             }
             subscriptions[id] = subscription
-        case .success(.heartbeat(let frameLimit, let frameBytesLimit)):
+        case .success(.heartbeat(let frameLimit, let frameBytesLimit, let inFlightLimit)):
             if let frameLimit { maxCallsPerMessage = BatchedRequest.perMessage(frameLimit: frameLimit) }
             if let frameBytesLimit { maxFrameBytes = frameBytesLimit }
+            adoptInFlightLimit(inFlightLimit)
             if !limitsHeard {
                 limitsHeard = true
                 limitsJustHeard = true
@@ -584,6 +593,14 @@ struct ClientLoop {
             maxCallsPerMessage = 0
             maxFrameBytes = nil
             limitsHeard = false
+            // No HEARTBEAT has said the broker's limit of calls in flight: those waiting for it go
+            // out as they did before clients knew of the limit, and fail with the others.
+            if brokerInFlightLimit == nil {
+                maxInFlight = ownInFlightLimit ?? GridClient.maxInFlight
+                if hasWaitingForRoom { try sendWaitingForRoom(socket) }
+                if !pipelines.isEmpty { advancePipelines() }
+                if !outgoing.isEmpty { try sendCalls(socket) }
+            }
             // Calls sent before the broker fell silent may be lost with it; later ones wait in the
             // socket's queue for the reconnect and keep their own deadlines. Those kept when the
             // connection dropped wait for the expiry counted from the drop. A broker never heard

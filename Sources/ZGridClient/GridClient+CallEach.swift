@@ -17,9 +17,10 @@ extension GridClient {
     /// Each call behaves as a ``call(_:_:timeout:idempotent:priority:)``: `timeout` is its own time
     /// limit from when it is sent, and an answer BUSY with a retry-after time is tried again up to
     /// ``busyRetries`` times. A call's failure is its outcome; the others go on. The broker limits
-    /// the calls and scatters one client has in flight (``inFlightLimit``, 10,000 by default), all
-    /// runs, calls and scatters of the client together: a run sends its next call only when that
-    /// leaves room and no other call or scatter of the client waits for room.
+    /// the calls and scatters one client has in flight (the limit it says in its heartbeats; see
+    /// ``inFlightLimit``), all runs, calls and scatters of the client together: a run sends its
+    /// next call only when that leaves room and no other call or scatter of the client waits for
+    /// room.
     ///
     /// - Parameters:
     ///   - inFlight: the most calls sent and not yet answered (1 to ``maxInFlight``).
@@ -60,8 +61,8 @@ extension GridClient {
     }
 
     /// The most calls ``callEach(_:_:inFlight:timeout:idempotent:priority:)`` keeps in flight, and
-    /// the default ``inFlightLimit``: the reference broker's limit of calls and scatters in flight
-    /// per client (`maxInFlightPerClient`).
+    /// the limit of calls and scatters in flight per client taken for a broker that does not say
+    /// its own: the reference broker's default (`maxInFlightPerClient`).
     public static let maxInFlight = 10_000
 
     /// Checks the arguments of a run and hands it to the I/O thread.

@@ -30,10 +30,13 @@ public final class GridClient: Sendable {
     /// ``GridError/busy(_:retryAfter:)`` is thrown.
     public let busyRetries: Int
     /// The most calls and scatters (those of ``callEach(_:_:inFlight:timeout:idempotent:priority:)``
-    /// included) this client keeps in flight at the broker at once: the broker's limit per client.
-    /// More wait in the client, in the order they were made, and go out as answers make room,
-    /// each within its own time limit; so a burst past the limit is not refused BUSY.
-    public let inFlightLimit: Int
+    /// included) this client keeps in flight at the broker at once, as the application set it; nil
+    /// when it did not. The client keeps within the broker's limit per client, which the broker
+    /// says in its heartbeats (``maxInFlight`` for a broker that does not say), and within this
+    /// one when it is lower. More wait in the client, in the order they were made, and go out as
+    /// answers make room, each within its own time limit; so a burst past the limit is not refused
+    /// BUSY. Until the broker's first heartbeat has said its limit, one is kept in flight.
+    public let inFlightLimit: Int?
     private let closed = Atomic<Bool>(false)
 
     /// Connects to `broker` (a ZeroMQ endpoint such as `tcp://127.0.0.1:5555`). Connecting is
@@ -42,14 +45,14 @@ public final class GridClient: Sendable {
     /// ``GridError/invalidArgument(_:)`` at once when `security` is wrong in a way seen without the
     /// broker (see ``ZGridProtocol/PeerSecurity/mistake(role:keysSetting:)``).
     ///
-    /// `inFlightLimit` (see ``inFlightLimit``) is the broker's limit of calls and scatters in flight
-    /// per client: 10,000 for the reference broker (``maxInFlight``). At least 1.
+    /// `inFlightLimit` (see ``inFlightLimit``), at least 1, keeps fewer calls and scatters in flight
+    /// than the broker's limit per client; without it the broker's limit, as it says it, applies.
     public init(
         broker: String, name: String? = nil, heartbeat: HeartbeatSettings = .init(), context shared: Context? = nil,
-        security: PeerSecurity? = nil, busyRetries: Int = 3, inFlightLimit: Int = GridClient.maxInFlight,
+        security: PeerSecurity? = nil, busyRetries: Int = 3, inFlightLimit: Int? = nil,
         logger: Logger = Logger(label: "zgrid.client")
     ) throws(GridError) {
-        guard inFlightLimit >= 1 else { throw .invalidArgument("inFlightLimit \(inFlightLimit) must be at least 1") }
+        if let inFlightLimit, inFlightLimit < 1 { throw .invalidArgument("inFlightLimit \(inFlightLimit) must be at least 1") }
         self.inFlightLimit = inFlightLimit
         if let mistake = security?.mistake(role: "client", keysSetting: "client_keys") { throw .invalidArgument(mistake) }
         self.busyRetries = max(0, busyRetries)
@@ -79,7 +82,7 @@ public final class GridClient: Sendable {
         thread = IOThread(name: "zgrid-client") {
             var loop = ClientLoop(
                 broker: broker, heartbeat: heartbeat, security: security, mailbox: mailbox, executor: executor, connected: connected,
-                ids: ids, maxInFlight: inFlightLimit, logger: logger)
+                ids: ids, inFlightLimit: inFlightLimit, logger: logger)
             loop.run(context)
         }
         // The endpoint is checked by the I/O thread's own socket: a separate probe socket would

@@ -65,9 +65,11 @@ public enum ClientInbound: Sendable, Equatable {
     /// ERROR: the call failed; BUSY from admission control carries a retry-after time.
     case failure(requestID: UInt64, code: ErrorCode, message: String, retryAfterMilliseconds: UInt32?)
     /// HEARTBEAT, with the broker's limits when it sent them: the most frames, the routing identity
-    /// included, it takes in one message (it bounds CALLS), and the most bytes it takes in one
-    /// frame (a larger payload would cost the client its connection).
-    case heartbeat(frameLimit: Int?, frameBytesLimit: Int?)
+    /// included, it takes in one message (it bounds CALLS), the most bytes it takes in one frame (a
+    /// larger payload would cost the client its connection), and the most calls and scatters it
+    /// takes in flight from one client (more are refused BUSY); nil for each it did not send, and
+    /// for a limit of calls in flight of 0.
+    case heartbeat(frameLimit: Int?, frameBytesLimit: Int?, inFlightLimit: Int? = nil)
     /// REPLIES: results for `requestIDs`, the payload of the i-th in frame 3 + i.
     case replies(requestIDs: [UInt64])
     /// PART: one part of a scatter; on success payload frames start at `payloadStart`, on failure
@@ -109,7 +111,10 @@ public enum ClientInbound: Sendable, Equatable {
             }
             return .success(.failure(requestID: id, code: code, message: text, retryAfterMilliseconds: retryAfter))
         case .heartbeat:
-            return .success(.heartbeat(frameLimit: message.limit(at: 2), frameBytesLimit: message.limit(at: 3)))
+            return .success(
+                .heartbeat(
+                    frameLimit: message.limit(at: 2), frameBytesLimit: message.limit(at: 3),
+                    inFlightLimit: message.limit(at: 4).flatMap { $0 > 0 ? $0 : nil }))
         case .replies:
             guard let ids = message.batchIDs(tableAt: 2) else { return .failure(.badBatch) }
             return .success(.replies(requestIDs: ids))

@@ -249,8 +249,10 @@ extension IntegrationTests {
             await worker.stop()
         }
 
-        @Test("calls past the broker's limit of calls in flight per client are retried after its retry-after time")
-        func perClientLimitRetried() async throws {
+        @Test(
+            "calls and callEach runs past the broker's limit of calls in flight per client wait for it, unrefused; a client that ignores it is refused"
+        )
+        func perClientLimit() async throws {
             let broker = try startBroker(maxInFlightPerClient: 8)
             defer { broker.stop() }
             let worker = try await startWorker(broker, concurrency: 32) { worker in
@@ -258,38 +260,43 @@ extension IntegrationTests {
                     try await Task.sleep(for: .milliseconds(10))
                     return request.payload
                 }
+                worker.register("nap") { request in
+                    try await Task.sleep(for: .seconds(1))
+                    return request.payload
+                }
             }
-            let patient = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 100)
+            // The client keeps within the limit its broker says: nothing is refused, nothing retried.
+            let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 0)
             let replies = try await withThrowingTaskGroup(of: [UInt8].self) { group in
-                for index in 0..<24 { group.addTask { try await patient.call("slow", bytes("call-\(index)")) } }
+                for index in 0..<24 { group.addTask { try await client.call("slow", bytes("call-\(index)")) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(replies.count == 24)
-            let outcomes = try await patient.callEach("slow", (0..<60).map { bytes("each-\($0)") }, inFlight: 20).inInputOrder()
+            let outcomes = try await client.callEach("slow", (0..<60).map { bytes("each-\($0)") }, inFlight: 20).inInputOrder()
             #expect(outcomes.allSatisfy { (try? $0.get()) != nil }, "\(outcomes.filter { (try? $0.get()) == nil })")
-            let refusals = try await settledStatus(broker).statistics.admissionRefusals
-            #expect(refusals > 0, "the limit was never reached")
+            #expect(try await settledStatus(broker).statistics.admissionRefusals == 0)
 
-            // Without retries, the refusal reaches the caller with its retry-after time.
-            let impatient = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat, busyRetries: 0)
-            let results = await withTaskGroup(of: Result<[UInt8], GridError>.self) { group in
-                for _ in 0..<24 { group.addTask { await outcome { () async throws(GridError) in try await impatient.call("slow", [1]) } } }
-                return await group.reduce(into: []) { $0.append($1) }
+            // A client that sends 24 calls at once anyway gets 16 refused BUSY (the 8 taken run for a
+            // second), saying what the limit is and what to do about it.
+            let calls = (0..<24).map { index in
+                [
+                    ProtocolTag.client, [ClientCommand.call.rawValue], .bigEndian(UInt64(index + 1)), bytes("nap"),
+                    CallHeader(timeoutMilliseconds: 30_000).encoded, [1],
+                ]
             }
-            let busy = results.compactMap { result -> (message: String, retryAfter: Duration?)? in
-                if case .failure(.busy(let message, let retryAfter)) = result { return (message, retryAfter) }
-                return nil
+            let answered = Counter()
+            let answers = await rawClientAnswers(broker.endpoints[0], sending: calls) { _ in
+                answered.increment()
+                return answered.count == 24
             }
-            #expect(!busy.isEmpty)
-            #expect(busy.allSatisfy { $0.retryAfter == .milliseconds(100) })
-            // The error says what the limit is and what to do about it.
+            let busy = answers.filter { $0.code == ErrorCode.busy.rawValue }
+            #expect(answers.count == 24 && busy.count == 16, "\(answers)")
             #expect(
                 busy.allSatisfy {
-                    $0.message.contains("this client has 8 calls and scatters in flight, the most the broker allows one client")
-                        && $0.message.contains("keep fewer in flight at once") && $0.message.contains("several clients")
-                }, "\(busy.first?.message ?? "")")
-            await patient.close()
-            await impatient.close()
+                    $0.text.contains("this client has 8 calls and scatters in flight, the most the broker allows one client")
+                        && $0.text.contains("keep fewer in flight at once") && $0.text.contains("several clients")
+                }, "\(busy.first?.text ?? "")")
+            await client.close()
             await worker.stop()
         }
 

@@ -183,5 +183,15 @@ struct BatchedMessageTests {
         #expect(
             ClientInbound.decode(message(beat + [[0, 1]])) == .success(.heartbeat(frameLimit: 16, frameBytesLimit: nil)),
             "a bad limit is ignored")
+        let limits = beat + [.bigEndian(UInt32(4096))]
+        #expect(
+            ClientInbound.decode(message(limits + [.bigEndian(UInt32(50))]))
+                == .success(.heartbeat(frameLimit: 16, frameBytesLimit: 4096, inFlightLimit: 50)))
+        #expect(
+            ClientInbound.decode(message(limits + [.bigEndian(UInt32(0))])) == .success(.heartbeat(frameLimit: 16, frameBytesLimit: 4096)),
+            "a limit of 0 calls in flight is ignored")
+        #expect(
+            ClientInbound.decode(message(limits + [[0, 50]])) == .success(.heartbeat(frameLimit: 16, frameBytesLimit: 4096)),
+            "a limit of calls in flight that is not 4 bytes is ignored")
     }
 }

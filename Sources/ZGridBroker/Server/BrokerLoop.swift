@@ -41,6 +41,8 @@ struct BrokerLoop {
     static let stopLingerMilliseconds: Int32 = 1000
     /// The most bytes a frame may have (libzmq drops a peer that sends more), as sent in HEARTBEATs.
     private let frameBytesLimit: [UInt8]
+    /// The most calls and scatters one client may have in flight, as sent in HEARTBEATs to clients.
+    private let inFlightLimit: [UInt8]
     /// When the loop next hands freed heap memory back to the system.
     private var nextTrimAt: Int64 = 0
 
@@ -92,6 +94,7 @@ struct BrokerLoop {
         frameLimit = .bigEndian(UInt32(configuration.maxFrames))
         maxFrames = configuration.maxFrames
         frameBytesLimit = .bigEndian(UInt32(clamping: configuration.maxMessageBytes))
+        inFlightLimit = .bigEndian(UInt32(clamping: configuration.options.maxInFlightPerClient))
         self.jobStore = jobStore
         self.logger = logger
         self.publish = publish
@@ -663,9 +666,11 @@ struct BrokerLoop {
                 worker, [ProtocolTag.worker, [WorkerCommand.heartbeat.rawValue], frameLimit, frameBytesLimit, WorkerHeartbeat.resumes],
                 socket)
         case .heartbeatClient(let client):
-            // The limits tell a client how many calls its CALLS may carry, and how large a payload may be.
+            // The limits tell a client how many calls its CALLS may carry, how large a payload may
+            // be, and how many calls and scatters it may keep in flight.
             try socket.sendProtocolMessage(
-                to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue, extra: [frameLimit, frameBytesLimit])
+                to: client, tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue,
+                extra: [frameLimit, frameBytesLimit, inFlightLimit])
         case .acknowledgeDrain(let worker):
             if !requestBatcher.isEmpty { try requestBatcher.flush(socket, store: store) }  // its requests before it
             try socket.sendProtocolMessage(
