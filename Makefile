@@ -1,5 +1,5 @@
 # ZGrid: the README's two commands are `make demo` and `make test`.
-.PHONY: demo test deps build release bench-compare bench-scatter bench-syscalls up clean fuzz test-tsan test-asan
+.PHONY: demo test deps build release bench-compare bench-scatter bench-syscalls bench-cpu up clean fuzz test-tsan test-asan
 
 deps:
 	@scripts/ensure-libzmq.sh
@@ -55,6 +55,11 @@ bench-compare: deps
 bench-syscalls: deps
 	swift build -c release --product zgrid
 	bash Benchmarks/syscalls.sh
+
+## CPU time per pipelined call by process and thread, C reference and ZGrid side by side.
+bench-cpu: deps
+	swift build -c release --product zgrid
+	bash Benchmarks/cpu.sh
 
 ## Scatter/gather against single calls on 4 sharded workers (CONCURRENCY=, ROUNDS= override).
 bench-scatter: deps

@@ -37,10 +37,8 @@ perf stat -x, -e "$EVENTS" true >/dev/null 2>&1 || fail "perf cannot read syscal
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/zgrid-syscalls.XXXXXX")
 PIDS=()
 cleanup() {
-    local rc=$? pid
-    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do kill -INT "$pid" 2>/dev/null || true; done
-    sleep 1
-    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    local rc=$?
+    stop_side
     wait 2>/dev/null || true
     rm -rf "$WORK"
     exit "$rc"
@@ -50,32 +48,13 @@ trap cleanup EXIT
 build_reference
 ensure_zgrid
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # run_side c|zgrid: starts broker and workers, counts while the client runs, stops them.
 run_side() {
     local side=$1 endpoint broker w1 w2 counters=()
     endpoint="tcp://127.0.0.1:$(free_port)"
-    PIDS=()
-    if [[ $side == c ]]; then
-        "$REF_BIN" broker "$endpoint" >"$WORK/$side-broker.log" 2>&1 &
-        broker=$!
-        "$REF_BIN" worker "$endpoint" >"$WORK/$side-w1.log" 2>&1 &
-        w1=$!
-        "$REF_BIN" worker "$endpoint" >"$WORK/$side-w2.log" 2>&1 &
-        w2=$!
-        CLIENT=("$REF_BIN" client "$endpoint")
-    else
-        "$ZGRID" broker --bind "$endpoint" --log-level warning >"$WORK/$side-broker.log" 2>&1 &
-        broker=$!
-        sleep 0.5
-        "$ZGRID" worker --connect "$endpoint" --function echo --log-level warning >"$WORK/$side-w1.log" 2>&1 &
-        w1=$!
-        "$ZGRID" worker --connect "$endpoint" --function echo --log-level warning >"$WORK/$side-w2.log" 2>&1 &
-        w2=$!
-        CLIENT=("$ZGRID" bench rpc --connect "$endpoint" --callers "$ZGRID_CALLERS")
-    fi
-    PIDS=("$broker" "$w1" "$w2")
+    start_side "$side" "$endpoint" "$WORK"
+    broker=${PIDS[0]} w1=${PIDS[1]} w2=${PIDS[2]}
     sleep "$STARTUP_WAIT"
     perf stat -x, -e "$EVENTS" -p "$broker" -o "$WORK/$side-broker.pc" &
     counters+=($!)
@@ -87,11 +66,7 @@ run_side() {
         || fail "$side client failed: $(tail -n 5 "$WORK/$side-client.out")"
     kill -INT "${counters[@]}"
     wait "${counters[@]}" 2>/dev/null || true
-    kill -INT "${PIDS[@]}" 2>/dev/null || true
-    sleep 1
-    kill -KILL "${PIDS[@]}" 2>/dev/null || true
-    wait "${PIDS[@]}" 2>/dev/null || true
-    PIDS=()
+    stop_side
 }
 
 run_side c
