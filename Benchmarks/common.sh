@@ -67,3 +67,19 @@ stop_side() {
     wait "${PIDS[@]+"${PIDS[@]}"}" 2>/dev/null || true
     PIDS=()
 }
+
+# set_up_work_dir NAME : makes WORK, a temporary folder named after NAME; when the script exits, the
+# processes in PIDS are stopped and WORK is removed.
+set_up_work_dir() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    PIDS=()
+    trap clean_up_work_dir EXIT
+}
+
+clean_up_work_dir() {
+    local rc=$?
+    stop_side
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+    exit "$rc"
+}

@@ -32,16 +32,7 @@ fail() { log "ERROR: $*"; exit 1; }
 # shellcheck source=Benchmarks/common.sh
 source "$ROOT/Benchmarks/common.sh"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/zgrid-cpu.XXXXXX")
-PIDS=()
-cleanup() {
-    local rc=$?
-    stop_side
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
+set_up_work_dir zgrid-cpu
 
 build_reference
 ensure_zgrid

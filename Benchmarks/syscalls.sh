@@ -34,16 +34,7 @@ source "$ROOT/Benchmarks/common.sh"
 command -v perf >/dev/null || fail "perf not found (Debian: apt-get install linux-perf)"
 perf stat -x, -e "$EVENTS" true >/dev/null 2>&1 || fail "perf cannot read syscall tracepoints here (run as root, or lower kernel.perf_event_paranoid)"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/zgrid-syscalls.XXXXXX")
-PIDS=()
-cleanup() {
-    local rc=$?
-    stop_side
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
+set_up_work_dir zgrid-syscalls
 
 build_reference
 ensure_zgrid
