@@ -2,7 +2,8 @@
 # CPU time per pipelined call: the C reference and ZGrid side by side, per process and thread.
 #
 # On two shared cores the pipelined rate is capped by how much CPU all four processes spend per
-# call together, and that, unlike the rate, hardly moves when other work runs beside the benchmark.
+# call together. That too depends on load (a busier machine batches more into each wake-up), so
+# compare the two sides within one run.
 # This runs the same setup as compare.sh (broker and 2 echo workers as processes, one client, tcp
 # loopback, 64-byte echo, PIPELINE calls in flight) for PIPELINED_CALLS calls, reads each thread's
 # CPU time from /proc before and after, and prints microseconds of CPU per call: the broker's and
