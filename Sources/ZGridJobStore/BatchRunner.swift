@@ -8,6 +8,8 @@ struct BatchRunner: Sendable {
     let database: DatabaseQueue
     /// Checks that the store's file is still in place before each commit (none: no check).
     let fileCheck: StoreFileCheck?
+    /// The store's path (see ``CommitHold``).
+    let path: String
 
     /// Runs `items` and reports every outcome through `emit`, in order.
     func run(_ items: [WorkItem], emit: (StoreEvent) -> Void) {
@@ -36,7 +38,8 @@ struct BatchRunner: Sendable {
     /// Commits `writes` in one transaction; the number of job upserts and deletes. Nothing is
     /// committed into a store file that was removed or replaced meanwhile (see ``StoreFileCheck``).
     private func commit(_ writes: [[StoreWrite]]) -> Result<Int, JobStoreError> {
-        Result { () throws(JobStoreError) in
+        CommitHold.wait(path: path)
+        return Result { () throws(JobStoreError) in
             try fileCheck?.verify()
             return try StoreFailure.mapping {
                 try database.write { db in try JobWrites.apply(writes.joined(), in: db) }

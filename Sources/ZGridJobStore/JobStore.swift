@@ -84,7 +84,8 @@ public final class JobStore: Sendable {
             return phase
         }
         switch phase {
-        case .opened: StoreThread.start(queue: queue, runner: BatchRunner(database: database, fileCheck: fileCheck), events: events)
+        case .opened:
+            StoreThread.start(queue: queue, runner: BatchRunner(database: database, fileCheck: fileCheck, path: path), events: events)
         case .running: break
         case .closed: events(.failed(.closed, tokens: []))
         }
@@ -119,7 +120,7 @@ public final class JobStore: Sendable {
         }
         queue.close()
         if phase == .opened {
-            StoreThread.drain(queue, with: BatchRunner(database: database, fileCheck: fileCheck), events: { _ in })
+            StoreThread.drain(queue, with: BatchRunner(database: database, fileCheck: fileCheck, path: path), events: { _ in })
         } else if !StoreThread.isServing(queue) {
             queue.waitUntilFinished()
         }

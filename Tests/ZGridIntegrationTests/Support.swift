@@ -27,13 +27,15 @@ func startBroker(
     endpoint: String = "tcp://127.0.0.1:0", graceMilliseconds: Int64 = 300, maxMessageBytes: Int = 1 << 20,
     maxQueuedPerFunction: Int = 100_000, context: Context? = nil, jobStore: String? = nil, maxResidentJobs: Int = 100_000,
     maxFrames: Int = 64, heartbeat: HeartbeatSettings = testHeartbeat, schedules: [RecurringJob] = [],
-    maxInFlightPerClient: Int = 10_000, functions: [String: FunctionPolicy] = [:], events: EventHubOptions = .init()
+    maxInFlightPerClient: Int = 10_000, functions: [String: FunctionPolicy] = [:], events: EventHubOptions = .init(),
+    maxStoreWritesWaiting: Int = BrokerOptions().maxStoreWritesWaiting
 ) throws -> BrokerServer {
     var options = BrokerOptions(
         heartbeat: heartbeat, defaultTimeoutMilliseconds: 10_000, unknownFunctionGraceMilliseconds: graceMilliseconds,
         maxQueuedPerFunction: maxQueuedPerFunction, schedules: schedules, maxResidentJobs: maxResidentJobs)
     options.maxInFlightPerClient = maxInFlightPerClient
     options.functions = functions
+    options.maxStoreWritesWaiting = maxStoreWritesWaiting
     var configuration = BrokerConfiguration(
         endpoints: [endpoint], options: options, maxMessageBytes: maxMessageBytes, maxFrames: maxFrames, jobStorePath: jobStore)
     configuration.shutdownGraceMilliseconds = 1000

@@ -42,7 +42,7 @@ extension BrokerCore {
         entry.record = queuedAgainAfterStop(entry.record)
         jobs[id] = entry
         pushQueued(entry.record)
-        actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+        actions.append(storeWrite([.upsert(entry.record)], token: takeToken()))
         actions.append(cutShortEvent(entry.record))
     }
 

@@ -79,7 +79,8 @@ extension BrokerCore {
             .sorted { ($0.value.since, $0.key) < ($1.value.since, $1.key) }
         for (key, _) in due {
             while var group = groups[key] {
-                guard let peer = only.map({ canTakeJob($0, function) ? $0 : nil }) ?? bestJobWorker(for: function) else {
+                guard !storeBacklogged, let peer = only.map({ canTakeJob($0, function) ? $0 : nil }) ?? bestJobWorker(for: function)
+                else {
                     batchGroups[function] = groups
                     return
                 }
@@ -144,7 +145,7 @@ extension BrokerCore {
         statistics.batchesDispatched += 1
         actions.append(
             .requestBatch(worker: peer, dispatchID: dispatchID, function: function, header: header, items: items, payloads: payloads))
-        actions.append(.storeWrite(writes, token: takeToken()))
+        actions.append(storeWrite(writes, token: takeToken()))
     }
 
     /// Batch `dispatchID` ended: each job gets its own result, or the batch's failure; a job that

@@ -11,7 +11,7 @@ extension BrokerCore {
     /// `cancelled` event and a JOB-REPLY with it to each of `requests`.
     mutating func writeCancel(_ record: JobRecord, answering requests: [ClientRequest], into actions: inout [BrokerAction]) {
         let token = takeToken()
-        actions.append(.storeWrite([.upsert(record)], token: token))
+        actions.append(storeWrite([.upsert(record)], token: token))
         var held = [jobEvent(.cancelled, record, worker: record.worker, attempt: record.attempts, error: record.lastError)]
         for request in requests where request.client != Self.jobClient {
             held.append(.jobReply(client: request.client, requestID: request.requestID, answer: JobAnswer(jobs: [record.info])))
@@ -26,7 +26,7 @@ extension BrokerCore {
         _ record: JobRecord, result: PayloadHandle?, answering requests: [ClientRequest], into actions: inout [BrokerAction]
     ) {
         let token = takeToken()
-        actions.append(.storeFinal(record, result: result, token: token))
+        actions.append(storeFinal(record, result: result, token: token))
         answerAtCommit(token, [.jobFinished(record, result: result, notify: requests.filter { $0.client != Self.jobClient })])
     }
 

@@ -55,7 +55,7 @@ extension BrokerCore {
         }
         if !rewritten.isEmpty {
             let token = takeToken()
-            actions.append(.storeWrite(rewritten, token: token))
+            actions.append(storeWrite(rewritten, token: token))
             answerAtCommit(token, events)
         }
         dispatchReadyJobs(now: now, into: &actions)
@@ -135,7 +135,7 @@ extension BrokerCore {
         }
         let token = takeToken()
         pendingAcks[token, default: []].append((request, id))
-        actions.append(.storeWrite(writes + [.upsert(record)], token: token))
+        actions.append(storeWrite(writes + [.upsert(record)], token: token))
         // The superseded job's events and the WAITs on it are answered once its cancel is on disk.
         answerAtCommit(token, superseded)
     }
@@ -230,6 +230,7 @@ extension BrokerCore {
 
     /// The store made writes durable: acknowledge their submits and let their jobs run.
     mutating func storeCommitted(_ tokens: [UInt64], now: Int64, into actions: inout [BrokerAction]) {
+        storeWritesSettled(tokens)
         for token in tokens {
             if let held = answersAtCommit.removeValue(forKey: token) { actions += held }
             guard let acks = pendingAcks.removeValue(forKey: token) else { continue }
@@ -267,6 +268,7 @@ extension BrokerCore {
     /// retries are not durable, so they fail. Writes with other tokens went (or go) into other
     /// transactions: theirs are answered when those commit or fail.
     mutating func storeFailed(_ error: JobStoreError, tokens: [UInt64], into actions: inout [BrokerAction]) {
+        storeWritesSettled(tokens)
         var failed: [(ClientRequest, Int64)] = []
         var retries: [(Int64, PendingRetry)] = []
         for token in tokens {
@@ -432,7 +434,9 @@ extension BrokerCore {
         requestPages(into: &actions)
         for function in batchGroups.keys.sorted() { dispatchBatches(of: function, now: now, into: &actions) }
         for function in jobQueues.keys.sorted() {
-            while let peer = bestJobWorker(for: function), let id = nextQueuedJob(for: function, now: now, into: &actions) {
+            while !storeBacklogged, let peer = bestJobWorker(for: function),
+                let id = nextQueuedJob(for: function, now: now, into: &actions)
+            {
                 dispatchJob(id, to: peer, now: now, into: &actions)
             }
         }
@@ -445,7 +449,7 @@ extension BrokerCore {
             dispatchBatches(of: function, to: peer, now: now, into: &actions)
         }
         for function in worker.functions where jobQueues[function] != nil {
-            while let current = workers[peer], hasFreeJobSlot(current),
+            while !storeBacklogged, let current = workers[peer], hasFreeJobSlot(current),
                 let id = nextQueuedJob(for: function, now: now, into: &actions)
             {
                 dispatchJob(id, to: peer, now: now, into: &actions)
@@ -563,7 +567,7 @@ extension BrokerCore {
         actions.append(
             .requestJob(
                 worker: peer, dispatchID: dispatchID, function: entry.record.function, header: header, payload: entry.record.payload))
-        actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+        actions.append(storeWrite([.upsert(entry.record)], token: takeToken()))
         actions.append(jobEvent(.started, entry.record, worker: peer.description, attempt: entry.record.attempts))
     }
 
@@ -613,7 +617,7 @@ extension BrokerCore {
                 entry.record.updatedAt = wallNow
                 jobs[id] = entry
                 scheduledJobs.insert(ScheduledJob(runAt: entry.record.runAt, id: id))
-                actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+                actions.append(storeWrite([.upsert(entry.record)], token: takeToken()))
                 actions.append(
                     jobEvent(
                         .retried, entry.record, attempt: entry.record.attempts, error: error,
@@ -691,7 +695,7 @@ extension BrokerCore {
             moved.append(.upsert(entry.record))
             actions.append(jobEvent(.queued, entry.record))
         }
-        if !moved.isEmpty { actions.append(.storeWrite(moved, token: takeToken())) }
+        if !moved.isEmpty { actions.append(storeWrite(moved, token: takeToken())) }
         while let first = waiterDeadlines.min, first.deadline <= now {
             waiterDeadlines.removeMin()
             guard

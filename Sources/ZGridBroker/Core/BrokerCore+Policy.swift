@@ -217,7 +217,7 @@ extension BrokerCore {
         jobs[id] = entry
         deferredJobs.append(id)
         statistics.jobsDeferred += 1
-        actions.append(.storeWrite([.upsert(entry.record)], token: takeToken()))
+        actions.append(storeWrite([.upsert(entry.record)], token: takeToken()))
         actions.append(jobEvent(.deferred, entry.record, message: "the broker is overloaded: parked until the load falls"))
     }
 
@@ -257,7 +257,7 @@ extension BrokerCore {
             statistics.jobsSwept += 1
             actions.append(jobEvent(.queued, entry.record, message: "queued again: the load fell"))
         }
-        if !moved.isEmpty { actions.append(.storeWrite(moved, token: takeToken())) }
+        if !moved.isEmpty { actions.append(storeWrite(moved, token: takeToken())) }
     }
 
     /// When the sweep next wants a tick, if deferred jobs wait.

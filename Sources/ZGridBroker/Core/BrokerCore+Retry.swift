@@ -32,7 +32,7 @@ extension BrokerCore {
         let token = takeToken()
         pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), record.id)]
         pendingRetries[record.id] = PendingRetry(request: request, record: record)
-        actions.append(.storeWrite([.upsert(record)], token: token))
+        actions.append(storeWrite([.upsert(record)], token: token))
     }
 
     /// Holds the JOB command `request` (`verb`) on job `id` behind a RETRY of the job awaiting its

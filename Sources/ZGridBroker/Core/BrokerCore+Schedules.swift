@@ -17,7 +17,7 @@ extension BrokerCore {
             let start = wallNow - 60_000
             scheduleSlots[schedule.name] = start
             actions.append(
-                .storeWrite([.scheduleFired(name: schedule.name, slot: start, cron: schedule.cron.description)], token: takeToken()))
+                storeWrite([.scheduleFired(name: schedule.name, slot: start, cron: schedule.cron.description)], token: takeToken()))
             actions.append(.notice(.scheduleChanged(name: schedule.name, from: recorded, to: schedule.cron.description)))
         }
     }
@@ -78,7 +78,7 @@ extension BrokerCore {
         // Admitted like a SUBMIT: at the function's limits the slot is skipped (recorded as
         // fired, so a restart does not fire it either) rather than queued past them.
         if let (message, _) = jobRefusal(schedule.function, priority: schedule.priority, runsNow: true, now: lastNow) {
-            actions.append(.storeWrite([fired], token: takeToken()))
+            actions.append(storeWrite([fired], token: takeToken()))
             actions.append(.notice(.scheduleSlotSkipped(name: schedule.name, slot: slot, reason: message)))
             return
         }
@@ -95,6 +95,6 @@ extension BrokerCore {
         if let note { scheduleNotes[id] = note }
         let token = takeToken()
         pendingAcks[token] = [(ClientRequest(client: Self.jobClient, requestID: 0), id)]
-        actions.append(.storeWrite([.upsert(record), fired], token: token))
+        actions.append(storeWrite([.upsert(record), fired], token: token))
     }
 }

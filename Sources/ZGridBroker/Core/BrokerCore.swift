@@ -54,6 +54,8 @@ public struct BrokerCore {
     var staleRunAts = 0
     var nextJobID: Int64 = 1
     var nextStoreToken: UInt64 = 1
+    /// Writes handed to the store that have not committed or failed yet (see ``storeWrite(_:token:)``).
+    public internal(set) var storeWritesWaiting = 0
     var pendingAcks: [UInt64: [(ClientRequest, Int64)]] = [:]
     /// Answers and events held until the store write with their token commits (a JOB CANCEL's
     /// answer and its job's `cancelled` event): see ``answerAtCommit(_:_:)``.

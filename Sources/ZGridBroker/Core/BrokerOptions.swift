@@ -49,6 +49,10 @@ public struct BrokerOptions: Sendable, Equatable {
     /// time counted as its silence. On by default; tests that drive the core with far-apart ticks
     /// turn it off.
     public var forgivesOwnStalls = true
+    /// The most writes the job store may have waiting to commit before job attempts stop starting:
+    /// past it, queued jobs wait until commits land, so a slow disk holds back the drain instead of
+    /// piling up the records (and results) of the attempts started and finished meanwhile in memory.
+    public var maxStoreWritesWaiting = 4096
 
     /// Creates options; the defaults suit a local cluster. Durations are clamped to
     /// ``ZGridProtocol/SettingBounds`` (at least 1 ms for the time limits and the aging step, 0 for
