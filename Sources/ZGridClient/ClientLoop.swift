@@ -110,6 +110,11 @@ struct ClientLoop {
     /// wait longer fails as never sent (see ``expireHeldAfterDrop(now:)``).
     var connectionDown = false
     private var nextHeartbeat: Int64 = 0
+    /// How many items the loop has taken from its callers (calls, scatters, commands): the
+    /// activity that ``trim`` watches.
+    private var itemsTaken: UInt64 = 0
+    /// Hands the heap's freed memory back once a burst of calls has ended (at heartbeats).
+    private var trim = TrimAfterBurst()
     private var brokerSilent = false
     /// Subscriptions the broker no longer knows, to subscribe again.
     private var resubscribe: [UInt64] = []
@@ -285,6 +290,7 @@ struct ClientLoop {
     private mutating func drainMailbox(_ socket: borrowing Socket, signalled: Bool) throws(ZMQError) {
         mailbox.take(into: &inbox, signalled: signalled)
         defer { inbox.removeAll(keepingCapacity: true) }
+        itemsTaken &+= UInt64(inbox.count)
         let now = MonotonicClock.nowMilliseconds()
         for item in inbox { try process(item, socket, now: now) }
     }
@@ -583,6 +589,7 @@ struct ClientLoop {
         guard now >= nextHeartbeat else { return }
         nextHeartbeat = now + heartbeat.intervalMilliseconds
         shrinkAfterBurst()
+        trim.check(now: now, activity: itemsTaken)
         try socket.sendProtocolMessage(tag: ProtocolTag.client, command: ClientCommand.heartbeat.rawValue)
         // Keepalive acknowledgements only while the broker answers: sent to a silent one, they
         // would wait in the socket and all reach it at once when it is back.

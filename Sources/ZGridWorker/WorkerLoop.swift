@@ -70,6 +70,11 @@ struct WorkerLoop {
     /// The number of the last handler started: with the dispatch id, it names a handler's result
     /// (see ``RunningRequests``).
     private var nextStart: UInt64 = 0
+    /// How many REQUEST and REQUESTS messages came from the broker: the activity ``trim`` watches.
+    private var requestMessages: UInt64 = 0
+    /// Hands the heap's freed memory back once a burst of requests has ended (a worker serving
+    /// large payloads otherwise keeps the peak of the burst resident for good).
+    private var trim = TrimAfterBurst()
     /// The function a request last named, with its registration.
     private var lastRegistration: (name: String, registration: Registration)?
     /// Resuming sessions (see ``SessionResume``): the routing identity, the broker's promise to take
@@ -234,6 +239,7 @@ struct WorkerLoop {
             var wake = min(nextHeartbeat, running.nextCheck)
             if !heldProgress.isEmpty { wake = min(wake, MonotonicClock.nowMilliseconds() + Self.progressInterval) }
             if stopping && !drainAcknowledged { wake = min(wake, acknowledgementDeadline) }
+            if let due = trim.nextDue { wake = min(wake, due) }
             var wait = max(0, wake - MonotonicClock.nowMilliseconds())
             if mailbox.hasItems || executor.hasPendingJobs { wait = 0 }
             try poller.poll(timeoutMilliseconds: Int(wait))
@@ -260,6 +266,7 @@ struct WorkerLoop {
             try sendReplies(socket)
             try sendHeldProgress(socket)
             let current = MonotonicClock.nowMilliseconds()
+            trim.check(now: current, activity: requestMessages)
             try enforceTimeLimits(socket, now: current)
             if hasFailed { break }
             if stopping && !forced && current >= stopDeadline {
@@ -298,8 +305,10 @@ struct WorkerLoop {
         case .failure(let reason):
             logger.warning("dropped malformed message from the broker: \(reason)")
         case .success(.request(let id, let function, let header, let payloadStart)):
+            requestMessages &+= 1
             try startRequest(socket, id: id, function: function, header: header, message: buffer, payload: payloadStart..<buffer.count)
         case .success(.requests(let table)):
+            requestMessages &+= 1
             try table.forEach(in: buffer) { (entry) throws(ZMQError) in
                 try startRequest(
                     socket, id: entry.id, function: entry.function, header: entry.header, message: buffer,

@@ -5,10 +5,11 @@
 #endif
 
 /// Hands freed heap memory back to the operating system where the C library keeps it (glibc does,
-/// after bursts of allocation), so the broker's resident size falls back after a spike.
-enum MemoryTrim {
+/// after bursts of allocation), so a process's resident size falls back after a spike. The broker
+/// calls it now and then; workers and clients once a burst has ended (see ``TrimAfterBurst``).
+package enum MemoryTrim {
     /// Releases what can be released; does nothing where there is no such call.
-    static func release() {
+    package static func release() {
         #if os(Linux)
             _ = glibcMallocTrim(0)
         #endif
