@@ -59,7 +59,8 @@ public struct EventHub {
     /// The highest seq whose write has committed (or published, when not recording).
     private var committedHead: Int64
     private var unflushed: [EventRecord] = []
-    private var awaitingCommit: [UInt64: [EventRecord]] = [:]
+    /// The events of each write handed to the store, delivered live once it commits.
+    private(set) var awaitingCommit: [UInt64: [EventRecord]] = [:]
     private var reads: [UInt64: Key] = [:]
     private var nextToken: UInt64 = EventHub.firstToken
     private var nextExpiryAt: Int64 = 0
@@ -140,9 +141,12 @@ public struct EventHub {
     private mutating func flush() {
         guard !unflushed.isEmpty else { return }
         let token = takeToken()
-        awaitingCommit[token] = unflushed
         actions.append(.write(unflushed.map { .event($0) }, token: token))
-        unflushed.removeAll(keepingCapacity: true)
+        // Moved, not shared: emptying an array whose buffer a waiting write still holds while
+        // keeping its capacity would allocate a fresh buffer of the largest burst's size at every
+        // flush, and each later write would then hold one of those until it commits.
+        awaitingCommit[token] = unflushed
+        unflushed = []
     }
 
     /// The store committed writes: their events go to live subscribers.
