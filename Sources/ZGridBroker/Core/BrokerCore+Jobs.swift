@@ -656,6 +656,7 @@ extension BrokerCore {
     mutating func retireJob(_ id: Int64, state: JobState, error: String?) -> (record: JobRecord, waiting: [ClientRequest])? {
         guard var entry = jobs.removeValue(forKey: id) else { return nil }
         if entry.record.state == .scheduled && entry.durable { forgetRunAt() }
+        if entry.isWaitingToRun && !waitsInBatch(entry.record) { queueEntryWentStale(entry.record) }
         releaseOwner(entry)
         progress.forget(id)
         if !pagesInFlight.isEmpty { finishedDuringPage.insert(id) }
@@ -666,6 +667,18 @@ extension BrokerCore {
         entry.record.updatedAt = wallNow
         freeKeys(of: entry.record)
         return (entry.record, releaseWaits(on: id).map(\.request))
+    }
+
+    /// Counts the queue entry of `record`'s job, which left memory while queued, as stale: admission
+    /// no longer counts it. Once stale entries are the majority of its queue, the queue is
+    /// compacted, so that a storm of cancels leaves no backlog for dispatch to pass over.
+    private mutating func queueEntryWentStale(_ record: JobRecord) {
+        guard jobQueues[record.function] != nil else { return }
+        jobQueues[record.function]!.entryWentStale(priority: record.priority)
+        guard jobQueues[record.function]!.isMostlyStale else { return }
+        let jobs = self.jobs
+        jobQueues[record.function]!.compact { jobs[$0]?.isWaitingToRun ?? false }
+        if jobQueues[record.function]!.isEmpty { jobQueues[record.function] = nil }
     }
 
     // MARK: Time

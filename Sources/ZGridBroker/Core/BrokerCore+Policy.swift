@@ -99,9 +99,10 @@ extension BrokerCore {
         services[function]?.waitingCount ?? 0
     }
 
-    /// Queued jobs of `function`, in memory, on disk and in batch groups.
+    /// Queued jobs of `function`, in memory (not the entries of jobs cancelled or superseded while
+    /// queued), on disk and in batch groups.
     func queuedJobs(of function: String) -> Int {
-        (jobQueues[function]?.count ?? 0) + (spilledByFunction[function] ?? 0) + batchedCount(of: function)
+        (jobQueues[function]?.liveCount ?? 0) + (spilledByFunction[function] ?? 0) + batchedCount(of: function)
             + (uncommittedByFunction[function] ?? 0)
     }
 
@@ -116,8 +117,14 @@ extension BrokerCore {
     /// Why a new (or retried) job of `function` with `priority` must wait, and for how long, under
     /// the function's `max_queued_jobs` and, when it `runsNow` (not delayed), `max_queue_wait_ms`;
     /// nil when it may queue.
-    func jobRefusal(_ function: String, priority: Int, runsNow: Bool, now: Int64) -> (message: String, retryAfter: Int64)? {
-        refusal(
+    mutating func jobRefusal(_ function: String, priority: Int, runsNow: Bool, now: Int64) -> (message: String, retryAfter: Int64)? {
+        // The oldest live job is the first live entry of its key: dropping the stale entries before
+        // them keeps this look as long as the number of keys, not of jobs cancelled meanwhile.
+        if runsNow, policy(for: function).maxQueueWaitMilliseconds != nil, jobQueues[function]?.staleCount ?? 0 > 0 {
+            let jobs = self.jobs
+            jobQueues[function]!.dropStaleHeads { jobs[$0]?.isWaitingToRun ?? false }
+        }
+        return refusal(
             function, queued: waitingJobs(of: function), ahead: jobsAhead(of: function, priority: priority),
             waited: oldestWait(function, priority: priority, now: now) { [jobs, jobQueues] priority in
                 jobQueues[function]?.oldestSince(atOrAbove: priority) { jobs[$0]?.isWaitingToRun ?? false }
@@ -128,8 +135,7 @@ extension BrokerCore {
 
     /// Queued jobs of `function` a new job of `priority` waits behind (on disk counted as ahead).
     func jobsAhead(of function: String, priority: Int) -> Int {
-        let queue = jobQueues[function]
-        let inMemory = (queue?.regular.count(atOrAbove: priority) ?? 0) + (queue?.sheddable.count(atOrAbove: priority) ?? 0)
+        let inMemory = jobQueues[function]?.liveCount(atOrAbove: priority) ?? 0
         return inMemory + (spilledByFunction[function] ?? 0) + batchedCount(of: function) + (uncommittedByFunction[function] ?? 0)
     }
 
@@ -226,15 +232,19 @@ extension BrokerCore {
         guard options.shedding.enabled, jobQueues.values.contains(where: { !$0.sheddable.isEmpty }), isOverloaded(now: now) else { return }
         var parked = 0
         for function in jobQueues.keys.sorted() where parked < options.shedding.sweepBatch {
-            while parked < options.shedding.sweepBatch,
-                let id = jobQueues[function]?.sheddable.popLowest(upTo: options.shedding.maxPriority)
-            {
-                guard jobs[id]?.isWaitingToRun == true else { continue }
+            while parked < options.shedding.sweepBatch, let id = popSheddable(of: function) {
                 deferJob(id, into: &actions)
                 parked += 1
             }
             if jobQueues[function]?.isEmpty == true { jobQueues[function] = nil }
         }
+    }
+
+    /// The queued sheddable job of `function` of the lowest priority load shedding parks, removed
+    /// from its queue; stale entries met on the way are dropped.
+    private mutating func popSheddable(of function: String) -> Int64? {
+        let jobs = self.jobs
+        return jobQueues[function]?.popLowestSheddable(upTo: options.shedding.maxPriority) { jobs[$0]?.isWaitingToRun ?? false }
     }
 
     /// The sweep: once the broker has been calm for `calmMilliseconds`, queues deferred jobs again,

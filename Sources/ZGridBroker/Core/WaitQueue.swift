@@ -106,13 +106,13 @@ struct WaitQueue<ID: Hashable> {
         return nil
     }
 
-    /// Removes and returns the head of the lowest non-empty lane up to `maxPriority`.
-    mutating func popLowest(upTo maxPriority: Int) -> ID? {
+    /// Removes and returns the head of the lowest non-empty lane up to `maxPriority`, with its lane.
+    mutating func popLowest(upTo maxPriority: Int) -> (id: ID, lane: Int)? {
         guard count > 0 else { return nil }
         for lane in 0...min(9, max(0, maxPriority)) {
             if let entry = lanes[lane].popHead() {
                 count -= 1
-                return entry.id
+                return (entry.id, lane)
             }
         }
         return nil
@@ -124,9 +124,10 @@ struct WaitQueue<ID: Hashable> {
     }
 
     /// Drops the entries at the front of each key's line for which `isLive` does not hold, up to
-    /// the first live one; returns how many it dropped. A key left with no entries loses its turn.
-    /// Allocates nothing when no key is emptied (it runs once per CALL admitted under a wait limit).
-    mutating func dropStaleHeads(isLive: (ID) -> Bool) -> Int {
+    /// the first live one; returns how many it dropped, and reports the lane of each through
+    /// `dropped`. A key left with no entries loses its turn. Allocates nothing when no key is
+    /// emptied (it runs once per CALL admitted under a wait limit).
+    mutating func dropStaleHeads(isLive: (ID) -> Bool, dropped lost: (_ lane: Int) -> Void = { _ in }) -> Int {
         guard count > 0 else { return 0 }
         var dropped = 0
         for index in lanes.indices where !lanes[index].turns.isEmpty {
@@ -136,6 +137,7 @@ struct WaitQueue<ID: Hashable> {
                 while let first = lanes[index].byKey.values[position].first, !isLive(first.id) {
                     lanes[index].byKey.values[position].removeFirst()
                     dropped += 1
+                    lost(index)
                 }
                 emptied = emptied || lanes[index].byKey.values[position].isEmpty
                 lanes[index].byKey.values.formIndex(after: &position)
