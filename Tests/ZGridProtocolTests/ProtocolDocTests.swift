@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZGridProtocol
+import ZeroMQ
 
 /// docs/PROTOCOL.md against the encoders and decoders: the command tables, the frame counts of
 /// every command, the error codes, the reasons of malformed messages and the size limits.
@@ -167,6 +168,61 @@ struct ProtocolDocTests {
         case .badProgress: "badProgress"
         case .badBatch: "badBatch"
         }
+    }
+
+    @Test("the verbs of JOB, JOBS and ADMIN are those of the code")
+    func verbs() throws {
+        let section = document.section(SubProtocol.client.heading)
+        func documented(_ command: String) throws -> [String: UInt8] {
+            let definition = try #require(section.range(of: "\n**\(command)**: "), "no definition of \(command)")
+            let line = try #require(
+                section[definition.upperBound...].firstMatch(of: /Frame 3: verb \(1 byte\): ([^\n]*)/)?.output.1, "no verbs of \(command)")
+            return Dictionary(
+                uniqueKeysWithValues: line.matches(of: /(\d+) ([A-Z]+)/).map { (String($0.output.2), UInt8($0.output.1)!) })
+        }
+        func defined<Verb: CaseIterable & RawRepresentable<UInt8>>(_: Verb.Type) -> [String: UInt8] {
+            Dictionary(uniqueKeysWithValues: Verb.allCases.map { (String(describing: $0).uppercased(), $0.rawValue) })
+        }
+        #expect(try documented("JOB") == defined(JobVerb.self))
+        #expect(try documented("JOBS") == defined(JobsVerb.self))
+        #expect(try documented("ADMIN") == defined(AdminVerb.self))
+    }
+
+    @Test("the Majordomo tables give the tags and command bytes of the code, and the frame counts it takes")
+    func majordomo() throws {
+        let rows = ProtocolDocument.table(in: document.section("### MDP/Worker"), firstColumn: "MDP")
+        let clientRows = ProtocolDocument.table(in: document.section("### MDP/Client"), firstColumn: "MDP")
+        let worker = rows.compactMap { $0[0].firstMatch(of: /^([A-Z]+): `""`, `MDPW01`, `0x([0-9A-F]{2})`/) }
+        #expect(
+            Dictionary(uniqueKeysWithValues: worker.map { (String($0.output.1), UInt8($0.output.2, radix: 16)!) })
+                == Dictionary(uniqueKeysWithValues: MajordomoCommand.allCases.map { (String(describing: $0).uppercased(), $0.rawValue) }))
+        #expect(clientRows.contains { $0[0].hasPrefix("REQUEST: `\"\"`, `\(String(decoding: Majordomo.clientTag, as: UTF8.self))`") })
+        // Bad MDP Input: READY needs 4 frames, REPLY 5 (the empty frame 0 counted), a client REQUEST 3.
+        let bad = document.section("### Bad MDP Input")
+        for (phrase, frames) in [
+            ("`missingFrames` (fewer than 3 frames)", [[], Majordomo.clientTag, Array("echo".utf8)]),
+            (
+                "for READY `missingFrames` (fewer than 4 frames)",
+                [[], Majordomo.workerTag, [MajordomoCommand.ready.rawValue], Array("echo".utf8)]
+            ),
+            (
+                "for REPLY `missingFrames` (fewer than 5 frames)",
+                [[], Majordomo.workerTag, [MajordomoCommand.reply.rawValue], [0, 0, 0, 0, 0, 0, 0, 1], []]
+            ),
+        ] as [(String, [[UInt8]])] {
+            #expect(bad.contains(phrase), "the document should say \(phrase)")
+            #expect(Self.majordomoRefusal(frames) == nil, "\(phrase): \(frames.count) frames are refused")
+            #expect(Self.majordomoRefusal(Array(frames.dropLast())) != nil, "\(phrase): \(frames.count - 1) frames are taken")
+        }
+    }
+
+    /// Why the broker refuses an MDP message of `frames` (after the identity), or nil.
+    private static func majordomoRefusal(_ frames: [[UInt8]]) -> MalformedReason? {
+        let message = Multipart(capacity: 16)
+        message.append([0, 0x80, 0, 0, 0x2A])
+        for frame in frames { message.append(frame) }
+        if case .failure(let reason) = MajordomoInbound.decode(message) { return reason }
+        return nil
     }
 
     @Test(
