@@ -18,14 +18,20 @@ extension BrokerCore {
     /// What a cut-short attempt's job records as its last error (as after a restart).
     static let attemptCutShortError = "the broker stopped while this attempt ran"
 
+    /// What a job records as its last error when a worker resuming its session after a stall of
+    /// the broker did not have its attempt.
+    static let attemptLostAtResumeError =
+        "the broker stalled and this attempt did not reach its worker (or its answer was lost) before the worker resumed its session"
+
     /// `record`, whose attempt the broker's stop cut short (or left running, as the recovery at
-    /// start finds it), queued again: that attempt not counted, no worker, ``attemptCutShortError``.
-    func queuedAgainAfterStop(_ record: JobRecord) -> JobRecord {
+    /// start finds it), queued again: that attempt not counted, no worker, `error` (by default
+    /// ``attemptCutShortError``).
+    func queuedAgainAfterStop(_ record: JobRecord, error: String = Self.attemptCutShortError) -> JobRecord {
         var record = record
         record.state = .queued
         record.attempts = max(0, record.attempts - 1)
         record.worker = nil
-        record.lastError = Self.attemptCutShortError
+        record.lastError = error
         record.updatedAt = wallNow
         return record
     }
@@ -35,11 +41,12 @@ extension BrokerCore {
         refusingNewWork && Self.stopFailureCodes.contains(code)
     }
 
-    /// Queues job `id` again after its attempt was cut short by the stop: stored as queued, that
-    /// attempt not counted, so the next broker runs it again under the same number.
-    mutating func requeueAttemptCutShort(_ id: Int64, into actions: inout [BrokerAction]) {
+    /// Queues job `id` again after its attempt was cut short by the stop (or, with `error` saying
+    /// so, lost at a worker's session resume): stored as queued, that attempt not counted, so it
+    /// runs again under the same number.
+    mutating func requeueAttemptCutShort(_ id: Int64, error: String = Self.attemptCutShortError, into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else { return }
-        entry.record = queuedAgainAfterStop(entry.record)
+        entry.record = queuedAgainAfterStop(entry.record, error: error)
         jobs[id] = entry
         pushQueued(entry.record)
         actions.append(storeWrite([.upsert(entry.record)], token: takeToken()))

@@ -586,8 +586,9 @@ extension BrokerCore {
     // MARK: Attempts ending
 
     /// A job attempt ended: success finishes the job; a failure retries it after a backoff or,
-    /// with no attempts left, dead-letters it; one that the broker's stop cut short is queued
-    /// again (see ``requeueAttemptCutShort(_:into:)``).
+    /// with no attempts left, dead-letters it; one that the broker's stop cut short, or that a
+    /// worker resuming its session did not have, is queued again (see
+    /// ``requeueAttemptCutShort(_:error:into:)``).
     mutating func jobAttemptEnded(_ id: Int64, _ outcome: CallOutcome, into actions: inout [BrokerAction]) {
         guard var entry = jobs[id] else {
             if case .reply(let payload) = outcome { actions.append(.release(payload)) }
@@ -604,6 +605,8 @@ extension BrokerCore {
             jobAttemptEnded(id, .failure(.malformed, "a batch reply to a single job"), into: &actions)
         case .failure(let code, _) where attemptCutShortByStop(code):
             requeueAttemptCutShort(id, into: &actions)
+        case .failure(.workerLost, _) where droppingResumedSession:
+            requeueAttemptCutShort(id, error: Self.attemptLostAtResumeError, into: &actions)
         case .failure(let code, let text):
             let error = "\(code): \(text)"
             if entry.record.attempts < entry.record.maxAttempts {

@@ -7,7 +7,7 @@ extension BrokerCore {
     /// Takes over the session `resume.previous` for `peer` (its new record `worker`, just
     /// registered): each call of the earlier session the worker still runs, still in flight there,
     /// moves to `peer`; the earlier session is then dropped as a lost worker, its other calls
-    /// failed or retried as on any loss. Every listed dispatch id not moved (the earlier session is
+    /// failed or retried as on any loss, and its other job attempts queued again without counting. Every listed dispatch id not moved (the earlier session is
     /// unknown, or that call already ended) is counted in flight on `peer` and cancelled there, so
     /// that the worker stops it and its slot returns with its answer, which is discarded.
     ///
@@ -39,7 +39,13 @@ extension BrokerCore {
                 moved += 1
             }
             actions.append(.notice(.sessionResumed(peer, previous: resume.previous, moved: moved, cancelled: cancelled.count)))
+            // The job attempts of the earlier session that the worker did not list never reached it
+            // (their REQUEST went to the connection it had left, or waited in the stalled broker), or
+            // their answer was lost: queued again without counting, as after a restart, instead of
+            // failing as lost and dead-lettering a job of one attempt for the broker's own stall.
+            droppingResumedSession = true
             loseWorker(resume.previous, reason: "registered again as \(peer)", now: now, into: &actions)
+            droppingResumedSession = false
         }
         for dispatchID in cancelled where !worker.inFlight.contains(dispatchID) {
             worker.took(dispatchID, sequence: nextSequence)

@@ -150,6 +150,10 @@ public struct BrokerCore {
     var deadlines = DeadlineQueue<DeadlineEntry>()
     var nextDispatchID: UInt64 = 1
     var nextSequence: UInt64 = 1
+    /// Set while the earlier session of a worker that resumed it is dropped: its job attempts the
+    /// worker did not list never reached it, and are queued again without counting (see
+    /// ``resumeSession(_:as:_:now:into:)``).
+    var droppingResumedSession = false
     private var nextHeartbeatAt: Int64
     /// When the last tick was handled: a much later tick means the broker itself stalled (see
     /// ``forgiveOwnStall(now:into:)``).
