@@ -70,7 +70,10 @@ extension ClientLoop {
 
     /// Sends, in the order they were made, the calls and scatters that waited for room, as far as
     /// the room goes; each with the time its deadline leaves. Those that ended while waiting
-    /// (cancelled, timed out, failed) are dropped from the line.
+    /// (cancelled, timed out, failed) are dropped from the line. One with a frame over the
+    /// broker's limit, which it may have waited to learn (a new client, a reconnect), fails as an
+    /// invalid argument, unsent, as it would had the limit been known when it was made: sent, it
+    /// would make the broker drop the connection, and every request in flight on it.
     mutating func sendWaitingForRoom(_ socket: borrowing Socket) throws(ZMQError) {
         let now = MonotonicClock.nowMilliseconds()
         while pending.inFlight < maxInFlight && roomQueueHead < roomQueue.count {
@@ -80,6 +83,11 @@ extension ClientLoop {
             switch waiter {
             case .call(let id):
                 guard case .call(let call as CallRequest) = entry.waiter, entry.deadline > now else { continue }
+                if let error = oversized(call.payload.count) {
+                    pending[id] = nil
+                    call.resume(.failure(error))
+                    continue
+                }
                 entry.countsInFlight = true
                 entry.sentAt = heldSince(entry, now: now)
                 pending[id] = entry
@@ -90,6 +98,11 @@ extension ClientLoop {
             case .scatter(let id, let function, var header, let spec, let frames):
                 let deadline = entry.deadline - Self.scatterSlackMilliseconds
                 guard case .scatter(let sink, _) = entry.waiter, deadline > now else { continue }
+                if let error = oversized(largestOf: frames) {
+                    pending[id] = nil
+                    sink.events.finish(throwing: error)
+                    continue
+                }
                 header.timeoutMilliseconds = UInt32(clamping: deadline - now)
                 let item = ClientCommandItem.scatter(
                     id: id, function: function, header: header, spec: spec, frames: frames, timeoutMilliseconds: deadline - now,

@@ -283,7 +283,7 @@ struct ClientLoop {
     }
 
     /// ``oversized(_:)`` for the largest of `frames`.
-    private func oversized(largestOf frames: [[UInt8]]) -> GridError? {
+    func oversized(largestOf frames: [[UInt8]]) -> GridError? {
         oversized(frames.lazy.map(\.count).max() ?? 0)
     }
 
