@@ -35,7 +35,7 @@ extension IntegrationTests {
             do {
                 let client = try GridClient(broker: endpoint, heartbeat: testHeartbeat)
                 try await waitUntil("two workers", seconds: 20) { children(of: up.processIdentifier).count == 2 }
-                var status = try await client.brokerStatus()
+                var status = try await answeredStatus(client)
                 for _ in 0..<100 where status.workers.count < 2 {
                     try await Task.sleep(for: .milliseconds(100))
                     status = try await client.brokerStatus()

@@ -126,6 +126,22 @@ func waitUntil(_ what: String, seconds: Double = 10, _ condition: () -> Bool) as
     }
 }
 
+/// The status of the broker `client` connects to, once one answers; asked again until `seconds`
+/// pass. A client made before its broker process listens fails a request as unreachable when no
+/// broker has answered within its heartbeat expiry of its start (800 ms with ``testHeartbeat``),
+/// which a process starting on a loaded machine, and the client's reconnect (up to 500 ms after
+/// the broker listens), may take longer than.
+func answeredStatus(_ client: GridClient, seconds: Double = 20) async throws -> StatusReport {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while true {
+        switch await outcome({ () async throws(GridError) in try await client.brokerStatus() }) {
+        case .success(let status): return status
+        case .failure(.brokerUnreachable) where ContinuousClock.now < deadline: try await Task.sleep(for: .milliseconds(50))
+        case .failure(let error): throw error
+        }
+    }
+}
+
 /// A wait in a test ran out of time.
 struct TestTimeout: Error {
     let what: String
