@@ -136,16 +136,32 @@ extension IntegrationTests.BrokerRestartClientTests {
         let endpoint = "tcp://127.0.0.1:\(try freePort())"
         var broker = try launchZGrid(["broker", "--bind", endpoint, "--log-level", "error"])
         defer { endProcess(broker) }
-        // A 1 s expiry: the submit below fails within about a second of the drop, not at its 30 s limit.
-        let client = try GridClient(broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 500, liveness: 2))
-        var answered = false
-        for _ in 0..<30 where !answered { answered = (try? await client.brokerStatus()) != nil }
-        #expect(answered, "the broker never answered")
+        // A 1 s expiry: the submit below fails within about a second of the drop, not at its 30 s
+        // limit. The other client's 5 s expiry leaves room for the restarted broker process to
+        // start, and the client to reconnect (up to 500 ms after it listens), on a loaded machine.
+        let soon = try GridClient(broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 500, liveness: 2))
+        let patient = try GridClient(broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 500, liveness: 10))
+        // A call of each client runs on a worker when the broker is killed: its failure shows that
+        // client noticed the drop, so what it is asked next is made while the connection is down.
+        for client in [soon, patient] { _ = try await answeredStatus(client) }  // the broker process listens
+        let runs = Counter()
+        let (worker, workerTask) = slowWorker(endpoint, concurrency: 2, duration: .seconds(60), runs: runs)
+        defer { worker.stop(force: true) }
+        let running = [soon, patient].map { client in
+            Task { await within(seconds: 60) { () async throws(GridError) in try await client.call("slow", timeout: .seconds(50)) } }
+        }
+        try await waitUntil("both calls run", seconds: 30) { runs.count == 2 }
         kill(broker.processIdentifier, SIGKILL)
         broker.waitUntilExit()
-        try await Task.sleep(for: .milliseconds(300))  // the client notices the drop
+        for call in running {
+            let result = await call.value
+            guard case .failure(.brokerUnreachable(let message)) = result, message.contains("dropped before the answer came") else {
+                Issue.record("expected the call in flight to fail at the drop, got \(result)")
+                return
+            }
+        }
         let started = ContinuousClock.now
-        let submitted = await within(seconds: 40) { () async throws(GridError) -> UInt64 in try await client.submit("echo") }
+        let submitted = await within(seconds: 40) { () async throws(GridError) -> UInt64 in try await soon.submit("echo") }
         guard case .failure(.brokerUnreachable(let message)) = submitted else {
             Issue.record("expected broker unreachable, got \(submitted)")
             return
@@ -153,13 +169,17 @@ extension IntegrationTests.BrokerRestartClientTests {
         #expect(message.contains("the request was not sent"), "\(message)")
         #expect(ContinuousClock.now - started < .seconds(5), "failed at the expiry from the drop, not at the submit's limit")
         // Made while down, then the broker comes back within the expiry: the request goes out then.
-        let status = Task { await within(seconds: 30) { () async throws(GridError) in try await client.brokerStatus() } }
+        let status = Task { await within(seconds: 30) { () async throws(GridError) in try await patient.brokerStatus() } }
         try await Task.sleep(for: .milliseconds(200))
         broker = try launchZGrid(["broker", "--bind", endpoint, "--log-level", "error"])
-        guard case .success = await status.value else {
-            Issue.record("the status request made while the broker was down did not go out when it came back")
+        let result = await status.value
+        guard case .success = result else {
+            Issue.record("the status request made while the broker was down did not go out when it came back: \(result)")
             return
         }
-        await client.close()
+        await soon.close()
+        await patient.close()
+        worker.stop(force: true)
+        _ = await workerTask.result
     }
 }
