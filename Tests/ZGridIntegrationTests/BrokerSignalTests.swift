@@ -38,8 +38,6 @@ extension IntegrationTests {
                 """.write(toFile: config, atomically: true, encoding: .utf8)
                 let log = directory.file("broker.log")
                 _ = FileManager.default.createFile(atPath: log, contents: nil)
-                let process = try launchZGrid(
-                    ["broker", "--config", config, "--log-level", "info"], standardError: FileHandle(forWritingAtPath: log))
                 let started = Counter()
                 let worker = Worker(broker: endpoint, concurrency: 2, heartbeat: testHeartbeat, logger: quietLogger("test.worker"))
                 worker.register("slow") { _ in
@@ -47,8 +45,11 @@ extension IntegrationTests {
                     try await Task.sleep(for: .seconds(60))
                     return []
                 }
-                let workerTask = Task { try await worker.run() }
                 let client = try GridClient(broker: endpoint, heartbeat: HeartbeatSettings(intervalMilliseconds: 1000, liveness: 10))
+                // Started last: nothing that may throw comes after it, so no broker outlives a failed start.
+                let process = try launchZGrid(
+                    ["broker", "--config", config, "--log-level", "info"], standardError: FileHandle(forWritingAtPath: log))
+                let workerTask = Task { try await worker.run() }
                 return Running(
                     process: process, directory: directory, worker: worker, workerTask: workerTask, client: client, started: started)
             }
@@ -86,7 +87,11 @@ extension IntegrationTests {
         /// call as shutting down, exit 0 at once, and log `logged` but no crash report.
         private func expectStoppedAtOnce(first: Int32?, force: Int32, logged: String) async throws {
             let running = try await Running.start()
-            let call = try await running.runningCall()
+            let call: Task<Result<[UInt8], GridError>, Never>
+            do { call = try await running.runningCall() } catch {
+                await running.end()  // no broker process left behind by a failed test
+                throw error
+            }
             if try await expectForcedExit(running.process, "the broker", first: first, force: force) {
                 await expectAnsweredAtStop(call)
                 let text = readText(running.log) ?? ""

@@ -130,6 +130,7 @@ extension IntegrationTests {
             let config = directory.file("cluster.conf")
             try writeConfig(config, endpoint: "tcp://127.0.0.1:\(try freePort())")
             let up = try launchZGrid(["up", "--config", config])
+            defer { stopUp(up) }  // when a wait below fails: up, its broker and its workers must not outlive the test
             try await waitUntil("two workers", seconds: 20) { children(of: up.processIdentifier).count == 2 }
             let workers = children(of: up.processIdentifier)
             defer { for pid in workers where isRunning(pid) { kill(pid, SIGKILL) } }

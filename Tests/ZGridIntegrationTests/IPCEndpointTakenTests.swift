@@ -17,7 +17,10 @@ extension IntegrationTests {
         private func startBrokerProcess(in directory: TemporaryDirectory) async throws -> (process: Process, endpoint: String) {
             let endpoint = "ipc://\(directory.file("grid.sock"))"
             let process = try launchZGrid(brokerArguments(endpoint))
-            try await waitForBroker(endpoint)
+            do { try await waitForBroker(endpoint) } catch {
+                endProcess(process)  // not left holding the socket file after a failed test
+                throw error
+            }
             return (process, endpoint)
         }
 
