@@ -132,7 +132,7 @@ extension IntegrationTests {
             let replies = try #require(await client.next())
             #expect(replies.first == [ClientCommand.replies.rawValue])
             #expect(results(ofReplies: replies) == [1: "rp1", 2: "rp2", 3: "rp3", 4: "rp4"])
-            #expect(try await settledStatus(broker).statistics.callsSucceeded == 4)
+            #expect(try await settledCount(broker, \.callsSucceeded, reaching: 4) == 4)
         }
 
         @Test("a worker without the capability gets single REQUESTs; a client that never sent CALLS gets single REPLYs")
@@ -204,7 +204,7 @@ extension IntegrationTests {
                 }
             }
             #expect(outcomes == [1: "error worker lost", 2: "error worker lost", 3: "again p3", 4: "again p4"])
-            #expect(try await settledStatus(broker).statistics.callsRetried == 2)
+            #expect(try await settledCount(broker, \.callsRetried, reaching: 2) == 2)
             await worker.stop()
         }
 
@@ -271,7 +271,7 @@ extension IntegrationTests {
             ]
             let client = try GridClient(broker: broker.endpoints[0], heartbeat: testHeartbeat)
             #expect(try await echoConcurrently(client, calls: 3000) == 0)
-            #expect(try await settledStatus(broker).statistics.callsSucceeded == 3000)
+            #expect(try await settledCount(broker, \.callsSucceeded, reaching: 3000) == 3000)
             // The client rebuilt its deadline heap on the way: a call left unanswered still times out.
             let started = ContinuousClock.now
             await #expect(throws: GridError.self) { try await client.call("unserved", [], timeout: .milliseconds(300)) }

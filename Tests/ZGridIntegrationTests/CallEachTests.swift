@@ -48,7 +48,7 @@ extension IntegrationTests {
             #expect(seen.count == 3000)
             #expect(gauge.peak <= 20, "\(gauge.peak) calls ran at once with inFlight 20")
             #expect(gauge.peak > 1, "the calls did not overlap")
-            #expect(try await settledStatus(broker).statistics.callsSucceeded == 3000)
+            #expect(try await settledCount(broker, \.callsSucceeded, reaching: 3000) == 3000)
             await client.close()
             await worker.stop()
         }

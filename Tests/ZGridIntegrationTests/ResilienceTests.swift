@@ -52,7 +52,7 @@ extension IntegrationTests {
                 return
             }
             #expect(Date().timeIntervalSince(started) < 4, "loss should be detected within a few heartbeats")
-            #expect(try await settledStatus(broker).statistics.workersLost == 1)
+            #expect(try await settledCount(broker, \.workersLost, reaching: 1) == 1)
             await client.close()
         }
 
@@ -76,7 +76,7 @@ extension IntegrationTests {
             }
             #expect(try await call.value == bytes("resized photo on attempt 2"))
             #expect(attempts.count == 1)
-            #expect(try await settledStatus(broker).statistics.callsRetried == 1)
+            #expect(try await settledCount(broker, \.callsRetried, reaching: 1) == 1)
             await client.close()
             await worker.stop()
         }

@@ -140,7 +140,7 @@ extension IntegrationTests {
             #expect(result.summary == ScatterSummary(parts: 1, succeeded: 1, failed: 0))
             #expect(result.replies[0] == bytes("shard 0: q"))
             #expect(ledger.snapshot == [0: 1])
-            #expect(try await settledStatus(broker).statistics.callsRetried == 1)
+            #expect(try await settledCount(broker, \.callsRetried, reaching: 1) == 1)
             fake.wait()
             await client.close()
             await real.stop()

@@ -235,6 +235,15 @@ func settledStatus(_ broker: BrokerServer) async throws -> BrokerSnapshot {
     return broker.status
 }
 
+/// The broker's count `counter` once it has reached `target` (waited for up to 10 s) and the
+/// broker has published everything it did so far, for a test to compare with `target`: a more
+/// shows, and a fewer only after the wait. On a loaded machine the broker's loop may publish
+/// later than the 60 ms ``settledStatus(_:)`` allows for.
+func settledCount(_ broker: BrokerServer, _ counter: KeyPath<BrokerStatistics, Int>, reaching target: Int) async throws -> Int {
+    try await waitUntilQuietly(seconds: 10) { broker.status.statistics[keyPath: counter] >= target }
+    return try await settledStatus(broker).statistics[keyPath: counter]
+}
+
 /// Checks that every one of `calls` failed as shutting down, answered by a worker stopped by force.
 func expectForcedOut(_ calls: [Task<Result<[UInt8], GridError>, Never>]) async {
     for call in calls {
