@@ -60,20 +60,17 @@ let package = Package(
         // ZeroMQ for its thread-naming helper: the lowest module it shares with ZGridProtocol.
         .target(name: "ZGridJobStore", dependencies: ["ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ZGridConfig", dependencies: ["ZGridProtocol", "ZeroMQ", .product(name: "TOMLKit", package: "TOMLKit")]),
-        // A cached getpid(2) for libzmq's fork checks: linked into the zgrid executable (and the
-        // test runner) only, never into the libraries.
-        .target(name: "CProcessID"),
         .executableTarget(
             name: "zgrid",
             dependencies: [
-                "ZGridBroker", "ZGridWorker", "ZGridClient", "ZGridConfig", "CProcessID",
+                "ZGridBroker", "ZGridWorker", "ZGridClient", "ZGridConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "CProcessID"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "ZGridProtocolTests", dependencies: ["ZGridProtocol"]),
         .testTarget(name: "ZGridBrokerTests", dependencies: ["ZGridBroker"]),
         .testTarget(name: "ZGridConfigTests", dependencies: ["ZGridConfig", "ZeroMQ"]),

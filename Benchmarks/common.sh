@@ -12,24 +12,12 @@ fi
 REF_SRC="$ROOT/Benchmarks/reference/zmq_reference.c"
 REF_BIN="$ROOT/.build/reference/zmq_reference"
 
-# REFERENCE_PID_CACHE=1 runs the C reference with zgrid's cached getpid (Sources/CProcessID built
-# as a shared library and preloaded), for a like-for-like comparison; REF_RUN is the command prefix.
-REFERENCE_PID_CACHE=${REFERENCE_PID_CACHE:-0}
-PID_CACHE_LIB="$ROOT/.build/reference/libprocessid.so"
-REF_RUN=()
-
-# Builds the C reference into $REF_BIN (and the getpid cache when REFERENCE_PID_CACHE=1).
+# Builds the C reference into $REF_BIN.
 build_reference() {
     mkdir -p "$(dirname "$REF_BIN")"
     log "building C reference -> ${REF_BIN#"$ROOT"/}"
     "$CC" -std=c11 -O2 -Wall -Wextra -o "$REF_BIN" "$REF_SRC" -lzmq -lpthread \
         || fail "building the C reference failed"
-    if [[ $REFERENCE_PID_CACHE == 1 ]]; then
-        log "building the getpid cache for the C reference -> ${PID_CACHE_LIB#"$ROOT"/}"
-        "$CC" -std=c11 -O2 -Wall -Wextra -shared -fPIC -I "$ROOT/Sources/CProcessID/include" -o "$PID_CACHE_LIB" \
-            "$ROOT/Sources/CProcessID/process_id.c" -lpthread || fail "building the getpid cache failed"
-        REF_RUN=(env "LD_PRELOAD=$PID_CACHE_LIB")
-    fi
 }
 
 # Builds zgrid in release mode when $ZGRID is missing.
@@ -51,13 +39,13 @@ start_side() {
     local side=$1 endpoint=$2 logdir=$3
     shift 3
     if [[ $side == c ]]; then
-        "${REF_RUN[@]}" "$REF_BIN" broker "$endpoint" >"$logdir/$side-broker.log" 2>&1 &
+        "$REF_BIN" broker "$endpoint" >"$logdir/$side-broker.log" 2>&1 &
         PIDS=("$!")
-        "${REF_RUN[@]}" "$REF_BIN" worker "$endpoint" >"$logdir/$side-w1.log" 2>&1 &
+        "$REF_BIN" worker "$endpoint" >"$logdir/$side-w1.log" 2>&1 &
         PIDS+=("$!")
-        "${REF_RUN[@]}" "$REF_BIN" worker "$endpoint" >"$logdir/$side-w2.log" 2>&1 &
+        "$REF_BIN" worker "$endpoint" >"$logdir/$side-w2.log" 2>&1 &
         PIDS+=("$!")
-        CLIENT=("${REF_RUN[@]}" "$REF_BIN" client "$endpoint")
+        CLIENT=("$REF_BIN" client "$endpoint")
     else
         "$ZGRID" broker --bind "$endpoint" --log-level warning >"$logdir/$side-broker.log" 2>&1 &
         PIDS=("$!")

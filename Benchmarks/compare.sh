@@ -15,7 +15,6 @@
 #                                API for many calls of one function); pool = 200 tasks calling
 #                                GridClient.call in a loop; client = the same tasks on the client's executor
 #   ROUNDS=2                     number of rounds
-#   REFERENCE_PID_CACHE=0        1: run the C reference with zgrid's cached getpid (LD_PRELOAD)
 #   STARTUP_WAIT=0.5             seconds between starting broker/workers and the client
 #   RUN_TIMEOUT=600              seconds before a client run is considered hung (failure)
 #   CC=cc
@@ -149,13 +148,13 @@ run_side() {
     local impl=$1 round=$2 callers=${3:-} line= rc=0
     local tag="$impl${callers:+-$callers}-r$round"
     if [[ "$impl" == c ]]; then
-        start_bg "$LOGDIR/$tag-broker.log" "${REF_RUN[@]}" "$REF_BIN" broker "$EP_C"
+        start_bg "$LOGDIR/$tag-broker.log" "$REF_BIN" broker "$EP_C"
         sleep 0.1
-        start_bg "$LOGDIR/$tag-worker1.log" "${REF_RUN[@]}" "$REF_BIN" worker "$EP_C"
-        start_bg "$LOGDIR/$tag-worker2.log" "${REF_RUN[@]}" "$REF_BIN" worker "$EP_C"
+        start_bg "$LOGDIR/$tag-worker1.log" "$REF_BIN" worker "$EP_C"
+        start_bg "$LOGDIR/$tag-worker2.log" "$REF_BIN" worker "$EP_C"
         sleep "$STARTUP_WAIT"
         check_bg_alive "$tag"
-        run_client "$tag" "${REF_RUN[@]}" "$REF_BIN" client "$EP_C" "${CLIENT_ARGS[@]}" || rc=$?
+        run_client "$tag" "$REF_BIN" client "$EP_C" "${CLIENT_ARGS[@]}" || rc=$?
     else
         start_bg "$LOGDIR/$tag-broker.log" "$ZGRID" broker --bind "$EP_Z" --log-level warning
         sleep 0.1

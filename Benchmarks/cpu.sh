@@ -11,7 +11,7 @@
 #
 # Environment (defaults):
 #   PIPELINED_CALLS=400000  PIPELINE=200  ZGRID=.build/release/zgrid  ZGRID_CALLERS=each
-#   ZGRID_CONCURRENCY=128  STARTUP_WAIT=1.5  CC=cc  REFERENCE_PID_CACHE=0 (1: see compare.sh)
+#   ZGRID_CONCURRENCY=128  STARTUP_WAIT=1.5  CC=cc
 #
 # Exit status: 0 when both sides ran, non-zero if a build or a run failed.
 set -euo pipefail

@@ -11,7 +11,6 @@
 # Needs perf (Debian: linux-perf) and access to tracepoints (root, or
 # kernel.perf_event_paranoid <= -1). Environment (defaults):
 #   SYNC_CALLS=5000  ZGRID=.build/release/zgrid  ZGRID_CALLERS=each  STARTUP_WAIT=1.5  CC=cc
-#   REFERENCE_PID_CACHE=0 (1: the C reference with zgrid's cached getpid, see compare.sh)
 #
 # Exit status: 0 when both sides ran, non-zero if perf, a build or a run failed.
 set -euo pipefail
