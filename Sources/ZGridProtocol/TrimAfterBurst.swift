@@ -17,7 +17,7 @@ package struct TrimAfterBurst {
         interval = max(1, intervalMilliseconds)
     }
 
-    /// The default interval: 2 s, as the broker's periodic trim.
+    /// The default interval, 2 s; the broker's periodic trim uses it too.
     package static let defaultInterval: Int64 = 2_000
 
     /// When the next check is due while a trim waits for the quiet after a burst; nil when none

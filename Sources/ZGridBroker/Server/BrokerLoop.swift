@@ -46,8 +46,9 @@ struct BrokerLoop {
     /// When the loop next hands freed heap memory back to the system.
     private var nextTrimAt: Int64 = 0
 
-    /// How often freed heap memory is handed back to the system, in milliseconds.
-    private static let trimInterval: Int64 = 2_000
+    /// How often freed heap memory is handed back to the system, in milliseconds: the interval
+    /// workers and clients trim at after a burst.
+    private static let trimInterval = TrimAfterBurst.defaultInterval
     private var noticeCount = 0
     /// Logs the job store's failed commits without a line per failed commit (see ``StoreFailureLog``).
     private var storeFailureLog = StoreFailureLog()
